@@ -1,0 +1,404 @@
+//! The write path: one thread judges and applies appends, a second flushes to disk.
+//!
+//! Appends queue to the *writer* thread, which takes every queued append at once (a
+//! group), checks each against the stream heads and the id index, assigns versions and
+//! positions, and applies the whole group as one sled batch. It hands the group's replies
+//! to the *flusher* thread and goes on with the next group while the flush runs. The
+//! flusher takes every group that arrived during its last flush, flushes once, publishes the
+//! new durable head and only then replies. So many appends share one flush (group commit),
+//! no caller hears "stored" before its bytes are on disk, and readers, who never read past
+//! the durable head, never see an event that a crash could take back.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use tokio::sync::{mpsc, oneshot, watch};
+use uuid::Uuid;
+
+use super::keys;
+use crate::error::LogError;
+use crate::event::{AppendOutcome, ExpectedVersion, NewEvent};
+use crate::record::{self, StoredBody};
+
+/// The most events one group applies in one batch; keeps a batch's memory bounded.
+const MAX_GROUP_EVENTS: usize = 8192;
+/// How many stream heads the writer remembers before it starts over; each is one sled
+/// lookup to rebuild.
+const STREAM_HEAD_CACHE: usize = 200_000;
+
+pub(super) type Reply = oneshot::Sender<Result<AppendOutcome, LogError>>;
+
+pub(super) struct AppendJob {
+    pub stream: String,
+    pub expected: ExpectedVersion,
+    pub events: Vec<NewEvent>,
+    pub reply: Reply,
+}
+
+/// A group applied to sled, waiting for a flush before its replies go out.
+struct Applied {
+    head: u64,
+    replies: Vec<(Reply, Result<AppendOutcome, LogError>)>,
+}
+
+/// Set once storage has failed: the writer's in-memory head can no longer be trusted, so
+/// every later append is refused until the process restarts and recovers from disk.
+#[derive(Debug, Default)]
+pub(super) struct Poison(AtomicBool);
+
+impl Poison {
+    fn set(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+    fn is_set(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+pub(super) struct Writer {
+    pub db: sled::Db,
+    pub tree: sled::Tree,
+    pub head: u64,
+    pub last_hash: [u8; 32],
+    pub poison: Arc<Poison>,
+    stream_heads: HashMap<String, u64>,
+}
+
+/// What the group so far has added, which sled cannot show yet because the batch is
+/// applied only at the end of the group.
+#[derive(Default)]
+struct GroupOverlay {
+    stream_heads: HashMap<String, u64>,
+    ids: HashMap<Uuid, u64>,
+    bodies: HashMap<u64, StoredBody>,
+}
+
+impl Writer {
+    pub fn new(
+        db: sled::Db,
+        tree: sled::Tree,
+        head: u64,
+        last_hash: [u8; 32],
+        poison: Arc<Poison>,
+    ) -> Self {
+        Self {
+            db,
+            tree,
+            head,
+            last_hash,
+            poison,
+            stream_heads: HashMap::new(),
+        }
+    }
+
+    /// Runs the writer loop until every sender is gone, then lets the flusher finish.
+    pub fn spawn(
+        mut self,
+        mut jobs: mpsc::Receiver<AppendJob>,
+        durable: watch::Sender<u64>,
+    ) -> std::io::Result<[std::thread::JoinHandle<()>; 2]> {
+        let (to_flusher, flusher_rx) = std::sync::mpsc::channel::<Applied>();
+        let db = self.db.clone();
+        let poison = self.poison.clone();
+        let flusher = std::thread::Builder::new()
+            .name("difacto-log-flush".into())
+            .spawn(move || flush_loop(db, flusher_rx, durable, poison))?;
+        let writer = std::thread::Builder::new()
+            .name("difacto-log-write".into())
+            .spawn(move || {
+                while let Some(first) = jobs.blocking_recv() {
+                    let mut group = vec![first];
+                    let mut events = group[0].events.len();
+                    while events < MAX_GROUP_EVENTS {
+                        match jobs.try_recv() {
+                            Ok(job) => {
+                                events += job.events.len();
+                                group.push(job);
+                            }
+                            Err(_) => break,
+                        }
+                    }
+                    let applied = self.apply_group(group);
+                    if to_flusher.send(applied).is_err() {
+                        break;
+                    }
+                }
+            })?;
+        Ok([writer, flusher])
+    }
+
+    fn apply_group(&mut self, group: Vec<AppendJob>) -> Applied {
+        let (start_head, start_hash) = (self.head, self.last_hash);
+        let mut batch = sled::Batch::default();
+        let mut overlay = GroupOverlay::default();
+        let mut results = Vec::with_capacity(group.len());
+        for job in &group {
+            let result = if self.poison.is_set() {
+                Err(LogError::Storage(
+                    "an earlier storage failure stopped this log; restart it".into(),
+                ))
+            } else {
+                self.prepare(job, &mut batch, &mut overlay)
+            };
+            results.push(result);
+        }
+        if self.head != start_head {
+            batch.insert(keys::HEAD, keys::head_value(self.head, &self.last_hash));
+            if let Err(err) = self.tree.apply_batch(batch) {
+                tracing::error!(error = %err, "applying a group to sled failed; the log stops accepting appends");
+                self.poison.set();
+                self.head = start_head;
+                self.last_hash = start_hash;
+                self.stream_heads.clear();
+                for result in &mut results {
+                    if result.is_ok() {
+                        *result = Err(LogError::Storage(err.to_string()));
+                    }
+                }
+            } else {
+                for (stream, version) in overlay.stream_heads {
+                    self.remember_stream_head(stream, version);
+                }
+            }
+        }
+        Applied {
+            head: self.head,
+            replies: group
+                .into_iter()
+                .map(|job| job.reply)
+                .zip(results)
+                .collect(),
+        }
+    }
+
+    fn remember_stream_head(&mut self, stream: String, version: u64) {
+        if self.stream_heads.len() >= STREAM_HEAD_CACHE && !self.stream_heads.contains_key(&stream)
+        {
+            self.stream_heads.clear();
+        }
+        self.stream_heads.insert(stream, version);
+    }
+
+    /// Judges one append against the log plus the group so far; on success adds its
+    /// records to `batch` and advances the head.
+    fn prepare(
+        &mut self,
+        job: &AppendJob,
+        batch: &mut sled::Batch,
+        overlay: &mut GroupOverlay,
+    ) -> Result<AppendOutcome, LogError> {
+        crate::limits::validate_append(&job.stream, &job.events)?;
+        if let Some(original) = self.find_original(job, overlay)? {
+            return Ok(original);
+        }
+        let actual = self.stream_head(&job.stream, overlay)?;
+        if !job.expected.admits(actual) {
+            return Err(LogError::WrongExpectedVersion {
+                stream: job.stream.clone(),
+                expected: job.expected,
+                actual,
+            });
+        }
+        let first_version = actual.map_or(0, |v| v + 1);
+        let first_position = self.head + 1;
+        let recorded_at = now_unix_micros();
+        let append_len =
+            u32::try_from(job.events.len()).map_err(|_| LogError::invalid("events", "too many"))?;
+        for (i, event) in job.events.iter().enumerate() {
+            let position = first_position + i as u64;
+            let version = first_version + i as u64;
+            let body = StoredBody {
+                event_id: event.event_id.as_bytes().to_vec(),
+                stream: job.stream.clone(),
+                version,
+                position,
+                event_type: event.event_type.clone(),
+                payload: event.payload.clone(),
+                metadata: event.metadata.clone(),
+                recorded_at_unix_micros: recorded_at,
+                append_index: i as u32,
+                append_len,
+            };
+            let (stored, hash) = record::encode(&body, &self.last_hash);
+            let position_bytes = position.to_be_bytes();
+            batch.insert(&keys::record(position), stored);
+            batch.insert(keys::stream_version(&job.stream, version), &position_bytes);
+            batch.insert(&keys::event_id(&event.event_id), &position_bytes);
+            overlay.ids.insert(event.event_id, position);
+            overlay.bodies.insert(position, body);
+            self.last_hash = hash;
+            self.head = position;
+        }
+        let last_version = first_version + job.events.len() as u64 - 1;
+        overlay
+            .stream_heads
+            .insert(job.stream.clone(), last_version);
+        Ok(AppendOutcome {
+            first_version,
+            last_version,
+            first_position,
+            last_position: self.head,
+        })
+    }
+
+    fn stream_head(&self, stream: &str, overlay: &GroupOverlay) -> Result<Option<u64>, LogError> {
+        if let Some(v) = overlay
+            .stream_heads
+            .get(stream)
+            .or_else(|| self.stream_heads.get(stream))
+        {
+            return Ok(Some(*v));
+        }
+        match self
+            .tree
+            .scan_prefix(keys::stream_prefix(stream))
+            .next_back()
+        {
+            None => Ok(None),
+            Some(entry) => {
+                let (key, _) = entry?;
+                keys::u64_suffix(&key).map(Some).ok_or_else(|| {
+                    LogError::Storage(format!("malformed stream index key for {stream}"))
+                })
+            }
+        }
+    }
+
+    fn position_of(&self, id: &Uuid, overlay: &GroupOverlay) -> Result<Option<u64>, LogError> {
+        if let Some(position) = overlay.ids.get(id) {
+            return Ok(Some(*position));
+        }
+        Ok(self
+            .tree
+            .get(keys::event_id(id))?
+            .as_deref()
+            .and_then(keys::u64_prefix))
+    }
+
+    fn body_at(&self, position: u64, overlay: &GroupOverlay) -> Result<StoredBody, LogError> {
+        if let Some(body) = overlay.bodies.get(&position) {
+            return Ok(body.clone());
+        }
+        let stored = self
+            .tree
+            .get(keys::record(position))?
+            .ok_or_else(|| LogError::Corrupt {
+                position,
+                reason: "indexed record is missing".into(),
+            })?;
+        let decoded = record::decode(position, Bytes::copy_from_slice(&stored))?;
+        Ok(StoredBody {
+            event_id: decoded.event.event_id.as_bytes().to_vec(),
+            stream: decoded.event.stream,
+            version: decoded.event.version,
+            position,
+            event_type: decoded.event.event_type,
+            payload: decoded.event.payload,
+            metadata: decoded.event.metadata,
+            recorded_at_unix_micros: decoded.event.recorded_at_unix_micros,
+            append_index: decoded.append_index,
+            append_len: decoded.append_len,
+        })
+    }
+
+    /// If this append was stored before (its first event id is known), returns the
+    /// original outcome, provided the re-sent append is exactly the original one.
+    fn find_original(
+        &self,
+        job: &AppendJob,
+        overlay: &GroupOverlay,
+    ) -> Result<Option<AppendOutcome>, LogError> {
+        let mut first_position = None;
+        for (i, event) in job.events.iter().enumerate() {
+            match (i, self.position_of(&event.event_id, overlay)?) {
+                (0, Some(p)) => first_position = Some(p),
+                (0, None) => {}
+                // Part of the append is stored and part is not: not a re-send of one append.
+                (_, found) if found.is_some() != first_position.is_some() => {
+                    return Err(LogError::IdempotencyConflict {
+                        index: i,
+                        event_id: event.event_id,
+                    });
+                }
+                _ => {}
+            }
+        }
+        let Some(first_position) = first_position else {
+            return Ok(None);
+        };
+        let mut first_version = 0;
+        let mut last_version = 0;
+        for (i, event) in job.events.iter().enumerate() {
+            let body = self.body_at(first_position + i as u64, overlay)?;
+            let same = body.event_id == event.event_id.as_bytes()
+                && body.stream == job.stream
+                && body.event_type == event.event_type
+                && body.payload == event.payload
+                && body.metadata == event.metadata
+                && body.append_index as usize == i
+                && body.append_len as usize == job.events.len();
+            if !same {
+                return Err(LogError::IdempotencyConflict {
+                    index: i,
+                    event_id: event.event_id,
+                });
+            }
+            if i == 0 {
+                first_version = body.version;
+            }
+            last_version = body.version;
+        }
+        Ok(Some(AppendOutcome {
+            first_version,
+            last_version,
+            first_position,
+            last_position: first_position + job.events.len() as u64 - 1,
+        }))
+    }
+}
+
+fn flush_loop(
+    db: sled::Db,
+    groups: std::sync::mpsc::Receiver<Applied>,
+    durable: watch::Sender<u64>,
+    poison: Arc<Poison>,
+) {
+    while let Ok(first) = groups.recv() {
+        let mut pending = vec![first];
+        pending.extend(groups.try_iter());
+        let head = pending.iter().map(|group| group.head).max().unwrap_or(0);
+        let flushed = db.flush().map(|_| ()).map_err(|err| err.to_string());
+        match &flushed {
+            Ok(()) => {
+                durable.send_if_modified(|current| {
+                    let advanced = head > *current;
+                    *current = (*current).max(head);
+                    advanced
+                });
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "flushing the log failed; the log stops accepting appends");
+                poison.set();
+            }
+        }
+        for group in pending {
+            for (reply, result) in group.replies {
+                let result = match (&flushed, result) {
+                    (Err(err), Ok(_)) => Err(LogError::Storage(err.clone())),
+                    (_, result) => result,
+                };
+                // A caller that gave up waiting is no reason to stop: its events are stored.
+                let _ = reply.send(result);
+            }
+        }
+    }
+}
+
+fn now_unix_micros() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+}
