@@ -34,6 +34,10 @@ pub enum LogError {
     #[error("storage failure: {0}")]
     Storage(String),
 
+    /// The caller's token does not allow using the log (remote backends only).
+    #[error("access to the log denied: {0}")]
+    Denied(String),
+
     /// The log is shutting down or lost its connection; retry against a live instance with
     /// the same event ids.
     #[error("log unavailable: {0}")]

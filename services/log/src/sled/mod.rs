@@ -155,6 +155,19 @@ impl SledLog {
         verify::verify(&self.inner.tree)
     }
 
+    /// The benchmarks' reference: walks every stored record without decoding or checking
+    /// it. Returns the number of records and their stored bytes.
+    pub fn scan_raw(&self) -> Result<(u64, u64), LogError> {
+        let mut records = 0;
+        let mut bytes = 0;
+        for entry in self.inner.tree.scan_prefix(b"R") {
+            let (_, value) = entry?;
+            records += 1;
+            bytes += value.len() as u64;
+        }
+        Ok((records, bytes))
+    }
+
     /// Bytes the database occupies on disk.
     pub fn size_on_disk(&self) -> Result<u64, LogError> {
         Ok(self.inner.db.size_on_disk()?)

@@ -1,0 +1,14 @@
+//! `difacto bench`: every figure is measured next to a reference taken in the same run
+//! on the same machine, and reported as a ratio, so results compare across machines.
+
+mod log;
+mod measure;
+mod report;
+
+use crate::cli::{BenchArgs, BenchTarget};
+
+pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
+    match args.target {
+        BenchTarget::Log => log::run(&args).await,
+    }
+}

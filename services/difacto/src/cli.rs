@@ -1,0 +1,203 @@
+//! The command line (DESIGN.md §8). Every flag can also come from `DIFACTO_<FLAG>`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::settings::LogTarget;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "difacto",
+    version,
+    about = "Who supports patients and staff to go digital, who trains whom, and who owns what."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub auth: AuthArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run everything in one process on an embedded sled log.
+    Dev(DevArgs),
+    /// Run one part of difacto on its own.
+    #[command(subcommand)]
+    Serve(ServeCommand),
+    /// Mint a development token (HS256 with the development secret).
+    Token(TokenArgs),
+    /// Check every record's checksum and the hash chain of a log.
+    Verify(VerifyArgs),
+    /// Measure difacto against references taken in the same run; writes BENCHMARKS.md.
+    Bench(BenchArgs),
+}
+
+/// How tokens are checked. Without a public key, HS256 with the development secret.
+#[derive(Debug, Args)]
+pub struct AuthArgs {
+    /// The HS256 development secret. Without it, `dev` and `serve log` keep one in the data directory.
+    #[arg(
+        long,
+        env = "DIFACTO_JWT_SECRET",
+        global = true,
+        hide_env_values = true
+    )]
+    pub jwt_secret: Option<String>,
+    /// A PEM public key: production tokens are then checked with it (see --jwt-algorithm).
+    #[arg(long, env = "DIFACTO_JWT_PUBLIC_KEY", global = true)]
+    pub jwt_public_key: Option<PathBuf>,
+    /// The algorithm of --jwt-public-key.
+    #[arg(long, env = "DIFACTO_JWT_ALGORITHM", global = true, value_enum, default_value_t = PublicKeyAlgorithm::Eddsa)]
+    pub jwt_algorithm: PublicKeyAlgorithm,
+    /// The `iss` every token must carry.
+    #[arg(long, env = "DIFACTO_JWT_ISSUER", global = true, default_value = difacto_auth::DEFAULT_ISSUER)]
+    pub jwt_issuer: String,
+    /// The `aud` every token must carry.
+    #[arg(long, env = "DIFACTO_JWT_AUDIENCE", global = true, default_value = difacto_auth::DEFAULT_AUDIENCE)]
+    pub jwt_audience: String,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum PublicKeyAlgorithm {
+    Rs256,
+    Eddsa,
+}
+
+#[derive(Debug, Args)]
+pub struct DataDirArg {
+    /// Where the sled log keeps its files.
+    #[arg(long, env = "DIFACTO_DATA_DIR", default_value = "./difacto-data")]
+    pub data_dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct DevArgs {
+    #[command(flatten)]
+    pub data: DataDirArg,
+    /// Where gRPC listens (the log and every domain service on one port).
+    #[arg(long, env = "DIFACTO_GRPC_ADDR", default_value = "127.0.0.1:50051")]
+    pub grpc_addr: SocketAddr,
+    /// Where the GraphQL gateway listens once it is part of dev.
+    #[arg(long, env = "DIFACTO_HTTP_ADDR", default_value = "127.0.0.1:8080")]
+    pub http_addr: SocketAddr,
+    /// Load the synthetic England-wide demo dataset.
+    #[arg(long, env = "DIFACTO_DEMO")]
+    pub demo: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ServeCommand {
+    /// The event log's gRPC API (EventLogService) on a sled directory.
+    Log(ServeLogArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeLogArgs {
+    #[command(flatten)]
+    pub data: DataDirArg,
+    #[arg(long, env = "DIFACTO_GRPC_ADDR", default_value = "127.0.0.1:50051")]
+    pub grpc_addr: SocketAddr,
+}
+
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    /// The caller's organisation code (claim `org`), e.g. A81001 or QE1.
+    #[arg(long, env = "DIFACTO_ORG")]
+    pub org: String,
+    /// A role (claim `roles`); repeat for several.
+    #[arg(
+        long = "role",
+        env = "DIFACTO_ROLE",
+        value_delimiter = ',',
+        required = true
+    )]
+    pub roles: Vec<difacto_auth::Role>,
+    /// The subject (claim `sub`); defaults to a name built from the organisation.
+    #[arg(long, env = "DIFACTO_SUB")]
+    pub sub: Option<String>,
+    /// How long the token lives, e.g. 30m, 1h, 7d.
+    #[arg(long, env = "DIFACTO_TTL", default_value = "1h", value_parser = parse_ttl)]
+    pub ttl: Duration,
+    #[command(flatten)]
+    pub data: DataDirArg,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The sled directory to check (the whole chain is checked).
+    #[arg(long, env = "DIFACTO_DATA_DIR", conflicts_with = "log")]
+    pub data_dir: Option<PathBuf>,
+    /// A log to check: `sled:<dir>` (checksums and chain) or `grpc://host:port`
+    /// (through the API: density and stream versions).
+    #[arg(long, env = "DIFACTO_LOG")]
+    pub log: Option<LogTarget>,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Which benchmark: `log` (the event log).
+    #[arg(value_enum, default_value_t = BenchTarget::Log)]
+    pub target: BenchTarget,
+    /// Events written for the replay and disk measurements.
+    #[arg(long, env = "DIFACTO_BENCH_REPLAY_EVENTS", default_value_t = 1_000_000)]
+    pub replay_events: u64,
+    /// Seconds each throughput measurement runs.
+    #[arg(long, env = "DIFACTO_BENCH_SECONDS", default_value_t = 3.0)]
+    pub seconds: f64,
+    /// The Markdown file the results go into (its own section is replaced, others kept).
+    #[arg(long, env = "DIFACTO_BENCH_OUT", default_value = "BENCHMARKS.md")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum BenchTarget {
+    Log,
+}
+
+/// Parses `90s`, `30m`, `1h`, `7d` or a bare number of seconds.
+pub fn parse_ttl(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (number, unit) = text
+        .find(|c: char| !c.is_ascii_digit())
+        .map_or((text, "s"), |i| text.split_at(i));
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration like 90s, 30m, 1h or 7d"))?;
+    let seconds = match unit {
+        "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        _ => return Err(format!("{text:?} has unit {unit:?}; use s, m, h or d")),
+    };
+    if seconds == 0 {
+        return Err("a token must live for at least one second".into());
+    }
+    Ok(Duration::from_secs(seconds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ttl_units() {
+        assert_eq!(parse_ttl("90"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_ttl("30m"), Ok(Duration::from_secs(1800)));
+        assert_eq!(parse_ttl("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse_ttl("7d"), Ok(Duration::from_secs(604_800)));
+        assert!(parse_ttl("1w").is_err());
+        assert!(parse_ttl("0").is_err());
+        assert!(parse_ttl("soon").is_err());
+    }
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

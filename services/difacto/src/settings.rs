@@ -1,0 +1,106 @@
+//! Settings shared by several commands: where the log is, and how tokens are checked and
+//! minted. Validated at start-up, with errors that name the setting.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use difacto_auth::{KeyAlgorithm, Role, TokenIssuer, TokenVerifier};
+
+use crate::cli::{AuthArgs, PublicKeyAlgorithm};
+
+/// Where a process finds the log: `sled:<dir>` (embedded) or `grpc://host:port` (remote).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LogTarget {
+    Sled(PathBuf),
+    Grpc(String),
+}
+
+impl FromStr for LogTarget {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        if let Some(dir) = text.strip_prefix("sled:") {
+            if dir.is_empty() {
+                return Err("--log sled:<dir> needs a directory".into());
+            }
+            Ok(Self::Sled(PathBuf::from(dir)))
+        } else if let Some(rest) = text.strip_prefix("grpc://") {
+            if rest.is_empty() {
+                return Err("--log grpc://host:port needs an address".into());
+            }
+            Ok(Self::Grpc(format!("http://{rest}")))
+        } else {
+            Err(format!("--log {text:?} must start with sled: or grpc://"))
+        }
+    }
+}
+
+/// The HS256 development secret: the flag or `DIFACTO_JWT_SECRET`, else the data directory's.
+pub fn dev_secret(auth: &AuthArgs, data_dir: &Path, create: bool) -> anyhow::Result<Vec<u8>> {
+    difacto_auth::resolve_dev_secret(auth.jwt_secret.as_deref(), data_dir, create).with_context(|| {
+        format!(
+            "no development secret: set DIFACTO_JWT_SECRET or start `difacto dev` once with --data-dir {}",
+            data_dir.display()
+        )
+    })
+}
+
+/// How this process checks incoming tokens.
+pub fn verifier(auth: &AuthArgs, data_dir: &Path) -> anyhow::Result<Arc<TokenVerifier>> {
+    let verifier = match &auth.jwt_public_key {
+        Some(path) => {
+            let pem = std::fs::read(path).with_context(|| {
+                format!("DIFACTO_JWT_PUBLIC_KEY: cannot read {}", path.display())
+            })?;
+            let alg = match auth.jwt_algorithm {
+                PublicKeyAlgorithm::Rs256 => KeyAlgorithm::Rs256,
+                PublicKeyAlgorithm::Eddsa => KeyAlgorithm::EdDsa,
+            };
+            TokenVerifier::from_public_key_pem(alg, &pem, &auth.jwt_issuer, &auth.jwt_audience)
+                .with_context(|| {
+                    format!(
+                        "DIFACTO_JWT_PUBLIC_KEY: {} is not a usable public key",
+                        path.display()
+                    )
+                })?
+        }
+        None => TokenVerifier::hs256(
+            &dev_secret(auth, data_dir, true)?,
+            &auth.jwt_issuer,
+            &auth.jwt_audience,
+        ),
+    };
+    Ok(Arc::new(verifier))
+}
+
+/// Mints the token a process uses to call the log (role `service`).
+pub fn service_token(auth: &AuthArgs, data_dir: &Path, subject: &str) -> anyhow::Result<String> {
+    let issuer = TokenIssuer::hs256(
+        &dev_secret(auth, data_dir, false)?,
+        &auth.jwt_issuer,
+        &auth.jwt_audience,
+    );
+    Ok(issuer.mint(
+        subject,
+        "X24",
+        &[Role::Service],
+        std::time::Duration::from_secs(365 * 86_400),
+    )?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_targets() {
+        assert_eq!("sled:/tmp/x".parse(), Ok(LogTarget::Sled("/tmp/x".into())));
+        assert_eq!(
+            "grpc://127.0.0.1:50051".parse(),
+            Ok(LogTarget::Grpc("http://127.0.0.1:50051".into()))
+        );
+        assert!("sled:".parse::<LogTarget>().is_err());
+        assert!("postgres://x".parse::<LogTarget>().is_err());
+    }
+}
