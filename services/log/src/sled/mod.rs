@@ -22,7 +22,7 @@ use crate::limits::{page_size, validate_append, validate_stream_name};
 use crate::log::{EventLog, EventStream};
 use crate::record::{self, GENESIS_HASH};
 
-const TREE_NAME: &str = "difacto-log";
+pub(crate) const TREE_NAME: &str = "difacto-log";
 /// Appends that may wait for the writer before callers feel back-pressure.
 const QUEUE_DEPTH: usize = 4096;
 
