@@ -2,7 +2,9 @@
 //! difacto services behind the token check. Servers are functions of a listener, their
 //! state and a shutdown token, so tests start them on port 0.
 
+use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use difacto_auth::{AuthInterceptor, Role, TokenVerifier};
 use difacto_log::EventLog;
@@ -43,11 +45,77 @@ pub async fn serve_log(
                 .await;
         }
     };
-    Server::builder()
+    let server = Server::builder()
         .add_service(health_service)
         .add_service(reflection)
         .add_service(log_service)
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), draining)
-        .await?;
-    Ok(())
+        .serve_with_incoming_shutdown(incoming(listener), draining);
+    drain_within(server, &shutdown, DRAIN_TIMEOUT).await
+}
+
+/// Accepted connections with Nagle's algorithm off: gRPC messages here are small, and
+/// waiting to coalesce them adds up to a delayed-ACK period to a call's latency.
+pub fn incoming(
+    listener: TcpListener,
+) -> impl tokio_stream::Stream<Item = std::io::Result<tokio::net::TcpStream>> {
+    use tokio_stream::StreamExt;
+    TcpListenerStream::new(listener).map(|accepted| {
+        let stream = accepted?;
+        stream.set_nodelay(true)?;
+        Ok(stream)
+    })
+}
+
+/// How long a stopping server waits for in-flight calls before it drops the connections
+/// that remain (a subscriber that stopped reading would otherwise hold it forever).
+pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Runs `server` until it ends, but no longer than `limit` after `shutdown` is cancelled.
+/// Acknowledged appends are unaffected: each was flushed before it was acknowledged.
+pub async fn drain_within(
+    server: impl Future<Output = Result<(), tonic::transport::Error>>,
+    shutdown: &CancellationToken,
+    limit: Duration,
+) -> anyhow::Result<()> {
+    let deadline = async {
+        shutdown.cancelled().await;
+        tokio::time::sleep(limit).await;
+    };
+    tokio::select! {
+        served = server => Ok(served?),
+        () = deadline => {
+            tracing::warn!(seconds = limit.as_secs(), "connections still open after the drain deadline; dropping them");
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_server_that_never_drains_is_stopped_at_the_deadline() {
+        let shutdown = CancellationToken::new();
+        shutdown.cancel();
+        let stuck = std::future::pending::<Result<(), tonic::transport::Error>>();
+        let started = std::time::Instant::now();
+        drain_within(stuck, &shutdown, Duration::from_millis(50))
+            .await
+            .expect("stops");
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    #[tokio::test]
+    async fn a_server_is_not_stopped_before_shutdown() {
+        let shutdown = CancellationToken::new();
+        let finishes = async {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            Ok::<(), tonic::transport::Error>(())
+        };
+        // No cancellation: the server's own end decides, however long the limit.
+        drain_within(finishes, &shutdown, Duration::from_millis(1))
+            .await
+            .expect("served");
+    }
 }

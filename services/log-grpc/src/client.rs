@@ -71,14 +71,7 @@ impl EventLog for RemoteLog {
     ) -> Result<AppendOutcome, LogError> {
         // Checked here too, so bad input fails fast without a round trip.
         difacto_log::limits::validate_append(stream, &events)?;
-        let ids: Vec<NewEvent> = events
-            .iter()
-            .map(|e| NewEvent {
-                payload: Default::default(),
-                metadata: Default::default(),
-                ..e.clone()
-            })
-            .collect();
+        let ids: Vec<_> = events.iter().map(|e| e.event_id).collect();
         let request = pb::AppendRequest {
             stream: stream.to_owned(),
             expected: Some(expected_to_proto(expected)),

@@ -15,9 +15,10 @@ use crate::convert::{
     events_from_proto, expected_from_proto, recorded_to_proto, status_from_error,
 };
 
-/// Most bytes of events in one read response, so a page of large events still fits the
-/// clients' message limit. A page is cut short rather than refused.
-const MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
+/// Most bytes of events in one read response: under the 4 MiB that standard gRPC clients
+/// (tonic, grpc-go, grpcurl) accept by default. A page is cut short rather than refused;
+/// a single event (payload at most 1 MiB) always fits.
+const MAX_RESPONSE_BYTES: usize = 3 * 1024 * 1024;
 
 /// The gRPC face of a log. Subscriptions end when `shutdown` is cancelled, so that a
 /// draining server is not held open by endless streams.

@@ -21,7 +21,7 @@ pub mod sled;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 
-pub use self::sled::{SledConfig, SledLog, VerifyReport};
+pub use self::sled::{LogStats, SledConfig, SledLog, VerifyReport};
 pub use error::LogError;
 pub use event::{AppendOutcome, Direction, ExpectedVersion, Metadata, NewEvent, RecordedEvent};
 pub use log::{EventLog, EventStream};

@@ -50,7 +50,6 @@ pub(crate) struct StoredBody {
 pub(crate) struct DecodedRecord {
     pub event: RecordedEvent,
     pub chain_hash: [u8; 32],
-    pub body: Bytes,
     pub append_index: u32,
     pub append_len: u32,
 }
@@ -76,9 +75,27 @@ pub(crate) fn encode(body: &StoredBody, previous: &[u8; 32]) -> (Vec<u8>, [u8; 3
     (out, hash)
 }
 
+/// The encoded body of a stored record (what the chain hash covers). `stored` must have
+/// passed [`decode`].
+pub(crate) fn body_of(stored: &[u8]) -> &[u8] {
+    stored.get(HEADER_BYTES..).unwrap_or_default()
+}
+
+/// The event id of a stored record, read without decoding the rest: the body starts with
+/// field 1 (the 16-byte id), because prost writes fields in tag order. Used to rebuild the
+/// id index at open, where it is the whole cost.
+pub(crate) fn event_id_of(position: u64, stored: &[u8]) -> Result<Uuid, LogError> {
+    match body_of(stored) {
+        [0x0a, 0x10, id @ ..] if id.len() >= 16 => {
+            Ok(Uuid::from_slice(&id[..16]).unwrap_or_default())
+        }
+        _ => decode(position, stored).map(|record| record.event.event_id),
+    }
+}
+
 /// Decodes and checks the record stored at `position`. Any damage is an error naming the
 /// position, never data.
-pub(crate) fn decode(position: u64, stored: Bytes) -> Result<DecodedRecord, LogError> {
+pub(crate) fn decode(position: u64, stored: &[u8]) -> Result<DecodedRecord, LogError> {
     let corrupt = |reason: String| LogError::Corrupt { position, reason };
     if stored.len() < HEADER_BYTES {
         return Err(corrupt(format!(
@@ -96,8 +113,7 @@ pub(crate) fn decode(position: u64, stored: Bytes) -> Result<DecodedRecord, LogE
     }
     let mut chain_hash = [0; 32];
     chain_hash.copy_from_slice(&stored[4..HEADER_BYTES]);
-    let body_bytes = stored.slice(HEADER_BYTES..);
-    let body = StoredBody::decode(body_bytes.clone())
+    let body = StoredBody::decode(body_of(stored))
         .map_err(|e| corrupt(format!("undecodable body: {e}")))?;
     if body.position != position {
         return Err(corrupt(format!("record claims position {}", body.position)));
@@ -116,7 +132,6 @@ pub(crate) fn decode(position: u64, stored: Bytes) -> Result<DecodedRecord, LogE
             recorded_at_unix_micros: body.recorded_at_unix_micros,
         },
         chain_hash,
-        body: body_bytes,
         append_index: body.append_index,
         append_len: body.append_len,
     })
@@ -144,11 +159,21 @@ mod tests {
     #[test]
     fn round_trips_and_chains() {
         let (bytes, hash) = encode(&body(), &GENESIS_HASH);
-        let decoded = decode(9, Bytes::from(bytes)).expect("decodes");
+        let decoded = decode(9, &bytes).expect("decodes");
         assert_eq!(decoded.chain_hash, hash);
-        assert_eq!(chain(&GENESIS_HASH, &decoded.body), hash);
+        assert_eq!(chain(&GENESIS_HASH, body_of(&bytes)), hash);
         assert_eq!(decoded.event.stream, "duty-1");
         assert_eq!(decoded.event.payload, Bytes::from_static(b"payload"));
+    }
+
+    #[test]
+    fn the_event_id_is_read_without_decoding() {
+        let body = body();
+        let (bytes, _) = encode(&body, &GENESIS_HASH);
+        assert_eq!(
+            event_id_of(9, &bytes).expect("id").as_bytes().as_slice(),
+            body.event_id.as_slice()
+        );
     }
 
     #[test]
@@ -157,7 +182,7 @@ mod tests {
         for i in 0..bytes.len() {
             let mut damaged = bytes.clone();
             damaged[i] ^= 0x10;
-            let err = decode(9, Bytes::from(damaged)).expect_err("damage must be detected");
+            let err = decode(9, &damaged).expect_err("damage must be detected");
             assert!(
                 matches!(err, LogError::Corrupt { position: 9, .. }),
                 "{err:?}"
@@ -169,7 +194,7 @@ mod tests {
     fn a_record_at_the_wrong_position_is_corrupt() {
         let (bytes, _) = encode(&body(), &GENESIS_HASH);
         assert!(matches!(
-            decode(10, Bytes::from(bytes)),
+            decode(10, &bytes),
             Err(LogError::Corrupt { position: 10, .. })
         ));
     }

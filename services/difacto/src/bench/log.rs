@@ -132,16 +132,32 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
     };
 
     let mut rows = Vec::new();
+    let mut ceilings = vec![ceiling];
     for writers in WRITERS {
         eprintln!("in-process appends, {writers} writers…");
         let log = open_log(&scratch.path().join(format!("inproc-{writers}")))?;
         let result = appends(Arc::new(log.clone()), writers, seconds).await?;
+        let stats = log.stats();
+        eprintln!(
+            "  {:.1} events per flush ({} flushes, {} groups)",
+            stats.events_per_flush(),
+            stats.flushes,
+            stats.groups
+        );
         log.close().await?;
         rows.push(Row {
             what: format!("in-process, {writers} writers"),
             result,
         });
     }
+    // The disk's flush latency drifts; measuring the ceiling again after the appends and
+    // keeping the higher of the two makes the ratio conservative.
+    eprintln!("raw sled ceiling, again…");
+    ceilings.push({
+        let dir = scratch.path().join("raw-again");
+        tokio::task::spawn_blocking(move || raw_sled_ceiling(&dir, seconds, record_bytes)).await??
+    });
+    let ceiling = ceilings.iter().copied().fold(0.0, f64::max);
 
     let secret = b"difacto-bench-secret-difacto-bench";
     for clients in WRITERS {
@@ -256,6 +272,7 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
     let body = render(
         &rows,
         ceiling,
+        &ceilings,
         replay_rate,
         raw_rate,
         replayed,
@@ -272,6 +289,7 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
 fn render(
     rows: &[Row],
     ceiling: f64,
+    ceilings: &[f64],
     replay_rate: f64,
     raw_rate: f64,
     events: u64,
@@ -294,7 +312,12 @@ fn render(
     let _ = writeln!(out, "|---|---:|---:|---:|---:|");
     let _ = writeln!(
         out,
-        "| **reference:** raw sled, batches of 100 inserts + flush | {ceiling:.0} | | | 1.00 |"
+        "| **reference:** raw sled, batches of 100 inserts + flush (higher of {}) | {ceiling:.0} | | | 1.00 |",
+        ceilings
+            .iter()
+            .map(|c| format!("{c:.0}"))
+            .collect::<Vec<_>>()
+            .join(" and ")
     );
     for row in rows {
         let _ = writeln!(

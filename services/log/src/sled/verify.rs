@@ -3,10 +3,9 @@
 //! - the checksum of each record;
 //! - positions dense from 1;
 //! - the hash chain: each record's hash is blake3(previous hash | body);
-//! - the stream index and the id index point at every record, and at nothing else;
+//! - the stream index points at every record, and at nothing else;
+//! - no event id is stored twice;
 //! - the head names the last record and its hash.
-
-use bytes::Bytes;
 
 use super::keys;
 use crate::error::LogError;
@@ -31,6 +30,7 @@ impl VerifyReport {
 pub(super) fn verify(tree: &sled::Tree) -> Result<VerifyReport, LogError> {
     let mut previous = GENESIS_HASH;
     let mut expected_position = 1u64;
+    let mut ids = std::collections::HashMap::new();
     for entry in tree.scan_prefix(b"R") {
         let (key, stored) = entry?;
         let position = keys::u64_suffix(&key).ok_or_else(|| LogError::Corrupt {
@@ -43,8 +43,8 @@ pub(super) fn verify(tree: &sled::Tree) -> Result<VerifyReport, LogError> {
                 reason: format!("record is missing (the next stored is {position})"),
             });
         }
-        let decoded = record::decode(position, Bytes::copy_from_slice(&stored))?;
-        if record::chain(&previous, &decoded.body) != decoded.chain_hash {
+        let decoded = record::decode(position, &stored)?;
+        if record::chain(&previous, record::body_of(&stored)) != decoded.chain_hash {
             return Err(LogError::Corrupt {
                 position,
                 reason: "hash chain broken: the record does not follow the one before it".into(),
@@ -64,20 +64,26 @@ pub(super) fn verify(tree: &sled::Tree) -> Result<VerifyReport, LogError> {
             &keys::stream_version(&event.stream, event.version),
             "stream",
         )?;
-        indexed(&keys::event_id(&event.event_id), "event id")?;
+        if let Some(first) = ids.insert(event.event_id, position) {
+            return Err(LogError::Corrupt {
+                position,
+                reason: format!(
+                    "event id {} is also stored at position {first}",
+                    event.event_id
+                ),
+            });
+        }
         previous = decoded.chain_hash;
         expected_position += 1;
     }
     let records = expected_position - 1;
     let last_position = records;
-    for (prefix, what) in [(&b"S"[..], "stream"), (&b"E"[..], "event id")] {
-        let count = tree.scan_prefix(prefix).count() as u64;
-        if count != records {
-            return Err(LogError::Corrupt {
-                position: last_position,
-                reason: format!("the {what} index holds {count} entries for {records} records"),
-            });
-        }
+    let indexed = tree.scan_prefix(b"S").count() as u64;
+    if indexed != records {
+        return Err(LogError::Corrupt {
+            position: last_position,
+            reason: format!("the stream index holds {indexed} entries for {records} records"),
+        });
     }
     let head = match tree.get(keys::HEAD)? {
         Some(value) => keys::parse_head(&value),
@@ -100,6 +106,7 @@ pub(super) fn verify(tree: &sled::Tree) -> Result<VerifyReport, LogError> {
 mod tests {
     use super::*;
     use crate::{EventLog, ExpectedVersion, NewEvent, SledConfig, SledLog};
+    use bytes::Bytes;
 
     fn event(payload: &str) -> NewEvent {
         NewEvent {
@@ -115,7 +122,13 @@ mod tests {
         let dir = tempfile::tempdir().expect("dir");
         let log = SledLog::open(&SledConfig::new(dir.path())).expect("open");
         for i in 0..n {
-            log.append(&format!("s-{}", i % 2), ExpectedVersion::Any, vec![event(&i.to_string())]).await.expect("append");
+            log.append(
+                &format!("s-{}", i % 2),
+                ExpectedVersion::Any,
+                vec![event(&i.to_string())],
+            )
+            .await
+            .expect("append");
         }
         log.close().await.expect("close");
         dir
@@ -140,7 +153,13 @@ mod tests {
         let dir = written_log(5).await;
         let log = SledLog::open(&SledConfig::new(dir.path())).expect("reopen");
         assert_eq!(log.head_position().await.expect("head"), 5);
-        log.append("s-0", ExpectedVersion::Exact(2), vec![event("after reopen")]).await.expect("the chain continues");
+        log.append(
+            "s-0",
+            ExpectedVersion::Exact(2),
+            vec![event("after reopen")],
+        )
+        .await
+        .expect("the chain continues");
         let report = log.verify().expect("verifies");
         assert_eq!((report.records, report.last_position), (6, 6));
     }
@@ -149,7 +168,11 @@ mod tests {
     async fn a_flipped_byte_is_named_by_position() {
         let dir = written_log(5).await;
         tamper(dir.path(), |tree| {
-            let mut value = tree.get(keys::record(3)).expect("get").expect("record").to_vec();
+            let mut value = tree
+                .get(keys::record(3))
+                .expect("get")
+                .expect("record")
+                .to_vec();
             let last = value.len() - 1;
             value[last] ^= 1;
             tree.insert(keys::record(3), value).expect("insert");
@@ -162,7 +185,7 @@ mod tests {
         let dir = written_log(5).await;
         tamper(dir.path(), |tree| {
             let stored = tree.get(keys::record(2)).expect("get").expect("record");
-            let decoded = record::decode(2, Bytes::copy_from_slice(&stored)).expect("decode");
+            let decoded = record::decode(2, &stored).expect("decode");
             let body = crate::record::StoredBody {
                 event_id: decoded.event.event_id.as_bytes().to_vec(),
                 stream: decoded.event.stream.clone(),
@@ -205,7 +228,11 @@ mod tests {
     async fn a_read_of_a_damaged_record_is_an_error_not_data() {
         let dir = written_log(3).await;
         tamper(dir.path(), |tree| {
-            let mut value = tree.get(keys::record(2)).expect("get").expect("record").to_vec();
+            let mut value = tree
+                .get(keys::record(2))
+                .expect("get")
+                .expect("record")
+                .to_vec();
             value[10] ^= 0xff;
             tree.insert(keys::record(2), value).expect("insert");
         });

@@ -12,9 +12,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use bytes::Bytes;
 use tokio::sync::{mpsc, oneshot, watch};
 use uuid::Uuid;
 
@@ -23,6 +22,8 @@ use crate::error::LogError;
 use crate::event::{AppendOutcome, ExpectedVersion, NewEvent};
 use crate::record::{self, StoredBody};
 
+/// The longest a flush waits for the rest of a wave of callers (see `flush_loop`).
+const COALESCE_WINDOW: Duration = Duration::from_micros(300);
 /// The most events one group applies in one batch; keeps a batch's memory bounded.
 const MAX_GROUP_EVENTS: usize = 8192;
 /// How many stream heads the writer remembers before it starts over; each is one sled
@@ -42,6 +43,13 @@ pub(super) struct AppendJob {
 struct Applied {
     head: u64,
     replies: Vec<(Reply, Result<AppendOutcome, LogError>)>,
+}
+
+/// Counters that show how well group commit works: events made durable per flush.
+#[derive(Debug, Default)]
+pub(super) struct Counters {
+    pub flushes: std::sync::atomic::AtomicU64,
+    pub groups: std::sync::atomic::AtomicU64,
 }
 
 /// Set once storage has failed: the writer's in-memory head can no longer be trusted, so
@@ -65,6 +73,20 @@ pub(super) struct Writer {
     pub last_hash: [u8; 32],
     pub poison: Arc<Poison>,
     stream_heads: HashMap<String, u64>,
+    /// Every stored event id and its position: the idempotency index, kept in memory
+    /// (about 30 MB per million events) and rebuilt at open by `load_ids`.
+    ids: HashMap<Uuid, u64>,
+}
+
+/// Reads every record's event id: the in-memory idempotency index of a log being opened.
+pub(super) fn load_ids(tree: &sled::Tree, head: u64) -> Result<HashMap<Uuid, u64>, LogError> {
+    let mut ids = HashMap::with_capacity(usize::try_from(head).unwrap_or(0));
+    for entry in tree.scan_prefix(b"R") {
+        let (key, stored) = entry?;
+        let position = keys::u64_suffix(&key).unwrap_or(0);
+        ids.insert(record::event_id_of(position, &stored)?, position);
+    }
+    Ok(ids)
 }
 
 /// What the group so far has added, which sled cannot show yet because the batch is
@@ -83,6 +105,7 @@ impl Writer {
         head: u64,
         last_hash: [u8; 32],
         poison: Arc<Poison>,
+        ids: HashMap<Uuid, u64>,
     ) -> Self {
         Self {
             db,
@@ -90,6 +113,7 @@ impl Writer {
             head,
             last_hash,
             poison,
+            ids,
             stream_heads: HashMap::new(),
         }
     }
@@ -99,13 +123,14 @@ impl Writer {
         mut self,
         mut jobs: mpsc::Receiver<AppendJob>,
         durable: watch::Sender<u64>,
+        counters: Arc<Counters>,
     ) -> std::io::Result<[std::thread::JoinHandle<()>; 2]> {
         let (to_flusher, flusher_rx) = std::sync::mpsc::channel::<Applied>();
         let db = self.db.clone();
         let poison = self.poison.clone();
         let flusher = std::thread::Builder::new()
             .name("difacto-log-flush".into())
-            .spawn(move || flush_loop(db, flusher_rx, durable, poison))?;
+            .spawn(move || flush_loop(db, flusher_rx, durable, poison, counters))?;
         let writer = std::thread::Builder::new()
             .name("difacto-log-write".into())
             .spawn(move || {
@@ -130,12 +155,12 @@ impl Writer {
         Ok([writer, flusher])
     }
 
-    fn apply_group(&mut self, group: Vec<AppendJob>) -> Applied {
+    fn apply_group(&mut self, mut group: Vec<AppendJob>) -> Applied {
         let (start_head, start_hash) = (self.head, self.last_hash);
         let mut batch = sled::Batch::default();
         let mut overlay = GroupOverlay::default();
         let mut results = Vec::with_capacity(group.len());
-        for job in &group {
+        for job in &mut group {
             let result = if self.poison.is_set() {
                 Err(LogError::Storage(
                     "an earlier storage failure stopped this log; restart it".into(),
@@ -162,6 +187,7 @@ impl Writer {
                 for (stream, version) in overlay.stream_heads {
                     self.remember_stream_head(stream, version);
                 }
+                self.ids.extend(overlay.ids);
             }
         }
         Applied {
@@ -186,11 +212,11 @@ impl Writer {
     /// records to `batch` and advances the head.
     fn prepare(
         &mut self,
-        job: &AppendJob,
+        job: &mut AppendJob,
         batch: &mut sled::Batch,
         overlay: &mut GroupOverlay,
     ) -> Result<AppendOutcome, LogError> {
-        crate::limits::validate_append(&job.stream, &job.events)?;
+        // The limits were checked by `SledLog::append` before the job was queued.
         if let Some(original) = self.find_original(job, overlay)? {
             return Ok(original);
         }
@@ -207,7 +233,8 @@ impl Writer {
         let recorded_at = now_unix_micros();
         let append_len =
             u32::try_from(job.events.len()).map_err(|_| LogError::invalid("events", "too many"))?;
-        for (i, event) in job.events.iter().enumerate() {
+        // The job's fields move into the stored bodies: the job only needs its reply now.
+        for (i, event) in job.events.iter_mut().enumerate() {
             let position = first_position + i as u64;
             let version = first_version + i as u64;
             let body = StoredBody {
@@ -215,9 +242,9 @@ impl Writer {
                 stream: job.stream.clone(),
                 version,
                 position,
-                event_type: event.event_type.clone(),
-                payload: event.payload.clone(),
-                metadata: event.metadata.clone(),
+                event_type: std::mem::take(&mut event.event_type),
+                payload: std::mem::take(&mut event.payload),
+                metadata: std::mem::take(&mut event.metadata),
                 recorded_at_unix_micros: recorded_at,
                 append_index: i as u32,
                 append_len,
@@ -226,7 +253,6 @@ impl Writer {
             let position_bytes = position.to_be_bytes();
             batch.insert(&keys::record(position), stored);
             batch.insert(keys::stream_version(&job.stream, version), &position_bytes);
-            batch.insert(&keys::event_id(&event.event_id), &position_bytes);
             overlay.ids.insert(event.event_id, position);
             overlay.bodies.insert(position, body);
             self.last_hash = hash;
@@ -267,15 +293,8 @@ impl Writer {
         }
     }
 
-    fn position_of(&self, id: &Uuid, overlay: &GroupOverlay) -> Result<Option<u64>, LogError> {
-        if let Some(position) = overlay.ids.get(id) {
-            return Ok(Some(*position));
-        }
-        Ok(self
-            .tree
-            .get(keys::event_id(id))?
-            .as_deref()
-            .and_then(keys::u64_prefix))
+    fn position_of(&self, id: &Uuid, overlay: &GroupOverlay) -> Option<u64> {
+        overlay.ids.get(id).or_else(|| self.ids.get(id)).copied()
     }
 
     fn body_at(&self, position: u64, overlay: &GroupOverlay) -> Result<StoredBody, LogError> {
@@ -289,7 +308,7 @@ impl Writer {
                 position,
                 reason: "indexed record is missing".into(),
             })?;
-        let decoded = record::decode(position, Bytes::copy_from_slice(&stored))?;
+        let decoded = record::decode(position, &stored)?;
         Ok(StoredBody {
             event_id: decoded.event.event_id.as_bytes().to_vec(),
             stream: decoded.event.stream,
@@ -313,7 +332,7 @@ impl Writer {
     ) -> Result<Option<AppendOutcome>, LogError> {
         let mut first_position = None;
         for (i, event) in job.events.iter().enumerate() {
-            match (i, self.position_of(&event.event_id, overlay)?) {
+            match (i, self.position_of(&event.event_id, overlay)) {
                 (0, Some(p)) => first_position = Some(p),
                 (0, None) => {}
                 // Part of the append is stored and part is not: not a re-send of one append.
@@ -365,10 +384,34 @@ fn flush_loop(
     groups: std::sync::mpsc::Receiver<Applied>,
     durable: watch::Sender<u64>,
     poison: Arc<Poison>,
+    counters: Arc<Counters>,
 ) {
+    // Callers waiting on a flush come back in a wave, and the first group holds only the
+    // quickest of them. Waiting briefly for the rest lets one flush serve the whole wave.
+    // The target is the recent peak wave (decaying, so the wait stops when load drops),
+    // not the last one, which would let waves shrink step by step.
+    let mut peak_callers = 1usize;
     while let Ok(first) = groups.recv() {
         let mut pending = vec![first];
         pending.extend(groups.try_iter());
+        let deadline = Instant::now() + COALESCE_WINDOW;
+        while callers(&pending) * 8 < peak_callers * 7 {
+            let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+                break;
+            };
+            match groups.recv_timeout(left) {
+                Ok(group) => {
+                    pending.push(group);
+                    pending.extend(groups.try_iter());
+                }
+                Err(_) => break,
+            }
+        }
+        peak_callers = callers(&pending).max(peak_callers - peak_callers / 16);
+        counters.flushes.fetch_add(1, Ordering::Relaxed);
+        counters
+            .groups
+            .fetch_add(pending.len() as u64, Ordering::Relaxed);
         let head = pending.iter().map(|group| group.head).max().unwrap_or(0);
         let flushed = db.flush().map(|_| ()).map_err(|err| err.to_string());
         match &flushed {
@@ -395,6 +438,10 @@ fn flush_loop(
             }
         }
     }
+}
+
+fn callers(groups: &[Applied]) -> usize {
+    groups.iter().map(|group| group.replies.len()).sum()
 }
 
 fn now_unix_micros() -> i64 {

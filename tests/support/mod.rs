@@ -1,0 +1,333 @@
+//! Shared helpers of the end-to-end tests: start the real `difacto` binary on a data
+//! directory, talk to it over gRPC with a token, run its other commands.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::{Duration, Instant};
+
+use difacto_auth::{Role, TokenIssuer};
+use difacto_proto::v1 as pb;
+use pb::event_log_service_client::EventLogServiceClient;
+use tonic::metadata::MetadataValue;
+use tonic::service::Interceptor;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::{Channel, Endpoint};
+
+/// The binary under test, built by cargo for this test target.
+pub const BIN: &str = env!("CARGO_BIN_EXE_difacto");
+
+/// How long a server may take to say it is ready.
+const READY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Environment variables that would change how the binary behaves if the developer's
+/// shell happened to set them; every child starts without them.
+const CLEARED_ENV: &[&str] = &[
+    "DIFACTO_JWT_SECRET",
+    "DIFACTO_JWT_PUBLIC_KEY",
+    "DIFACTO_JWT_ALGORITHM",
+    "DIFACTO_JWT_ISSUER",
+    "DIFACTO_JWT_AUDIENCE",
+    "DIFACTO_DATA_DIR",
+    "DIFACTO_GRPC_ADDR",
+    "DIFACTO_LOG",
+    "DIFACTO_ORG",
+    "DIFACTO_ROLE",
+    "DIFACTO_SUB",
+    "DIFACTO_TTL",
+    "RUST_LOG",
+];
+
+/// The HS256 secret every test server is started with (unless a test overrides it).
+pub fn secret() -> &'static str {
+    "difacto-e2e-test-secret-0123456789abcdef"
+}
+
+/// A `difacto` command with a clean environment and the test secret set.
+pub fn command() -> Command {
+    let mut command = Command::new(BIN);
+    for name in CLEARED_ENV {
+        command.env_remove(name);
+    }
+    command
+        .env("DIFACTO_JWT_SECRET", secret())
+        .env("DIFACTO_LOG_LEVEL", "info")
+        .stdin(Stdio::null());
+    command
+}
+
+/// One running `difacto serve log` process.
+#[derive(Debug)]
+pub struct Server {
+    pub child: Child,
+    pub grpc_addr: String,
+    pub data_dir: PathBuf,
+    /// Every stderr line so far, kept by the draining thread (for failure messages).
+    stderr: Arc<Mutex<Vec<String>>>,
+}
+
+impl Server {
+    /// Starts `difacto serve log` on `data_dir` and port 0, with `env` applied after the
+    /// defaults (`DIFACTO_JWT_SECRET` = [`secret`], `DIFACTO_LOG_LEVEL=info`), and waits
+    /// for its ready line. Panics with the collected stderr if it is not ready in 30 s.
+    pub fn start(data_dir: &Path, env: &[(&str, &str)]) -> Server {
+        let mut command = command();
+        command
+            .args(["serve", "log", "--data-dir"])
+            .arg(data_dir)
+            .args(["--grpc-addr", "127.0.0.1:0"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let mut child = command.spawn().expect("spawn difacto serve log");
+        let stderr = child.stderr.take().expect("stderr is piped");
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let (ready_tx, ready_rx) = mpsc::channel::<String>();
+        {
+            let lines = lines.clone();
+            std::thread::spawn(move || {
+                // Keeps reading until the child closes stderr, so it never blocks on a
+                // full pipe; the ready line is also sent to the starter.
+                let mut ready_tx = Some(ready_tx);
+                for line in BufReader::new(stderr).lines() {
+                    let Ok(line) = line else { break };
+                    if line.contains("difacto log ready")
+                        && let Some(tx) = ready_tx.take()
+                    {
+                        let _ = tx.send(line.clone());
+                    }
+                    if let Ok(mut lines) = lines.lock() {
+                        lines.push(line);
+                    }
+                }
+            });
+        }
+        let deadline = Instant::now() + READY_TIMEOUT;
+        let ready = ready_rx.recv_timeout(deadline.saturating_duration_since(Instant::now()));
+        let ready = match ready {
+            Ok(line) => line,
+            Err(err) => {
+                let _ = child.kill();
+                let status = child.wait();
+                // Give the draining thread a moment to collect the last lines.
+                std::thread::sleep(Duration::from_millis(100));
+                panic!(
+                    "difacto serve log on {} was not ready ({err}); exit: {status:?}; stderr:\n{}",
+                    data_dir.display(),
+                    lines.lock().map(|l| l.join("\n")).unwrap_or_default()
+                );
+            }
+        };
+        let grpc_addr = parse_grpc_addr(&ready)
+            .unwrap_or_else(|| panic!("no grpc_addr=127.0.0.1:PORT in the ready line: {ready}"));
+        Server {
+            child,
+            grpc_addr,
+            data_dir: data_dir.to_owned(),
+            stderr: lines,
+        }
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.grpc_addr)
+    }
+
+    /// What the server wrote to stderr so far.
+    pub fn stderr_text(&self) -> String {
+        self.stderr
+            .lock()
+            .map(|lines| lines.join("\n"))
+            .unwrap_or_default()
+    }
+
+    /// Sends SIGTERM and waits up to 15 s for the process to exit; panics (after
+    /// SIGKILL) if it does not.
+    pub fn sigterm_and_wait(&mut self) -> ExitStatus {
+        self.sigterm();
+        self.wait_for_exit(Duration::from_secs(15))
+    }
+
+    /// Sends SIGTERM without waiting.
+    pub fn sigterm(&self) {
+        use nix::sys::signal::{Signal, kill};
+        use nix::unistd::Pid;
+        let pid = i32::try_from(self.child.id()).expect("pid fits in i32");
+        kill(Pid::from_raw(pid), Signal::SIGTERM).expect("send SIGTERM");
+    }
+
+    /// Waits up to `limit` for the process to exit; after that kills it and panics.
+    pub fn wait_for_exit(&mut self, limit: Duration) -> ExitStatus {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return status;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                panic!(
+                    "difacto did not exit within {limit:?}; stderr:\n{}",
+                    self.stderr_text()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// SIGKILL and wait: the process gets no chance to flush or clean up.
+    #[allow(dead_code)] // only the crash test kills
+    pub fn kill(&mut self) {
+        // An error means it has already exited; wait reaps it either way.
+        let _ = self.child.kill();
+        self.child.wait().expect("wait for the killed server");
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// `grpc_addr=127.0.0.1:PORT` out of a log line.
+fn parse_grpc_addr(line: &str) -> Option<String> {
+    let rest = line.split("grpc_addr=").nth(1)?;
+    let addr: String = rest
+        .chars()
+        .take_while(|c| !c.is_whitespace() && *c != ',')
+        .collect();
+    let port: u16 = addr.strip_prefix("127.0.0.1:")?.parse().ok()?;
+    (port != 0).then_some(addr)
+}
+
+/// A token with `roles`, signed with the test secret, valid for an hour.
+pub fn token_with(roles: &[Role]) -> String {
+    TokenIssuer::hs256(secret().as_bytes(), "difacto", "difacto")
+        .mint("e2e-test", "X24", roles, Duration::from_secs(3600))
+        .expect("mint a test token")
+}
+
+/// A token with role `service`: what the log requires.
+pub fn service_token() -> String {
+    token_with(&[Role::Service])
+}
+
+/// A channel to `url` (no token); fails fast rather than hanging.
+pub async fn channel(url: &str) -> Channel {
+    Endpoint::from_shared(url.to_owned())
+        .expect("a valid url")
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(20))
+        .connect()
+        .await
+        .unwrap_or_else(|err| panic!("connect to {url}: {err}"))
+}
+
+/// Adds `authorization: Bearer <token>` to every call, whatever the token holds.
+pub fn bearer(token: &str) -> impl Interceptor + Clone + use<> {
+    let value: MetadataValue<_> = format!("Bearer {token}")
+        .parse()
+        .expect("the token fits in a header");
+    move |mut request: tonic::Request<()>| {
+        request
+            .metadata_mut()
+            .insert("authorization", value.clone());
+        Ok(request)
+    }
+}
+
+/// An `EventLogService` client on `url` that sends `token` as a bearer token.
+pub async fn client(
+    url: &str,
+    token: &str,
+) -> EventLogServiceClient<InterceptedService<Channel, impl Interceptor + Clone + use<>>> {
+    EventLogServiceClient::with_interceptor(channel(url).await, bearer(token))
+        .max_decoding_message_size(32 * 1024 * 1024)
+}
+
+/// A valid event with a fresh UUID and type `difacto.v1.TestEvent`.
+pub fn event(payload: impl Into<Vec<u8>>) -> pb::EventData {
+    pb::EventData {
+        event_id: uuid::Uuid::new_v4().to_string(),
+        event_type: "difacto.v1.TestEvent".into(),
+        payload: bytes::Bytes::from(payload.into()),
+        metadata: HashMap::from([("actor".to_owned(), "e2e-test".to_owned())]),
+    }
+}
+
+/// An append request with expectation `kind` (version 0 unless EXACT is wanted: use
+/// [`expected_exact`]).
+pub fn append_request(
+    stream: &str,
+    expected: pb::expected_version::Kind,
+    events: Vec<pb::EventData>,
+) -> pb::AppendRequest {
+    pb::AppendRequest {
+        stream: stream.to_owned(),
+        expected: Some(pb::ExpectedVersion {
+            kind: expected.into(),
+            version: 0,
+        }),
+        events,
+    }
+}
+
+/// Reads the whole log, page by page, until a page comes back empty.
+pub async fn read_everything<F: Interceptor>(
+    client: &mut EventLogServiceClient<InterceptedService<Channel, F>>,
+) -> Vec<pb::RecordedEvent> {
+    let mut all: Vec<pb::RecordedEvent> = Vec::new();
+    loop {
+        let after = all.last().map_or(0, |e| e.position);
+        let page = client
+            .read_all(pb::ReadAllRequest {
+                after_position: after,
+                max_count: 0,
+            })
+            .await
+            .expect("read_all")
+            .into_inner();
+        if page.events.is_empty() {
+            return all;
+        }
+        assert!(
+            page.events.len() <= 1000,
+            "a page holds at most 1000 events, got {}",
+            page.events.len()
+        );
+        all.extend(page.events);
+    }
+}
+
+/// Runs `difacto verify --data-dir <data_dir>`.
+pub fn run_verify(data_dir: &Path) -> Output {
+    command()
+        .args(["verify", "--data-dir"])
+        .arg(data_dir)
+        .output()
+        .expect("run difacto verify")
+}
+
+/// Asserts `difacto verify` succeeded with one `ok:` line; returns that line.
+pub fn assert_verify_ok(data_dir: &Path) -> String {
+    let output = run_verify(data_dir);
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "difacto verify failed ({}):\nstdout: {stdout}\nstderr: {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "verify prints one line: {stdout:?}");
+    assert!(lines[0].starts_with("ok:"), "verify output: {stdout:?}");
+    lines[0].to_owned()
+}
