@@ -23,7 +23,7 @@ use crate::event::{AppendOutcome, ExpectedVersion, NewEvent};
 use crate::record::{self, StoredBody};
 
 /// The longest a flush waits for the rest of a wave of callers (see `flush_loop`).
-const COALESCE_WINDOW: Duration = Duration::from_micros(300);
+const COALESCE_WINDOW: Duration = Duration::from_micros(1000);
 /// The most events one group applies in one batch; keeps a batch's memory bounded.
 const MAX_GROUP_EVENTS: usize = 8192;
 /// How many stream heads the writer remembers before it starts over; each is one sled
@@ -395,7 +395,7 @@ fn flush_loop(
         let mut pending = vec![first];
         pending.extend(groups.try_iter());
         let deadline = Instant::now() + COALESCE_WINDOW;
-        while callers(&pending) * 8 < peak_callers * 7 {
+        while callers(&pending) * 16 < peak_callers * 15 {
             let Some(left) = deadline.checked_duration_since(Instant::now()) else {
                 break;
             };
