@@ -23,8 +23,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         prost::Message::encode_to_vec(&descriptors),
     )?;
 
+    // Without the `grpc` feature only the messages are generated: the pure domain uses
+    // the event messages and must not see tonic.
+    let grpc = env::var_os("CARGO_FEATURE_GRPC").is_some();
+    // Type names (`prost::Name`) give every event its stable stored type, e.g.
+    // `difacto.v1.SeatBooked`.
+    let mut config = tonic_prost_build::Config::new();
+    config.enable_type_names();
     tonic_prost_build::configure()
+        .build_client(grpc)
+        .build_server(grpc)
         .bytes(".")
-        .compile_fds(descriptors)?;
+        .compile_fds_with_config(descriptors, config)?;
     Ok(())
 }

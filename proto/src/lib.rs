@@ -7,7 +7,7 @@
 /// Package `difacto.v1`: the event log API and, later, the domain services.
 #[allow(clippy::all, missing_debug_implementations, unreachable_pub)]
 pub mod v1 {
-    tonic::include_proto!("difacto.v1");
+    include!(concat!(env!("OUT_DIR"), "/difacto.v1.rs"));
 }
 
 /// The encoded `FileDescriptorSet` of every difacto proto, for gRPC server reflection.

@@ -33,6 +33,7 @@ pub struct Claims {
 
 /// Seconds since the Unix epoch, the JWT time unit. An error rather than a panic
 /// if the system clock is set before 1970.
+#[cfg(feature = "jwt")]
 pub(crate) fn now_unix() -> Result<u64, crate::AuthError> {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -36,6 +36,7 @@ pub enum AuthError {
     Key(String),
 }
 
+#[cfg(feature = "grpc")]
 impl From<AuthError> for tonic::Status {
     /// The one table from authentication errors to gRPC codes (DESIGN.md §6):
     /// anything wrong with who the caller is becomes `UNAUTHENTICATED`, a missing
@@ -57,7 +58,7 @@ impl From<AuthError> for tonic::Status {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "grpc"))]
 mod tests {
     use super::*;
     use tonic::Code;

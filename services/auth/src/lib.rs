@@ -24,24 +24,34 @@
 //! Architecture invariant: no key, secret or token ever appears in a `Debug`
 //! output, a log line or an error message produced here.
 
+#[cfg(feature = "jwt")]
 mod b64;
 mod claims;
 mod error;
+#[cfg(feature = "grpc")]
 mod grpc;
+#[cfg(feature = "jwt")]
 mod issue;
 mod principal;
+#[cfg(feature = "jwt")]
 mod provider;
 mod role;
+#[cfg(feature = "jwt")]
 mod secret;
-#[cfg(test)]
+#[cfg(all(test, feature = "jwt"))]
 mod testing;
+#[cfg(feature = "jwt")]
 mod verify;
 
 pub use claims::{Claims, DEFAULT_AUDIENCE, DEFAULT_ISSUER};
 pub use error::AuthError;
+#[cfg(feature = "grpc")]
 pub use grpc::{AuthInterceptor, BearerToken, principal};
+#[cfg(feature = "jwt")]
 pub use issue::TokenIssuer;
 pub use principal::Principal;
 pub use role::Role;
+#[cfg(feature = "jwt")]
 pub use secret::resolve_dev_secret;
+#[cfg(feature = "jwt")]
 pub use verify::{KeyAlgorithm, TokenVerifier};

@@ -1,0 +1,324 @@
+//! `IcbService`: commissioners' commands. Each handler takes the caller from the request
+//! (checked by the auth layer), converts the request, and records the command through the
+//! [`Store`]; the domain decides.
+
+use std::sync::Arc;
+
+use difacto_domain::duty::{self, Duty};
+use difacto_domain::programme::{self, Programme};
+use difacto_domain::registry::{self, RegisterOrganisation, Registry};
+use difacto_domain::responsibility::{self, Assignment, Attribution};
+use difacto_domain::values;
+use difacto_proto::v1::icb_service_server::IcbService;
+use difacto_proto::v1::{self as pb, CommandResult};
+use tonic::{Request, Response, Status};
+
+use crate::store::{Caller, Store};
+
+#[derive(Debug, Clone)]
+pub struct Icb {
+    store: Arc<Store>,
+}
+
+impl Icb {
+    pub fn new(store: Arc<Store>) -> Self {
+        Self { store }
+    }
+}
+
+/// The caller of `request`, with the request id its body carries.
+pub(crate) fn caller<T>(request: &Request<T>, request_id: &str) -> Result<Caller, Status> {
+    let principal = difacto_auth::principal(request)?;
+    Caller::new(principal, request_id)
+        .map_err(|e| Status::from(crate::error::ServiceError::from(e)))
+}
+
+pub(crate) type Reply = Result<Response<CommandResult>, Status>;
+
+pub(crate) fn reply(result: Result<CommandResult, crate::error::ServiceError>) -> Reply {
+    result.map(Response::new).map_err(Status::from)
+}
+
+pub(crate) fn invalid(err: difacto_domain::DomainError) -> Status {
+    Status::from(crate::error::ServiceError::from(err))
+}
+
+#[tonic::async_trait]
+impl IcbService for Icb {
+    #[tracing::instrument(skip_all)]
+    async fn register_organisation(
+        &self,
+        request: Request<pb::RegisterOrganisationRequest>,
+    ) -> Reply {
+        let caller = caller(&request, &request.get_ref().request_id)?;
+        let command =
+            RegisterOrganisation::new(request.into_inner(), chrono::Utc::now().date_naive())
+                .map_err(invalid)?;
+        let code = command.code.clone();
+        reply(
+            self.store
+                .execute::<Registry, _>(registry::STREAM, &code, &caller, |tree, ctx| {
+                    tree.register(command.clone(), ctx)
+                })
+                .await,
+        )
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn rename_organisation(&self, request: Request<pb::RenameOrganisationRequest>) -> Reply {
+        let caller = caller(&request, &request.get_ref().request_id)?;
+        let body = request.into_inner();
+        let code = body.code.trim().to_owned();
+        reply(
+            self.store
+                .execute::<Registry, _>(registry::STREAM, &code, &caller, |tree, ctx| {
+                    tree.rename(body.clone(), ctx)
+                })
+                .await,
+        )
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn reparent_organisation(
+        &self,
+        request: Request<pb::ReparentOrganisationRequest>,
+    ) -> Reply {
+        let caller = caller(&request, &request.get_ref().request_id)?;
+        let body = request.into_inner();
+        let code = body.code.trim().to_owned();
+        reply(
+            self.store
+                .execute::<Registry, _>(registry::STREAM, &code, &caller, |tree, ctx| {
+                    tree.reparent(body.clone(), ctx)
+                })
+                .await,
+        )
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn merge_organisations(&self, request: Request<pb::MergeOrganisationsRequest>) -> Reply {
+        let caller = caller(&request, &request.get_ref().request_id)?;
+        let body = request.into_inner();
+        let code = body.successor_code.trim().to_owned();
+        reply(
+            self.store
+                .execute::<Registry, _>(registry::STREAM, &code, &caller, |tree, ctx| {
+                    tree.merge(body.clone(), ctx)
+                })
+                .await,
+        )
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn close_organisation(&self, request: Request<pb::CloseOrganisationRequest>) -> Reply {
+        let caller = caller(&request, &request.get_ref().request_id)?;
+        let body = request.into_inner();
+        let code = body.code.trim().to_owned();
+        reply(
+            self.store
+                .execute::<Registry, _>(registry::STREAM, &code, &caller, |tree, ctx| {
+                    tree.close(body.clone(), ctx)
+                })
+                .await,
+        )
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn define_duty(&self, request: Request<pb::DefineDutyRequest>) -> Reply {
+        let caller = caller(&request, &request.get_ref().request_id)?;
+        let body = request.into_inner();
+        let id = if body.duty_id.trim().is_empty() {
+            caller.derived_id("duty")
+        } else {
+            values::id("duty_id", &body.duty_id).map_err(invalid)?
+        };
+        let stream = duty::stream(&id);
+        reply(
+            self.store
+                .execute::<Duty, _>(&stream, &id.to_string(), &caller, |duty, ctx| {
+                    duty.define(id, body.clone(), ctx)
+                })
+                .await,
+        )
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn retire_duty(&self, request: Request<pb::RetireDutyRequest>) -> Reply {
+        let caller = caller(&request, &request.get_ref().request_id)?;
+        let body = request.into_inner();
+        let id = values::id("duty_id", &body.duty_id).map_err(invalid)?;
+        reply(
+            self.store
+                .execute::<Duty, _>(&duty::stream(&id), &id.to_string(), &caller, |duty, ctx| {
+                    duty.retire(body.clone(), ctx)
+                })
+                .await,
+        )
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn propose_responsibility(
+        &self,
+        request: Request<pb::ProposeResponsibilityRequest>,
+    ) -> Reply {
+        let caller = caller(&request, &request.get_ref().request_id)?;
+        let body = request.into_inner();
+        let id = if body.assignment_id.trim().is_empty() {
+            caller.derived_id("assignment")
+        } else {
+            values::id("assignment_id", &body.assignment_id).map_err(invalid)?
+        };
+        let duty_id = values::id("duty_id", &body.duty_id).map_err(invalid)?;
+        let duty = self
+            .store
+            .load::<Duty>(&duty::stream(&duty_id))
+            .await
+            .map_err(Status::from)?;
+        reply(
+            self.store
+                .execute::<Assignment, _>(
+                    &responsibility::assignment_stream(&id),
+                    &id.to_string(),
+                    &caller,
+                    |a, ctx| a.propose(id, body.clone(), &duty, ctx),
+                )
+                .await,
+        )
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn accept_responsibility(
+        &self,
+        request: Request<pb::AcceptResponsibilityRequest>,
+    ) -> Reply {
+        let caller = caller(&request, &request.get_ref().request_id)?;
+        let body = request.into_inner();
+        let id = values::id("assignment_id", &body.assignment_id).map_err(invalid)?;
+        let body = pb::AcceptResponsibilityRequest {
+            assignment_id: id.to_string(),
+            ..body
+        };
+        reply(
+            self.store
+                .execute::<Assignment, _>(
+                    &responsibility::assignment_stream(&id),
+                    &id.to_string(),
+                    &caller,
+                    |a, ctx| a.accept(body.clone(), ctx),
+                )
+                .await,
+        )
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn decline_responsibility(
+        &self,
+        request: Request<pb::DeclineResponsibilityRequest>,
+    ) -> Reply {
+        let caller = caller(&request, &request.get_ref().request_id)?;
+        let body = request.into_inner();
+        let id = values::id("assignment_id", &body.assignment_id).map_err(invalid)?;
+        let body = pb::DeclineResponsibilityRequest {
+            assignment_id: id.to_string(),
+            ..body
+        };
+        reply(
+            self.store
+                .execute::<Assignment, _>(
+                    &responsibility::assignment_stream(&id),
+                    &id.to_string(),
+                    &caller,
+                    |a, ctx| a.decline(body.clone(), ctx),
+                )
+                .await,
+        )
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn end_responsibility(&self, request: Request<pb::EndResponsibilityRequest>) -> Reply {
+        let caller = caller(&request, &request.get_ref().request_id)?;
+        let body = request.into_inner();
+        let id = values::id("assignment_id", &body.assignment_id).map_err(invalid)?;
+        let body = pb::EndResponsibilityRequest {
+            assignment_id: id.to_string(),
+            ..body
+        };
+        reply(
+            self.store
+                .execute::<Assignment, _>(
+                    &responsibility::assignment_stream(&id),
+                    &id.to_string(),
+                    &caller,
+                    |a, ctx| a.end(body.clone(), ctx),
+                )
+                .await,
+        )
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn attribute_responsibility(
+        &self,
+        request: Request<pb::AttributeResponsibilityRequest>,
+    ) -> Reply {
+        let caller = caller(&request, &request.get_ref().request_id)?;
+        let body = request.into_inner();
+        let id = caller.derived_id("attribution");
+        let duty_id = values::id("duty_id", &body.duty_id).map_err(invalid)?;
+        let duty = self
+            .store
+            .load::<Duty>(&duty::stream(&duty_id))
+            .await
+            .map_err(Status::from)?;
+        reply(
+            self.store
+                .execute::<Attribution, _>(
+                    &responsibility::attribution_stream(&id),
+                    &id.to_string(),
+                    &caller,
+                    |a, ctx| a.attribute(id, body.clone(), &duty, ctx),
+                )
+                .await,
+        )
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn launch_training_programme(
+        &self,
+        request: Request<pb::LaunchTrainingProgrammeRequest>,
+    ) -> Reply {
+        let caller = caller(&request, &request.get_ref().request_id)?;
+        let body = request.into_inner();
+        let id = if body.programme_id.trim().is_empty() {
+            caller.derived_id("programme")
+        } else {
+            values::id("programme_id", &body.programme_id).map_err(invalid)?
+        };
+        reply(
+            self.store
+                .execute::<Programme, _>(
+                    &programme::stream(&id),
+                    &id.to_string(),
+                    &caller,
+                    |p, ctx| p.launch(id, body.clone(), ctx),
+                )
+                .await,
+        )
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn set_rollout_target(&self, request: Request<pb::SetRolloutTargetRequest>) -> Reply {
+        let caller = caller(&request, &request.get_ref().request_id)?;
+        let body = request.into_inner();
+        let id = values::id("programme_id", &body.programme_id).map_err(invalid)?;
+        reply(
+            self.store
+                .execute::<Programme, _>(
+                    &programme::stream(&id),
+                    &id.to_string(),
+                    &caller,
+                    |p, ctx| p.set_target(body.clone(), ctx),
+                )
+                .await,
+        )
+    }
+}

@@ -1,0 +1,19 @@
+//! The domain services over gRPC (package `difacto.v1`): `IcbService`, `PracticeService`,
+//! `PartnerService` and `ProviderService`.
+//!
+//! - [`store`]: loads aggregates from the log, records commands with an expected version,
+//!   retries on conflict, and answers re-sent requests from history;
+//! - one module per service, whose handlers convert, call the domain, and convert back;
+//! - [`error`]: the one table from errors to gRPC codes.
+
+pub mod error;
+pub mod icb;
+pub mod partner;
+pub mod practice;
+pub mod provider;
+pub mod server;
+pub mod store;
+
+pub use icb::Icb;
+pub use server::{DomainService, add_routes};
+pub use store::{Caller, Store};

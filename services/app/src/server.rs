@@ -1,0 +1,55 @@
+//! The domain services as tonic routes, each behind the token check, ready to be served
+//! on their own port or beside the log on one port (`difacto dev`).
+
+use std::sync::Arc;
+
+use difacto_auth::{AuthInterceptor, TokenVerifier};
+use tonic::service::RoutesBuilder;
+use tonic::service::interceptor::InterceptedService;
+
+use crate::store::Store;
+
+/// Which domain service a process serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DomainService {
+    Icb,
+    Practice,
+    Partner,
+    Provider,
+}
+
+impl DomainService {
+    pub const ALL: [DomainService; 4] = [Self::Icb, Self::Practice, Self::Partner, Self::Provider];
+
+    /// The gRPC service name, as health checks and reflection list it.
+    pub fn grpc_name(self) -> &'static str {
+        match self {
+            Self::Icb => "difacto.v1.IcbService",
+            Self::Practice => "difacto.v1.PracticeService",
+            Self::Partner => "difacto.v1.PartnerService",
+            Self::Provider => "difacto.v1.ProviderService",
+        }
+    }
+}
+
+/// Adds `services` (all behind `verifier`) to `routes`.
+pub fn add_routes(
+    routes: &mut RoutesBuilder,
+    services: &[DomainService],
+    store: Arc<Store>,
+    verifier: Arc<TokenVerifier>,
+) {
+    let auth = AuthInterceptor::new(verifier);
+    for service in services {
+        match service {
+            DomainService::Icb => {
+                let server = difacto_proto::v1::icb_service_server::IcbServiceServer::new(
+                    crate::Icb::new(store.clone()),
+                );
+                routes.add_service(InterceptedService::new(server, auth.clone()));
+            }
+            // ROUTES: each service registers here.
+            DomainService::Practice | DomainService::Partner | DomainService::Provider => {}
+        }
+    }
+}

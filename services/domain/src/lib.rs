@@ -1,0 +1,34 @@
+//! The pure domain of difacto: what may be recorded, by whom, and what it means.
+//!
+//! Each aggregate lives in its own module with its stream name, its event set (proto
+//! messages of `difacto.v1`, see [`event`]) and its commands. A command is a method that
+//! takes the request, the aggregate's current state and a [`Context`] (caller, organisation
+//! tree, time) and returns the events to record or a [`DomainError`]; `apply` only folds.
+//!
+//! - [`registry`]: the organisation tree, with effective dates and mergers;
+//! - [`duty`], [`responsibility`], [`programme`]: commissioners' commands;
+//! - [`practice`], [`session`], [`platform`]: practices', partners' and providers';
+//! - [`policy`]: the one table of who may issue which command (DESIGN.md §6);
+//! - [`privacy`]: the free-text checks of DESIGN.md §7;
+//! - [`values`], [`codes`]: parsing that names the field at fault.
+//!
+//! This crate depends on no transport or storage crate: no tonic, axum or sled.
+
+pub mod aggregate;
+pub mod codes;
+pub mod duty;
+pub mod error;
+pub mod event;
+pub mod platform;
+pub mod policy;
+pub mod practice;
+pub mod privacy;
+pub mod programme;
+pub mod registry;
+pub mod responsibility;
+pub mod session;
+pub mod values;
+
+pub use aggregate::{Aggregate, Context};
+pub use error::DomainError;
+pub use event::EventSet;

@@ -1,0 +1,156 @@
+//! Parsing of the plain values commands carry (dates, ids, enums, counts), each failing
+//! with an error that names the field.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use uuid::Uuid;
+
+use crate::error::{DomainError, Result};
+
+/// `YYYY-MM-DD`; an empty string gives `default`.
+pub fn date_or(field: &str, text: &str, default: NaiveDate) -> Result<NaiveDate> {
+    if text.trim().is_empty() {
+        return Ok(default);
+    }
+    date(field, text)
+}
+
+/// `YYYY-MM-DD`, required.
+pub fn date(field: &str, text: &str) -> Result<NaiveDate> {
+    if text.trim().is_empty() {
+        return Err(DomainError::invalid(field, "is required (YYYY-MM-DD)"));
+    }
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .map_err(|_| DomainError::invalid(field, format!("{text:?} is not a date like 2026-04-01")))
+}
+
+/// An RFC 3339 instant, required.
+pub fn instant(field: &str, text: &str) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text.trim())
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| {
+            DomainError::invalid(
+                field,
+                format!("{text:?} is not an RFC 3339 time like 2026-05-01T10:00:00Z"),
+            )
+        })
+}
+
+/// A UUID the client chose, or a fresh one when empty.
+pub fn id_or_new(field: &str, text: &str) -> Result<Uuid> {
+    if text.trim().is_empty() {
+        return Ok(Uuid::new_v4());
+    }
+    id(field, text)
+}
+
+/// A UUID, required.
+pub fn id(field: &str, text: &str) -> Result<Uuid> {
+    if text.trim().is_empty() {
+        return Err(DomainError::invalid(field, "is required (a UUID)"));
+    }
+    Uuid::try_parse(text.trim())
+        .map_err(|_| DomainError::invalid(field, format!("{:?} is not a UUID", truncate(text))))
+}
+
+/// A known value of a proto enum: neither unknown nor the UNSPECIFIED zero.
+pub fn known_enum<E: TryFrom<i32>>(field: &str, value: i32) -> Result<E> {
+    if value == 0 {
+        return Err(DomainError::invalid(field, "is required"));
+    }
+    E::try_from(value)
+        .map_err(|_| DomainError::invalid(field, format!("{value} is not a known value")))
+}
+
+/// Every value of a repeated enum field is known; `required` says whether it may be empty.
+pub fn known_enums<E: TryFrom<i32>>(field: &str, values: &[i32], required: bool) -> Result<Vec<E>> {
+    if required && values.is_empty() {
+        return Err(DomainError::invalid(field, "needs at least one value"));
+    }
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| known_enum(&format!("{field}[{i}]"), *v))
+        .collect()
+}
+
+/// A count within `1..=max` (or `0..=max` when zero is allowed).
+pub fn count(field: &str, value: u32, allow_zero: bool, max: u32) -> Result<u32> {
+    if value == 0 && !allow_zero {
+        return Err(DomainError::invalid(field, "must be at least 1"));
+    }
+    if value > max {
+        return Err(DomainError::invalid(
+            field,
+            format!("{value} is more than the limit of {max}"),
+        ));
+    }
+    Ok(value)
+}
+
+/// A required short text (a name or title), trimmed, with a length limit, checked for
+/// patient-identifiable data.
+pub fn text(field: &str, value: &str, max_chars: usize) -> Result<String> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(DomainError::invalid(field, "is required"));
+    }
+    optional_text(field, value, max_chars)
+}
+
+/// An optional free text, with a length limit, checked for patient-identifiable data.
+pub fn optional_text(field: &str, value: &str, max_chars: usize) -> Result<String> {
+    let value = value.trim();
+    if value.chars().count() > max_chars {
+        return Err(DomainError::invalid(
+            field,
+            format!("is longer than {max_chars} characters"),
+        ));
+    }
+    crate::privacy::check_free_text(field, value)?;
+    Ok(value.to_owned())
+}
+
+fn truncate(s: &str) -> &str {
+    s.char_indices().nth(40).map_or(s, |(i, _)| &s[..i])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use difacto_proto::v1::Level;
+
+    #[test]
+    fn errors_name_their_field() {
+        let field = |e: DomainError| match e {
+            DomainError::Invalid { field, .. } => field,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            field(date("deadline", "31/12/2026").expect_err("bad date")),
+            "deadline"
+        );
+        assert_eq!(
+            field(id("session_id", "nope").expect_err("bad id")),
+            "session_id"
+        );
+        assert_eq!(
+            field(known_enum::<Level>("level", 0).expect_err("unspecified")),
+            "level"
+        );
+        assert_eq!(
+            field(known_enum::<Level>("level", 42).expect_err("unknown")),
+            "level"
+        );
+        assert_eq!(
+            field(known_enums::<Level>("levels", &[1, 9], true).expect_err("unknown")),
+            "levels[1]"
+        );
+        assert_eq!(
+            field(count("capacity", 0, false, 500).expect_err("zero")),
+            "capacity"
+        );
+        assert_eq!(field(text("name", "  ", 100).expect_err("blank")), "name");
+        assert_eq!(known_enum::<Level>("level", 2), Ok(Level::Regional));
+        assert_eq!(date_or("d", "", NaiveDate::MIN), Ok(NaiveDate::MIN));
+    }
+}
