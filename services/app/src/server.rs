@@ -48,8 +48,9 @@ pub fn add_routes(
                 );
                 routes.add_service(InterceptedService::new(server, auth.clone()));
             }
-            // ROUTES: each service registers here.
-            DomainService::Practice | DomainService::Partner | DomainService::Provider => {}
+            DomainService::Practice => {} // PRACTICE: register PracticeService here
+            DomainService::Partner => {} // PARTNER: register PartnerService here
+            DomainService::Provider => {} // PROVIDER: register ProviderService here
         }
     }
 }
