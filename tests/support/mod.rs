@@ -1,3 +1,4 @@
+#![allow(dead_code)]
 //! Shared helpers of the end-to-end tests: start the real `difacto` binary on a data
 //! directory, talk to it over gRPC with a token, run its other commands.
 
@@ -73,17 +74,40 @@ impl Server {
     /// defaults (`DIFACTO_JWT_SECRET` = [`secret`], `DIFACTO_LOG_LEVEL=info`), and waits
     /// for its ready line. Panics with the collected stderr if it is not ready in 30 s.
     pub fn start(data_dir: &Path, env: &[(&str, &str)]) -> Server {
+        let data = data_dir.to_string_lossy().into_owned();
+        Self::launch(
+            &[
+                "serve",
+                "log",
+                "--data-dir",
+                &data,
+                "--grpc-addr",
+                "127.0.0.1:0",
+            ],
+            data_dir,
+            env,
+            "difacto log ready",
+        )
+    }
+
+    /// Starts `difacto <args>` and waits for a stderr line containing `ready_text` that
+    /// names the bound `grpc_addr`. `data_dir` is where its files (if any) live.
+    pub fn launch(
+        args: &[&str],
+        data_dir: &Path,
+        env: &[(&str, &str)],
+        ready_text: &str,
+    ) -> Server {
         let mut command = command();
         command
-            .args(["serve", "log", "--data-dir"])
-            .arg(data_dir)
-            .args(["--grpc-addr", "127.0.0.1:0"])
+            .args(args)
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
         for (name, value) in env {
             command.env(name, value);
         }
-        let mut child = command.spawn().expect("spawn difacto serve log");
+        let ready_text = ready_text.to_owned();
+        let mut child = command.spawn().expect("spawn difacto");
         let stderr = child.stderr.take().expect("stderr is piped");
         let lines = Arc::new(Mutex::new(Vec::new()));
         let (ready_tx, ready_rx) = mpsc::channel::<String>();
@@ -95,7 +119,7 @@ impl Server {
                 let mut ready_tx = Some(ready_tx);
                 for line in BufReader::new(stderr).lines() {
                     let Ok(line) = line else { break };
-                    if line.contains("difacto log ready")
+                    if line.contains(&ready_text)
                         && let Some(tx) = ready_tx.take()
                     {
                         let _ = tx.send(line.clone());
@@ -116,8 +140,8 @@ impl Server {
                 // Give the draining thread a moment to collect the last lines.
                 std::thread::sleep(Duration::from_millis(100));
                 panic!(
-                    "difacto serve log on {} was not ready ({err}); exit: {status:?}; stderr:\n{}",
-                    data_dir.display(),
+                    "difacto {} was not ready ({err}); exit: {status:?}; stderr:\n{}",
+                    args.join(" "),
                     lines.lock().map(|l| l.join("\n")).unwrap_or_default()
                 );
             }

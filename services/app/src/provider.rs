@@ -1,1 +1,189 @@
-//! (being written)
+//! `ProviderService`: platform providers' commands (platforms, changes, training
+//! material, answers to usability issues) and practices' reports of usability issues.
+//! Each handler takes the caller from the request (checked by the auth layer), converts
+//! the request, and records the command through the [`Store`]; the domain decides.
+//!
+//! Ids the service chooses for things inside an aggregate (a change or a material on a
+//! platform's stream) are derived from the request id, so a re-sent request names the same
+//! thing, and are returned in `CommandResult.created_id`.
+
+use std::sync::Arc;
+
+use difacto_domain::platform::{self, Platform, UsabilityIssue};
+use difacto_domain::values;
+use difacto_proto::v1 as pb;
+use difacto_proto::v1::provider_service_server::ProviderService;
+use tonic::{Request, Status};
+use uuid::Uuid;
+
+use crate::icb::{Reply, caller, invalid, reply};
+use crate::store::{Caller, Store};
+
+#[derive(Debug, Clone)]
+pub struct Provider {
+    store: Arc<Store>,
+}
+
+impl Provider {
+    pub fn new(store: Arc<Store>) -> Self {
+        Self { store }
+    }
+}
+
+/// The id in `text` (a UUID naming `field`), or one derived from the request when empty.
+fn id_or_derived(caller: &Caller, field: &str, text: &str, purpose: &str) -> Result<Uuid, Status> {
+    if text.trim().is_empty() {
+        Ok(caller.derived_id(purpose))
+    } else {
+        values::id(field, text).map_err(invalid)
+    }
+}
+
+/// `reply`, telling the caller the id of what the command created inside the aggregate.
+fn reply_created(
+    result: Result<pb::CommandResult, crate::error::ServiceError>,
+    created: Uuid,
+) -> Reply {
+    reply(result).map(|mut response| {
+        response.get_mut().created_id = created.to_string();
+        response
+    })
+}
+
+#[tonic::async_trait]
+impl ProviderService for Provider {
+    #[tracing::instrument(skip_all)]
+    async fn register_platform(&self, request: Request<pb::RegisterPlatformRequest>) -> Reply {
+        let caller = caller(&request, &request.get_ref().request_id)?;
+        let body = request.into_inner();
+        let id = id_or_derived(&caller, "platform_id", &body.platform_id, "platform")?;
+        reply(
+            self.store
+                .execute::<Platform, _>(
+                    &platform::stream(&id),
+                    &id.to_string(),
+                    &caller,
+                    |p, ctx| p.register(id, body.clone(), ctx),
+                )
+                .await,
+        )
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn announce_platform_change(
+        &self,
+        request: Request<pb::AnnouncePlatformChangeRequest>,
+    ) -> Reply {
+        let caller = caller(&request, &request.get_ref().request_id)?;
+        let body = request.into_inner();
+        let id = values::id("platform_id", &body.platform_id).map_err(invalid)?;
+        let change_id = id_or_derived(&caller, "change_id", &body.change_id, "change")?;
+        reply_created(
+            self.store
+                .execute::<Platform, _>(
+                    &platform::stream(&id),
+                    &id.to_string(),
+                    &caller,
+                    |p, ctx| p.announce_change(change_id, body.clone(), ctx),
+                )
+                .await,
+            change_id,
+        )
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn publish_training_material(
+        &self,
+        request: Request<pb::PublishTrainingMaterialRequest>,
+    ) -> Reply {
+        let caller = caller(&request, &request.get_ref().request_id)?;
+        let body = request.into_inner();
+        let id = values::id("platform_id", &body.platform_id).map_err(invalid)?;
+        let material_id = id_or_derived(&caller, "material_id", &body.material_id, "material")?;
+        reply_created(
+            self.store
+                .execute::<Platform, _>(
+                    &platform::stream(&id),
+                    &id.to_string(),
+                    &caller,
+                    |p, ctx| p.publish_material(material_id, body.clone(), ctx),
+                )
+                .await,
+            material_id,
+        )
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn report_usability_issue(
+        &self,
+        request: Request<pb::ReportUsabilityIssueRequest>,
+    ) -> Reply {
+        let caller = caller(&request, &request.get_ref().request_id)?;
+        let body = request.into_inner();
+        let id = id_or_derived(&caller, "issue_id", &body.issue_id, "issue")?;
+        let platform_id = values::id("platform_id", &body.platform_id).map_err(invalid)?;
+        let platform = self
+            .store
+            .load::<Platform>(&platform::stream(&platform_id))
+            .await
+            .map_err(Status::from)?;
+        reply(
+            self.store
+                .execute::<UsabilityIssue, _>(
+                    &platform::issue_stream(&id),
+                    &id.to_string(),
+                    &caller,
+                    |issue, ctx| issue.report(id, body.clone(), &platform, ctx),
+                )
+                .await,
+        )
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn acknowledge_usability_issue(
+        &self,
+        request: Request<pb::AcknowledgeUsabilityIssueRequest>,
+    ) -> Reply {
+        let caller = caller(&request, &request.get_ref().request_id)?;
+        let body = request.into_inner();
+        let id = values::id("issue_id", &body.issue_id).map_err(invalid)?;
+        let body = pb::AcknowledgeUsabilityIssueRequest {
+            issue_id: id.to_string(),
+            ..body
+        };
+        reply(
+            self.store
+                .execute::<UsabilityIssue, _>(
+                    &platform::issue_stream(&id),
+                    &id.to_string(),
+                    &caller,
+                    |issue, ctx| issue.acknowledge(body.clone(), ctx),
+                )
+                .await,
+        )
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn resolve_usability_issue(
+        &self,
+        request: Request<pb::ResolveUsabilityIssueRequest>,
+    ) -> Reply {
+        let caller = caller(&request, &request.get_ref().request_id)?;
+        let body = request.into_inner();
+        let id = values::id("issue_id", &body.issue_id).map_err(invalid)?;
+        let body = pb::ResolveUsabilityIssueRequest {
+            issue_id: id.to_string(),
+            ..body
+        };
+        reply(
+            self.store
+                .execute::<UsabilityIssue, _>(
+                    &platform::issue_stream(&id),
+                    &id.to_string(),
+                    &caller,
+                    |issue, ctx| issue.resolve(body.clone(), ctx),
+                )
+                .await,
+        )
+    }
+}

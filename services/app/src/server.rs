@@ -48,9 +48,24 @@ pub fn add_routes(
                 );
                 routes.add_service(InterceptedService::new(server, auth.clone()));
             }
-            DomainService::Practice => {} // PRACTICE: register PracticeService here
-            DomainService::Partner => {} // PARTNER: register PartnerService here
-            DomainService::Provider => {} // PROVIDER: register ProviderService here
+            DomainService::Practice => {
+                let server = difacto_proto::v1::practice_service_server::PracticeServiceServer::new(
+                    crate::practice::Practice::new(store.clone()),
+                );
+                routes.add_service(InterceptedService::new(server, auth.clone()));
+            }
+            DomainService::Partner => {
+                let server = difacto_proto::v1::partner_service_server::PartnerServiceServer::new(
+                    crate::partner::Partner::new(store.clone()),
+                );
+                routes.add_service(InterceptedService::new(server, auth.clone()));
+            }
+            DomainService::Provider => {
+                let server = difacto_proto::v1::provider_service_server::ProviderServiceServer::new(
+                    crate::provider::Provider::new(store.clone()),
+                );
+                routes.add_service(InterceptedService::new(server, auth.clone()));
+            }
         }
     }
 }

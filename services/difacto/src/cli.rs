@@ -93,6 +93,28 @@ pub struct DevArgs {
 pub enum ServeCommand {
     /// The event log's gRPC API (EventLogService) on a sled directory.
     Log(ServeLogArgs),
+    /// PracticeService: facilitation, service status, champions, staff training, platforms.
+    Practice(ServeServiceArgs<50052>),
+    /// IcbService: the organisation tree, duties, responsibility, training programmes.
+    Icb(ServeServiceArgs<50053>),
+    /// PartnerService: community sessions, hosting, bookings, waitlists, attendance.
+    Partner(ServeServiceArgs<50054>),
+    /// ProviderService: platforms, changes, training material, usability issues.
+    Provider(ServeServiceArgs<50055>),
+}
+
+/// A domain service on its own port, on a log it shares with other processes.
+#[derive(Debug, Args)]
+pub struct ServeServiceArgs<const PORT: u16> {
+    #[arg(long, env = "DIFACTO_GRPC_ADDR", default_value_t = std::net::SocketAddr::from(([127, 0, 0, 1], PORT)))]
+    pub grpc_addr: SocketAddr,
+    /// The log: `grpc://host:port` (a `difacto serve log`) or `sled:<dir>` (this process
+    /// alone opens the directory).
+    #[arg(long, env = "DIFACTO_LOG", default_value = "grpc://127.0.0.1:50051")]
+    pub log: LogTarget,
+    /// Where the development secret lives when DIFACTO_JWT_SECRET is not set.
+    #[command(flatten)]
+    pub data: DataDirArg,
 }
 
 #[derive(Debug, Args)]
@@ -139,7 +161,7 @@ pub struct VerifyArgs {
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
-    /// Which benchmark: `log` (the event log).
+    /// Which benchmark.
     #[arg(value_enum, default_value_t = BenchTarget::Log)]
     pub target: BenchTarget,
     /// Events written for the replay and disk measurements.
@@ -155,7 +177,10 @@ pub struct BenchArgs {
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum BenchTarget {
+    /// The event log against raw sled.
     Log,
+    /// RecordFacilitation and BookSeat end to end over gRPC, against the log's append rate.
+    Services,
 }
 
 /// Parses `90s`, `30m`, `1h`, `7d` or a bare number of seconds.

@@ -9,46 +9,108 @@ use std::time::Duration;
 use difacto_auth::{AuthInterceptor, Role, TokenVerifier};
 use difacto_log::EventLog;
 use difacto_log_grpc::EventLogGrpc;
-use difacto_proto::v1::event_log_service_server::EventLogServiceServer;
+use difacto_services::{DomainService, Store};
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
 use tokio_util::sync::CancellationToken;
+use tonic::service::RoutesBuilder;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Server;
 
-/// Serves `EventLogService` (callers need the `service` role), health and reflection on
-/// `listener` until `shutdown` is cancelled, then drains in-flight calls.
+/// What one server process serves.
+#[derive(Default)]
+pub struct Served {
+    /// The log's own API (`EventLogService`), for other processes.
+    pub log_api: Option<Arc<dyn EventLog>>,
+    /// Domain services, recording through `store`.
+    pub domain: Vec<DomainService>,
+    pub store: Option<Arc<Store>>,
+}
+
+impl std::fmt::Debug for Served {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Served")
+            .field("services", &self.names())
+            .finish()
+    }
+}
+
+impl Served {
+    /// The gRPC names of everything served, for health and for the ready line.
+    pub fn names(&self) -> Vec<&'static str> {
+        let mut names: Vec<&'static str> = self
+            .log_api
+            .iter()
+            .map(|_| "difacto.v1.EventLogService")
+            .collect();
+        names.extend(self.domain.iter().map(|service| service.grpc_name()));
+        names
+    }
+}
+
+/// Serves `EventLogService` alone (callers need the `service` role).
 pub async fn serve_log(
     listener: TcpListener,
     log: Arc<dyn EventLog>,
     verifier: Arc<TokenVerifier>,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
+    serve(
+        listener,
+        Served {
+            log_api: Some(log),
+            ..Served::default()
+        },
+        verifier,
+        shutdown,
+    )
+    .await
+}
+
+/// Serves `served`, health and reflection on `listener` until `shutdown` is cancelled,
+/// then drains in-flight calls (for at most [`DRAIN_TIMEOUT`]).
+pub async fn serve(
+    listener: TcpListener,
+    served: Served,
+    verifier: Arc<TokenVerifier>,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let names = served.names();
     let (health, health_service) = tonic_health::server::health_reporter();
-    health
-        .set_serving::<EventLogServiceServer<EventLogGrpc>>()
-        .await;
+    for name in &names {
+        health
+            .set_service_status(*name, tonic_health::ServingStatus::Serving)
+            .await;
+    }
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(difacto_proto::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1()?;
-    let log_service = InterceptedService::new(
-        EventLogGrpc::new(log, shutdown.clone()).into_server(),
-        AuthInterceptor::new(verifier).requiring(Role::Service),
-    );
+    let mut routes = RoutesBuilder::default();
+    routes.add_service(health_service);
+    routes.add_service(reflection);
+    if let Some(log) = served.log_api {
+        routes.add_service(InterceptedService::new(
+            EventLogGrpc::new(log, shutdown.clone()).into_server(),
+            AuthInterceptor::new(verifier.clone()).requiring(Role::Service),
+        ));
+    }
+    if let Some(store) = served.store {
+        difacto_services::add_routes(&mut routes, &served.domain, store, verifier);
+    }
     let draining = {
         let shutdown = shutdown.clone();
         async move {
             shutdown.cancelled().await;
-            health
-                .set_not_serving::<EventLogServiceServer<EventLogGrpc>>()
-                .await;
+            for name in names {
+                health
+                    .set_service_status(name, tonic_health::ServingStatus::NotServing)
+                    .await;
+            }
         }
     };
     let server = Server::builder()
-        .add_service(health_service)
-        .add_service(reflection)
-        .add_service(log_service)
+        .add_routes(routes.routes())
         .serve_with_incoming_shutdown(incoming(listener), draining);
     drain_within(server, &shutdown, DRAIN_TIMEOUT).await
 }

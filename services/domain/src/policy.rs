@@ -339,9 +339,46 @@ pub fn authorize(
     }
 }
 
+/// The table as Markdown, for ARCHITECTURE.md (a test keeps the document equal to this).
+pub fn render_markdown() -> String {
+    let mut out = String::from("| command | service | who (scope) |\n|---|---|---|\n");
+    for rule in POLICY {
+        let grants: Vec<String> = rule
+            .grants
+            .iter()
+            .map(|(role, scope)| {
+                let scope = match scope {
+                    Own => "own",
+                    Area => "area",
+                    Anywhere => "any",
+                };
+                format!("{} ({scope})", role.as_str())
+            })
+            .collect();
+        out.push_str(&format!(
+            "| {} | {:?} | {} |\n",
+            rule.command,
+            rule.service,
+            grants.join(", ")
+        ));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn architecture_md_shows_this_table() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../ARCHITECTURE.md");
+        let document = std::fs::read_to_string(path).expect("ARCHITECTURE.md");
+        assert!(
+            document.contains(&render_markdown()),
+            "ARCHITECTURE.md's policy table differs from POLICY; paste this:\n{}",
+            render_markdown()
+        );
+    }
 
     /// The commands DESIGN.md §9 pins, by service.
     const PINNED: &[(&str, &[&str])] = &[

@@ -23,7 +23,7 @@ use tokio_util::sync::CancellationToken;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 
-const SECRET: &[u8] = b"services-test-secret-services-test-secret";
+pub const SECRET: &[u8] = b"services-test-secret-services-test-secret";
 
 pub type Client<T> = T;
 pub type Authed = InterceptedService<Channel, BearerToken>;
@@ -85,6 +85,11 @@ impl Harness {
         let harness = Self::empty().await;
         harness.seed_tree().await;
         harness
+    }
+
+    /// A channel to the server, for clients with tokens of the test's own making.
+    pub fn channel(&self) -> Channel {
+        self.channel.clone()
     }
 
     pub fn token(&self, org: &str, roles: &[Role]) -> String {

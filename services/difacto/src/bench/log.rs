@@ -55,7 +55,7 @@ fn random_payload() -> Bytes {
     Bytes::from(bytes)
 }
 
-fn open_log(dir: &std::path::Path) -> anyhow::Result<SledLog> {
+pub(super) fn open_log(dir: &std::path::Path) -> anyhow::Result<SledLog> {
     Ok(SledLog::open(&SledConfig::new(dir))?)
 }
 
@@ -87,7 +87,7 @@ fn raw_sled_ceiling(
     Ok(key as f64 / start.elapsed().as_secs_f64())
 }
 
-async fn appends(
+pub(super) async fn appends(
     log: Arc<dyn EventLog>,
     writers: usize,
     seconds: f64,

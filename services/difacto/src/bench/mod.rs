@@ -4,11 +4,13 @@
 mod log;
 mod measure;
 mod report;
+mod services;
 
 use crate::cli::{BenchArgs, BenchTarget};
 
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     match args.target {
         BenchTarget::Log => log::run(&args).await,
+        BenchTarget::Services => services::run(&args).await,
     }
 }

@@ -1,0 +1,271 @@
+//! The log and the four domain services as separate processes over loopback: services
+//! reach the log through `--log grpc://…`, and two partner-service processes race on the
+//! same session, so the cross-process expected-version check is what keeps the capacity.
+
+mod support;
+
+use std::time::Duration;
+
+use difacto_auth::{BearerToken, Role, TokenIssuer};
+use difacto_proto::v1 as pb;
+use support::Server;
+use tonic::Code;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+
+fn bearer(org: &str, role: Role) -> BearerToken {
+    let token = TokenIssuer::hs256(support::secret().as_bytes(), "difacto", "difacto")
+        .mint(
+            &format!("{}@{org}", role.as_str()),
+            org,
+            &[role],
+            Duration::from_secs(600),
+        )
+        .expect("token");
+    BearerToken::new(token).expect("bearer")
+}
+
+struct Services {
+    log: Server,
+    icb: Server,
+    practice: Server,
+    partners: [Server; 2],
+    provider: Server,
+}
+
+fn start_all(dir: &std::path::Path) -> Services {
+    let log = Server::start(dir, &[]);
+    let log_url = format!("grpc://{}", log.grpc_addr);
+    let service = |name: &str| {
+        Server::launch(
+            &[
+                "serve",
+                name,
+                "--log",
+                &log_url,
+                "--grpc-addr",
+                "127.0.0.1:0",
+            ],
+            dir,
+            &[],
+            "difacto ready",
+        )
+    };
+    Services {
+        icb: service("icb"),
+        practice: service("practice"),
+        partners: [service("partner"), service("partner")],
+        provider: service("provider"),
+        log,
+    }
+}
+
+async fn channel(server: &Server) -> Channel {
+    support::channel(&server.url()).await
+}
+
+type IcbClient = pb::icb_service_client::IcbServiceClient<InterceptedService<Channel, BearerToken>>;
+
+async fn register(icb: &mut IcbClient, code: &str, kind: pb::OrganisationKind, parent: &str) {
+    icb.register_organisation(pb::RegisterOrganisationRequest {
+        code: code.into(),
+        kind: kind.into(),
+        name: format!("Organisation {code}"),
+        parent_code: parent.into(),
+        effective_date: "2020-01-01".into(),
+        ..Default::default()
+    })
+    .await
+    .unwrap_or_else(|s| panic!("register {code}: {s}"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn separate_processes_share_one_log() {
+    let dir = tempfile::tempdir().expect("dir");
+    let mut all = start_all(dir.path());
+
+    // Health and reflection list the service each process serves.
+    let mut health =
+        tonic_health::pb::health_client::HealthClient::new(channel(&all.partners[0]).await);
+    let status = health
+        .check(tonic_health::pb::HealthCheckRequest {
+            service: "difacto.v1.PartnerService".into(),
+        })
+        .await
+        .expect("health")
+        .into_inner();
+    assert_eq!(
+        status.status(),
+        tonic_health::pb::health_check_response::ServingStatus::Serving
+    );
+
+    // The tree, through the ICB service process.
+    let mut national: IcbClient = pb::icb_service_client::IcbServiceClient::with_interceptor(
+        channel(&all.icb).await,
+        bearer("X24", Role::NationalLead),
+    );
+    use pb::OrganisationKind::*;
+    for (code, kind, parent) in [
+        ("X24", NationalBody, ""),
+        ("Y56", Region, "X24"),
+        ("QE1", Icb, "Y56"),
+        ("00L", SubIcb, "QE1"),
+        ("U00001", Pcn, "00L"),
+        ("A81001", Practice, "U00001"),
+        ("P-leeds-libraries", Partner, "QE1"),
+        ("V-nhs-app", Provider, "X24"),
+    ] {
+        register(&mut national, code, kind, parent).await;
+    }
+
+    // A practice records facilitation through the practice service process.
+    let mut practice = pb::practice_service_client::PracticeServiceClient::with_interceptor(
+        channel(&all.practice).await,
+        bearer("A81001", Role::PracticeManager),
+    );
+    practice
+        .record_facilitation(pb::RecordFacilitationRequest {
+            practice_code: "A81001".into(),
+            week: "2026-W10".into(),
+            mode: pb::FacilitationMode::Proactive.into(),
+            service: pb::DigitalService::NhsApp.into(),
+            channel: pb::FacilitationChannel::FaceToFace.into(),
+            delivered_by: pb::StaffRole::Receptionist.into(),
+            patient_groups: vec![pb::PatientGroup::OlderPeople.into()],
+            patients_supported: 14,
+            ..Default::default()
+        })
+        .await
+        .expect("facilitation recorded");
+
+    // A provider registers a platform; the practice reports an issue against it.
+    let mut provider = pb::provider_service_client::ProviderServiceClient::with_interceptor(
+        channel(&all.provider).await,
+        bearer("V-nhs-app", Role::ProviderAdmin),
+    );
+    let platform = provider
+        .register_platform(pb::RegisterPlatformRequest {
+            provider_code: "V-nhs-app".into(),
+            name: "NHS App".into(),
+            category: pb::PlatformCategory::PatientApp.into(),
+            ..Default::default()
+        })
+        .await
+        .expect("platform")
+        .into_inner();
+    let mut reporter = pb::provider_service_client::ProviderServiceClient::with_interceptor(
+        channel(&all.provider).await,
+        bearer("A81001", Role::PracticeManager),
+    );
+    reporter
+        .report_usability_issue(pb::ReportUsabilityIssueRequest {
+            platform_id: platform.aggregate_id.clone(),
+            practice_code: "A81001".into(),
+            category: pb::UsabilityIssueCategory::LoginIdentity.into(),
+            severity: pb::IssueSeverity::High.into(),
+            description: "Identity check fails for older patients without photo ID".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("issue reported");
+
+    // A session with 10 seats; 100 bookings race through two partner processes.
+    let mut coordinator = pb::partner_service_client::PartnerServiceClient::with_interceptor(
+        channel(&all.partners[0]).await,
+        bearer("P-leeds-libraries", Role::PartnerCoordinator),
+    );
+    let session = coordinator
+        .schedule_session(pb::ScheduleSessionRequest {
+            partner_code: "P-leeds-libraries".into(),
+            host_practice_code: "A81001".into(),
+            icb_code: "QE1".into(),
+            starts_at: "2099-05-01T10:00:00Z".into(),
+            ends_at: "2099-05-01T12:00:00Z".into(),
+            capacity: 10,
+            title: "NHS App drop-in".into(),
+            topics: vec![pb::DigitalService::NhsApp.into()],
+            ..Default::default()
+        })
+        .await
+        .expect("session")
+        .into_inner()
+        .aggregate_id;
+    let channels = [
+        channel(&all.partners[0]).await,
+        channel(&all.partners[1]).await,
+    ];
+    let racers: Vec<_> = (0..100)
+        .map(|i| {
+            let mut client = pb::partner_service_client::PartnerServiceClient::with_interceptor(
+                channels[i % 2].clone(),
+                bearer("A81001", Role::PracticeManager),
+            );
+            let session = session.clone();
+            tokio::spawn(async move {
+                client
+                    .book_seat(pb::BookSeatRequest {
+                        session_id: session,
+                        booking_reference: format!("RACE-{i:03}"),
+                        referring_organisation_code: "A81001".into(),
+                        places: 1,
+                        ..Default::default()
+                    })
+                    .await
+            })
+        })
+        .collect();
+    let mut confirmed = 0;
+    for racer in racers {
+        match racer.await.expect("task") {
+            Ok(_) => confirmed += 1,
+            Err(status) => assert!(
+                matches!(status.code(), Code::FailedPrecondition | Code::Aborted),
+                "a losing booking is refused as full (or asked to retry), not {status:?}"
+            ),
+        }
+    }
+    assert_eq!(
+        confirmed, 10,
+        "exactly the capacity is confirmed across two processes"
+    );
+
+    // The log holds what the services recorded, in order, each event with its author.
+    let mut log = support::client(&all.log.url(), &support::service_token()).await;
+    let events = support::read_everything(&mut log).await;
+    let booked = events
+        .iter()
+        .filter(|e| e.event_type == "difacto.v1.SeatBooked")
+        .count();
+    assert_eq!(booked, 10);
+    for kind in [
+        "difacto.v1.OrganisationRegistered",
+        "difacto.v1.FacilitationRecorded",
+        "difacto.v1.PlatformRegistered",
+        "difacto.v1.UsabilityIssueReported",
+        "difacto.v1.SessionScheduled",
+    ] {
+        assert!(
+            events.iter().any(|e| e.event_type == kind),
+            "{kind} recorded"
+        );
+    }
+    assert!(
+        events
+            .iter()
+            .all(|e| e.metadata.contains_key("actor") && e.metadata.contains_key("organisation"))
+    );
+
+    // Every process stops cleanly, and the log verifies.
+    let [first, second] = &mut all.partners;
+    for server in [
+        &mut all.icb,
+        &mut all.practice,
+        first,
+        second,
+        &mut all.provider,
+        &mut all.log,
+    ] {
+        assert!(server.sigterm_and_wait().success());
+    }
+    support::assert_verify_ok(dir.path());
+}
