@@ -269,3 +269,78 @@ async fn separate_processes_share_one_log() {
     }
     support::assert_verify_ok(dir.path());
 }
+
+/// `difacto dev` serves the log and all four services on one port; health and reflection
+/// list every one of them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dev_serves_everything_on_one_port() {
+    let dir = tempfile::tempdir().expect("dir");
+    let data = dir.path().to_string_lossy().into_owned();
+    let mut dev = Server::launch(
+        &["dev", "--data-dir", &data, "--grpc-addr", "127.0.0.1:0"],
+        dir.path(),
+        &[],
+        "difacto ready",
+    );
+    let names = [
+        "difacto.v1.EventLogService",
+        "difacto.v1.IcbService",
+        "difacto.v1.PracticeService",
+        "difacto.v1.PartnerService",
+        "difacto.v1.ProviderService",
+    ];
+    let mut health = tonic_health::pb::health_client::HealthClient::new(channel(&dev).await);
+    for name in names {
+        let status = health
+            .check(tonic_health::pb::HealthCheckRequest {
+                service: name.into(),
+            })
+            .await
+            .unwrap_or_else(|s| panic!("{name}: {s}"))
+            .into_inner();
+        assert_eq!(
+            status.status(),
+            tonic_health::pb::health_check_response::ServingStatus::Serving,
+            "{name}"
+        );
+    }
+    let mut reflection =
+        tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient::new(
+            channel(&dev).await,
+        );
+    let request = tonic_reflection::pb::v1::ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(
+            tonic_reflection::pb::v1::server_reflection_request::MessageRequest::ListServices(
+                String::new(),
+            ),
+        ),
+    };
+    let mut responses = reflection
+        .server_reflection_info(futures::stream::iter([request]))
+        .await
+        .expect("reflection")
+        .into_inner();
+    let response = responses
+        .message()
+        .await
+        .expect("message")
+        .expect("a response");
+    let listed: Vec<String> = match response.message_response {
+        Some(tonic_reflection::pb::v1::server_reflection_response::MessageResponse::ListServicesResponse(list)) => list.service.into_iter().map(|s| s.name).collect(),
+        other => panic!("unexpected reflection answer {other:?}"),
+    };
+    for name in names {
+        assert!(
+            listed.iter().any(|n| n == name),
+            "reflection lists {name}: {listed:?}"
+        );
+    }
+    // A command through the same port.
+    let mut icb: IcbClient = pb::icb_service_client::IcbServiceClient::with_interceptor(
+        channel(&dev).await,
+        bearer("X24", Role::NationalLead),
+    );
+    register(&mut icb, "X24", pb::OrganisationKind::NationalBody, "").await;
+    assert!(dev.sigterm_and_wait().success());
+}
