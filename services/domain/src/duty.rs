@@ -104,3 +104,287 @@ impl Duty {
         Ok(id)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Given a duty's events, when the national team defines or retires it, then these
+    //! events (or this rejection, naming this field).
+
+    use difacto_auth::Role;
+
+    use super::*;
+    use crate::testing::{
+        IDENTIFYING, ctx, exists, forbidden, given, invalid, message, not_found, precondition,
+        refused, service, then,
+    };
+
+    const DUTY: Uuid = Uuid::from_u128(0xd07e_0001);
+
+    fn national() -> Context {
+        ctx("X24", Role::NationalLead)
+    }
+
+    fn define_request() -> DefineDutyRequest {
+        DefineDutyRequest {
+            duty_id: DUTY.to_string(),
+            title: "  Digital inclusion lead ".into(),
+            description: "Owns the plan for patients who cannot use online services".into(),
+            required_levels: vec![Level::Local.into(), Level::Regional.into()],
+            ..Default::default()
+        }
+    }
+
+    fn defined() -> DutyEvent {
+        DutyDefined {
+            duty_id: DUTY.to_string(),
+            title: "Digital inclusion lead".into(),
+            description: String::new(),
+            required_levels: vec![Level::Local.into(), Level::Regional.into()],
+        }
+        .into()
+    }
+
+    fn retired() -> DutyEvent {
+        DutyRetired {
+            duty_id: DUTY.to_string(),
+            reason: String::new(),
+        }
+        .into()
+    }
+
+    fn retire_request(reason: &str) -> RetireDutyRequest {
+        RetireDutyRequest {
+            duty_id: DUTY.to_string(),
+            reason: reason.into(),
+            ..Default::default()
+        }
+    }
+
+    // ---- DefineDuty ----
+
+    #[test]
+    fn a_national_lead_defines_a_duty() {
+        let duty: Duty = given(&[]);
+        let events = duty
+            .define(DUTY, define_request(), &national())
+            .expect("defined");
+        assert_eq!(
+            events,
+            [DutyDefined {
+                duty_id: DUTY.to_string(),
+                title: "Digital inclusion lead".into(),
+                description: "Owns the plan for patients who cannot use online services".into(),
+                required_levels: vec![Level::Local.into(), Level::Regional.into()],
+            }
+            .into()]
+        );
+        assert_eq!(
+            then(&duty, &events),
+            Duty {
+                id: Some(DUTY),
+                title: "Digital inclusion lead".into(),
+                required_levels: vec![Level::Local, Level::Regional],
+                retired: false,
+            }
+        );
+    }
+
+    #[test]
+    fn the_service_account_defines_a_duty_without_a_description() {
+        let request = DefineDutyRequest {
+            description: String::new(),
+            required_levels: vec![Level::National.into()],
+            ..define_request()
+        };
+        let events = Duty::default()
+            .define(DUTY, request, &service())
+            .expect("defined");
+        let [DutyEvent::DutyDefined(e)] = events.as_slice() else {
+            panic!("{events:?}");
+        };
+        assert_eq!(e.description, "");
+        assert_eq!(e.required_levels().collect::<Vec<_>>(), [Level::National]);
+    }
+
+    #[test]
+    fn a_duty_needs_a_title() {
+        for title in ["", "   ", &"t".repeat(201)] {
+            let request = DefineDutyRequest {
+                title: title.into(),
+                ..define_request()
+            };
+            assert_eq!(
+                refused(Duty::default().define(DUTY, request, &national())),
+                invalid("title"),
+                "{title:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn title_and_description_are_refused_when_they_identify_a_patient() {
+        for (text, seen) in IDENTIFYING {
+            for field in ["title", "description"] {
+                let mut request = define_request();
+                if field == "title" {
+                    request.title = text.into();
+                } else {
+                    request.description = text.into();
+                }
+                let result = Duty::default().define(DUTY, request, &national());
+                let message = message(result.clone());
+                assert_eq!(refused(result), invalid(field), "{field}: {text}");
+                assert!(!message.contains(seen), "{message}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_duty_needs_known_levels() {
+        for (levels, field) in [
+            (vec![], "required_levels"),
+            (vec![0], "required_levels[0]"),
+            (vec![Level::Local.into(), 7], "required_levels[1]"),
+        ] {
+            let request = DefineDutyRequest {
+                required_levels: levels.clone(),
+                ..define_request()
+            };
+            assert_eq!(
+                refused(Duty::default().define(DUTY, request, &national())),
+                invalid(field),
+                "{levels:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_the_national_team_defines_duties() {
+        for (org, role) in [
+            ("Y56", Role::RegionalLead),
+            ("QE1", Role::IcbCommissioner),
+            ("A81001", Role::PracticeManager),
+            ("X24", Role::Auditor),
+            // The national lead's role, acting from a region, is not national.
+            ("Y56", Role::NationalLead),
+        ] {
+            assert_eq!(
+                refused(Duty::default().define(DUTY, define_request(), &ctx(org, role))),
+                forbidden(),
+                "{org} {role:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_duty_is_defined_once() {
+        let duty: Duty = given(&[defined()]);
+        assert_eq!(
+            refused(duty.define(DUTY, define_request(), &national())),
+            exists("duty_id")
+        );
+        let retired: Duty = given(&[defined(), retired()]);
+        assert_eq!(
+            refused(retired.define(DUTY, define_request(), &national())),
+            exists("duty_id")
+        );
+    }
+
+    // ---- RetireDuty ----
+
+    #[test]
+    fn a_national_lead_retires_a_duty() {
+        let duty: Duty = given(&[defined()]);
+        let events = duty
+            .retire(
+                retire_request(" superseded by the 2027 framework "),
+                &national(),
+            )
+            .expect("retired");
+        assert_eq!(
+            events,
+            [DutyRetired {
+                duty_id: DUTY.to_string(),
+                reason: "superseded by the 2027 framework".into(),
+            }
+            .into()]
+        );
+        let after = then(&duty, &events);
+        assert!(after.retired);
+        assert_eq!(after.id, Some(DUTY), "a retired duty keeps its identity");
+    }
+
+    #[test]
+    fn retiring_an_undefined_duty_is_not_found() {
+        assert_eq!(
+            refused(Duty::default().retire(retire_request(""), &national())),
+            not_found("duty_id")
+        );
+    }
+
+    #[test]
+    fn a_duty_is_retired_once() {
+        let duty: Duty = given(&[defined(), retired()]);
+        assert_eq!(
+            refused(duty.retire(retire_request(""), &national())),
+            precondition("duty_id")
+        );
+    }
+
+    #[test]
+    fn only_the_national_team_retires_duties() {
+        let duty: Duty = given(&[defined()]);
+        for (org, role) in [
+            ("Y56", Role::RegionalLead),
+            ("QE1", Role::IcbCommissioner),
+            ("X24", Role::Auditor),
+        ] {
+            assert_eq!(
+                refused(duty.retire(retire_request(""), &ctx(org, role))),
+                forbidden(),
+                "{org} {role:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_retirement_reason_is_refused_when_it_identifies_a_patient() {
+        let duty: Duty = given(&[defined()]);
+        for (text, seen) in IDENTIFYING {
+            let result = duty.retire(retire_request(text), &national());
+            let message = message(result.clone());
+            assert_eq!(refused(result), invalid("reason"), "{text}");
+            assert!(!message.contains(seen), "{message}");
+        }
+    }
+
+    // ---- require_live ----
+
+    #[test]
+    fn a_live_duty_gives_its_id() {
+        let duty: Duty = given(&[defined()]);
+        assert_eq!(duty.require_live("duty_id", &DUTY.to_string()), Ok(DUTY));
+    }
+
+    #[test]
+    fn an_undefined_duty_is_not_found_under_the_callers_field_and_id() {
+        let requested = Uuid::from_u128(0xbad).to_string();
+        assert_eq!(
+            Duty::default().require_live("duties[2]", &requested),
+            Err(DomainError::not_found(
+                "duties[2]",
+                "duty",
+                requested.clone()
+            ))
+        );
+    }
+
+    #[test]
+    fn a_retired_duty_is_not_live() {
+        let duty: Duty = given(&[defined(), retired()]);
+        assert_eq!(
+            refused(duty.require_live("duty_id", &DUTY.to_string())),
+            precondition("duty_id")
+        );
+    }
+}

@@ -27,6 +27,8 @@ pub mod programme;
 pub mod registry;
 pub mod responsibility;
 pub mod session;
+#[cfg(test)]
+mod testing;
 pub mod values;
 
 pub use aggregate::{Aggregate, Context};

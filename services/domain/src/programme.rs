@@ -158,3 +158,405 @@ impl Programme {
         ])
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Given a programme's events, when a commissioner launches it or sets a rollout
+    //! target, then these events (or this rejection, naming this field).
+
+    use difacto_auth::Role;
+
+    use super::*;
+    use crate::testing::{
+        TODAY, closed, ctx, exists, forbidden, given, invalid, message, not_found, precondition,
+        refused, service, then, tree_after,
+    };
+
+    const PROGRAMME: Uuid = Uuid::from_u128(0x9e09_0001);
+
+    fn commissioner() -> Context {
+        ctx("QE1", Role::IcbCommissioner)
+    }
+
+    /// QE1's programme for reception staff and care navigators, two modules, 80% by
+    /// the end of March 2027.
+    fn launch_request() -> LaunchTrainingProgrammeRequest {
+        LaunchTrainingProgrammeRequest {
+            programme_id: PROGRAMME.to_string(),
+            owner_code: "QE1".into(),
+            title: " Digital front door ".into(),
+            audience_roles: vec![
+                StaffRole::Receptionist.into(),
+                StaffRole::CareNavigator.into(),
+            ],
+            module_ids: vec!["nhs-app-basics".into(), " proxy-access ".into()],
+            target_percent: 80,
+            deadline: "2027-03-31".into(),
+            ..Default::default()
+        }
+    }
+
+    fn launch(request: LaunchTrainingProgrammeRequest) -> Result<Vec<ProgrammeEvent>> {
+        Programme::default().launch(PROGRAMME, request, &commissioner())
+    }
+
+    fn launched() -> ProgrammeEvent {
+        TrainingProgrammeLaunched {
+            programme_id: PROGRAMME.to_string(),
+            owner_code: "QE1".into(),
+            title: "Digital front door".into(),
+            audience_roles: vec![
+                StaffRole::Receptionist.into(),
+                StaffRole::CareNavigator.into(),
+            ],
+            module_ids: vec!["nhs-app-basics".into(), "proxy-access".into()],
+            target_percent: 80,
+            deadline: "2027-03-31".into(),
+        }
+        .into()
+    }
+
+    fn target_request(area: &str, percent: u32, deadline: &str) -> SetRolloutTargetRequest {
+        SetRolloutTargetRequest {
+            programme_id: PROGRAMME.to_string(),
+            area_code: area.into(),
+            target_percent: percent,
+            deadline: deadline.into(),
+            ..Default::default()
+        }
+    }
+
+    // ---- LaunchTrainingProgramme ----
+
+    #[test]
+    fn a_commissioner_launches_a_programme() {
+        let events = launch(launch_request()).expect("launched");
+        assert_eq!(events, [launched()]);
+        assert_eq!(
+            then(&Programme::default(), &events),
+            Programme {
+                id: Some(PROGRAMME),
+                owner_code: "QE1".into(),
+                audience_roles: vec![StaffRole::Receptionist, StaffRole::CareNavigator],
+                module_ids: vec!["nhs-app-basics".into(), "proxy-access".into()],
+            }
+        );
+    }
+
+    #[test]
+    fn targets_from_1_to_100_percent_and_a_deadline_from_today_are_accepted() {
+        for (percent, deadline) in [(1, TODAY), (100, "2026-05-14")] {
+            let request = LaunchTrainingProgrammeRequest {
+                target_percent: percent,
+                deadline: deadline.into(),
+                ..launch_request()
+            };
+            assert!(launch(request).is_ok(), "{percent}% by {deadline}");
+        }
+    }
+
+    #[test]
+    fn a_target_of_0_or_101_percent_is_refused() {
+        for percent in [0, 101, u32::MAX] {
+            let request = LaunchTrainingProgrammeRequest {
+                target_percent: percent,
+                ..launch_request()
+            };
+            assert_eq!(
+                refused(launch(request)),
+                invalid("target_percent"),
+                "{percent}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_past_or_missing_deadline_is_refused() {
+        for deadline in ["2026-05-12", "2020-01-01", "", "31/03/2027"] {
+            let request = LaunchTrainingProgrammeRequest {
+                deadline: deadline.into(),
+                ..launch_request()
+            };
+            assert_eq!(
+                refused(launch(request)),
+                invalid("deadline"),
+                "{deadline:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_module_listed_twice_is_refused_naming_the_second() {
+        for modules in [
+            vec!["nhs-app-basics", "proxy-access", "nhs-app-basics"],
+            vec!["nhs-app-basics", "proxy-access", " proxy-access "],
+        ] {
+            let request = LaunchTrainingProgrammeRequest {
+                module_ids: modules.iter().map(|m| (*m).to_owned()).collect(),
+                ..launch_request()
+            };
+            assert_eq!(
+                refused(launch(request)),
+                invalid("module_ids[2]"),
+                "{modules:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_programme_needs_modules_with_ids() {
+        let none = LaunchTrainingProgrammeRequest {
+            module_ids: vec![],
+            ..launch_request()
+        };
+        assert_eq!(refused(launch(none)), invalid("module_ids"));
+        for (modules, field) in [
+            (vec![" ".to_owned()], "module_ids[0]"),
+            (vec!["ok".to_owned(), "m".repeat(101)], "module_ids[1]"),
+            (
+                vec!["ask jo.bloggs@example.nhs.uk".to_owned()],
+                "module_ids[0]",
+            ),
+        ] {
+            let request = LaunchTrainingProgrammeRequest {
+                module_ids: modules,
+                ..launch_request()
+            };
+            assert_eq!(refused(launch(request)), invalid(field));
+        }
+    }
+
+    #[test]
+    fn an_empty_audience_is_refused() {
+        let request = LaunchTrainingProgrammeRequest {
+            audience_roles: vec![],
+            ..launch_request()
+        };
+        assert_eq!(refused(launch(request)), invalid("audience_roles"));
+    }
+
+    #[test]
+    fn an_unknown_staff_role_is_refused_naming_its_place() {
+        for (roles, field) in [
+            (
+                vec![StaffRole::Receptionist.into(), 99],
+                "audience_roles[1]",
+            ),
+            (vec![0], "audience_roles[0]"),
+            (vec![-1], "audience_roles[0]"),
+        ] {
+            let request = LaunchTrainingProgrammeRequest {
+                audience_roles: roles.clone(),
+                ..launch_request()
+            };
+            assert_eq!(refused(launch(request)), invalid(field), "{roles:?}");
+        }
+    }
+
+    #[test]
+    fn a_programme_needs_an_owner_and_a_title() {
+        for (request, field) in [
+            (
+                LaunchTrainingProgrammeRequest {
+                    owner_code: String::new(),
+                    ..launch_request()
+                },
+                "owner_code",
+            ),
+            (
+                LaunchTrainingProgrammeRequest {
+                    title: "  ".into(),
+                    ..launch_request()
+                },
+                "title",
+            ),
+            (
+                LaunchTrainingProgrammeRequest {
+                    title: "t".repeat(201),
+                    ..launch_request()
+                },
+                "title",
+            ),
+        ] {
+            assert_eq!(
+                refused(launch(request.clone())),
+                invalid(field),
+                "{request:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_title_that_identifies_a_patient_is_refused() {
+        let request = LaunchTrainingProgrammeRequest {
+            title: "Follow-up for 943 476 5919".into(),
+            ..launch_request()
+        };
+        assert_eq!(refused(launch(request.clone())), invalid("title"));
+        assert!(!message(launch(request)).contains("5919"));
+    }
+
+    #[test]
+    fn launching_for_an_owner_outside_the_callers_area_is_forbidden() {
+        let elsewhere = LaunchTrainingProgrammeRequest {
+            owner_code: "QWO".into(),
+            ..launch_request()
+        };
+        assert_eq!(refused(launch(elsewhere)), forbidden());
+        for (org, role) in [
+            ("A81001", Role::PracticeManager),
+            ("U00001", Role::PcnLead),
+            ("X24", Role::Auditor),
+        ] {
+            let own = LaunchTrainingProgrammeRequest {
+                owner_code: org.into(),
+                ..launch_request()
+            };
+            assert_eq!(
+                refused(Programme::default().launch(PROGRAMME, own, &ctx(org, role))),
+                forbidden(),
+                "{org} {role:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_programme_is_launched_once() {
+        let programme: Programme = given(&[launched()]);
+        assert_eq!(
+            refused(programme.launch(PROGRAMME, launch_request(), &commissioner())),
+            exists("programme_id")
+        );
+    }
+
+    #[test]
+    fn the_owner_must_exist_and_be_active() {
+        let unknown = LaunchTrainingProgrammeRequest {
+            owner_code: "QZZ".into(),
+            ..launch_request()
+        };
+        assert_eq!(
+            refused(Programme::default().launch(PROGRAMME, unknown, &service())),
+            not_found("owner_code")
+        );
+        let registry = tree_after(&[closed("QE1", "2026-04-01")]);
+        let ctx = crate::testing::caller_over(&registry, "QE1", &[Role::IcbCommissioner]);
+        assert_eq!(
+            refused(Programme::default().launch(PROGRAMME, launch_request(), &ctx)),
+            precondition("owner_code")
+        );
+    }
+
+    // ---- SetRolloutTarget ----
+
+    #[test]
+    fn a_commissioner_sets_a_rollout_target_for_part_of_its_area() {
+        let programme: Programme = given(&[launched()]);
+        let events = programme
+            .set_target(target_request(" 00L ", 90, "2026-12-31"), &commissioner())
+            .expect("set");
+        assert_eq!(
+            events,
+            [RolloutTargetSet {
+                programme_id: PROGRAMME.to_string(),
+                area_code: "00L".into(),
+                target_percent: 90,
+                deadline: "2026-12-31".into(),
+            }
+            .into()]
+        );
+        assert_eq!(
+            then(&programme, &events),
+            programme,
+            "targets live in views"
+        );
+    }
+
+    #[test]
+    fn a_rollout_target_names_the_field_at_fault() {
+        let programme: Programme = given(&[launched()]);
+        for (request, field) in [
+            (target_request("", 90, "2026-12-31"), "area_code"),
+            (target_request("00L", 0, "2026-12-31"), "target_percent"),
+            (target_request("00L", 101, "2026-12-31"), "target_percent"),
+            (target_request("00L", 90, "2026-05-12"), "deadline"),
+            (target_request("00L", 90, ""), "deadline"),
+        ] {
+            assert_eq!(
+                refused(programme.set_target(request.clone(), &commissioner())),
+                invalid(field),
+                "{request:?}"
+            );
+        }
+        assert!(
+            programme
+                .set_target(target_request("00L", 100, TODAY), &commissioner())
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn setting_a_target_outside_the_callers_area_is_forbidden() {
+        let programme: Programme = given(&[launched()]);
+        for (area, ctx) in [
+            ("QWO", commissioner()),
+            ("A81001", ctx("A81001", Role::PracticeManager)),
+            ("X24", ctx("X24", Role::Auditor)),
+        ] {
+            assert_eq!(
+                refused(programme.set_target(target_request(area, 90, "2026-12-31"), &ctx)),
+                forbidden(),
+                "{area}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_target_needs_a_launched_programme() {
+        assert_eq!(
+            refused(
+                Programme::default()
+                    .set_target(target_request("00L", 90, "2026-12-31"), &commissioner())
+            ),
+            not_found("programme_id")
+        );
+    }
+
+    #[test]
+    fn the_area_must_exist_and_be_active() {
+        let programme: Programme = given(&[launched()]);
+        assert_eq!(
+            refused(programme.set_target(target_request("U99999", 90, "2026-12-31"), &service())),
+            not_found("area_code")
+        );
+        assert_eq!(
+            refused(
+                programme.set_target(target_request("A81009", 90, "2026-12-31"), &commissioner())
+            ),
+            precondition("area_code")
+        );
+    }
+
+    // ---- require_launched ----
+
+    #[test]
+    fn a_launched_programme_gives_its_id() {
+        let programme: Programme = given(&[launched()]);
+        assert_eq!(
+            programme.require_launched("programme_id", &PROGRAMME.to_string()),
+            Ok(PROGRAMME)
+        );
+    }
+
+    #[test]
+    fn a_programme_not_launched_is_not_found_under_the_callers_field_and_id() {
+        assert_eq!(
+            Programme::default().require_launched("enrolment.programme_id", "p-1"),
+            Err(DomainError::not_found(
+                "enrolment.programme_id",
+                "training programme",
+                "p-1"
+            ))
+        );
+    }
+}

@@ -25,8 +25,7 @@ pub const DEFAULT_PAGE_SIZE: usize = 500;
 pub const MAX_PAGE_SIZE: usize = 1000;
 
 /// Stream names are ASCII letters, digits and `- _ . : @`, so they are safe in URLs, logs
-/// and storage keys (the sled backend separates a name from its versions with a byte
-/// outside this set).
+/// and storage keys.
 pub fn is_stream_name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':' | '@')
 }

@@ -81,18 +81,6 @@ pub(crate) fn body_of(stored: &[u8]) -> &[u8] {
     stored.get(HEADER_BYTES..).unwrap_or_default()
 }
 
-/// The event id of a stored record, read without decoding the rest: the body starts with
-/// field 1 (the 16-byte id), because prost writes fields in tag order. Used to rebuild the
-/// id index at open, where it is the whole cost.
-pub(crate) fn event_id_of(position: u64, stored: &[u8]) -> Result<Uuid, LogError> {
-    match body_of(stored) {
-        [0x0a, 0x10, id @ ..] if id.len() >= 16 => {
-            Ok(Uuid::from_slice(&id[..16]).unwrap_or_default())
-        }
-        _ => decode(position, stored).map(|record| record.event.event_id),
-    }
-}
-
 /// Decodes and checks the record stored at `position`. Any damage is an error naming the
 /// position, never data.
 pub(crate) fn decode(position: u64, stored: &[u8]) -> Result<DecodedRecord, LogError> {
@@ -164,16 +152,6 @@ mod tests {
         assert_eq!(chain(&GENESIS_HASH, body_of(&bytes)), hash);
         assert_eq!(decoded.event.stream, "duty-1");
         assert_eq!(decoded.event.payload, Bytes::from_static(b"payload"));
-    }
-
-    #[test]
-    fn the_event_id_is_read_without_decoding() {
-        let body = body();
-        let (bytes, _) = encode(&body, &GENESIS_HASH);
-        assert_eq!(
-            event_id_of(9, &bytes).expect("id").as_bytes().as_slice(),
-            body.event_id.as_slice()
-        );
     }
 
     #[test]

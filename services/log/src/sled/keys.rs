@@ -5,36 +5,19 @@
 //! | prefix | key                                  | value                      |
 //! |--------|--------------------------------------|----------------------------|
 //! | `R`    | position (u64 BE)                    | the record (see `record`)  |
-//! | `S`    | stream name, 0x00, version (u64 BE)  | position (u64 BE)          |
 //! | `H`    | (nothing)                            | head position, chain hash  |
 //!
-//! There is no stored event-id index: ids are random, so such an index touches a different
-//! page for every event, which doubled the bytes on disk and cost a third of the append
-//! rate in measurements. The id index lives in memory instead, rebuilt at open from the
-//! records (see `writer::load_ids`).
+//! There are no stored indexes: the stream and event-id indexes live in memory, rebuilt at
+//! open from the records (see `index` for why).
 //!
 //! Big-endian integers make sled's byte order the numeric order, so range scans walk
-//! positions and versions in order. 0x00 cannot occur in a stream name (see `limits`).
+//! positions in order.
 
 pub(super) const HEAD: &[u8] = b"H";
 
 pub(super) fn record(position: u64) -> [u8; 9] {
     let mut key = [b'R'; 9];
     key[1..].copy_from_slice(&position.to_be_bytes());
-    key
-}
-
-pub(super) fn stream_prefix(stream: &str) -> Vec<u8> {
-    let mut key = Vec::with_capacity(stream.len() + 10);
-    key.push(b'S');
-    key.extend_from_slice(stream.as_bytes());
-    key.push(0);
-    key
-}
-
-pub(super) fn stream_version(stream: &str, version: u64) -> Vec<u8> {
-    let mut key = stream_prefix(stream);
-    key.extend_from_slice(&version.to_be_bytes());
     key
 }
 

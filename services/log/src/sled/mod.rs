@@ -1,6 +1,7 @@
 //! The embedded backend: the whole log in one sled tree, written through a group-commit
 //! pipeline (`writer`) and read up to the durable head only.
 
+mod index;
 mod keys;
 mod verify;
 mod writer;
@@ -66,6 +67,8 @@ struct Inner {
     counters: Arc<writer::Counters>,
     /// The head when this process opened the log, so stats count only its own work.
     opened_at_head: u64,
+    /// Every stream's positions (see `index`).
+    streams: Arc<index::StreamIndex>,
 }
 
 /// How group commit has worked since the log was opened.
@@ -125,13 +128,24 @@ impl SledLog {
         let (durable_tx, durable_rx) = watch::channel(head);
         let poison = Arc::new(writer::Poison::default());
         let counters = Arc::new(writer::Counters::default());
+        let (streams, ids) = index::rebuild(&tree)?;
+        if let Some(position) = streams.damaged_at() {
+            // Appending after damage would build on a history nobody can check.
+            tracing::error!(
+                position,
+                "the log is damaged; it serves reads up to the damage and refuses appends"
+            );
+            poison.set();
+        }
+        let streams = Arc::new(streams);
         let threads = writer::Writer::new(
             db.clone(),
             tree.clone(),
             head,
             last_hash,
             poison,
-            writer::load_ids(&tree, head)?,
+            streams.clone(),
+            ids,
         )
         .spawn(jobs_rx, durable_tx, counters.clone())
         .map_err(|e| LogError::Storage(format!("cannot start the log's writer: {e}")))?;
@@ -146,6 +160,7 @@ impl SledLog {
                 path: config.path.clone(),
                 counters,
                 opened_at_head: head,
+                streams,
             }),
         })
     }
@@ -271,33 +286,13 @@ impl SledLog {
         validate_stream_name(stream)?;
         let durable = self.durable_head();
         let limit = page_size(max_count);
-        let from = keys::stream_version(stream, from_version);
-        let prefix = keys::stream_prefix(stream);
-        let entries: Box<dyn Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> =
-            match direction {
-                Direction::Forwards => Box::new(
-                    self.inner
-                        .tree
-                        .range(from..=keys::stream_version(stream, u64::MAX)),
-                ),
-                Direction::Backwards => Box::new(self.inner.tree.range(prefix..=from).rev()),
-            };
-        let mut events = Vec::with_capacity(limit.min(64));
-        for entry in entries {
-            let (_, value) = entry?;
-            let position = keys::u64_prefix(&value)
-                .ok_or_else(|| LogError::Storage(format!("malformed stream index for {stream}")))?;
-            if position > durable {
-                // Not yet durable: forwards, nothing later is either; backwards, skip it.
-                if direction == Direction::Forwards {
-                    break;
-                }
-                continue;
-            }
+        let positions =
+            self.inner
+                .streams
+                .positions(stream, from_version, limit, direction, durable)?;
+        let mut events = Vec::with_capacity(positions.len());
+        for position in positions {
             events.push(self.record_at(position)?);
-            if events.len() == limit {
-                break;
-            }
         }
         Ok(events)
     }
@@ -332,6 +327,14 @@ fn decode_page(first: u64, stored: &[sled::IVec]) -> Result<Vec<RecordedEvent>, 
     })
 }
 
+fn is_lock_error(err: &sled::Error) -> bool {
+    matches!(err, sled::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock || io.to_string().contains("lock"))
+}
+
+/// How long opening waits for a lock that a closing log in this process may still hold:
+/// sled's I/O threads release the directory a moment after the last handle is dropped.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 fn open_db(config: &SledConfig) -> Result<sled::Db, LogError> {
     let open = || {
         sled::Config::new()
@@ -343,16 +346,21 @@ fn open_db(config: &SledConfig) -> Result<sled::Db, LogError> {
             .flush_every_ms(None)
             .open()
     };
-    open().map_err(|err| match err {
-        sled::Error::Io(io)
-            if io.kind() == std::io::ErrorKind::WouldBlock || io.to_string().contains("lock") =>
-        {
+    let started = std::time::Instant::now();
+    let mut result = open();
+    while result.as_ref().is_err_and(is_lock_error) && started.elapsed() < LOCK_WAIT {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        result = open();
+    }
+    result.map_err(|err| {
+        if is_lock_error(&err) {
             LogError::Unavailable(format!(
                 "{} is in use by another process (sled holds a lock on it)",
                 config.path.display()
             ))
+        } else {
+            LogError::Storage(format!("cannot open {}: {err}", config.path.display()))
         }
-        other => LogError::Storage(format!("cannot open {}: {other}", config.path.display())),
     })
 }
 

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::{mpsc, oneshot, watch};
 use uuid::Uuid;
 
+use super::index::StreamIndex;
 use super::keys;
 use crate::error::LogError;
 use crate::event::{AppendOutcome, ExpectedVersion, NewEvent};
@@ -26,9 +27,6 @@ use crate::record::{self, StoredBody};
 const COALESCE_WINDOW: Duration = Duration::from_micros(1000);
 /// The most events one group applies in one batch; keeps a batch's memory bounded.
 const MAX_GROUP_EVENTS: usize = 8192;
-/// How many stream heads the writer remembers before it starts over; each is one sled
-/// lookup to rebuild.
-const STREAM_HEAD_CACHE: usize = 200_000;
 
 pub(super) type Reply = oneshot::Sender<Result<AppendOutcome, LogError>>;
 
@@ -58,7 +56,7 @@ pub(super) struct Counters {
 pub(super) struct Poison(AtomicBool);
 
 impl Poison {
-    fn set(&self) {
+    pub(super) fn set(&self) {
         self.0.store(true, Ordering::SeqCst);
     }
     fn is_set(&self) -> bool {
@@ -72,21 +70,10 @@ pub(super) struct Writer {
     pub head: u64,
     pub last_hash: [u8; 32],
     pub poison: Arc<Poison>,
-    stream_heads: HashMap<String, u64>,
-    /// Every stored event id and its position: the idempotency index, kept in memory
-    /// (about 30 MB per million events) and rebuilt at open by `load_ids`.
+    /// Every stream's positions, shared with the readers (see `index`).
+    streams: Arc<StreamIndex>,
+    /// Every stored event id and its position: the idempotency index (see `index`).
     ids: HashMap<Uuid, u64>,
-}
-
-/// Reads every record's event id: the in-memory idempotency index of a log being opened.
-pub(super) fn load_ids(tree: &sled::Tree, head: u64) -> Result<HashMap<Uuid, u64>, LogError> {
-    let mut ids = HashMap::with_capacity(usize::try_from(head).unwrap_or(0));
-    for entry in tree.scan_prefix(b"R") {
-        let (key, stored) = entry?;
-        let position = keys::u64_suffix(&key).unwrap_or(0);
-        ids.insert(record::event_id_of(position, &stored)?, position);
-    }
-    Ok(ids)
 }
 
 /// What the group so far has added, which sled cannot show yet because the batch is
@@ -94,6 +81,8 @@ pub(super) fn load_ids(tree: &sled::Tree, head: u64) -> Result<HashMap<Uuid, u64
 #[derive(Default)]
 struct GroupOverlay {
     stream_heads: HashMap<String, u64>,
+    /// Positions added to each stream, in version order.
+    appended: HashMap<String, Vec<u64>>,
     ids: HashMap<Uuid, u64>,
     bodies: HashMap<u64, StoredBody>,
 }
@@ -105,6 +94,7 @@ impl Writer {
         head: u64,
         last_hash: [u8; 32],
         poison: Arc<Poison>,
+        streams: Arc<StreamIndex>,
         ids: HashMap<Uuid, u64>,
     ) -> Self {
         Self {
@@ -113,8 +103,8 @@ impl Writer {
             head,
             last_hash,
             poison,
+            streams,
             ids,
-            stream_heads: HashMap::new(),
         }
     }
 
@@ -163,7 +153,7 @@ impl Writer {
         for job in &mut group {
             let result = if self.poison.is_set() {
                 Err(LogError::Storage(
-                    "an earlier storage failure stopped this log; restart it".into(),
+                    "this log stopped accepting appends after a storage failure or damage; see its process log".into(),
                 ))
             } else {
                 self.prepare(job, &mut batch, &mut overlay)
@@ -177,16 +167,14 @@ impl Writer {
                 self.poison.set();
                 self.head = start_head;
                 self.last_hash = start_hash;
-                self.stream_heads.clear();
                 for result in &mut results {
                     if result.is_ok() {
                         *result = Err(LogError::Storage(err.to_string()));
                     }
                 }
             } else {
-                for (stream, version) in overlay.stream_heads {
-                    self.remember_stream_head(stream, version);
-                }
+                // Readers see these positions only once the flusher says they are durable.
+                self.streams.extend(overlay.appended);
                 self.ids.extend(overlay.ids);
             }
         }
@@ -198,14 +186,6 @@ impl Writer {
                 .zip(results)
                 .collect(),
         }
-    }
-
-    fn remember_stream_head(&mut self, stream: String, version: u64) {
-        if self.stream_heads.len() >= STREAM_HEAD_CACHE && !self.stream_heads.contains_key(&stream)
-        {
-            self.stream_heads.clear();
-        }
-        self.stream_heads.insert(stream, version);
     }
 
     /// Judges one append against the log plus the group so far; on success adds its
@@ -250,9 +230,12 @@ impl Writer {
                 append_len,
             };
             let (stored, hash) = record::encode(&body, &self.last_hash);
-            let position_bytes = position.to_be_bytes();
             batch.insert(&keys::record(position), stored);
-            batch.insert(keys::stream_version(&job.stream, version), &position_bytes);
+            overlay
+                .appended
+                .entry(job.stream.clone())
+                .or_default()
+                .push(position);
             overlay.ids.insert(event.event_id, position);
             overlay.bodies.insert(position, body);
             self.last_hash = hash;
@@ -271,26 +254,11 @@ impl Writer {
     }
 
     fn stream_head(&self, stream: &str, overlay: &GroupOverlay) -> Result<Option<u64>, LogError> {
-        if let Some(v) = overlay
+        Ok(overlay
             .stream_heads
             .get(stream)
-            .or_else(|| self.stream_heads.get(stream))
-        {
-            return Ok(Some(*v));
-        }
-        match self
-            .tree
-            .scan_prefix(keys::stream_prefix(stream))
-            .next_back()
-        {
-            None => Ok(None),
-            Some(entry) => {
-                let (key, _) = entry?;
-                keys::u64_suffix(&key).map(Some).ok_or_else(|| {
-                    LogError::Storage(format!("malformed stream index key for {stream}"))
-                })
-            }
-        }
+            .copied()
+            .or_else(|| self.streams.head(stream)))
     }
 
     fn position_of(&self, id: &Uuid, overlay: &GroupOverlay) -> Option<u64> {

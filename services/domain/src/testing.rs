@@ -1,0 +1,187 @@
+//! Fixtures shared by the tests of the commissioners' aggregates (registry, duty,
+//! responsibility, programme): one organisation tree, callers acting for an
+//! organisation at a fixed "now", a generic given/then fold and a way to name a
+//! rejection by its variant and field.
+
+use std::fmt::Debug;
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use difacto_auth::{Principal, Role};
+use difacto_proto::v1::{OrganisationClosed, OrganisationKind, OrganisationRegistered};
+
+use crate::aggregate::{Aggregate, Context};
+use crate::error::{DomainError, Result};
+use crate::registry::{OrganisationEvent, Registry};
+
+/// Wednesday 13 May 2026, 10:00 UTC: "now" in every test.
+pub(crate) fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 5, 13, 10, 0, 0)
+        .single()
+        .expect("a valid time")
+}
+
+/// [`now`] as the `YYYY-MM-DD` commands default their dates to.
+pub(crate) const TODAY: &str = "2026-05-13";
+
+/// The date every organisation of [`tree`] took its place.
+pub(crate) const SINCE: &str = "2020-01-01";
+
+pub(crate) fn day(text: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("a YYYY-MM-DD date")
+}
+
+pub(crate) fn registered(
+    code: &str,
+    kind: OrganisationKind,
+    parent: &str,
+    on: &str,
+) -> OrganisationEvent {
+    OrganisationRegistered {
+        code: code.into(),
+        kind: kind.into(),
+        name: format!("{code} name"),
+        parent_code: parent.into(),
+        effective_date: on.into(),
+        ..Default::default()
+    }
+    .into()
+}
+
+pub(crate) fn closed(code: &str, on: &str) -> OrganisationEvent {
+    OrganisationClosed {
+        code: code.into(),
+        effective_date: on.into(),
+        reason: "the partnership dissolved".into(),
+    }
+    .into()
+}
+
+/// Everything registered on [`SINCE`]:
+///
+/// ```text
+/// X24 ─┬─ Y56 ─┬─ QE1 ─┬─ 00L ─┬─ U00001 ─ A81001, A81002, A81009 (closed 2025-01-01)
+///      │       │       │       └─ U00002 ─ B82001
+///      │       │       └─ P-leeds-libraries
+///      │       └─ QF7 ─── 02A ─── U00003 ─ C83001
+///      ├─ Y63 ─── QWO ─── 01A ─── U00004 ─ D84001
+///      └─ V-nhs-app
+/// ```
+pub(crate) fn tree() -> Registry {
+    use OrganisationKind::*;
+    let mut registry = Registry::default();
+    for (code, kind, parent) in [
+        ("X24", NationalBody, ""),
+        ("Y56", Region, "X24"),
+        ("Y63", Region, "X24"),
+        ("QE1", Icb, "Y56"),
+        ("QF7", Icb, "Y56"),
+        ("QWO", Icb, "Y63"),
+        ("00L", SubIcb, "QE1"),
+        ("02A", SubIcb, "QF7"),
+        ("01A", SubIcb, "QWO"),
+        ("U00001", Pcn, "00L"),
+        ("U00002", Pcn, "00L"),
+        ("U00003", Pcn, "02A"),
+        ("U00004", Pcn, "01A"),
+        ("A81001", Practice, "U00001"),
+        ("A81002", Practice, "U00001"),
+        ("A81009", Practice, "U00001"),
+        ("B82001", Practice, "U00002"),
+        ("C83001", Practice, "U00003"),
+        ("D84001", Practice, "U00004"),
+        ("P-leeds-libraries", Partner, "QE1"),
+        ("V-nhs-app", Provider, "X24"),
+    ] {
+        registry.apply(&registered(code, kind, parent, SINCE));
+    }
+    registry.apply(&closed("A81009", "2025-01-01"));
+    registry
+}
+
+/// `state` after folding `events`, as the store would.
+pub(crate) fn then<A: Aggregate>(state: &A, events: &[A::Event]) -> A {
+    let mut state = state.clone();
+    for event in events {
+        state.apply(event);
+    }
+    state
+}
+
+/// An aggregate made of `events`.
+pub(crate) fn given<A: Aggregate>(events: &[A::Event]) -> A {
+    then(&A::default(), events)
+}
+
+/// [`tree`] after `events`.
+pub(crate) fn tree_after(events: &[OrganisationEvent]) -> Registry {
+    then(&tree(), events)
+}
+
+/// A caller acting for `org` with `roles`, over `registry`, at [`now`].
+pub(crate) fn caller_over(registry: &Registry, org: &str, roles: &[Role]) -> Context {
+    Context {
+        actor: Principal {
+            subject: format!("user@{org}"),
+            organisation: org.into(),
+            roles: roles.to_vec(),
+        },
+        registry: Arc::new(registry.clone()),
+        now: now(),
+    }
+}
+
+/// A caller acting for `org` with one `role`, over [`tree`].
+pub(crate) fn ctx(org: &str, role: Role) -> Context {
+    caller_over(&tree(), org, &[role])
+}
+
+/// The machine-to-machine caller, allowed anywhere: it reaches the checks that come
+/// after authorisation for organisations no person could act for.
+pub(crate) fn service() -> Context {
+    ctx("svc", Role::Service)
+}
+
+/// A rejection as its variant's name and the field it names (`Forbidden` names none).
+pub(crate) fn refused<T: Debug>(result: Result<T>) -> (&'static str, String) {
+    match result.expect_err("the command is refused") {
+        DomainError::Invalid { field, .. } => ("Invalid", field),
+        DomainError::NotFound { field, .. } => ("NotFound", field),
+        DomainError::AlreadyExists { field, .. } => ("AlreadyExists", field),
+        DomainError::Precondition { field, .. } => ("Precondition", field),
+        DomainError::Forbidden(_) => ("Forbidden", String::new()),
+    }
+}
+
+pub(crate) fn invalid(field: &str) -> (&'static str, String) {
+    ("Invalid", field.to_owned())
+}
+
+pub(crate) fn not_found(field: &str) -> (&'static str, String) {
+    ("NotFound", field.to_owned())
+}
+
+pub(crate) fn exists(field: &str) -> (&'static str, String) {
+    ("AlreadyExists", field.to_owned())
+}
+
+pub(crate) fn precondition(field: &str) -> (&'static str, String) {
+    ("Precondition", field.to_owned())
+}
+
+pub(crate) fn forbidden() -> (&'static str, String) {
+    ("Forbidden", String::new())
+}
+
+/// The message of a rejection, to check it names the field and never echoes the value.
+pub(crate) fn message<T: Debug>(result: Result<T>) -> String {
+    result.expect_err("the command is refused").to_string()
+}
+
+/// Free texts that identify a patient, with what each contains: an NHS number passing
+/// the modulus-11 check, an e-mail address, a UK phone number.
+pub(crate) const IDENTIFYING: [(&str, &str); 3] = [
+    ("NHS number 943 476 5919", "943 476 5919"),
+    ("ask jo.bloggs@example.nhs.uk", "jo.bloggs"),
+    ("ring 07700 900123 after 5", "07700"),
+];
