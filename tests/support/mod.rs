@@ -2,7 +2,7 @@
 //! Shared helpers of the end-to-end tests: start the real `difacto` binary on a data
 //! directory, talk to it over gRPC with a token, run its other commands.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
@@ -283,7 +283,7 @@ pub fn event(payload: impl Into<Vec<u8>>) -> pb::EventData {
         event_id: uuid::Uuid::new_v4().to_string(),
         event_type: "difacto.v1.TestEvent".into(),
         payload: bytes::Bytes::from(payload.into()),
-        metadata: HashMap::from([("actor".to_owned(), "e2e-test".to_owned())]),
+        metadata: BTreeMap::from([("actor".to_owned(), "e2e-test".to_owned())]),
     }
 }
 

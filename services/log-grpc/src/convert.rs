@@ -88,7 +88,7 @@ pub(crate) fn events_from_proto(events: Vec<pb::EventData>) -> Result<Vec<NewEve
                 event_id,
                 event_type: event.event_type,
                 payload: event.payload,
-                metadata: event.metadata.into_iter().collect(),
+                metadata: event.metadata,
             })
         })
         .collect()
@@ -101,7 +101,7 @@ pub(crate) fn events_to_proto(events: Vec<NewEvent>) -> Vec<pb::EventData> {
             event_id: e.event_id.to_string(),
             event_type: e.event_type,
             payload: e.payload,
-            metadata: e.metadata.into_iter().collect(),
+            metadata: e.metadata,
         })
         .collect()
 }
@@ -114,7 +114,7 @@ pub(crate) fn recorded_to_proto(event: RecordedEvent) -> pb::RecordedEvent {
         position: event.position,
         event_type: event.event_type,
         payload: event.payload,
-        metadata: event.metadata.into_iter().collect(),
+        metadata: event.metadata,
         recorded_at_unix_micros: event.recorded_at_unix_micros,
     }
 }
@@ -133,7 +133,7 @@ pub(crate) fn recorded_from_proto(event: pb::RecordedEvent) -> Result<RecordedEv
         position: event.position,
         event_type: event.event_type,
         payload: event.payload,
-        metadata: event.metadata.into_iter().collect(),
+        metadata: event.metadata,
         recorded_at_unix_micros: event.recorded_at_unix_micros,
     })
 }
