@@ -75,11 +75,12 @@ pub fn validate_append(stream: &str, events: &[NewEvent]) -> Result<(), LogError
             ),
         ));
     }
-    let mut seen = HashSet::with_capacity(events.len());
+    // A single event cannot repeat an id; most appends are single events.
+    let mut seen = HashSet::with_capacity(if events.len() > 1 { events.len() } else { 0 });
     let mut total_bytes = 0usize;
     for (i, event) in events.iter().enumerate() {
         validate_event(i, event)?;
-        if !seen.insert(event.event_id) {
+        if events.len() > 1 && !seen.insert(event.event_id) {
             return Err(LogError::invalid(
                 format!("events[{i}].event_id"),
                 format!("{} appears twice in one append", event.event_id),

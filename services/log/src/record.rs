@@ -64,12 +64,12 @@ pub(crate) fn chain(previous: &[u8; 32], body: &[u8]) -> [u8; 32] {
 
 /// Encodes a record; returns the stored bytes and its chain hash.
 pub(crate) fn encode(body: &StoredBody, previous: &[u8; 32]) -> (Vec<u8>, [u8; 32]) {
-    let body_bytes = body.encode_to_vec();
-    let hash = chain(previous, &body_bytes);
-    let mut out = Vec::with_capacity(HEADER_BYTES + body_bytes.len());
-    out.extend_from_slice(&[0; 4]);
-    out.extend_from_slice(&hash);
-    out.extend_from_slice(&body_bytes);
+    // One buffer: the body is encoded after room for the header, then the header filled.
+    let mut out = Vec::with_capacity(HEADER_BYTES + body.encoded_len());
+    out.resize(HEADER_BYTES, 0);
+    body.encode_raw(&mut out);
+    let hash = chain(previous, &out[HEADER_BYTES..]);
+    out[4..HEADER_BYTES].copy_from_slice(&hash);
     let crc = crc32fast::hash(&out[4..]);
     out[..4].copy_from_slice(&crc.to_le_bytes());
     (out, hash)
