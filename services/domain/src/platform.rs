@@ -10,8 +10,6 @@
 //! authorised against the provider the platform was registered by, never a code in the
 //! request.
 
-use std::sync::LazyLock;
-
 use chrono::NaiveDate;
 use difacto_proto::v1::{
     AcknowledgeUsabilityIssueRequest, AnnouncePlatformChangeRequest, DigitalService,
@@ -21,7 +19,6 @@ use difacto_proto::v1::{
     TrainingMaterialPublished, UsabilityIssueAcknowledged, UsabilityIssueCategory,
     UsabilityIssueReported, UsabilityIssueResolved,
 };
-use regex::Regex;
 use uuid::Uuid;
 
 use crate::aggregate::{Aggregate, Context};
@@ -183,13 +180,6 @@ fn to_i32<E: Into<i32>>(values: Vec<E>) -> Vec<i32> {
     values.into_iter().map(Into::into).collect()
 }
 
-/// BCP-47-looking language tags: a primary language subtag, then optional subtags.
-#[allow(clippy::expect_used)]
-static LANGUAGE: LazyLock<Regex> = LazyLock::new(|| {
-    // A constant pattern; a bad one is a programming error caught by the tests.
-    Regex::new(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$").expect("a valid language pattern")
-});
-
 /// At least one language, each a BCP-47 code, none twice.
 fn languages(field: &str, tags: &[String]) -> Result<Vec<String>> {
     if tags.is_empty() {
@@ -207,23 +197,14 @@ fn languages(field: &str, tags: &[String]) -> Result<Vec<String>> {
     let mut out: Vec<String> = Vec::with_capacity(tags.len());
     for (i, tag) in tags.iter().enumerate() {
         let field = format!("{field}[{i}]");
-        let tag = tag.trim();
-        if tag.len() > 35 || !LANGUAGE.is_match(tag) {
-            return Err(DomainError::invalid(
-                field,
-                format!(
-                    "{:?} is not a BCP-47 language code such as en, pl or bfi",
-                    tag.chars().take(35).collect::<String>()
-                ),
-            ));
-        }
-        if out.iter().any(|seen| seen.eq_ignore_ascii_case(tag)) {
+        let tag = values::language_tag(&field, tag)?;
+        if out.iter().any(|seen| seen.eq_ignore_ascii_case(&tag)) {
             return Err(DomainError::invalid(
                 field,
                 format!("{tag} is listed twice"),
             ));
         }
-        out.push(tag.to_owned());
+        out.push(tag);
     }
     Ok(out)
 }

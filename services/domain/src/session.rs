@@ -96,8 +96,6 @@ fn regex(pattern: &str) -> Regex {
     Regex::new(pattern).expect("a valid session pattern")
 }
 
-/// A BCP-47-looking language tag: `en`, `pl`, `pa-Guru`, `zh-Hant-HK`.
-static LANGUAGE: LazyLock<Regex> = LazyLock::new(|| regex(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"));
 /// The outward part of a postcode only: `LS6`, `M1`, `EC1A`; never the inward `2AB`.
 static POSTCODE_DISTRICT: LazyLock<Regex> = LazyLock::new(|| regex(r"^[A-Z]{1,2}[0-9][A-Z0-9]?$"));
 /// A client-chosen booking reference.
@@ -322,25 +320,11 @@ pub struct ScheduleSession {
     pub commissioner_code: String,
 }
 
-fn language(field: &str, text: &str) -> Result<String> {
-    let tag = text.trim();
-    if tag.len() > 35 || !LANGUAGE.is_match(tag) {
-        return Err(DomainError::invalid(
-            field,
-            format!(
-                "{:?} is not a BCP-47 language code like en, pl or pa-Guru",
-                tag.chars().take(35).collect::<String>()
-            ),
-        ));
-    }
-    Ok(tag.to_owned())
-}
-
 fn optional_language(field: &str, text: &str) -> Result<String> {
     if text.trim().is_empty() {
         return Ok(String::new());
     }
-    language(field, text)
+    values::language_tag(field, text)
 }
 
 fn place(request: &ScheduleSessionRequest) -> Result<Place> {
@@ -412,7 +396,7 @@ impl ScheduleSession {
         let mut languages: Vec<String> = Vec::with_capacity(request.languages.len());
         for (i, tag) in request.languages.iter().enumerate() {
             let field = format!("languages[{i}]");
-            let tag = language(&field, tag)?;
+            let tag = values::language_tag(&field, tag)?;
             if languages.contains(&tag) {
                 return Err(DomainError::invalid(
                     field,

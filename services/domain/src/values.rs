@@ -110,6 +110,28 @@ pub fn optional_text(field: &str, value: &str, max_chars: usize) -> Result<Strin
     Ok(value.to_owned())
 }
 
+/// A BCP-47-looking language tag: `en`, `pl`, `bfi`, `pa-Guru`, `zh-Hant-HK`.
+#[allow(clippy::expect_used)]
+static LANGUAGE_TAG: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    // A constant pattern; a bad one is a programming error caught by the tests.
+    regex::Regex::new(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$").expect("a valid language pattern")
+});
+
+/// A language as a BCP-47 tag (trimmed), e.g. for interpreters, sessions and materials.
+pub fn language_tag(field: &str, text: &str) -> Result<String> {
+    let tag = text.trim();
+    if tag.len() > 35 || !LANGUAGE_TAG.is_match(tag) {
+        return Err(DomainError::invalid(
+            field,
+            format!(
+                "{:?} is not a BCP-47 language code such as en, pl or pa-Guru",
+                tag.chars().take(35).collect::<String>()
+            ),
+        ));
+    }
+    Ok(tag.to_owned())
+}
+
 fn truncate(s: &str) -> &str {
     s.char_indices().nth(40).map_or(s, |(i, _)| &s[..i])
 }
