@@ -124,18 +124,29 @@ impl Writer {
         let writer = std::thread::Builder::new()
             .name("difacto-log-write".into())
             .spawn(move || {
+                // Like the flusher, the writer waits briefly for the rest of a wave of
+                // callers, so that a wave becomes one sled batch rather than several.
+                let mut peak_callers = 1usize;
                 while let Some(first) = jobs.blocking_recv() {
                     let mut group = vec![first];
                     let mut events = group[0].events.len();
+                    let deadline = Instant::now() + COALESCE_WINDOW;
                     while events < MAX_GROUP_EVENTS {
                         match jobs.try_recv() {
                             Ok(job) => {
                                 events += job.events.len();
                                 group.push(job);
                             }
+                            Err(mpsc::error::TryRecvError::Empty)
+                                if group.len() * 16 < peak_callers * 15
+                                    && Instant::now() < deadline =>
+                            {
+                                std::thread::sleep(Duration::from_micros(20));
+                            }
                             Err(_) => break,
                         }
                     }
+                    peak_callers = group.len().max(peak_callers - peak_callers / 16);
                     let applied = self.apply_group(group);
                     if to_flusher.send(applied).is_err() {
                         break;
