@@ -6,9 +6,10 @@ use std::sync::Arc;
 
 use difacto_domain::duty::{self, Duty};
 use difacto_domain::programme::{self, Programme};
-use difacto_domain::registry::{self, RegisterOrganisation, Registry};
-use difacto_domain::responsibility::{self, Assignment, Attribution};
+use difacto_domain::registry::{self, OrganisationEvent, RegisterOrganisation, Registry};
+use difacto_domain::responsibility::{self, Assignment, AssignmentEvent, Attribution};
 use difacto_domain::values;
+use difacto_domain::{Context, DomainError};
 use difacto_proto::v1::icb_service_server::IcbService;
 use difacto_proto::v1::{self as pb, CommandResult};
 use tonic::{Request, Response, Status};
@@ -20,9 +21,51 @@ pub struct Icb {
     store: Arc<Store>,
 }
 
+/// A command on the organisation tree, decided by `decide` for organisation `code`.
+type TreeDecision<B> = fn(&Registry, B, &Context) -> Result<Vec<OrganisationEvent>, DomainError>;
+/// A command on an existing assignment.
+type AssignmentDecision<B> =
+    fn(&Assignment, B, &Context) -> Result<Vec<AssignmentEvent>, DomainError>;
+
 impl Icb {
     pub fn new(store: Arc<Store>) -> Self {
         Self { store }
+    }
+
+    /// Records a change to the organisation tree (one stream for the whole tree).
+    async fn on_tree<B: Clone>(
+        &self,
+        caller: Caller,
+        code: &str,
+        body: B,
+        decide: TreeDecision<B>,
+    ) -> Reply {
+        let code = code.trim().to_owned();
+        reply(
+            self.store
+                .execute::<Registry, _>(registry::STREAM, &code, &caller, |tree, ctx| {
+                    decide(tree, body.clone(), ctx)
+                })
+                .await,
+        )
+    }
+
+    /// Records a step in an existing assignment's life (accept, decline, end).
+    async fn on_assignment<B: Clone>(
+        &self,
+        caller: Caller,
+        id: uuid::Uuid,
+        body: B,
+        decide: AssignmentDecision<B>,
+    ) -> Reply {
+        let stream = responsibility::assignment_stream(&id);
+        reply(
+            self.store
+                .execute::<Assignment, _>(&stream, &id.to_string(), &caller, |a, ctx| {
+                    decide(a, body.clone(), ctx)
+                })
+                .await,
+        )
     }
 }
 
@@ -68,14 +111,8 @@ impl IcbService for Icb {
     async fn rename_organisation(&self, request: Request<pb::RenameOrganisationRequest>) -> Reply {
         let caller = caller(&request, &request.get_ref().request_id)?;
         let body = request.into_inner();
-        let code = body.code.trim().to_owned();
-        reply(
-            self.store
-                .execute::<Registry, _>(registry::STREAM, &code, &caller, |tree, ctx| {
-                    tree.rename(body.clone(), ctx)
-                })
-                .await,
-        )
+        let code = body.code.clone();
+        self.on_tree(caller, &code, body, Registry::rename).await
     }
 
     #[tracing::instrument(skip_all)]
@@ -85,42 +122,24 @@ impl IcbService for Icb {
     ) -> Reply {
         let caller = caller(&request, &request.get_ref().request_id)?;
         let body = request.into_inner();
-        let code = body.code.trim().to_owned();
-        reply(
-            self.store
-                .execute::<Registry, _>(registry::STREAM, &code, &caller, |tree, ctx| {
-                    tree.reparent(body.clone(), ctx)
-                })
-                .await,
-        )
+        let code = body.code.clone();
+        self.on_tree(caller, &code, body, Registry::reparent).await
     }
 
     #[tracing::instrument(skip_all)]
     async fn merge_organisations(&self, request: Request<pb::MergeOrganisationsRequest>) -> Reply {
         let caller = caller(&request, &request.get_ref().request_id)?;
         let body = request.into_inner();
-        let code = body.successor_code.trim().to_owned();
-        reply(
-            self.store
-                .execute::<Registry, _>(registry::STREAM, &code, &caller, |tree, ctx| {
-                    tree.merge(body.clone(), ctx)
-                })
-                .await,
-        )
+        let code = body.successor_code.clone();
+        self.on_tree(caller, &code, body, Registry::merge).await
     }
 
     #[tracing::instrument(skip_all)]
     async fn close_organisation(&self, request: Request<pb::CloseOrganisationRequest>) -> Reply {
         let caller = caller(&request, &request.get_ref().request_id)?;
         let body = request.into_inner();
-        let code = body.code.trim().to_owned();
-        reply(
-            self.store
-                .execute::<Registry, _>(registry::STREAM, &code, &caller, |tree, ctx| {
-                    tree.close(body.clone(), ctx)
-                })
-                .await,
-        )
+        let code = body.code.clone();
+        self.on_tree(caller, &code, body, Registry::close).await
     }
 
     #[tracing::instrument(skip_all)]
@@ -194,20 +213,13 @@ impl IcbService for Icb {
         let caller = caller(&request, &request.get_ref().request_id)?;
         let body = request.into_inner();
         let id = values::id("assignment_id", &body.assignment_id).map_err(invalid)?;
+        // The domain reads the id from the body: give it the canonical form.
         let body = pb::AcceptResponsibilityRequest {
             assignment_id: id.to_string(),
             ..body
         };
-        reply(
-            self.store
-                .execute::<Assignment, _>(
-                    &responsibility::assignment_stream(&id),
-                    &id.to_string(),
-                    &caller,
-                    |a, ctx| a.accept(body.clone(), ctx),
-                )
-                .await,
-        )
+        self.on_assignment(caller, id, body, Assignment::accept)
+            .await
     }
 
     #[tracing::instrument(skip_all)]
@@ -218,20 +230,13 @@ impl IcbService for Icb {
         let caller = caller(&request, &request.get_ref().request_id)?;
         let body = request.into_inner();
         let id = values::id("assignment_id", &body.assignment_id).map_err(invalid)?;
+        // The domain reads the id from the body: give it the canonical form.
         let body = pb::DeclineResponsibilityRequest {
             assignment_id: id.to_string(),
             ..body
         };
-        reply(
-            self.store
-                .execute::<Assignment, _>(
-                    &responsibility::assignment_stream(&id),
-                    &id.to_string(),
-                    &caller,
-                    |a, ctx| a.decline(body.clone(), ctx),
-                )
-                .await,
-        )
+        self.on_assignment(caller, id, body, Assignment::decline)
+            .await
     }
 
     #[tracing::instrument(skip_all)]
@@ -239,20 +244,12 @@ impl IcbService for Icb {
         let caller = caller(&request, &request.get_ref().request_id)?;
         let body = request.into_inner();
         let id = values::id("assignment_id", &body.assignment_id).map_err(invalid)?;
+        // The domain reads the id from the body: give it the canonical form.
         let body = pb::EndResponsibilityRequest {
             assignment_id: id.to_string(),
             ..body
         };
-        reply(
-            self.store
-                .execute::<Assignment, _>(
-                    &responsibility::assignment_stream(&id),
-                    &id.to_string(),
-                    &caller,
-                    |a, ctx| a.end(body.clone(), ctx),
-                )
-                .await,
-        )
+        self.on_assignment(caller, id, body, Assignment::end).await
     }
 
     #[tracing::instrument(skip_all)]
