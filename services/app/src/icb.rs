@@ -32,6 +32,15 @@ impl Icb {
         Self { store }
     }
 
+    /// The duty a command names, as it stands (a missing one is the domain's to refuse).
+    async fn duty(&self, duty_id: &str) -> Result<Arc<Duty>, Status> {
+        let id = values::id("duty_id", duty_id).map_err(invalid)?;
+        self.store
+            .load::<Duty>(&duty::stream(&id))
+            .await
+            .map_err(Status::from)
+    }
+
     /// Records a change to the organisation tree (one stream for the whole tree).
     async fn on_tree<B: Clone>(
         &self,
@@ -146,11 +155,9 @@ impl IcbService for Icb {
     async fn define_duty(&self, request: Request<pb::DefineDutyRequest>) -> Reply {
         let caller = caller(&request, &request.get_ref().request_id)?;
         let body = request.into_inner();
-        let id = if body.duty_id.trim().is_empty() {
-            caller.derived_id("duty")
-        } else {
-            values::id("duty_id", &body.duty_id).map_err(invalid)?
-        };
+        let id = caller
+            .id_or_derived("duty_id", &body.duty_id, "duty")
+            .map_err(invalid)?;
         let stream = duty::stream(&id);
         reply(
             self.store
@@ -182,17 +189,10 @@ impl IcbService for Icb {
     ) -> Reply {
         let caller = caller(&request, &request.get_ref().request_id)?;
         let body = request.into_inner();
-        let id = if body.assignment_id.trim().is_empty() {
-            caller.derived_id("assignment")
-        } else {
-            values::id("assignment_id", &body.assignment_id).map_err(invalid)?
-        };
-        let duty_id = values::id("duty_id", &body.duty_id).map_err(invalid)?;
-        let duty = self
-            .store
-            .load::<Duty>(&duty::stream(&duty_id))
-            .await
-            .map_err(Status::from)?;
+        let id = caller
+            .id_or_derived("assignment_id", &body.assignment_id, "assignment")
+            .map_err(invalid)?;
+        let duty = self.duty(&body.duty_id).await?;
         reply(
             self.store
                 .execute::<Assignment, _>(
@@ -260,12 +260,7 @@ impl IcbService for Icb {
         let caller = caller(&request, &request.get_ref().request_id)?;
         let body = request.into_inner();
         let id = caller.derived_id("attribution");
-        let duty_id = values::id("duty_id", &body.duty_id).map_err(invalid)?;
-        let duty = self
-            .store
-            .load::<Duty>(&duty::stream(&duty_id))
-            .await
-            .map_err(Status::from)?;
+        let duty = self.duty(&body.duty_id).await?;
         reply(
             self.store
                 .execute::<Attribution, _>(
@@ -285,11 +280,9 @@ impl IcbService for Icb {
     ) -> Reply {
         let caller = caller(&request, &request.get_ref().request_id)?;
         let body = request.into_inner();
-        let id = if body.programme_id.trim().is_empty() {
-            caller.derived_id("programme")
-        } else {
-            values::id("programme_id", &body.programme_id).map_err(invalid)?
-        };
+        let id = caller
+            .id_or_derived("programme_id", &body.programme_id, "programme")
+            .map_err(invalid)?;
         reply(
             self.store
                 .execute::<Programme, _>(

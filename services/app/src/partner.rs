@@ -68,11 +68,9 @@ impl PartnerService for Partner {
     async fn schedule_session(&self, request: Request<pb::ScheduleSessionRequest>) -> Reply {
         let caller = caller(&request, &request.get_ref().request_id)?;
         let body = request.into_inner();
-        let id = if body.session_id.trim().is_empty() {
-            caller.derived_id("session")
-        } else {
-            session_id(&body.session_id)?
-        };
+        let id = caller
+            .id_or_derived("session_id", &body.session_id, "session")
+            .map_err(invalid)?;
         let command = ScheduleSession::new(body).map_err(invalid)?;
         self.on_session(id, &caller, |s, ctx| s.schedule(id, command.clone(), ctx))
             .await

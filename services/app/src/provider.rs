@@ -17,7 +17,7 @@ use tonic::{Request, Status};
 use uuid::Uuid;
 
 use crate::icb::{Reply, caller, invalid, reply};
-use crate::store::{Caller, Store};
+use crate::store::Store;
 
 #[derive(Debug, Clone)]
 pub struct Provider {
@@ -27,15 +27,6 @@ pub struct Provider {
 impl Provider {
     pub fn new(store: Arc<Store>) -> Self {
         Self { store }
-    }
-}
-
-/// The id in `text` (a UUID naming `field`), or one derived from the request when empty.
-fn id_or_derived(caller: &Caller, field: &str, text: &str, purpose: &str) -> Result<Uuid, Status> {
-    if text.trim().is_empty() {
-        Ok(caller.derived_id(purpose))
-    } else {
-        values::id(field, text).map_err(invalid)
     }
 }
 
@@ -56,7 +47,9 @@ impl ProviderService for Provider {
     async fn register_platform(&self, request: Request<pb::RegisterPlatformRequest>) -> Reply {
         let caller = caller(&request, &request.get_ref().request_id)?;
         let body = request.into_inner();
-        let id = id_or_derived(&caller, "platform_id", &body.platform_id, "platform")?;
+        let id = caller
+            .id_or_derived("platform_id", &body.platform_id, "platform")
+            .map_err(invalid)?;
         reply(
             self.store
                 .execute::<Platform, _>(
@@ -77,7 +70,9 @@ impl ProviderService for Provider {
         let caller = caller(&request, &request.get_ref().request_id)?;
         let body = request.into_inner();
         let id = values::id("platform_id", &body.platform_id).map_err(invalid)?;
-        let change_id = id_or_derived(&caller, "change_id", &body.change_id, "change")?;
+        let change_id = caller
+            .id_or_derived("change_id", &body.change_id, "change")
+            .map_err(invalid)?;
         reply_created(
             self.store
                 .execute::<Platform, _>(
@@ -99,7 +94,9 @@ impl ProviderService for Provider {
         let caller = caller(&request, &request.get_ref().request_id)?;
         let body = request.into_inner();
         let id = values::id("platform_id", &body.platform_id).map_err(invalid)?;
-        let material_id = id_or_derived(&caller, "material_id", &body.material_id, "material")?;
+        let material_id = caller
+            .id_or_derived("material_id", &body.material_id, "material")
+            .map_err(invalid)?;
         reply_created(
             self.store
                 .execute::<Platform, _>(
@@ -120,7 +117,9 @@ impl ProviderService for Provider {
     ) -> Reply {
         let caller = caller(&request, &request.get_ref().request_id)?;
         let body = request.into_inner();
-        let id = id_or_derived(&caller, "issue_id", &body.issue_id, "issue")?;
+        let id = caller
+            .id_or_derived("issue_id", &body.issue_id, "issue")
+            .map_err(invalid)?;
         let platform_id = values::id("platform_id", &body.platform_id).map_err(invalid)?;
         let platform = self
             .store

@@ -80,6 +80,21 @@ impl Caller {
             .map(|id| format!("{}|{id}", self.principal.subject))
     }
 
+    /// The id the client chose in `text` (a UUID, naming `field` when it is not one), or,
+    /// when it chose none, one derived from the request (see [`Caller::derived_id`]).
+    pub fn id_or_derived(
+        &self,
+        field: &str,
+        text: &str,
+        purpose: &str,
+    ) -> Result<Uuid, DomainError> {
+        if text.trim().is_empty() {
+            Ok(self.derived_id(purpose))
+        } else {
+            difacto_domain::values::id(field, text)
+        }
+    }
+
     /// An id that is the same every time this caller re-sends this request, so that an id
     /// the client did not choose (a new session's) is stable across re-sends too.
     pub fn derived_id(&self, purpose: &str) -> Uuid {
