@@ -1,0 +1,14 @@
+//! `difacto-gateway`: the GraphQL face of difacto (DESIGN.md §5).
+//!
+//! Read models are folds of the log kept in memory by a subscription and checkpointed
+//! to disk (`projection`, `model`); queries answer from them (`views`), scoped to what
+//! the caller may read (`scope`) and with small patient counts suppressed
+//! (`disclosure`). Mutations forward to the four domain services over gRPC with the
+//! caller's own token (`mutation`, `services`). `http` serves it all on axum.
+
+pub mod caller;
+pub mod error;
+pub mod mutation;
+pub mod schema;
+pub mod services;
+pub mod vocabulary;

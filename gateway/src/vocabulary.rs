@@ -1,0 +1,1 @@
+//! GraphQL enums for the proto vocabulary, with conversions both ways.
