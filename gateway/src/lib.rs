@@ -7,8 +7,15 @@
 //! caller's own token (`mutation`, `services`). `http` serves it all on axum.
 
 pub mod caller;
+pub mod checkpoint;
+pub mod disclosure;
 pub mod error;
+pub mod model;
 pub mod mutation;
+pub mod projection;
 pub mod schema;
+pub mod scope;
 pub mod services;
+pub mod subscription;
+pub mod views;
 pub mod vocabulary;

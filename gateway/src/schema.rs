@@ -1,22 +1,42 @@
 //! The schema: queries (views), mutations (commands), the `events` subscription, and the
 //! limits that keep a hostile query from taking the gateway down.
 
-use async_graphql::{EmptySubscription, Object, Schema};
+use std::sync::Arc;
+
+use async_graphql::Schema;
 
 use crate::mutation::MutationRoot;
+use crate::projection::Projection;
+use crate::subscription::SubscriptionRoot;
+use crate::views::QueryRoot;
 
-#[derive(Debug, Default)]
-pub struct QueryRoot;
+/// How deep a query may nest.
+pub const MAX_DEPTH: usize = 12;
+/// The most a query may cost: each field costs 1, lists cost their page size times
+/// their contents.
+pub const MAX_COMPLEXITY: usize = 20_000;
 
-#[Object]
-impl QueryRoot {
-    async fn version(&self) -> &'static str {
-        env!("CARGO_PKG_VERSION")
-    }
+pub type DifactoSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
+
+/// The schema with no data attached: for `difacto schema` (the SDL) and tests.
+pub fn builder() -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        SubscriptionRoot,
+    )
+    .limit_depth(MAX_DEPTH)
+    .limit_complexity(MAX_COMPLEXITY)
+    .limit_recursive_depth(32)
+    .limit_directives(16)
 }
 
-pub type DifactoSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+/// The schema served, answering from `projection`.
+pub fn build(projection: Arc<Projection>) -> DifactoSchema {
+    builder().data(projection).finish()
+}
 
-pub fn build() -> DifactoSchema {
-    Schema::build(QueryRoot, MutationRoot::default(), EmptySubscription).finish()
+/// The SDL, exactly as served.
+pub fn sdl() -> String {
+    builder().finish().sdl()
 }

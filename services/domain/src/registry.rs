@@ -37,9 +37,11 @@ crate::event_set! {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+/// Serialisable so that read models can checkpoint the tree with the rest of their state.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Organisation {
     pub code: String,
+    #[serde(with = "kind_number")]
     pub kind: OrganisationKind,
     pub name: String,
     /// Parents with the date each took effect, oldest first.
@@ -71,9 +73,24 @@ impl Organisation {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Registry {
     organisations: HashMap<String, Organisation>,
+}
+
+/// The kind as its proto number, so that a checkpoint is as stable as the proto.
+mod kind_number {
+    use difacto_proto::v1::OrganisationKind;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(kind: &OrganisationKind, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_i32(*kind as i32)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<OrganisationKind, D::Error> {
+        let number = i32::deserialize(d)?;
+        Ok(OrganisationKind::try_from(number).unwrap_or(OrganisationKind::Unspecified))
+    }
 }
 
 fn date_of(text: &str) -> NaiveDate {

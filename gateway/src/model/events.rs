@@ -1,0 +1,55 @@
+//! Every event the read models fold, decoded once from the log's bytes. The domain's own
+//! `event_set!` builds it, so the gateway and the services decode the same way.
+
+use difacto_domain::EventSet;
+use difacto_log::RecordedEvent;
+
+difacto_domain::event_set! {
+    #[allow(clippy::large_enum_variant)]
+    pub enum GatewayEvent {
+        OrganisationRegistered,
+        OrganisationRenamed,
+        OrganisationReparented,
+        OrganisationsMerged,
+        OrganisationClosed,
+        RegistryImported,
+        DutyDefined,
+        DutyRetired,
+        ResponsibilityProposed,
+        ResponsibilityAccepted,
+        ResponsibilityDeclined,
+        ResponsibilityEnded,
+        ResponsibilityAttributed,
+        TrainingProgrammeLaunched,
+        RolloutTargetSet,
+        FacilitationRecorded,
+        DigitalServiceStatusChanged,
+        DigitalChampionNamed,
+        StaffEnrolled,
+        ModuleCompleted,
+        TrainingCompleted,
+        PlatformAdopted,
+        SessionScheduled,
+        HostingConfirmed,
+        HostingDeclined,
+        SeatBooked,
+        BookingCancelled,
+        WaitlistJoined,
+        WaitlistPromoted,
+        SessionCancelled,
+        AttendanceRecorded,
+        PlatformRegistered,
+        PlatformChangeAnnounced,
+        TrainingMaterialPublished,
+        UsabilityIssueReported,
+        UsabilityIssueAcknowledged,
+        UsabilityIssueResolved,
+    }
+}
+
+impl GatewayEvent {
+    /// `Ok(None)` for a type the read models do not know (written by a newer version).
+    pub fn decode_recorded(event: &RecordedEvent) -> Result<Option<Self>, prost::DecodeError> {
+        Self::decode(&event.event_type, &event.payload)
+    }
+}

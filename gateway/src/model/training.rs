@@ -1,0 +1,131 @@
+//! Training programmes, their rollout targets, and each practice's staff on them (by
+//! pseudonymous reference only).
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use super::{GatewayEvent, date};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Programme {
+    pub id: String,
+    pub owner_code: String,
+    pub title: String,
+    pub audience_roles: Vec<i32>,
+    pub module_ids: Vec<String>,
+    pub target_percent: u32,
+    pub deadline: Option<NaiveDate>,
+    /// Targets set for areas, overriding the programme's own below them.
+    pub targets: BTreeMap<String, Target>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Target {
+    pub percent: u32,
+    pub deadline: Option<NaiveDate>,
+}
+
+/// One member of staff on one programme.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Trainee {
+    pub staff_ref: String,
+    pub role: i32,
+    pub enrolled_on: Option<NaiveDate>,
+    pub modules_completed: u32,
+    pub completed_on: Option<NaiveDate>,
+}
+
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+pub struct Training {
+    pub programmes: BTreeMap<String, Programme>,
+    /// programme id → practice code → its trainees, in order of enrolment.
+    pub trainees: HashMap<String, HashMap<String, Vec<Trainee>>>,
+}
+
+impl Training {
+    pub(super) fn apply(&mut self, event: &GatewayEvent) {
+        match event {
+            GatewayEvent::TrainingProgrammeLaunched(e) => {
+                self.programmes.insert(
+                    e.programme_id.clone(),
+                    Programme {
+                        id: e.programme_id.clone(),
+                        owner_code: e.owner_code.clone(),
+                        title: e.title.clone(),
+                        audience_roles: e.audience_roles.clone(),
+                        module_ids: e.module_ids.clone(),
+                        target_percent: e.target_percent,
+                        deadline: date(&e.deadline),
+                        targets: BTreeMap::new(),
+                    },
+                );
+            }
+            GatewayEvent::RolloutTargetSet(e) => {
+                if let Some(programme) = self.programmes.get_mut(&e.programme_id) {
+                    programme.targets.insert(
+                        e.area_code.clone(),
+                        Target {
+                            percent: e.target_percent,
+                            deadline: date(&e.deadline),
+                        },
+                    );
+                }
+            }
+            GatewayEvent::StaffEnrolled(e) => {
+                let staff = self
+                    .trainees
+                    .entry(e.programme_id.clone())
+                    .or_default()
+                    .entry(e.practice_code.clone())
+                    .or_default();
+                match staff.iter_mut().find(|t| t.staff_ref == e.staff_ref) {
+                    Some(trainee) => trainee.role = e.staff_role,
+                    None => staff.push(Trainee {
+                        staff_ref: e.staff_ref.clone(),
+                        role: e.staff_role,
+                        enrolled_on: date(&e.enrolled_on),
+                        modules_completed: 0,
+                        completed_on: None,
+                    }),
+                }
+            }
+            GatewayEvent::ModuleCompleted(e) => {
+                if let Some(trainee) = self.trainee(&e.programme_id, &e.practice_code, &e.staff_ref) {
+                    trainee.modules_completed += 1;
+                }
+            }
+            GatewayEvent::TrainingCompleted(e) => {
+                if let Some(trainee) = self.trainee(&e.programme_id, &e.practice_code, &e.staff_ref) {
+                    trainee.completed_on = date(&e.completed_on);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn trainee(&mut self, programme: &str, practice: &str, staff_ref: &str) -> Option<&mut Trainee> {
+        self.trainees
+            .get_mut(programme)?
+            .get_mut(practice)?
+            .iter_mut()
+            .find(|t| t.staff_ref == staff_ref)
+    }
+
+    /// The target that applies to `lineage` (an area and everything above it, nearest
+    /// first): the nearest area's own, else the programme's.
+    pub fn target_for<'a>(
+        &self,
+        programme: &Programme,
+        lineage: impl IntoIterator<Item = &'a str>,
+    ) -> Target {
+        lineage
+            .into_iter()
+            .find_map(|code| programme.targets.get(code).copied())
+            .unwrap_or(Target {
+                percent: programme.target_percent,
+                deadline: programme.deadline,
+            })
+    }
+}

@@ -1,0 +1,256 @@
+//! The facilitation mix: how help was given (passive, reactive, proactive), for which
+//! services, through which channels, by whom, for which groups; and the proactive share,
+//! the research's measure of whether practices reach out. Each record is placed in the
+//! tree as it stood in its week.
+
+use std::collections::BTreeMap;
+
+use async_graphql::{Context, Object, SimpleObject};
+use chrono::{DateTime, NaiveDate, Utc};
+use difacto_proto::v1 as pb;
+
+use super::organisations::OrganisationSummary;
+use super::{AreaLevel, default_area, open};
+use crate::disclosure::{Disclosure, PatientCount};
+use crate::error::{GatewayError, Result};
+use crate::model::ReadModel;
+use crate::model::facilitation::{OUTCOMES, Record};
+use crate::scope::Scope;
+
+/// Raw figures for one area, before disclosure control.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub records: u64,
+    pub patients: u64,
+    pub by_mode: BTreeMap<i32, (u64, u64)>,
+    pub by_service: BTreeMap<i32, (u64, u64)>,
+    pub by_channel: BTreeMap<i32, (u64, u64)>,
+    pub by_role: BTreeMap<i32, (u64, u64)>,
+    pub by_group: BTreeMap<i32, (u64, u64)>,
+    pub outcomes: [u64; 6],
+}
+
+impl Tally {
+    fn add(&mut self, r: &Record) {
+        let patients = u64::from(r.patients);
+        self.records += 1;
+        self.patients += patients;
+        for (map, key) in [
+            (&mut self.by_mode, r.mode),
+            (&mut self.by_service, r.service),
+            (&mut self.by_channel, r.channel),
+            (&mut self.by_role, r.delivered_by),
+        ] {
+            let entry = map.entry(key).or_default();
+            entry.0 += 1;
+            entry.1 += patients;
+        }
+        for group in &r.patient_groups {
+            let entry = self.by_group.entry(*group).or_default();
+            entry.0 += 1;
+            entry.1 += patients;
+        }
+        for (total, value) in self.outcomes.iter_mut().zip(r.outcomes) {
+            *total += u64::from(value);
+        }
+    }
+
+    /// Patients helped proactively, as a percentage of all patients helped.
+    pub fn proactive_share(&self) -> f64 {
+        let proactive = self
+            .by_mode
+            .get(&(pb::FacilitationMode::Proactive as i32))
+            .map_or(0, |(_, p)| *p);
+        if self.patients == 0 {
+            0.0
+        } else {
+            (proactive as f64 * 1000.0 / self.patients as f64).round() / 10.0
+        }
+    }
+}
+
+/// The figures for `within` (and per group when `group_by` is given), from week `from` to
+/// week `to` inclusive.
+pub fn tally(
+    model: &ReadModel,
+    within: &str,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    group_by: Option<AreaLevel>,
+) -> Result<(Tally, BTreeMap<String, Tally>)> {
+    let index = model.tree.index();
+    let area = index
+        .id(within)
+        .ok_or_else(|| GatewayError::NotFound(format!("within: no organisation {within}")))?;
+    let mut total = Tally::default();
+    let mut groups: BTreeMap<u32, Tally> = BTreeMap::new();
+    for (practice, records) in &model.facilitation.by_practice {
+        let Some(id) = index.id(practice) else { continue };
+        for record in records {
+            if from.is_some_and(|f| record.week < f) || to.is_some_and(|t| record.week > t) {
+                continue;
+            }
+            if !index.lineage(id, record.week).contains(&area) {
+                continue;
+            }
+            total.add(record);
+            if let Some(group) = group_by.and_then(|g| index.ancestor(id, g.kind(), record.week)) {
+                groups.entry(group).or_default().add(record);
+            }
+        }
+    }
+    let groups = groups
+        .into_iter()
+        .map(|(id, t)| (index.code(id).to_owned(), t))
+        .collect();
+    Ok((total, groups))
+}
+
+#[derive(Debug, Clone, SimpleObject)]
+pub struct MixCount {
+    /// The mode, service, channel, staff role or patient group, by its GraphQL name.
+    pub key: String,
+    pub records: u64,
+    pub patients: PatientCount,
+}
+
+#[derive(Debug, Clone, SimpleObject)]
+pub struct OutcomeCount {
+    pub outcome: String,
+    pub patients: PatientCount,
+}
+
+#[derive(Debug, Clone, SimpleObject)]
+pub struct MixFigures {
+    pub records: u64,
+    pub patients: PatientCount,
+    /// Patients helped proactively, as a percentage of all helped.
+    pub proactive_share: f64,
+    pub by_mode: Vec<MixCount>,
+    pub by_service: Vec<MixCount>,
+    pub by_channel: Vec<MixCount>,
+    pub by_role: Vec<MixCount>,
+    pub by_patient_group: Vec<MixCount>,
+    /// Outcomes, as counts of people (staffMinutes is minutes of staff time).
+    pub outcomes: Vec<OutcomeCount>,
+}
+
+#[derive(Debug, Clone, SimpleObject)]
+pub struct FacilitationGroup {
+    pub area: OrganisationSummary,
+    pub figures: MixFigures,
+}
+
+#[derive(Debug, Clone, SimpleObject)]
+pub struct FacilitationMix {
+    pub within: OrganisationSummary,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub totals: MixFigures,
+    pub groups: Vec<FacilitationGroup>,
+}
+
+/// A proto enum number as the GraphQL value name (`FACILITATION_MODE_PROACTIVE` →
+/// `PROACTIVE`).
+fn name(number: i32, full: Option<&'static str>, prefix: &str) -> String {
+    full.map_or_else(
+        || number.to_string(),
+        |n| n.strip_prefix(prefix).unwrap_or(n).to_owned(),
+    )
+}
+
+fn figures(t: &Tally, disclosure: Disclosure) -> MixFigures {
+    let counts = |map: &BTreeMap<i32, (u64, u64)>, label: &dyn Fn(i32) -> String| {
+        map.iter()
+            .map(|(k, (records, patients))| MixCount {
+                key: label(*k),
+                records: *records,
+                patients: disclosure.show(*patients),
+            })
+            .collect()
+    };
+    MixFigures {
+        records: t.records,
+        patients: disclosure.show(t.patients),
+        proactive_share: t.proactive_share(),
+        by_mode: counts(&t.by_mode, &|k| {
+            name(k, pb::FacilitationMode::try_from(k).ok().map(|v| v.as_str_name()), "FACILITATION_MODE_")
+        }),
+        by_service: counts(&t.by_service, &|k| {
+            name(k, pb::DigitalService::try_from(k).ok().map(|v| v.as_str_name()), "")
+        }),
+        by_channel: counts(&t.by_channel, &|k| {
+            name(k, pb::FacilitationChannel::try_from(k).ok().map(|v| v.as_str_name()), "FACILITATION_CHANNEL_")
+        }),
+        by_role: counts(&t.by_role, &|k| {
+            name(k, pb::StaffRole::try_from(k).ok().map(|v| v.as_str_name()), "")
+        }),
+        by_patient_group: counts(&t.by_group, &|k| {
+            name(k, pb::PatientGroup::try_from(k).ok().map(|v| v.as_str_name()), "")
+        }),
+        outcomes: OUTCOMES
+            .iter()
+            .zip(t.outcomes)
+            .map(|(outcome, value)| OutcomeCount {
+                outcome: (*outcome).to_owned(),
+                // Minutes of staff time are not counts of people.
+                patients: if *outcome == "staffMinutes" {
+                    Disclosure::Exact.show(value)
+                } else {
+                    disclosure.show(value)
+                },
+            })
+            .collect(),
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct FacilitationViews;
+
+#[Object]
+impl FacilitationViews {
+    /// How facilitation was given within an area (yours when not given) between two
+    /// weeks, optionally per region, ICB, PCN or practice. Patient counts below national
+    /// level are suppressed (1–7) or rounded to 5, except your own practice's.
+    async fn facilitation_mix(
+        &self,
+        ctx: &Context<'_>,
+        within: Option<String>,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+        group_by: Option<AreaLevel>,
+        as_of: Option<DateTime<Utc>>,
+    ) -> async_graphql::Result<FacilitationMix> {
+        let (caller, at) = open(ctx, as_of).await?;
+        let scope = Scope::new(&caller.principal);
+        let within = default_area(&scope, within);
+        if let (Some(from), Some(to)) = (from, to) {
+            if from > to {
+                return Err(GatewayError::bad_input("from", "is after `to`").into());
+            }
+        }
+        let own = &caller.principal.organisation;
+        Ok(at.read(|model| -> Result<FacilitationMix> {
+            let (total, groups) = tally(model, &within, from, to, group_by)?;
+            let own_practice = model
+                .tree
+                .get(own)
+                .is_some_and(|o| o.kind == pb::OrganisationKind::Practice);
+            let exact = |area: &str| own_practice && area == own;
+            let national = within == difacto_domain::registry::NATIONAL_CODE;
+            Ok(FacilitationMix {
+                within: OrganisationSummary::of(model, &within),
+                from,
+                to,
+                totals: figures(&total, Disclosure::exact_if(national || exact(&within))),
+                groups: groups
+                    .iter()
+                    .map(|(code, t)| FacilitationGroup {
+                        area: OrganisationSummary::of(model, code),
+                        figures: figures(t, Disclosure::exact_if(exact(code))),
+                    })
+                    .collect(),
+            })
+        })?)
+    }
+}

@@ -1,0 +1,126 @@
+//! The views of DESIGN.md §5, each a query field that takes an optional `asOf` and
+//! answers from the read model (live, or replayed to that time).
+
+mod facilitation;
+pub(crate) mod history;
+mod organisations;
+pub mod page;
+mod platforms;
+mod responsibilities;
+mod sessions;
+mod training;
+
+use std::sync::Arc;
+
+use async_graphql::{Context, MergedObject, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+
+use crate::caller::{Caller, caller};
+use crate::error::{GatewayError, Result};
+use crate::projection::{ModelRef, Projection};
+use crate::vocabulary::OrganisationKind;
+
+pub use organisations::OrganisationSummary;
+
+#[derive(Debug, MergedObject, Default)]
+pub struct QueryRoot(
+    Me,
+    organisations::OrganisationViews,
+    responsibilities::ResponsibilityViews,
+    training::TrainingViews,
+    sessions::SessionViews,
+    facilitation::FacilitationViews,
+    platforms::PlatformViews,
+    history::HistoryViews,
+);
+
+/// The caller and the model to answer from: what every view starts with.
+pub(crate) async fn open<'a>(
+    ctx: &'a Context<'_>,
+    as_of: Option<DateTime<Utc>>,
+) -> Result<(&'a Caller, ModelRef)> {
+    let caller = caller(ctx)?;
+    let projection = projection(ctx)?;
+    let model = match as_of {
+        Some(at) => projection.as_of(at).await?,
+        None => projection.live(),
+    };
+    Ok((caller, model))
+}
+
+pub(crate) fn projection<'a>(ctx: &'a Context<'_>) -> Result<&'a Arc<Projection>> {
+    ctx.data::<Arc<Projection>>()
+        .map_err(|_| GatewayError::internal("the schema was built without a projection"))
+}
+
+pub(crate) fn kind_of(kind: i32) -> Option<OrganisationKind> {
+    OrganisationKind::from_proto(kind)
+}
+
+#[derive(Debug, Default)]
+pub struct Me;
+
+/// Who the token says the caller is.
+#[derive(Debug, SimpleObject)]
+pub struct Identity {
+    pub subject: String,
+    pub organisation: String,
+    pub roles: Vec<String>,
+}
+
+#[Object]
+impl Me {
+    /// Who you are, as your token says: useful to check a token in GraphiQL.
+    async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<Identity> {
+        let caller = caller(ctx)?;
+        Ok(Identity {
+            subject: caller.principal.subject.clone(),
+            organisation: caller.principal.organisation.clone(),
+            roles: caller
+                .principal
+                .roles
+                .iter()
+                .map(|r| r.as_str().to_owned())
+                .collect(),
+        })
+    }
+
+    /// The position of the last event the views have taken in.
+    async fn read_model_position(&self, ctx: &Context<'_>) -> async_graphql::Result<u64> {
+        caller(ctx)?;
+        Ok(projection(ctx)?.position())
+    }
+}
+
+/// The level of the tree a view groups by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum)]
+pub enum AreaLevel {
+    Region,
+    Icb,
+    SubIcb,
+    Pcn,
+    Practice,
+}
+
+impl AreaLevel {
+    pub fn kind(self) -> difacto_proto::v1::OrganisationKind {
+        use difacto_proto::v1::OrganisationKind as K;
+        match self {
+            Self::Region => K::Region,
+            Self::Icb => K::Icb,
+            Self::SubIcb => K::SubIcb,
+            Self::Pcn => K::Pcn,
+            Self::Practice => K::Practice,
+        }
+    }
+}
+
+/// The area a view covers when the caller names none: England for national roles, else
+/// the caller's own organisation.
+pub(crate) fn default_area(scope: &crate::scope::Scope<'_>, within: Option<String>) -> String {
+    match within.map(|w| w.trim().to_owned()).filter(|w| !w.is_empty()) {
+        Some(within) => within,
+        None if scope.is_national() => difacto_domain::registry::NATIONAL_CODE.to_owned(),
+        None => scope.principal.organisation.clone(),
+    }
+}

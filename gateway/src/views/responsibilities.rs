@@ -1,0 +1,325 @@
+//! Who is responsible for what: the assignment matrix, and the gap analysis that
+//! answers "what does nobody own in my area".
+
+use async_graphql::{Context, Enum, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+
+use super::organisations::OrganisationSummary;
+use super::page::{Page, PageArgs};
+use super::open;
+use crate::error::{GatewayError, Result};
+use crate::model::ReadModel;
+use crate::model::responsibility::{self as model_r, AssignmentStatus, GapStatus};
+use crate::vocabulary::{Level, RaciRole};
+
+#[derive(Debug, Clone, SimpleObject)]
+pub struct DutySummary {
+    pub id: String,
+    pub title: String,
+}
+
+#[derive(Debug, Clone, SimpleObject)]
+pub struct Duty {
+    pub id: String,
+    pub title: String,
+    pub description: String,
+    /// Levels at which it must have an accepted Responsible and Accountable.
+    pub required_levels: Vec<Level>,
+    pub retired: bool,
+}
+
+/// Where an assignment stands: only ACCEPTED is a commitment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(name = "AssignmentStatus")]
+pub enum Status {
+    Proposed,
+    Accepted,
+    Declined,
+    Ended,
+}
+
+impl From<AssignmentStatus> for Status {
+    fn from(s: AssignmentStatus) -> Self {
+        match s {
+            AssignmentStatus::Proposed => Self::Proposed,
+            AssignmentStatus::Accepted => Self::Accepted,
+            AssignmentStatus::Declined => Self::Declined,
+            AssignmentStatus::Ended => Self::Ended,
+        }
+    }
+}
+
+/// One cell of the matrix: a duty, an organisation, its RACI role and where it stands.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct Assignment {
+    pub id: String,
+    pub duty: DutySummary,
+    pub area: OrganisationSummary,
+    pub level: Option<Level>,
+    pub assignee: OrganisationSummary,
+    pub role: Option<RaciRole>,
+    pub status: Status,
+    pub proposer: OrganisationSummary,
+    /// Why it was declined or ended.
+    pub reason: String,
+    pub proposed_at: DateTime<Utc>,
+    pub changed_at: DateTime<Utc>,
+}
+
+/// An organisation's belief about who owns a duty, which nobody accepted.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct Misattribution {
+    pub attributed_by: OrganisationSummary,
+    pub believed_owner: OrganisationSummary,
+    pub role: Option<RaciRole>,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(name = "GapStatus")]
+pub enum GapKind {
+    /// No accepted Responsible, or no accepted Accountable.
+    Missing,
+    /// Someone declined it, or more than one organisation accepted being Accountable.
+    Contested,
+    /// Organisations believe someone owns it who never accepted it.
+    Misattributed,
+    /// An accepted Responsible and Accountable, and nobody disagrees.
+    Covered,
+}
+
+impl From<GapStatus> for GapKind {
+    fn from(s: GapStatus) -> Self {
+        match s {
+            GapStatus::Missing => Self::Missing,
+            GapStatus::Contested => Self::Contested,
+            GapStatus::Misattributed => Self::Misattributed,
+            GapStatus::Covered => Self::Covered,
+        }
+    }
+}
+
+/// What one duty lacks at one level in the area.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct ResponsibilityGap {
+    pub duty: DutySummary,
+    pub level: Option<Level>,
+    pub status: GapKind,
+    pub missing_responsible: bool,
+    pub missing_accountable: bool,
+    /// More than one accepted Accountable, or a declined assignment.
+    pub contested: bool,
+    pub responsible: Vec<OrganisationSummary>,
+    pub accountable: Vec<OrganisationSummary>,
+    /// Assignments declined, with their reasons.
+    pub declined: Vec<Assignment>,
+    /// Proposals still waiting for an answer.
+    pub awaiting_answer: Vec<Assignment>,
+    pub misattributions: Vec<Misattribution>,
+}
+
+/// The gaps of one area, with how many fall in each case.
+#[derive(SimpleObject)]
+pub struct ResponsibilityGaps {
+    pub area: OrganisationSummary,
+    pub missing: usize,
+    pub contested: usize,
+    pub misattributed: usize,
+    pub covered: usize,
+    pub gaps: Page<ResponsibilityGap>,
+}
+
+fn assignment(model: &ReadModel, a: &model_r::Assignment) -> Assignment {
+    let duty = model.responsibility.duties.get(&a.duty_id);
+    Assignment {
+        id: a.id.clone(),
+        duty: DutySummary {
+            id: a.duty_id.clone(),
+            title: duty.map(|d| d.title.clone()).unwrap_or_default(),
+        },
+        area: OrganisationSummary::of(model, &a.area_code),
+        level: Level::from_proto(a.level),
+        assignee: OrganisationSummary::of(model, &a.assignee_code),
+        role: RaciRole::from_proto(a.role),
+        status: a.status.into(),
+        proposer: OrganisationSummary::of(model, &a.proposer_code),
+        reason: a.reason.clone(),
+        proposed_at: a.proposed_at,
+        changed_at: a.changed_at,
+    }
+}
+
+/// The gap rows of `area` on `date`, in duty order then level: shared by the view and
+/// its tests.
+pub fn gap_rows(model: &ReadModel, area: &str, date: chrono::NaiveDate) -> Vec<ResponsibilityGap> {
+    let active = |code: &str, date| model.tree.get(code).is_none_or(|o| o.is_active_on(date));
+    model
+        .responsibility
+        .gaps(area, date, &active)
+        .into_iter()
+        .map(|gap| ResponsibilityGap {
+            duty: DutySummary {
+                id: gap.duty.id.clone(),
+                title: gap.duty.title.clone(),
+            },
+            level: Level::from_proto(gap.level),
+            status: gap.status.into(),
+            missing_responsible: gap.missing_responsible,
+            missing_accountable: gap.missing_accountable,
+            contested: !gap.declined.is_empty() || gap.accountable.len() > 1,
+            responsible: gap
+                .responsible
+                .iter()
+                .map(|a| OrganisationSummary::of(model, &a.assignee_code))
+                .collect(),
+            accountable: gap
+                .accountable
+                .iter()
+                .map(|a| OrganisationSummary::of(model, &a.assignee_code))
+                .collect(),
+            declined: gap.declined.iter().map(|a| assignment(model, a)).collect(),
+            awaiting_answer: gap.proposed.iter().map(|a| assignment(model, a)).collect(),
+            misattributions: gap
+                .misattributions
+                .iter()
+                .map(|b| Misattribution {
+                    attributed_by: OrganisationSummary::of(model, &b.attributed_by_code),
+                    believed_owner: OrganisationSummary::of(model, &b.believed_owner_code),
+                    role: RaciRole::from_proto(b.role),
+                    at: b.at,
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+fn require_area(model: &ReadModel, field: &str, area: &str) -> Result<()> {
+    if model.tree.get(area).is_some() {
+        Ok(())
+    } else {
+        Err(GatewayError::NotFound(format!("{field}: no organisation {area}")))
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct ResponsibilityViews;
+
+#[Object]
+impl ResponsibilityViews {
+    /// The duty catalogue.
+    async fn duties(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = false)] include_retired: bool,
+        as_of: Option<DateTime<Utc>>,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> async_graphql::Result<Page<Duty>> {
+        let (_, at) = open(ctx, as_of).await?;
+        let args = PageArgs::new(after, before, first, last);
+        Ok(at.read(|model| {
+            let duties: Vec<Duty> = model
+                .responsibility
+                .duties
+                .values()
+                .filter(|d| include_retired || !d.retired)
+                .map(|d| Duty {
+                    id: d.id.clone(),
+                    title: d.title.clone(),
+                    description: d.description.clone(),
+                    required_levels: d.required_levels.iter().filter_map(|l| Level::from_proto(*l)).collect(),
+                    retired: d.retired,
+                })
+                .collect();
+            args.page(duties)
+        })?)
+    }
+
+    /// The matrix of duty × organisation × RACI role × status for an area and every
+    /// area below it, optionally for one level or one duty.
+    #[allow(clippy::too_many_arguments)]
+    async fn responsibilities(
+        &self,
+        ctx: &Context<'_>,
+        area: String,
+        level: Option<Level>,
+        duty: Option<String>,
+        status: Option<Status>,
+        as_of: Option<DateTime<Utc>>,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> async_graphql::Result<Page<Assignment>> {
+        let (_, at) = open(ctx, as_of).await?;
+        let date = at.date();
+        let args = PageArgs::new(after, before, first, last);
+        let area = area.trim().to_owned();
+        Ok(at.read(|model| -> Result<Page<Assignment>> {
+            require_area(model, "area", &area)?;
+            let index = model.tree.index();
+            let area_id = index.id(&area);
+            let mut areas: Vec<&String> = model
+                .responsibility
+                .areas()
+                .filter(|a| **a == area || area_id.is_some_and(|id| index.is_within(a, id, date)))
+                .collect();
+            areas.sort();
+            let rows: Vec<&model_r::Assignment> = areas
+                .into_iter()
+                .flat_map(|a| model.responsibility.in_area(a))
+                .filter(|a| level.is_none_or(|l| a.level == i32::from(l)))
+                .filter(|a| duty.as_ref().is_none_or(|d| a.duty_id == *d))
+                .filter(|a| status.is_none_or(|s| Status::from(a.status) == s))
+                .collect();
+            args.page_with(rows.len(), |range| {
+                rows[range].iter().map(|a| assignment(model, a)).collect()
+            })
+        })?)
+    }
+
+    /// For every live duty and each level it must be owned at in `area`: what is
+    /// missing, contested or misattributed, and what is covered.
+    #[allow(clippy::too_many_arguments)]
+    async fn responsibility_gaps(
+        &self,
+        ctx: &Context<'_>,
+        area: String,
+        status: Option<GapKind>,
+        as_of: Option<DateTime<Utc>>,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> async_graphql::Result<ResponsibilityGaps> {
+        let (_, at) = open(ctx, as_of).await?;
+        let date = at.date();
+        let args = PageArgs::new(after, before, first, last);
+        let area = area.trim().to_owned();
+        Ok(at.read(|model| -> Result<ResponsibilityGaps> {
+            require_area(model, "area", &area)?;
+            let rows = gap_rows(model, &area, date);
+            let count = |k: GapKind| rows.iter().filter(|r| r.status == k).count();
+            let (missing, contested, misattributed, covered) = (
+                count(GapKind::Missing),
+                count(GapKind::Contested),
+                count(GapKind::Misattributed),
+                count(GapKind::Covered),
+            );
+            let rows: Vec<ResponsibilityGap> = rows
+                .into_iter()
+                .filter(|r| status.is_none_or(|s| r.status == s))
+                .collect();
+            Ok(ResponsibilityGaps {
+                area: OrganisationSummary::of(model, &area),
+                missing,
+                contested,
+                misattributed,
+                covered,
+                gaps: args.page(rows)?,
+            })
+        })?)
+    }
+}

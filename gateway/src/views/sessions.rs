@@ -1,0 +1,284 @@
+//! Community sessions: which have room, how full they are, who is waiting, who came.
+//! Capacity, booked and waiting are places, shown to every signed-in caller so that
+//! referrers can find room; the bookings themselves only to those involved.
+
+use async_graphql::{Context, Enum, Object, SimpleObject};
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::organisations::OrganisationSummary;
+use super::page::{Page, PageArgs};
+use super::open;
+use crate::disclosure::{Disclosure, PatientCount};
+use crate::error::{GatewayError, Result};
+use crate::model::ReadModel;
+use crate::model::sessions::{self as m, BookingStatus, Hosting as ModelHosting};
+use crate::model::tree::TreeIndex;
+use crate::scope::Scope;
+use crate::vocabulary::{AccessNeed, DigitalService, PatientGroup};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum Hosting {
+    /// At a community venue: no practice needs to confirm.
+    NotNeeded,
+    Pending,
+    Confirmed,
+    Declined,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum BookingState {
+    Confirmed,
+    Waitlisted,
+    Cancelled,
+}
+
+#[derive(Debug, Clone, SimpleObject)]
+pub struct Booking {
+    pub reference: String,
+    pub referred_by: OrganisationSummary,
+    pub places: u32,
+    pub interpreter_language: Option<String>,
+    pub access_needs: Vec<AccessNeed>,
+    pub state: BookingState,
+    /// Got its place from the waitlist after a cancellation.
+    pub promoted: bool,
+}
+
+/// Who came, as counts of people under disclosure control.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct Attendance {
+    pub attended: PatientCount,
+    pub no_shows: PatientCount,
+    pub walk_ins: PatientCount,
+    pub registered_for_nhs_app: PatientCount,
+    pub completed_task_online: PatientCount,
+    pub referred_to_community_session: PatientCount,
+    pub declined_help: PatientCount,
+    pub set_up_proxy_access: PatientCount,
+}
+
+#[derive(Debug, Clone, SimpleObject)]
+pub struct Session {
+    pub id: String,
+    pub title: String,
+    pub description: String,
+    pub partner: OrganisationSummary,
+    pub icb: OrganisationSummary,
+    pub host_practice: Option<OrganisationSummary>,
+    pub hosting: Hosting,
+    pub venue_name: String,
+    pub venue_postcode_district: String,
+    pub commissioner: Option<OrganisationSummary>,
+    pub starts_at: Option<DateTime<Utc>>,
+    pub ends_at: Option<DateTime<Utc>>,
+    pub capacity: u32,
+    /// Places confirmed (never above capacity).
+    pub booked: u32,
+    /// Places still free (0 once cancelled).
+    pub available: u32,
+    /// Places asked for on the waitlist.
+    pub waitlisted: u32,
+    pub full: bool,
+    pub cancelled: bool,
+    pub cancellation_reason: Option<String>,
+    pub topics: Vec<DigitalService>,
+    pub languages: Vec<String>,
+    pub accessibility: Vec<AccessNeed>,
+    pub target_groups: Vec<PatientGroup>,
+    /// The bookings you may see: all of them if you run, host, fund or oversee the
+    /// session; otherwise only those your organisation made.
+    pub bookings: Vec<Booking>,
+    pub attendance: Option<Attendance>,
+}
+
+fn hosting(h: ModelHosting) -> Hosting {
+    match h {
+        ModelHosting::NotNeeded => Hosting::NotNeeded,
+        ModelHosting::Pending => Hosting::Pending,
+        ModelHosting::Confirmed => Hosting::Confirmed,
+        ModelHosting::Declined => Hosting::Declined,
+    }
+}
+
+fn summary_or_none(model: &ReadModel, code: &str) -> Option<OrganisationSummary> {
+    (!code.is_empty()).then(|| OrganisationSummary::of(model, code))
+}
+
+pub fn session_view(model: &ReadModel, index: &TreeIndex, scope: &Scope<'_>, s: &m::Session, date: NaiveDate) -> Session {
+    let sees_all = scope.sees_bookings(index, s.involved(), date);
+    let own = &scope.principal.organisation;
+    let disclosure = Disclosure::exact_if(*own == s.partner_code);
+    Session {
+        id: s.id.clone(),
+        title: s.title.clone(),
+        description: s.description.clone(),
+        partner: OrganisationSummary::of(model, &s.partner_code),
+        icb: OrganisationSummary::of(model, &s.icb_code),
+        host_practice: summary_or_none(model, &s.host_practice_code),
+        hosting: hosting(s.hosting),
+        venue_name: s.venue_name.clone(),
+        venue_postcode_district: s.venue_postcode_district.clone(),
+        commissioner: summary_or_none(model, &s.commissioner_code),
+        starts_at: s.starts_at,
+        ends_at: s.ends_at,
+        capacity: s.capacity,
+        booked: s.booked(),
+        available: s.available(),
+        waitlisted: s.waitlisted(),
+        full: s.available() == 0,
+        cancelled: s.cancelled.is_some(),
+        cancellation_reason: s.cancelled.clone(),
+        topics: s.topics.iter().filter_map(|t| DigitalService::from_proto(*t)).collect(),
+        languages: s.languages.clone(),
+        accessibility: s.accessibility.iter().filter_map(|a| AccessNeed::from_proto(*a)).collect(),
+        target_groups: s.target_groups.iter().filter_map(|g| PatientGroup::from_proto(*g)).collect(),
+        bookings: s
+            .bookings
+            .iter()
+            .filter(|b| sees_all || b.referring_organisation_code == *own)
+            .map(|b| Booking {
+                reference: b.reference.clone(),
+                referred_by: OrganisationSummary::of(model, &b.referring_organisation_code),
+                places: b.places,
+                interpreter_language: (!b.interpreter_language.is_empty())
+                    .then(|| b.interpreter_language.clone()),
+                access_needs: b.access_needs.iter().filter_map(|a| AccessNeed::from_proto(*a)).collect(),
+                state: match b.status {
+                    BookingStatus::Confirmed => BookingState::Confirmed,
+                    BookingStatus::Waitlisted => BookingState::Waitlisted,
+                    BookingStatus::Cancelled => BookingState::Cancelled,
+                },
+                promoted: b.promoted,
+            })
+            .collect(),
+        attendance: s.attendance.as_ref().map(|a| Attendance {
+            attended: disclosure.show(a.attended.into()),
+            no_shows: disclosure.show(a.no_shows.into()),
+            walk_ins: disclosure.show(a.walk_ins.into()),
+            registered_for_nhs_app: disclosure.show(a.registered_for_nhs_app.into()),
+            completed_task_online: disclosure.show(a.completed_task_online.into()),
+            referred_to_community_session: disclosure.show(a.referred_to_community_session.into()),
+            declined_help: disclosure.show(a.declined_help.into()),
+            set_up_proxy_access: disclosure.show(a.set_up_proxy_access.into()),
+        }),
+    }
+}
+
+/// The filter of `sessions`, shared with its tests.
+#[derive(Debug, Clone, Default)]
+pub struct SessionFilter {
+    pub within: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub topic: Option<DigitalService>,
+    pub language: Option<String>,
+    pub open_only: bool,
+}
+
+impl SessionFilter {
+    /// The sessions matching, in order of start time then id.
+    pub fn select<'m>(&self, model: &'m ReadModel, index: &TreeIndex, now: DateTime<Utc>, date: NaiveDate) -> Vec<&'m m::Session> {
+        let within = self.within.as_deref().and_then(|w| index.id(w).map(|id| (w, id)));
+        let mut found: Vec<&m::Session> = model
+            .sessions
+            .sessions
+            .values()
+            .filter(|s| {
+                within.is_none_or(|(code, id)| {
+                    [&s.partner_code, &s.commissioner_code].iter().any(|c| *c == code)
+                        || [&s.icb_code, &s.host_practice_code]
+                            .iter()
+                            .any(|c| !c.is_empty() && index.is_within(c, id, date))
+                })
+            })
+            .filter(|s| self.from.is_none_or(|from| s.starts_at.is_some_and(|t| t >= from)))
+            .filter(|s| self.to.is_none_or(|to| s.starts_at.is_some_and(|t| t < to)))
+            .filter(|s| self.topic.is_none_or(|t| s.topics.contains(&i32::from(t))))
+            .filter(|s| {
+                self.language
+                    .as_ref()
+                    .is_none_or(|l| s.languages.iter().any(|x| x.eq_ignore_ascii_case(l)))
+            })
+            .filter(|s| {
+                !self.open_only
+                    || (s.available() > 0 && s.starts_at.is_some_and(|t| t > now))
+            })
+            .collect();
+        found.sort_by(|a, b| a.starts_at.cmp(&b.starts_at).then_with(|| a.id.cmp(&b.id)));
+        found
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct SessionViews;
+
+#[Object]
+impl SessionViews {
+    /// Community sessions run, hosted, funded or held within an area, soonest first.
+    /// `openOnly` keeps those still to come with places free.
+    #[allow(clippy::too_many_arguments)]
+    async fn sessions(
+        &self,
+        ctx: &Context<'_>,
+        within: Option<String>,
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
+        topic: Option<DigitalService>,
+        language: Option<String>,
+        #[graphql(default = false)] open_only: bool,
+        as_of: Option<DateTime<Utc>>,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> async_graphql::Result<Page<Session>> {
+        let (caller, at) = open(ctx, as_of).await?;
+        let date = at.date();
+        let now = as_of.unwrap_or_else(Utc::now);
+        let scope = Scope::new(&caller.principal);
+        let args = PageArgs::new(after, before, first, last);
+        let filter = SessionFilter {
+            within: within.map(|w| w.trim().to_owned()).filter(|w| !w.is_empty()),
+            from,
+            to,
+            topic,
+            language: language.map(|l| l.trim().to_owned()).filter(|l| !l.is_empty()),
+            open_only,
+        };
+        Ok(at.read(|model| -> Result<Page<Session>> {
+            let index = model.tree.index();
+            if let Some(w) = &filter.within {
+                if index.id(w).is_none() {
+                    return Err(GatewayError::NotFound(format!("within: no organisation {w}")));
+                }
+            }
+            let found = filter.select(model, &index, now, date);
+            args.page_with(found.len(), |range| {
+                found[range]
+                    .iter()
+                    .map(|s| session_view(model, &index, &scope, s, date))
+                    .collect()
+            })
+        })?)
+    }
+
+    /// One session by id.
+    async fn session(
+        &self,
+        ctx: &Context<'_>,
+        id: String,
+        as_of: Option<DateTime<Utc>>,
+    ) -> async_graphql::Result<Session> {
+        let (caller, at) = open(ctx, as_of).await?;
+        let date = at.date();
+        let scope = Scope::new(&caller.principal);
+        Ok(at.read(|model| -> Result<Session> {
+            let s = model
+                .sessions
+                .sessions
+                .get(id.trim())
+                .ok_or_else(|| GatewayError::NotFound(format!("id: no session {id}")))?;
+            Ok(session_view(model, &model.tree.index(), &scope, s, date))
+        })?)
+    }
+}
