@@ -10,6 +10,8 @@ pub mod caller;
 pub mod checkpoint;
 pub mod disclosure;
 pub mod error;
+pub mod http;
+pub mod metrics;
 pub mod model;
 pub mod mutation;
 pub mod projection;
