@@ -72,7 +72,10 @@ impl Checkpoint {
                 if event.position == model.position
                     && Some(event.event_id) == model.last_event_id =>
             {
-                tracing::info!(position = model.position, "read model resumed from its checkpoint");
+                tracing::info!(
+                    position = model.position,
+                    "read model resumed from its checkpoint"
+                );
                 Some(model)
             }
             _ => {

@@ -40,7 +40,11 @@ impl std::fmt::Debug for Gateway {
 }
 
 impl Gateway {
-    pub fn new(schema: DifactoSchema, verifier: Arc<TokenVerifier>, projection: Arc<Projection>) -> Self {
+    pub fn new(
+        schema: DifactoSchema,
+        verifier: Arc<TokenVerifier>,
+        projection: Arc<Projection>,
+    ) -> Self {
         let metrics = Arc::new(Metrics::new(projection.clone()));
         Self {
             schema,
@@ -62,7 +66,11 @@ impl Gateway {
     }
 
     /// Serves until `shutdown`, then lets requests in flight finish.
-    pub async fn serve(self, listener: TcpListener, shutdown: CancellationToken) -> std::io::Result<()> {
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: CancellationToken,
+    ) -> std::io::Result<()> {
         axum::serve(listener, self.router())
             .with_graceful_shutdown(async move { shutdown.cancelled().await })
             .await
@@ -76,13 +84,20 @@ fn authentication(headers: &HeaderMap, verifier: &TokenVerifier) -> Authenticati
     Authentication::from_header(header, verifier)
 }
 
-async fn graphql(State(gw): State<Gateway>, headers: HeaderMap, request: GraphQLRequest) -> GraphQLResponse {
+async fn graphql(
+    State(gw): State<Gateway>,
+    headers: HeaderMap,
+    request: GraphQLRequest,
+) -> GraphQLResponse {
     let started = Instant::now();
     let auth = authentication(&headers, &gw.verifier);
     let response = gw.schema.execute(request.into_inner().data(auth)).await;
     gw.metrics.latency.observe(started.elapsed().as_secs_f64());
     let outcome = if response.is_ok() { "ok" } else { "error" };
-    gw.metrics.requests.get_or_create(&Outcome { outcome }).inc();
+    gw.metrics
+        .requests
+        .get_or_create(&Outcome { outcome })
+        .inc();
     response.into()
 }
 
@@ -141,7 +156,10 @@ async fn healthz(State(gw): State<Gateway>) -> impl IntoResponse {
 
 async fn metrics(State(gw): State<Gateway>) -> impl IntoResponse {
     (
-        [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
         gw.metrics.render(),
     )
 }

@@ -35,19 +35,43 @@ impl Metrics {
     pub fn new(projection: Arc<Projection>) -> Self {
         let mut registry = Registry::with_prefix("difacto_gateway");
         let requests = Family::<Outcome, Counter>::default();
-        registry.register("graphql_requests", "GraphQL requests answered, by outcome", requests.clone());
+        registry.register(
+            "graphql_requests",
+            "GraphQL requests answered, by outcome",
+            requests.clone(),
+        );
         let latency = Histogram::new(exponential_buckets(0.000_25, 2.0, 16));
-        registry.register("graphql_request_seconds", "Time to answer a GraphQL request", latency.clone());
+        registry.register(
+            "graphql_request_seconds",
+            "Time to answer a GraphQL request",
+            latency.clone(),
+        );
         let gauge = |registry: &mut Registry, name: &str, help: &str| {
             let g = Gauge::default();
             registry.register(name, help, g.clone());
             g
         };
-        let position = gauge(&mut registry, "read_model_position", "Last log position the views have taken in");
-        let applied = gauge(&mut registry, "read_model_events_applied", "Events folded since start");
-        let checkpoints = gauge(&mut registry, "read_model_checkpoints_written", "Checkpoints written since start");
+        let position = gauge(
+            &mut registry,
+            "read_model_position",
+            "Last log position the views have taken in",
+        );
+        let applied = gauge(
+            &mut registry,
+            "read_model_events_applied",
+            "Events folded since start",
+        );
+        let checkpoints = gauge(
+            &mut registry,
+            "read_model_checkpoints_written",
+            "Checkpoints written since start",
+        );
         let replays = gauge(&mut registry, "as_of_replays", "Replays run to answer asOf");
-        let resident = gauge(&mut registry, "resident_memory_bytes", "Resident set size of the process");
+        let resident = gauge(
+            &mut registry,
+            "resident_memory_bytes",
+            "Resident set size of the process",
+        );
         Self {
             registry: Mutex::new(registry),
             requests,
@@ -68,7 +92,10 @@ impl Metrics {
         };
         set(&self.position, self.projection.position());
         set(&self.applied, stats.events_applied.load(Ordering::Relaxed));
-        set(&self.checkpoints, stats.checkpoints_written.load(Ordering::Relaxed));
+        set(
+            &self.checkpoints,
+            stats.checkpoints_written.load(Ordering::Relaxed),
+        );
         set(&self.replays, stats.as_of_replays.load(Ordering::Relaxed));
         set(&self.resident, resident_bytes().unwrap_or(0));
         let mut text = String::new();

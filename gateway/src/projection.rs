@@ -51,7 +51,9 @@ impl ModelRef {
     pub fn read<R>(&self, f: impl FnOnce(&ReadModel) -> R) -> R {
         match self {
             Self::Live(model) => {
-                let guard = model.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+                let guard = model
+                    .read()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
                 f(&guard)
             }
             Self::AsOf(model, _) => f(model),
@@ -199,15 +201,20 @@ impl Projection {
             model.position
         };
         let before = self.position.send_replace(position);
-        self.stats
-            .events_applied
-            .fetch_add(position.saturating_sub(before), std::sync::atomic::Ordering::Relaxed);
+        self.stats.events_applied.fetch_add(
+            position.saturating_sub(before),
+            std::sync::atomic::Ordering::Relaxed,
+        );
         failed
     }
 
     /// Waits until the model has caught up with the log's head as it is now.
     pub async fn catch_up(&self, timeout: Duration) -> Result<()> {
-        let head = self.log.head_position().await.map_err(GatewayError::internal)?;
+        let head = self
+            .log
+            .head_position()
+            .await
+            .map_err(GatewayError::internal)?;
         if self.wait_for(head, timeout).await {
             Ok(())
         } else {
@@ -235,7 +242,9 @@ impl Projection {
                         .checkpoints_written
                         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 }
-                Err(err) => tracing::warn!(error = %err, "could not write the read model checkpoint"),
+                Err(err) => {
+                    tracing::warn!(error = %err, "could not write the read model checkpoint")
+                }
             },
             Err(err) => tracing::warn!(error = %err, "could not encode the read model checkpoint"),
         }
@@ -279,7 +288,10 @@ pub async fn replay_until(log: &dyn EventLog, at: DateTime<Utc>) -> Result<ReadM
     let mut model = ReadModel::default();
     let mut after = 0;
     loop {
-        let page = log.read_all(after, 4096).await.map_err(GatewayError::internal)?;
+        let page = log
+            .read_all(after, 4096)
+            .await
+            .map_err(GatewayError::internal)?;
         let Some(last) = page.last() else {
             return Ok(model);
         };

@@ -7,6 +7,7 @@ use async_graphql::Schema;
 
 use crate::mutation::MutationRoot;
 use crate::projection::Projection;
+use crate::services::DomainEndpoints;
 use crate::subscription::SubscriptionRoot;
 use crate::views::QueryRoot;
 
@@ -31,9 +32,9 @@ pub fn builder() -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, Subscr
     .limit_directives(16)
 }
 
-/// The schema served, answering from `projection`.
-pub fn build(projection: Arc<Projection>) -> DifactoSchema {
-    builder().data(projection).finish()
+/// The schema served: views answer from `projection`, mutations go to `services`.
+pub fn build(projection: Arc<Projection>, services: DomainEndpoints) -> DifactoSchema {
+    builder().data(projection).data(services).finish()
 }
 
 /// The SDL, exactly as served.

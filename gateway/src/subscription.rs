@@ -23,11 +23,13 @@ pub struct EventFilter {
 
 impl EventFilter {
     fn admits(&self, stream: &str, event_type: &str) -> bool {
-        self.stream_prefix.as_ref().is_none_or(|p| stream.starts_with(p.as_str()))
+        self.stream_prefix
+            .as_ref()
+            .is_none_or(|p| stream.starts_with(p.as_str()))
             && self.event_types.as_ref().is_none_or(|types| {
-                types.iter().any(|t| {
-                    t == event_type || event_type.rsplit('.').next() == Some(t.as_str())
-                })
+                types
+                    .iter()
+                    .any(|t| t == event_type || event_type.rsplit('.').next() == Some(t.as_str()))
             })
     }
 }
@@ -56,7 +58,9 @@ impl SubscriptionRoot {
         };
         let model = projection.live();
         let stream = projection.log().subscribe(after).filter_map(move |item| {
-            let event = item.ok().filter(|e| filter.admits(&e.stream, &e.event_type));
+            let event = item
+                .ok()
+                .filter(|e| filter.admits(&e.stream, &e.event_type));
             let visible = event.filter(|e| {
                 let scope = Scope::new(&principal);
                 model.read(|m| {

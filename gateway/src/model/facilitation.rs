@@ -85,7 +85,10 @@ mod tests {
     #[test]
     fn iso_weeks_start_on_monday() {
         assert_eq!(week_start("2026-W14"), NaiveDate::from_ymd_opt(2026, 3, 30));
-        assert_eq!(week_start("2026-W01"), NaiveDate::from_ymd_opt(2025, 12, 29));
+        assert_eq!(
+            week_start("2026-W01"),
+            NaiveDate::from_ymd_opt(2025, 12, 29)
+        );
         assert_eq!(week_start("2026-14"), None);
         assert_eq!(week_start("2026-W54"), None);
     }

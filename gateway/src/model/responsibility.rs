@@ -251,7 +251,9 @@ impl Responsibility {
                                     && a.assignee_code == b.believed_owner_code
                             });
                         };
-                        !owners.iter().any(|a| a.assignee_code == b.believed_owner_code)
+                        !owners
+                            .iter()
+                            .any(|a| a.assignee_code == b.believed_owner_code)
                     })
                     .copied()
                     .collect();

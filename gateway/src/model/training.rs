@@ -92,12 +92,14 @@ impl Training {
                 }
             }
             GatewayEvent::ModuleCompleted(e) => {
-                if let Some(trainee) = self.trainee(&e.programme_id, &e.practice_code, &e.staff_ref) {
+                if let Some(trainee) = self.trainee(&e.programme_id, &e.practice_code, &e.staff_ref)
+                {
                     trainee.modules_completed += 1;
                 }
             }
             GatewayEvent::TrainingCompleted(e) => {
-                if let Some(trainee) = self.trainee(&e.programme_id, &e.practice_code, &e.staff_ref) {
+                if let Some(trainee) = self.trainee(&e.programme_id, &e.practice_code, &e.staff_ref)
+                {
                     trainee.completed_on = date(&e.completed_on);
                 }
             }
@@ -105,7 +107,12 @@ impl Training {
         }
     }
 
-    fn trainee(&mut self, programme: &str, practice: &str, staff_ref: &str) -> Option<&mut Trainee> {
+    fn trainee(
+        &mut self,
+        programme: &str,
+        practice: &str,
+        staff_ref: &str,
+    ) -> Option<&mut Trainee> {
         self.trainees
             .get_mut(programme)?
             .get_mut(practice)?

@@ -188,14 +188,16 @@ mod tests {
     use super::*;
 
     fn register(tree: &mut Tree, code: &str, kind: OrganisationKind, parent: &str) {
-        tree.apply(&GatewayEvent::OrganisationRegistered(OrganisationRegistered {
-            code: code.into(),
-            kind: kind.into(),
-            name: code.into(),
-            parent_code: parent.into(),
-            effective_date: "2020-01-01".into(),
-            ..Default::default()
-        }));
+        tree.apply(&GatewayEvent::OrganisationRegistered(
+            OrganisationRegistered {
+                code: code.into(),
+                kind: kind.into(),
+                name: code.into(),
+                parent_code: parent.into(),
+                effective_date: "2020-01-01".into(),
+                ..Default::default()
+            },
+        ));
     }
 
     fn day(text: &str) -> NaiveDate {
@@ -212,18 +214,28 @@ mod tests {
         register(&mut tree, "U00001", OrganisationKind::Pcn, "QWO");
         register(&mut tree, "U00002", OrganisationKind::Pcn, "QF7");
         register(&mut tree, "A81001", OrganisationKind::Practice, "U00001");
-        tree.apply(&GatewayEvent::OrganisationReparented(OrganisationReparented {
-            code: "A81001".into(),
-            parent_code: "U00002".into(),
-            effective_date: "2025-06-01".into(),
-        }));
+        tree.apply(&GatewayEvent::OrganisationReparented(
+            OrganisationReparented {
+                code: "A81001".into(),
+                parent_code: "U00002".into(),
+                effective_date: "2025-06-01".into(),
+            },
+        ));
         tree.apply(&GatewayEvent::OrganisationsMerged(OrganisationsMerged {
             predecessor_codes: vec!["QF7".into()],
             successor_code: "QWO".into(),
             effective_date: "2026-04-01".into(),
         }));
         let index = tree.index();
-        for text in ["2019-01-01", "2021-01-01", "2025-05-31", "2025-06-01", "2026-03-31", "2026-04-01", "2030-01-01"] {
+        for text in [
+            "2019-01-01",
+            "2021-01-01",
+            "2025-05-31",
+            "2025-06-01",
+            "2026-03-31",
+            "2026-04-01",
+            "2030-01-01",
+        ] {
             let date = day(text);
             for org in tree.registry().iter() {
                 let expected = tree.registry().lineage(&org.code, date);
@@ -241,10 +253,19 @@ mod tests {
         }
         let qwo = index.id("QWO").expect("QWO");
         let a = index.id("A81001").expect("A81001");
-        assert_eq!(index.ancestor(a, OrganisationKind::Icb, day("2025-01-01")), Some(qwo));
+        assert_eq!(
+            index.ancestor(a, OrganisationKind::Icb, day("2025-01-01")),
+            Some(qwo)
+        );
         let qf7 = index.id("QF7").expect("QF7");
-        assert_eq!(index.ancestor(a, OrganisationKind::Icb, day("2025-07-01")), Some(qf7));
+        assert_eq!(
+            index.ancestor(a, OrganisationKind::Icb, day("2025-07-01")),
+            Some(qf7)
+        );
         // After the merger QF7's practices count as QWO's.
-        assert_eq!(index.ancestor(a, OrganisationKind::Icb, day("2026-05-01")), Some(qwo));
+        assert_eq!(
+            index.ancestor(a, OrganisationKind::Icb, day("2026-05-01")),
+            Some(qwo)
+        );
     }
 }

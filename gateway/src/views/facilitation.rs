@@ -85,7 +85,9 @@ pub fn tally(
     let mut total = Tally::default();
     let mut groups: BTreeMap<u32, Tally> = BTreeMap::new();
     for (practice, records) in &model.facilitation.by_practice {
-        let Some(id) = index.id(practice) else { continue };
+        let Some(id) = index.id(practice) else {
+            continue;
+        };
         for record in records {
             if from.is_some_and(|f| record.week < f) || to.is_some_and(|t| record.week > t) {
                 continue;
@@ -174,19 +176,45 @@ fn figures(t: &Tally, disclosure: Disclosure) -> MixFigures {
         patients: disclosure.show(t.patients),
         proactive_share: t.proactive_share(),
         by_mode: counts(&t.by_mode, &|k| {
-            name(k, pb::FacilitationMode::try_from(k).ok().map(|v| v.as_str_name()), "FACILITATION_MODE_")
+            name(
+                k,
+                pb::FacilitationMode::try_from(k)
+                    .ok()
+                    .map(|v| v.as_str_name()),
+                "FACILITATION_MODE_",
+            )
         }),
         by_service: counts(&t.by_service, &|k| {
-            name(k, pb::DigitalService::try_from(k).ok().map(|v| v.as_str_name()), "")
+            name(
+                k,
+                pb::DigitalService::try_from(k)
+                    .ok()
+                    .map(|v| v.as_str_name()),
+                "",
+            )
         }),
         by_channel: counts(&t.by_channel, &|k| {
-            name(k, pb::FacilitationChannel::try_from(k).ok().map(|v| v.as_str_name()), "FACILITATION_CHANNEL_")
+            name(
+                k,
+                pb::FacilitationChannel::try_from(k)
+                    .ok()
+                    .map(|v| v.as_str_name()),
+                "FACILITATION_CHANNEL_",
+            )
         }),
         by_role: counts(&t.by_role, &|k| {
-            name(k, pb::StaffRole::try_from(k).ok().map(|v| v.as_str_name()), "")
+            name(
+                k,
+                pb::StaffRole::try_from(k).ok().map(|v| v.as_str_name()),
+                "",
+            )
         }),
         by_patient_group: counts(&t.by_group, &|k| {
-            name(k, pb::PatientGroup::try_from(k).ok().map(|v| v.as_str_name()), "")
+            name(
+                k,
+                pb::PatientGroup::try_from(k).ok().map(|v| v.as_str_name()),
+                "",
+            )
         }),
         outcomes: OUTCOMES
             .iter()

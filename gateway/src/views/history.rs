@@ -137,6 +137,8 @@ impl HistoryViews {
             events.retain(|e| recorded_at(e) <= cut);
         }
         let args = PageArgs::new(after, before, first, last);
-        Ok(args.page_with(events.len(), |range| events[range].iter().map(entry).collect())?)
+        Ok(args.page_with(events.len(), |range| {
+            events[range].iter().map(entry).collect()
+        })?)
     }
 }

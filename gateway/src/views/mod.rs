@@ -118,7 +118,10 @@ impl AreaLevel {
 /// The area a view covers when the caller names none: England for national roles, else
 /// the caller's own organisation.
 pub(crate) fn default_area(scope: &crate::scope::Scope<'_>, within: Option<String>) -> String {
-    match within.map(|w| w.trim().to_owned()).filter(|w| !w.is_empty()) {
+    match within
+        .map(|w| w.trim().to_owned())
+        .filter(|w| !w.is_empty())
+    {
         Some(within) => within,
         None if scope.is_national() => difacto_domain::registry::NATIONAL_CODE.to_owned(),
         None => scope.principal.organisation.clone(),

@@ -62,13 +62,24 @@ pub struct Organisation {
 }
 
 impl Organisation {
-    fn build(model: &ReadModel, index: &TreeIndex, org: &Org, at: &ModelRef, date: NaiveDate) -> Self {
+    fn build(
+        model: &ReadModel,
+        index: &TreeIndex,
+        org: &Org,
+        at: &ModelRef,
+        date: NaiveDate,
+    ) -> Self {
         let ancestors: Vec<OrganisationSummary> = index
             .lineage_of(&org.code, date)
             .iter()
             .skip(1)
             .map(|id| OrganisationSummary::of(model, index.code(*id)))
-            .filter(|a| model.tree.get(&a.code).is_some_and(|o| o.is_active_on(date)))
+            .filter(|a| {
+                model
+                    .tree
+                    .get(&a.code)
+                    .is_some_and(|o| o.is_active_on(date))
+            })
             .collect();
         Self {
             code: org.code.clone(),
@@ -90,7 +101,12 @@ impl Organisation {
 
 /// The active organisations whose nearest active ancestor on `date` is `parent`, so
 /// that after a merger the predecessors' subtrees appear under the successor.
-pub fn children(model: &ReadModel, index: &TreeIndex, parent: &str, date: NaiveDate) -> Vec<String> {
+pub fn children(
+    model: &ReadModel,
+    index: &TreeIndex,
+    parent: &str,
+    date: NaiveDate,
+) -> Vec<String> {
     let Some(parent_id) = index.id(parent) else {
         return Vec::new();
     };
@@ -155,10 +171,17 @@ impl OrganisationViews {
         let (_, at) = open(ctx, as_of).await?;
         let date = at.date();
         Ok(at.read(|model| -> Result<Organisation> {
-            let org = model.tree.get(code.trim()).ok_or_else(|| {
-                GatewayError::NotFound(format!("code: no organisation {code}"))
-            })?;
-            Ok(Organisation::build(model, &model.tree.index(), org, &at, date))
+            let org = model
+                .tree
+                .get(code.trim())
+                .ok_or_else(|| GatewayError::NotFound(format!("code: no organisation {code}")))?;
+            Ok(Organisation::build(
+                model,
+                &model.tree.index(),
+                org,
+                &at,
+                date,
+            ))
         })?)
     }
 
@@ -181,7 +204,9 @@ impl OrganisationViews {
         let (_, at) = open(ctx, as_of).await?;
         let date = at.date();
         let args = PageArgs::new(after, before, first, last);
-        let search = search.map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty());
+        let search = search
+            .map(|s| s.trim().to_lowercase())
+            .filter(|s| !s.is_empty());
         Ok(at.read(|model| -> Result<Page<Organisation>> {
             let index = model.tree.index();
             let within = match within.as_deref().map(str::trim) {

@@ -113,8 +113,11 @@ impl PageArgs {
         total: usize,
         nodes: impl IntoIterator<Item = T>,
     ) -> Page<T> {
-        let mut connection =
-            Connection::with_additional_fields(start > 0, end < total, Counted { total_count: total });
+        let mut connection = Connection::with_additional_fields(
+            start > 0,
+            end < total,
+            Counted { total_count: total },
+        );
         connection.edges.extend(
             nodes
                 .into_iter()
@@ -150,7 +153,10 @@ mod tests {
 
     #[test]
     fn defaults_last_and_limits() {
-        assert_eq!(args(None, None, None).range(1_000).expect("r"), 0..DEFAULT_PAGE);
+        assert_eq!(
+            args(None, None, None).range(1_000).expect("r"),
+            0..DEFAULT_PAGE
+        );
         assert_eq!(args(None, None, Some(5)).range(30).expect("r"), 25..30);
         assert_eq!(args(Some(40), Some(5), None).range(30).expect("r"), 30..30);
         let err = args(None, Some(501), None).range(30).expect_err("too big");

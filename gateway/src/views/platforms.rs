@@ -150,8 +150,16 @@ impl PlatformViews {
                     name: p.name.clone(),
                     provider: OrganisationSummary::of(model, &p.provider_code),
                     category: PlatformCategory::from_proto(p.category),
-                    services: p.services.iter().filter_map(|s| DigitalService::from_proto(*s)).collect(),
-                    changes_needing_retraining: p.changes.iter().filter(|c| c.retraining_required).count() as u32,
+                    services: p
+                        .services
+                        .iter()
+                        .filter_map(|s| DigitalService::from_proto(*s))
+                        .collect(),
+                    changes_needing_retraining: p
+                        .changes
+                        .iter()
+                        .filter(|c| c.retraining_required)
+                        .count() as u32,
                     changes_announced: p.changes.len() as u32,
                     materials_published: p.materials.len() as u32,
                     open_issues: model
@@ -234,16 +242,18 @@ impl PlatformViews {
         let args = PageArgs::new(after, before, first, last);
         Ok(at.read(|model| -> Result<Page<PracticeServiceStatus>> {
             let index = model.tree.index();
-            let area = index
-                .id(&within)
-                .ok_or_else(|| GatewayError::NotFound(format!("within: no organisation {within}")))?;
+            let area = index.id(&within).ok_or_else(|| {
+                GatewayError::NotFound(format!("within: no organisation {within}"))
+            })?;
             let offered = i32::from(ServiceStatus::Offered);
             let mut rows: Vec<(&String, i32, &crate::model::platforms::ServiceState)> = model
                 .platforms
                 .service_status
                 .iter()
                 .filter(|(practice, _)| index.is_within(practice, area, date))
-                .flat_map(|(practice, services)| services.iter().map(move |(s, st)| (practice, *s, st)))
+                .flat_map(|(practice, services)| {
+                    services.iter().map(move |(s, st)| (practice, *s, st))
+                })
                 .filter(|(_, s, _)| service.is_none_or(|want| *s == i32::from(want)))
                 .filter(|(_, _, st)| match status {
                     Some(want) => st.status == i32::from(want),

@@ -4,9 +4,9 @@
 use async_graphql::{Context, Enum, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
+use super::open;
 use super::organisations::OrganisationSummary;
 use super::page::{Page, PageArgs};
-use super::open;
 use crate::error::{GatewayError, Result};
 use crate::model::ReadModel;
 use crate::model::responsibility::{self as model_r, AssignmentStatus, GapStatus};
@@ -197,7 +197,9 @@ fn require_area(model: &ReadModel, field: &str, area: &str) -> Result<()> {
     if model.tree.get(area).is_some() {
         Ok(())
     } else {
-        Err(GatewayError::NotFound(format!("{field}: no organisation {area}")))
+        Err(GatewayError::NotFound(format!(
+            "{field}: no organisation {area}"
+        )))
     }
 }
 
@@ -229,7 +231,11 @@ impl ResponsibilityViews {
                     id: d.id.clone(),
                     title: d.title.clone(),
                     description: d.description.clone(),
-                    required_levels: d.required_levels.iter().filter_map(|l| Level::from_proto(*l)).collect(),
+                    required_levels: d
+                        .required_levels
+                        .iter()
+                        .filter_map(|l| Level::from_proto(*l))
+                        .collect(),
                     retired: d.retired,
                 })
                 .collect();

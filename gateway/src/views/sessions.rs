@@ -5,9 +5,9 @@
 use async_graphql::{Context, Enum, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 
+use super::open;
 use super::organisations::OrganisationSummary;
 use super::page::{Page, PageArgs};
-use super::open;
 use crate::disclosure::{Disclosure, PatientCount};
 use crate::error::{GatewayError, Result};
 use crate::model::ReadModel;
@@ -104,7 +104,13 @@ fn summary_or_none(model: &ReadModel, code: &str) -> Option<OrganisationSummary>
     (!code.is_empty()).then(|| OrganisationSummary::of(model, code))
 }
 
-pub fn session_view(model: &ReadModel, index: &TreeIndex, scope: &Scope<'_>, s: &m::Session, date: NaiveDate) -> Session {
+pub fn session_view(
+    model: &ReadModel,
+    index: &TreeIndex,
+    scope: &Scope<'_>,
+    s: &m::Session,
+    date: NaiveDate,
+) -> Session {
     let sees_all = scope.sees_bookings(index, s.involved(), date);
     let own = &scope.principal.organisation;
     let disclosure = Disclosure::exact_if(*own == s.partner_code);
@@ -128,10 +134,22 @@ pub fn session_view(model: &ReadModel, index: &TreeIndex, scope: &Scope<'_>, s: 
         full: s.available() == 0,
         cancelled: s.cancelled.is_some(),
         cancellation_reason: s.cancelled.clone(),
-        topics: s.topics.iter().filter_map(|t| DigitalService::from_proto(*t)).collect(),
+        topics: s
+            .topics
+            .iter()
+            .filter_map(|t| DigitalService::from_proto(*t))
+            .collect(),
         languages: s.languages.clone(),
-        accessibility: s.accessibility.iter().filter_map(|a| AccessNeed::from_proto(*a)).collect(),
-        target_groups: s.target_groups.iter().filter_map(|g| PatientGroup::from_proto(*g)).collect(),
+        accessibility: s
+            .accessibility
+            .iter()
+            .filter_map(|a| AccessNeed::from_proto(*a))
+            .collect(),
+        target_groups: s
+            .target_groups
+            .iter()
+            .filter_map(|g| PatientGroup::from_proto(*g))
+            .collect(),
         bookings: s
             .bookings
             .iter()
@@ -142,7 +160,11 @@ pub fn session_view(model: &ReadModel, index: &TreeIndex, scope: &Scope<'_>, s: 
                 places: b.places,
                 interpreter_language: (!b.interpreter_language.is_empty())
                     .then(|| b.interpreter_language.clone()),
-                access_needs: b.access_needs.iter().filter_map(|a| AccessNeed::from_proto(*a)).collect(),
+                access_needs: b
+                    .access_needs
+                    .iter()
+                    .filter_map(|a| AccessNeed::from_proto(*a))
+                    .collect(),
                 state: match b.status {
                     BookingStatus::Confirmed => BookingState::Confirmed,
                     BookingStatus::Waitlisted => BookingState::Waitlisted,
@@ -177,21 +199,35 @@ pub struct SessionFilter {
 
 impl SessionFilter {
     /// The sessions matching, in order of start time then id.
-    pub fn select<'m>(&self, model: &'m ReadModel, index: &TreeIndex, now: DateTime<Utc>, date: NaiveDate) -> Vec<&'m m::Session> {
-        let within = self.within.as_deref().and_then(|w| index.id(w).map(|id| (w, id)));
+    pub fn select<'m>(
+        &self,
+        model: &'m ReadModel,
+        index: &TreeIndex,
+        now: DateTime<Utc>,
+        date: NaiveDate,
+    ) -> Vec<&'m m::Session> {
+        let within = self
+            .within
+            .as_deref()
+            .and_then(|w| index.id(w).map(|id| (w, id)));
         let mut found: Vec<&m::Session> = model
             .sessions
             .sessions
             .values()
             .filter(|s| {
                 within.is_none_or(|(code, id)| {
-                    [&s.partner_code, &s.commissioner_code].iter().any(|c| *c == code)
+                    [&s.partner_code, &s.commissioner_code]
+                        .iter()
+                        .any(|c| *c == code)
                         || [&s.icb_code, &s.host_practice_code]
                             .iter()
                             .any(|c| !c.is_empty() && index.is_within(c, id, date))
                 })
             })
-            .filter(|s| self.from.is_none_or(|from| s.starts_at.is_some_and(|t| t >= from)))
+            .filter(|s| {
+                self.from
+                    .is_none_or(|from| s.starts_at.is_some_and(|t| t >= from))
+            })
             .filter(|s| self.to.is_none_or(|to| s.starts_at.is_some_and(|t| t < to)))
             .filter(|s| self.topic.is_none_or(|t| s.topics.contains(&i32::from(t))))
             .filter(|s| {
@@ -200,8 +236,7 @@ impl SessionFilter {
                     .is_none_or(|l| s.languages.iter().any(|x| x.eq_ignore_ascii_case(l)))
             })
             .filter(|s| {
-                !self.open_only
-                    || (s.available() > 0 && s.starts_at.is_some_and(|t| t > now))
+                !self.open_only || (s.available() > 0 && s.starts_at.is_some_and(|t| t > now))
             })
             .collect();
         found.sort_by(|a, b| a.starts_at.cmp(&b.starts_at).then_with(|| a.id.cmp(&b.id)));
@@ -238,18 +273,24 @@ impl SessionViews {
         let scope = Scope::new(&caller.principal);
         let args = PageArgs::new(after, before, first, last);
         let filter = SessionFilter {
-            within: within.map(|w| w.trim().to_owned()).filter(|w| !w.is_empty()),
+            within: within
+                .map(|w| w.trim().to_owned())
+                .filter(|w| !w.is_empty()),
             from,
             to,
             topic,
-            language: language.map(|l| l.trim().to_owned()).filter(|l| !l.is_empty()),
+            language: language
+                .map(|l| l.trim().to_owned())
+                .filter(|l| !l.is_empty()),
             open_only,
         };
         Ok(at.read(|model| -> Result<Page<Session>> {
             let index = model.tree.index();
             if let Some(w) = &filter.within {
                 if index.id(w).is_none() {
-                    return Err(GatewayError::NotFound(format!("within: no organisation {w}")));
+                    return Err(GatewayError::NotFound(format!(
+                        "within: no organisation {w}"
+                    )));
                 }
             }
             let found = filter.select(model, &index, now, date);

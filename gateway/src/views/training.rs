@@ -36,7 +36,11 @@ impl Programme {
             id: p.id.clone(),
             title: p.title.clone(),
             owner: OrganisationSummary::of(model, &p.owner_code),
-            audience_roles: p.audience_roles.iter().filter_map(|r| StaffRole::from_proto(*r)).collect(),
+            audience_roles: p
+                .audience_roles
+                .iter()
+                .filter_map(|r| StaffRole::from_proto(*r))
+                .collect(),
             module_ids: p.module_ids.clone(),
             target_percent: p.target_percent,
             deadline: p.deadline,
@@ -171,11 +175,9 @@ pub fn rollout(
     within: &str,
     date: NaiveDate,
 ) -> Result<TrainingRollout> {
-    let p = model
-        .training
-        .programmes
-        .get(programme)
-        .ok_or_else(|| GatewayError::NotFound(format!("programme: no training programme {programme}")))?;
+    let p = model.training.programmes.get(programme).ok_or_else(|| {
+        GatewayError::NotFound(format!("programme: no training programme {programme}"))
+    })?;
     let index = model.tree.index();
     let within_id = index
         .id(within)
@@ -185,7 +187,8 @@ pub fn rollout(
     let mut groups: BTreeMap<u32, Tally> = BTreeMap::new();
     let mut without_reception = Vec::new();
     let mut weeks: BTreeMap<NaiveDate, (u64, u64)> = BTreeMap::new();
-    let week_of = |d: NaiveDate| d - chrono::Duration::days(i64::from(d.weekday().num_days_from_monday()));
+    let week_of =
+        |d: NaiveDate| d - chrono::Duration::days(i64::from(d.weekday().num_days_from_monday()));
     for id in index.all_of(Some(pb::OrganisationKind::Practice)) {
         let code = index.code(id);
         if !index.lineage(id, date).contains(&within_id)
@@ -193,7 +196,9 @@ pub fn rollout(
         {
             continue;
         }
-        let trainees = staff.and_then(|s| s.get(code)).map_or(&[][..], Vec::as_slice);
+        let trainees = staff
+            .and_then(|s| s.get(code))
+            .map_or(&[][..], Vec::as_slice);
         let mut reception = false;
         let mut tallies: Vec<&mut Tally> = vec![&mut total];
         let group = index.ancestor(id, group_by.kind(), date);
@@ -226,10 +231,9 @@ pub fn rollout(
         }
     }
     let target_of = |area: u32| {
-        model.training.target_for(
-            p,
-            index.lineage(area, date).iter().map(|a| index.code(*a)),
-        )
+        model
+            .training
+            .target_for(p, index.lineage(area, date).iter().map(|a| index.code(*a)))
     };
     let (mut enrolled, mut completed) = (0, 0);
     let weekly = weeks
@@ -313,4 +317,3 @@ impl TrainingViews {
         })?)
     }
 }
-

@@ -32,6 +32,8 @@ pub enum Command {
     Token(TokenArgs),
     /// Check every record's checksum and the hash chain of a log.
     Verify(VerifyArgs),
+    /// Print the GraphQL schema (SDL), exactly as the gateway serves it.
+    Schema,
     /// Measure difacto against references taken in the same run; writes BENCHMARKS.md.
     Bench(BenchArgs),
 }
@@ -81,12 +83,24 @@ pub struct DevArgs {
     /// Where gRPC listens (the log and every domain service on one port).
     #[arg(long, env = "DIFACTO_GRPC_ADDR", default_value = "127.0.0.1:50051")]
     pub grpc_addr: SocketAddr,
-    /// Where the GraphQL gateway listens once it is part of dev.
+    /// Where the GraphQL gateway listens (/graphql, /graphql/ws, /healthz, /metrics).
     #[arg(long, env = "DIFACTO_HTTP_ADDR", default_value = "127.0.0.1:8080")]
     pub http_addr: SocketAddr,
-    /// Load the synthetic England-wide demo dataset.
+    /// Load the synthetic England-wide demo dataset (once; a restart keeps it).
     #[arg(long, env = "DIFACTO_DEMO")]
     pub demo: bool,
+    /// The seed of the demo dataset: the same seed gives the same data.
+    #[arg(long, env = "DIFACTO_DEMO_SEED", default_value_t = 2026)]
+    pub demo_seed: u64,
+    #[command(flatten)]
+    pub read_models: ReadModelArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ReadModelArgs {
+    /// Ignore the read models' checkpoint and rebuild them by replaying the whole log.
+    #[arg(long, env = "DIFACTO_REPLAY")]
+    pub replay: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -101,6 +115,35 @@ pub enum ServeCommand {
     Partner(ServeServiceArgs<50054>),
     /// ProviderService: platforms, changes, training material, usability issues.
     Provider(ServeServiceArgs<50055>),
+    /// The GraphQL gateway: views from the log, mutations forwarded to the services.
+    Gateway(ServeGatewayArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeGatewayArgs {
+    #[arg(long, env = "DIFACTO_HTTP_ADDR", default_value = "127.0.0.1:8080")]
+    pub http_addr: SocketAddr,
+    /// The log the views are built from: `grpc://host:port` or `sled:<dir>`.
+    #[arg(long, env = "DIFACTO_LOG", default_value = "grpc://127.0.0.1:50051")]
+    pub log: LogTarget,
+    /// Where the four domain services listen: one URL for all
+    /// (`http://127.0.0.1:50051`, as `dev` serves them) or
+    /// `icb=URL,practice=URL,partner=URL,provider=URL`.
+    #[arg(
+        long,
+        env = "DIFACTO_SERVICES",
+        default_value = "http://127.0.0.1:50051"
+    )]
+    pub services: String,
+    /// Where the read models' checkpoint and the development secret live.
+    #[arg(
+        long,
+        env = "DIFACTO_DATA_DIR",
+        default_value = "./difacto-gateway-data"
+    )]
+    pub data_dir: PathBuf,
+    #[command(flatten)]
+    pub read_models: ReadModelArgs,
 }
 
 /// A domain service on its own port, on a log it shares with other processes.

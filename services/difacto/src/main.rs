@@ -33,6 +33,7 @@ fn main() -> ExitCode {
             Command::Serve(command) => commands::serve::run(command, &cli.auth).await,
             Command::Token(args) => commands::token::run(args, &cli.auth),
             Command::Verify(args) => commands::verify::run(args, &cli.auth).await,
+            Command::Schema => commands::schema::run(),
             Command::Bench(args) => difacto::bench::run(args).await,
         }
     });

@@ -1,28 +1,93 @@
 //! `difacto dev`: everything in one process on an embedded sled log: the log's API and
-//! the four domain services on one gRPC port. The gateway joins with its own issue.
+//! the four domain services on one gRPC port, and the GraphQL gateway on HTTP; with
+//! `--demo`, the synthetic England-sized dataset loaded through the real command path.
 
-use difacto_services::DomainService;
+use std::io::IsTerminal;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use difacto_gateway::services::DomainEndpoints;
+use difacto_log::{EventLog, SledConfig, SledLog};
+use difacto_services::{DomainService, Store};
 
 use crate::cli::{AuthArgs, DevArgs};
+use crate::grpc::Served;
+
+/// How long the read models may take to catch up with the log before `dev` says ready
+/// anyway (it keeps catching up in the background).
+const CATCH_UP: Duration = Duration::from_secs(60);
 
 pub async fn run(args: DevArgs, auth: &AuthArgs) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let shutdown = crate::shutdown::on_signal();
+    let data_dir = &args.data.data_dir;
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("--data-dir: cannot create {}", data_dir.display()))?;
+    let verifier = crate::settings::verifier(auth, data_dir)?;
+    let sled = SledLog::open(&SledConfig::new(data_dir.join("log")))
+        .with_context(|| format!("--data-dir: cannot open the log in {}", data_dir.display()))?;
+    let log: Arc<dyn EventLog> = Arc::new(sled.clone());
+    let store = Arc::new(Store::new(log.clone()));
+
+    let grpc_listener = tokio::net::TcpListener::bind(args.grpc_addr)
+        .await
+        .with_context(|| format!("--grpc-addr: cannot listen on {}", args.grpc_addr))?;
+    let grpc_addr = grpc_listener.local_addr()?;
+    let served = Served {
+        log_api: Some(log.clone()),
+        domain: DomainService::ALL.to_vec(),
+        store: Some(store.clone()),
+    };
+    let grpc = tokio::spawn(crate::grpc::serve(
+        grpc_listener,
+        served,
+        verifier.clone(),
+        shutdown.clone(),
+    ));
+
+    let endpoints = DomainEndpoints::from_flag(&format!("http://{grpc_addr}"))
+        .map_err(|err| anyhow::anyhow!("{err}"))?;
+    let gateway = super::gateway::start(
+        log.clone(),
+        endpoints,
+        verifier,
+        args.http_addr,
+        data_dir,
+        args.read_models.replay,
+        shutdown.clone(),
+    )
+    .await?;
+
     if args.demo {
-        anyhow::bail!(
-            "--demo: the demo dataset arrives with the gateway; this build has no --demo yet"
+        let progress = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
+        let summary = crate::demo::load(store.clone(), args.demo_seed, progress)
+            .await
+            .context("--demo: loading the demo dataset")?;
+        tracing::info!(?summary, "demo dataset in place");
+    }
+    let head = log.head_position().await?;
+    if !gateway.projection.wait_for(head, CATCH_UP).await {
+        tracing::warn!(
+            head,
+            "the read models are still catching up; views may lag the log"
         );
     }
-    let shutdown = crate::shutdown::on_signal();
     tracing::info!(
-        "mint a token with: difacto token --data-dir {} --org X24 --role national_lead",
-        args.data.data_dir.display()
+        grpc_addr = %grpc_addr,
+        http_addr = %gateway.http_addr,
+        log = %format!("sled:{} (head {head})", data_dir.display()),
+        read_model_position = gateway.projection.position(),
+        seconds = format!("{:.1}", started.elapsed().as_secs_f64()),
+        "difacto ready"
     );
-    super::serve::run_server(
-        &args.data.data_dir,
-        args.grpc_addr,
-        auth,
-        &DomainService::ALL,
-        true,
-        shutdown,
-    )
-    .await
+    super::gateway::greet(gateway.http_addr, data_dir);
+
+    let grpc_result = grpc.await.context("the gRPC server task failed")?;
+    let gateway_result = gateway.stopped().await;
+    // Whatever the servers did, what was acknowledged is flushed before exit.
+    sled.close().await.context("closing the log")?;
+    tracing::info!("log closed cleanly");
+    grpc_result?;
+    gateway_result
 }

@@ -12,7 +12,7 @@ use difacto_services::{DomainService, Store};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::cli::{AuthArgs, ServeCommand, ServeServiceArgs};
+use crate::cli::{AuthArgs, ServeCommand, ServeGatewayArgs, ServeServiceArgs};
 use crate::grpc::Served;
 use crate::settings::LogTarget;
 
@@ -40,7 +40,50 @@ pub async fn run(command: ServeCommand, auth: &AuthArgs) -> anyhow::Result<()> {
         ServeCommand::Provider(args) => {
             serve_domain(args, DomainService::Provider, auth, shutdown).await
         }
+        ServeCommand::Gateway(args) => serve_gateway(args, auth, shutdown).await,
     }
+}
+
+async fn serve_gateway(
+    args: ServeGatewayArgs,
+    auth: &AuthArgs,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let data_dir = &args.data_dir;
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("--data-dir: cannot create {}", data_dir.display()))?;
+    let endpoints = difacto_gateway::services::DomainEndpoints::from_flag(&args.services)
+        .map_err(|err| anyhow::anyhow!("{err}"))?;
+    let verifier = crate::settings::verifier(auth, data_dir)?;
+    let (log, sled): (Arc<dyn EventLog>, Option<SledLog>) = match &args.log {
+        LogTarget::Sled(dir) => {
+            let sled = SledLog::open(&SledConfig::new(dir.join("log")))
+                .with_context(|| format!("--log: cannot open the log in {}", dir.display()))?;
+            (Arc::new(sled.clone()), Some(sled))
+        }
+        LogTarget::Grpc(url) => {
+            let token = crate::settings::service_token(auth, data_dir, "difacto-gateway")?;
+            let remote = RemoteLog::connect_lazy(url, BearerToken::new(token)?).context("--log")?;
+            (Arc::new(remote), None)
+        }
+    };
+    let gateway = super::gateway::start(
+        log,
+        endpoints,
+        verifier,
+        args.http_addr,
+        data_dir,
+        args.read_models.replay,
+        shutdown,
+    )
+    .await?;
+    tracing::info!(http_addr = %gateway.http_addr, log = ?args.log, read_model_position = gateway.projection.position(), "difacto gateway ready");
+    super::gateway::greet(gateway.http_addr, data_dir);
+    let result = gateway.stopped().await;
+    if let Some(sled) = sled {
+        sled.close().await.context("closing the log")?;
+    }
+    result
 }
 
 async fn serve_domain<const P: u16>(
