@@ -1,14 +1,14 @@
 //! The views of DESIGN.md §5, each a query field that takes an optional `asOf` and
 //! answers from the read model (live, or replayed to that time).
 
-mod facilitation;
-pub(crate) mod history;
-mod organisations;
+pub mod facilitation;
+pub mod history;
+pub mod organisations;
 pub mod page;
-mod platforms;
-mod responsibilities;
-mod sessions;
-mod training;
+pub mod platforms;
+pub mod responsibilities;
+pub mod sessions;
+pub mod training;
 
 use std::sync::Arc;
 

@@ -61,6 +61,15 @@ pub struct Organisation {
     date: NaiveDate,
 }
 
+impl std::fmt::Debug for Organisation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Organisation")
+            .field("code", &self.code)
+            .field("date", &self.date)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Organisation {
     fn build(
         model: &ReadModel,

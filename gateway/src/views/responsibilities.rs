@@ -120,6 +120,7 @@ pub struct ResponsibilityGap {
 
 /// The gaps of one area, with how many fall in each case.
 #[derive(SimpleObject)]
+#[allow(missing_debug_implementations)] // async-graphql's Connection is not Debug
 pub struct ResponsibilityGaps {
     pub area: OrganisationSummary,
     pub missing: usize,
