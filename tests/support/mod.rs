@@ -355,3 +355,5 @@ pub fn assert_verify_ok(data_dir: &Path) -> String {
     assert!(lines[0].starts_with("ok:"), "verify output: {stdout:?}");
     lines[0].to_owned()
 }
+
+pub mod gateway;

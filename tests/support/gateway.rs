@@ -1,0 +1,321 @@
+//! Helpers of the gateway end-to-end test: start `difacto dev`, speak GraphQL to it over
+//! HTTP (hyper, one connection per request) and over graphql-transport-ws.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use difacto_auth::{Role, TokenIssuer};
+use futures::{SinkExt, StreamExt};
+use http_body_util::{BodyExt, Full};
+use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HOST};
+use hyper::{Request, StatusCode};
+use hyper_util::rt::TokioIo;
+use serde_json::{Value, json};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use super::Server;
+
+/// How long one HTTP exchange may take before the test fails rather than hangs.
+const HTTP_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// One running `difacto dev`: the gRPC services and the gateway in one process.
+#[derive(Debug)]
+pub struct Dev {
+    pub server: Server,
+    /// `127.0.0.1:PORT` of the gateway.
+    pub http_addr: String,
+    /// From spawning the process to its ready line.
+    pub ready_in: Duration,
+}
+
+impl Dev {
+    /// Starts `difacto dev` on `data_dir` with free ports and waits for `difacto ready`.
+    pub fn start(data_dir: &Path) -> Dev {
+        let started = Instant::now();
+        let data = data_dir.to_string_lossy().into_owned();
+        let server = Server::launch(
+            &[
+                "dev",
+                "--data-dir",
+                &data,
+                "--grpc-addr",
+                "127.0.0.1:0",
+                "--http-addr",
+                "127.0.0.1:0",
+            ],
+            data_dir,
+            &[],
+            "difacto ready",
+        );
+        let ready_in = started.elapsed();
+        // The draining thread hands the ready line over before it files it with the
+        // others, so it may take a moment to show up in `stderr_text`.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let http_addr = loop {
+            let text = server.stderr_text();
+            if let Some(addr) = text
+                .lines()
+                .filter(|l| l.contains("difacto ready"))
+                .find_map(|l| field(l, "http_addr="))
+            {
+                break addr;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no http_addr= in the ready line:\n{text}"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        Dev {
+            server,
+            http_addr,
+            ready_in,
+        }
+    }
+}
+
+/// `127.0.0.1:PORT` following `name` in a log line.
+fn field(line: &str, name: &str) -> Option<String> {
+    let rest = line.split(name).nth(1)?;
+    let addr: String = rest
+        .chars()
+        .take_while(|c| !c.is_whitespace() && *c != ',')
+        .collect();
+    let port: u16 = addr.strip_prefix("127.0.0.1:")?.parse().ok()?;
+    (port != 0).then_some(addr)
+}
+
+/// A token for `org` with `role`, signed with the test secret, valid for ten minutes.
+pub fn token(org: &str, role: Role) -> String {
+    TokenIssuer::hs256(super::secret().as_bytes(), "difacto", "difacto")
+        .mint(
+            &format!("{}@{org}", role.as_str()),
+            org,
+            &[role],
+            Duration::from_secs(600),
+        )
+        .expect("mint a test token")
+}
+
+/// What an HTTP exchange returned.
+#[derive(Debug)]
+pub struct HttpResponse {
+    pub status: StatusCode,
+    pub content_type: String,
+    pub body: String,
+}
+
+/// One HTTP/1.1 exchange on a fresh connection to `addr`.
+pub async fn http(
+    addr: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<String>,
+) -> HttpResponse {
+    let exchange = async {
+        let stream = TcpStream::connect(addr)
+            .await
+            .unwrap_or_else(|err| panic!("connect to {addr}: {err}"));
+        stream.set_nodelay(true).expect("nodelay");
+        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .expect("HTTP handshake");
+        tokio::spawn(connection);
+        let mut request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(HOST, addr);
+        if let Some(token) = token {
+            request = request.header(AUTHORIZATION, format!("Bearer {token}"));
+        }
+        if body.is_some() {
+            request = request.header(CONTENT_TYPE, "application/json");
+        }
+        let request = request
+            .body(Full::new(Bytes::from(body.unwrap_or_default())))
+            .expect("a well-formed request");
+        let response = sender
+            .send_request(request)
+            .await
+            .unwrap_or_else(|err| panic!("{method} {path}: {err}"));
+        let status = response.status();
+        let content_type = response
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .expect("the response body")
+            .to_bytes();
+        HttpResponse {
+            status,
+            content_type,
+            body: String::from_utf8_lossy(&body).into_owned(),
+        }
+    };
+    tokio::time::timeout(HTTP_TIMEOUT, exchange)
+        .await
+        .unwrap_or_else(|_| panic!("{method} {path} took more than {HTTP_TIMEOUT:?}"))
+}
+
+/// POSTs a GraphQL request to `/graphql` and returns the whole JSON answer.
+pub async fn graphql(addr: &str, token: Option<&str>, query: &str, variables: Value) -> Value {
+    let body = json!({ "query": query, "variables": variables }).to_string();
+    let response = http(addr, "POST", "/graphql", token, Some(body)).await;
+    serde_json::from_str(&response.body).unwrap_or_else(|err| {
+        panic!(
+            "not a JSON answer ({err}), status {}: {}",
+            response.status, response.body
+        )
+    })
+}
+
+/// The `data` of an answer that must have no errors.
+pub fn data(response: &Value) -> &Value {
+    assert!(
+        response.get("errors").is_none_or(Value::is_null),
+        "unexpected errors: {response}"
+    );
+    &response["data"]
+}
+
+/// The first error's `extensions.code` (panics when the answer has no error).
+pub fn error_code(response: &Value) -> String {
+    let error = &response["errors"][0];
+    assert!(error.is_object(), "expected an error: {response}");
+    error["extensions"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("an error without extensions.code: {response}"))
+        .to_owned()
+}
+
+/// The first error's message (panics when the answer has no error).
+pub fn error_message(response: &Value) -> String {
+    response["errors"][0]["message"]
+        .as_str()
+        .unwrap_or_else(|| panic!("expected an error: {response}"))
+        .to_owned()
+}
+
+/// A graphql-transport-ws connection with one subscription running.
+#[derive(Debug)]
+pub struct Subscription {
+    socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    id: String,
+}
+
+impl Subscription {
+    /// Connects to `/graphql/ws`, sends `connection_init` with the token, waits for
+    /// `connection_ack`, and subscribes with `query`.
+    pub async fn start(addr: &str, token: &str, query: &str) -> Subscription {
+        let mut request = format!("ws://{addr}/graphql/ws")
+            .into_client_request()
+            .expect("a websocket request");
+        request.headers_mut().insert(
+            "Sec-WebSocket-Protocol",
+            HeaderValue::from_static("graphql-transport-ws"),
+        );
+        let (socket, response) =
+            tokio::time::timeout(HTTP_TIMEOUT, tokio_tungstenite::connect_async(request))
+                .await
+                .expect("the websocket handshake in time")
+                .expect("the websocket handshake");
+        assert_eq!(
+            response
+                .headers()
+                .get("Sec-WebSocket-Protocol")
+                .and_then(|v| v.to_str().ok()),
+            Some("graphql-transport-ws"),
+            "the server speaks graphql-transport-ws"
+        );
+        let mut subscription = Subscription {
+            socket,
+            id: "1".to_owned(),
+        };
+        subscription
+            .send(json!({
+                "type": "connection_init",
+                "payload": { "Authorization": format!("Bearer {token}") },
+            }))
+            .await;
+        let ack = subscription
+            .receive(Duration::from_secs(10))
+            .await
+            .expect("connection_ack in time");
+        assert_eq!(ack["type"], "connection_ack", "{ack}");
+        let id = subscription.id.clone();
+        subscription
+            .send(json!({ "id": id, "type": "subscribe", "payload": { "query": query } }))
+            .await;
+        subscription
+    }
+
+    async fn send(&mut self, message: Value) {
+        self.socket
+            .send(Message::Text(message.to_string().into()))
+            .await
+            .expect("send on the websocket");
+    }
+
+    /// The next protocol message (answering pings), or None after `limit`.
+    async fn receive(&mut self, limit: Duration) -> Option<Value> {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let frame = tokio::time::timeout_at(deadline, self.socket.next())
+                .await
+                .ok()?;
+            match frame {
+                Some(Ok(Message::Text(text))) => {
+                    let message: Value = serde_json::from_str(text.as_str())
+                        .unwrap_or_else(|err| panic!("not JSON ({err}): {text}"));
+                    if message["type"] == "ping" {
+                        self.send(json!({ "type": "pong" })).await;
+                        continue;
+                    }
+                    return Some(message);
+                }
+                Some(Ok(Message::Close(frame))) => {
+                    panic!("the server closed the socket: {frame:?}")
+                }
+                Some(Ok(_)) => continue,
+                Some(Err(err)) => panic!("websocket error: {err}"),
+                None => panic!("the websocket ended"),
+            }
+        }
+    }
+
+    /// The `data` of the next `next` message, or None when nothing came within `limit`.
+    /// Panics on an `error` or `complete` message.
+    pub async fn next(&mut self, limit: Duration) -> Option<Value> {
+        let message = self.receive(limit).await?;
+        match message["type"].as_str() {
+            Some("next") => {
+                assert_eq!(message["id"], self.id.as_str(), "{message}");
+                let payload = &message["payload"];
+                assert!(
+                    payload.get("errors").is_none_or(Value::is_null),
+                    "the subscription sent errors: {message}"
+                );
+                Some(payload["data"].clone())
+            }
+            _ => panic!("expected a `next` message: {message}"),
+        }
+    }
+
+    /// Sends `complete` and closes the socket.
+    pub async fn close(mut self) {
+        let id = self.id.clone();
+        self.send(json!({ "id": id, "type": "complete" })).await;
+        let _ = self.socket.close(None).await;
+    }
+}
