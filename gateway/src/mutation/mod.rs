@@ -108,10 +108,28 @@ where
     let request = input.into_request()?;
     let client = client(endpoints, &caller.token)?;
     match call(client, request).await {
-        Ok(response) => Ok(response.into_inner().into()),
+        Ok(response) => {
+            let result = response.into_inner();
+            // Read your writes: a query sent after this answer sees what it recorded.
+            if let Ok(projection) = ctx.data::<std::sync::Arc<crate::projection::Projection>>() {
+                if !projection
+                    .wait_for(result.last_position, READ_YOUR_WRITES)
+                    .await
+                {
+                    tracing::warn!(
+                        position = result.last_position,
+                        "the read model is behind; views may not show this write yet"
+                    );
+                }
+            }
+            Ok(result.into())
+        }
         Err(status) => Err(in_graphql_terms(GatewayError::from(status)).into()),
     }
 }
+
+/// How long a mutation waits for the views to show what it wrote.
+const READ_YOUR_WRITES: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Names a field of the service's error as the input names it.
 fn in_graphql_terms(error: GatewayError) -> GatewayError {
