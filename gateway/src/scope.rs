@@ -84,7 +84,7 @@ impl<'a> Scope<'a> {
 
     /// The audit trail of `stream`. `owners` are the organisations a practice or session
     /// stream belongs to (empty for the shared streams everyone may read).
-    pub fn sees_history<'i>(&self, index: &TreeIndex, owners: &[&'i str], date: NaiveDate) -> bool {
+    pub fn sees_history(&self, index: &TreeIndex, owners: &[&str], date: NaiveDate) -> bool {
         owners.is_empty() || self.sees_bookings(index, owners.iter().copied(), date)
     }
 }

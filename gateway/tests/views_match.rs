@@ -409,8 +409,7 @@ impl Facts<'_> {
         let moved = self
             .all::<pb::OrganisationReparented>()
             .into_iter()
-            .filter(|r| r.code == code && day(&r.effective_date) <= date)
-            .last()
+            .rfind(|r| r.code == code && day(&r.effective_date) <= date)
             .map(|r| r.parent_code);
         moved.or_else(|| {
             self.all::<pb::OrganisationRegistered>()
@@ -440,8 +439,7 @@ impl Facts<'_> {
     fn ancestor(&self, code: &str, kind: pb::OrganisationKind, date: NaiveDate) -> Option<String> {
         self.lineage(code, date)
             .into_iter()
-            .filter(|c| self.kind(c) == Some(kind as i32))
-            .last()
+            .rfind(|c| self.kind(c) == Some(kind as i32))
     }
 }
 
@@ -589,10 +587,10 @@ fn brute_rollout(
                 .entry((s.practice_code, s.staff_ref))
                 .or_insert((s.staff_role, None))
                 .0 = s.staff_role;
-        } else if let Some(t) = decode::<pb::TrainingCompleted>(e) {
-            if let Some(entry) = staff.get_mut(&(t.practice_code, t.staff_ref)) {
-                entry.1 = Some(day(&t.completed_on));
-            }
+        } else if let Some(t) = decode::<pb::TrainingCompleted>(e)
+            && let Some(entry) = staff.get_mut(&(t.practice_code, t.staff_ref))
+        {
+            entry.1 = Some(day(&t.completed_on));
         }
     }
     let mut counts = RolloutCounts::new();

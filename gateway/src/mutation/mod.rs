@@ -111,16 +111,15 @@ where
         Ok(response) => {
             let result = response.into_inner();
             // Read your writes: a query sent after this answer sees what it recorded.
-            if let Ok(projection) = ctx.data::<std::sync::Arc<crate::projection::Projection>>() {
-                if !projection
+            if let Ok(projection) = ctx.data::<std::sync::Arc<crate::projection::Projection>>()
+                && !projection
                     .wait_for(result.last_position, READ_YOUR_WRITES)
                     .await
-                {
-                    tracing::warn!(
-                        position = result.last_position,
-                        "the read model is behind; views may not show this write yet"
-                    );
-                }
+            {
+                tracing::warn!(
+                    position = result.last_position,
+                    "the read model is behind; views may not show this write yet"
+                );
             }
             Ok(result.into())
         }
@@ -235,12 +234,7 @@ mod tests {
 
     #[tokio::test]
     async fn there_is_one_documented_mutation_per_command_taking_its_input() {
-        let schema = async_graphql::Schema::build(
-            crate::schema::QueryRoot,
-            MutationRoot::default(),
-            async_graphql::EmptySubscription,
-        )
-        .finish();
+        let schema = crate::schema::builder().finish();
         let response = schema
             .execute(
                 "{ __schema { mutationType { fields { name description \

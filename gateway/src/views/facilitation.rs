@@ -252,10 +252,10 @@ impl FacilitationViews {
         let (caller, at) = open(ctx, as_of).await?;
         let scope = Scope::new(&caller.principal);
         let within = default_area(&scope, within);
-        if let (Some(from), Some(to)) = (from, to) {
-            if from > to {
-                return Err(GatewayError::bad_input("from", "is after `to`").into());
-            }
+        if let (Some(from), Some(to)) = (from, to)
+            && from > to
+        {
+            return Err(GatewayError::bad_input("from", "is after `to`").into());
         }
         let own = &caller.principal.organisation;
         Ok(at.read(|model| -> Result<FacilitationMix> {

@@ -286,12 +286,12 @@ impl SessionViews {
         };
         Ok(at.read(|model| -> Result<Page<Session>> {
             let index = model.tree.index();
-            if let Some(w) = &filter.within {
-                if index.id(w).is_none() {
-                    return Err(GatewayError::NotFound(format!(
-                        "within: no organisation {w}"
-                    )));
-                }
+            if let Some(w) = &filter.within
+                && index.id(w).is_none()
+            {
+                return Err(GatewayError::NotFound(format!(
+                    "within: no organisation {w}"
+                )));
             }
             let found = filter.select(model, &index, now, date);
             args.page_with(found.len(), |range| {
