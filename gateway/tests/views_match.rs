@@ -817,3 +817,91 @@ proptest! {
         }
     }
 }
+
+/// Appends `events` to `log` one by one, as their streams say.
+async fn append_all(log: &dyn difacto_log::EventLog, events: &[RecordedEvent]) {
+    for e in events {
+        log.append(
+            &e.stream,
+            difacto_log::ExpectedVersion::Any,
+            vec![difacto_log::NewEvent {
+                event_id: e.event_id,
+                event_type: e.event_type.clone(),
+                payload: e.payload.clone(),
+                metadata: e.metadata.clone(),
+            }],
+        )
+        .await
+        .expect("append");
+    }
+}
+
+/// `asOf` over a real log equals a replay cut at that time, and a projection restarted
+/// on its checkpoint resumes at the position it stopped at with the same answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn as_of_is_a_replay_cut_at_that_time_and_a_restart_resumes() {
+    use difacto_gateway::projection::Projection;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = difacto_log::SledLog::open(&difacto_log::SledConfig::new(dir.path().join("log")))
+        .expect("open");
+    let shared: Arc<dyn difacto_log::EventLog> = Arc::new(log.clone());
+    let history = History::generate(7);
+    let cut = history.events.len() / 2;
+    append_all(shared.as_ref(), &history.events[..cut]).await;
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let at = chrono::Utc::now();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    append_all(shared.as_ref(), &history.events[cut..]).await;
+
+    let checkpoints = dir.path().join("read-models");
+    let projection = Arc::new(Projection::open(shared.clone(), Some(checkpoints.clone())).await);
+    let stop = tokio_util::sync::CancellationToken::new();
+    let running = tokio::spawn(projection.clone().run(stop.clone()));
+    projection
+        .catch_up(Duration::from_secs(10))
+        .await
+        .expect("caught up");
+
+    let facts_then = Facts {
+        events: &history.events[..cut],
+    };
+    let then = projection.as_of(at).await.expect("as of");
+    assert!(matches!(
+        then,
+        difacto_gateway::projection::ModelRef::AsOf(..)
+    ));
+    then.read(|model| {
+        assert_eq!(model.position, cut as u64);
+        check_views(model, &facts_then);
+    });
+    let now = projection.live();
+    now.read(|model| {
+        check_views(
+            model,
+            &Facts {
+                events: &history.events,
+            },
+        )
+    });
+
+    stop.cancel();
+    running.await.expect("stops");
+    let reopened = Projection::open(shared.clone(), Some(checkpoints)).await;
+    assert_eq!(
+        reopened.position(),
+        history.events.len() as u64,
+        "resumed from the checkpoint"
+    );
+    reopened.live().read(|model| {
+        check_views(
+            model,
+            &Facts {
+                events: &history.events,
+            },
+        )
+    });
+    log.close().await.expect("close");
+}
