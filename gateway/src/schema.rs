@@ -14,8 +14,8 @@ use crate::views::QueryRoot;
 /// How deep a query may nest.
 pub const MAX_DEPTH: usize = 12;
 /// The most a query may cost: each field costs 1, lists cost their page size times
-/// their contents.
-pub const MAX_COMPLEXITY: usize = 20_000;
+/// their contents (a page of 500 organisations with 50 children each fits).
+pub const MAX_COMPLEXITY: usize = 50_000;
 
 pub type DifactoSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 

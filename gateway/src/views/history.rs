@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use difacto_log::{Direction, EventLog, RecordedEvent};
 use prost_reflect::{DescriptorPool, DynamicMessage};
 
-use super::page::{Page, PageArgs};
+use super::page::{Page, PageArgs, page_cost};
 use super::{open, projection};
 use crate::error::{GatewayError, Result};
 use crate::model::recorded_at;
@@ -103,6 +103,7 @@ pub struct HistoryViews;
 impl HistoryViews {
     /// The audit trail of a stream (e.g. `session-<id>`, `practice-A81001`,
     /// `organisations`), oldest first, each event with actor and time.
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     async fn history(
         &self,
         ctx: &Context<'_>,

@@ -4,7 +4,7 @@ use async_graphql::{ComplexObject, Context, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use difacto_domain::registry::Organisation as Org;
 
-use super::page::{Page, PageArgs};
+use super::page::{Page, PageArgs, page_cost};
 use super::{kind_of, open};
 use crate::error::{GatewayError, Result};
 use crate::model::ReadModel;
@@ -144,6 +144,7 @@ pub fn children(
 #[ComplexObject]
 impl Organisation {
     /// The organisations directly below it on the date asked about.
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     async fn children(
         &self,
         after: Option<String>,
@@ -197,6 +198,7 @@ impl OrganisationViews {
     /// Organisations of one kind, optionally within an area and matching a search of
     /// code or name, in code order.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     async fn organisations(
         &self,
         ctx: &Context<'_>,

@@ -19,6 +19,15 @@ pub struct Counted {
 
 pub type Page<T> = Connection<usize, T, Counted, EmptyFields>;
 
+/// What a list field costs against the schema's complexity limit: its page size times
+/// what each node costs, so a query cannot multiply pages by aliases or nesting.
+pub fn page_cost(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> usize {
+    let size = first
+        .or(last)
+        .map_or(DEFAULT_PAGE, |n| n.clamp(1, MAX_PAGE as i32) as usize);
+    size.saturating_mul(child_complexity.max(1))
+}
+
 /// The four Relay arguments, as every list field takes them.
 #[derive(Debug, Clone, Default)]
 pub struct PageArgs {

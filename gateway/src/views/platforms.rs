@@ -4,7 +4,7 @@ use async_graphql::{Context, Enum, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::organisations::OrganisationSummary;
-use super::page::{Page, PageArgs};
+use super::page::{Page, PageArgs, page_cost};
 use super::{default_area, open};
 use crate::error::{GatewayError, Result};
 use crate::model::ReadModel;
@@ -127,6 +127,7 @@ pub struct PlatformViews;
 #[Object]
 impl PlatformViews {
     /// Registered platforms, optionally of one provider, in name order.
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     async fn platforms(
         &self,
         ctx: &Context<'_>,
@@ -184,6 +185,7 @@ impl PlatformViews {
     /// Usability issues practices reported, optionally for one provider, platform or
     /// status; the most severe first, then the oldest.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     async fn platform_issues(
         &self,
         ctx: &Context<'_>,
@@ -222,6 +224,7 @@ impl PlatformViews {
     /// Which practices within an area (yours when not given) offer, paused or withdrew
     /// each digital service, and why. By default only services not offered.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     async fn service_status(
         &self,
         ctx: &Context<'_>,

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::open;
 use super::organisations::OrganisationSummary;
-use super::page::{Page, PageArgs};
+use super::page::{Page, PageArgs, page_cost};
 use crate::error::{GatewayError, Result};
 use crate::model::ReadModel;
 use crate::model::responsibility::{self as model_r, AssignmentStatus, GapStatus};
@@ -210,6 +210,7 @@ pub struct ResponsibilityViews;
 #[Object]
 impl ResponsibilityViews {
     /// The duty catalogue.
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     async fn duties(
         &self,
         ctx: &Context<'_>,
@@ -247,6 +248,7 @@ impl ResponsibilityViews {
     /// The matrix of duty × organisation × RACI role × status for an area and every
     /// area below it, optionally for one level or one duty.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     async fn responsibilities(
         &self,
         ctx: &Context<'_>,

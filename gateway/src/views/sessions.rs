@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::open;
 use super::organisations::OrganisationSummary;
-use super::page::{Page, PageArgs};
+use super::page::{Page, PageArgs, page_cost};
 use crate::disclosure::{Disclosure, PatientCount};
 use crate::error::{GatewayError, Result};
 use crate::model::ReadModel;
@@ -252,6 +252,7 @@ impl SessionViews {
     /// Community sessions run, hosted, funded or held within an area, soonest first.
     /// `openOnly` keeps those still to come with places free.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     async fn sessions(
         &self,
         ctx: &Context<'_>,

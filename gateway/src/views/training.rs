@@ -8,7 +8,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use difacto_proto::v1 as pb;
 
 use super::organisations::OrganisationSummary;
-use super::page::{Page, PageArgs};
+use super::page::{Page, PageArgs, page_cost};
 use super::{AreaLevel, default_area, open};
 use crate::error::{GatewayError, Result};
 use crate::model::ReadModel;
@@ -275,6 +275,7 @@ pub struct TrainingViews;
 #[Object]
 impl TrainingViews {
     /// Training programmes, in id order.
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     async fn programmes(
         &self,
         ctx: &Context<'_>,

@@ -1,0 +1,268 @@
+//! The schema in-process over a real log: disclosure control and read scoping as callers
+//! of different organisations and roles see them.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use difacto_auth::{Principal, Role};
+use difacto_gateway::caller::{Authentication, Caller};
+use difacto_gateway::projection::Projection;
+use difacto_gateway::schema::DifactoSchema;
+use difacto_log::{EventLog, ExpectedVersion, NewEvent};
+use difacto_proto::v1 as pb;
+use serde_json::Value;
+use uuid::Uuid;
+
+async fn append<M: prost::Message + prost::Name>(log: &dyn EventLog, stream: &str, message: M) {
+    log.append(
+        stream,
+        ExpectedVersion::Any,
+        vec![NewEvent {
+            event_id: Uuid::new_v4(),
+            event_type: M::full_name(),
+            payload: Bytes::from(message.encode_to_vec()),
+            metadata: Default::default(),
+        }],
+    )
+    .await
+    .expect("append");
+}
+
+async fn register(log: &dyn EventLog, code: &str, kind: pb::OrganisationKind, parent: &str) {
+    let event = pb::OrganisationRegistered {
+        code: code.into(),
+        kind: kind.into(),
+        name: code.into(),
+        parent_code: parent.into(),
+        effective_date: "2020-01-01".into(),
+        ..Default::default()
+    };
+    append(log, "organisations", event).await;
+}
+
+async fn record(log: &dyn EventLog, practice: &str, patients: u32, mode: pb::FacilitationMode) {
+    let event = pb::FacilitationRecorded {
+        practice_code: practice.into(),
+        week: "2026-W10".into(),
+        mode: mode.into(),
+        service: pb::DigitalService::NhsApp.into(),
+        channel: pb::FacilitationChannel::FaceToFace.into(),
+        delivered_by: pb::StaffRole::Receptionist.into(),
+        patients_supported: patients,
+        ..Default::default()
+    };
+    append(log, &format!("practice-{practice}"), event).await;
+}
+
+struct World {
+    schema: DifactoSchema,
+    _dir: tempfile::TempDir,
+}
+
+async fn world() -> World {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = difacto_log::SledLog::open(&difacto_log::SledConfig::new(dir.path().join("log")))
+        .expect("open");
+    let log: Arc<dyn EventLog> = Arc::new(log);
+    use pb::OrganisationKind as K;
+    register(log.as_ref(), "X24", K::NationalBody, "").await;
+    register(log.as_ref(), "Y63", K::Region, "X24").await;
+    register(log.as_ref(), "QWO", K::Icb, "Y63").await;
+    register(log.as_ref(), "U00001", K::Pcn, "QWO").await;
+    register(log.as_ref(), "A81001", K::Practice, "U00001").await;
+    register(log.as_ref(), "A81002", K::Practice, "U00001").await;
+    register(log.as_ref(), "P-leeds-libraries", K::Partner, "X24").await;
+    // A81001 helped 3 people proactively and 9 reactively; A81002 helped 5.
+    record(log.as_ref(), "A81001", 3, pb::FacilitationMode::Proactive).await;
+    record(log.as_ref(), "A81001", 9, pb::FacilitationMode::Reactive).await;
+    record(log.as_ref(), "A81002", 5, pb::FacilitationMode::Passive).await;
+    let projection = Arc::new(Projection::open(log.clone(), None).await);
+    tokio::spawn(
+        projection
+            .clone()
+            .run(tokio_util::sync::CancellationToken::new()),
+    );
+    projection
+        .catch_up(Duration::from_secs(10))
+        .await
+        .expect("caught up");
+    let endpoints = difacto_gateway::services::DomainEndpoints::from_flag("http://127.0.0.1:9")
+        .expect("endpoints");
+    World {
+        schema: difacto_gateway::schema::build(projection, endpoints),
+        _dir: dir,
+    }
+}
+
+async fn ask(world: &World, org: &str, role: Role, query: &str) -> Value {
+    let auth = Authentication::Verified(Caller {
+        principal: Principal {
+            subject: format!("test@{org}"),
+            organisation: org.into(),
+            roles: vec![role],
+        },
+        token: "unused".into(),
+    });
+    let response = world
+        .schema
+        .execute(async_graphql::Request::new(query).data(auth))
+        .await;
+    serde_json::to_value(&response).expect("json")
+}
+
+fn at<'a>(value: &'a Value, path: &str) -> &'a Value {
+    path.split('.')
+        .fold(value, |v, key| match key.parse::<usize>() {
+            Ok(i) => &v[i],
+            Err(_) => &v[key],
+        })
+}
+
+const MIX: &str = "{ facilitationMix(within: \"WITHIN\", groupBy: PRACTICE) { totals { records patients { value suppressed rounded display } proactiveShare } groups { area { code } figures { patients { value suppressed display } } } } }";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn patient_counts_below_national_level_are_suppressed_or_rounded_except_your_own() {
+    let world = world().await;
+    // England as a whole: exact (17 people, 3 of them proactively).
+    let national = ask(
+        &world,
+        "X24",
+        Role::NationalLead,
+        &MIX.replace("WITHIN", "X24"),
+    )
+    .await;
+    assert_eq!(
+        at(&national, "data.facilitationMix.totals.patients.value"),
+        17
+    );
+    assert_eq!(
+        at(&national, "data.facilitationMix.totals.proactiveShare"),
+        17.6
+    );
+    // Per practice, below national level: 12 rounds to 10, 5 is suppressed.
+    let groups = at(&national, "data.facilitationMix.groups");
+    assert_eq!(at(groups, "0.area.code"), "A81001");
+    assert_eq!(at(groups, "0.figures.patients.value"), 10);
+    assert!(at(groups, "1.figures.patients.value").is_null());
+    assert_eq!(at(groups, "1.figures.patients.suppressed"), true);
+    assert_eq!(at(groups, "1.figures.patients.display"), "*");
+    // The ICB sees its area's total (17) rounded to 15: it did not record them.
+    let icb = ask(
+        &world,
+        "QWO",
+        Role::IcbCommissioner,
+        &MIX.replace("WITHIN", "QWO"),
+    )
+    .await;
+    assert_eq!(at(&icb, "data.facilitationMix.totals.patients.value"), 15);
+    assert_eq!(
+        at(&icb, "data.facilitationMix.totals.patients.rounded"),
+        true
+    );
+    // A practice sees its own figures exactly, its neighbour's under control.
+    let own = ask(
+        &world,
+        "A81002",
+        Role::PracticeManager,
+        &MIX.replace("WITHIN", "A81002"),
+    )
+    .await;
+    assert_eq!(at(&own, "data.facilitationMix.totals.patients.value"), 5);
+    assert_eq!(
+        at(&own, "data.facilitationMix.totals.patients.suppressed"),
+        false
+    );
+    let neighbour = ask(
+        &world,
+        "A81002",
+        Role::PracticeManager,
+        &MIX.replace("WITHIN", "A81001"),
+    )
+    .await;
+    assert_eq!(
+        at(&neighbour, "data.facilitationMix.totals.patients.value"),
+        10
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_training_is_read_only_by_those_involved_and_above() {
+    let world = world().await;
+    let query = "{ trainingRollout(programme: \"p\", groupBy: PRACTICE, within: \"A81001\") { totals { enrolled } } }";
+    let partner = ask(&world, "P-leeds-libraries", Role::PartnerCoordinator, query).await;
+    assert_eq!(at(&partner, "errors.0.extensions.code"), "FORBIDDEN");
+    let neighbour = ask(&world, "A81002", Role::PracticeManager, query).await;
+    assert_eq!(at(&neighbour, "errors.0.extensions.code"), "FORBIDDEN");
+    // Those allowed get past scoping to the next question: no such programme.
+    for (org, role) in [
+        ("A81001", Role::PracticeManager),
+        ("QWO", Role::IcbCommissioner),
+        ("X24", Role::NationalLead),
+    ] {
+        let answer = ask(&world, org, role, query).await;
+        assert_eq!(
+            at(&answer, "errors.0.extensions.code"),
+            "NOT_FOUND",
+            "{org}"
+        );
+        assert!(
+            at(&answer, "errors.0.message")
+                .as_str()
+                .is_some_and(|m| m.starts_with("programme:"))
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn limits_refuse_hostile_queries_with_a_clear_error() {
+    let world = world().await;
+    let too_many = ask(
+        &world,
+        "X24",
+        Role::NationalLead,
+        "{ organisations(kind: PRACTICE, first: 100000) { totalCount } }",
+    )
+    .await;
+    assert_eq!(at(&too_many, "errors.0.extensions.code"), "BAD_USER_INPUT");
+    assert!(
+        at(&too_many, "errors.0.message")
+            .as_str()
+            .is_some_and(|m| m.starts_with("first:"))
+    );
+    let deep = format!(
+        "{{ organisation(code: \"X24\") {{ {}code{} }} }}",
+        "children { nodes { code } edges { node { code } cursor } pageInfo { hasNextPage } } "
+            .repeat(1),
+        ""
+    );
+    let ok = ask(&world, "X24", Role::NationalLead, &deep).await;
+    assert!(at(&ok, "errors").is_null(), "{ok}");
+    let nested = "{ a: organisations(kind: PRACTICE) { edges { node { children { edges { node { code } } } } } } }";
+    let fine = ask(&world, "X24", Role::NationalLead, nested).await;
+    assert!(at(&fine, "errors").is_null(), "{fine}");
+    let hostile = format!(
+        "{{ {} }}",
+        (0..400)
+            .map(|i| format!(
+                "a{i}: organisations(kind: PRACTICE, first: 500) {{ nodes {{ code name }} }}"
+            ))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    let refused = ask(&world, "X24", Role::NationalLead, &hostile).await;
+    assert!(
+        at(&refused, "errors.0.message")
+            .as_str()
+            .is_some_and(|m| m.contains("omplex")),
+        "{refused}"
+    );
+    let after = ask(
+        &world,
+        "X24",
+        Role::NationalLead,
+        "{ organisation(code: \"QWO\") { name } }",
+    )
+    .await;
+    assert_eq!(at(&after, "data.organisation.name"), "QWO");
+}
