@@ -178,6 +178,21 @@ async fn the_http_surface_authentication_and_abuse_limits() {
         let answer = graphql(addr, None, "{ __typename }", json!({})).await;
         assert_eq!(data(&answer)["__typename"], "QueryRoot");
 
+        // So is one that multiplies pages by pages beyond the complexity limit.
+        let costly = "{ organisations(kind: PRACTICE, first: 500) { nodes { code \
+                      children(first: 500) { nodes { code name } } } } }";
+        let answer = graphql(addr, Some(&national), costly, json!({})).await;
+        assert!(
+            answer["errors"][0].is_object() && answer["data"].is_null(),
+            "a query beyond the complexity limit was answered: {answer}"
+        );
+        assert!(
+            error_message(&answer).to_lowercase().contains("complex"),
+            "{answer}"
+        );
+        let answer = graphql(addr, None, "{ __typename }", json!({})).await;
+        assert_eq!(data(&answer)["__typename"], "QueryRoot");
+
         // Metrics, after some requests.
         let metrics = http(addr, "GET", "/metrics", None, None).await;
         assert_eq!(metrics.status, 200);
@@ -230,6 +245,9 @@ async fn scenario() {
     let national = token("X24", Role::NationalLead);
     let manager = token("A81001", Role::PracticeManager);
     let partner = token("P-leeds-libraries", Role::PartnerCoordinator);
+    // National leads see aggregates; the audit trail of a session is for those involved
+    // and the commissioners above them.
+    let commissioner = token("QWO", Role::IcbCommissioner);
 
     // Given a small tree, registered through GraphQL.
     let tree = [
@@ -387,7 +405,7 @@ async fn scenario() {
     // A subscription sees what mutations write.
     let mut events = Subscription::start(
         addr,
-        &national,
+        &commissioner,
         r#"subscription { events(filter: {streamPrefix: "session-"}) { eventType stream actor position } }"#,
     )
     .await;
@@ -491,24 +509,20 @@ async fn scenario() {
     assert_eq!(open["sessions"]["nodes"][0]["id"], drop_in_id.as_str());
     assert_eq!(open["sessions"]["nodes"][0]["available"], 9);
     let history_query = format!(r#"{{ history(stream: "session-{race_id}") {{ totalCount }} }}"#);
-    let history = data(&graphql(addr, Some(&national), &history_query, json!({})).await).clone();
+    let history =
+        data(&graphql(addr, Some(&commissioner), &history_query, json!({})).await).clone();
     assert_eq!(history["history"]["totalCount"], 11, "{history}");
 
     // Restart: SIGTERM exits 0, and the same data directory gives the same answers,
     // resumed from the checkpoint rather than replayed.
-    let answers = [
-        data(&graphql(addr, Some(&national), CHILDREN, json!({})).await).clone(),
-        data(&graphql(addr, Some(&national), PRACTICES, json!({})).await).clone(),
-        session.clone(),
-        open.clone(),
-        history.clone(),
-    ];
-    let queries = [
-        CHILDREN,
-        PRACTICES,
-        session_query.as_str(),
-        open_query,
-        history_query.as_str(),
+    let children = data(&graphql(addr, Some(&national), CHILDREN, json!({})).await).clone();
+    let practices = data(&graphql(addr, Some(&national), PRACTICES, json!({})).await).clone();
+    let checks = [
+        (&national, CHILDREN, children),
+        (&national, PRACTICES, practices),
+        (&national, session_query.as_str(), session.clone()),
+        (&national, open_query, open.clone()),
+        (&commissioner, history_query.as_str(), history.clone()),
     ];
     let first_start = dev.ready_in;
     let mut server = dev.server;
@@ -539,8 +553,8 @@ async fn scenario() {
         applied, 0.0,
         "the read models resumed from the checkpoint, replaying nothing: {metrics}"
     );
-    for (query, before) in queries.iter().zip(&answers) {
-        let after = data(&graphql(addr, Some(&national), query, json!({})).await).clone();
+    for (token, query, before) in &checks {
+        let after = data(&graphql(addr, Some(token), query, json!({})).await).clone();
         assert_eq!(&after, before, "{query}");
     }
 

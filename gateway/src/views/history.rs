@@ -19,6 +19,7 @@ const MAX_HISTORY: usize = 100_000;
 
 #[derive(Debug, Clone, SimpleObject)]
 pub struct HistoryEntry {
+    pub stream: String,
     pub position: u64,
     pub version: u64,
     pub event_id: String,
@@ -52,6 +53,7 @@ pub fn payload_json(event_type: &str, payload: &[u8]) -> serde_json::Value {
 pub fn entry(event: &RecordedEvent) -> HistoryEntry {
     let meta = |key: &str| event.metadata.get(key).cloned();
     HistoryEntry {
+        stream: event.stream.clone(),
         position: event.position,
         version: event.version,
         event_id: event.event_id.to_string(),
