@@ -230,13 +230,8 @@ async fn limits_refuse_hostile_queries_with_a_clear_error() {
             .as_str()
             .is_some_and(|m| m.starts_with("first:"))
     );
-    let deep = format!(
-        "{{ organisation(code: \"X24\") {{ {}code{} }} }}",
-        "children { nodes { code } edges { node { code } cursor } pageInfo { hasNextPage } } "
-            .repeat(1),
-        ""
-    );
-    let ok = ask(&world, "X24", Role::NationalLead, &deep).await;
+    let deep = "{ organisation(code: \"X24\") { children { nodes { code } edges { node { code } cursor } pageInfo { hasNextPage } } code } }";
+    let ok = ask(&world, "X24", Role::NationalLead, deep).await;
     assert!(at(&ok, "errors").is_null(), "{ok}");
     let nested = "{ a: organisations(kind: PRACTICE) { edges { node { children { edges { node { code } } } } } } }";
     let fine = ask(&world, "X24", Role::NationalLead, nested).await;

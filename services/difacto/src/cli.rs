@@ -224,6 +224,8 @@ pub enum BenchTarget {
     Log,
     /// RecordFacilitation and BookSeat end to end over gRPC, against the log's append rate.
     Services,
+    /// The GraphQL views over HTTP on the demo dataset, against `{ __typename }`.
+    Gateway,
 }
 
 /// Parses `90s`, `30m`, `1h`, `7d` or a bare number of seconds.

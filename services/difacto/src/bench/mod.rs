@@ -1,6 +1,7 @@
 //! `difacto bench`: every figure is measured next to a reference taken in the same run
 //! on the same machine, and reported as a ratio, so results compare across machines.
 
+mod gateway;
 mod log;
 mod measure;
 mod report;
@@ -12,5 +13,6 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     match args.target {
         BenchTarget::Log => log::run(&args).await,
         BenchTarget::Services => services::run(&args).await,
+        BenchTarget::Gateway => gateway::run(&args).await,
     }
 }

@@ -1,0 +1,577 @@
+//! `difacto bench gateway`: the GraphQL views over HTTP on loopback, on the demo dataset,
+//! through the same gateway `difacto dev` runs (read models folded from an embedded sled
+//! log, token checked on every request).
+//!
+//! Reference, measured in the same run: `{ __typename }` with the same token, which pays
+//! for HTTP, the token check and GraphQL parsing and nothing else; every view's p50 and
+//! p99 are shown as ratios to it. Also measured: an `asOf` view (a replay of the log cut
+//! at that time), the read models' replay rate from zero, the process's resident memory
+//! after the load, the log's and the checkpoint's size on disk, and how long a restart
+//! from the checkpoint takes to be ready.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+use bytes::Bytes;
+use difacto_auth::{Role, TokenIssuer, TokenVerifier};
+use difacto_gateway::services::DomainEndpoints;
+use difacto_log::{EventLog, SledConfig, SledLog};
+use difacto_services::Store;
+use hdrhistogram::Histogram;
+use http_body_util::{BodyExt, Full};
+use hyper::client::conn::http1::SendRequest;
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+
+use super::measure::dir_bytes;
+use super::report;
+use crate::cli::BenchArgs;
+use crate::commands::gateway::RunningGateway;
+
+const SECRET: &[u8] = b"difacto-bench-secret-difacto-bench";
+/// The demo's default seed, as `difacto dev --demo` loads it.
+const SEED: u64 = 2026;
+/// Requests before measuring each query (caches, connection, allocator).
+const WARM_UP: usize = 20;
+/// Requests measured per query, unless [`ROW_BUDGET`] runs out first.
+const REQUESTS: usize = 400;
+/// At least this many requests are measured per query, whatever the budget.
+const MIN_REQUESTS: usize = 50;
+/// Time spent measuring one query at most, so the bench stays within minutes.
+const ROW_BUDGET: Duration = Duration::from_secs(8);
+/// How long the read models may take to fold the whole dataset.
+const CATCH_UP: Duration = Duration::from_secs(300);
+
+/// One keep-alive HTTP/1.1 connection to the gateway: requests go one after another, as
+/// from a dashboard, so each latency is the server's and the loopback's only.
+struct Http {
+    sender: SendRequest<Full<Bytes>>,
+    host: String,
+}
+
+impl Http {
+    async fn connect(addr: std::net::SocketAddr) -> anyhow::Result<Self> {
+        let stream = tokio::net::TcpStream::connect(addr).await?;
+        stream.set_nodelay(true)?;
+        let (sender, connection) =
+            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
+        tokio::spawn(async move {
+            if let Err(err) = connection.await {
+                tracing::debug!(error = %err, "bench HTTP connection closed");
+            }
+        });
+        Ok(Self {
+            sender,
+            host: addr.to_string(),
+        })
+    }
+
+    /// POSTs `body` to `/graphql` and returns the answer's bytes.
+    async fn post(&mut self, token: Option<&str>, body: Bytes) -> anyhow::Result<Bytes> {
+        self.sender.ready().await?;
+        let mut request = hyper::Request::post("/graphql")
+            .header(hyper::header::HOST, &self.host)
+            .header(hyper::header::CONTENT_TYPE, "application/json");
+        if let Some(token) = token {
+            request = request.header(hyper::header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        let response = self
+            .sender
+            .send_request(request.body(Full::new(body))?)
+            .await?;
+        let status = response.status();
+        let bytes = response.into_body().collect().await?.to_bytes();
+        if !status.is_success() {
+            bail!("HTTP {status}: {}", String::from_utf8_lossy(&bytes));
+        }
+        Ok(bytes)
+    }
+
+    /// Runs `query` and returns its `data`, failing on any GraphQL error.
+    async fn data(&mut self, token: Option<&str>, query: &str) -> anyhow::Result<Value> {
+        let bytes = self.post(token, request_body(query)).await?;
+        let answer: Value = serde_json::from_slice(&bytes)?;
+        if let Some(errors) = answer.get("errors").filter(|e| !e.is_null()) {
+            bail!("{query}\nanswered with errors: {errors}");
+        }
+        Ok(answer["data"].clone())
+    }
+}
+
+fn request_body(query: &str) -> Bytes {
+    Bytes::from(json!({ "query": query }).to_string())
+}
+
+/// What one query measured.
+#[derive(Debug, Clone)]
+struct Latency {
+    /// The size of the answer, to show the query did real work.
+    bytes: usize,
+    requests: u64,
+    p50: Duration,
+    p99: Duration,
+}
+
+/// Sends `query` [`WARM_UP`] times, then measures up to [`REQUESTS`] answers (at least
+/// [`MIN_REQUESTS`], at most [`ROW_BUDGET`] of time). The first answer must have no error.
+async fn measure(http: &mut Http, token: &str, query: &str) -> anyhow::Result<Latency> {
+    http.data(Some(token), query).await?;
+    let body = request_body(query);
+    let bytes = http.post(Some(token), body.clone()).await?.len();
+    for _ in 0..WARM_UP {
+        http.post(Some(token), body.clone()).await?;
+    }
+    let mut histogram = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
+    let started = Instant::now();
+    while histogram.len() < REQUESTS as u64
+        && (histogram.len() < MIN_REQUESTS as u64 || started.elapsed() < ROW_BUDGET)
+    {
+        let began = Instant::now();
+        http.post(Some(token), body.clone()).await?;
+        histogram.saturating_record(began.elapsed().as_micros() as u64);
+    }
+    Ok(Latency {
+        bytes,
+        requests: histogram.len(),
+        p50: Duration::from_micros(histogram.value_at_quantile(0.50)),
+        p99: Duration::from_micros(histogram.value_at_quantile(0.99)),
+    })
+}
+
+fn token(org: &str, role: Role) -> anyhow::Result<String> {
+    Ok(TokenIssuer::hs256(SECRET, "difacto", "difacto").mint(
+        &format!("bench-{}@{org}", role.as_str()),
+        org,
+        &[role],
+        Duration::from_secs(3600),
+    )?)
+}
+
+fn open_log(dir: &std::path::Path) -> anyhow::Result<SledLog> {
+    SledLog::open(&SledConfig::new(dir.join("log")))
+        .with_context(|| format!("opening the log in {}", dir.display()))
+}
+
+/// Starts the gateway as `dev` does: read models from the checkpoint in `dir` (if any),
+/// HTTP on a free loopback port. Mutations are not measured, so the services' address is
+/// never dialled.
+async fn start_gateway(
+    log: Arc<dyn EventLog>,
+    dir: &std::path::Path,
+    shutdown: CancellationToken,
+) -> anyhow::Result<RunningGateway> {
+    let endpoints =
+        DomainEndpoints::from_flag("http://127.0.0.1:9").map_err(|err| anyhow::anyhow!("{err}"))?;
+    let verifier = Arc::new(TokenVerifier::hs256(SECRET, "difacto", "difacto"));
+    crate::commands::gateway::start(
+        log,
+        endpoints,
+        verifier,
+        std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+        dir,
+        false,
+        shutdown,
+    )
+    .await
+}
+
+/// The codes and ids the queries name, picked from the loaded data itself.
+#[derive(Debug)]
+struct Subjects {
+    icb: String,
+    programme: String,
+    practice: String,
+}
+
+async fn subjects(http: &mut Http, national: &str) -> anyhow::Result<Subjects> {
+    let icbs = http
+        .data(
+            Some(national),
+            "{ organisations(kind: ICB, first: 500) { nodes { code } } }",
+        )
+        .await?;
+    let icbs: Vec<String> = icbs["organisations"]["nodes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|n| n["code"].as_str().map(str::to_owned))
+        .collect();
+    // The ICB with the most practices: the heaviest one-ICB question.
+    let mut best = None;
+    for icb in icbs {
+        let count = http
+            .data(
+                Some(national),
+                &format!(
+                    r#"{{ organisations(kind: PRACTICE, within: "{icb}", first: 0) {{ totalCount }} }}"#
+                ),
+            )
+            .await?["organisations"]["totalCount"]
+            .as_u64()
+            .unwrap_or(0);
+        if best.as_ref().is_none_or(|(_, most)| count > *most) {
+            best = Some((icb, count));
+        }
+    }
+    let Some((icb, _)) = best else {
+        bail!("the dataset has no ICB");
+    };
+    let programme = http
+        .data(Some(national), "{ programmes(first: 1) { nodes { id } } }")
+        .await?["programmes"]["nodes"][0]["id"]
+        .as_str()
+        .context("the dataset has no training programme")?
+        .to_owned();
+    let practice = http
+        .data(
+            Some(national),
+            &format!(
+                r#"{{ organisations(kind: PRACTICE, within: "{icb}", first: 1) {{ nodes {{ code }} }} }}"#
+            ),
+        )
+        .await?["organisations"]["nodes"][0]["code"]
+        .as_str()
+        .context("the ICB has no practice")?
+        .to_owned();
+    Ok(Subjects {
+        icb,
+        programme,
+        practice,
+    })
+}
+
+/// One row of the latency table.
+struct Row {
+    what: String,
+    latency: Latency,
+}
+
+/// Which data the run used.
+#[derive(Debug)]
+struct Dataset {
+    name: String,
+    load: Duration,
+}
+
+pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
+    let scratch = tempfile::tempdir_in(std::env::current_dir()?)
+        .context("a scratch directory on the same disk")?;
+    let dir = scratch.path().join("dev");
+    std::fs::create_dir_all(&dir)?;
+
+    // As `difacto dev --demo`: the log, the gateway folding it live, then the load.
+    let sled = open_log(&dir)?;
+    let log: Arc<dyn EventLog> = Arc::new(sled.clone());
+    let store = Arc::new(Store::new(log.clone()));
+    let shutdown = CancellationToken::new();
+    let gateway = start_gateway(log.clone(), &dir, shutdown.clone()).await?;
+
+    eprintln!("loading the demo dataset (seed {SEED})…");
+    let started = Instant::now();
+    let summary = crate::demo::load(store.clone(), SEED, false)
+        .await
+        .context("loading the demo dataset")?;
+    let dataset = Dataset {
+        name: format!(
+            "the demo dataset (`difacto dev --demo`, seed {SEED}: {} organisations, {} practices)",
+            summary.organisations, summary.practices
+        ),
+        load: started.elapsed(),
+    };
+    let head = log.head_position().await?;
+    let folded = Instant::now();
+    if !gateway.projection.wait_for(head, CATCH_UP).await {
+        bail!("the read models did not reach position {head} within {CATCH_UP:?}");
+    }
+    eprintln!(
+        "{head} events in {:.1} s; the read models caught up {:.2} s after the load",
+        dataset.load.as_secs_f64(),
+        folded.elapsed().as_secs_f64()
+    );
+    let rss_after_load = difacto_gateway::metrics::resident_bytes().unwrap_or(0);
+
+    let national = token("X24", Role::NationalLead)?;
+    let mut http = Http::connect(gateway.http_addr).await?;
+    let subjects = subjects(&mut http, &national).await?;
+    let commissioner = token(&subjects.icb, Role::IcbCommissioner)?;
+    eprintln!("querying {subjects:?}");
+    let Subjects {
+        icb,
+        programme,
+        practice,
+    } = &subjects;
+
+    let reference = measure(&mut http, &national, "{ __typename }").await?;
+    let gaps_query = |as_of: &str| {
+        format!(
+            r#"{{ responsibilityGaps(area: "{icb}", first: 100{as_of}) {{ missing contested misattributed covered gaps {{ totalCount nodes {{ duty {{ id title }} level status missingResponsible missingAccountable responsible {{ code }} accountable {{ code }} declined {{ assignee {{ code }} reason }} misattributions {{ attributedBy {{ code }} believedOwner {{ code }} }} }} }} }} }}"#
+        )
+    };
+    let rollout = |group: &str, within: &str| {
+        format!(
+            r#"{{ trainingRollout(programme: "{programme}", groupBy: {group}, within: "{within}") {{ totals {{ practices enrolled completed percentCompleted targetPercent onTrack practicesWithoutTrainedReception byRole {{ role enrolled completed }} }} weekly {{ weekStarting completed cumulativeCompleted }} groups(first: 100) {{ totalCount nodes {{ area {{ code name }} figures {{ practices enrolled completed percentCompleted onTrack practicesWithoutTrainedReception }} }} }} practicesWithoutTrainedReception(first: 50) {{ totalCount nodes {{ code }} }} }} }}"#
+        )
+    };
+    let queries: Vec<(String, &str, String)> = vec![
+        (
+            format!("responsibilityGaps, one ICB ({icb})"),
+            &commissioner,
+            gaps_query(""),
+        ),
+        (
+            "trainingRollout by ICB, nationally (within X24)".into(),
+            &national,
+            rollout("ICB", "X24"),
+        ),
+        (
+            format!("trainingRollout by PRACTICE, one ICB ({icb})"),
+            &commissioner,
+            rollout("PRACTICE", icb),
+        ),
+        (
+            format!("sessions(openOnly), one ICB ({icb})"),
+            &commissioner,
+            format!(
+                r#"{{ sessions(within: "{icb}", openOnly: true, first: 50) {{ totalCount nodes {{ id title startsAt partner {{ code }} capacity booked available waitlisted languages }} }} }}"#
+            ),
+        ),
+        (
+            "facilitationMix by REGION, nationally (within X24)".into(),
+            &national,
+            r#"{ facilitationMix(within: "X24", groupBy: REGION) { totals { records patients { display } proactiveShare byMode { key records patients { display } } byService { key records } byPatientGroup { key records } } groups { area { code } figures { records patients { display } proactiveShare byMode { key records } } } } }"#.into(),
+        ),
+        (
+            format!("serviceStatus, one ICB ({icb})"),
+            &commissioner,
+            format!(
+                r#"{{ serviceStatus(within: "{icb}", first: 100) {{ totalCount nodes {{ practice {{ code }} service status reason reasonKind effectiveDate }} }} }}"#
+            ),
+        ),
+        (
+            "platformIssues (all providers)".into(),
+            &national,
+            "{ platformIssues(first: 50) { totalCount nodes { id platform { name provider { code } } reportedBy { code } category severity status reportedAt } } }".into(),
+        ),
+        (
+            format!("organisations(kind: PRACTICE, within {icb}, first: 100)"),
+            &commissioner,
+            format!(
+                r#"{{ organisations(kind: PRACTICE, within: "{icb}", first: 100) {{ totalCount nodes {{ code name parent {{ code }} active }} }} }}"#
+            ),
+        ),
+        (
+            format!("history of practice-{practice}"),
+            &commissioner,
+            format!(
+                r#"{{ history(stream: "practice-{practice}", first: 100) {{ totalCount nodes {{ position eventType recordedAt actor organisation }} }} }}"#
+            ),
+        ),
+    ];
+    let mut rows = Vec::new();
+    for (what, token, query) in &queries {
+        eprintln!("{what}…");
+        let latency = measure(&mut http, token, query)
+            .await
+            .with_context(|| what.clone())?;
+        rows.push(Row {
+            what: what.clone(),
+            latency,
+        });
+    }
+
+    // asOf: the gaps as they stood half way through the load, which is a replay of the
+    // log cut at that time; then the same question again, answered from the replay kept.
+    let middle = log
+        .read_all(head / 2, 1)
+        .await?
+        .into_iter()
+        .next()
+        .context("the log's middle event")?;
+    let at = difacto_gateway::projection::event_time(&middle).to_rfc3339();
+    let as_of_query = gaps_query(&format!(r#", asOf: "{at}""#));
+    eprintln!("asOf {at} (position {})…", middle.position);
+    let began = Instant::now();
+    http.data(Some(&commissioner), &as_of_query).await?;
+    let as_of_cold = began.elapsed();
+    let as_of_kept = measure(&mut http, &commissioner, &as_of_query).await?;
+
+    // The read models rebuilt from zero, in this process.
+    eprintln!("replaying the whole log into a new read model…");
+    let began = Instant::now();
+    let replayed = difacto_gateway::projection::replay_to(log.as_ref(), head)
+        .await
+        .map_err(|err| anyhow::anyhow!("replay: {}", err.message()))?;
+    let replay = began.elapsed();
+    if replayed.position != head {
+        bail!("the replay stopped at {} of {head}", replayed.position);
+    }
+    drop(replayed);
+
+    // Stop as `dev` does on SIGTERM: the gateway writes its checkpoint on the way out.
+    drop(http);
+    shutdown.cancel();
+    let projection = gateway.projection.clone();
+    gateway.stopped().await?;
+    drop(projection);
+    drop(store);
+    drop(log);
+    sled.close().await?;
+    drop(sled);
+    let log_bytes = dir_bytes(&dir.join("log"))?;
+    let checkpoint_bytes = dir_bytes(&dir.join("read-models"))?;
+
+    // Restart on the same directory: the log reopened, the read models loaded from the
+    // checkpoint, and the first answer served.
+    eprintln!("restarting from the checkpoint…");
+    let began = Instant::now();
+    let sled = open_log(&dir)?;
+    let log_opened = began.elapsed();
+    let log: Arc<dyn EventLog> = Arc::new(sled.clone());
+    let shutdown = CancellationToken::new();
+    let gateway = start_gateway(log.clone(), &dir, shutdown.clone()).await?;
+    if !gateway.projection.wait_for(head, CATCH_UP).await {
+        bail!("after the restart the read models did not reach {head}");
+    }
+    let mut http = Http::connect(gateway.http_addr).await?;
+    http.data(Some(&national), "{ __typename }").await?;
+    let restart = began.elapsed();
+    let resumed_from = gateway
+        .projection
+        .stats
+        .resumed_from
+        .load(std::sync::atomic::Ordering::Relaxed);
+    drop(http);
+    shutdown.cancel();
+    gateway.stopped().await?;
+    drop(log);
+    sled.close().await?;
+
+    let body = render(&Report {
+        dataset,
+        head,
+        reference,
+        rows,
+        as_of_at: at,
+        as_of_cold,
+        as_of_kept,
+        replay,
+        rss_after_load,
+        log_bytes,
+        checkpoint_bytes,
+        log_opened,
+        restart,
+        resumed_from,
+    });
+    report::write_section(&args.out, "gateway", &body)?;
+    eprintln!("{body}");
+    Ok(())
+}
+
+struct Report {
+    dataset: Dataset,
+    head: u64,
+    reference: Latency,
+    rows: Vec<Row>,
+    as_of_at: String,
+    as_of_cold: Duration,
+    as_of_kept: Latency,
+    replay: Duration,
+    rss_after_load: u64,
+    log_bytes: u64,
+    checkpoint_bytes: u64,
+    log_opened: Duration,
+    restart: Duration,
+    resumed_from: u64,
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1e3)
+}
+
+/// Bytes in the largest unit that keeps a whole number in front.
+fn size(bytes: u64) -> String {
+    let b = bytes as f64;
+    match bytes {
+        0..1024 => format!("{bytes} B"),
+        1024..1_048_576 => format!("{:.1} KiB", b / 1024.0),
+        1_048_576..1_073_741_824 => format!("{:.1} MiB", b / 1_048_576.0),
+        _ => format!("{:.2} GiB", b / 1_073_741_824.0),
+    }
+}
+
+fn render(r: &Report) -> String {
+    let ratio = |d: Duration, reference: Duration| d.as_secs_f64() / reference.as_secs_f64();
+    let row = |what: &str, l: &Latency| {
+        format!(
+            "| {what} | {} | {} | {} | {} | {:.1} | {:.1} |",
+            size(l.bytes as u64),
+            l.requests,
+            ms(l.p50),
+            ms(l.p99),
+            ratio(l.p50, r.reference.p50),
+            ratio(l.p99, r.reference.p99)
+        )
+    };
+    let mut table = vec![row("**reference:** `{ __typename }`", &r.reference)];
+    table.extend(r.rows.iter().map(|x| row(&x.what, &x.latency)));
+    table.push(row(
+        "responsibilityGaps with `asOf` (the replay kept from the first request)",
+        &r.as_of_kept,
+    ));
+    let p99_of = |prefix: &str| {
+        r.rows
+            .iter()
+            .find(|x| x.what.starts_with(prefix))
+            .map_or(Duration::MAX, |x| x.latency.p99)
+    };
+    let gaps = p99_of("responsibilityGaps, one ICB");
+    let rollout = p99_of("trainingRollout by ICB");
+    let yes = |met: bool| if met { "yes" } else { "**no**" };
+    let gib = 1024.0 * 1024.0 * 1024.0;
+    let events_per_second = r.head as f64 / r.replay.as_secs_f64();
+    format!(
+        "## GraphQL gateway (`difacto bench gateway`)\n\n\
+         Machine: {machine}. Data: {dataset}; {head} events, loaded in {load:.1} s through the domain services in-process, \
+         while the gateway folded them live (as `difacto dev --demo` does).\n\n\
+         Each query is sent over one keep-alive HTTP/1.1 connection on loopback, one request at a time, \
+         {WARM_UP} times to warm up and then up to {REQUESTS} times (at most {budget} s per query); \
+         ratios are to the reference's p50 and p99, measured in the same run with the same token.\n\n\
+         | query | answer | requests | p50 | p99 | p50 ÷ ref | p99 ÷ ref |\n|---|---:|---:|---:|---:|---:|---:|\n\
+         {table}\n\n\
+         | also measured | |\n|---|---:|\n\
+         | `asOf` {as_of_at} (half way through the load): first answer, a replay of the log cut there | {as_of:.2} s |\n\
+         | read models replayed from zero (`projection::replay_to`, {head} events) | {replay:.2} s, {rate:.0} events/s |\n\
+         | process RSS after the load (log, services and gateway in one process) | {rss} |\n\
+         | log on disk (sled) | {log} |\n\
+         | read model checkpoint on disk | {checkpoint} |\n\
+         | restart on the same directory until the first answer (read models resumed from position {resumed}) | {restart:.2} s (of which opening the log {opened:.2} s) |\n\n\
+         | floor | measured | met |\n|---|---:|:---:|\n\
+         | responsibilityGaps, one ICB: p99 ≤ 10 ms | {gaps} | {gaps_met} |\n\
+         | trainingRollout by ICB, nationally: p99 ≤ 50 ms | {rollout} | {rollout_met} |\n\
+         | an `asOf` view ≤ 3 s | {as_of:.2} s | {as_of_met} |\n\
+         | RSS ≤ 1.5 GiB | {rss} | {rss_met} |\n",
+        machine = report::machine(),
+        dataset = r.dataset.name,
+        head = r.head,
+        load = r.dataset.load.as_secs_f64(),
+        budget = ROW_BUDGET.as_secs(),
+        table = table.join("\n"),
+        as_of_at = r.as_of_at,
+        as_of = r.as_of_cold.as_secs_f64(),
+        replay = r.replay.as_secs_f64(),
+        rate = events_per_second,
+        rss = size(r.rss_after_load),
+        log = size(r.log_bytes),
+        checkpoint = size(r.checkpoint_bytes),
+        resumed = r.resumed_from,
+        restart = r.restart.as_secs_f64(),
+        opened = r.log_opened.as_secs_f64(),
+        gaps = ms(gaps),
+        gaps_met = yes(gaps <= Duration::from_millis(10)),
+        rollout = ms(rollout),
+        rollout_met = yes(rollout <= Duration::from_millis(50)),
+        as_of_met = yes(r.as_of_cold <= Duration::from_secs(3)),
+        rss_met = yes(r.rss_after_load as f64 <= 1.5 * gib),
+    )
+}
