@@ -34,6 +34,9 @@ impl EventFilter {
     }
 }
 
+/// How long an event waits for the read model before its visibility is decided.
+const VISIBILITY_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 #[derive(Debug, Default)]
 pub struct SubscriptionRoot;
 
@@ -56,20 +59,26 @@ impl SubscriptionRoot {
                 .await
                 .map_err(GatewayError::internal)?,
         };
-        let model = projection.live();
         let stream = projection.log().subscribe(after).filter_map(move |item| {
+            let projection = projection.clone();
+            let principal = principal.clone();
             let event = item
                 .ok()
                 .filter(|e| filter.admits(&e.stream, &e.event_type));
-            let visible = event.filter(|e| {
+            async move {
+                let event = event?;
+                // Who may see an event depends on what the views know of its stream (a
+                // session's partner, host, ICB): wait until they have folded it.
+                projection.wait_for(event.position, VISIBILITY_WAIT).await;
+                let model = projection.live();
                 let scope = Scope::new(&principal);
-                model.read(|m| {
-                    let owners = owners(m, &e.stream);
+                let visible = model.read(|m| {
+                    let owners = owners(m, &event.stream);
                     let owners: Vec<&str> = owners.iter().map(String::as_str).collect();
                     scope.sees_history(&m.tree.index(), &owners, model.date())
-                })
-            });
-            futures::future::ready(visible.map(|e| entry(&e)))
+                });
+                visible.then(|| entry(&event))
+            }
         });
         Ok(stream)
     }
