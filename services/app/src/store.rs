@@ -238,6 +238,9 @@ impl Store {
                 now: Utc::now(),
             };
             let events = decide(&cached.state, &context)?;
+            // On the organisations stream the context's registry is the cached state
+            // itself: let go of it so folding the new events below does not copy the tree.
+            drop(context);
             if events.is_empty() {
                 // Nothing to record (e.g. renaming to the same name): report where it stands.
                 return Ok(CommandResult {
