@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::checkpoint::Checkpoint;
 use crate::error::{GatewayError, Result};
-use crate::model::{ReadModel, recorded_at};
+use crate::model::ReadModel;
 
 /// How many events one write lock folds at most, so queries never wait long.
 const BATCH: usize = 2048;
@@ -325,8 +325,4 @@ pub async fn replay_to(log: &dyn EventLog, position: u64) -> Result<ReadModel> {
         }
     }
     Ok(model)
-}
-
-pub fn event_time(event: &difacto_log::RecordedEvent) -> DateTime<Utc> {
-    recorded_at(event)
 }

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{NaiveDate, Weekday};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::GatewayEvent;
@@ -40,10 +40,9 @@ pub struct Facilitation {
     pub records: u64,
 }
 
-/// The Monday of an ISO week written `YYYY-Www`.
+/// The Monday of an ISO week written `YYYY-Www`, read as the practice service checked it.
 pub fn week_start(week: &str) -> Option<NaiveDate> {
-    let (year, number) = week.split_once("-W")?;
-    NaiveDate::from_isoywd_opt(year.parse().ok()?, number.parse().ok()?, Weekday::Mon)
+    difacto_domain::practice::iso_week("week", week, NaiveDate::MAX).ok()
 }
 
 impl Facilitation {

@@ -101,19 +101,13 @@ impl ReadModel {
             | E::UsabilityIssueResolved(_) => self.platforms.apply(event, at),
         }
     }
-
-    /// The date views place facts on when the caller names none: the day of the last event
-    /// (for a model cut at `asOf`), or today.
-    pub fn today(&self) -> NaiveDate {
-        Utc::now().date_naive()
-    }
 }
 
 pub fn recorded_at(event: &RecordedEvent) -> DateTime<Utc> {
     DateTime::from_timestamp_micros(event.recorded_at_unix_micros).unwrap_or_default()
 }
 
-/// Parses the `YYYY-MM-DD` dates events carry; the services validated them on the way in.
+/// The `YYYY-MM-DD` dates events carry, parsed as the services checked them on the way in.
 pub(crate) fn date(text: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()
+    difacto_domain::values::date("date", text).ok()
 }

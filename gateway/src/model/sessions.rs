@@ -118,9 +118,7 @@ pub struct Sessions {
 }
 
 fn instant(text: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(text)
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
+    difacto_domain::values::instant("instant", text).ok()
 }
 
 impl Sessions {

@@ -79,9 +79,7 @@ pub fn tally(
     group_by: Option<AreaLevel>,
 ) -> Result<(Tally, BTreeMap<String, Tally>)> {
     let index = model.tree.index();
-    let area = index
-        .id(within)
-        .ok_or_else(|| GatewayError::NotFound(format!("within: no organisation {within}")))?;
+    let area = super::area(&index, "within", within)?;
     let mut total = Tally::default();
     let mut groups: BTreeMap<u32, Tally> = BTreeMap::new();
     for (practice, records) in &model.facilitation.by_practice {

@@ -17,6 +17,7 @@ use chrono::{DateTime, Utc};
 
 use crate::caller::{Caller, caller};
 use crate::error::{GatewayError, Result};
+use crate::model::tree::TreeIndex;
 use crate::projection::{ModelRef, Projection};
 use crate::vocabulary::OrganisationKind;
 
@@ -51,6 +52,14 @@ pub(crate) async fn open<'a>(
 pub(crate) fn projection<'a>(ctx: &'a Context<'_>) -> Result<&'a Arc<Projection>> {
     ctx.data::<Arc<Projection>>()
         .map_err(|_| GatewayError::internal("the schema was built without a projection"))
+}
+
+/// The organisation `code` names, or NOT_FOUND naming `field`: how every view reads the
+/// area it was asked about.
+pub(crate) fn area(index: &TreeIndex, field: &str, code: &str) -> Result<u32> {
+    index
+        .id(code)
+        .ok_or_else(|| GatewayError::NotFound(format!("{field}: no organisation {code}")))
 }
 
 pub(crate) fn kind_of(kind: i32) -> Option<OrganisationKind> {

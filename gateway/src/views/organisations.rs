@@ -221,9 +221,7 @@ impl OrganisationViews {
         Ok(at.read(|model| -> Result<Page<Organisation>> {
             let index = model.tree.index();
             let within = match within.as_deref().map(str::trim) {
-                Some(code) => Some(index.id(code).ok_or_else(|| {
-                    GatewayError::NotFound(format!("within: no organisation {code}"))
-                })?),
+                Some(code) => Some(super::area(&index, "within", code)?),
                 None => None,
             };
             let matches: Vec<&Org> = index

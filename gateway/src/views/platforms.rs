@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use super::organisations::OrganisationSummary;
 use super::page::{Page, PageArgs, page_cost};
 use super::{default_area, open};
-use crate::error::{GatewayError, Result};
+use crate::error::Result;
 use crate::model::ReadModel;
 use crate::model::platforms::{Issue as ModelIssue, IssueStatus as ModelStatus};
 use crate::scope::Scope;
@@ -245,9 +245,7 @@ impl PlatformViews {
         let args = PageArgs::new(after, before, first, last);
         Ok(at.read(|model| -> Result<Page<PracticeServiceStatus>> {
             let index = model.tree.index();
-            let area = index.id(&within).ok_or_else(|| {
-                GatewayError::NotFound(format!("within: no organisation {within}"))
-            })?;
+            let area = super::area(&index, "within", &within)?;
             let offered = i32::from(ServiceStatus::Offered);
             let mut rows: Vec<(&String, i32, &crate::model::platforms::ServiceState)> = model
                 .platforms

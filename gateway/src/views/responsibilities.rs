@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use super::open;
 use super::organisations::OrganisationSummary;
 use super::page::{Page, PageArgs, page_cost};
-use crate::error::{GatewayError, Result};
+use crate::error::Result;
 use crate::model::ReadModel;
 use crate::model::responsibility::{self as model_r, AssignmentStatus, GapStatus};
 use crate::vocabulary::{Level, RaciRole};
@@ -195,13 +195,7 @@ pub fn gap_rows(model: &ReadModel, area: &str, date: chrono::NaiveDate) -> Vec<R
 }
 
 fn require_area(model: &ReadModel, field: &str, area: &str) -> Result<()> {
-    if model.tree.get(area).is_some() {
-        Ok(())
-    } else {
-        Err(GatewayError::NotFound(format!(
-            "{field}: no organisation {area}"
-        )))
-    }
+    super::area(&model.tree.index(), field, area).map(|_| ())
 }
 
 #[derive(Debug, Default)]

@@ -287,12 +287,8 @@ impl SessionViews {
         };
         Ok(at.read(|model| -> Result<Page<Session>> {
             let index = model.tree.index();
-            if let Some(w) = &filter.within
-                && index.id(w).is_none()
-            {
-                return Err(GatewayError::NotFound(format!(
-                    "within: no organisation {w}"
-                )));
+            if let Some(w) = &filter.within {
+                super::area(&index, "within", w)?;
             }
             let found = filter.select(model, &index, now, date);
             args.page_with(found.len(), |range| {

@@ -179,9 +179,7 @@ pub fn rollout(
         GatewayError::NotFound(format!("programme: no training programme {programme}"))
     })?;
     let index = model.tree.index();
-    let within_id = index
-        .id(within)
-        .ok_or_else(|| GatewayError::NotFound(format!("within: no organisation {within}")))?;
+    let within_id = super::area(&index, "within", within)?;
     let staff = model.training.trainees.get(programme);
     let mut total = Tally::default();
     let mut groups: BTreeMap<u32, Tally> = BTreeMap::new();

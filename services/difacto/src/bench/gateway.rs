@@ -388,7 +388,7 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
         .into_iter()
         .next()
         .context("the log's middle event")?;
-    let at = difacto_gateway::projection::event_time(&middle).to_rfc3339();
+    let at = difacto_gateway::model::recorded_at(&middle).to_rfc3339();
     let as_of_query = gaps_query(&format!(r#", asOf: "{at}""#));
     eprintln!("asOf {at} (position {})…", middle.position);
     let began = Instant::now();

@@ -206,34 +206,3 @@ fn plans_depend_on_the_seed() {
     assert_eq!(a.sessions, b.sessions);
     assert_ne!(a.registrations, c.registrations);
 }
-
-/// The full dataset into a log in `DIFACTO_DEMO_DIR` (or a temporary directory), timed:
-/// `cargo test --release -p difacto --lib demo::tests::full -- --ignored --nocapture`.
-#[tokio::test(flavor = "multi_thread")]
-#[ignore = "a timing run of the full dataset; run it in a release build"]
-async fn full_load_timing() {
-    let dir = match std::env::var_os("DIFACTO_DEMO_DIR") {
-        Some(base) => tempfile::tempdir_in(base),
-        None => tempfile::tempdir(),
-    }
-    .expect("temp dir");
-    let log = SledLog::open(&SledConfig::new(dir.path())).expect("open log");
-    let store = Arc::new(Store::new(Arc::new(log)));
-    let summary = load(store.clone(), 1, true).await.expect("the full load");
-    eprintln!("{summary:?}");
-    let streams = streams(&store).await;
-    let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
-    for (_, kind, _) in streams.values().flatten() {
-        *kinds.entry(kind.as_str()).or_default() += 1;
-    }
-    for (kind, n) in kinds {
-        eprintln!("{n:>8}  {kind}");
-    }
-    let started = std::time::Instant::now();
-    let again = load(store, 1, true).await.expect("the second load");
-    eprintln!(
-        "second load: {:?} in {:?}",
-        again.outcome,
-        started.elapsed()
-    );
-}
