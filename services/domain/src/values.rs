@@ -132,6 +132,35 @@ pub fn language_tag(field: &str, text: &str) -> Result<String> {
     Ok(tag.to_owned())
 }
 
+/// The longest `request_id` (DESIGN.md §7).
+const MAX_REQUEST_ID_CHARS: usize = 64;
+
+/// A client's `request_id` (DESIGN.md §7): an opaque key of 1 to 64 characters of
+/// `A-Z a-z 0-9 . _ : -`, or none when empty. The narrow alphabet keeps free text (a name,
+/// an address, a sentence) out of a key that readers see in `history`; the value is never
+/// echoed, since what was sent may be exactly what must not be repeated.
+pub fn request_id(text: &str) -> Result<Option<String>> {
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let allowed = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-');
+    if !text.bytes().all(allowed) {
+        return Err(DomainError::invalid(
+            "request_id",
+            "may hold only the letters A-Z and a-z, digits and . _ : - (an opaque key of 1 to 64 \
+             characters)",
+        ));
+    }
+    // All allowed characters are ASCII, so bytes are characters here.
+    if text.len() > MAX_REQUEST_ID_CHARS {
+        return Err(DomainError::invalid(
+            "request_id",
+            format!("is longer than {MAX_REQUEST_ID_CHARS} characters"),
+        ));
+    }
+    Ok(Some(text.to_owned()))
+}
+
 fn truncate(s: &str) -> &str {
     s.char_indices().nth(40).map_or(s, |(i, _)| &s[..i])
 }
@@ -174,5 +203,48 @@ mod tests {
         assert_eq!(field(text("name", "  ", 100).expect_err("blank")), "name");
         assert_eq!(known_enum::<Level>("level", 2), Ok(Level::Regional));
         assert_eq!(date_or("d", "", NaiveDate::MIN), Ok(NaiveDate::MIN));
+    }
+
+    #[test]
+    fn a_request_id_is_an_opaque_key_or_none() {
+        assert_eq!(request_id(""), Ok(None));
+        for key in [
+            "a",
+            "req-1",
+            "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+            "client.app:2026-11-29T10:00:00_7",
+            &"k".repeat(64),
+        ] {
+            assert_eq!(request_id(key), Ok(Some(key.to_owned())), "{key}");
+        }
+    }
+
+    #[test]
+    fn a_request_id_refuses_anything_else_without_echoing_it() {
+        for bad in [
+            " ",
+            " req-1",
+            "req 1",
+            "jo@example.com",
+            "Jo Bloggs, LS6 2AB",
+            "req/1",
+            "réq-1",
+            "req-１",
+            "req\n1",
+            "req\u{0}1",
+            &"k".repeat(65),
+            &"é".repeat(40),
+        ] {
+            let err = request_id(bad).expect_err(bad);
+            let DomainError::Invalid { field, reason } = &err else {
+                panic!("{err:?}");
+            };
+            assert_eq!(field, "request_id");
+            // The reason is one of two fixed sentences: nothing of the value is in it.
+            assert!(
+                reason.starts_with("may hold only") || reason == "is longer than 64 characters",
+                "{reason}"
+            );
+        }
     }
 }
