@@ -27,10 +27,13 @@
 //!   looking at a bounded number of tokens from each position.
 //!
 //! Known limits, accepted because the alternative refuses ordinary notes: an NHS number
-//! whose first eight digits read as a date `dd.mm.yyyy` and that is written that way is
-//! taken for a date; ten digits of a longer digit run (an 11-digit reference, a UUID) are
-//! not an NHS number; a list of short numbers joined by single spaces or dots whose ten
-//! digits happen to pass modulus 11 (about one in eleven such windows) is refused.
+//! split into five or more groups of several digits (`94 34 76 59 19`) is taken for a
+//! list; one containing eight digits that read as a date `dd.mm.yyyy` and written that
+//! way is taken for a date; ten digits of a longer digit run (an 11-digit reference, a
+//! UUID) are not an NHS number; `jo @ example.com`, with spaces, is not an address. The
+//! other way, ten digits in up to four groups that happen to pass modulus 11 (one in
+//! eleven) are refused, whatever they meant, as are ages and old dates beside a venue's
+//! postcode (`opened 12 March 1990, LS1 3AB`).
 
 use std::borrow::Cow;
 use std::ops::Range;
@@ -325,10 +328,17 @@ fn any_chain(
     false
 }
 
-/// Whether some whole groups of a chain hold exactly ten digits passing modulus 11.
-/// Windows are aligned on groups so that `12345678901` (eleven digits, a reference) and
-/// the digit runs inside a UUID are not read as NHS numbers. Two pointers walk the
-/// groups, so a chain costs one step per group plus ten per ten-digit window.
+/// People group the ten digits of an NHS number 3-3-4, or oddly (3-4-3, 4-3-3, 5-5), or
+/// write them one at a time; never in five or more groups of several digits. Five groups
+/// are what a list of counts or times looks like (`12 15 18 21 24`, `9.15 10.30 11.45`),
+/// and one such window in eleven would pass modulus 11.
+const MAX_NHS_GROUPS: usize = 4;
+
+/// Whether some whole groups of a chain hold exactly ten digits passing modulus 11, in
+/// at most [`MAX_NHS_GROUPS`] groups or one digit at a time. Windows are aligned on
+/// groups so that `12345678901` (eleven digits, a reference) and the digit runs inside a
+/// UUID are not read as NHS numbers. Two pointers walk the groups, so a chain costs one
+/// step per group plus ten per ten-digit window.
 fn has_nhs_number(bytes: &[u8]) -> bool {
     any_chain(bytes, nhs_separator, nhs_joins, |groups| {
         let (mut end, mut n) = (0, 0);
@@ -337,9 +347,10 @@ fn has_nhs_number(bytes: &[u8]) -> bool {
                 n += groups[end].len();
                 end += 1;
             }
-            if n == 10 {
+            let window = &groups[first..end];
+            if n == 10 && (window.len() <= MAX_NHS_GROUPS || window.iter().all(|g| g.len() == 1)) {
                 let mut digits = [0u8; 10];
-                let window = groups[first..end].iter().flat_map(|g| &bytes[g.clone()]);
+                let window = window.iter().flat_map(|g| &bytes[g.clone()]);
                 for (slot, b) in digits.iter_mut().zip(window) {
                     *slot = b - b'0';
                 }
@@ -384,6 +395,9 @@ fn has_phone_number(bytes: &[u8]) -> bool {
                 }
                 let mut digits = [0u8; 15];
                 let mut n = 0;
+                // Groups other than a trunk `(0)`: `44 7700 900123` has three, a list of
+                // counts that starts with 44 (`44 12 15 18 21 24`) has more than four.
+                let mut parts = 0;
                 for group in &groups[first..] {
                     for &b in &bytes[group.clone()] {
                         let Some(slot) = digits.get_mut(n) else {
@@ -392,7 +406,11 @@ fn has_phone_number(bytes: &[u8]) -> bool {
                         *slot = b;
                         n += 1;
                     }
-                    if n >= 10 && (is_uk_phone(&digits[..n]) || plus) {
+                    if &bytes[group.clone()] != b"0" {
+                        parts += 1;
+                    }
+                    let bare_44 = !plus && digits.starts_with(b"44");
+                    if n >= 10 && (plus || is_uk_phone(&digits[..n])) && !(bare_44 && parts > 4) {
                         return true;
                     }
                 }
@@ -914,6 +932,31 @@ fn numeric_date(t: &Tokens<'_>, i: usize, today: NaiveDate) -> Option<Dated> {
     })
 }
 
+/// `04/07`, `4.7`: a day and month, which beside a birth cue is a birthday.
+fn numeric_day_month(t: &Tokens<'_>, i: usize) -> Option<Dated> {
+    let a = t
+        .number(i)
+        .filter(|a| a.len() <= 2 && !t.glued_to_word(i))?;
+    let separator = t
+        .mark(i + 1)
+        .filter(|m| matches!(m, '/' | '.') && t.glued(i + 1))?;
+    let b = t.number(i + 2).filter(|b| b.len() <= 2 && t.glued(i + 2))?;
+    // `4/7/41` is a full date (or none, if invalid), `4.7am` a time.
+    let goes_on = t.glued(i + 3)
+        && (t.kind(i + 3) != Some(Kind::Mark)
+            || (t.is_mark(i + 3, &[separator]) && t.number(i + 4).is_some()));
+    if goes_on {
+        return None;
+    }
+    let (a, b): (u32, u32) = (a.parse().ok()?, b.parse().ok()?);
+    let valid = |d: u32, m: u32| (1..=31).contains(&d) && (1..=12).contains(&m);
+    (valid(a, b) || valid(b, a)).then_some(Dated {
+        when: When::DayMonth,
+        tokens: i..i + 3,
+        blank: false,
+    })
+}
+
 /// `4th July 1941`, `4 Jul '41`, `4-Jul-1941`, `the fourth of July nineteen forty-one`,
 /// `4 July` (no year).
 fn day_first(t: &Tokens<'_>, i: usize, today: NaiveDate) -> Option<Dated> {
@@ -993,6 +1036,7 @@ fn dates(t: &Tokens<'_>, today: NaiveDate, numeric_only: bool) -> Vec<Dated> {
         let date = numeric
             .or_else(|| day_first(t, i, today))
             .or_else(|| month_first(t, i, today))
+            .or_else(|| numeric_day_month(t, i))
             .or_else(|| year_alone(t, i, today));
         match date {
             Some(date) => {
@@ -1049,7 +1093,8 @@ fn range_follows(t: &Tokens<'_>, i: usize) -> bool {
         )
 }
 
-/// An age: `aged 82`, `age: 82`, `82 years old`, `82-year-old`, `82yo`, `82 y/o`, but not
+/// An age: `aged 82`, `age: 82`, `82 years old`, `82 years of age`, `82-year-old`, `82yo`,
+/// `82 y/o`, but not
 /// a cohort (`aged 65+`, `aged 18-25`, `aged 70 and over`).
 fn is_age(t: &Tokens<'_>, i: usize) -> bool {
     if t.lexeme(i) == Lexeme::Aged {
@@ -1074,6 +1119,9 @@ fn is_age(t: &Tokens<'_>, i: usize) -> bool {
     }
     if t.is_word(k, &["year", "years", "yr", "yrs"]) {
         let old = t.skip(k + 1, &['-'], &[], 1);
+        if t.is_word(old, &["of"]) && t.lexeme(old + 1) == Lexeme::Aged {
+            return !range_follows(t, old + 2);
+        }
         return t.is_word(old, &["old"]) && !range_follows(t, old + 1);
     }
     false
@@ -1104,9 +1152,10 @@ fn has_birth_date(t: &Tokens<'_>, dates: &[Dated], today: NaiveDate) -> bool {
         When::Year(y) => y <= chrono::Datelike::year(&today),
         When::DayMonth => true,
     };
-    // "DOB: 4th July 1941", "date of birth is the 4th of July", "1941 (DOB)".
+    // "DOB: 4th July 1941", "date of birth is the 4th of July", "1941 (DOB)", "DOB (as
+    // her carer gave it): 4 July 1941".
     let near = |cue: &Range<usize>, date: &Range<usize>| {
-        (date.start >= cue.end && date.start - cue.end <= 6)
+        (date.start >= cue.end && date.start - cue.end <= 10)
             || (cue.start >= date.end && cue.start - date.end <= 3)
     };
     dates
