@@ -1077,7 +1077,7 @@ fn count(t: &Tokens<'_>, i: usize) -> Option<(u32, usize)> {
 /// After an age: `+`, `-25`, `to 25`, `and over`, `plus`, `60s`: a cohort, not a person.
 fn range_follows(t: &Tokens<'_>, i: usize) -> bool {
     let i = t.skip(i, &[], &["years", "year", "yrs", "yr", "old"], 2);
-    if t.is_mark(i, &['+']) || t.is_word(i, &["plus", "upwards", "s", "plus", "onwards"]) {
+    if t.is_mark(i, &['+']) || t.is_word(i, &["plus", "upwards", "s", "onwards"]) {
         return true;
     }
     if (t.is_mark(i, &['-', '/']) || t.is_word(i, &["to"])) && count(t, i + 1).is_some() {
