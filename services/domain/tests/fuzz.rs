@@ -1,0 +1,1690 @@
+//! Fuzzing of every command of every aggregate, and of the parsers behind them.
+//!
+//! Each input is the bytes of a request as a client would send them: random bytes,
+//! a valid request with bytes flipped, inserted or cut, or a valid request changed field
+//! by field on the wire (see `fuzz/kit.rs`). The bytes are decoded with prost into the
+//! command's request message and handed to the aggregate's command method as the
+//! service's handler would (the same id parsing first), by one of a set of callers
+//! (every role, an auditor, a caller with no roles, one whose organisation does not
+//! exist), on an empty aggregate or on one that several commands have shaped, sometimes
+//! several commands in a row. Besides "never panics", every outcome is checked:
+//! a caller with no right to write is never admitted, and every refusal names a field
+//! and echoes little of the input.
+//!
+//! `DIFACTO_FUZZ_CASES=2000000 cargo test --release -p difacto-domain --test fuzz`
+//! runs each harness on two million inputs.
+
+#[path = "../../../fuzz/kit.rs"]
+mod kit;
+
+use std::cell::Cell;
+use std::sync::{Arc, LazyLock};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use difacto_auth::{Principal, Role};
+use difacto_domain::duty::Duty;
+use difacto_domain::platform::{Platform, UsabilityIssue};
+use difacto_domain::practice::{self, Practice, PracticeEvent};
+use difacto_domain::programme::Programme;
+use difacto_domain::registry::{OrganisationEvent, RegisterOrganisation, Registry};
+use difacto_domain::responsibility::{Assignment, Attribution};
+use difacto_domain::session::{Referral, ScheduleSession, Session};
+use difacto_domain::{Aggregate, Context, DomainError, codes, privacy, values};
+use difacto_proto::v1 as pb;
+use kit::Dictionary;
+use prost::Message;
+use uuid::Uuid;
+
+/// Longest refusal message allowed: the field, the reason, and at most a short echo of
+/// what was sent (DESIGN.md: no error echoes more than 100 characters of input).
+const MAX_MESSAGE_CHARS: usize = 400;
+
+/// Refusals that still echo their whole input, found by this harness (issue 8, item 5:
+/// no error echoes more than 100 characters of input): `values::date` (so every date
+/// field), `values::instant` (`starts_at`, `ends_at`), `codes::check` (reached with an
+/// unbounded `code` by `RegisterOrganisation`) and `CancelBooking`'s unknown reference
+/// (`booking_reference` is echoed whole). Each is the fixed text of the refusal.
+// TODO(issue 8): empty this list once those parsers truncate what they echo.
+const KNOWN_ECHOES: &[&str] = &[
+    "is not a date like",
+    "is not an RFC 3339 time like",
+    " code (",
+    "booking_reference: booking ",
+];
+
+const DUTY: Uuid = Uuid::from_u128(0xd0000000_0000_4000_8000_000000000001);
+const ASSIGNMENT: Uuid = Uuid::from_u128(0xa0000000_0000_4000_8000_000000000001);
+const ATTRIBUTION: Uuid = Uuid::from_u128(0xa7000000_0000_4000_8000_000000000001);
+const PROGRAMME: Uuid = Uuid::from_u128(0x90000000_0000_4000_8000_000000000001);
+const SESSION: Uuid = Uuid::from_u128(0x50000000_0000_4000_8000_000000000001);
+const PLATFORM: Uuid = Uuid::from_u128(0x71000000_0000_4000_8000_000000000001);
+const CHANGE: Uuid = Uuid::from_u128(0xc0000000_0000_4000_8000_000000000001);
+const MATERIAL: Uuid = Uuid::from_u128(0x3a000000_0000_4000_8000_000000000001);
+const ISSUE: Uuid = Uuid::from_u128(0x15000000_0000_4000_8000_000000000001);
+
+fn instant(text: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(text)
+        .expect("a valid instant")
+        .to_utc()
+}
+
+/// "Now" in the world: before the session, during it, and after it.
+fn nows() -> [DateTime<Utc>; 3] {
+    [
+        instant("2026-05-13T10:00:00Z"),
+        instant("2026-05-20T11:00:00Z"),
+        instant("2026-07-01T09:00:00Z"),
+    ]
+}
+
+fn person(org: &str, roles: &[Role]) -> Principal {
+    Principal {
+        subject: format!("user@{org}"),
+        organisation: org.into(),
+        roles: roles.to_vec(),
+    }
+}
+
+/// Callers of every kind, including ones that must never be admitted.
+fn callers() -> Vec<Principal> {
+    use Role::*;
+    vec![
+        person("svc", &[Service]),
+        person("X24", &[NationalLead]),
+        person("Y56", &[RegionalLead]),
+        person("QE1", &[IcbCommissioner]),
+        person("QWO", &[IcbCommissioner]),
+        person("U00001", &[PcnLead]),
+        person("A81001", &[PracticeManager]),
+        person("A81002", &[PracticeStaff]),
+        person("B82001", &[PracticeManager, PracticeStaff]),
+        person("A81009", &[PracticeManager]),
+        person("P-leeds-libraries", &[PartnerCoordinator]),
+        person("V-nhs-app", &[ProviderAdmin]),
+        person(
+            "A81001",
+            &[PracticeManager, PartnerCoordinator, ProviderAdmin],
+        ),
+        person("Z99999", &[PracticeManager, PcnLead, IcbCommissioner]),
+        person("X24", &[Auditor]),
+        person("A81001", &[]),
+        person("QE1", &Role::ALL),
+    ]
+}
+
+/// Whether `actor` may write nothing at all (DESIGN.md §6: the auditor reads only).
+fn powerless(actor: &Principal) -> bool {
+    actor.roles.iter().all(|r| *r == Role::Auditor)
+}
+
+fn organisation(code: &str, kind: pb::OrganisationKind, parent: &str) -> OrganisationEvent {
+    pb::OrganisationRegistered {
+        code: code.into(),
+        kind: kind.into(),
+        name: format!("{code} name"),
+        parent_code: parent.into(),
+        effective_date: "2020-01-01".into(),
+        ..Default::default()
+    }
+    .into()
+}
+
+/// The tree of the domain's own tests (`src/testing.rs`), with A81009 closed.
+fn tree() -> Registry {
+    use pb::OrganisationKind::*;
+    let mut registry = Registry::default();
+    for (code, kind, parent) in [
+        ("X24", NationalBody, ""),
+        ("Y56", Region, "X24"),
+        ("Y63", Region, "X24"),
+        ("QE1", Icb, "Y56"),
+        ("QF7", Icb, "Y56"),
+        ("QWO", Icb, "Y63"),
+        ("00L", SubIcb, "QE1"),
+        ("02A", SubIcb, "QF7"),
+        ("01A", SubIcb, "QWO"),
+        ("U00001", Pcn, "00L"),
+        ("U00002", Pcn, "00L"),
+        ("U00003", Pcn, "02A"),
+        ("U00004", Pcn, "01A"),
+        ("A81001", Practice, "U00001"),
+        ("A81002", Practice, "U00001"),
+        ("A81009", Practice, "U00001"),
+        ("B82001", Practice, "U00002"),
+        ("C83001", Practice, "U00003"),
+        ("D84001", Practice, "U00004"),
+        ("P-leeds-libraries", Partner, "QE1"),
+        ("V-nhs-app", Provider, "X24"),
+    ] {
+        registry.apply(&organisation(code, kind, parent));
+    }
+    registry.apply(
+        &pb::OrganisationClosed {
+            code: "A81009".into(),
+            effective_date: "2025-01-01".into(),
+            reason: "the partnership dissolved".into(),
+        }
+        .into(),
+    );
+    registry
+}
+
+fn context(actor: Principal, registry: Arc<Registry>, now: DateTime<Utc>) -> Context {
+    Context {
+        actor,
+        registry,
+        now,
+    }
+}
+
+/// `state` after the events of a command the world is built with, which must succeed.
+fn then<A: Aggregate>(state: &A, what: &str, decided: Result<Vec<A::Event>, DomainError>) -> A {
+    let mut next = state.clone();
+    for event in decided.unwrap_or_else(|e| panic!("building the world: {what}: {e}")) {
+        next.apply(&event);
+    }
+    next
+}
+
+fn encoded(messages: &[&dyn EncodeDyn]) -> Vec<Vec<u8>> {
+    messages.iter().map(|m| m.bytes()).collect()
+}
+
+/// Encoding a seed whatever its message type.
+trait EncodeDyn {
+    fn bytes(&self) -> Vec<u8>;
+}
+
+impl<M: Message> EncodeDyn for M {
+    fn bytes(&self) -> Vec<u8> {
+        self.encode_to_vec()
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The valid requests every command's inputs are mutated from.
+
+fn register_practice() -> pb::RegisterOrganisationRequest {
+    pb::RegisterOrganisationRequest {
+        request_id: "r-1".into(),
+        code: "A81003".into(),
+        kind: pb::OrganisationKind::Practice.into(),
+        name: "Hillside Surgery".into(),
+        parent_code: "U00001".into(),
+        effective_date: "2026-05-01".into(),
+        covers_codes: vec![],
+        postcode_district: "LS6".into(),
+    }
+}
+
+fn register_partner() -> pb::RegisterOrganisationRequest {
+    pb::RegisterOrganisationRequest {
+        code: "P-new-partner".into(),
+        kind: pb::OrganisationKind::Partner.into(),
+        name: "Digital Champions Network".into(),
+        parent_code: "QE1".into(),
+        covers_codes: vec!["A81001".into(), "00L".into()],
+        effective_date: String::new(),
+        ..register_practice()
+    }
+}
+
+fn register_national() -> pb::RegisterOrganisationRequest {
+    pb::RegisterOrganisationRequest {
+        code: "X24".into(),
+        kind: pb::OrganisationKind::NationalBody.into(),
+        name: "NHS England".into(),
+        parent_code: String::new(),
+        postcode_district: String::new(),
+        ..register_practice()
+    }
+}
+
+fn rename() -> pb::RenameOrganisationRequest {
+    pb::RenameOrganisationRequest {
+        request_id: "r-2".into(),
+        code: "A81001".into(),
+        name: "Hillside and Moor Surgery".into(),
+        effective_date: "2026-05-13".into(),
+    }
+}
+
+fn reparent() -> pb::ReparentOrganisationRequest {
+    pb::ReparentOrganisationRequest {
+        request_id: "r-3".into(),
+        code: "A81002".into(),
+        parent_code: "U00002".into(),
+        effective_date: "2026-06-01".into(),
+    }
+}
+
+fn merge() -> pb::MergeOrganisationsRequest {
+    pb::MergeOrganisationsRequest {
+        request_id: "r-4".into(),
+        predecessor_codes: vec!["A81002".into()],
+        successor_code: "A81001".into(),
+        effective_date: "2026-06-01".into(),
+    }
+}
+
+fn close() -> pb::CloseOrganisationRequest {
+    pb::CloseOrganisationRequest {
+        request_id: "r-5".into(),
+        code: "B82001".into(),
+        effective_date: "2026-06-01".into(),
+        reason: "the partnership dissolved".into(),
+    }
+}
+
+fn define_duty() -> pb::DefineDutyRequest {
+    pb::DefineDutyRequest {
+        request_id: "r-6".into(),
+        duty_id: String::new(),
+        title: "Digital inclusion lead".into(),
+        description: "Leads digital inclusion work for the area".into(),
+        required_levels: vec![pb::Level::Local.into(), pb::Level::Regional.into()],
+    }
+}
+
+fn retire_duty() -> pb::RetireDutyRequest {
+    pb::RetireDutyRequest {
+        request_id: "r-7".into(),
+        duty_id: DUTY.to_string(),
+        reason: "folded into the ICB's strategy".into(),
+    }
+}
+
+fn propose() -> pb::ProposeResponsibilityRequest {
+    pb::ProposeResponsibilityRequest {
+        request_id: "r-8".into(),
+        assignment_id: String::new(),
+        duty_id: DUTY.to_string(),
+        area_code: "QE1".into(),
+        level: pb::Level::Local.into(),
+        assignee_code: "A81001".into(),
+        role: pb::RaciRole::Responsible.into(),
+        note: "agreed at the locality meeting".into(),
+    }
+}
+
+fn accept() -> pb::AcceptResponsibilityRequest {
+    pb::AcceptResponsibilityRequest {
+        request_id: "r-9".into(),
+        assignment_id: ASSIGNMENT.to_string(),
+    }
+}
+
+fn decline() -> pb::DeclineResponsibilityRequest {
+    pb::DeclineResponsibilityRequest {
+        request_id: "r-10".into(),
+        assignment_id: ASSIGNMENT.to_string(),
+        reason: "no capacity this year".into(),
+    }
+}
+
+fn end() -> pb::EndResponsibilityRequest {
+    pb::EndResponsibilityRequest {
+        request_id: "r-11".into(),
+        assignment_id: ASSIGNMENT.to_string(),
+        reason: "handed to the PCN".into(),
+        effective_date: "2026-05-13".into(),
+    }
+}
+
+fn attribute() -> pb::AttributeResponsibilityRequest {
+    pb::AttributeResponsibilityRequest {
+        request_id: "r-12".into(),
+        duty_id: DUTY.to_string(),
+        area_code: "QE1".into(),
+        level: pb::Level::Local.into(),
+        believed_owner_code: "U00001".into(),
+        role: pb::RaciRole::Accountable.into(),
+    }
+}
+
+fn launch() -> pb::LaunchTrainingProgrammeRequest {
+    pb::LaunchTrainingProgrammeRequest {
+        request_id: "r-13".into(),
+        programme_id: String::new(),
+        owner_code: "QE1".into(),
+        title: "NHS App for reception teams".into(),
+        audience_roles: vec![pb::StaffRole::Receptionist.into()],
+        module_ids: vec!["m1".into(), "m2".into()],
+        target_percent: 80,
+        deadline: "2026-12-31".into(),
+    }
+}
+
+fn set_target() -> pb::SetRolloutTargetRequest {
+    pb::SetRolloutTargetRequest {
+        request_id: "r-14".into(),
+        programme_id: PROGRAMME.to_string(),
+        area_code: "00L".into(),
+        target_percent: 50,
+        deadline: "2026-09-30".into(),
+    }
+}
+
+fn record_facilitation() -> pb::RecordFacilitationRequest {
+    pb::RecordFacilitationRequest {
+        request_id: "r-15".into(),
+        practice_code: "A81001".into(),
+        week: "2026-W19".into(),
+        mode: pb::FacilitationMode::Passive.into(),
+        service: pb::DigitalService::NhsApp.into(),
+        channel: pb::FacilitationChannel::FaceToFace.into(),
+        delivered_by: pb::StaffRole::Receptionist.into(),
+        patient_groups: vec![pb::PatientGroup::OlderPeople.into()],
+        patients_supported: 3,
+        registered_for_nhs_app: 2,
+        completed_task_online: 1,
+        referred_to_community_session: 1,
+        declined_help: 0,
+        set_up_proxy_access: 1,
+        staff_minutes: 45,
+        notes: "helped with repeat prescriptions".into(),
+    }
+}
+
+fn change_status() -> pb::ChangeServiceStatusRequest {
+    pb::ChangeServiceStatusRequest {
+        request_id: "r-16".into(),
+        practice_code: "A81001".into(),
+        service: pb::DigitalService::NhsApp.into(),
+        status: pb::ServiceStatus::Paused.into(),
+        reason: "two receptionists on leave".into(),
+        effective_date: String::new(),
+        reason_kind: pb::ServiceChangeReason::StaffCapacity.into(),
+    }
+}
+
+fn name_champion() -> pb::NameDigitalChampionRequest {
+    pb::NameDigitalChampionRequest {
+        request_id: "r-17".into(),
+        practice_code: "A81001".into(),
+        staff_ref: "REC-07".into(),
+        staff_role: pb::StaffRole::Receptionist.into(),
+        services: vec![],
+        effective_date: String::new(),
+    }
+}
+
+fn enrol() -> pb::EnrolStaffRequest {
+    pb::EnrolStaffRequest {
+        request_id: "r-18".into(),
+        practice_code: "A81001".into(),
+        staff_ref: "REC-07".into(),
+        staff_role: pb::StaffRole::Receptionist.into(),
+        programme_id: PROGRAMME.to_string(),
+        enrolled_on: String::new(),
+    }
+}
+
+fn complete_module(module: &str) -> pb::CompleteModuleRequest {
+    pb::CompleteModuleRequest {
+        request_id: "r-19".into(),
+        practice_code: "A81001".into(),
+        staff_ref: "REC-07".into(),
+        programme_id: PROGRAMME.to_string(),
+        module_id: module.into(),
+        completed_on: String::new(),
+    }
+}
+
+fn complete_training() -> pb::CompleteTrainingRequest {
+    pb::CompleteTrainingRequest {
+        request_id: "r-20".into(),
+        practice_code: "A81001".into(),
+        staff_ref: "REC-07".into(),
+        programme_id: PROGRAMME.to_string(),
+        completed_on: String::new(),
+    }
+}
+
+fn adopt() -> pb::AdoptPlatformRequest {
+    pb::AdoptPlatformRequest {
+        request_id: "r-21".into(),
+        practice_code: "A81001".into(),
+        platform_id: PLATFORM.to_string(),
+        effective_date: String::new(),
+        services: vec![],
+    }
+}
+
+fn schedule_at_host() -> pb::ScheduleSessionRequest {
+    pb::ScheduleSessionRequest {
+        request_id: "r-22".into(),
+        session_id: String::new(),
+        partner_code: "P-leeds-libraries".into(),
+        icb_code: "QE1".into(),
+        host_practice_code: "A81001".into(),
+        venue_name: String::new(),
+        venue_postcode_district: String::new(),
+        starts_at: "2026-05-20T10:00:00Z".into(),
+        ends_at: "2026-05-20T12:00:00Z".into(),
+        capacity: 10,
+        topics: vec![pb::DigitalService::NhsApp.into()],
+        languages: vec!["en".into(), "pl".into()],
+        accessibility: vec![pb::AccessNeed::Wheelchair.into()],
+        target_groups: vec![pb::PatientGroup::OlderPeople.into()],
+        title: "NHS App drop-in".into(),
+        description: "Bring your phone".into(),
+        commissioner_code: "QE1".into(),
+    }
+}
+
+fn schedule_at_venue() -> pb::ScheduleSessionRequest {
+    pb::ScheduleSessionRequest {
+        host_practice_code: String::new(),
+        venue_name: "Leeds Central Library".into(),
+        venue_postcode_district: "LS1".into(),
+        commissioner_code: String::new(),
+        ..schedule_at_host()
+    }
+}
+
+fn confirm_hosting() -> pb::ConfirmHostingRequest {
+    pb::ConfirmHostingRequest {
+        request_id: "r-23".into(),
+        session_id: SESSION.to_string(),
+        note: "room 2 is booked".into(),
+    }
+}
+
+fn decline_hosting() -> pb::DeclineHostingRequest {
+    pb::DeclineHostingRequest {
+        request_id: "r-24".into(),
+        session_id: SESSION.to_string(),
+        reason: "the building is closed for repairs".into(),
+    }
+}
+
+fn book(reference: &str, referrer: &str, places: u32) -> pb::BookSeatRequest {
+    pb::BookSeatRequest {
+        request_id: "r-25".into(),
+        session_id: SESSION.to_string(),
+        booking_reference: reference.into(),
+        referring_organisation_code: referrer.into(),
+        places,
+        interpreter_language: "pl".into(),
+        access_needs: vec![pb::AccessNeed::Wheelchair.into()],
+    }
+}
+
+fn cancel_booking(reference: &str) -> pb::CancelBookingRequest {
+    pb::CancelBookingRequest {
+        request_id: "r-26".into(),
+        session_id: SESSION.to_string(),
+        booking_reference: reference.into(),
+        reason: "feeling unwell".into(),
+    }
+}
+
+fn join_waitlist(reference: &str, referrer: &str, places: u32) -> pb::JoinWaitlistRequest {
+    pb::JoinWaitlistRequest {
+        request_id: "r-27".into(),
+        session_id: SESSION.to_string(),
+        booking_reference: reference.into(),
+        referring_organisation_code: referrer.into(),
+        places,
+        interpreter_language: String::new(),
+        access_needs: vec![],
+    }
+}
+
+fn cancel_session() -> pb::CancelSessionRequest {
+    pb::CancelSessionRequest {
+        request_id: "r-28".into(),
+        session_id: SESSION.to_string(),
+        reason: "the facilitator is ill".into(),
+    }
+}
+
+fn record_attendance() -> pb::RecordAttendanceRequest {
+    pb::RecordAttendanceRequest {
+        request_id: "r-29".into(),
+        session_id: SESSION.to_string(),
+        attended: 4,
+        no_shows: 1,
+        walk_ins: 1,
+        registered_for_nhs_app: 2,
+        completed_task_online: 1,
+        referred_to_community_session: 0,
+        declined_help: 1,
+        set_up_proxy_access: 0,
+        notes: "good turnout".into(),
+    }
+}
+
+fn register_platform() -> pb::RegisterPlatformRequest {
+    pb::RegisterPlatformRequest {
+        request_id: "r-30".into(),
+        platform_id: String::new(),
+        provider_code: "V-nhs-app".into(),
+        name: "NHS App".into(),
+        category: pb::PlatformCategory::PatientApp.into(),
+        services: vec![pb::DigitalService::NhsApp.into()],
+        website_url: "https://www.nhs.uk/nhs-app/".into(),
+        description: "The app for patients in England".into(),
+    }
+}
+
+fn announce() -> pb::AnnouncePlatformChangeRequest {
+    pb::AnnouncePlatformChangeRequest {
+        request_id: "r-31".into(),
+        change_id: String::new(),
+        platform_id: PLATFORM.to_string(),
+        effective_date: "2026-06-01".into(),
+        roles_affected: vec![pb::StaffRole::Receptionist.into()],
+        retraining_required: true,
+        summary: "New log-in screen".into(),
+        patient_facing: true,
+        services_affected: vec![pb::DigitalService::NhsApp.into()],
+    }
+}
+
+fn publish() -> pb::PublishTrainingMaterialRequest {
+    pb::PublishTrainingMaterialRequest {
+        request_id: "r-32".into(),
+        material_id: String::new(),
+        platform_id: PLATFORM.to_string(),
+        title: "The new log-in, step by step".into(),
+        formats: vec![pb::MaterialFormat::Video.into()],
+        languages: vec!["en".into(), "pl".into()],
+        url: "https://example.org/training/login".into(),
+        change_id: CHANGE.to_string(),
+        audience_roles: vec![pb::StaffRole::Receptionist.into()],
+        for_patients: false,
+    }
+}
+
+fn report() -> pb::ReportUsabilityIssueRequest {
+    pb::ReportUsabilityIssueRequest {
+        request_id: "r-33".into(),
+        issue_id: String::new(),
+        platform_id: PLATFORM.to_string(),
+        practice_code: "A81001".into(),
+        category: pb::UsabilityIssueCategory::Accessibility.into(),
+        severity: pb::IssueSeverity::Low.into(),
+        description: "The log-in button is hard to find with a screen reader".into(),
+        service: pb::DigitalService::NhsApp.into(),
+        patient_groups_affected: vec![pb::PatientGroup::OlderPeople.into()],
+    }
+}
+
+fn acknowledge() -> pb::AcknowledgeUsabilityIssueRequest {
+    pb::AcknowledgeUsabilityIssueRequest {
+        request_id: "r-34".into(),
+        issue_id: ISSUE.to_string(),
+        note: "we are looking at it".into(),
+        expected_resolution_date: "2026-06-30".into(),
+    }
+}
+
+fn resolve() -> pb::ResolveUsabilityIssueRequest {
+    pb::ResolveUsabilityIssueRequest {
+        request_id: "r-35".into(),
+        issue_id: ISSUE.to_string(),
+        resolution: "fixed in release 2.3".into(),
+        resolution_kind: pb::IssueResolutionKind::Fixed.into(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The world: the tree, and every aggregate empty and shaped by commands.
+
+struct World {
+    tree: Arc<Registry>,
+    callers: Vec<Principal>,
+    dict: Dictionary,
+    registries: Vec<Registry>,
+    duties: Vec<Duty>,
+    assignments: Vec<Assignment>,
+    attributions: Vec<Attribution>,
+    programmes: Vec<Programme>,
+    practices: Vec<Practice>,
+    sessions: Vec<Session>,
+    platforms: Vec<Platform>,
+    issues: Vec<UsabilityIssue>,
+}
+
+static WORLD: LazyLock<World> = LazyLock::new(World::build);
+
+impl World {
+    fn build() -> Self {
+        let tree = Arc::new(tree());
+        let [now, during, _] = nows();
+        let service = || context(person("svc", &[Role::Service]), tree.clone(), now);
+        let svc = service();
+
+        let mut registries = vec![Registry::default(), (*tree).clone()];
+        let shaped = [
+            (tree.rename(rename(), &svc), "rename"),
+            (tree.reparent(reparent(), &svc), "reparent"),
+            (tree.close(close(), &svc), "close"),
+        ]
+        .into_iter()
+        .fold((*tree).clone(), |state, (decided, what)| {
+            then(&state, what, decided)
+        });
+        let merged = then(&shaped, "merge", shaped.merge(merge(), &svc));
+        registries.push(merged);
+
+        let duty = then(
+            &Duty::default(),
+            "define",
+            Duty::default().define(DUTY, define_duty(), &svc),
+        );
+        let retired = then(&duty, "retire", duty.retire(retire_duty(), &svc));
+        let duties = vec![Duty::default(), duty.clone(), retired];
+
+        let proposed = then(
+            &Assignment::default(),
+            "propose",
+            Assignment::default().propose(ASSIGNMENT, propose(), &duty, &svc),
+        );
+        let assignments = vec![
+            Assignment::default(),
+            proposed.clone(),
+            then(&proposed, "accept", proposed.accept(accept(), &svc)),
+            then(&proposed, "decline", proposed.decline(decline(), &svc)),
+            then(&proposed, "end", proposed.end(end(), &svc)),
+        ];
+        let attributions = vec![
+            Attribution::default(),
+            then(
+                &Attribution::default(),
+                "attribute",
+                Attribution::default().attribute(ATTRIBUTION, attribute(), &duty, &svc),
+            ),
+        ];
+
+        let launched = then(
+            &Programme::default(),
+            "launch",
+            Programme::default().launch(PROGRAMME, launch(), &svc),
+        );
+        let targeted = then(&launched, "target", launched.set_target(set_target(), &svc));
+        let programmes = vec![Programme::default(), launched.clone(), targeted];
+
+        let platform = then(
+            &Platform::default(),
+            "register platform",
+            Platform::default().register(PLATFORM, register_platform(), &svc),
+        );
+        let announced = then(
+            &platform,
+            "announce",
+            platform.announce_change(CHANGE, announce(), &svc),
+        );
+        let published = then(
+            &announced,
+            "publish",
+            announced.publish_material(MATERIAL, publish(), &svc),
+        );
+        let platforms = vec![Platform::default(), platform, announced, published.clone()];
+
+        let mut practices = vec![Practice::default()];
+        let mut practice = Practice::default();
+        type Step = fn(&Practice, &Context, &Programme, &Platform) -> Decision<PracticeEvent>;
+        let steps: [(&str, Step); 8] = [
+            ("facilitation", |p, c, _, _| {
+                p.record_facilitation(record_facilitation(), c)
+            }),
+            ("status", |p, c, _, _| {
+                p.change_service_status(change_status(), c)
+            }),
+            ("champion", |p, c, _, _| {
+                p.name_digital_champion(name_champion(), c)
+            }),
+            ("enrol", |p, c, programme, _| {
+                p.enrol_staff(enrol(), programme, c)
+            }),
+            ("module m1", |p, c, programme, _| {
+                p.complete_module(complete_module("m1"), programme, c)
+            }),
+            ("module m2", |p, c, programme, _| {
+                p.complete_module(complete_module("m2"), programme, c)
+            }),
+            ("training", |p, c, programme, _| {
+                p.complete_training(complete_training(), programme, c)
+            }),
+            ("adopt", |p, c, _, platform| {
+                p.adopt_platform(adopt(), platform, c)
+            }),
+        ];
+        for (what, step) in steps {
+            let decided = step(&practice, &svc, &launched, &published);
+            practice = then(&practice, what, decided);
+            practices.push(practice.clone());
+        }
+
+        let host = then(
+            &Session::default(),
+            "schedule",
+            ScheduleSession::new(schedule_at_host())
+                .and_then(|cmd| Session::default().schedule(SESSION, cmd, &svc)),
+        );
+        let venue = then(
+            &Session::default(),
+            "schedule at a venue",
+            ScheduleSession::new(schedule_at_venue())
+                .and_then(|cmd| Session::default().schedule(SESSION, cmd, &svc)),
+        );
+        let referral = |r: pb::BookSeatRequest| {
+            Referral::from_booking(&r, Uuid::nil()).expect("a valid booking")
+        };
+        let waiting = |r: pb::JoinWaitlistRequest| {
+            Referral::from_waitlist(&r, Uuid::nil()).expect("a valid waitlist entry")
+        };
+        let confirmed = then(
+            &host,
+            "confirm",
+            host.confirm_hosting(confirm_hosting(), &svc),
+        );
+        let mut busy = confirmed.clone();
+        for (reference, referrer, places) in [
+            ("REF-0001", "A81001", 2),
+            ("REF-0002", "A81002", 3),
+            ("REF-0003", "P-leeds-libraries", 4),
+        ] {
+            let decided =
+                busy.book_seat(SESSION, referral(book(reference, referrer, places)), &svc);
+            busy = then(&busy, reference, decided);
+        }
+        for (reference, referrer, places) in [("REF-0100", "B82001", 5), ("REF-0101", "A81001", 1)]
+        {
+            let decided = busy.join_waitlist(
+                SESSION,
+                waiting(join_waitlist(reference, referrer, places)),
+                &svc,
+            );
+            busy = then(&busy, reference, decided);
+        }
+        let cancelled_booking = then(
+            &busy,
+            "cancel booking",
+            busy.cancel_booking(cancel_booking("REF-0002"), &svc),
+        );
+        let later = context(person("svc", &[Role::Service]), tree.clone(), during);
+        let attended = then(
+            &busy,
+            "attendance",
+            busy.record_attendance(record_attendance(), &later),
+        );
+        let sessions = vec![
+            Session::default(),
+            host.clone(),
+            venue,
+            confirmed,
+            then(
+                &host,
+                "decline hosting",
+                host.decline_hosting(decline_hosting(), &svc),
+            ),
+            busy.clone(),
+            cancelled_booking,
+            then(&busy, "cancel session", busy.cancel(cancel_session(), &svc)),
+            attended,
+        ];
+
+        let reported = then(
+            &UsabilityIssue::default(),
+            "report",
+            UsabilityIssue::default().report(ISSUE, report(), &published, &svc),
+        );
+        let acknowledged = then(
+            &reported,
+            "acknowledge",
+            reported.acknowledge(acknowledge(), &svc),
+        );
+        let issues = vec![
+            UsabilityIssue::default(),
+            reported.clone(),
+            acknowledged.clone(),
+            then(&reported, "resolve", reported.resolve(resolve(), &svc)),
+            then(
+                &acknowledged,
+                "resolve",
+                acknowledged.resolve(resolve(), &svc),
+            ),
+        ];
+
+        let ids: Vec<String> = [
+            DUTY,
+            ASSIGNMENT,
+            ATTRIBUTION,
+            PROGRAMME,
+            SESSION,
+            PLATFORM,
+            CHANGE,
+            MATERIAL,
+            ISSUE,
+        ]
+        .iter()
+        .flat_map(|id| {
+            [
+                id.to_string(),
+                id.simple().to_string(),
+                id.to_string().to_uppercase(),
+            ]
+        })
+        .collect();
+        let mut own: Vec<&str> = ids.iter().map(String::as_str).collect();
+        own.extend([
+            "X24",
+            "Y56",
+            "Y63",
+            "QE1",
+            "QF7",
+            "QWO",
+            "00L",
+            "02A",
+            "01A",
+            "U00001",
+            "U00002",
+            "U00003",
+            "U00004",
+            "A81001",
+            "A81002",
+            "A81003",
+            "A81009",
+            "B82001",
+            "C83001",
+            "D84001",
+            "P-leeds-libraries",
+            "V-nhs-app",
+            "P-new-partner",
+            "Z99999",
+            "a81001",
+            "REF-0001",
+            "REF-0002",
+            "REF-0003",
+            "REF-0100",
+            "REF-0101",
+            "REC-07",
+            "m1",
+            "m2",
+            "LS6",
+            "LS1",
+            "EC1A",
+            "LS6 2AB",
+            "2026-05-12",
+            "2026-05-14",
+            "2026-06-01",
+            "2026-12-31",
+            "2020-01-01",
+            "2019-12-31",
+            "2025-01-01",
+            "2026-W19",
+            "2026-W21",
+            "2026-05-20T12:00:00Z",
+            "2026-05-20T22:00:01Z",
+            "2026-05-13T10:00:00Z",
+            "2026-05-13T09:59:59Z",
+        ]);
+        let dict = Dictionary::with(&own, &[5, 6, 8, 14, 19, 20, 21, 50, 80, 366]);
+        World {
+            tree,
+            callers: callers(),
+            dict,
+            registries,
+            duties,
+            assignments,
+            attributions,
+            programmes,
+            practices,
+            sessions,
+            platforms,
+            issues,
+        }
+    }
+
+    /// The dependency a command names by id, as its handler loads it: one of the shapes
+    /// of the world's own when the id is the world's, an empty one otherwise.
+    fn duty(&self, id: Uuid, pick: usize) -> &Duty {
+        dependency(&self.duties, id == DUTY, pick)
+    }
+
+    fn programme(&self, id: Uuid, pick: usize) -> &Programme {
+        dependency(&self.programmes, id == PROGRAMME, pick)
+    }
+
+    fn platform(&self, id: Uuid, pick: usize) -> &Platform {
+        dependency(&self.platforms, id == PLATFORM, pick)
+    }
+}
+
+/// `shapes[0]` is always the empty aggregate.
+fn dependency<A>(shapes: &[A], known: bool, pick: usize) -> &A {
+    if known {
+        &shapes[pick % shapes.len()]
+    } else {
+        &shapes[0]
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// One command call, and the driver that runs many.
+
+/// What a command decided: its events, or why not.
+type Decision<E> = Result<Vec<E>, DomainError>;
+/// What a command decided: `None` when the bytes did not decode as its request.
+type Decided<E> = Option<Decision<E>>;
+
+/// Everything one call sees: the request's bytes, the aggregate's state as stored under
+/// `key`, the caller and clock, and what the handler would have generated.
+struct Call<'a, A> {
+    bytes: &'a [u8],
+    state: &'a A,
+    empty: A,
+    key: &'a str,
+    ctx: Context,
+    world: &'a World,
+    generated: Uuid,
+    pick: usize,
+    /// Whether the request named the stream `state` is on (else it met an empty one).
+    on_state: Cell<bool>,
+}
+
+impl<A: Aggregate> Call<'_, A> {
+    fn decode<M: Message + Default>(&self) -> Option<M> {
+        M::decode(self.bytes).ok()
+    }
+
+    /// The aggregate of stream `key`, as the store would load it.
+    fn on(&self, key: &str) -> &A {
+        if key == self.key {
+            self.state
+        } else {
+            self.on_state.set(false);
+            &self.empty
+        }
+    }
+
+    /// An id the client may leave empty, the handler then deriving one.
+    fn id_or_generated(&self, field: &str, text: &str) -> Result<Uuid, DomainError> {
+        if text.trim().is_empty() {
+            Ok(self.generated)
+        } else {
+            values::id(field, text)
+        }
+    }
+}
+
+type Run<A> = fn(&Call<'_, A>) -> Decided<<A as Aggregate>::Event>;
+
+struct Command<A: Aggregate> {
+    name: &'static str,
+    seeds: Vec<Vec<u8>>,
+    run: Run<A>,
+}
+
+fn command<A: Aggregate>(name: &'static str, seeds: Vec<Vec<u8>>, run: Run<A>) -> Command<A> {
+    Command { name, seeds, run }
+}
+
+/// What must hold of every decision besides not panicking.
+fn check<E>(command: &str, ctx: &Context, decided: &Result<Vec<E>, DomainError>) {
+    match decided {
+        Ok(_) => assert!(
+            !powerless(&ctx.actor),
+            "{command} admitted {:?}, who may write nothing",
+            ctx.actor
+        ),
+        Err(err) => {
+            let message = err.to_string();
+            let chars = message.chars().count();
+            assert!(
+                chars <= MAX_MESSAGE_CHARS || KNOWN_ECHOES.iter().any(|k| message.contains(k)),
+                "{command}: a refusal of {chars} characters echoes too much input: {:?}",
+                message.chars().take(200).collect::<String>()
+            );
+            let field = match err {
+                DomainError::Invalid { field, .. }
+                | DomainError::NotFound { field, .. }
+                | DomainError::AlreadyExists { field, .. }
+                | DomainError::Precondition { field, .. } => field.as_str(),
+                DomainError::Forbidden(reason) => reason.as_str(),
+            };
+            assert!(
+                !field.trim().is_empty(),
+                "{command}: a refusal that names no field: {message:?}"
+            );
+        }
+    }
+}
+
+/// Runs the harness `name` over `commands` on the aggregates `states` (each under its
+/// stream key), one to three commands in a row on the evolving state.
+fn fuzz<A: Aggregate>(name: &str, commands: &[Command<A>], states: &[(&str, &A)]) {
+    let world = &*WORLD;
+    kit::run(name, kit::DEFAULT_CASES, |e| {
+        let (key, state) = *e.pick(states);
+        let mut state = state.clone();
+        for _ in 0..1 + e.below(3) {
+            let command = e.pick(commands);
+            let bytes = kit::message_bytes(e, &command.seeds, &world.dict);
+            let actor = e.pick(&world.callers).clone();
+            let now = *e.pick(&nows());
+            let call = Call {
+                bytes: &bytes,
+                state: &state,
+                empty: A::default(),
+                key,
+                ctx: context(actor, world.tree.clone(), now),
+                world,
+                generated: Uuid::from_u128(u128::from(e.u64()) | (4 << 76)),
+                pick: e.below(16),
+                on_state: Cell::new(true),
+            };
+            let Some(decided) = (command.run)(&call) else {
+                continue;
+            };
+            check(command.name, &call.ctx, &decided);
+            // Fold what was decided, as the store would, and go on from there.
+            if let Ok(events) = decided
+                && call.on_state.get()
+            {
+                for event in &events {
+                    state.apply(event);
+                }
+            }
+        }
+    });
+}
+
+// ---------------------------------------------------------------------------------------
+// The harnesses, one per aggregate.
+
+#[test]
+fn fuzz_registry() {
+    let w = &*WORLD;
+    // The tree is its own context: the store decides tree commands over the tree itself.
+    fn over(call: &Call<'_, Registry>) -> Context {
+        context(
+            call.ctx.actor.clone(),
+            Arc::new(call.state.clone()),
+            call.ctx.now,
+        )
+    }
+    let commands: Vec<Command<Registry>> = vec![
+        command(
+            "RegisterOrganisation",
+            encoded(&[
+                &register_practice(),
+                &register_partner(),
+                &register_national(),
+            ]),
+            |c| {
+                let request = c.decode()?;
+                let ctx = over(c);
+                Some(
+                    RegisterOrganisation::new(request, ctx.today())
+                        .and_then(|cmd| c.state.register(cmd, &ctx)),
+                )
+            },
+        ),
+        command("RenameOrganisation", encoded(&[&rename()]), |c| {
+            Some(c.state.rename(c.decode()?, &over(c)))
+        }),
+        command("ReparentOrganisation", encoded(&[&reparent()]), |c| {
+            Some(c.state.reparent(c.decode()?, &over(c)))
+        }),
+        command("MergeOrganisations", encoded(&[&merge()]), |c| {
+            Some(c.state.merge(c.decode()?, &over(c)))
+        }),
+        command("CloseOrganisation", encoded(&[&close()]), |c| {
+            Some(c.state.close(c.decode()?, &over(c)))
+        }),
+    ];
+    let states: Vec<(&str, &Registry)> = w.registries.iter().map(|r| ("", r)).collect();
+    fuzz("registry", &commands, &states);
+}
+
+#[test]
+fn fuzz_duty() {
+    let w = &*WORLD;
+    let commands: Vec<Command<Duty>> = vec![
+        command("DefineDuty", encoded(&[&define_duty()]), |c| {
+            let request: pb::DefineDutyRequest = c.decode()?;
+            Some(
+                c.id_or_generated("duty_id", &request.duty_id)
+                    .and_then(|id| c.on(&id.to_string()).define(id, request, &c.ctx)),
+            )
+        }),
+        command("RetireDuty", encoded(&[&retire_duty()]), |c| {
+            let request: pb::RetireDutyRequest = c.decode()?;
+            Some(
+                values::id("duty_id", &request.duty_id)
+                    .and_then(|id| c.on(&id.to_string()).retire(request, &c.ctx)),
+            )
+        }),
+    ];
+    let key = DUTY.to_string();
+    let states: Vec<(&str, &Duty)> = w.duties.iter().map(|d| (key.as_str(), d)).collect();
+    fuzz("duty", &commands, &states);
+}
+
+#[test]
+fn fuzz_assignment() {
+    let w = &*WORLD;
+    let commands: Vec<Command<Assignment>> = vec![
+        command("ProposeResponsibility", encoded(&[&propose()]), |c| {
+            let request: pb::ProposeResponsibilityRequest = c.decode()?;
+            Some(
+                c.id_or_generated("assignment_id", &request.assignment_id)
+                    .and_then(|id| {
+                        let duty_id = values::id("duty_id", &request.duty_id)?;
+                        let duty = c.world.duty(duty_id, c.pick);
+                        c.on(&id.to_string()).propose(id, request, duty, &c.ctx)
+                    }),
+            )
+        }),
+        command("AcceptResponsibility", encoded(&[&accept()]), |c| {
+            let request: pb::AcceptResponsibilityRequest = c.decode()?;
+            Some(
+                values::id("assignment_id", &request.assignment_id).and_then(|id| {
+                    // The handler gives the domain the id in its canonical form.
+                    let request = pb::AcceptResponsibilityRequest {
+                        assignment_id: id.to_string(),
+                        ..request
+                    };
+                    c.on(&id.to_string()).accept(request, &c.ctx)
+                }),
+            )
+        }),
+        command("DeclineResponsibility", encoded(&[&decline()]), |c| {
+            let request: pb::DeclineResponsibilityRequest = c.decode()?;
+            Some(
+                values::id("assignment_id", &request.assignment_id).and_then(|id| {
+                    let request = pb::DeclineResponsibilityRequest {
+                        assignment_id: id.to_string(),
+                        ..request
+                    };
+                    c.on(&id.to_string()).decline(request, &c.ctx)
+                }),
+            )
+        }),
+        command("EndResponsibility", encoded(&[&end()]), |c| {
+            let request: pb::EndResponsibilityRequest = c.decode()?;
+            Some(
+                values::id("assignment_id", &request.assignment_id).and_then(|id| {
+                    let request = pb::EndResponsibilityRequest {
+                        assignment_id: id.to_string(),
+                        ..request
+                    };
+                    c.on(&id.to_string()).end(request, &c.ctx)
+                }),
+            )
+        }),
+    ];
+    let key = ASSIGNMENT.to_string();
+    let states: Vec<(&str, &Assignment)> =
+        w.assignments.iter().map(|a| (key.as_str(), a)).collect();
+    fuzz("assignment", &commands, &states);
+}
+
+#[test]
+fn fuzz_attribution() {
+    let w = &*WORLD;
+    let commands: Vec<Command<Attribution>> = vec![command(
+        "AttributeResponsibility",
+        encoded(&[&attribute()]),
+        |c| {
+            let request: pb::AttributeResponsibilityRequest = c.decode()?;
+            // The handler derives the attribution's id; a re-sent request names it again.
+            let id = if c.pick % 2 == 0 {
+                ATTRIBUTION
+            } else {
+                c.generated
+            };
+            Some(values::id("duty_id", &request.duty_id).and_then(|duty_id| {
+                let duty = c.world.duty(duty_id, c.pick);
+                c.on(&id.to_string()).attribute(id, request, duty, &c.ctx)
+            }))
+        },
+    )];
+    let key = ATTRIBUTION.to_string();
+    let states: Vec<(&str, &Attribution)> =
+        w.attributions.iter().map(|a| (key.as_str(), a)).collect();
+    fuzz("attribution", &commands, &states);
+}
+
+#[test]
+fn fuzz_programme() {
+    let w = &*WORLD;
+    let commands: Vec<Command<Programme>> = vec![
+        command("LaunchTrainingProgramme", encoded(&[&launch()]), |c| {
+            let request: pb::LaunchTrainingProgrammeRequest = c.decode()?;
+            Some(
+                c.id_or_generated("programme_id", &request.programme_id)
+                    .and_then(|id| c.on(&id.to_string()).launch(id, request, &c.ctx)),
+            )
+        }),
+        command("SetRolloutTarget", encoded(&[&set_target()]), |c| {
+            let request: pb::SetRolloutTargetRequest = c.decode()?;
+            Some(
+                values::id("programme_id", &request.programme_id)
+                    .and_then(|id| c.on(&id.to_string()).set_target(request, &c.ctx)),
+            )
+        }),
+    ];
+    let key = PROGRAMME.to_string();
+    let states: Vec<(&str, &Programme)> = w.programmes.iter().map(|p| (key.as_str(), p)).collect();
+    fuzz("programme", &commands, &states);
+}
+
+#[test]
+fn fuzz_practice() {
+    let w = &*WORLD;
+    let commands: Vec<Command<Practice>> = vec![
+        command(
+            "RecordFacilitation",
+            encoded(&[&record_facilitation()]),
+            |c| {
+                let request: pb::RecordFacilitationRequest = c.decode()?;
+                Some(
+                    practice::practice_code(&request.practice_code)
+                        .and_then(|code| c.on(&code).record_facilitation(request, &c.ctx)),
+                )
+            },
+        ),
+        command("ChangeServiceStatus", encoded(&[&change_status()]), |c| {
+            let request: pb::ChangeServiceStatusRequest = c.decode()?;
+            Some(
+                practice::practice_code(&request.practice_code)
+                    .and_then(|code| c.on(&code).change_service_status(request, &c.ctx)),
+            )
+        }),
+        command("NameDigitalChampion", encoded(&[&name_champion()]), |c| {
+            let request: pb::NameDigitalChampionRequest = c.decode()?;
+            Some(
+                practice::practice_code(&request.practice_code)
+                    .and_then(|code| c.on(&code).name_digital_champion(request, &c.ctx)),
+            )
+        }),
+        command("EnrolStaff", encoded(&[&enrol()]), |c| {
+            let request: pb::EnrolStaffRequest = c.decode()?;
+            Some(
+                values::id("programme_id", &request.programme_id).and_then(|id| {
+                    let programme = c.world.programme(id, c.pick);
+                    let code = practice::practice_code(&request.practice_code)?;
+                    c.on(&code).enrol_staff(request, programme, &c.ctx)
+                }),
+            )
+        }),
+        command(
+            "CompleteModule",
+            encoded(&[&complete_module("m1"), &complete_module("m2")]),
+            |c| {
+                let request: pb::CompleteModuleRequest = c.decode()?;
+                Some(
+                    values::id("programme_id", &request.programme_id).and_then(|id| {
+                        let programme = c.world.programme(id, c.pick);
+                        let code = practice::practice_code(&request.practice_code)?;
+                        c.on(&code).complete_module(request, programme, &c.ctx)
+                    }),
+                )
+            },
+        ),
+        command("CompleteTraining", encoded(&[&complete_training()]), |c| {
+            let request: pb::CompleteTrainingRequest = c.decode()?;
+            Some(
+                values::id("programme_id", &request.programme_id).and_then(|id| {
+                    let programme = c.world.programme(id, c.pick);
+                    let code = practice::practice_code(&request.practice_code)?;
+                    c.on(&code).complete_training(request, programme, &c.ctx)
+                }),
+            )
+        }),
+        command("AdoptPlatform", encoded(&[&adopt()]), |c| {
+            let request: pb::AdoptPlatformRequest = c.decode()?;
+            Some(
+                values::id("platform_id", &request.platform_id).and_then(|id| {
+                    let platform = c.world.platform(id, c.pick);
+                    let code = practice::practice_code(&request.practice_code)?;
+                    c.on(&code).adopt_platform(request, platform, &c.ctx)
+                }),
+            )
+        }),
+    ];
+    let states: Vec<(&str, &Practice)> = w.practices.iter().map(|p| ("A81001", p)).collect();
+    fuzz("practice", &commands, &states);
+}
+
+#[test]
+fn fuzz_session() {
+    let w = &*WORLD;
+    fn session_id(text: &str) -> Result<Uuid, DomainError> {
+        values::id("session_id", text)
+    }
+    let commands: Vec<Command<Session>> = vec![
+        command(
+            "ScheduleSession",
+            encoded(&[&schedule_at_host(), &schedule_at_venue()]),
+            |c| {
+                let request: pb::ScheduleSessionRequest = c.decode()?;
+                Some(
+                    c.id_or_generated("session_id", &request.session_id)
+                        .and_then(|id| {
+                            let cmd = ScheduleSession::new(request)?;
+                            c.on(&id.to_string()).schedule(id, cmd, &c.ctx)
+                        }),
+                )
+            },
+        ),
+        command("ConfirmHosting", encoded(&[&confirm_hosting()]), |c| {
+            let request: pb::ConfirmHostingRequest = c.decode()?;
+            Some(
+                session_id(&request.session_id)
+                    .and_then(|id| c.on(&id.to_string()).confirm_hosting(request, &c.ctx)),
+            )
+        }),
+        command("DeclineHosting", encoded(&[&decline_hosting()]), |c| {
+            let request: pb::DeclineHostingRequest = c.decode()?;
+            Some(
+                session_id(&request.session_id)
+                    .and_then(|id| c.on(&id.to_string()).decline_hosting(request, &c.ctx)),
+            )
+        }),
+        command(
+            "BookSeat",
+            encoded(&[
+                &book("REF-0200", "A81001", 1),
+                &book("", "B82001", 2),
+                &book("REF-0001", "A81002", 10),
+            ]),
+            |c| {
+                let request: pb::BookSeatRequest = c.decode()?;
+                Some(session_id(&request.session_id).and_then(|id| {
+                    let referral = Referral::from_booking(&request, c.generated)?;
+                    c.on(&id.to_string()).book_seat(id, referral, &c.ctx)
+                }))
+            },
+        ),
+        command(
+            "CancelBooking",
+            encoded(&[&cancel_booking("REF-0001"), &cancel_booking("REF-0100")]),
+            |c| {
+                let request: pb::CancelBookingRequest = c.decode()?;
+                Some(
+                    session_id(&request.session_id)
+                        .and_then(|id| c.on(&id.to_string()).cancel_booking(request, &c.ctx)),
+                )
+            },
+        ),
+        command(
+            "JoinWaitlist",
+            encoded(&[
+                &join_waitlist("REF-0300", "A81001", 2),
+                &join_waitlist("", "C83001", 10),
+            ]),
+            |c| {
+                let request: pb::JoinWaitlistRequest = c.decode()?;
+                Some(session_id(&request.session_id).and_then(|id| {
+                    let referral = Referral::from_waitlist(&request, c.generated)?;
+                    c.on(&id.to_string()).join_waitlist(id, referral, &c.ctx)
+                }))
+            },
+        ),
+        command("CancelSession", encoded(&[&cancel_session()]), |c| {
+            let request: pb::CancelSessionRequest = c.decode()?;
+            Some(
+                session_id(&request.session_id)
+                    .and_then(|id| c.on(&id.to_string()).cancel(request, &c.ctx)),
+            )
+        }),
+        command("RecordAttendance", encoded(&[&record_attendance()]), |c| {
+            let request: pb::RecordAttendanceRequest = c.decode()?;
+            Some(
+                session_id(&request.session_id)
+                    .and_then(|id| c.on(&id.to_string()).record_attendance(request, &c.ctx)),
+            )
+        }),
+    ];
+    let key = SESSION.to_string();
+    let states: Vec<(&str, &Session)> = w.sessions.iter().map(|s| (key.as_str(), s)).collect();
+    fuzz("session", &commands, &states);
+}
+
+#[test]
+fn fuzz_platform() {
+    let w = &*WORLD;
+    let commands: Vec<Command<Platform>> = vec![
+        command("RegisterPlatform", encoded(&[&register_platform()]), |c| {
+            let request: pb::RegisterPlatformRequest = c.decode()?;
+            Some(
+                c.id_or_generated("platform_id", &request.platform_id)
+                    .and_then(|id| c.on(&id.to_string()).register(id, request, &c.ctx)),
+            )
+        }),
+        command("AnnouncePlatformChange", encoded(&[&announce()]), |c| {
+            let request: pb::AnnouncePlatformChangeRequest = c.decode()?;
+            Some(
+                values::id("platform_id", &request.platform_id).and_then(|id| {
+                    let change = c.id_or_generated("change_id", &request.change_id)?;
+                    c.on(&id.to_string())
+                        .announce_change(change, request, &c.ctx)
+                }),
+            )
+        }),
+        command("PublishTrainingMaterial", encoded(&[&publish()]), |c| {
+            let request: pb::PublishTrainingMaterialRequest = c.decode()?;
+            Some(
+                values::id("platform_id", &request.platform_id).and_then(|id| {
+                    let material = c.id_or_generated("material_id", &request.material_id)?;
+                    c.on(&id.to_string())
+                        .publish_material(material, request, &c.ctx)
+                }),
+            )
+        }),
+    ];
+    let key = PLATFORM.to_string();
+    let states: Vec<(&str, &Platform)> = w.platforms.iter().map(|p| (key.as_str(), p)).collect();
+    fuzz("platform", &commands, &states);
+}
+
+#[test]
+fn fuzz_usability_issue() {
+    let w = &*WORLD;
+    let commands: Vec<Command<UsabilityIssue>> = vec![
+        command("ReportUsabilityIssue", encoded(&[&report()]), |c| {
+            let request: pb::ReportUsabilityIssueRequest = c.decode()?;
+            Some(
+                c.id_or_generated("issue_id", &request.issue_id)
+                    .and_then(|id| {
+                        let platform_id = values::id("platform_id", &request.platform_id)?;
+                        let platform = c.world.platform(platform_id, c.pick);
+                        c.on(&id.to_string()).report(id, request, platform, &c.ctx)
+                    }),
+            )
+        }),
+        command(
+            "AcknowledgeUsabilityIssue",
+            encoded(&[&acknowledge()]),
+            |c| {
+                let request: pb::AcknowledgeUsabilityIssueRequest = c.decode()?;
+                Some(values::id("issue_id", &request.issue_id).and_then(|id| {
+                    let request = pb::AcknowledgeUsabilityIssueRequest {
+                        issue_id: id.to_string(),
+                        ..request
+                    };
+                    c.on(&id.to_string()).acknowledge(request, &c.ctx)
+                }))
+            },
+        ),
+        command("ResolveUsabilityIssue", encoded(&[&resolve()]), |c| {
+            let request: pb::ResolveUsabilityIssueRequest = c.decode()?;
+            Some(values::id("issue_id", &request.issue_id).and_then(|id| {
+                let request = pb::ResolveUsabilityIssueRequest {
+                    issue_id: id.to_string(),
+                    ..request
+                };
+                c.on(&id.to_string()).resolve(request, &c.ctx)
+            }))
+        }),
+    ];
+    let key = ISSUE.to_string();
+    let states: Vec<(&str, &UsabilityIssue)> = w.issues.iter().map(|i| (key.as_str(), i)).collect();
+    fuzz("usability_issue", &commands, &states);
+}
+
+/// Every parser of `values.rs`, `codes.rs`, `privacy.rs` and the practice's own, on
+/// strings from the dictionary, edited, or random. Refusals name their field and echo
+/// little; acceptances give back what the rule promises.
+#[test]
+fn fuzz_parsers() {
+    let w = &*WORLD;
+    kit::run("parsers", kit::DEFAULT_CASES, |e| {
+        let input = kit::string(e, &w.dict);
+        let number = w.dict.number(e);
+        let today = NaiveDate::from_ymd_opt(2000, 1, 1)
+            .and_then(|d| d.checked_add_days(chrono::Days::new(e.below(40_000) as u64)))
+            .expect("a date in range");
+        let small = u32::try_from(number).unwrap_or(u32::MAX);
+        let enum_value = number as i32;
+        let refusal = |what: &str, result: Result<(), DomainError>| {
+            if let Err(err) = result {
+                check::<()>(
+                    what,
+                    &context(person("svc", &[Role::Service]), w.tree.clone(), nows()[0]),
+                    &Err(err),
+                );
+            }
+        };
+        match e.below(16) {
+            0 => refusal("date_or", values::date_or("f", &input, today).map(drop)),
+            1 => refusal("date", values::date("f", &input).map(drop)),
+            2 => refusal("instant", values::instant("f", &input).map(drop)),
+            3 => refusal("id", values::id("f", &input).map(drop)),
+            4 => {
+                let values: Vec<i32> = (0..e.below(8)).map(|_| w.dict.number(e) as i32).collect();
+                refusal(
+                    "known_enum",
+                    values::known_enum::<pb::DigitalService>("f", enum_value).map(drop),
+                );
+                refusal(
+                    "known_enums",
+                    values::known_enums::<pb::StaffRole>("f", &values, e.one_in(2)).map(drop),
+                );
+            }
+            5 => {
+                let max = u32::try_from(w.dict.number(e)).unwrap_or(u32::MAX);
+                let counted = values::count("f", small, e.one_in(2), max);
+                if let Ok(n) = counted {
+                    assert!(n <= max, "count gave {n} over its limit {max}");
+                }
+                refusal("count", counted.map(drop));
+            }
+            6 => {
+                let max = e.below(5000);
+                let texted = values::text("f", &input, max);
+                if let Ok(t) = &texted {
+                    assert!(
+                        t.chars().count() <= max && !t.is_empty(),
+                        "text broke its limit"
+                    );
+                }
+                refusal("text", texted.map(drop));
+            }
+            7 => refusal(
+                "optional_text",
+                values::optional_text("f", &input, e.below(5000)).map(drop),
+            ),
+            8 => refusal("language_tag", values::language_tag("f", &input).map(drop)),
+            9 => {
+                let kinds = [
+                    pb::OrganisationKind::Unspecified,
+                    pb::OrganisationKind::NationalBody,
+                    pb::OrganisationKind::Region,
+                    pb::OrganisationKind::Icb,
+                    pb::OrganisationKind::SubIcb,
+                    pb::OrganisationKind::Pcn,
+                    pb::OrganisationKind::Practice,
+                    pb::OrganisationKind::Partner,
+                    pb::OrganisationKind::Provider,
+                ];
+                let kind = *e.pick(&kinds);
+                refusal("check", codes::check("f", &input, kind));
+                let _ = codes::parent_kinds(kind);
+                let _ = codes::example(kind);
+            }
+            10 => {
+                let referenced = codes::reference("f", &input);
+                if let Ok(code) = &referenced {
+                    assert!(
+                        code.len() <= 64
+                            && code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'),
+                        "reference accepted {code:?}"
+                    );
+                }
+                refusal("reference", referenced.map(drop));
+            }
+            11 => {
+                refusal("check_free_text", privacy::check_free_text("f", &input));
+                let digits: [u8; 10] = std::array::from_fn(|_| e.byte() % 10);
+                let _ = privacy::is_nhs_number(&digits);
+            }
+            12 => refusal("staff_ref", practice::staff_ref("f", &input).map(drop)),
+            13 => {
+                let week = practice::iso_week("f", &input, today);
+                if let Ok(monday) = week {
+                    assert!(monday <= today, "iso_week accepted a future week {input:?}");
+                }
+                refusal("iso_week", week.map(drop));
+            }
+            14 => refusal("practice_code", practice::practice_code(&input).map(drop)),
+            _ => {
+                let needs: Vec<i32> = (0..e.below(4)).map(|_| w.dict.number(e) as i32).collect();
+                let language = kit::string(e, &w.dict);
+                let referrer = kit::string(e, &w.dict);
+                refusal(
+                    "Referral::new",
+                    Referral::new(&input, Uuid::nil(), &referrer, small, &language, &needs)
+                        .map(drop),
+                );
+            }
+        }
+    });
+}
+
+/// The seeds reach the rules: each is accepted on the world's state it was written for
+/// (building the world runs most of them; these are the rest), so mutations of them
+/// start from a request that gets past every check.
+#[test]
+fn seeds_are_accepted_where_they_were_written_for() {
+    let w = &*WORLD;
+    let svc = context(person("svc", &[Role::Service]), w.tree.clone(), nows()[0]);
+    let register = |registry: &Registry, request| {
+        let over = context(svc.actor.clone(), Arc::new(registry.clone()), svc.now);
+        RegisterOrganisation::new(request, svc.today())
+            .and_then(|cmd| registry.register(cmd, &over))
+    };
+    register(&w.registries[1], register_practice()).expect("a new practice");
+    register(&w.registries[1], register_partner()).expect("a new partner");
+    register(&w.registries[0], register_national()).expect("the national body");
+    let booking = |r: pb::BookSeatRequest| Referral::from_booking(&r, Uuid::nil()).expect("valid");
+    let waiting = |r| Referral::from_waitlist(&r, Uuid::nil()).expect("valid");
+    let (host, confirmed, busy) = (&w.sessions[1], &w.sessions[3], &w.sessions[5]);
+    host.book_seat(SESSION, booking(book("REF-0200", "A81001", 1)), &svc)
+        .expect("a booking on a pending session");
+    confirmed
+        .book_seat(SESSION, booking(book("", "B82001", 2)), &svc)
+        .expect("a booking with a generated reference");
+    busy.cancel_booking(cancel_booking("REF-0001"), &svc)
+        .expect("a confirmed booking cancelled");
+    busy.cancel_booking(cancel_booking("REF-0100"), &svc)
+        .expect("a waiting booking cancelled");
+    busy.join_waitlist(
+        SESSION,
+        waiting(join_waitlist("REF-0300", "A81001", 2)),
+        &svc,
+    )
+    .expect("joining the waitlist of a full session");
+    host.join_waitlist(SESSION, waiting(join_waitlist("", "C83001", 10)), &svc)
+        .expect("joining with a generated reference");
+    assert_eq!(w.practices.len(), 9);
+    assert_eq!(w.sessions.len(), 9);
+    assert_eq!(w.issues.len(), 5);
+}
