@@ -5,8 +5,10 @@
 //! 1. takes the stream's lock, so commands on one aggregate in this process run one at a
 //!    time (a booking race is decided here, not by retries);
 //! 2. catches the cached state up with whatever other processes appended;
-//! 3. returns the original result if this caller already sent this `request_id`;
-//! 4. asks the domain for the events, and appends them with the version it decided on
+//! 3. asks the domain for the events; if this caller (same subject, organisation and
+//!    roles) already sent this `request_id`, answers with the original result instead,
+//!    unless the domain now denies the command;
+//! 4. appends the events with the version it decided on
 //!    (`Exact`, or `NoStream` for a new aggregate), so a writer in another process cannot
 //!    slip in between;
 //! 5. on a version conflict, catches up and decides again, a bounded number of times.
@@ -47,6 +49,26 @@ pub mod meta {
     pub const CAUSATION_ID: &str = "causation_id";
     pub const AGGREGATE_ID: &str = "aggregate_id";
     pub const SCHEMA_VERSION: &str = "schema_version";
+    /// The caller's roles, sorted and comma-separated: part of a request's identity.
+    pub const ROLES: &str = "roles";
+}
+
+/// The key under which a request's result is remembered: who, for which organisation,
+/// with which roles, and the request id they chose. Fields are length-prefixed so that no
+/// choice of values can make two different callers' keys equal.
+fn request_key(subject: &str, organisation: &str, roles: &str, request_id: &str) -> String {
+    [subject, organisation, roles, request_id]
+        .iter()
+        .map(|part| format!("{}:{part}", part.len()))
+        .collect::<Vec<_>>()
+        .join("|")
+}
+
+fn roles_text(principal: &Principal) -> String {
+    let mut roles: Vec<&str> = principal.roles.iter().map(|r| r.as_str()).collect();
+    roles.sort_unstable();
+    roles.dedup();
+    roles.join(",")
 }
 
 /// Who sent a command, and the optional id that makes re-sending it harmless.
@@ -59,25 +81,24 @@ pub struct Caller {
 
 impl Caller {
     pub fn new(principal: Principal, request_id: &str) -> Result<Self, DomainError> {
-        let request_id = request_id.trim();
-        if request_id.len() > 128 {
-            return Err(DomainError::invalid(
-                "request_id",
-                "is longer than 128 characters",
-            ));
-        }
         Ok(Self {
             principal,
-            request_id: (!request_id.is_empty()).then(|| request_id.to_owned()),
+            request_id: difacto_domain::values::request_id(request_id)?,
             correlation_id: Uuid::new_v4(),
         })
     }
 
-    /// Request ids are the caller's own: two callers may pick the same one.
+    /// Request ids are the caller's own: two callers may pick the same one, and one
+    /// subject acting for another organisation or with other roles is another caller.
     fn request_key(&self) -> Option<String> {
-        self.request_id
-            .as_ref()
-            .map(|id| format!("{}|{id}", self.principal.subject))
+        self.request_id.as_ref().map(|id| {
+            request_key(
+                &self.principal.subject,
+                &self.principal.organisation,
+                &roles_text(&self.principal),
+                id,
+            )
+        })
     }
 
     /// The id the client chose in `text` (a UUID, naming `field` when it is not one), or,
@@ -218,12 +239,9 @@ impl Store {
     {
         for _ in 0..MAX_ATTEMPTS {
             self.catch_up(stream, cached).await?;
-            if let Some(done) = caller
+            let replay = caller
                 .request_key()
-                .and_then(|key| cached.requests.get(&key))
-            {
-                return Ok(done.clone());
-            }
+                .and_then(|key| cached.requests.get(&key).cloned());
             // The registry is its own stream: read it unlocked unless it is the one we hold.
             let registry = if stream == registry::STREAM {
                 (cached as &dyn Any)
@@ -237,7 +255,17 @@ impl Store {
                 registry,
                 now: Utc::now(),
             };
-            let events = decide(&cached.state, &context)?;
+            let decided = decide(&cached.state, &context);
+            if let Some(done) = replay {
+                // A re-send answers with the original result only if the policy admits
+                // the command now: the decision is taken again and only a denial counts
+                // (anything else, such as "already booked", is the re-send itself).
+                return match decided {
+                    Err(denied @ DomainError::Forbidden(_)) => Err(denied.into()),
+                    _ => Ok(done),
+                };
+            }
+            let events = decided?;
             // On the organisations stream the context's registry is the cached state
             // itself: let go of it so folding the new events below does not copy the tree.
             drop(context);
@@ -344,14 +372,17 @@ fn decode<A: Aggregate>(recorded: &RecordedEvent) -> Result<Option<A::Event>, Se
 
 /// Rebuilds the result of a request from its recorded events (each carries the request key).
 fn remember_request(requests: &mut HashMap<String, CommandResult>, recorded: &RecordedEvent) {
-    let (Some(actor), Some(request)) = (
+    let (Some(actor), Some(organisation), Some(roles), Some(request)) = (
         recorded.metadata.get(meta::ACTOR),
+        recorded.metadata.get(meta::ORGANISATION),
+        recorded.metadata.get(meta::ROLES),
         recorded.metadata.get(meta::REQUEST_ID),
     ) else {
+        // Events written before roles were recorded answer no re-send: judged anew.
         return;
     };
     let result = requests
-        .entry(format!("{actor}|{request}"))
+        .entry(request_key(actor, organisation, roles, request))
         .or_insert_with(|| CommandResult {
             aggregate_id: recorded
                 .metadata
@@ -386,6 +417,7 @@ fn to_new_events<E: EventSet>(
                 meta::CORRELATION_ID.into(),
                 caller.correlation_id.to_string(),
             );
+            metadata.insert(meta::ROLES.into(), roles_text(&caller.principal));
             metadata.insert(meta::AGGREGATE_ID.into(), aggregate_id.to_owned());
             metadata.insert(meta::SCHEMA_VERSION.into(), SCHEMA_VERSION.to_string());
             if let Some(request_id) = &caller.request_id {

@@ -10,7 +10,7 @@ mod support;
 use std::collections::HashMap;
 
 use difacto_auth::Role;
-use difacto_domain::policy::{POLICY, Scope};
+use difacto_domain::policy::{POLICY, Party, Reach, Scope};
 use difacto_proto::v1 as pb;
 use support::Harness;
 use tonic::Code;
@@ -80,16 +80,39 @@ fn actor_org(role: Role, placement: Placement, target: &str) -> String {
     }
 }
 
-fn expected(command: &str, role: Role, actor: &str, targets: &[String]) -> bool {
+fn expected(command: &str, role: Role, actor: &str, targets: &[(Party, String)]) -> bool {
     let rule = POLICY.iter().find(|r| r.command == command).expect("rule");
-    rule.grants.iter().any(|(r, scope)| {
-        *r == role
-            && targets.iter().any(|t| match scope {
-                Scope::Anywhere => true,
-                Scope::Own => actor == t,
-                Scope::Area => within(t, actor),
-            })
+    rule.grants.iter().any(|grant| {
+        grant.role == role
+            && match grant.reach {
+                Reach::Anywhere => true,
+                Reach::Checks(checks) => checks.iter().all(|(party, scope)| {
+                    targets.iter().any(|(p, t)| {
+                        p == party
+                            && match scope {
+                                Scope::Own => actor == t,
+                                Scope::Area => within(t, actor),
+                                Scope::Home => within(actor, t),
+                            }
+                    })
+                }),
+            }
     })
+}
+
+/// The one organisation a command acts for or on.
+fn one(code: impl Into<String>) -> Vec<(Party, String)> {
+    vec![(Party::Target, code.into())]
+}
+
+/// The parties of a booking by `referrer` on the matrix's session (P-leeds-libraries, QE1).
+fn booking_parties(referrer: &str) -> Vec<(Party, String)> {
+    vec![
+        (Party::Target, "P-leeds-libraries".into()),
+        (Party::Partner, "P-leeds-libraries".into()),
+        (Party::SessionIcb, "QE1".into()),
+        (Party::Referrer, referrer.into()),
+    ]
 }
 
 /// The caller of one case: a token whose subject is unique to the case, so that whatever
@@ -229,7 +252,7 @@ async fn attempt(
     f: &mut Fixtures,
     command: &str,
     actor: &Actor,
-) -> (Vec<String>, Result<(), tonic::Status>) {
+) -> (Vec<(Party, String)>, Result<(), tonic::Status>) {
     let org = actor.org.as_str();
     let n = f.next();
     let service_icb = || h.icb("X24", &[Role::Service]);
@@ -247,7 +270,7 @@ async fn attempt(
                     ..Default::default()
                 })
                 .await;
-            (vec!["U00001".into()], unit(r))
+            (one("U00001"), unit(r))
         }
         "RenameOrganisation"
         | "ReparentOrganisation"
@@ -310,7 +333,7 @@ async fn attempt(
                         .await
                 }
             };
-            (vec![fresh], unit(r))
+            (one(fresh), unit(r))
         }
         "DefineDuty" => {
             let r = actor
@@ -321,7 +344,7 @@ async fn attempt(
                     ..Default::default()
                 })
                 .await;
-            (vec!["X24".into()], unit(r))
+            (one("X24"), unit(r))
         }
         "RetireDuty" => {
             let duty = ok(
@@ -343,7 +366,7 @@ async fn attempt(
                     ..Default::default()
                 })
                 .await;
-            (vec!["X24".into()], unit(r))
+            (one("X24"), unit(r))
         }
         "ProposeResponsibility" => {
             let r = actor
@@ -357,7 +380,7 @@ async fn attempt(
                     ..Default::default()
                 })
                 .await;
-            (vec!["U00001".into()], unit(r))
+            (one("U00001"), unit(r))
         }
         "AcceptResponsibility" | "DeclineResponsibility" | "EndResponsibility" => {
             let assignment = ok(
@@ -377,7 +400,7 @@ async fn attempt(
             let mut client = actor.icb();
             let (targets, r) = match command {
                 "AcceptResponsibility" => (
-                    vec![practice.clone()],
+                    one(practice.clone()),
                     client
                         .accept_responsibility(pb::AcceptResponsibilityRequest {
                             assignment_id: assignment,
@@ -386,7 +409,7 @@ async fn attempt(
                         .await,
                 ),
                 "DeclineResponsibility" => (
-                    vec![practice.clone()],
+                    one(practice.clone()),
                     client
                         .decline_responsibility(pb::DeclineResponsibilityRequest {
                             assignment_id: assignment,
@@ -396,7 +419,10 @@ async fn attempt(
                         .await,
                 ),
                 _ => (
-                    vec![practice.clone(), "U00001".into()],
+                    vec![
+                        (Party::Assignee, practice.clone()),
+                        (Party::AssignmentArea, "U00001".into()),
+                    ],
                     client
                         .end_responsibility(pb::EndResponsibilityRequest {
                             assignment_id: assignment,
@@ -420,7 +446,7 @@ async fn attempt(
                     ..Default::default()
                 })
                 .await;
-            (vec![org.to_owned()], unit(r))
+            (one(org.to_owned()), unit(r))
         }
         "LaunchTrainingProgramme" => {
             let r = actor
@@ -435,7 +461,7 @@ async fn attempt(
                     ..Default::default()
                 })
                 .await;
-            (vec!["QE1".into()], unit(r))
+            (one("QE1"), unit(r))
         }
         "SetRolloutTarget" => {
             let r = actor
@@ -448,7 +474,7 @@ async fn attempt(
                     ..Default::default()
                 })
                 .await;
-            (vec!["U00001".into()], unit(r))
+            (one("U00001"), unit(r))
         }
         _ => practice_partner_provider(h, f, command, actor, n).await,
     }
@@ -460,7 +486,7 @@ async fn practice_partner_provider(
     command: &str,
     actor: &Actor,
     n: u32,
-) -> (Vec<String>, Result<(), tonic::Status>) {
+) -> (Vec<(Party, String)>, Result<(), tonic::Status>) {
     let unit = |r: Result<tonic::Response<pb::CommandResult>, tonic::Status>| r.map(|_| ());
     let practice = "A81001".to_owned();
     let staff = format!("staff-{n}");
@@ -488,7 +514,7 @@ async fn practice_partner_provider(
                     ..Default::default()
                 })
                 .await;
-            (vec![practice], unit(r))
+            (one(practice), unit(r))
         }
         "ChangeServiceStatus" => {
             let status = if n.is_multiple_of(2) {
@@ -505,7 +531,7 @@ async fn practice_partner_provider(
                     ..Default::default()
                 })
                 .await;
-            (vec![practice], unit(r))
+            (one(practice), unit(r))
         }
         "NameDigitalChampion" => {
             let r = client
@@ -516,10 +542,10 @@ async fn practice_partner_provider(
                     ..Default::default()
                 })
                 .await;
-            (vec![practice], unit(r))
+            (one(practice), unit(r))
         }
         "EnrolStaff" => (
-            vec![practice.clone()],
+            one(practice.clone()),
             unit(client.enrol_staff(enrol(staff)).await),
         ),
         "CompleteModule" | "CompleteTraining" => {
@@ -547,7 +573,7 @@ async fn practice_partner_provider(
                     })
                     .await
             };
-            (vec![practice], unit(r))
+            (one(practice), unit(r))
         }
         "AdoptPlatform" => {
             let r = client
@@ -557,14 +583,14 @@ async fn practice_partner_provider(
                     ..Default::default()
                 })
                 .await;
-            (vec![practice], unit(r))
+            (one(practice), unit(r))
         }
         "ScheduleSession" => {
             let r = actor
                 .partner()
                 .schedule_session(session_request("P-leeds-libraries", "A81001"))
                 .await;
-            (vec!["P-leeds-libraries".into()], unit(r))
+            (one("P-leeds-libraries"), unit(r))
         }
         "ConfirmHosting" | "DeclineHosting" | "BookSeat" | "JoinWaitlist" | "CancelBooking"
         | "CancelSession" | "RecordAttendance" => {
@@ -585,7 +611,7 @@ async fn practice_partner_provider(
             };
             match command {
                 "ConfirmHosting" => (
-                    vec![practice.clone()],
+                    one(practice.clone()),
                     unit(
                         client
                             .confirm_hosting(pb::ConfirmHostingRequest {
@@ -596,7 +622,7 @@ async fn practice_partner_provider(
                     ),
                 ),
                 "DeclineHosting" => (
-                    vec![practice.clone()],
+                    one(practice.clone()),
                     unit(
                         client
                             .decline_hosting(pb::DeclineHostingRequest {
@@ -608,7 +634,7 @@ async fn practice_partner_provider(
                     ),
                 ),
                 "BookSeat" => (
-                    vec!["P-leeds-libraries".into(), practice.clone()],
+                    booking_parties(&practice),
                     unit(client.book_seat(booking(&format!("REF-{n}"))).await),
                 ),
                 "JoinWaitlist" => {
@@ -622,7 +648,7 @@ async fn practice_partner_provider(
                             ..Default::default()
                         })
                         .await;
-                    (vec!["P-leeds-libraries".into(), practice.clone()], unit(r))
+                    (booking_parties(&practice), unit(r))
                 }
                 "CancelBooking" => {
                     ok(
@@ -639,10 +665,10 @@ async fn practice_partner_provider(
                             ..Default::default()
                         })
                         .await;
-                    (vec!["P-leeds-libraries".into(), practice.clone()], unit(r))
+                    (booking_parties(&practice), unit(r))
                 }
                 "CancelSession" => (
-                    vec!["P-leeds-libraries".into()],
+                    one("P-leeds-libraries"),
                     unit(
                         client
                             .cancel_session(pb::CancelSessionRequest {
@@ -654,7 +680,7 @@ async fn practice_partner_provider(
                     ),
                 ),
                 _ => (
-                    vec!["P-leeds-libraries".into()],
+                    one("P-leeds-libraries"),
                     unit(
                         client
                             .record_attendance(pb::RecordAttendanceRequest {
@@ -677,7 +703,7 @@ async fn practice_partner_provider(
                     ..Default::default()
                 })
                 .await;
-            (vec!["V-nhs-app".into()], unit(r))
+            (one("V-nhs-app"), unit(r))
         }
         "AnnouncePlatformChange" => {
             let r = actor
@@ -691,7 +717,7 @@ async fn practice_partner_provider(
                     ..Default::default()
                 })
                 .await;
-            (vec!["V-nhs-app".into()], unit(r))
+            (one("V-nhs-app"), unit(r))
         }
         "PublishTrainingMaterial" => {
             let r = actor
@@ -706,7 +732,7 @@ async fn practice_partner_provider(
                     ..Default::default()
                 })
                 .await;
-            (vec!["V-nhs-app".into()], unit(r))
+            (one("V-nhs-app"), unit(r))
         }
         "ReportUsabilityIssue" | "AcknowledgeUsabilityIssue" | "ResolveUsabilityIssue" => {
             let report = pb::ReportUsabilityIssueRequest {
@@ -720,7 +746,7 @@ async fn practice_partner_provider(
             let mut client = actor.provider();
             if command == "ReportUsabilityIssue" {
                 return (
-                    vec![practice],
+                    one(practice),
                     unit(client.report_usability_issue(report).await),
                 );
             }
@@ -748,7 +774,7 @@ async fn practice_partner_provider(
                     })
                     .await
             };
-            (vec!["V-nhs-app".into()], unit(r))
+            (one("V-nhs-app"), unit(r))
         }
         other => panic!("the matrix does not know how to issue {other}"),
     }

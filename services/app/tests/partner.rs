@@ -437,11 +437,13 @@ async fn bad_input_names_the_field_and_stores_nothing() {
         Code::InvalidArgument,
         "session_id",
     );
+    // A session that does not exist is judged like another partner's: denied, so that
+    // nobody but a service learns which sessions exist.
     let unknown = uuid::Uuid::new_v4().to_string();
     assert_rejected(
         partner.book_seat(booking(&unknown, 1)).await,
-        Code::NotFound,
-        "session_id",
+        Code::PermissionDenied,
+        "user@P-leeds-libraries (P-leeds-libraries) may not",
     );
     assert_rejected(
         partner
@@ -450,8 +452,8 @@ async fn bad_input_names_the_field_and_stores_nothing() {
                 ..Default::default()
             })
             .await,
-        Code::NotFound,
-        "session_id",
+        Code::PermissionDenied,
+        "user@P-leeds-libraries (P-leeds-libraries) may not",
     );
     assert_rejected(
         partner.book_seat(booking(&id, 11)).await,
@@ -592,4 +594,83 @@ async fn a_cancelled_session_refuses_everything_after() {
             "SessionCancelled"
         ]
     );
+}
+
+/// A client whose token has `subject` acting for `org` with `roles`.
+fn partner_as(
+    h: &Harness,
+    subject: &str,
+    org: &str,
+    roles: &[Role],
+) -> pb::partner_service_client::PartnerServiceClient<support::Authed> {
+    let token = difacto_auth::TokenIssuer::hs256(support::SECRET, "difacto", "difacto")
+        .mint(subject, org, roles, std::time::Duration::from_secs(600))
+        .expect("token");
+    pb::partner_service_client::PartnerServiceClient::with_interceptor(
+        h.channel(),
+        difacto_auth::BearerToken::new(token).expect("bearer"),
+    )
+}
+
+#[tokio::test]
+async fn a_request_id_is_answered_only_to_the_same_subject_organisation_and_roles() {
+    let h = Harness::with_tree().await;
+    let scheduled = h
+        .partner(PARTNER, &[Role::PartnerCoordinator])
+        .schedule_session(schedule_request(5))
+        .await
+        .expect("scheduled")
+        .into_inner();
+    let book = pb::BookSeatRequest {
+        request_id: "shared-1".into(),
+        ..booking(&scheduled.aggregate_id, 1)
+    };
+    let booked = partner_as(&h, "jo", "A81001", &[Role::PracticeManager])
+        .book_seat(book.clone())
+        .await
+        .expect("booked")
+        .into_inner();
+    // The same subject acting for another organisation, or as an auditor, is judged
+    // anew: refused, and never handed the first booking's reference.
+    for (org, roles) in [
+        ("B82001", &[Role::PracticeManager][..]),
+        ("A81001", &[Role::Auditor][..]),
+        ("X24", &[Role::Auditor][..]),
+    ] {
+        let head = h.head().await;
+        let answer = partner_as(&h, "jo", org, roles)
+            .book_seat(book.clone())
+            .await;
+        match answer {
+            Err(status) => {
+                assert_eq!(status.code(), Code::PermissionDenied, "{org}: {status:?}");
+                assert!(!status.message().contains(&booked.created_id));
+            }
+            Ok(reply) => panic!("{org} {roles:?} got {:?}", reply.into_inner()),
+        }
+        assert_eq!(h.head().await, head, "nothing was recorded for {org}");
+    }
+    // The same caller gets its original answer.
+    let again = partner_as(&h, "jo", "A81001", &[Role::PracticeManager])
+        .book_seat(book)
+        .await
+        .expect("re-sent")
+        .into_inner();
+    assert_eq!(again.created_id, booked.created_id);
+    assert_eq!(again.event_ids, booked.event_ids);
+}
+
+#[tokio::test]
+async fn a_request_id_is_an_opaque_key() {
+    let h = Harness::with_tree().await;
+    let mut partner = h.partner(PARTNER, &[Role::PartnerCoordinator]);
+    for bad in ["jo@example.com", "has space", &"r".repeat(65)] {
+        let result = partner
+            .schedule_session(pb::ScheduleSessionRequest {
+                request_id: bad.to_owned(),
+                ..schedule_request(5)
+            })
+            .await;
+        assert_rejected(result, Code::InvalidArgument, "request_id");
+    }
 }

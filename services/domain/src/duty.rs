@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use crate::aggregate::{Aggregate, Context};
 use crate::error::{DomainError, Result};
-use crate::policy::authorize;
+use crate::policy::{Targets, authorize};
 use crate::registry::NATIONAL_CODE;
 use crate::values;
 
@@ -53,7 +53,7 @@ impl Duty {
         authorize(
             &ctx.actor,
             "DefineDuty",
-            &[NATIONAL_CODE],
+            &Targets::of(NATIONAL_CODE),
             &ctx.registry,
             ctx.today(),
         )?;
@@ -76,7 +76,7 @@ impl Duty {
         authorize(
             &ctx.actor,
             "RetireDuty",
-            &[NATIONAL_CODE],
+            &Targets::of(NATIONAL_CODE),
             &ctx.registry,
             ctx.today(),
         )?;

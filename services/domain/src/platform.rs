@@ -24,7 +24,7 @@ use uuid::Uuid;
 use crate::aggregate::{Aggregate, Context};
 use crate::codes;
 use crate::error::{DomainError, Result};
-use crate::policy::authorize;
+use crate::policy::{Party, Targets, authorize};
 use crate::values;
 
 crate::event_set! {
@@ -237,7 +237,7 @@ impl Platform {
         authorize(
             &ctx.actor,
             "RegisterPlatform",
-            &[&provider],
+            &Targets::of(&provider),
             &ctx.registry,
             today,
         )?;
@@ -271,15 +271,16 @@ impl Platform {
     /// The provider may speak for this platform: it is registered, and the caller acts for
     /// the provider that registered it.
     fn require_provider(&self, command: &str, requested: &str, ctx: &Context) -> Result<Uuid> {
-        let id = self.require_registered("platform_id", requested)?;
+        // Judged before the platform is looked up, so that an outsider learns nothing of
+        // which platforms exist.
         authorize(
             &ctx.actor,
             command,
-            &[&self.provider_code],
+            &Targets::on("platform", requested).with(Party::Target, &self.provider_code),
             &ctx.registry,
             ctx.today(),
         )?;
-        Ok(id)
+        self.require_registered("platform_id", requested)
     }
 
     pub fn announce_change(
@@ -449,7 +450,7 @@ impl UsabilityIssue {
         authorize(
             &ctx.actor,
             "ReportUsabilityIssue",
-            &[&practice],
+            &Targets::of(&practice),
             &ctx.registry,
             today,
         )?;
@@ -502,6 +503,13 @@ impl UsabilityIssue {
         action: &str,
         ctx: &Context,
     ) -> Result<()> {
+        authorize(
+            &ctx.actor,
+            command,
+            &Targets::on("usability issue", requested).with(Party::Target, &self.provider_code),
+            &ctx.registry,
+            ctx.today(),
+        )?;
         if self.status == IssueStatus::None {
             return Err(DomainError::not_found(
                 "issue_id",
@@ -509,13 +517,6 @@ impl UsabilityIssue {
                 requested,
             ));
         }
-        authorize(
-            &ctx.actor,
-            command,
-            &[&self.provider_code],
-            &ctx.registry,
-            ctx.today(),
-        )?;
         if !allowed.contains(&self.status) {
             return Err(DomainError::precondition(
                 "issue_id",
@@ -654,6 +655,11 @@ mod tests {
 
     fn other_app() -> Context {
         ctx("V-other-app", &[Role::ProviderAdmin])
+    }
+
+    /// A machine caller: the only one that may learn that a platform or issue is missing.
+    fn service() -> Context {
+        ctx("X24", &[Role::Service])
     }
 
     fn practice(code: &str) -> Context {
@@ -1029,8 +1035,13 @@ mod tests {
     #[test]
     fn a_change_needs_a_registered_platform() {
         assert_eq!(
-            rejection(given(vec![]).announce_change(CHANGE, change_request(), &nhs_app())),
+            rejection(given(vec![]).announce_change(CHANGE, change_request(), &service())),
             ("NotFound", "platform_id".to_owned())
+        );
+        // Anyone else cannot tell a missing one from another provider's.
+        assert_eq!(
+            rejection(given(vec![]).announce_change(CHANGE, change_request(), &nhs_app())),
+            forbidden()
         );
     }
 
@@ -1166,8 +1177,13 @@ mod tests {
             forbidden()
         );
         assert_eq!(
-            rejection(given(vec![]).publish_material(MATERIAL, material_request(), &nhs_app())),
+            rejection(given(vec![]).publish_material(MATERIAL, material_request(), &service())),
             ("NotFound", "platform_id".to_owned())
+        );
+        // Anyone else cannot tell a missing one from another provider's.
+        assert_eq!(
+            rejection(given(vec![]).publish_material(MATERIAL, material_request(), &nhs_app())),
+            forbidden()
         );
     }
 
@@ -1522,8 +1538,13 @@ mod tests {
     #[test]
     fn acknowledging_needs_a_reported_issue() {
         assert_eq!(
-            rejection(given_issue(vec![]).acknowledge(acknowledge_request(), &nhs_app())),
+            rejection(given_issue(vec![]).acknowledge(acknowledge_request(), &service())),
             ("NotFound", "issue_id".to_owned())
+        );
+        // Anyone else cannot tell a missing one from another provider's.
+        assert_eq!(
+            rejection(given_issue(vec![]).acknowledge(acknowledge_request(), &nhs_app())),
+            forbidden()
         );
         for history in [
             vec![reported(), acknowledged()],
@@ -1606,8 +1627,13 @@ mod tests {
     #[test]
     fn resolving_needs_an_open_issue() {
         assert_eq!(
-            rejection(given_issue(vec![]).resolve(resolve_request(), &nhs_app())),
+            rejection(given_issue(vec![]).resolve(resolve_request(), &service())),
             ("NotFound", "issue_id".to_owned())
+        );
+        // Anyone else cannot tell a missing one from another provider's.
+        assert_eq!(
+            rejection(given_issue(vec![]).resolve(resolve_request(), &nhs_app())),
+            forbidden()
         );
         assert_eq!(
             rejection(

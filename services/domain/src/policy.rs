@@ -1,14 +1,20 @@
-//! DESIGN.md §6 as one table: for every command, which roles may issue it and over what
-//! scope. A command names its *target* organisations (the practice it records for, the
-//! assignee who accepts, the partner running a session); the caller is allowed when one of
-//! their roles has a grant whose scope covers a target:
+//! DESIGN.md §6 as one table: for every command, which roles may issue it and what each
+//! role is checked against. A command names the organisations it concerns by their part
+//! in it (a [`Party`]: the practice it records for, the partner running a session, the
+//! organisation referring a person, the ICB a session serves, …). Each grant names the
+//! parties it is judged on and how, and every one of its checks must hold:
 //!
-//! - `Own`: the target is the caller's own organisation;
-//! - `Area`: the target is the caller's organisation or sits below it in the tree
+//! - `Own`: the party is the caller's own organisation;
+//! - `Area`: the party is the caller's organisation or sits below it in the tree
 //!   (commissioners: an ICB's practices, PCNs, partners; national: everything);
-//! - `Anywhere`: machine-to-machine callers (`service`).
+//! - `Home`: the caller's organisation is the party or sits below it (a practice books
+//!   only on sessions of its own ICB);
+//! - `Anywhere`: machine-to-machine callers (`service`), judged on nothing.
 //!
-//! `auditor` has no grant anywhere: it reads only. A denial changes nothing.
+//! A grant never borrows another party's check: naming oneself as the referrer does not
+//! make a partner's session one's own. `auditor` has no grant anywhere: it reads only.
+//! A denial changes nothing, and its message names only what the caller sent, so that a
+//! thing that does not exist and a thing the caller may not touch answer alike.
 
 use chrono::NaiveDate;
 use difacto_auth::{Principal, Role};
@@ -16,11 +22,42 @@ use difacto_auth::{Principal, Role};
 use crate::error::DomainError;
 use crate::registry::Registry;
 
+/// How a grant relates the caller's organisation to one party of the command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
     Own,
     Area,
-    Anywhere,
+    Home,
+}
+
+/// The part an organisation plays in a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Party {
+    /// The one organisation the command acts for or on (most commands name just one).
+    Target,
+    /// The partner running a session.
+    Partner,
+    /// The organisation referring a person to a session (on a booking: the one that made it).
+    Referrer,
+    /// The ICB a session serves.
+    SessionIcb,
+    /// The organisation a responsibility is assigned to.
+    Assignee,
+    /// The area an assignment covers.
+    AssignmentArea,
+}
+
+impl Party {
+    fn label(self) -> &'static str {
+        match self {
+            Party::Target => "",
+            Party::Partner => "partner",
+            Party::Referrer => "referrer",
+            Party::SessionIcb => "session's ICB",
+            Party::Assignee => "assignee",
+            Party::AssignmentArea => "assignment's area",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,56 +68,112 @@ pub enum Service {
     Provider,
 }
 
+/// What one role must satisfy to issue a command.
+#[derive(Debug, Clone, Copy)]
+pub enum Reach {
+    /// Machine to machine: judged on no organisation.
+    Anywhere,
+    /// Every check must hold.
+    Checks(&'static [(Party, Scope)]),
+}
+
+/// One role's permission within a rule.
+#[derive(Debug, Clone, Copy)]
+pub struct Grant {
+    pub role: Role,
+    pub reach: Reach,
+}
+
 /// Who may issue one command.
 #[derive(Debug, Clone, Copy)]
 pub struct Rule {
     pub command: &'static str,
     pub service: Service,
-    pub grants: &'static [(Role, Scope)],
+    pub grants: &'static [Grant],
 }
 
+use Party::*;
 use Role::*;
 use Scope::*;
 
-const SERVICE: (Role, Scope) = (Role::Service, Anywhere);
-const COMMISSIONERS: [(Role, Scope); 4] = [
-    (NationalLead, Area),
-    (RegionalLead, Area),
-    (IcbCommissioner, Area),
+const fn own(role: Role) -> Grant {
+    Grant {
+        role,
+        reach: Reach::Checks(&[(Target, Own)]),
+    }
+}
+const fn area(role: Role) -> Grant {
+    Grant {
+        role,
+        reach: Reach::Checks(&[(Target, Area)]),
+    }
+}
+const fn checks(role: Role, checks: &'static [(Party, Scope)]) -> Grant {
+    Grant {
+        role,
+        reach: Reach::Checks(checks),
+    }
+}
+
+const SERVICE: Grant = Grant {
+    role: Role::Service,
+    reach: Reach::Anywhere,
+};
+const COMMISSIONERS: [Grant; 4] = [
+    area(NationalLead),
+    area(RegionalLead),
+    area(IcbCommissioner),
     SERVICE,
 ];
-const NATIONAL: [(Role, Scope); 2] = [(NationalLead, Area), SERVICE];
+const NATIONAL: [Grant; 2] = [area(NationalLead), SERVICE];
 /// Whoever acts for the organisation itself: only the organisation can commit itself.
-const THE_ORGANISATION: [(Role, Scope); 8] = [
-    (NationalLead, Own),
-    (RegionalLead, Own),
-    (IcbCommissioner, Own),
-    (PcnLead, Own),
-    (PracticeManager, Own),
-    (PartnerCoordinator, Own),
-    (ProviderAdmin, Own),
+const THE_ORGANISATION: [Grant; 8] = [
+    own(NationalLead),
+    own(RegionalLead),
+    own(IcbCommissioner),
+    own(PcnLead),
+    own(PracticeManager),
+    own(PartnerCoordinator),
+    own(ProviderAdmin),
     SERVICE,
 ];
-const PRACTICE_TEAM: [(Role, Scope); 4] = [
-    (PracticeManager, Own),
-    (PracticeStaff, Own),
-    (PcnLead, Area),
+const PRACTICE_TEAM: [Grant; 4] = [
+    own(PracticeManager),
+    own(PracticeStaff),
+    area(PcnLead),
     SERVICE,
 ];
-const PRACTICE_MANAGER: [(Role, Scope); 3] = [(PracticeManager, Own), (PcnLead, Area), SERVICE];
-const PARTNER: [(Role, Scope); 3] = [(PartnerCoordinator, Own), (IcbCommissioner, Area), SERVICE];
-/// Booking: the partner running the session, or the organisation referring the person.
-const REFERRERS: [(Role, Scope); 8] = [
-    (PartnerCoordinator, Own),
-    (PracticeManager, Own),
-    (PracticeStaff, Own),
-    (PcnLead, Area),
-    (IcbCommissioner, Area),
-    (RegionalLead, Area),
-    (NationalLead, Area),
+const PRACTICE_MANAGER: [Grant; 3] = [own(PracticeManager), area(PcnLead), SERVICE];
+const PARTNER: [Grant; 3] = [own(PartnerCoordinator), area(IcbCommissioner), SERVICE];
+/// Booking, waitlisting and cancelling: the partner running the session (whoever it
+/// names as referrer), or the referring organisation on a session of its own ICB, or a
+/// commissioner over both the referrer and the session's ICB.
+const REFERRERS: [Grant; 8] = [
+    checks(PartnerCoordinator, &[(Partner, Own)]),
+    checks(PracticeManager, &[(Referrer, Own), (SessionIcb, Home)]),
+    checks(PracticeStaff, &[(Referrer, Own), (SessionIcb, Home)]),
+    checks(PcnLead, &[(Referrer, Area), (SessionIcb, Home)]),
+    checks(IcbCommissioner, &[(Referrer, Area), (SessionIcb, Area)]),
+    checks(RegionalLead, &[(Referrer, Area), (SessionIcb, Area)]),
+    checks(NationalLead, &[(Referrer, Area), (SessionIcb, Area)]),
     SERVICE,
 ];
-const PROVIDER: [(Role, Scope); 2] = [(ProviderAdmin, Own), SERVICE];
+/// Ending an assignment: a commissioner over the area it covers, or the assignee itself.
+const ENDERS: [Grant; 12] = [
+    checks(NationalLead, &[(AssignmentArea, Area)]),
+    checks(RegionalLead, &[(AssignmentArea, Area)]),
+    checks(IcbCommissioner, &[(AssignmentArea, Area)]),
+    checks(PcnLead, &[(AssignmentArea, Area)]),
+    checks(NationalLead, &[(Assignee, Own)]),
+    checks(RegionalLead, &[(Assignee, Own)]),
+    checks(IcbCommissioner, &[(Assignee, Own)]),
+    checks(PcnLead, &[(Assignee, Own)]),
+    checks(PracticeManager, &[(Assignee, Own)]),
+    checks(PartnerCoordinator, &[(Assignee, Own)]),
+    checks(ProviderAdmin, &[(Assignee, Own)]),
+    SERVICE,
+];
+const PROVIDER: [Grant; 2] = [own(ProviderAdmin), SERVICE];
 
 /// The table. Tests generate the authorisation matrix from it.
 pub const POLICY: &[Rule] = &[
@@ -123,10 +216,10 @@ pub const POLICY: &[Rule] = &[
         command: "ProposeResponsibility",
         service: Service::Icb,
         grants: &[
-            (NationalLead, Area),
-            (RegionalLead, Area),
-            (IcbCommissioner, Area),
-            (PcnLead, Area),
+            area(NationalLead),
+            area(RegionalLead),
+            area(IcbCommissioner),
+            area(PcnLead),
             SERVICE,
         ],
     },
@@ -143,29 +236,20 @@ pub const POLICY: &[Rule] = &[
     Rule {
         command: "EndResponsibility",
         service: Service::Icb,
-        grants: &[
-            (NationalLead, Area),
-            (RegionalLead, Area),
-            (IcbCommissioner, Area),
-            (PcnLead, Area),
-            (PracticeManager, Own),
-            (PartnerCoordinator, Own),
-            (ProviderAdmin, Own),
-            SERVICE,
-        ],
+        grants: &ENDERS,
     },
     Rule {
         command: "AttributeResponsibility",
         service: Service::Icb,
         grants: &[
-            (NationalLead, Own),
-            (RegionalLead, Own),
-            (IcbCommissioner, Own),
-            (PcnLead, Own),
-            (PracticeManager, Own),
-            (PracticeStaff, Own),
-            (PartnerCoordinator, Own),
-            (ProviderAdmin, Own),
+            own(NationalLead),
+            own(RegionalLead),
+            own(IcbCommissioner),
+            own(PcnLead),
+            own(PracticeManager),
+            own(PracticeStaff),
+            own(PartnerCoordinator),
+            own(ProviderAdmin),
             SERVICE,
         ],
     },
@@ -257,7 +341,7 @@ pub const POLICY: &[Rule] = &[
     Rule {
         command: "RegisterPlatform",
         service: Service::Provider,
-        grants: &[(ProviderAdmin, Own), (NationalLead, Area), SERVICE],
+        grants: &[own(ProviderAdmin), area(NationalLead), SERVICE],
     },
     Rule {
         command: "AnnouncePlatformChange",
@@ -292,27 +376,91 @@ pub fn rule(command: &str) -> Option<&'static Rule> {
     POLICY.iter().find(|rule| rule.command == command)
 }
 
-/// Whether one grant covers `target` for `actor` on `date`.
-fn covers(
-    actor: &Principal,
-    scope: Scope,
-    target: &str,
-    registry: &Registry,
-    date: NaiveDate,
-) -> bool {
-    match scope {
-        Anywhere => true,
-        Own => actor.organisation == target,
-        Area => registry.is_within(target, &actor.organisation, date),
+/// The organisations one command concerns, by their part in it, and how a denial names
+/// the thing asked about (only from what the caller sent: see the module documentation).
+#[derive(Debug, Clone)]
+pub struct Targets<'a> {
+    about: String,
+    parties: Vec<(Party, &'a str)>,
+}
+
+impl<'a> Targets<'a> {
+    /// A command that acts for or on one organisation the caller named.
+    pub fn of(code: &'a str) -> Self {
+        Self {
+            about: format!("for {code}"),
+            parties: vec![(Target, code)],
+        }
+    }
+
+    /// A command on an existing thing (`kind` `id`, as the caller sent it); its parties
+    /// come from the thing's state, and are empty when it does not exist.
+    pub fn on(kind: &str, id: &str) -> Self {
+        // The id is the caller's own text; a denial echoes little of it.
+        let id: String = id.trim().chars().take(64).collect();
+        Self {
+            about: format!("on {kind} {id}"),
+            parties: Vec::new(),
+        }
+    }
+
+    /// Adds `code` in the part `party`.
+    pub fn with(mut self, party: Party, code: &'a str) -> Self {
+        self.parties.push((party, code));
+        self
+    }
+
+    fn code(&self, party: Party) -> Option<&'a str> {
+        self.parties
+            .iter()
+            .find(|(p, _)| *p == party)
+            .map(|(_, code)| *code)
     }
 }
 
-/// Allows `actor` to issue `command` if one of its roles has a grant that covers one of
-/// `targets`; otherwise `Forbidden`, naming the command and the first target.
+/// Whether `check` holds for `actor` against the party's organisation on `date`. A party
+/// the command does not name, or names as nothing (a thing that does not exist), holds
+/// for nobody.
+fn holds(
+    actor: &Principal,
+    (party, scope): (Party, Scope),
+    targets: &Targets<'_>,
+    registry: &Registry,
+    date: NaiveDate,
+) -> bool {
+    let Some(code) = targets.code(party).filter(|code| !code.is_empty()) else {
+        return false;
+    };
+    match scope {
+        Own => actor.organisation == code,
+        Area => registry.is_within(code, &actor.organisation, date),
+        Home => registry.is_within(&actor.organisation, code, date),
+    }
+}
+
+/// Whether one grant admits `actor` for `targets`.
+fn admits(
+    grant: &Grant,
+    actor: &Principal,
+    targets: &Targets<'_>,
+    registry: &Registry,
+    date: NaiveDate,
+) -> bool {
+    actor.has_role(grant.role)
+        && match grant.reach {
+            Reach::Anywhere => true,
+            Reach::Checks(checks) => checks
+                .iter()
+                .all(|check| holds(actor, *check, targets, registry, date)),
+        }
+}
+
+/// Allows `actor` to issue `command` if one of its grants admits it for `targets`;
+/// otherwise `Forbidden`, naming the command and what the caller asked about.
 pub fn authorize(
     actor: &Principal,
     command: &str,
-    targets: &[&str],
+    targets: &Targets<'_>,
     registry: &Registry,
     date: NaiveDate,
 ) -> Result<(), DomainError> {
@@ -321,22 +469,28 @@ pub fn authorize(
             "{command} has no policy rule; refused"
         )));
     };
-    let allowed = rule.grants.iter().any(|(role, scope)| {
-        actor.has_role(*role)
-            && targets
-                .iter()
-                .any(|target| covers(actor, *scope, target, registry, date))
-    });
-    if allowed {
+    if rule
+        .grants
+        .iter()
+        .any(|grant| admits(grant, actor, targets, registry, date))
+    {
         Ok(())
     } else {
         Err(DomainError::Forbidden(format!(
-            "{} ({}) may not {command} for {}",
-            actor.subject,
-            actor.organisation,
-            targets.first().copied().unwrap_or("this organisation")
+            "{} ({}) may not {command} {}",
+            actor.subject, actor.organisation, targets.about
         )))
     }
+}
+
+/// Whether `actor` could issue `command` whatever the organisations involved (a `service`
+/// caller): only such a caller may learn that a thing does not exist.
+pub fn reaches_anywhere(actor: &Principal, command: &str) -> bool {
+    rule(command).is_some_and(|rule| {
+        rule.grants
+            .iter()
+            .any(|grant| matches!(grant.reach, Reach::Anywhere) && actor.has_role(grant.role))
+    })
 }
 
 /// The table as Markdown, for ARCHITECTURE.md (a test keeps the document equal to this).
@@ -346,14 +500,7 @@ pub fn render_markdown() -> String {
         let grants: Vec<String> = rule
             .grants
             .iter()
-            .map(|(role, scope)| {
-                let scope = match scope {
-                    Own => "own",
-                    Area => "area",
-                    Anywhere => "any",
-                };
-                format!("{} ({scope})", role.as_str())
-            })
+            .map(|grant| format!("{} ({})", grant.role.as_str(), render_reach(grant.reach)))
             .collect();
         out.push_str(&format!(
             "| {} | {:?} | {} |\n",
@@ -363,6 +510,27 @@ pub fn render_markdown() -> String {
         ));
     }
     out
+}
+
+fn render_reach(reach: Reach) -> String {
+    let Reach::Checks(checks) = reach else {
+        return "any".to_owned();
+    };
+    let rendered: Vec<String> = checks
+        .iter()
+        .map(|(party, scope)| {
+            let scope = match scope {
+                Own => "own",
+                Area => "area",
+                Home => "within",
+            };
+            match party {
+                Target => scope.to_owned(),
+                party => format!("{scope} {}", party.label()),
+            }
+        })
+        .collect();
+    rendered.join("; ")
 }
 
 #[cfg(test)]
@@ -461,7 +629,28 @@ mod tests {
         assert!(
             POLICY
                 .iter()
-                .all(|rule| rule.grants.iter().all(|(role, _)| *role != Auditor))
+                .all(|rule| rule.grants.iter().all(|grant| grant.role != Auditor))
         );
+    }
+
+    #[test]
+    fn only_the_service_role_reaches_anywhere() {
+        for rule in POLICY {
+            for grant in rule.grants {
+                assert_eq!(
+                    matches!(grant.reach, Reach::Anywhere),
+                    grant.role == Role::Service,
+                    "{}",
+                    rule.command
+                );
+                if let Reach::Checks(checks) = grant.reach {
+                    assert!(
+                        !checks.is_empty(),
+                        "{}: a grant with no check",
+                        rule.command
+                    );
+                }
+            }
+        }
     }
 }

@@ -41,7 +41,7 @@ use crate::aggregate::{Aggregate, Context};
 use crate::codes;
 use crate::error::{DomainError, Result};
 use crate::platform::Platform;
-use crate::policy::authorize;
+use crate::policy::{Targets, authorize};
 use crate::privacy;
 use crate::programme::Programme;
 use crate::values;
@@ -283,7 +283,13 @@ fn ints<E: Into<i32>>(values: Vec<E>) -> Vec<i32> {
 /// The checks every command makes once its fields are valid: the caller may issue
 /// `command` for the practice, and the practice is a PRACTICE that is open today.
 fn allowed(command: &str, code: &str, ctx: &Context) -> Result<()> {
-    authorize(&ctx.actor, command, &[code], &ctx.registry, ctx.today())?;
+    authorize(
+        &ctx.actor,
+        command,
+        &Targets::of(code),
+        &ctx.registry,
+        ctx.today(),
+    )?;
     ctx.registry.require(
         "practice_code",
         code,

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::aggregate::{Aggregate, Context};
 use crate::codes;
 use crate::error::{DomainError, Result};
-use crate::policy::authorize;
+use crate::policy::{Targets, authorize};
 use crate::values;
 
 crate::event_set! {
@@ -86,6 +86,7 @@ impl Programme {
                 "needs at least one module",
             ));
         }
+        values::list_len("module_ids", request.module_ids.len(), values::MAX_LIST)?;
         let mut modules: Vec<String> = Vec::with_capacity(request.module_ids.len());
         for (i, module) in request.module_ids.iter().enumerate() {
             let field = format!("module_ids[{i}]");
@@ -103,7 +104,7 @@ impl Programme {
         authorize(
             &ctx.actor,
             "LaunchTrainingProgramme",
-            &[&owner],
+            &Targets::of(&owner),
             &ctx.registry,
             ctx.today(),
         )?;
@@ -141,7 +142,7 @@ impl Programme {
         authorize(
             &ctx.actor,
             "SetRolloutTarget",
-            &[&area],
+            &Targets::of(&area),
             &ctx.registry,
             ctx.today(),
         )?;

@@ -15,7 +15,7 @@ use difacto_proto::v1::{
 use crate::aggregate::{Aggregate, Context};
 use crate::codes;
 use crate::error::{DomainError, Result};
-use crate::policy::authorize;
+use crate::policy::{Targets, authorize};
 use crate::values;
 
 /// The stream holding the whole tree.
@@ -282,12 +282,19 @@ impl RegisterOrganisation {
             name: values::text("name", &request.name, 200)?,
             parent_code,
             effective_date: values::date_or("effective_date", &request.effective_date, today)?,
-            covers_codes: request
-                .covers_codes
-                .iter()
-                .enumerate()
-                .map(|(i, c)| codes::reference(&format!("covers_codes[{i}]"), c))
-                .collect::<Result<_>>()?,
+            covers_codes: values::list_len(
+                "covers_codes",
+                request.covers_codes.len(),
+                values::MAX_LIST,
+            )
+            .and_then(|()| {
+                request
+                    .covers_codes
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| codes::reference(&format!("covers_codes[{i}]"), c))
+                    .collect::<Result<_>>()
+            })?,
             postcode_district: district,
         })
     }
@@ -311,7 +318,7 @@ impl Registry {
         authorize(
             &ctx.actor,
             "RegisterOrganisation",
-            &[target],
+            &Targets::of(target),
             self,
             ctx.today(),
         )?;
@@ -359,7 +366,7 @@ impl Registry {
         authorize(
             &ctx.actor,
             "RenameOrganisation",
-            &[&code],
+            &Targets::of(&code),
             self,
             ctx.today(),
         )?;
@@ -389,14 +396,14 @@ impl Registry {
         authorize(
             &ctx.actor,
             "ReparentOrganisation",
-            &[&code],
+            &Targets::of(&code),
             self,
             ctx.today(),
         )?;
         authorize(
             &ctx.actor,
             "ReparentOrganisation",
-            &[&parent],
+            &Targets::of(&parent),
             self,
             ctx.today(),
         )?;
@@ -431,6 +438,11 @@ impl Registry {
                 "needs at least one organisation",
             ));
         }
+        values::list_len(
+            "predecessor_codes",
+            request.predecessor_codes.len(),
+            values::MAX_LIST,
+        )?;
         let predecessors: Vec<String> = request
             .predecessor_codes
             .iter()
@@ -440,14 +452,20 @@ impl Registry {
         authorize(
             &ctx.actor,
             "MergeOrganisations",
-            &[&successor],
+            &Targets::of(&successor),
             self,
             ctx.today(),
         )?;
         let kind = self.require("successor_code", &successor, &[], on)?.kind;
         for (i, code) in predecessors.iter().enumerate() {
             let field = format!("predecessor_codes[{i}]");
-            authorize(&ctx.actor, "MergeOrganisations", &[code], self, ctx.today())?;
+            authorize(
+                &ctx.actor,
+                "MergeOrganisations",
+                &Targets::of(code),
+                self,
+                ctx.today(),
+            )?;
             if *code == successor || predecessors[..i].contains(code) {
                 return Err(DomainError::invalid(
                     field,
@@ -474,7 +492,13 @@ impl Registry {
         let code = codes::reference("code", &request.code)?;
         let on = values::date_or("effective_date", &request.effective_date, ctx.today())?;
         let reason = values::optional_text("reason", &request.reason, 1000)?;
-        authorize(&ctx.actor, "CloseOrganisation", &[&code], self, ctx.today())?;
+        authorize(
+            &ctx.actor,
+            "CloseOrganisation",
+            &Targets::of(&code),
+            self,
+            ctx.today(),
+        )?;
         self.require("code", &code, &[], on)?;
         Ok(vec![
             OrganisationClosed {
@@ -1500,7 +1524,7 @@ mod tests {
             crate::policy::authorize(
                 &lead(org).actor,
                 "RecordFacilitation",
-                &["A81001"],
+                &crate::policy::Targets::of("A81001"),
                 &after,
                 day(on),
             )

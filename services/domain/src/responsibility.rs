@@ -16,7 +16,7 @@ use crate::aggregate::{Aggregate, Context};
 use crate::codes;
 use crate::duty::Duty;
 use crate::error::{DomainError, Result};
-use crate::policy::authorize;
+use crate::policy::{Party, Targets, authorize};
 use crate::values;
 
 crate::event_set! {
@@ -99,7 +99,7 @@ impl Assignment {
         authorize(
             &ctx.actor,
             "ProposeResponsibility",
-            &[&area],
+            &Targets::of(&area),
             &ctx.registry,
             today,
         )?;
@@ -148,7 +148,8 @@ impl Assignment {
         authorize(
             &ctx.actor,
             "AcceptResponsibility",
-            &[&self.assignee_code],
+            &Targets::on("assignment", &request.assignment_id)
+                .with(Party::Target, &self.assignee_code),
             &ctx.registry,
             ctx.today(),
         )?;
@@ -171,7 +172,8 @@ impl Assignment {
         authorize(
             &ctx.actor,
             "DeclineResponsibility",
-            &[&self.assignee_code],
+            &Targets::on("assignment", &request.assignment_id)
+                .with(Party::Target, &self.assignee_code),
             &ctx.registry,
             ctx.today(),
         )?;
@@ -196,7 +198,9 @@ impl Assignment {
         authorize(
             &ctx.actor,
             "EndResponsibility",
-            &[&self.assignee_code, &self.area_code],
+            &Targets::on("assignment", &request.assignment_id)
+                .with(Party::Assignee, &self.assignee_code)
+                .with(Party::AssignmentArea, &self.area_code),
             &ctx.registry,
             ctx.today(),
         )?;
@@ -247,7 +251,7 @@ impl Attribution {
         authorize(
             &ctx.actor,
             "AttributeResponsibility",
-            &[&by],
+            &Targets::of(&by),
             &ctx.registry,
             today,
         )?;

@@ -51,7 +51,7 @@ use uuid::Uuid;
 use crate::aggregate::{Aggregate, Context};
 use crate::codes;
 use crate::error::{DomainError, Result};
-use crate::policy::authorize;
+use crate::policy::{Party, Targets, authorize};
 use crate::privacy;
 use crate::values;
 
@@ -513,6 +513,14 @@ impl Session {
             .ok_or_else(|| DomainError::not_found("session_id", "session", requested.trim()))
     }
 
+    /// The organisations a command on this session concerns; none when it does not exist.
+    fn parties<'a>(&'a self, requested: &str) -> Targets<'a> {
+        Targets::on("session", requested)
+            .with(Party::Target, &self.partner_code)
+            .with(Party::Partner, &self.partner_code)
+            .with(Party::SessionIcb, &self.icb_code)
+    }
+
     /// Refuses a session that is cancelled or over.
     fn require_live(&self, id: Uuid, now: DateTime<Utc>) -> Result<()> {
         self.require_not_cancelled(id)?;
@@ -553,14 +561,19 @@ impl Session {
 
     /// The checks `BookSeat` and `JoinWaitlist` share, in the order a caller meets them.
     fn admit(&self, command: &str, id: Uuid, referral: &Referral, ctx: &Context) -> Result<Uuid> {
-        let id = self.require_scheduled(&id.to_string())?;
+        // Each role is judged on its own part: the partner on its session, a practice on
+        // its own referral to a session of its ICB. Judged before the session is looked
+        // up, so an outsider learns nothing of which sessions exist.
         authorize(
             &ctx.actor,
             command,
-            &[&self.partner_code, &referral.referring_organisation_code],
+            &self
+                .parties(&id.to_string())
+                .with(Party::Referrer, &referral.referring_organisation_code),
             &ctx.registry,
             ctx.today(),
         )?;
+        let id = self.require_scheduled(&id.to_string())?;
         ctx.registry.require(
             "referring_organisation_code",
             &referral.referring_organisation_code,
@@ -591,7 +604,7 @@ impl Session {
         authorize(
             &ctx.actor,
             "ScheduleSession",
-            &[&cmd.partner_code],
+            &Targets::of(&cmd.partner_code),
             &ctx.registry,
             today,
         )?;
@@ -670,6 +683,13 @@ impl Session {
 
     /// The checks `ConfirmHosting` and `DeclineHosting` share.
     fn answer_hosting(&self, command: &str, requested: &str, ctx: &Context) -> Result<Uuid> {
+        authorize(
+            &ctx.actor,
+            command,
+            &Targets::on("session", requested).with(Party::Target, &self.host_practice_code),
+            &ctx.registry,
+            ctx.today(),
+        )?;
         let id = self.require_scheduled(requested)?;
         if self.hosting == Hosting::Venue {
             return Err(DomainError::precondition(
@@ -677,13 +697,6 @@ impl Session {
                 format!("session {id} is at a community venue; it has no host practice"),
             ));
         }
-        authorize(
-            &ctx.actor,
-            command,
-            &[&self.host_practice_code],
-            &ctx.registry,
-            ctx.today(),
-        )?;
         self.require_live(id, ctx.now)?;
         match self.hosting {
             Hosting::Confirmed => Err(DomainError::precondition(
@@ -820,18 +833,27 @@ impl Session {
             return Err(DomainError::invalid("booking_reference", "is required"));
         }
         let reason = values::optional_text("reason", &request.reason, MAX_TEXT)?;
-        let id = self.require_scheduled(&request.session_id)?;
-        let referrer = self
-            .referrers
-            .get(reference)
-            .ok_or_else(|| DomainError::not_found("booking_reference", "booking", reference))?;
+        // A booking is judged on whoever made it; one that does not exist was made by
+        // nobody, which admits only the partner (who sees all its bookings) and services:
+        // an outsider cannot tell a missing reference from another's.
+        let referrer = self.referrers.get(reference).map_or("", String::as_str);
         authorize(
             &ctx.actor,
             "CancelBooking",
-            &[&self.partner_code, referrer],
+            &self
+                .parties(&request.session_id)
+                .with(Party::Referrer, referrer),
             &ctx.registry,
             ctx.today(),
         )?;
+        let id = self.require_scheduled(&request.session_id)?;
+        if referrer.is_empty() {
+            return Err(DomainError::not_found(
+                "booking_reference",
+                "booking",
+                reference,
+            ));
+        }
         self.require_live(id, ctx.now)?;
         let freed = if let Some(booking) = self.confirmed.iter().find(|b| b.reference == reference)
         {
@@ -874,14 +896,14 @@ impl Session {
         ctx: &Context,
     ) -> Result<Vec<SessionEvent>> {
         let reason = values::text("reason", &request.reason, MAX_TEXT)?;
-        let id = self.require_scheduled(&request.session_id)?;
         authorize(
             &ctx.actor,
             "CancelSession",
-            &[&self.partner_code],
+            &self.parties(&request.session_id),
             &ctx.registry,
             ctx.today(),
         )?;
+        let id = self.require_scheduled(&request.session_id)?;
         self.require_live(id, ctx.now)?;
         if self.attendance.is_some() {
             return Err(DomainError::precondition(
@@ -907,14 +929,14 @@ impl Session {
         ctx: &Context,
     ) -> Result<Vec<SessionEvent>> {
         let notes = values::optional_text("notes", &request.notes, 2000)?;
-        let id = self.require_scheduled(&request.session_id)?;
         authorize(
             &ctx.actor,
             "RecordAttendance",
-            &[&self.partner_code],
+            &self.parties(&request.session_id),
             &ctx.registry,
             ctx.today(),
         )?;
+        let id = self.require_scheduled(&request.session_id)?;
         self.require_not_cancelled(id)?;
         if ctx.now < self.starts_at {
             return Err(DomainError::precondition(
@@ -1669,12 +1691,17 @@ mod tests {
     #[test]
     fn hosting_needs_a_live_session_with_a_host() {
         assert_eq!(
-            refused(Session::default().confirm_hosting(confirm(), &practice("A81001"))),
+            refused(Session::default().confirm_hosting(confirm(), &service())),
             is("not found", "session_id")
         );
         let venue = given(&schedule(at_venue(), &partner()).expect("scheduled"));
+        // A venue has no host practice: no practice answers for it.
         assert_eq!(
             refused(venue.confirm_hosting(confirm(), &practice("A81001"))),
+            forbidden()
+        );
+        assert_eq!(
+            refused(venue.confirm_hosting(confirm(), &service())),
             is("precondition", "session_id")
         );
         let called_off = given(&[scheduled(10), session_cancelled()]);
@@ -1763,7 +1790,7 @@ mod tests {
     #[test]
     fn bookings_need_a_live_session() {
         assert_eq!(
-            refused(Session::default().book_seat(SESSION, referral("R-0001", 1), &partner())),
+            refused(Session::default().book_seat(SESSION, referral("R-0001", 1), &service())),
             is("not found", "session_id")
         );
         let called_off = given(&[scheduled(10), session_cancelled()]);
@@ -1919,7 +1946,7 @@ mod tests {
             is("exists", "booking_reference")
         );
         assert_eq!(
-            refused(Session::default().join_waitlist(SESSION, referral("W-0001", 1), &partner())),
+            refused(Session::default().join_waitlist(SESSION, referral("W-0001", 1), &service())),
             is("not found", "session_id")
         );
     }
@@ -2029,7 +2056,7 @@ mod tests {
             is("precondition", "session_id")
         );
         assert_eq!(
-            refused(Session::default().cancel_booking(cancel_booking("R-0002"), &partner())),
+            refused(Session::default().cancel_booking(cancel_booking("R-0002"), &service())),
             is("not found", "session_id")
         );
     }
@@ -2124,7 +2151,7 @@ mod tests {
             is("precondition", "session_id")
         );
         assert_eq!(
-            refused(Session::default().cancel(cancel_session("x"), &partner())),
+            refused(Session::default().cancel(cancel_session("x"), &service())),
             is("not found", "session_id")
         );
     }
@@ -2235,7 +2262,7 @@ mod tests {
                 .is_ok()
         );
         assert_eq!(
-            refused(Session::default().record_attendance(attendance(0, 0, 0), &during(partner()))),
+            refused(Session::default().record_attendance(attendance(0, 0, 0), &during(service()))),
             is("not found", "session_id")
         );
     }
@@ -2333,5 +2360,124 @@ mod tests {
             // Replaying the log rebuilds the same state.
             prop_assert_eq!(given(&history), session);
         }
+    }
+
+    #[test]
+    fn a_partner_books_only_on_its_own_sessions_whoever_it_names_as_referrer() {
+        let session = given(&[scheduled(10), booked("R-0001", 1)]);
+        let other = ctx("P-york-digital", Role::PartnerCoordinator);
+        for referrer in ["P-york-digital", "A81001", PARTNER] {
+            let referral = referral_from(referrer, "R-0002", 1);
+            assert_eq!(
+                refused(session.book_seat(SESSION, referral.clone(), &other)),
+                forbidden(),
+                "{referrer}"
+            );
+            assert_eq!(
+                refused(session.join_waitlist(SESSION, referral, &other)),
+                forbidden(),
+                "{referrer}"
+            );
+        }
+        let cancel = CancelBookingRequest {
+            session_id: SESSION.to_string(),
+            booking_reference: "R-0001".into(),
+            ..Default::default()
+        };
+        assert_eq!(
+            refused(session.cancel_booking(cancel.clone(), &other)),
+            forbidden()
+        );
+        // The partner running it books for any referrer and cancels any booking.
+        assert!(
+            session
+                .book_seat(SESSION, referral_from("B82001", "R-0003", 1), &partner())
+                .is_ok()
+        );
+        assert!(session.cancel_booking(cancel, &partner()).is_ok());
+    }
+
+    #[test]
+    fn a_practice_refers_only_for_itself_on_sessions_of_its_icb() {
+        let session = given(&[scheduled(10)]);
+        // Another ICB's practice, naming itself.
+        assert_eq!(
+            refused(session.book_seat(
+                SESSION,
+                referral_from("B82001", "R-0101", 1),
+                &practice("B82001")
+            )),
+            forbidden()
+        );
+        // A practice of the ICB, naming another practice.
+        assert_eq!(
+            refused(session.book_seat(
+                SESSION,
+                referral_from("A81001", "R-0102", 1),
+                &practice("A81002")
+            )),
+            forbidden()
+        );
+        assert!(
+            session
+                .book_seat(
+                    SESSION,
+                    referral_from("A81002", "R-0103", 1),
+                    &practice("A81002")
+                )
+                .is_ok()
+        );
+        // A PCN lead refers for its practices, on sessions of its ICB only.
+        let lead = ctx("U00002", Role::PcnLead);
+        assert_eq!(
+            refused(session.book_seat(SESSION, referral_from("B82001", "R-0104", 1), &lead)),
+            forbidden()
+        );
+    }
+
+    #[test]
+    fn an_outsider_cannot_tell_a_missing_session_or_booking_from_another_partners() {
+        let existing = given(&[scheduled(10), booked("R-0001", 1)]);
+        let missing = Session::default();
+        let outsider = ctx("P-york-digital", Role::PartnerCoordinator);
+        let message = |session: &Session, reference: &str| {
+            session
+                .book_seat(
+                    SESSION,
+                    referral_from("P-york-digital", reference, 1),
+                    &outsider,
+                )
+                .expect_err("refused")
+                .to_string()
+        };
+        assert_eq!(message(&existing, "R-0109"), message(&missing, "R-0109"));
+        let cancel = |session: &Session, reference: &str, ctx: &Context| {
+            session
+                .cancel_booking(
+                    CancelBookingRequest {
+                        session_id: SESSION.to_string(),
+                        booking_reference: reference.into(),
+                        ..Default::default()
+                    },
+                    ctx,
+                )
+                .expect_err("refused")
+                .to_string()
+        };
+        // A practice probing references: another's and a made-up one answer alike.
+        let prober = practice("A81002");
+        assert_eq!(
+            cancel(&existing, "R-0001", &prober),
+            cancel(&existing, "R-0002", &prober)
+        );
+        assert_eq!(
+            cancel(&existing, "R-0001", &outsider),
+            cancel(&missing, "R-0001", &outsider)
+        );
+        // Only a caller who could act anywhere learns that it does not exist.
+        assert_eq!(
+            refused(missing.book_seat(SESSION, referral("R-0109", 1), &service())),
+            is("not found", "session_id")
+        );
     }
 }

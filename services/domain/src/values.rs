@@ -61,11 +61,28 @@ pub fn known_enum<E: TryFrom<i32>>(field: &str, value: i32) -> Result<E> {
         .map_err(|_| DomainError::invalid(field, format!("{value} is not a known value")))
 }
 
+/// The most entries any repeated field of a command may hold. No real command comes near
+/// it (the longest lists are an area's codes); it keeps a hostile request from making a
+/// command's checks, and the event it records, as large as the message limit allows.
+pub const MAX_LIST: usize = 100;
+
+/// Refuses a repeated field with more than `max` entries, before any entry is looked at.
+pub fn list_len(field: &str, len: usize, max: usize) -> Result<()> {
+    if len > max {
+        return Err(DomainError::invalid(
+            field,
+            format!("lists {len} entries; at most {max} are allowed"),
+        ));
+    }
+    Ok(())
+}
+
 /// Every value of a repeated enum field is known; `required` says whether it may be empty.
 pub fn known_enums<E: TryFrom<i32>>(field: &str, values: &[i32], required: bool) -> Result<Vec<E>> {
     if required && values.is_empty() {
         return Err(DomainError::invalid(field, "needs at least one value"));
     }
+    list_len(field, values.len(), MAX_LIST)?;
     values
         .iter()
         .enumerate()
@@ -168,6 +185,16 @@ fn truncate(s: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lists_are_bounded_before_their_entries_are_read() {
+        let many = vec![1; 10_000];
+        let err =
+            known_enums::<difacto_proto::v1::Level>("topics", &many, true).expect_err("too many");
+        assert!(err.to_string().contains("topics"), "{err}");
+        assert!(list_len("module_ids", MAX_LIST, MAX_LIST).is_ok());
+        assert!(list_len("module_ids", MAX_LIST + 1, MAX_LIST).is_err());
+    }
     use difacto_proto::v1::Level;
 
     #[test]
