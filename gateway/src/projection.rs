@@ -3,14 +3,17 @@
 //! then (and at shutdown) so a restart resumes instead of replaying everything, and
 //! `asOf` answered by a replay cut at that time.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use difacto_log::{EventLog, LogError};
-use futures::StreamExt;
-use tokio::sync::watch;
+use futures::future::{BoxFuture, Shared};
+use futures::{FutureExt, StreamExt};
+use tokio::sync::{Semaphore, watch};
 use tokio_util::sync::CancellationToken;
 
 use crate::checkpoint::Checkpoint;
@@ -25,6 +28,8 @@ const CHECKPOINT_EVERY: Duration = Duration::from_secs(30);
 const CHECKPOINT_AFTER_EVENTS: u64 = 250_000;
 /// How many `asOf` replays are kept for the next request at the same time.
 const AS_OF_CACHE: usize = 2;
+/// How many replays run at once.
+const REPLAYS_AT_ONCE: usize = 1;
 /// Clocks of appending processes may disagree by this much; a replay cut at time t reads
 /// on until events are this much later than t.
 const CLOCK_SKEW: i64 = 5 * 60 * 1_000_000;
@@ -75,11 +80,31 @@ pub struct Projection {
     log: Arc<dyn EventLog>,
     checkpoint: Option<Checkpoint>,
     position: watch::Sender<u64>,
-    as_of: Mutex<Vec<(DateTime<Utc>, Arc<ReadModel>)>>,
-    /// Serialises `asOf` replays: two at once would only share the CPU.
-    replaying: tokio::sync::Mutex<()>,
+    replays: Arc<Replays>,
     pub stats: ProjectionStats,
 }
+
+/// `asOf` replays: the latest few kept, one in flight per instant (shared by everyone who
+/// asks for it meanwhile), and one running at a time.
+struct Replays {
+    log: Arc<dyn EventLog>,
+    cache: Mutex<Vec<(DateTime<Utc>, Arc<ReadModel>)>>,
+    in_flight: Mutex<HashMap<DateTime<Utc>, SharedReplay>>,
+    /// Replays run one at a time (two at once would only share the CPU), each taking a
+    /// permit for itself alone; the queue is first come, first served.
+    running: Semaphore,
+    /// Counted into [`ProjectionStats::as_of_replays`].
+    done: Arc<AtomicU64>,
+}
+
+type SharedReplay = Shared<BoxFuture<'static, Result<Arc<ReadModel>>>>;
+
+/// A request's turn at the replayer: a request that names two instants waits here for
+/// its first replay to end before its second joins the shared queue, so requests that
+/// arrived meanwhile go first and no request holds the replayer for two replays in a row.
+/// The schema's cost extension puts one in every request.
+#[derive(Debug, Default)]
+pub struct ReplayTurn(tokio::sync::Mutex<()>);
 
 impl std::fmt::Debug for Projection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -94,7 +119,7 @@ impl std::fmt::Debug for Projection {
 pub struct ProjectionStats {
     pub events_applied: std::sync::atomic::AtomicU64,
     pub checkpoints_written: std::sync::atomic::AtomicU64,
-    pub as_of_replays: std::sync::atomic::AtomicU64,
+    pub as_of_replays: Arc<AtomicU64>,
     /// Where the model started: the checkpoint's position (0: replayed from zero).
     pub resumed_from: std::sync::atomic::AtomicU64,
 }
@@ -116,11 +141,16 @@ impl Projection {
             .store(model.position, std::sync::atomic::Ordering::Relaxed);
         Self {
             model: Arc::new(RwLock::new(model)),
+            replays: Arc::new(Replays {
+                log: log.clone(),
+                cache: Mutex::new(Vec::new()),
+                in_flight: Mutex::new(HashMap::new()),
+                running: Semaphore::new(REPLAYS_AT_ONCE),
+                done: stats.as_of_replays.clone(),
+            }),
             log,
             checkpoint,
             position,
-            as_of: Mutex::new(Vec::new()),
-            replaying: tokio::sync::Mutex::new(()),
             stats,
         }
     }
@@ -253,32 +283,76 @@ impl Projection {
     /// The model as the log stood at `at`: the live one if nothing was recorded since,
     /// else a replay of every event recorded up to `at`.
     pub async fn as_of(&self, at: DateTime<Utc>) -> Result<ModelRef> {
+        self.as_of_in_turn(at, None).await
+    }
+
+    /// [`Projection::as_of`] for a request that waits its `turn` before joining the
+    /// queue of replays.
+    pub async fn as_of_in_turn(
+        &self,
+        at: DateTime<Utc>,
+        turn: Option<&ReplayTurn>,
+    ) -> Result<ModelRef> {
         let newest = self.live().read(|m| m.last_recorded_at);
         if newest.is_none_or(|newest| newest <= at) {
             return Ok(self.live());
         }
-        if let Some(model) = self.cached(at) {
+        if let Some(model) = self.replays.cached(at) {
             return Ok(ModelRef::AsOf(model, at));
         }
-        let _one_at_a_time = self.replaying.lock().await;
-        if let Some(model) = self.cached(at) {
-            return Ok(ModelRef::AsOf(model, at));
-        }
-        let model = Arc::new(replay_until(self.log.as_ref(), at).await?);
-        self.stats
-            .as_of_replays
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let mut cache = self.as_of.lock().unwrap_or_else(|p| p.into_inner());
-        if cache.len() >= AS_OF_CACHE {
-            cache.remove(0);
-        }
-        cache.push((at, model.clone()));
+        let _turn = match turn {
+            Some(turn) => Some(turn.0.lock().await),
+            None => None,
+        };
+        let model = self.replays.clone().start(at).await?;
         Ok(ModelRef::AsOf(model, at))
     }
+}
 
+impl Replays {
     fn cached(&self, at: DateTime<Utc>) -> Option<Arc<ReadModel>> {
-        let cache = self.as_of.lock().unwrap_or_else(|p| p.into_inner());
+        let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
         cache.iter().find(|(t, _)| *t == at).map(|(_, m)| m.clone())
+    }
+
+    /// The replay for `at`: the one in flight, or a new one. It runs as a task of its own,
+    /// so it ends (and frees its memory) even if everyone who asked has gone.
+    fn start(self: Arc<Self>, at: DateTime<Utc>) -> SharedReplay {
+        let mut in_flight = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(model) = self.cached(at) {
+            return futures::future::ready(Ok(model)).boxed().shared();
+        }
+        if let Some(replay) = in_flight.get(&at) {
+            return replay.clone();
+        }
+        let this = self.clone();
+        let task = tokio::spawn(async move {
+            let result = match this.running.acquire().await {
+                Ok(_permit) => replay_until(this.log.as_ref(), at).await.map(Arc::new),
+                Err(err) => Err(GatewayError::internal(err)),
+            };
+            // Cached before it leaves the in-flight map, under that map's lock, so a
+            // request finds it in one or the other.
+            let mut in_flight = this.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+            if let Ok(model) = &result {
+                this.done.fetch_add(1, Ordering::Relaxed);
+                let mut cache = this.cache.lock().unwrap_or_else(|p| p.into_inner());
+                if cache.len() >= AS_OF_CACHE {
+                    cache.remove(0);
+                }
+                cache.push((at, model.clone()));
+            }
+            in_flight.remove(&at);
+            result
+        });
+        let replay = async move {
+            task.await
+                .unwrap_or_else(|err| Err(GatewayError::internal(err)))
+        }
+        .boxed()
+        .shared();
+        in_flight.insert(at, replay.clone());
+        replay
     }
 }
 

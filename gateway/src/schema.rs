@@ -1,9 +1,9 @@
 //! The schema: queries (views), mutations (commands), the `events` subscription, and the
-//! limits that keep a hostile query from taking the gateway down.
+//! limits that keep a hostile query from taking the gateway down (priced in `cost`).
 
 use std::sync::Arc;
 
-use async_graphql::Schema;
+use async_graphql::{Schema, SchemaBuilder};
 
 use crate::mutation::MutationRoot;
 use crate::projection::Projection;
@@ -11,23 +11,27 @@ use crate::services::DomainEndpoints;
 use crate::subscription::SubscriptionRoot;
 use crate::views::QueryRoot;
 
-/// How deep a query may nest.
-pub const MAX_DEPTH: usize = 12;
-/// The most a query may cost: each field costs 1, lists cost their page size times
-/// their contents (a page of 500 organisations with 50 children each fits).
-pub const MAX_COMPLEXITY: usize = 50_000;
+pub mod cost;
+
+pub use cost::{MAX_COMPLEXITY, MAX_DEPTH, MAX_REPLAYS};
 
 pub type DifactoSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
-/// The schema with no data attached: for `difacto schema` (the SDL) and tests.
-pub fn builder() -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
+/// The schema with no data attached: for `difacto schema` (the SDL) and tests. Depth,
+/// complexity and replays are priced by [`cost::CostControl`] (introspection apart
+/// from the views, so that GraphiQL's standard query fits); the parser's own bounds
+/// stay as a first line.
+pub fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
+    let pricing = cost::shared(|| bare().finish().sdl());
+    bare().extension(pricing)
+}
+
+fn bare() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
     Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
         SubscriptionRoot,
     )
-    .limit_depth(MAX_DEPTH)
-    .limit_complexity(MAX_COMPLEXITY)
     .limit_recursive_depth(32)
     .limit_directives(16)
 }

@@ -18,7 +18,7 @@ use chrono::{DateTime, Utc};
 use crate::caller::{Caller, caller};
 use crate::error::{GatewayError, Result};
 use crate::model::tree::TreeIndex;
-use crate::projection::{ModelRef, Projection};
+use crate::projection::{ModelRef, Projection, ReplayTurn};
 use crate::vocabulary::OrganisationKind;
 
 pub use organisations::OrganisationSummary;
@@ -43,7 +43,11 @@ pub(crate) async fn open<'a>(
     let caller = caller(ctx)?;
     let projection = projection(ctx)?;
     let model = match as_of {
-        Some(at) => projection.as_of(at).await?,
+        Some(at) => {
+            projection
+                .as_of_in_turn(at, ctx.data_opt::<ReplayTurn>())
+                .await?
+        }
         None => projection.live(),
     };
     Ok((caller, model))

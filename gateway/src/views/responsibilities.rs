@@ -286,6 +286,7 @@ impl ResponsibilityViews {
     /// For every live duty and each level it must be owned at in `area`: what is
     /// missing, contested or misattributed, and what is covered.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     async fn responsibility_gaps(
         &self,
         ctx: &Context<'_>,

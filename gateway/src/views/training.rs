@@ -106,6 +106,7 @@ pub struct TrainingRollout {
 #[ComplexObject]
 impl TrainingRollout {
     /// One row per area at the `groupBy` level, in code order.
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     async fn groups(
         &self,
         after: Option<String>,
@@ -117,6 +118,7 @@ impl TrainingRollout {
     }
 
     /// Practices where no receptionist or care navigator has completed the programme.
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     async fn practices_without_trained_reception(
         &self,
         after: Option<String>,
