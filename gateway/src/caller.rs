@@ -58,6 +58,27 @@ impl Authentication {
         }
     }
 
+    /// The caller of a websocket: the token in the `connection_init` payload (browsers
+    /// cannot set headers on a websocket), as `Authorization: Bearer …` or `token`, else
+    /// what the upgrade request's header said.
+    pub fn from_connection_init(
+        payload: &serde_json::Value,
+        verifier: &TokenVerifier,
+        from_header: Authentication,
+    ) -> Self {
+        ["Authorization", "authorization"]
+            .iter()
+            .find_map(|k| payload.get(*k).and_then(|v| v.as_str()))
+            .map(|h| Self::from_header(Some(h), verifier))
+            .or_else(|| {
+                payload
+                    .get("token")
+                    .and_then(|v| v.as_str())
+                    .map(|t| Self::from_token(t, verifier))
+            })
+            .unwrap_or(from_header)
+    }
+
     pub fn caller(&self) -> Result<&Caller> {
         match self {
             Self::Verified(caller) => Ok(caller),

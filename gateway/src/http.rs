@@ -5,9 +5,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
-use async_graphql::Data;
 use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource};
-use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
+use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse};
 use axum::extract::{DefaultBodyLimit, State, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -111,26 +110,13 @@ async fn websocket(
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |socket| {
-            let verifier = gw.verifier.clone();
-            GraphQLWebSocket::new(socket, gw.schema.clone(), protocol)
-                .on_connection_init(move |payload| async move {
-                    // Browsers cannot set headers on a websocket: the token comes in the
-                    // `connection_init` payload, as `Authorization: Bearer …` or `token`.
-                    let from_payload = ["Authorization", "authorization"]
-                        .iter()
-                        .find_map(|k| payload.get(*k).and_then(|v| v.as_str()))
-                        .map(|h| Authentication::from_header(Some(h), &verifier))
-                        .or_else(|| {
-                            payload
-                                .get("token")
-                                .and_then(|v| v.as_str())
-                                .map(|t| Authentication::from_token(t, &verifier))
-                        });
-                    let mut data = Data::default();
-                    data.insert(from_payload.unwrap_or(from_header));
-                    Ok(data)
-                })
-                .serve()
+            crate::subscription::serve_websocket(
+                socket,
+                gw.schema,
+                protocol,
+                gw.verifier,
+                from_header,
+            )
         })
 }
 

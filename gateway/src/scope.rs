@@ -1,8 +1,9 @@
 //! Read scoping (DESIGN.md §6): who may read what. The tree, duties, responsibilities,
 //! sessions' capacity and platforms are open to every signed-in caller; staff training
 //! and bookings only to the organisations involved and the commissioners above them;
-//! national roles see aggregates, and the audit trail of a practice or a session is
-//! open to those involved, the commissioners above them and auditors.
+//! national roles and auditors see aggregates, and the audit trail of a practice or a
+//! session without the individuals in it (`views::history::trail`); a provider sees the
+//! usability issues of its own platforms only.
 
 use chrono::NaiveDate;
 use difacto_auth::{Principal, Role};
@@ -63,18 +64,24 @@ impl<'a> Scope<'a> {
         }
     }
 
-    /// Bookings of a session involving `involved`: those organisations, the
-    /// commissioners above any of them, and auditors. National leads see the counts.
+    /// Individual bookings of a session (or the staff of a practice) involving
+    /// `involved`: those organisations and the commissioners above any of them. National
+    /// leads and auditors see aggregates and the audit trail, never individuals (§6);
+    /// the `service` role is difacto itself.
     pub fn sees_bookings<'i>(
         &self,
         index: &TreeIndex,
         involved: impl IntoIterator<Item = &'i str>,
         date: NaiveDate,
     ) -> bool {
-        if self.principal.has_any_role(&[Role::Auditor, Role::Service]) {
+        if self.principal.has_role(Role::Service) {
             return true;
         }
-        if self.principal.has_role(Role::NationalLead) && !self.principal.has_any_role(&AREA) {
+        // A national reach is for aggregates: with it, `covers` would admit every session.
+        if self
+            .principal
+            .has_any_role(&[Role::NationalLead, Role::Auditor])
+        {
             return false;
         }
         involved
@@ -82,9 +89,8 @@ impl<'a> Scope<'a> {
             .any(|code| code == self.principal.organisation || self.covers(index, code, date))
     }
 
-    /// The audit trail of `stream`. `owners` are the organisations a practice or session
-    /// stream belongs to (empty for the shared streams everyone may read).
-    pub fn sees_history(&self, index: &TreeIndex, owners: &[&str], date: NaiveDate) -> bool {
-        owners.is_empty() || self.sees_bookings(index, owners.iter().copied(), date)
+    /// A platform provider, who sees the usability issues of its own platforms only.
+    pub fn is_provider(&self) -> bool {
+        self.principal.has_role(Role::ProviderAdmin) && !self.is_national()
     }
 }

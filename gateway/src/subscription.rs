@@ -1,13 +1,22 @@
 //! The `events` subscription: the log, live, for dashboards; each event shown only to
-//! callers who may read its stream's history.
+//! callers who may read its stream's history, as much of it as they may see. And the
+//! websocket it is served on, which admits only a caller with a valid token.
 
-use async_graphql::{Context, InputObject, Subscription};
-use futures::{Stream, StreamExt};
+use std::sync::Arc;
+use std::time::Duration;
 
-use crate::caller::caller;
+use async_graphql::{Context, Data, InputObject, Subscription};
+use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
+use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use difacto_auth::TokenVerifier;
+use futures::{SinkExt, Stream, StreamExt};
+
+use crate::caller::{Authentication, caller};
 use crate::error::GatewayError;
+use crate::schema::DifactoSchema;
+use crate::schema::cost::{MAX_ECHO, bound_message};
 use crate::scope::Scope;
-use crate::views::history::{HistoryEntry, entry, owners};
+use crate::views::history::{HistoryEntry, Trail, entry, trail};
 use crate::views::projection;
 
 #[derive(Debug, Clone, Default, InputObject)]
@@ -72,14 +81,125 @@ impl SubscriptionRoot {
                 projection.wait_for(event.position, VISIBILITY_WAIT).await;
                 let model = projection.live();
                 let scope = Scope::new(&principal);
-                let visible = model.read(|m| {
-                    let owners = owners(m, &event.stream);
-                    let owners: Vec<&str> = owners.iter().map(String::as_str).collect();
-                    scope.sees_history(&m.tree.index(), &owners, model.date())
-                });
-                visible.then(|| entry(&event))
+                let trail = model.read(|m| trail(m, &scope, &event.stream, model.date()));
+                (trail != Trail::Hidden).then(|| entry(&event, &principal, trail))
             }
         });
         Ok(stream)
     }
+}
+
+/// How long a websocket may stay open before its `connection_init`.
+pub const INIT_TIMEOUT: Duration = Duration::from_secs(10);
+/// graphql-transport-ws close codes: a message that is not one of the protocol's…
+pub const CLOSE_BAD_MESSAGE: u16 = 4400;
+/// …no valid token (missing, malformed, expired, forged), or a message before
+/// `connection_init`…
+pub const CLOSE_UNAUTHENTICATED: u16 = 4401;
+/// …and no `connection_init` within [`INIT_TIMEOUT`].
+pub const CLOSE_INIT_TIMEOUT: u16 = 4408;
+/// A close frame's reason holds at most 123 bytes.
+const MAX_CLOSE_REASON: usize = 120;
+
+/// Serves a GraphQL websocket (`/graphql/ws`). Its first message must be
+/// `connection_init` with a valid token (in the payload, or in the upgrade request's
+/// `Authorization` header, `from_header`); otherwise the socket is closed with
+/// [`CLOSE_UNAUTHENTICATED`] (DESIGN.md §6) before anything else is read, and nothing is
+/// acknowledged. There is nothing on the socket an anonymous caller could read.
+pub async fn serve_websocket(
+    socket: WebSocket,
+    schema: DifactoSchema,
+    protocol: GraphQLProtocol,
+    verifier: Arc<TokenVerifier>,
+    from_header: Authentication,
+) {
+    let (mut sink, mut stream) = socket.split();
+    let first = tokio::time::timeout(INIT_TIMEOUT, async {
+        while let Some(message) = stream.next().await {
+            match message {
+                Ok(Message::Text(_) | Message::Binary(_)) => return message.ok(),
+                Ok(Message::Ping(_) | Message::Pong(_)) => {}
+                Ok(Message::Close(_)) | Err(_) => return None,
+            }
+        }
+        None
+    })
+    .await;
+    let first = match first {
+        Ok(Some(first)) => first,
+        Ok(None) => return,
+        Err(_) => {
+            close(
+                &mut sink,
+                CLOSE_INIT_TIMEOUT,
+                "Connection initialisation timeout",
+            )
+            .await;
+            return;
+        }
+    };
+    let auth = match admit(&first, &verifier, from_header) {
+        Ok(auth) => auth,
+        Err((code, reason)) => {
+            close(&mut sink, code, &reason).await;
+            return;
+        }
+    };
+    // The library reads `connection_init` again, and acknowledges it.
+    let stream = futures::stream::once(async move { Ok(first) }).chain(stream);
+    GraphQLWebSocket::new_with_pair(sink, stream, schema, protocol)
+        .on_connection_init(move |_| async move {
+            let mut data = Data::default();
+            data.insert(auth);
+            Ok(data)
+        })
+        .serve()
+        .await;
+}
+
+/// Who a websocket's first message says is calling, or the close code and reason.
+pub fn admit(
+    first: &Message,
+    verifier: &TokenVerifier,
+    from_header: Authentication,
+) -> Result<Authentication, (u16, String)> {
+    let text = match first {
+        Message::Text(text) => text.as_bytes(),
+        Message::Binary(bytes) => bytes.as_ref(),
+        _ => &[],
+    };
+    let message: serde_json::Value = serde_json::from_slice(text)
+        .map_err(|_| (CLOSE_BAD_MESSAGE, "Invalid message: not JSON".to_owned()))?;
+    if message.get("type").and_then(|t| t.as_str()) != Some("connection_init") {
+        return Err((
+            CLOSE_UNAUTHENTICATED,
+            "Unauthorized: the first message must be connection_init".to_owned(),
+        ));
+    }
+    let payload = message
+        .get("payload")
+        .cloned()
+        .unwrap_or(serde_json::Value::Null);
+    let auth = Authentication::from_connection_init(&payload, verifier, from_header);
+    match auth.caller() {
+        Ok(_) => Ok(auth),
+        // The reason names what was wrong with the token, never the token.
+        Err(err) => {
+            let mut reason = bound_message(&format!("Unauthorized: {}", err.message()), MAX_ECHO);
+            while reason.len() > MAX_CLOSE_REASON {
+                reason.pop();
+            }
+            Err((CLOSE_UNAUTHENTICATED, reason))
+        }
+    }
+}
+
+async fn close(sink: &mut futures::stream::SplitSink<WebSocket, Message>, code: u16, reason: &str) {
+    let frame = CloseFrame {
+        code,
+        reason: reason.into(),
+    };
+    // The peer may already be gone; there is no one left to tell.
+    let _ = sink.send(Message::Close(Some(frame))).await;
+    let _ = sink.close().await;
 }

@@ -183,7 +183,7 @@ impl PlatformViews {
     }
 
     /// Usability issues practices reported, optionally for one provider, platform or
-    /// status; the most severe first, then the oldest.
+    /// status; the most severe first, then the oldest. Providers see their own only.
     #[allow(clippy::too_many_arguments)]
     #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     async fn platform_issues(
@@ -198,13 +198,19 @@ impl PlatformViews {
         first: Option<i32>,
         last: Option<i32>,
     ) -> async_graphql::Result<Page<UsabilityIssue>> {
-        let (_, at) = open(ctx, as_of).await?;
+        let (caller, at) = open(ctx, as_of).await?;
+        let scope = Scope::new(&caller.principal);
+        // A provider answers only issues on its own platforms, and sees only those (§6).
+        let own_only = scope
+            .is_provider()
+            .then_some(&caller.principal.organisation);
         let args = PageArgs::new(after, before, first, last);
         Ok(at.read(|model| {
             let mut found: Vec<&ModelIssue> = model
                 .platforms
                 .issues
                 .values()
+                .filter(|i| own_only.is_none_or(|own| i.provider_code == *own))
                 .filter(|i| provider.as_ref().is_none_or(|v| i.provider_code == *v))
                 .filter(|i| platform.as_ref().is_none_or(|p| i.platform_id == *p))
                 .filter(|i| status.is_none_or(|s| IssueStatus::from(i.status) == s))
