@@ -868,6 +868,37 @@ pub fn bound_errors(errors: &mut [ServerError]) {
     }
 }
 
+/// How `/graphql` refuses a request it cannot read (not JSON, a field of the wrong
+/// type): as `async_graphql_axum`'s own rejection does, but with a message that repeats
+/// at most [`MAX_ECHO`] characters of the body (the JSON reader quotes what it could not
+/// read, whole). Use it as the rejection of the extractor:
+/// `GraphQLRequest<BoundedRejection>`.
+#[derive(Debug)]
+pub struct BoundedRejection(pub async_graphql::ParseRequestError);
+
+impl From<async_graphql::ParseRequestError> for BoundedRejection {
+    fn from(err: async_graphql::ParseRequestError) -> Self {
+        Self(err)
+    }
+}
+
+impl axum::response::IntoResponse for BoundedRejection {
+    fn into_response(self) -> axum::response::Response {
+        use axum::http::StatusCode;
+        if let async_graphql::ParseRequestError::PayloadTooLarge = self.0 {
+            return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+        }
+        let message = bound_message(&format!("request: {}", self.0), MAX_ECHO);
+        let body = serde_json::json!({
+            "errors": [{
+                "message": message,
+                "extensions": { "code": "BAD_USER_INPUT", "field": "request" },
+            }],
+        });
+        (StatusCode::BAD_REQUEST, axum::Json(body)).into_response()
+    }
+}
+
 /// The cost model's shape of this crate's schema, built once.
 pub(crate) fn shared(sdl: impl FnOnce() -> String) -> CostControl {
     static SHAPE: OnceLock<Arc<SchemaShape>> = OnceLock::new();
@@ -998,6 +1029,37 @@ mod tests {
             .expect("shallow");
         assert_eq!(ok.depth, 5);
         assert_eq!(ok.introspection_depth, 0);
+    }
+
+    #[tokio::test]
+    async fn a_request_that_cannot_be_read_is_refused_without_repeating_it() {
+        use axum::extract::FromRequest;
+        let huge = "9".repeat(200_000);
+        for body in [
+            format!("{{\"query\": \"{{ me {{ subject }} }}\", \"variables\": \"{huge}\"}}"),
+            format!("{{\"query\": \"{{ me {{ subject }} }}\", \"operationName\": [\"{huge}\"]}}"),
+            format!("{{\"query\": \"{huge}"),
+        ] {
+            let request = axum::http::Request::post("/graphql")
+                .header("content-type", "application/json")
+                .body(axum::body::Body::from(body))
+                .expect("request");
+            let refused =
+                async_graphql_axum::GraphQLRequest::<BoundedRejection>::from_request(request, &())
+                    .await
+                    .err()
+                    .expect("refused");
+            let response = axum::response::IntoResponse::into_response(refused);
+            assert_eq!(response.status(), 400);
+            let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+                .await
+                .expect("body");
+            let body: serde_json::Value = serde_json::from_slice(&body).expect("json");
+            let message = body["errors"][0]["message"].as_str().expect("message");
+            assert!(message.chars().count() <= MAX_ECHO + 1, "{message}");
+            assert!(message.starts_with("request: "), "{message}");
+            assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+        }
     }
 
     #[test]
