@@ -340,7 +340,7 @@ async fn booking_a_cancelled_session_is_a_conflict() {
 }
 
 #[tokio::test]
-async fn booking_an_unknown_session_is_not_found() {
+async fn booking_an_unknown_session_is_forbidden_like_another_partners() {
     let h = Harness::start().await;
     seed_tree(&h).await;
 
@@ -352,7 +352,9 @@ async fn booking_an_unknown_session_is_not_found() {
         )
         .await,
     );
-    assert_eq!(code, "NOT_FOUND", "{message}");
+    // Only a service caller may learn that a session does not exist (DESIGN §6): a
+    // practice gets the same answer as for a session it may not book on.
+    assert_eq!(code, "FORBIDDEN", "{message}");
 }
 
 #[tokio::test]
