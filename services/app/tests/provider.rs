@@ -403,8 +403,9 @@ async fn bad_input_names_the_field_and_stores_nothing() {
         provider
             .announce_platform_change(change_request(&unknown))
             .await,
-        Code::NotFound,
-        "platform_id",
+        // Judged like another provider's platform: only a service learns it is missing.
+        Code::PermissionDenied,
+        "user@V-nhs-app (V-nhs-app) may not",
     );
     assert_rejected(
         practice
@@ -447,8 +448,8 @@ async fn bad_input_names_the_field_and_stores_nothing() {
                 ..Default::default()
             })
             .await,
-        Code::NotFound,
-        "issue_id",
+        Code::PermissionDenied,
+        "user@V-nhs-app (V-nhs-app) may not",
     );
     assert_rejected(
         provider
