@@ -56,7 +56,8 @@ pub fn check(field: &str, code: &str, kind: OrganisationKind) -> Result<()> {
         Err(DomainError::invalid(
             field,
             format!(
-                "{code:?} is not a {} code ({})",
+                "{:?} is not a {} code ({})",
+                crate::values::excerpt(code),
                 kind.as_str_name(),
                 example(kind)
             ),

@@ -39,14 +39,14 @@ impl DomainError {
         Self::NotFound {
             field: field.into(),
             what,
-            id: id.into(),
+            id: crate::values::excerpt(&id.into()).to_owned(),
         }
     }
     pub fn exists(field: impl Into<String>, what: &'static str, id: impl Into<String>) -> Self {
         Self::AlreadyExists {
             field: field.into(),
             what,
-            id: id.into(),
+            id: crate::values::excerpt(&id.into()).to_owned(),
         }
     }
     pub fn precondition(field: impl Into<String>, reason: impl Into<String>) -> Self {

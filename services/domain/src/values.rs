@@ -19,8 +19,12 @@ pub fn date(field: &str, text: &str) -> Result<NaiveDate> {
     if text.trim().is_empty() {
         return Err(DomainError::invalid(field, "is required (YYYY-MM-DD)"));
     }
-    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
-        .map_err(|_| DomainError::invalid(field, format!("{text:?} is not a date like 2026-04-01")))
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
+        DomainError::invalid(
+            field,
+            format!("{:?} is not a date like 2026-04-01", excerpt(text)),
+        )
+    })
 }
 
 /// An RFC 3339 instant, required.
@@ -30,7 +34,10 @@ pub fn instant(field: &str, text: &str) -> Result<DateTime<Utc>> {
         .map_err(|_| {
             DomainError::invalid(
                 field,
-                format!("{text:?} is not an RFC 3339 time like 2026-05-01T10:00:00Z"),
+                format!(
+                    "{:?} is not an RFC 3339 time like 2026-05-01T10:00:00Z",
+                    excerpt(text)
+                ),
             )
         })
 }
@@ -49,7 +56,7 @@ pub fn id(field: &str, text: &str) -> Result<Uuid> {
         return Err(DomainError::invalid(field, "is required (a UUID)"));
     }
     Uuid::try_parse(text.trim())
-        .map_err(|_| DomainError::invalid(field, format!("{:?} is not a UUID", truncate(text))))
+        .map_err(|_| DomainError::invalid(field, format!("{:?} is not a UUID", excerpt(text))))
 }
 
 /// A known value of a proto enum: neither unknown nor the UNSPECIFIED zero.
@@ -178,7 +185,9 @@ pub fn request_id(text: &str) -> Result<Option<String>> {
     Ok(Some(text.to_owned()))
 }
 
-fn truncate(s: &str) -> &str {
+/// At most the first 40 characters of `s`: what a refusal may repeat of the input it
+/// refuses, so that an error never carries a hostile request back whole.
+pub fn excerpt(s: &str) -> &str {
     s.char_indices().nth(40).map_or(s, |(i, _)| &s[..i])
 }
 
