@@ -34,6 +34,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // equal maps encode to equal bytes.
     config.btree_map(["."]);
     tonic_prost_build::configure()
+        // Bytes that do not decode are the caller's error, not the server's (see
+        // `src/codec.rs`); every service, the log API included, is generated with it.
+        .codec_path("crate::codec::ProstCodec")
         .build_client(grpc)
         .build_server(grpc)
         .bytes(".")

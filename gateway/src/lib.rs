@@ -8,6 +8,7 @@
 
 pub mod caller;
 pub mod checkpoint;
+pub mod connection;
 pub mod disclosure;
 pub mod error;
 pub mod http;

@@ -4,6 +4,11 @@
 //! Only the service edges (gRPC servers and clients) use these types; the domain and
 //! the log library convert them at the boundary.
 
+/// The codec every generated service and client uses (`INVALID_ARGUMENT` for a message
+/// that does not decode).
+#[cfg(feature = "grpc")]
+pub mod codec;
+
 /// Package `difacto.v1`: the event log API and, later, the domain services.
 #[allow(clippy::all, missing_debug_implementations, unreachable_pub)]
 pub mod v1 {

@@ -20,6 +20,7 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .init();
+    raise_open_file_limit();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(err) => {
@@ -43,5 +44,44 @@ fn main() -> ExitCode {
             eprintln!("error: {err:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Every connection is a file: under the usual soft limit of 1024, a thousand idle
+/// connections lock every legitimate caller out (issue 8). The soft limit is raised to
+/// the hard one, which only the administrator sets (the deploy units set 65536). A
+/// failure is logged, not fatal: the process still serves, with fewer connections.
+fn raise_open_file_limit() {
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    let (soft, hard) = match getrlimit(Resource::RLIMIT_NOFILE) {
+        Ok(limits) => limits,
+        Err(err) => {
+            tracing::warn!(error = %err, "cannot read the open-file limit");
+            return;
+        }
+    };
+    if soft >= hard {
+        tracing::debug!(limit = soft, "open-file limit already at its hard limit");
+        return;
+    }
+    match setrlimit(Resource::RLIMIT_NOFILE, hard, hard) {
+        Ok(()) => tracing::info!(from = soft, to = hard, "raised the open-file limit"),
+        Err(err) => {
+            tracing::warn!(error = %err, soft, hard, "cannot raise the open-file limit")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+
+    #[test]
+    fn the_open_file_limit_is_raised_to_the_hard_limit() {
+        let (_, hard) = getrlimit(Resource::RLIMIT_NOFILE).expect("getrlimit");
+        setrlimit(Resource::RLIMIT_NOFILE, hard.min(256), hard).expect("lower the soft limit");
+        super::raise_open_file_limit();
+        let (soft, after) = getrlimit(Resource::RLIMIT_NOFILE).expect("getrlimit");
+        assert_eq!((soft, after), (hard, hard));
     }
 }

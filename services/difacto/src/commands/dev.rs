@@ -60,12 +60,19 @@ pub async fn run(args: DevArgs, auth: &AuthArgs) -> anyhow::Result<()> {
     .await?;
 
     if args.demo {
+        tracing::info!(
+            grpc_addr = %grpc_addr,
+            http_addr = %gateway.http_addr,
+            "loading the demo dataset; /readyz is 503 until it is in place"
+        );
         let progress = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
         let summary = crate::demo::load(store.clone(), args.demo_seed, progress)
             .await
             .context("--demo: loading the demo dataset")?;
         tracing::info!(?summary, "demo dataset in place");
     }
+    // Only now: in `dev --demo`, `/readyz` says 503 until the demo is loaded and folded.
+    gateway.ready_when_caught_up(log.clone(), shutdown.clone());
     let head = log.head_position().await?;
     if !gateway.projection.wait_for(head, CATCH_UP).await {
         tracing::warn!(

@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use difacto_auth::TokenVerifier;
@@ -11,6 +12,7 @@ use difacto_gateway::http::Gateway;
 use difacto_gateway::projection::Projection;
 use difacto_gateway::services::DomainEndpoints;
 use difacto_log::EventLog;
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -21,9 +23,46 @@ pub struct RunningGateway {
     pub http_addr: SocketAddr,
     pub server: JoinHandle<std::io::Result<()>>,
     pub folding: JoinHandle<()>,
+    /// What `/readyz` reports; false until [`Self::ready_when_caught_up`] sees the read
+    /// models reach the log head.
+    ready: Arc<watch::Sender<bool>>,
 }
 
 impl RunningGateway {
+    /// Makes `/readyz` answer 200 once the read models have folded the log's head as it
+    /// is now. Call it when everything that must be in place first is (in `dev --demo`,
+    /// the demo); until then, and until the models catch up, `/readyz` is 503.
+    pub fn ready_when_caught_up(&self, log: Arc<dyn EventLog>, shutdown: CancellationToken) {
+        let projection = self.projection.clone();
+        let ready = self.ready.clone();
+        tokio::spawn(async move {
+            let head = loop {
+                match log.head_position().await {
+                    Ok(head) => break head,
+                    Err(err) => {
+                        tracing::warn!(error = %err, "cannot read the log head; /readyz stays 503");
+                        tokio::select! {
+                            () = shutdown.cancelled() => return,
+                            () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                        }
+                    }
+                }
+            };
+            while !projection.wait_for(head, Duration::from_secs(30)).await {
+                if shutdown.is_cancelled() {
+                    return;
+                }
+                tracing::info!(
+                    head,
+                    read_model_position = projection.position(),
+                    "the read models are still catching up; /readyz stays 503"
+                );
+            }
+            ready.send_replace(true);
+            tracing::info!(head, "the read models have caught up; /readyz is 200");
+        });
+    }
+
     /// Waits for both halves to stop (after `shutdown`); the projection writes its last
     /// checkpoint on the way out.
     pub async fn stopped(self) -> anyhow::Result<()> {
@@ -46,6 +85,7 @@ pub async fn start(
 ) -> anyhow::Result<RunningGateway> {
     let listener = difacto_gateway::http::bind(http_addr).await?;
     let http_addr = listener.local_addr()?;
+    tracing::info!(http_addr = %http_addr, "gateway listening (/healthz; /readyz says when the read models are ready)");
     let checkpoint_dir = state_dir.join("read-models");
     if replay {
         let file = difacto_gateway::checkpoint::Checkpoint::new(checkpoint_dir.clone()).path();
@@ -61,13 +101,15 @@ pub async fn start(
     let projection = Arc::new(Projection::open(log, Some(checkpoint_dir)).await);
     let folding = tokio::spawn(projection.clone().run(shutdown.clone()));
     let schema = difacto_gateway::schema::build(projection.clone(), endpoints);
-    let gateway = Gateway::new(schema, verifier, projection.clone());
+    let (ready, readiness) = watch::channel(false);
+    let gateway = Gateway::new(schema, verifier, projection.clone()).with_readiness(readiness);
     let server = tokio::spawn(gateway.serve(listener, shutdown));
     Ok(RunningGateway {
         projection,
         http_addr,
         server,
         folding,
+        ready: Arc::new(ready),
     })
 }
 

@@ -68,15 +68,16 @@ async fn serve_gateway(
         }
     };
     let gateway = super::gateway::start(
-        log,
+        log.clone(),
         endpoints,
         verifier,
         args.http_addr,
         data_dir,
         args.read_models.replay,
-        shutdown,
+        shutdown.clone(),
     )
     .await?;
+    gateway.ready_when_caught_up(log, shutdown);
     tracing::info!(http_addr = %gateway.http_addr, log = ?args.log, read_model_position = gateway.projection.position(), "difacto gateway ready");
     super::gateway::greet(gateway.http_addr, data_dir);
     let result = gateway.stopped().await;
