@@ -52,7 +52,6 @@ async fn bounded<F: Future<Output = Tally>>(name: &str, limit: Duration, family:
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-#[ignore = "issue 8: enabled when the fixes land"]
 async fn attacks_from_outside_get_nothing() {
     let started = Instant::now();
     let dir = tempfile::tempdir().expect("dir");

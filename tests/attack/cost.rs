@@ -113,8 +113,8 @@ pub async fn run(t: &Target, f: &Fixture) -> Tally {
     let other = async {
         // Let the attack reach the server first.
         tokio::time::sleep(Duration::from_millis(100)).await;
-        let at = (Utc::now() - chrono::Duration::seconds(1))
-            .to_rfc3339_opts(SecondsFormat::Millis, true);
+        // The present: the fixture may have been written less than a second ago.
+        let at = Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true);
         let started = Instant::now();
         let answer = graphql(
             &t.http_addr,
