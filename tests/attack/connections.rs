@@ -1,9 +1,9 @@
 //! Family 6, connection floods (DESIGN §8, issue 8 item 6): 1,100 idle TCP connections
 //! and 100 half-sent (slowloris) requests to the gateway, and 100 gRPC connections that
 //! send the HTTP/2 preface and nothing more. Meanwhile a small GraphQL query, each call on
-//! a fresh connection, is served every time and keeps its median under twice its quiet
-//! value (measured first, in the same run; the p99s are reported, but 100 loopback
-//! samples put one scheduler hiccup at the p99), a fresh gRPC client is served, every half-sent request is closed within
+//! a fresh connection, is served every time and keeps its median and its p99 under twice
+//! their quiet values (measured first, in the same run; each p99 is the best of three
+//! rounds of 100 calls, since one scheduler hiccup in a round is its p99), a fresh gRPC client is served, every half-sent request is closed within
 //! the 10 s header timeout (plus slack), and afterwards the process still serves.
 
 use std::time::{Duration, Instant};
@@ -57,6 +57,21 @@ fn percentile(samples: &mut [Duration], percent: usize) -> Duration {
     samples.sort();
     let rank = (samples.len() * percent).div_ceil(100).max(1);
     samples.get(rank - 1).copied().unwrap_or_default()
+}
+
+/// Three rounds of [`latencies`]: every sample, every failure, and the lowest of the
+/// rounds' p99s.
+async fn rounds(t: &Target, token: &str) -> (Vec<Duration>, Vec<String>, Duration) {
+    let (mut all, mut failed, mut best) = (Vec::new(), Vec::new(), Duration::MAX);
+    for _ in 0..3 {
+        let (mut samples, failures) = latencies(t, token, CALLS).await;
+        if !samples.is_empty() {
+            best = best.min(percentile(&mut samples, 99));
+        }
+        all.extend(samples);
+        failed.extend(failures);
+    }
+    (all, failed, best)
 }
 
 /// Times up to `n` small queries, each on a fresh connection; stops after 3 failures in
@@ -198,13 +213,13 @@ pub async fn run(t: &Target, _f: &Fixture) -> Tally {
     }
 
     // The quiet reference.
-    let (mut quiet, failures) = latencies(t, &token, CALLS).await;
+    let (mut quiet, failures, quiet_p99) = rounds(t, &token).await;
     tally.control(
         "the small query in quiet times",
         (!failures.is_empty())
             .then(|| format!("{} failed: {:?}", failures.len(), failures.first())),
     );
-    let (quiet_median, quiet_p99) = (percentile(&mut quiet, 50), percentile(&mut quiet, 99));
+    let quiet_median = percentile(&mut quiet, 50);
 
     // The flood.
     let flood_started = Instant::now();
@@ -220,13 +235,20 @@ pub async fn run(t: &Target, _f: &Fixture) -> Tally {
     ));
     tokio::time::sleep(Duration::from_millis(200)).await;
 
-    let (mut loaded, failures) = latencies(t, &token, CALLS).await;
+    let (mut loaded, failures, loaded_p99) = rounds(t, &token).await;
     let served = loaded.len();
-    let (loaded_median, loaded_p99) = (percentile(&mut loaded, 50), percentile(&mut loaded, 99));
+    let loaded_median = percentile(&mut loaded, 50);
     let threshold = 2 * quiet_median.max(RESOLUTION);
+    let p99_threshold = 2 * quiet_p99.max(RESOLUTION);
     tally.note(format!(
-        "small query over {served} calls: median quiet {quiet_median:?}, under the flood {loaded_median:?} (limit {threshold:?}); p99 quiet {quiet_p99:?}, under the flood {loaded_p99:?}"
+        "small query over {served} calls: median quiet {quiet_median:?}, under the flood {loaded_median:?} (limit {threshold:?}); best p99 of 3 rounds quiet {quiet_p99:?}, under the flood {loaded_p99:?} (limit {p99_threshold:?})"
     ));
+    tally.attempt(
+        "the small query's p99 during the flood",
+        None,
+        (served == 0 || loaded_p99 > p99_threshold)
+            .then(|| format!("p99 {loaded_p99:?}; quiet {quiet_p99:?}")),
+    );
     for failure in &failures {
         tally.attempt(
             "a small query during the flood",
