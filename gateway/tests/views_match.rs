@@ -9,9 +9,10 @@ use chrono::{Datelike, NaiveDate};
 use difacto_gateway::checkpoint::Checkpoint;
 use difacto_gateway::model::ReadModel;
 use difacto_gateway::model::facilitation::week_start;
+use difacto_gateway::model::responsibility::GapStatus;
 use difacto_gateway::views::AreaLevel;
 use difacto_gateway::views::facilitation::tally;
-use difacto_gateway::views::responsibilities::{GapKind, gap_rows};
+use difacto_gateway::views::responsibilities::gap_rows;
 use difacto_gateway::views::training::rollout;
 use difacto_log::RecordedEvent;
 use difacto_proto::v1 as pb;
@@ -446,7 +447,7 @@ impl Facts<'_> {
 type GapRow = (
     String,
     i32,
-    GapKind,
+    GapStatus,
     bool,
     bool,
     bool,
@@ -512,13 +513,13 @@ fn brute_gaps(facts: &Facts<'_>, area: &str, date: NaiveDate) -> Vec<GapRow> {
                 .collect();
             let contested = declined || accountable.len() > 1;
             let kind = if responsible.is_empty() || accountable.is_empty() {
-                GapKind::Missing
+                GapStatus::Missing
             } else if contested {
-                GapKind::Contested
+                GapStatus::Contested
             } else if !misattributed.is_empty() {
-                GapKind::Misattributed
+                GapStatus::Misattributed
             } else {
-                GapKind::Covered
+                GapStatus::Covered
             };
             let mut r = responsible.clone();
             r.sort();

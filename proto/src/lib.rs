@@ -1,8 +1,9 @@
 //! The wire contracts of difacto: every message and service of package `difacto.v1`,
 //! generated at build time from `proto/difacto/v1/*.proto`.
 //!
-//! Only the service edges (gRPC servers and clients) use these types; the domain and
-//! the log library convert them at the boundary.
+//! The domain decides on these request messages and folds these event messages (prost
+//! only: the domain never sees tonic). The log library never sees them: it stores bytes,
+//! and `difacto-log-grpc` converts its own API's messages at the edge.
 
 /// The codec every generated service and client uses (`INVALID_ARGUMENT` for a message
 /// that does not decode).

@@ -1,7 +1,6 @@
 //! Every event the read models fold, decoded once from the log's bytes. The domain's own
 //! `event_set!` builds it, so the gateway and the services decode the same way.
 
-use difacto_domain::EventSet;
 use difacto_log::RecordedEvent;
 
 difacto_domain::event_set! {
@@ -48,8 +47,10 @@ difacto_domain::event_set! {
 }
 
 impl GatewayEvent {
-    /// `Ok(None)` for a type the read models do not know (written by a newer version).
+    /// Through the domain's envelope, so that the read models see what the services see
+    /// (upcast to the current schema). `Ok(None)` for a type the read models do not know
+    /// (written by a newer version).
     pub fn decode_recorded(event: &RecordedEvent) -> Result<Option<Self>, prost::DecodeError> {
-        Self::decode(&event.event_type, &event.payload)
+        difacto_domain::envelope::decode(&event.event_type, &event.metadata, &event.payload)
     }
 }

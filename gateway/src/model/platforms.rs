@@ -39,7 +39,8 @@ pub struct Material {
     pub change_id: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// One type for the read model and the API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, async_graphql::Enum)]
 pub enum IssueStatus {
     Open,
     Acknowledged,

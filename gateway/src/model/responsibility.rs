@@ -20,7 +20,9 @@ pub struct Duty {
     pub retired: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// Where an assignment stands: only ACCEPTED is a commitment. One type for the read
+/// model and the API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, async_graphql::Enum)]
 pub enum AssignmentStatus {
     Proposed,
     Accepted,
@@ -67,15 +69,17 @@ pub struct Responsibility {
     attributions_by_area: HashMap<String, Vec<String>>,
 }
 
-/// What a (duty, area, level) lacks or disagrees about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// What a (duty, area, level) lacks or disagrees about. One type for the read model and
+/// the API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, async_graphql::Enum)]
 pub enum GapStatus {
-    /// No accepted Responsible or no accepted Accountable.
+    /// No accepted Responsible, or no accepted Accountable.
     Missing,
-    /// Someone declined, or more than one organisation accepted being Accountable.
+    /// Someone declined it, or more than one organisation accepted being Accountable.
     Contested,
-    /// An organisation believes someone owns it who has not accepted it.
+    /// Organisations believe someone owns it who never accepted it.
     Misattributed,
+    /// An accepted Responsible and Accountable, and nobody disagrees.
     Covered,
 }
 

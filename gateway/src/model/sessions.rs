@@ -7,9 +7,10 @@ use serde::{Deserialize, Serialize};
 
 use super::GatewayEvent;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// One type for the read model and the API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, async_graphql::Enum)]
 pub enum Hosting {
-    /// At a community venue: nobody needs to confirm.
+    /// At a community venue: no practice needs to confirm.
     NotNeeded,
     Pending,
     Confirmed,
@@ -236,3 +237,6 @@ impl Sessions {
             .find(|b| b.reference == reference)
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -10,6 +10,7 @@ use std::sync::OnceLock;
 use async_graphql::{Context, Json, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use difacto_auth::Principal;
+use difacto_domain::envelope;
 use difacto_log::{Direction, EventLog, LogError, RecordedEvent};
 use prost_reflect::{DescriptorPool, DynamicMessage};
 
@@ -65,11 +66,16 @@ fn descriptors() -> Option<&'static DescriptorPool> {
         .as_ref()
 }
 
-/// The payload as proto JSON, or `null` for a type this build does not know.
-pub fn payload_json(event_type: &str, payload: &[u8]) -> serde_json::Value {
+/// The payload of `event`, upcast to the current schema through the domain's envelope
+/// (as the services and the read models read it), as proto JSON; `null` for a type this
+/// build does not know.
+pub fn payload_json(event: &RecordedEvent) -> serde_json::Value {
+    let event_type = event.event_type.as_str();
+    let version = envelope::schema_version(&event.metadata);
+    let payload = envelope::upcast(event_type, version, &event.payload);
     descriptors()
         .and_then(|pool| pool.get_message_by_name(event_type))
-        .and_then(|descriptor| DynamicMessage::decode(descriptor, payload).ok())
+        .and_then(|descriptor| DynamicMessage::decode(descriptor, &payload[..]).ok())
         .and_then(|message| serde_json::to_value(&message).ok())
         .unwrap_or(serde_json::Value::Null)
 }
@@ -104,9 +110,9 @@ const BOOKING_FIELDS: [&str; 1] = ["reason"];
 /// One event as `viewer` may see it in a trail it sees as `trail`.
 pub fn entry(event: &RecordedEvent, viewer: &Principal, trail: Trail) -> HistoryEntry {
     let meta = |key: &str| event.metadata.get(key).cloned();
-    let organisation = meta("organisation");
+    let organisation = meta(envelope::meta::ORGANISATION);
     let booking = BOOKING_EVENTS.contains(&event.event_type.as_str());
-    let mut payload = payload_json(&event.event_type, &event.payload);
+    let mut payload = payload_json(event);
     let mut redacted = false;
     if trail != Trail::Full {
         if let serde_json::Value::Object(fields) = &mut payload {
@@ -125,14 +131,18 @@ pub fn entry(event: &RecordedEvent, viewer: &Principal, trail: Trail) -> History
         event_id: event.event_id.to_string(),
         event_type: event.event_type.clone(),
         recorded_at: recorded_at(event),
-        actor: meta("actor"),
+        actor: meta(envelope::meta::ACTOR),
         organisation: if trail != Trail::Full && booking {
             None
         } else {
             organisation.clone()
         },
-        request_id: if own { meta("request_id") } else { None },
-        correlation_id: meta("correlation_id"),
+        request_id: if own {
+            meta(envelope::meta::REQUEST_ID)
+        } else {
+            None
+        },
+        correlation_id: meta(envelope::meta::CORRELATION_ID),
         payload: Json(payload),
         redacted,
     }

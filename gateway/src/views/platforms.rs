@@ -1,6 +1,6 @@
 //! Platforms and their usability issues, and which digital services practices offer.
 
-use async_graphql::{Context, Enum, Object, SimpleObject};
+use async_graphql::{Context, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::organisations::OrganisationSummary;
@@ -8,29 +8,12 @@ use super::page::{Page, PageArgs, page_cost};
 use super::{default_area, open};
 use crate::error::Result;
 use crate::model::ReadModel;
-use crate::model::platforms::{Issue as ModelIssue, IssueStatus as ModelStatus};
+use crate::model::platforms::{Issue as ModelIssue, IssueStatus};
 use crate::scope::Scope;
 use crate::vocabulary::{
     DigitalService, IssueResolutionKind, IssueSeverity, PlatformCategory, ServiceChangeReason,
     ServiceStatus, UsabilityIssueCategory,
 };
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-pub enum IssueStatus {
-    Open,
-    Acknowledged,
-    Resolved,
-}
-
-impl From<ModelStatus> for IssueStatus {
-    fn from(s: ModelStatus) -> Self {
-        match s {
-            ModelStatus::Open => Self::Open,
-            ModelStatus::Acknowledged => Self::Acknowledged,
-            ModelStatus::Resolved => Self::Resolved,
-        }
-    }
-}
 
 #[derive(Debug, Clone, SimpleObject)]
 pub struct PlatformSummary {
@@ -111,7 +94,7 @@ fn issue(model: &ReadModel, i: &ModelIssue) -> UsabilityIssue {
         severity: IssueSeverity::from_proto(i.severity),
         service: DigitalService::from_proto(i.service),
         description: i.description.clone(),
-        status: i.status.into(),
+        status: i.status,
         reported_at: i.reported_at,
         acknowledged_at: i.acknowledged_at,
         resolved_at: i.resolved_at,
@@ -167,7 +150,7 @@ impl PlatformViews {
                         .platforms
                         .issues
                         .values()
-                        .filter(|i| i.platform_id == p.id && i.status != ModelStatus::Resolved)
+                        .filter(|i| i.platform_id == p.id && i.status != IssueStatus::Resolved)
                         .count() as u32,
                     practices: model
                         .platforms
@@ -213,7 +196,7 @@ impl PlatformViews {
                 .filter(|i| own_only.is_none_or(|own| i.provider_code == *own))
                 .filter(|i| provider.as_ref().is_none_or(|v| i.provider_code == *v))
                 .filter(|i| platform.as_ref().is_none_or(|p| i.platform_id == *p))
-                .filter(|i| status.is_none_or(|s| IssueStatus::from(i.status) == s))
+                .filter(|i| status.is_none_or(|s| i.status == s))
                 .collect();
             found.sort_by(|a, b| {
                 b.severity

@@ -1,7 +1,7 @@
 //! Who is responsible for what: the assignment matrix, and the gap analysis that
 //! answers "what does nobody own in my area".
 
-use async_graphql::{Context, Enum, Object, SimpleObject};
+use async_graphql::{Context, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use super::open;
@@ -28,27 +28,6 @@ pub struct Duty {
     pub retired: bool,
 }
 
-/// Where an assignment stands: only ACCEPTED is a commitment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-#[graphql(name = "AssignmentStatus")]
-pub enum Status {
-    Proposed,
-    Accepted,
-    Declined,
-    Ended,
-}
-
-impl From<AssignmentStatus> for Status {
-    fn from(s: AssignmentStatus) -> Self {
-        match s {
-            AssignmentStatus::Proposed => Self::Proposed,
-            AssignmentStatus::Accepted => Self::Accepted,
-            AssignmentStatus::Declined => Self::Declined,
-            AssignmentStatus::Ended => Self::Ended,
-        }
-    }
-}
-
 /// One cell of the matrix: a duty, an organisation, its RACI role and where it stands.
 #[derive(Debug, Clone, SimpleObject)]
 pub struct Assignment {
@@ -58,7 +37,7 @@ pub struct Assignment {
     pub level: Option<Level>,
     pub assignee: OrganisationSummary,
     pub role: Option<RaciRole>,
-    pub status: Status,
+    pub status: AssignmentStatus,
     pub proposer: OrganisationSummary,
     /// Why it was declined or ended.
     pub reason: String,
@@ -75,36 +54,12 @@ pub struct Misattribution {
     pub at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-#[graphql(name = "GapStatus")]
-pub enum GapKind {
-    /// No accepted Responsible, or no accepted Accountable.
-    Missing,
-    /// Someone declined it, or more than one organisation accepted being Accountable.
-    Contested,
-    /// Organisations believe someone owns it who never accepted it.
-    Misattributed,
-    /// An accepted Responsible and Accountable, and nobody disagrees.
-    Covered,
-}
-
-impl From<GapStatus> for GapKind {
-    fn from(s: GapStatus) -> Self {
-        match s {
-            GapStatus::Missing => Self::Missing,
-            GapStatus::Contested => Self::Contested,
-            GapStatus::Misattributed => Self::Misattributed,
-            GapStatus::Covered => Self::Covered,
-        }
-    }
-}
-
 /// What one duty lacks at one level in the area.
 #[derive(Debug, Clone, SimpleObject)]
 pub struct ResponsibilityGap {
     pub duty: DutySummary,
     pub level: Option<Level>,
-    pub status: GapKind,
+    pub status: GapStatus,
     pub missing_responsible: bool,
     pub missing_accountable: bool,
     /// More than one accepted Accountable, or a declined assignment.
@@ -142,7 +97,7 @@ fn assignment(model: &ReadModel, a: &model_r::Assignment) -> Assignment {
         level: Level::from_proto(a.level),
         assignee: OrganisationSummary::of(model, &a.assignee_code),
         role: RaciRole::from_proto(a.role),
-        status: a.status.into(),
+        status: a.status,
         proposer: OrganisationSummary::of(model, &a.proposer_code),
         reason: a.reason.clone(),
         proposed_at: a.proposed_at,
@@ -164,7 +119,7 @@ pub fn gap_rows(model: &ReadModel, area: &str, date: chrono::NaiveDate) -> Vec<R
                 title: gap.duty.title.clone(),
             },
             level: Level::from_proto(gap.level),
-            status: gap.status.into(),
+            status: gap.status,
             missing_responsible: gap.missing_responsible,
             missing_accountable: gap.missing_accountable,
             contested: !gap.declined.is_empty() || gap.accountable.len() > 1,
@@ -249,7 +204,7 @@ impl ResponsibilityViews {
         area: String,
         level: Option<Level>,
         duty: Option<String>,
-        status: Option<Status>,
+        status: Option<AssignmentStatus>,
         as_of: Option<DateTime<Utc>>,
         after: Option<String>,
         before: Option<String>,
@@ -275,7 +230,7 @@ impl ResponsibilityViews {
                 .flat_map(|a| model.responsibility.in_area(a))
                 .filter(|a| level.is_none_or(|l| a.level == i32::from(l)))
                 .filter(|a| duty.as_ref().is_none_or(|d| a.duty_id == *d))
-                .filter(|a| status.is_none_or(|s| Status::from(a.status) == s))
+                .filter(|a| status.is_none_or(|s| a.status == s))
                 .collect();
             args.page_with(rows.len(), |range| {
                 rows[range].iter().map(|a| assignment(model, a)).collect()
@@ -291,7 +246,7 @@ impl ResponsibilityViews {
         &self,
         ctx: &Context<'_>,
         area: String,
-        status: Option<GapKind>,
+        status: Option<GapStatus>,
         as_of: Option<DateTime<Utc>>,
         after: Option<String>,
         before: Option<String>,
@@ -305,12 +260,12 @@ impl ResponsibilityViews {
         Ok(at.read(|model| -> Result<ResponsibilityGaps> {
             require_area(model, "area", &area)?;
             let rows = gap_rows(model, &area, date);
-            let count = |k: GapKind| rows.iter().filter(|r| r.status == k).count();
+            let count = |k: GapStatus| rows.iter().filter(|r| r.status == k).count();
             let (missing, contested, misattributed, covered) = (
-                count(GapKind::Missing),
-                count(GapKind::Contested),
-                count(GapKind::Misattributed),
-                count(GapKind::Covered),
+                count(GapStatus::Missing),
+                count(GapStatus::Contested),
+                count(GapStatus::Misattributed),
+                count(GapStatus::Covered),
             );
             let rows: Vec<ResponsibilityGap> = rows
                 .into_iter()

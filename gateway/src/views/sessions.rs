@@ -11,19 +11,10 @@ use super::page::{Page, PageArgs, page_cost};
 use crate::disclosure::{Disclosure, PatientCount};
 use crate::error::{GatewayError, Result};
 use crate::model::ReadModel;
-use crate::model::sessions::{self as m, BookingStatus, Hosting as ModelHosting};
+use crate::model::sessions::{self as m, BookingStatus, Hosting};
 use crate::model::tree::TreeIndex;
 use crate::scope::Scope;
 use crate::vocabulary::{AccessNeed, DigitalService, PatientGroup};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-pub enum Hosting {
-    /// At a community venue: no practice needs to confirm.
-    NotNeeded,
-    Pending,
-    Confirmed,
-    Declined,
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 pub enum BookingState {
@@ -91,15 +82,6 @@ pub struct Session {
     pub attendance: Option<Attendance>,
 }
 
-fn hosting(h: ModelHosting) -> Hosting {
-    match h {
-        ModelHosting::NotNeeded => Hosting::NotNeeded,
-        ModelHosting::Pending => Hosting::Pending,
-        ModelHosting::Confirmed => Hosting::Confirmed,
-        ModelHosting::Declined => Hosting::Declined,
-    }
-}
-
 fn summary_or_none(model: &ReadModel, code: &str) -> Option<OrganisationSummary> {
     (!code.is_empty()).then(|| OrganisationSummary::of(model, code))
 }
@@ -121,7 +103,7 @@ pub fn session_view(
         partner: OrganisationSummary::of(model, &s.partner_code),
         icb: OrganisationSummary::of(model, &s.icb_code),
         host_practice: summary_or_none(model, &s.host_practice_code),
-        hosting: hosting(s.hosting),
+        hosting: s.hosting,
         venue_name: s.venue_name.clone(),
         venue_postcode_district: s.venue_postcode_district.clone(),
         commissioner: summary_or_none(model, &s.commissioner_code),

@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex};
 
 use chrono::Utc;
 use difacto_auth::Principal;
-use difacto_domain::event::SCHEMA_VERSION;
+use difacto_domain::envelope::{self, SCHEMA_VERSION, meta};
 use difacto_domain::registry::{self, Registry};
 use difacto_domain::{Aggregate, Context, DomainError, EventSet};
 use difacto_log::{
@@ -40,18 +40,6 @@ const MAX_ATTEMPTS: usize = 5;
 const MAX_CACHED_STREAMS: usize = 100_000;
 /// Ids derived from a request id live in this namespace (UUID v5).
 const REQUEST_NAMESPACE: Uuid = Uuid::from_u128(0x6a1f_2c3e_9b8d_4e5f_a7c1_0d2e_3f4a_5b6c);
-
-pub mod meta {
-    pub const ACTOR: &str = "actor";
-    pub const ORGANISATION: &str = "organisation";
-    pub const REQUEST_ID: &str = "request_id";
-    pub const CORRELATION_ID: &str = "correlation_id";
-    pub const CAUSATION_ID: &str = "causation_id";
-    pub const AGGREGATE_ID: &str = "aggregate_id";
-    pub const SCHEMA_VERSION: &str = "schema_version";
-    /// The caller's roles, sorted and comma-separated: part of a request's identity.
-    pub const ROLES: &str = "roles";
-}
 
 /// The key under which a request's result is remembered: who, for which organisation,
 /// with which roles, and the request id they chose. Fields are length-prefixed so that no
@@ -353,20 +341,12 @@ fn take_cached<A: Aggregate>(slot: &mut Option<Box<dyn Any + Send + Sync>>) -> C
 }
 
 fn decode<A: Aggregate>(recorded: &RecordedEvent) -> Result<Option<A::Event>, ServiceError> {
-    let schema = recorded
-        .metadata
-        .get(meta::SCHEMA_VERSION)
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(SCHEMA_VERSION);
-    let payload = if schema == SCHEMA_VERSION {
-        recorded.payload.to_vec()
-    } else {
-        A::Event::upcast(&recorded.event_type, schema, &recorded.payload)
-    };
-    A::Event::decode(&recorded.event_type, &payload).map_err(|err| ServiceError::Undecodable {
-        stream: recorded.stream.clone(),
-        version: recorded.version,
-        reason: err.to_string(),
+    envelope::decode(&recorded.event_type, &recorded.metadata, &recorded.payload).map_err(|err| {
+        ServiceError::Undecodable {
+            stream: recorded.stream.clone(),
+            version: recorded.version,
+            reason: err.to_string(),
+        }
     })
 }
 

@@ -3,10 +3,6 @@
 //! their bytes are the proto encoding. Each aggregate groups the events it folds into
 //! one enum with [`event_set!`](crate::event_set).
 
-/// The schema version written into every event's metadata. A later version adds an
-/// upcaster in [`EventSet::upcast`] that turns old payloads into the current shape.
-pub const SCHEMA_VERSION: u32 = 1;
-
 /// The events one aggregate folds.
 pub trait EventSet: Sized + Clone + Send + Sync + std::fmt::Debug + 'static {
     /// The stored type name, e.g. `difacto.v1.SeatBooked`.
@@ -14,12 +10,8 @@ pub trait EventSet: Sized + Clone + Send + Sync + std::fmt::Debug + 'static {
     fn encode(&self) -> Vec<u8>;
     /// Decodes a stored event; `Ok(None)` for a type this set does not contain (another
     /// aggregate's event, or one added later), which the aggregate ignores.
+    /// Stored events are read through [`crate::envelope::decode`], which upcasts first.
     fn decode(type_name: &str, payload: &[u8]) -> Result<Option<Self>, prost::DecodeError>;
-    /// Brings a payload written under `schema_version` to the current schema. Version 1
-    /// is current, so this is the identity until a breaking change needs it.
-    fn upcast(_type_name: &str, _schema_version: u32, payload: &[u8]) -> Vec<u8> {
-        payload.to_vec()
-    }
 }
 
 /// True when `type_name` is the full name of proto message `T`, without allocating.

@@ -10,13 +10,16 @@
 //! - [`practice`], [`session`], [`platform`]: practices', partners' and providers';
 //! - [`policy`]: the one table of who may issue which command (DESIGN.md §6);
 //! - [`privacy`]: the free-text checks of DESIGN.md §7;
-//! - [`values`], [`codes`]: parsing that names the field at fault.
+//! - [`values`], [`codes`]: parsing that names the field at fault;
+//! - [`envelope`]: the metadata keys and schema version of a stored event, and the one
+//!   way to read one back.
 //!
 //! This crate depends on no transport or storage crate: no tonic, axum or sled.
 
 pub mod aggregate;
 pub mod codes;
 pub mod duty;
+pub mod envelope;
 pub mod error;
 pub mod event;
 pub mod platform;

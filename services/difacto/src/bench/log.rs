@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use bytes::Bytes;
 use difacto_auth::{BearerToken, Role, TokenIssuer, TokenVerifier};
+use difacto_domain::envelope::meta;
 use difacto_log::{EventLog, ExpectedVersion, NewEvent, SledConfig, SledLog};
 use difacto_log_grpc::RemoteLog;
 use rand::RngCore;
@@ -33,9 +34,9 @@ fn sample_event(payload: &Bytes) -> NewEvent {
         event_type: "difacto.v1.FacilitationRecorded".into(),
         payload: payload.clone(),
         metadata: BTreeMap::from([
-            ("actor".to_owned(), "bench-user".to_owned()),
-            ("organisation".to_owned(), "A81001".to_owned()),
-            ("correlation_id".to_owned(), Uuid::new_v4().to_string()),
+            (meta::ACTOR.to_owned(), "bench-user".to_owned()),
+            (meta::ORGANISATION.to_owned(), "A81001".to_owned()),
+            (meta::CORRELATION_ID.to_owned(), Uuid::new_v4().to_string()),
         ]),
     }
 }

@@ -41,10 +41,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use chrono::{NaiveDate, Utc};
+use difacto_domain::envelope::meta;
 use difacto_log::Direction;
 use difacto_proto::v1::OrganisationKind;
 use difacto_services::Store;
-use difacto_services::store::meta;
 
 use self::command::{Script, Step};
 use self::england::Tree;
