@@ -39,7 +39,7 @@ pub struct Material {
     pub change_id: String,
 }
 
-/// One type for the read model and the API.
+// One type for the read model and the API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, async_graphql::Enum)]
 pub enum IssueStatus {
     Open,

@@ -20,8 +20,8 @@ pub struct Duty {
     pub retired: bool,
 }
 
-/// Where an assignment stands: only ACCEPTED is a commitment. One type for the read
-/// model and the API.
+// One type for the read model and the API; its doc comment is the API's description.
+/// Where an assignment stands: only ACCEPTED is a commitment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, async_graphql::Enum)]
 pub enum AssignmentStatus {
     Proposed,
@@ -69,8 +69,8 @@ pub struct Responsibility {
     attributions_by_area: HashMap<String, Vec<String>>,
 }
 
-/// What a (duty, area, level) lacks or disagrees about. One type for the read model and
-/// the API.
+// What a (duty, area, level) lacks or disagrees about. One type for the read model and
+// the API (a doc comment here would become the API's description).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, async_graphql::Enum)]
 pub enum GapStatus {
     /// No accepted Responsible, or no accepted Accountable.

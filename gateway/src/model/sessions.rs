@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::GatewayEvent;
 
-/// One type for the read model and the API.
+// One type for the read model and the API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, async_graphql::Enum)]
 pub enum Hosting {
     /// At a community venue: no practice needs to confirm.
