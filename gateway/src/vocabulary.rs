@@ -11,6 +11,10 @@
 
 use difacto_proto::v1 as pb;
 
+/// A GraphQL enum that mirrors a proto enum: what a mutation's input sends as the proto's
+/// number.
+pub trait Vocabulary: Copy + Into<i32> {}
+
 /// The proto value of `$variant`: the same name unless a different one is given.
 macro_rules! proto_variant {
     ($proto_enum:ident, $variant:ident) => {
@@ -63,6 +67,8 @@ macro_rules! vocabulary {
                 pb::$name::from(value) as i32
             }
         }
+
+        impl Vocabulary for $name {}
     )+};
 }
 
@@ -328,11 +334,6 @@ vocabulary! {
     }
 }
 
-/// Converts a list of GraphQL values to the proto's `repeated` enum field.
-pub fn to_proto_list<T: Copy + Into<i32>>(values: &[T]) -> Vec<i32> {
-    values.iter().map(|&value| value.into()).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use async_graphql::EnumType;
@@ -412,16 +413,5 @@ mod tests {
             "PRACTICE_MANAGER_ROLE"
         );
         assert_eq!(name(OrganisationKind::SubIcb), "SUB_ICB");
-    }
-
-    #[test]
-    fn lists_convert_in_order() {
-        assert_eq!(
-            to_proto_list(&[PatientGroup::Homeless, PatientGroup::OlderPeople]),
-            vec![
-                pb::PatientGroup::Homeless as i32,
-                pb::PatientGroup::OlderPeople as i32
-            ]
-        );
     }
 }

@@ -14,7 +14,74 @@
 //! errors are given back in the input's camelCase (`patients_supported` becomes
 //! `patientsSupported`).
 
+/// Declares one service's mutations: a documented resolver per command, each named as
+/// the command's gRPC method (`book_seat`, served as `bookSeat`), taking its documented
+/// `<Command>Input` and going through [`forward`] to `$client`. What carries meaning (the
+/// documentation and the input type) is written once per command; the rest is here.
+macro_rules! mutations {
+    (
+        $(#[$root_doc:meta])*
+        $root:ident, $client:path {
+            $($(#[$doc:meta])* $command:ident($input:ty);)*
+        }
+    ) => {
+        $(#[$root_doc])*
+        #[derive(Debug, Default)]
+        pub struct $root;
+
+        #[async_graphql::Object]
+        impl $root {
+            $(
+                $(#[$doc])*
+                async fn $command(
+                    &self,
+                    ctx: &async_graphql::Context<'_>,
+                    input: $input,
+                ) -> $crate::mutation::MutationResult {
+                    $crate::mutation::forward(ctx, input, $client, |mut client, request| async move {
+                        client.$command(request).await
+                    })
+                    .await
+                }
+            )*
+        }
+    };
+}
+
+/// Declares one command's documented input type (the API: its documentation is written
+/// here, once) and its conversion to the proto request, field by field through
+/// [`IntoProto`]. The input's fields are the request's, in its order: a field missing on
+/// either side does not compile.
+macro_rules! command_input {
+    (
+        $(#[$doc:meta])*
+        $input:ident => $request:ident {
+            $($(#[$field_doc:meta])* $field:ident: $ty:ty,)*
+        }
+    ) => {
+        $(#[$doc])*
+        #[derive(Debug, async_graphql::InputObject)]
+        pub struct $input {
+            $($(#[$field_doc])* pub $field: $ty,)*
+        }
+
+        impl $crate::mutation::IntoRequest for $input {
+            type Request = difacto_proto::v1::$request;
+
+            fn into_request(self) -> Result<Self::Request, $crate::error::GatewayError> {
+                Ok(difacto_proto::v1::$request {
+                    $($field: $crate::mutation::IntoProto::into_proto(
+                        self.$field,
+                        stringify!($field),
+                    )?,)*
+                })
+            }
+        }
+    };
+}
+
 mod icb;
+mod input;
 mod partner;
 mod practice;
 mod provider;
@@ -29,6 +96,7 @@ pub use partner::*;
 pub use practice::*;
 pub use provider::*;
 
+pub(crate) use self::input::IntoProto;
 use crate::caller::caller;
 use crate::error::GatewayError;
 use crate::services::DomainEndpoints;
@@ -158,16 +226,6 @@ fn camel_case(snake: &str) -> String {
     out
 }
 
-/// A count: a GraphQL `Int` that must not be negative.
-pub(crate) fn count(field: &str, value: i32) -> Result<u32, GatewayError> {
-    u32::try_from(value).map_err(|_| GatewayError::bad_input(field, "must not be negative"))
-}
-
-/// An optional enum: unspecified (0) when left out.
-pub(crate) fn enum_or_unspecified<E: Into<i32>>(value: Option<E>) -> i32 {
-    value.map_or(0, Into::into)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -183,54 +241,6 @@ mod tests {
         )));
         assert_eq!(error, GatewayError::bad_input("sessionId", "not a UUID"));
     }
-
-    #[test]
-    fn negative_counts_are_bad_input_naming_the_field() {
-        assert_eq!(count("places", 3), Ok(3));
-        assert_eq!(
-            count("places", -1),
-            Err(GatewayError::bad_input("places", "must not be negative"))
-        );
-    }
-
-    /// DESIGN.md §9, in camelCase.
-    const COMMANDS: [&str; 35] = [
-        "registerOrganisation",
-        "renameOrganisation",
-        "reparentOrganisation",
-        "mergeOrganisations",
-        "closeOrganisation",
-        "defineDuty",
-        "retireDuty",
-        "proposeResponsibility",
-        "acceptResponsibility",
-        "declineResponsibility",
-        "endResponsibility",
-        "attributeResponsibility",
-        "launchTrainingProgramme",
-        "setRolloutTarget",
-        "recordFacilitation",
-        "changeServiceStatus",
-        "nameDigitalChampion",
-        "enrolStaff",
-        "completeModule",
-        "completeTraining",
-        "adoptPlatform",
-        "scheduleSession",
-        "confirmHosting",
-        "declineHosting",
-        "bookSeat",
-        "cancelBooking",
-        "joinWaitlist",
-        "cancelSession",
-        "recordAttendance",
-        "registerPlatform",
-        "announcePlatformChange",
-        "publishTrainingMaterial",
-        "reportUsabilityIssue",
-        "acknowledgeUsabilityIssue",
-        "resolveUsabilityIssue",
-    ];
 
     #[tokio::test]
     async fn there_is_one_documented_mutation_per_command_taking_its_input() {
@@ -249,7 +259,15 @@ mod tests {
             .expect("fields");
         let mut names: Vec<&str> = fields.iter().filter_map(|f| f["name"].as_str()).collect();
         names.sort_unstable();
-        let mut expected = COMMANDS.to_vec();
+        // Every command of the domain's list, in camelCase: `BookSeat` is `bookSeat`.
+        let camel: Vec<String> = difacto_domain::command::Command::ALL
+            .iter()
+            .map(|command| {
+                let name = command.name();
+                name[..1].to_lowercase() + &name[1..]
+            })
+            .collect();
+        let mut expected: Vec<&str> = camel.iter().map(String::as_str).collect();
         expected.sort_unstable();
         assert_eq!(names, expected);
         for field in fields {

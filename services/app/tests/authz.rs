@@ -1,7 +1,7 @@
 //! The authorisation matrix, generated from the policy table: every command × every
 //! role × three placements of the caller (the target organisation itself, another
 //! organisation in the same area, an organisation outside it). The expected answer is
-//! computed from `POLICY` with a hand-written copy of the test tree's ancestry (not the
+//! computed from `policy::grants` with a hand-written copy of the test tree's ancestry (not the
 //! registry's code); the actual answer comes from the real gRPC path. A denial must be
 //! PERMISSION_DENIED and leave the log untouched; an allowed call must not be denied.
 
@@ -10,7 +10,8 @@ mod support;
 use std::collections::HashMap;
 
 use difacto_auth::Role;
-use difacto_domain::policy::{POLICY, Party, Reach, Scope};
+use difacto_domain::command::Command;
+use difacto_domain::policy::{self, Party, Reach, Scope};
 use difacto_proto::v1 as pb;
 use support::Harness;
 use tonic::Code;
@@ -80,8 +81,8 @@ fn actor_org(role: Role, placement: Placement, target: &str) -> String {
     }
 }
 
-fn expected(command: &str, role: Role, actor: &str, targets: &[(Party, String)]) -> bool {
-    let rule = POLICY.iter().find(|r| r.command == command).expect("rule");
+fn expected(command: Command, role: Role, actor: &str, targets: &[(Party, String)]) -> bool {
+    let rule = policy::rule(command);
     rule.grants.iter().any(|grant| {
         grant.role == role
             && match grant.reach {
@@ -250,7 +251,7 @@ fn session_request(partner: &str, host: &str) -> pb::ScheduleSessionRequest {
 async fn attempt(
     h: &Harness,
     f: &mut Fixtures,
-    command: &str,
+    command: Command,
     actor: &Actor,
 ) -> (Vec<(Party, String)>, Result<(), tonic::Status>) {
     let org = actor.org.as_str();
@@ -259,7 +260,7 @@ async fn attempt(
     let unit = |r: Result<tonic::Response<pb::CommandResult>, tonic::Status>| r.map(|_| ());
     let practice = "A81001".to_owned();
     match command {
-        "RegisterOrganisation" => {
+        Command::RegisterOrganisation => {
             let r = actor
                 .icb()
                 .register_organisation(pb::RegisterOrganisationRequest {
@@ -272,10 +273,10 @@ async fn attempt(
                 .await;
             (one("U00001"), unit(r))
         }
-        "RenameOrganisation"
-        | "ReparentOrganisation"
-        | "CloseOrganisation"
-        | "MergeOrganisations" => {
+        Command::RenameOrganisation
+        | Command::ReparentOrganisation
+        | Command::CloseOrganisation
+        | Command::MergeOrganisations => {
             let fresh = format!("Z{n:05}");
             support::register(
                 &mut service_icb(),
@@ -287,7 +288,7 @@ async fn attempt(
             .await;
             let mut client = actor.icb();
             let r = match command {
-                "RenameOrganisation" => {
+                Command::RenameOrganisation => {
                     client
                         .rename_organisation(pb::RenameOrganisationRequest {
                             code: fresh.clone(),
@@ -296,7 +297,7 @@ async fn attempt(
                         })
                         .await
                 }
-                "ReparentOrganisation" => {
+                Command::ReparentOrganisation => {
                     client
                         .reparent_organisation(pb::ReparentOrganisationRequest {
                             code: fresh.clone(),
@@ -305,7 +306,7 @@ async fn attempt(
                         })
                         .await
                 }
-                "CloseOrganisation" => {
+                Command::CloseOrganisation => {
                     client
                         .close_organisation(pb::CloseOrganisationRequest {
                             code: fresh.clone(),
@@ -335,7 +336,7 @@ async fn attempt(
             };
             (one(fresh), unit(r))
         }
-        "DefineDuty" => {
+        Command::DefineDuty => {
             let r = actor
                 .icb()
                 .define_duty(pb::DefineDutyRequest {
@@ -346,7 +347,7 @@ async fn attempt(
                 .await;
             (one("X24"), unit(r))
         }
-        "RetireDuty" => {
+        Command::RetireDuty => {
             let duty = ok(
                 service_icb()
                     .define_duty(pb::DefineDutyRequest {
@@ -368,7 +369,7 @@ async fn attempt(
                 .await;
             (one("X24"), unit(r))
         }
-        "ProposeResponsibility" => {
+        Command::ProposeResponsibility => {
             let r = actor
                 .icb()
                 .propose_responsibility(pb::ProposeResponsibilityRequest {
@@ -382,7 +383,9 @@ async fn attempt(
                 .await;
             (one("U00001"), unit(r))
         }
-        "AcceptResponsibility" | "DeclineResponsibility" | "EndResponsibility" => {
+        Command::AcceptResponsibility
+        | Command::DeclineResponsibility
+        | Command::EndResponsibility => {
             let assignment = ok(
                 service_icb()
                     .propose_responsibility(pb::ProposeResponsibilityRequest {
@@ -399,7 +402,7 @@ async fn attempt(
             .aggregate_id;
             let mut client = actor.icb();
             let (targets, r) = match command {
-                "AcceptResponsibility" => (
+                Command::AcceptResponsibility => (
                     one(practice.clone()),
                     client
                         .accept_responsibility(pb::AcceptResponsibilityRequest {
@@ -408,7 +411,7 @@ async fn attempt(
                         })
                         .await,
                 ),
-                "DeclineResponsibility" => (
+                Command::DeclineResponsibility => (
                     one(practice.clone()),
                     client
                         .decline_responsibility(pb::DeclineResponsibilityRequest {
@@ -434,7 +437,7 @@ async fn attempt(
             };
             (targets, unit(r))
         }
-        "AttributeResponsibility" => {
+        Command::AttributeResponsibility => {
             let r = actor
                 .icb()
                 .attribute_responsibility(pb::AttributeResponsibilityRequest {
@@ -448,7 +451,7 @@ async fn attempt(
                 .await;
             (one(org.to_owned()), unit(r))
         }
-        "LaunchTrainingProgramme" => {
+        Command::LaunchTrainingProgramme => {
             let r = actor
                 .icb()
                 .launch_training_programme(pb::LaunchTrainingProgrammeRequest {
@@ -463,7 +466,7 @@ async fn attempt(
                 .await;
             (one("QE1"), unit(r))
         }
-        "SetRolloutTarget" => {
+        Command::SetRolloutTarget => {
             let r = actor
                 .icb()
                 .set_rollout_target(pb::SetRolloutTargetRequest {
@@ -483,7 +486,7 @@ async fn attempt(
 async fn practice_partner_provider(
     h: &Harness,
     f: &mut Fixtures,
-    command: &str,
+    command: Command,
     actor: &Actor,
     n: u32,
 ) -> (Vec<(Party, String)>, Result<(), tonic::Status>) {
@@ -500,7 +503,7 @@ async fn practice_partner_provider(
     let mut client = actor.practice();
     let mut service_practice = h.practice("X24", &[Role::Service]);
     match command {
-        "RecordFacilitation" => {
+        Command::RecordFacilitation => {
             let r = client
                 .record_facilitation(pb::RecordFacilitationRequest {
                     practice_code: practice.clone(),
@@ -516,7 +519,7 @@ async fn practice_partner_provider(
                 .await;
             (one(practice), unit(r))
         }
-        "ChangeServiceStatus" => {
+        Command::ChangeServiceStatus => {
             let status = if n.is_multiple_of(2) {
                 pb::ServiceStatus::Paused
             } else {
@@ -533,7 +536,7 @@ async fn practice_partner_provider(
                 .await;
             (one(practice), unit(r))
         }
-        "NameDigitalChampion" => {
+        Command::NameDigitalChampion => {
             let r = client
                 .name_digital_champion(pb::NameDigitalChampionRequest {
                     practice_code: practice.clone(),
@@ -544,11 +547,11 @@ async fn practice_partner_provider(
                 .await;
             (one(practice), unit(r))
         }
-        "EnrolStaff" => (
+        Command::EnrolStaff => (
             one(practice.clone()),
             unit(client.enrol_staff(enrol(staff)).await),
         ),
-        "CompleteModule" | "CompleteTraining" => {
+        Command::CompleteModule | Command::CompleteTraining => {
             ok(
                 service_practice.enrol_staff(enrol(staff.clone())).await,
                 "enrol",
@@ -560,7 +563,7 @@ async fn practice_partner_provider(
                 module_id: "m1".into(),
                 ..Default::default()
             };
-            let r = if command == "CompleteModule" {
+            let r = if command == Command::CompleteModule {
                 client.complete_module(module).await
             } else {
                 ok(service_practice.complete_module(module).await, "module");
@@ -575,7 +578,7 @@ async fn practice_partner_provider(
             };
             (one(practice), unit(r))
         }
-        "AdoptPlatform" => {
+        Command::AdoptPlatform => {
             let r = client
                 .adopt_platform(pb::AdoptPlatformRequest {
                     practice_code: practice.clone(),
@@ -585,15 +588,20 @@ async fn practice_partner_provider(
                 .await;
             (one(practice), unit(r))
         }
-        "ScheduleSession" => {
+        Command::ScheduleSession => {
             let r = actor
                 .partner()
                 .schedule_session(session_request("P-leeds-libraries", "A81001"))
                 .await;
             (one("P-leeds-libraries"), unit(r))
         }
-        "ConfirmHosting" | "DeclineHosting" | "BookSeat" | "JoinWaitlist" | "CancelBooking"
-        | "CancelSession" | "RecordAttendance" => {
+        Command::ConfirmHosting
+        | Command::DeclineHosting
+        | Command::BookSeat
+        | Command::JoinWaitlist
+        | Command::CancelBooking
+        | Command::CancelSession
+        | Command::RecordAttendance => {
             let session = ok(
                 h.partner("X24", &[Role::Service])
                     .schedule_session(session_request("P-leeds-libraries", "A81001"))
@@ -610,7 +618,7 @@ async fn practice_partner_provider(
                 ..Default::default()
             };
             match command {
-                "ConfirmHosting" => (
+                Command::ConfirmHosting => (
                     one(practice.clone()),
                     unit(
                         client
@@ -621,7 +629,7 @@ async fn practice_partner_provider(
                             .await,
                     ),
                 ),
-                "DeclineHosting" => (
+                Command::DeclineHosting => (
                     one(practice.clone()),
                     unit(
                         client
@@ -633,11 +641,11 @@ async fn practice_partner_provider(
                             .await,
                     ),
                 ),
-                "BookSeat" => (
+                Command::BookSeat => (
                     booking_parties(&practice),
                     unit(client.book_seat(booking(&format!("REF-{n}"))).await),
                 ),
-                "JoinWaitlist" => {
+                Command::JoinWaitlist => {
                     let b = booking(&format!("REF-{n}"));
                     let r = client
                         .join_waitlist(pb::JoinWaitlistRequest {
@@ -650,7 +658,7 @@ async fn practice_partner_provider(
                         .await;
                     (booking_parties(&practice), unit(r))
                 }
-                "CancelBooking" => {
+                Command::CancelBooking => {
                     ok(
                         h.partner("X24", &[Role::Service])
                             .book_seat(booking(&format!("REF-{n}")))
@@ -667,7 +675,7 @@ async fn practice_partner_provider(
                         .await;
                     (booking_parties(&practice), unit(r))
                 }
-                "CancelSession" => (
+                Command::CancelSession => (
                     one("P-leeds-libraries"),
                     unit(
                         client
@@ -693,7 +701,7 @@ async fn practice_partner_provider(
                 ),
             }
         }
-        "RegisterPlatform" => {
+        Command::RegisterPlatform => {
             let r = actor
                 .provider()
                 .register_platform(pb::RegisterPlatformRequest {
@@ -705,7 +713,7 @@ async fn practice_partner_provider(
                 .await;
             (one("V-nhs-app"), unit(r))
         }
-        "AnnouncePlatformChange" => {
+        Command::AnnouncePlatformChange => {
             let r = actor
                 .provider()
                 .announce_platform_change(pb::AnnouncePlatformChangeRequest {
@@ -719,7 +727,7 @@ async fn practice_partner_provider(
                 .await;
             (one("V-nhs-app"), unit(r))
         }
-        "PublishTrainingMaterial" => {
+        Command::PublishTrainingMaterial => {
             let r = actor
                 .provider()
                 .publish_training_material(pb::PublishTrainingMaterialRequest {
@@ -734,7 +742,9 @@ async fn practice_partner_provider(
                 .await;
             (one("V-nhs-app"), unit(r))
         }
-        "ReportUsabilityIssue" | "AcknowledgeUsabilityIssue" | "ResolveUsabilityIssue" => {
+        Command::ReportUsabilityIssue
+        | Command::AcknowledgeUsabilityIssue
+        | Command::ResolveUsabilityIssue => {
             let report = pb::ReportUsabilityIssueRequest {
                 platform_id: f.platform.clone(),
                 practice_code: practice.clone(),
@@ -744,7 +754,7 @@ async fn practice_partner_provider(
                 ..Default::default()
             };
             let mut client = actor.provider();
-            if command == "ReportUsabilityIssue" {
+            if command == Command::ReportUsabilityIssue {
                 return (
                     one(practice),
                     unit(client.report_usability_issue(report).await),
@@ -757,7 +767,7 @@ async fn practice_partner_provider(
                 "issue",
             )
             .aggregate_id;
-            let r = if command == "AcknowledgeUsabilityIssue" {
+            let r = if command == Command::AcknowledgeUsabilityIssue {
                 client
                     .acknowledge_usability_issue(pb::AcknowledgeUsabilityIssueRequest {
                         issue_id: issue,
@@ -788,7 +798,7 @@ async fn every_command_every_role_every_placement() {
     let mut allowed = 0;
     let mut denied_subjects = Vec::new();
     let mut failures = Vec::new();
-    for rule in POLICY {
+    for rule in policy::rules() {
         for role in Role::ALL {
             for placement in [Placement::Own, Placement::SameArea, Placement::Outside] {
                 let org = actor_org(role, placement, &target_of(rule.command)[0]);
@@ -821,7 +831,7 @@ async fn every_command_every_role_every_placement() {
     }
     eprintln!(
         "authorisation matrix: {cases} cases ({} rules x {} roles x 3 placements), {allowed} allowed, {} denied",
-        POLICY.len(),
+        Command::ALL.len(),
         Role::ALL.len(),
         denied_subjects.len()
     );
@@ -831,7 +841,7 @@ async fn every_command_every_role_every_placement() {
         failures.len(),
         failures.join("\n")
     );
-    assert_eq!(cases, POLICY.len() * Role::ALL.len() * 3);
+    assert_eq!(cases, Command::ALL.len() * Role::ALL.len() * 3);
     assert!(
         allowed > 0 && !denied_subjects.is_empty(),
         "the matrix exercises both outcomes"
@@ -839,21 +849,25 @@ async fn every_command_every_role_every_placement() {
 }
 
 /// The target organisations of each command in this matrix (fixed by `attempt`).
-fn target_of(command: &str) -> Vec<String> {
+fn target_of(command: Command) -> Vec<String> {
     let targets: &[&str] = match command {
-        "RegisterOrganisation" | "ProposeResponsibility" | "SetRolloutTarget" => &["U00001"],
-        "RenameOrganisation"
-        | "ReparentOrganisation"
-        | "CloseOrganisation"
-        | "MergeOrganisations" => &["A81001"],
-        "DefineDuty" | "RetireDuty" => &["X24"],
-        "LaunchTrainingProgramme" => &["QE1"],
-        "ScheduleSession" | "CancelSession" | "RecordAttendance" => &["P-leeds-libraries"],
-        "RegisterPlatform"
-        | "AnnouncePlatformChange"
-        | "PublishTrainingMaterial"
-        | "AcknowledgeUsabilityIssue"
-        | "ResolveUsabilityIssue" => &["V-nhs-app"],
+        Command::RegisterOrganisation
+        | Command::ProposeResponsibility
+        | Command::SetRolloutTarget => &["U00001"],
+        Command::RenameOrganisation
+        | Command::ReparentOrganisation
+        | Command::CloseOrganisation
+        | Command::MergeOrganisations => &["A81001"],
+        Command::DefineDuty | Command::RetireDuty => &["X24"],
+        Command::LaunchTrainingProgramme => &["QE1"],
+        Command::ScheduleSession | Command::CancelSession | Command::RecordAttendance => {
+            &["P-leeds-libraries"]
+        }
+        Command::RegisterPlatform
+        | Command::AnnouncePlatformChange
+        | Command::PublishTrainingMaterial
+        | Command::AcknowledgeUsabilityIssue
+        | Command::ResolveUsabilityIssue => &["V-nhs-app"],
         _ => &["A81001"],
     };
     targets.iter().map(|t| (*t).to_owned()).collect()

@@ -4,6 +4,7 @@ use difacto_proto::v1::{DefineDutyRequest, DutyDefined, DutyRetired, Level, Reti
 use uuid::Uuid;
 
 use crate::aggregate::{Aggregate, Context};
+use crate::command::Command;
 use crate::error::{DomainError, Result};
 use crate::policy::{Targets, authorize};
 use crate::registry::NATIONAL_CODE;
@@ -52,7 +53,7 @@ impl Duty {
             values::known_enums("required_levels", &request.required_levels, true)?;
         authorize(
             &ctx.actor,
-            "DefineDuty",
+            Command::DefineDuty,
             &Targets::of(NATIONAL_CODE),
             &ctx.registry,
             ctx.today(),
@@ -75,7 +76,7 @@ impl Duty {
         let reason = values::optional_text("reason", &request.reason, 1000)?;
         authorize(
             &ctx.actor,
-            "RetireDuty",
+            Command::RetireDuty,
             &Targets::of(NATIONAL_CODE),
             &ctx.registry,
             ctx.today(),

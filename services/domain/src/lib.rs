@@ -8,7 +8,7 @@
 //! - [`registry`]: the organisation tree, with effective dates and mergers;
 //! - [`duty`], [`responsibility`], [`programme`]: commissioners' commands;
 //! - [`practice`], [`session`], [`platform`]: practices', partners' and providers';
-//! - [`policy`]: the one table of who may issue which command (DESIGN.md §6);
+//! - [`command`]: the one list of commands; [`policy`]: who may issue each (DESIGN.md §6);
 //! - [`privacy`]: the free-text checks of DESIGN.md §7;
 //! - [`values`], [`codes`]: parsing that names the field at fault;
 //! - [`envelope`]: the metadata keys and schema version of a stored event, and the one
@@ -18,6 +18,7 @@
 
 pub mod aggregate;
 pub mod codes;
+pub mod command;
 pub mod duty;
 pub mod envelope;
 pub mod error;

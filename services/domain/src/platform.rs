@@ -23,6 +23,7 @@ use uuid::Uuid;
 
 use crate::aggregate::{Aggregate, Context};
 use crate::codes;
+use crate::command::Command;
 use crate::error::{DomainError, Result};
 use crate::policy::{Party, Targets, authorize};
 use crate::values;
@@ -236,7 +237,7 @@ impl Platform {
         let today = ctx.today();
         authorize(
             &ctx.actor,
-            "RegisterPlatform",
+            Command::RegisterPlatform,
             &Targets::of(&provider),
             &ctx.registry,
             today,
@@ -270,7 +271,7 @@ impl Platform {
 
     /// The provider may speak for this platform: it is registered, and the caller acts for
     /// the provider that registered it.
-    fn require_provider(&self, command: &str, requested: &str, ctx: &Context) -> Result<Uuid> {
+    fn require_provider(&self, command: Command, requested: &str, ctx: &Context) -> Result<Uuid> {
         // Judged before the platform is looked up, so that an outsider learns nothing of
         // which platforms exist.
         authorize(
@@ -299,7 +300,7 @@ impl Platform {
         let services: Vec<DigitalService> =
             distinct_enums("services_affected", &request.services_affected, false)?;
         let platform_id =
-            self.require_provider("AnnouncePlatformChange", &request.platform_id, ctx)?;
+            self.require_provider(Command::AnnouncePlatformChange, &request.platform_id, ctx)?;
         if self.change(&change_id).is_some() {
             return Err(DomainError::exists(
                 "change_id",
@@ -346,7 +347,7 @@ impl Platform {
             ));
         }
         let platform_id =
-            self.require_provider("PublishTrainingMaterial", &request.platform_id, ctx)?;
+            self.require_provider(Command::PublishTrainingMaterial, &request.platform_id, ctx)?;
         if self.material_ids.contains(&material_id) {
             return Err(DomainError::exists(
                 "material_id",
@@ -449,7 +450,7 @@ impl UsabilityIssue {
         let today = ctx.today();
         authorize(
             &ctx.actor,
-            "ReportUsabilityIssue",
+            Command::ReportUsabilityIssue,
             &Targets::of(&practice),
             &ctx.registry,
             today,
@@ -497,7 +498,7 @@ impl UsabilityIssue {
     /// `allowed`.
     fn require_answerable(
         &self,
-        command: &str,
+        command: Command,
         requested: &str,
         allowed: &[IssueStatus],
         action: &str,
@@ -548,7 +549,7 @@ impl UsabilityIssue {
             iso(date)
         };
         self.require_answerable(
-            "AcknowledgeUsabilityIssue",
+            Command::AcknowledgeUsabilityIssue,
             &request.issue_id,
             &[IssueStatus::Reported],
             "acknowledge",
@@ -573,7 +574,7 @@ impl UsabilityIssue {
         let kind: Option<IssueResolutionKind> =
             optional_enum("resolution_kind", request.resolution_kind)?;
         self.require_answerable(
-            "ResolveUsabilityIssue",
+            Command::ResolveUsabilityIssue,
             &request.issue_id,
             &[IssueStatus::Reported, IssueStatus::Acknowledged],
             "resolve",

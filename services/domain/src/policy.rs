@@ -19,6 +19,7 @@
 use chrono::NaiveDate;
 use difacto_auth::{Principal, Role};
 
+pub use crate::command::{Command, Service};
 use crate::error::DomainError;
 use crate::registry::Registry;
 
@@ -60,14 +61,6 @@ impl Party {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Service {
-    Icb,
-    Practice,
-    Partner,
-    Provider,
-}
-
 /// What one role must satisfy to issue a command.
 #[derive(Debug, Clone, Copy)]
 pub enum Reach {
@@ -87,7 +80,7 @@ pub struct Grant {
 /// Who may issue one command.
 #[derive(Debug, Clone, Copy)]
 pub struct Rule {
-    pub command: &'static str,
+    pub command: Command,
     pub service: Service,
     pub grants: &'static [Grant],
 }
@@ -174,206 +167,83 @@ const ENDERS: [Grant; 12] = [
     SERVICE,
 ];
 const PROVIDER: [Grant; 2] = [own(ProviderAdmin), SERVICE];
-
-/// The table. Tests generate the authorisation matrix from it.
-pub const POLICY: &[Rule] = &[
-    Rule {
-        command: "RegisterOrganisation",
-        service: Service::Icb,
-        grants: &COMMISSIONERS,
-    },
-    Rule {
-        command: "RenameOrganisation",
-        service: Service::Icb,
-        grants: &COMMISSIONERS,
-    },
-    Rule {
-        command: "ReparentOrganisation",
-        service: Service::Icb,
-        grants: &COMMISSIONERS,
-    },
-    Rule {
-        command: "MergeOrganisations",
-        service: Service::Icb,
-        grants: &COMMISSIONERS,
-    },
-    Rule {
-        command: "CloseOrganisation",
-        service: Service::Icb,
-        grants: &COMMISSIONERS,
-    },
-    Rule {
-        command: "DefineDuty",
-        service: Service::Icb,
-        grants: &NATIONAL,
-    },
-    Rule {
-        command: "RetireDuty",
-        service: Service::Icb,
-        grants: &NATIONAL,
-    },
-    Rule {
-        command: "ProposeResponsibility",
-        service: Service::Icb,
-        grants: &[
-            area(NationalLead),
-            area(RegionalLead),
-            area(IcbCommissioner),
-            area(PcnLead),
-            SERVICE,
-        ],
-    },
-    Rule {
-        command: "AcceptResponsibility",
-        service: Service::Icb,
-        grants: &THE_ORGANISATION,
-    },
-    Rule {
-        command: "DeclineResponsibility",
-        service: Service::Icb,
-        grants: &THE_ORGANISATION,
-    },
-    Rule {
-        command: "EndResponsibility",
-        service: Service::Icb,
-        grants: &ENDERS,
-    },
-    Rule {
-        command: "AttributeResponsibility",
-        service: Service::Icb,
-        grants: &[
-            own(NationalLead),
-            own(RegionalLead),
-            own(IcbCommissioner),
-            own(PcnLead),
-            own(PracticeManager),
-            own(PracticeStaff),
-            own(PartnerCoordinator),
-            own(ProviderAdmin),
-            SERVICE,
-        ],
-    },
-    Rule {
-        command: "LaunchTrainingProgramme",
-        service: Service::Icb,
-        grants: &COMMISSIONERS,
-    },
-    Rule {
-        command: "SetRolloutTarget",
-        service: Service::Icb,
-        grants: &COMMISSIONERS,
-    },
-    Rule {
-        command: "RecordFacilitation",
-        service: Service::Practice,
-        grants: &PRACTICE_TEAM,
-    },
-    Rule {
-        command: "ChangeServiceStatus",
-        service: Service::Practice,
-        grants: &PRACTICE_MANAGER,
-    },
-    Rule {
-        command: "NameDigitalChampion",
-        service: Service::Practice,
-        grants: &PRACTICE_MANAGER,
-    },
-    Rule {
-        command: "EnrolStaff",
-        service: Service::Practice,
-        grants: &PRACTICE_TEAM,
-    },
-    Rule {
-        command: "CompleteModule",
-        service: Service::Practice,
-        grants: &PRACTICE_TEAM,
-    },
-    Rule {
-        command: "CompleteTraining",
-        service: Service::Practice,
-        grants: &PRACTICE_TEAM,
-    },
-    Rule {
-        command: "AdoptPlatform",
-        service: Service::Practice,
-        grants: &PRACTICE_MANAGER,
-    },
-    Rule {
-        command: "ScheduleSession",
-        service: Service::Partner,
-        grants: &PARTNER,
-    },
-    Rule {
-        command: "ConfirmHosting",
-        service: Service::Partner,
-        grants: &PRACTICE_MANAGER,
-    },
-    Rule {
-        command: "DeclineHosting",
-        service: Service::Partner,
-        grants: &PRACTICE_MANAGER,
-    },
-    Rule {
-        command: "BookSeat",
-        service: Service::Partner,
-        grants: &REFERRERS,
-    },
-    Rule {
-        command: "CancelBooking",
-        service: Service::Partner,
-        grants: &REFERRERS,
-    },
-    Rule {
-        command: "JoinWaitlist",
-        service: Service::Partner,
-        grants: &REFERRERS,
-    },
-    Rule {
-        command: "CancelSession",
-        service: Service::Partner,
-        grants: &PARTNER,
-    },
-    Rule {
-        command: "RecordAttendance",
-        service: Service::Partner,
-        grants: &PARTNER,
-    },
-    Rule {
-        command: "RegisterPlatform",
-        service: Service::Provider,
-        grants: &[own(ProviderAdmin), area(NationalLead), SERVICE],
-    },
-    Rule {
-        command: "AnnouncePlatformChange",
-        service: Service::Provider,
-        grants: &PROVIDER,
-    },
-    Rule {
-        command: "PublishTrainingMaterial",
-        service: Service::Provider,
-        grants: &PROVIDER,
-    },
-    Rule {
-        command: "ReportUsabilityIssue",
-        service: Service::Provider,
-        grants: &PRACTICE_TEAM,
-    },
-    Rule {
-        command: "AcknowledgeUsabilityIssue",
-        service: Service::Provider,
-        grants: &PROVIDER,
-    },
-    Rule {
-        command: "ResolveUsabilityIssue",
-        service: Service::Provider,
-        grants: &PROVIDER,
-    },
+const PLATFORM_REGISTRARS: [Grant; 3] = [own(ProviderAdmin), area(NationalLead), SERVICE];
+/// Proposing a responsibility: commissioners and PCN leads, over their area.
+const PROPOSERS: [Grant; 5] = [
+    area(NationalLead),
+    area(RegionalLead),
+    area(IcbCommissioner),
+    area(PcnLead),
+    SERVICE,
+];
+/// Saying whom one believes owns a duty: any organisation, for itself (not auditors).
+const ANYONE_FOR_ITSELF: [Grant; 9] = [
+    own(NationalLead),
+    own(RegionalLead),
+    own(IcbCommissioner),
+    own(PcnLead),
+    own(PracticeManager),
+    own(PracticeStaff),
+    own(PartnerCoordinator),
+    own(ProviderAdmin),
+    SERVICE,
 ];
 
-/// The rule of `command`. Every command handler calls [`authorize`] with its own name, and
-/// a test checks that every pinned command has a rule.
-pub fn rule(command: &str) -> Option<&'static Rule> {
-    POLICY.iter().find(|rule| rule.command == command)
+/// The grants of `command`: the table. Exhaustive, so that a command without a rule
+/// does not compile; tests generate the authorisation matrix from it.
+pub fn grants(command: Command) -> &'static [Grant] {
+    use Command as C;
+    match command {
+        C::RegisterOrganisation => &COMMISSIONERS,
+        C::RenameOrganisation => &COMMISSIONERS,
+        C::ReparentOrganisation => &COMMISSIONERS,
+        C::MergeOrganisations => &COMMISSIONERS,
+        C::CloseOrganisation => &COMMISSIONERS,
+        C::DefineDuty => &NATIONAL,
+        C::RetireDuty => &NATIONAL,
+        C::ProposeResponsibility => &PROPOSERS,
+        C::AcceptResponsibility => &THE_ORGANISATION,
+        C::DeclineResponsibility => &THE_ORGANISATION,
+        C::EndResponsibility => &ENDERS,
+        C::AttributeResponsibility => &ANYONE_FOR_ITSELF,
+        C::LaunchTrainingProgramme => &COMMISSIONERS,
+        C::SetRolloutTarget => &COMMISSIONERS,
+        C::RecordFacilitation => &PRACTICE_TEAM,
+        C::ChangeServiceStatus => &PRACTICE_MANAGER,
+        C::NameDigitalChampion => &PRACTICE_MANAGER,
+        C::EnrolStaff => &PRACTICE_TEAM,
+        C::CompleteModule => &PRACTICE_TEAM,
+        C::CompleteTraining => &PRACTICE_TEAM,
+        C::AdoptPlatform => &PRACTICE_MANAGER,
+        C::ScheduleSession => &PARTNER,
+        C::ConfirmHosting => &PRACTICE_MANAGER,
+        C::DeclineHosting => &PRACTICE_MANAGER,
+        C::BookSeat => &REFERRERS,
+        C::CancelBooking => &REFERRERS,
+        C::JoinWaitlist => &REFERRERS,
+        C::CancelSession => &PARTNER,
+        C::RecordAttendance => &PARTNER,
+        C::RegisterPlatform => &PLATFORM_REGISTRARS,
+        C::AnnouncePlatformChange => &PROVIDER,
+        C::PublishTrainingMaterial => &PROVIDER,
+        C::ReportUsabilityIssue => &PRACTICE_TEAM,
+        C::AcknowledgeUsabilityIssue => &PROVIDER,
+        C::ResolveUsabilityIssue => &PROVIDER,
+    }
+}
+
+/// The rule of `command`.
+pub fn rule(command: Command) -> Rule {
+    Rule {
+        command,
+        service: command.service(),
+        grants: grants(command),
+    }
+}
+
+/// Every rule, in the order of [`Command::ALL`].
+pub fn rules() -> impl Iterator<Item = Rule> {
+    Command::ALL.iter().map(|&command| rule(command))
 }
 
 /// The organisations one command concerns, by their part in it, and how a denial names
@@ -459,18 +329,12 @@ fn admits(
 /// otherwise `Forbidden`, naming the command and what the caller asked about.
 pub fn authorize(
     actor: &Principal,
-    command: &str,
+    command: Command,
     targets: &Targets<'_>,
     registry: &Registry,
     date: NaiveDate,
 ) -> Result<(), DomainError> {
-    let Some(rule) = rule(command) else {
-        return Err(DomainError::Forbidden(format!(
-            "{command} has no policy rule; refused"
-        )));
-    };
-    if rule
-        .grants
+    if grants(command)
         .iter()
         .any(|grant| admits(grant, actor, targets, registry, date))
     {
@@ -485,18 +349,16 @@ pub fn authorize(
 
 /// Whether `actor` could issue `command` whatever the organisations involved (a `service`
 /// caller): only such a caller may learn that a thing does not exist.
-pub fn reaches_anywhere(actor: &Principal, command: &str) -> bool {
-    rule(command).is_some_and(|rule| {
-        rule.grants
-            .iter()
-            .any(|grant| matches!(grant.reach, Reach::Anywhere) && actor.has_role(grant.role))
-    })
+pub fn reaches_anywhere(actor: &Principal, command: Command) -> bool {
+    grants(command)
+        .iter()
+        .any(|grant| matches!(grant.reach, Reach::Anywhere) && actor.has_role(grant.role))
 }
 
 /// The table as Markdown, for ARCHITECTURE.md (a test keeps the document equal to this).
 pub fn render_markdown() -> String {
     let mut out = String::from("| command | service | who (scope) |\n|---|---|---|\n");
-    for rule in POLICY {
+    for rule in rules() {
         let grants: Vec<String> = rule
             .grants
             .iter()
@@ -543,7 +405,7 @@ mod tests {
         let document = std::fs::read_to_string(path).expect("ARCHITECTURE.md");
         assert!(
             document.contains(&render_markdown()),
-            "ARCHITECTURE.md's policy table differs from POLICY; paste this:\n{}",
+            "ARCHITECTURE.md's policy table differs from the policy; paste this:\n{}",
             render_markdown()
         );
     }
@@ -608,34 +470,37 @@ mod tests {
     ];
 
     #[test]
-    fn every_pinned_command_has_exactly_one_rule() {
-        let pinned: Vec<&str> = PINNED
-            .iter()
-            .flat_map(|(_, commands)| commands.iter().copied())
-            .collect();
-        assert_eq!(pinned.len(), 35);
-        for command in &pinned {
-            assert_eq!(
-                POLICY.iter().filter(|r| r.command == *command).count(),
-                1,
-                "{command}"
-            );
+    fn the_commands_are_the_ones_design_pins_by_service() {
+        let services = [
+            ("icb", Service::Icb),
+            ("practice", Service::Practice),
+            ("partner", Service::Partner),
+            ("provider", Service::Provider),
+        ];
+        let mut pinned = 0;
+        for (service, names) in PINNED {
+            let (_, expected) = services
+                .iter()
+                .find(|(s, _)| s == service)
+                .expect("service");
+            for name in *names {
+                let command = Command::named(name).unwrap_or_else(|| panic!("{name} not listed"));
+                assert_eq!(command.service(), *expected, "{name}");
+                pinned += 1;
+            }
         }
-        assert_eq!(POLICY.len(), pinned.len(), "no rule for an unknown command");
+        assert_eq!(pinned, 35);
+        assert_eq!(Command::ALL.len(), pinned, "a command DESIGN does not pin");
     }
 
     #[test]
     fn auditors_never_write() {
-        assert!(
-            POLICY
-                .iter()
-                .all(|rule| rule.grants.iter().all(|grant| grant.role != Auditor))
-        );
+        assert!(rules().all(|rule| rule.grants.iter().all(|grant| grant.role != Auditor)));
     }
 
     #[test]
     fn only_the_service_role_reaches_anywhere() {
-        for rule in POLICY {
+        for rule in rules() {
             for grant in rule.grants {
                 assert_eq!(
                     matches!(grant.reach, Reach::Anywhere),

@@ -39,6 +39,7 @@ use uuid::Uuid;
 
 use crate::aggregate::{Aggregate, Context};
 use crate::codes;
+use crate::command::Command;
 use crate::error::{DomainError, Result};
 use crate::platform::Platform;
 use crate::policy::{Targets, authorize};
@@ -282,7 +283,7 @@ fn ints<E: Into<i32>>(values: Vec<E>) -> Vec<i32> {
 
 /// The checks every command makes once its fields are valid: the caller may issue
 /// `command` for the practice, and the practice is a PRACTICE that is open today.
-fn allowed(command: &str, code: &str, ctx: &Context) -> Result<()> {
+fn allowed(command: Command, code: &str, ctx: &Context) -> Result<()> {
     authorize(
         &ctx.actor,
         command,
@@ -368,7 +369,7 @@ impl Practice {
             MAX_STAFF_MINUTES,
         )?;
         let notes = values::optional_text("notes", &request.notes, MAX_NOTES_CHARS)?;
-        allowed("RecordFacilitation", &code, ctx)?;
+        allowed(Command::RecordFacilitation, &code, ctx)?;
         let week = week.iso_week();
         Ok(vec![
             FacilitationRecorded {
@@ -420,7 +421,7 @@ impl Practice {
             )
         })?;
         let on = past_date("effective_date", &request.effective_date, ctx.today())?;
-        allowed("ChangeServiceStatus", &code, ctx)?;
+        allowed(Command::ChangeServiceStatus, &code, ctx)?;
         if self.services.get(&service) == Some(&status) {
             return Ok(Vec::new());
         }
@@ -449,7 +450,7 @@ impl Practice {
         let role: StaffRole = values::known_enum("staff_role", request.staff_role)?;
         let services: Vec<DigitalService> = distinct("services", &request.services)?;
         let on = past_date("effective_date", &request.effective_date, ctx.today())?;
-        allowed("NameDigitalChampion", &code, ctx)?;
+        allowed(Command::NameDigitalChampion, &code, ctx)?;
         let champion = Champion { role, services };
         if self.champions.get(&staff) == Some(&champion) {
             return Ok(Vec::new());
@@ -479,7 +480,7 @@ impl Practice {
         let role: StaffRole = values::known_enum("staff_role", request.staff_role)?;
         values::id("programme_id", &request.programme_id)?;
         let on = past_date("enrolled_on", &request.enrolled_on, ctx.today())?;
-        allowed("EnrolStaff", &code, ctx)?;
+        allowed(Command::EnrolStaff, &code, ctx)?;
         let id = launched(programme, &request.programme_id)?;
         if !programme.audience_roles.contains(&role) {
             let audience: Vec<_> = programme
@@ -531,7 +532,7 @@ impl Practice {
         values::id("programme_id", &request.programme_id)?;
         let module = values::text("module_id", &request.module_id, MAX_MODULE_ID_CHARS)?;
         let on = past_date("completed_on", &request.completed_on, ctx.today())?;
-        allowed("CompleteModule", &code, ctx)?;
+        allowed(Command::CompleteModule, &code, ctx)?;
         let id = launched(programme, &request.programme_id)?;
         let enrolment = self.enrolment(&staff, &id)?;
         if !programme.module_ids.contains(&module) {
@@ -576,7 +577,7 @@ impl Practice {
         let staff = staff_ref("staff_ref", &request.staff_ref)?;
         values::id("programme_id", &request.programme_id)?;
         let on = past_date("completed_on", &request.completed_on, ctx.today())?;
-        allowed("CompleteTraining", &code, ctx)?;
+        allowed(Command::CompleteTraining, &code, ctx)?;
         let id = launched(programme, &request.programme_id)?;
         let enrolment = self.enrolment(&staff, &id)?;
         if enrolment.completed_on.is_some() {
@@ -626,7 +627,7 @@ impl Practice {
         let requested = values::id("platform_id", &request.platform_id)?;
         let services: Vec<DigitalService> = distinct("services", &request.services)?;
         let on = past_date("effective_date", &request.effective_date, ctx.today())?;
-        allowed("AdoptPlatform", &code, ctx)?;
+        allowed(Command::AdoptPlatform, &code, ctx)?;
         let id = platform.require_registered("platform_id", &request.platform_id)?;
         if id != requested {
             return Err(DomainError::not_found(

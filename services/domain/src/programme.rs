@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::aggregate::{Aggregate, Context};
 use crate::codes;
+use crate::command::Command;
 use crate::error::{DomainError, Result};
 use crate::policy::{Targets, authorize};
 use crate::values;
@@ -103,7 +104,7 @@ impl Programme {
         let deadline = future_deadline("deadline", &request.deadline, ctx.today())?;
         authorize(
             &ctx.actor,
-            "LaunchTrainingProgramme",
+            Command::LaunchTrainingProgramme,
             &Targets::of(&owner),
             &ctx.registry,
             ctx.today(),
@@ -141,7 +142,7 @@ impl Programme {
         let deadline = future_deadline("deadline", &request.deadline, ctx.today())?;
         authorize(
             &ctx.actor,
-            "SetRolloutTarget",
+            Command::SetRolloutTarget,
             &Targets::of(&area),
             &ctx.registry,
             ctx.today(),

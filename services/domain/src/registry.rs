@@ -14,6 +14,7 @@ use difacto_proto::v1::{
 
 use crate::aggregate::{Aggregate, Context};
 use crate::codes;
+use crate::command::Command;
 use crate::error::{DomainError, Result};
 use crate::policy::{Targets, authorize};
 use crate::values;
@@ -317,7 +318,7 @@ impl Registry {
         };
         authorize(
             &ctx.actor,
-            "RegisterOrganisation",
+            Command::RegisterOrganisation,
             &Targets::of(target),
             self,
             ctx.today(),
@@ -365,7 +366,7 @@ impl Registry {
         let on = values::date_or("effective_date", &request.effective_date, ctx.today())?;
         authorize(
             &ctx.actor,
-            "RenameOrganisation",
+            Command::RenameOrganisation,
             &Targets::of(&code),
             self,
             ctx.today(),
@@ -395,14 +396,14 @@ impl Registry {
         // Moving an organisation needs authority over it and over where it goes.
         authorize(
             &ctx.actor,
-            "ReparentOrganisation",
+            Command::ReparentOrganisation,
             &Targets::of(&code),
             self,
             ctx.today(),
         )?;
         authorize(
             &ctx.actor,
-            "ReparentOrganisation",
+            Command::ReparentOrganisation,
             &Targets::of(&parent),
             self,
             ctx.today(),
@@ -451,7 +452,7 @@ impl Registry {
             .collect::<Result<_>>()?;
         authorize(
             &ctx.actor,
-            "MergeOrganisations",
+            Command::MergeOrganisations,
             &Targets::of(&successor),
             self,
             ctx.today(),
@@ -461,7 +462,7 @@ impl Registry {
             let field = format!("predecessor_codes[{i}]");
             authorize(
                 &ctx.actor,
-                "MergeOrganisations",
+                Command::MergeOrganisations,
                 &Targets::of(code),
                 self,
                 ctx.today(),
@@ -494,7 +495,7 @@ impl Registry {
         let reason = values::optional_text("reason", &request.reason, 1000)?;
         authorize(
             &ctx.actor,
-            "CloseOrganisation",
+            Command::CloseOrganisation,
             &Targets::of(&code),
             self,
             ctx.today(),
@@ -1523,7 +1524,7 @@ mod tests {
         let authorised = |org: &str, on: &str| {
             crate::policy::authorize(
                 &lead(org).actor,
-                "RecordFacilitation",
+                crate::command::Command::RecordFacilitation,
                 &crate::policy::Targets::of("A81001"),
                 &after,
                 day(on),

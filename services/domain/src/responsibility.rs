@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use crate::aggregate::{Aggregate, Context};
 use crate::codes;
+use crate::command::Command;
 use crate::duty::Duty;
 use crate::error::{DomainError, Result};
 use crate::policy::{Party, Targets, authorize};
@@ -98,7 +99,7 @@ impl Assignment {
         let today = ctx.today();
         authorize(
             &ctx.actor,
-            "ProposeResponsibility",
+            Command::ProposeResponsibility,
             &Targets::of(&area),
             &ctx.registry,
             today,
@@ -147,7 +148,7 @@ impl Assignment {
     ) -> Result<Vec<AssignmentEvent>> {
         authorize(
             &ctx.actor,
-            "AcceptResponsibility",
+            Command::AcceptResponsibility,
             &Targets::on("assignment", &request.assignment_id)
                 .with(Party::Target, &self.assignee_code),
             &ctx.registry,
@@ -171,7 +172,7 @@ impl Assignment {
         let reason = values::text("reason", &request.reason, 2000)?;
         authorize(
             &ctx.actor,
-            "DeclineResponsibility",
+            Command::DeclineResponsibility,
             &Targets::on("assignment", &request.assignment_id)
                 .with(Party::Target, &self.assignee_code),
             &ctx.registry,
@@ -197,7 +198,7 @@ impl Assignment {
         let on = values::date_or("effective_date", &request.effective_date, ctx.today())?;
         authorize(
             &ctx.actor,
-            "EndResponsibility",
+            Command::EndResponsibility,
             &Targets::on("assignment", &request.assignment_id)
                 .with(Party::Assignee, &self.assignee_code)
                 .with(Party::AssignmentArea, &self.area_code),
@@ -250,7 +251,7 @@ impl Attribution {
         let today = ctx.today();
         authorize(
             &ctx.actor,
-            "AttributeResponsibility",
+            Command::AttributeResponsibility,
             &Targets::of(&by),
             &ctx.registry,
             today,

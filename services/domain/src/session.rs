@@ -50,6 +50,7 @@ use uuid::Uuid;
 
 use crate::aggregate::{Aggregate, Context};
 use crate::codes;
+use crate::command::Command;
 use crate::error::{DomainError, Result};
 use crate::policy::{Party, Targets, authorize};
 use crate::privacy;
@@ -560,7 +561,13 @@ impl Session {
     }
 
     /// The checks `BookSeat` and `JoinWaitlist` share, in the order a caller meets them.
-    fn admit(&self, command: &str, id: Uuid, referral: &Referral, ctx: &Context) -> Result<Uuid> {
+    fn admit(
+        &self,
+        command: Command,
+        id: Uuid,
+        referral: &Referral,
+        ctx: &Context,
+    ) -> Result<Uuid> {
         // Each role is judged on its own part: the partner on its session, a practice on
         // its own referral to a session of its ICB. Judged before the session is looked
         // up, so an outsider learns nothing of which sessions exist.
@@ -603,7 +610,7 @@ impl Session {
         let today = ctx.today();
         authorize(
             &ctx.actor,
-            "ScheduleSession",
+            Command::ScheduleSession,
             &Targets::of(&cmd.partner_code),
             &ctx.registry,
             today,
@@ -682,7 +689,7 @@ impl Session {
     }
 
     /// The checks `ConfirmHosting` and `DeclineHosting` share.
-    fn answer_hosting(&self, command: &str, requested: &str, ctx: &Context) -> Result<Uuid> {
+    fn answer_hosting(&self, command: Command, requested: &str, ctx: &Context) -> Result<Uuid> {
         authorize(
             &ctx.actor,
             command,
@@ -723,7 +730,7 @@ impl Session {
         ctx: &Context,
     ) -> Result<Vec<SessionEvent>> {
         let note = values::optional_text("note", &request.note, MAX_TEXT)?;
-        let id = self.answer_hosting("ConfirmHosting", &request.session_id, ctx)?;
+        let id = self.answer_hosting(Command::ConfirmHosting, &request.session_id, ctx)?;
         Ok(vec![
             HostingConfirmed {
                 session_id: id.to_string(),
@@ -740,7 +747,7 @@ impl Session {
         ctx: &Context,
     ) -> Result<Vec<SessionEvent>> {
         let reason = values::text("reason", &request.reason, MAX_TEXT)?;
-        let id = self.answer_hosting("DeclineHosting", &request.session_id, ctx)?;
+        let id = self.answer_hosting(Command::DeclineHosting, &request.session_id, ctx)?;
         Ok(vec![
             HostingDeclined {
                 session_id: id.to_string(),
@@ -760,7 +767,7 @@ impl Session {
         referral: Referral,
         ctx: &Context,
     ) -> Result<Vec<SessionEvent>> {
-        let id = self.admit("BookSeat", id, &referral, ctx)?;
+        let id = self.admit(Command::BookSeat, id, &referral, ctx)?;
         let remaining = self.remaining_places();
         if referral.places > remaining {
             return Err(DomainError::precondition(
@@ -794,7 +801,7 @@ impl Session {
         referral: Referral,
         ctx: &Context,
     ) -> Result<Vec<SessionEvent>> {
-        let id = self.admit("JoinWaitlist", id, &referral, ctx)?;
+        let id = self.admit(Command::JoinWaitlist, id, &referral, ctx)?;
         let fits = referral.places <= self.remaining_places();
         let reference = referral.booking_reference.clone();
         let access_needs = referral.needs();
@@ -839,7 +846,7 @@ impl Session {
         let referrer = self.referrers.get(reference).map_or("", String::as_str);
         authorize(
             &ctx.actor,
-            "CancelBooking",
+            Command::CancelBooking,
             &self
                 .parties(&request.session_id)
                 .with(Party::Referrer, referrer),
@@ -898,7 +905,7 @@ impl Session {
         let reason = values::text("reason", &request.reason, MAX_TEXT)?;
         authorize(
             &ctx.actor,
-            "CancelSession",
+            Command::CancelSession,
             &self.parties(&request.session_id),
             &ctx.registry,
             ctx.today(),
@@ -931,7 +938,7 @@ impl Session {
         let notes = values::optional_text("notes", &request.notes, 2000)?;
         authorize(
             &ctx.actor,
-            "RecordAttendance",
+            Command::RecordAttendance,
             &self.parties(&request.session_id),
             &ctx.registry,
             ctx.today(),
