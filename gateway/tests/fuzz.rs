@@ -355,7 +355,7 @@ async fn append<M: prost::Message + prost::Name>(log: &dyn EventLog, stream: &st
     .expect("append");
 }
 
-/// A small tree with a little facilitation recorded, as `tests/graphql.rs` builds it.
+/// A small tree with a little facilitation recorded, as `tests/api/graphql.rs` builds it.
 async fn schema(dir: &std::path::Path) -> DifactoSchema {
     let log =
         difacto_log::SledLog::open(&difacto_log::SledConfig::new(dir.join("log"))).expect("open");

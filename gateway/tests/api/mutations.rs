@@ -1,12 +1,10 @@
 //! Mutations end to end: GraphQL → the gateway's mutation → the real domain services
 //! over loopback gRPC → the sled log, and the answer or the error code back.
 
-mod support_mut;
-
+use crate::support_mut::{Harness, data, error};
 use difacto_auth::Role;
 use difacto_gateway::caller::Authentication;
 use serde_json::{Value, json};
-use support_mut::{Harness, data, error};
 
 const PARTNER: &str = "P-leeds-libraries";
 
@@ -360,7 +358,7 @@ async fn booking_an_unknown_session_is_forbidden_like_another_partners() {
 #[tokio::test]
 async fn without_domain_endpoints_a_mutation_is_internal() {
     let schema = async_graphql::Schema::build(
-        support_mut::NoQueries,
+        crate::support_mut::NoQueries,
         difacto_gateway::mutation::MutationRoot::default(),
         async_graphql::EmptySubscription,
     )

@@ -1,10 +1,8 @@
 //! IcbService over real gRPC: the organisation tree, duties, responsibility, programmes.
 
-mod support;
-
+use crate::support::{Harness, assert_rejected};
 use difacto_auth::Role;
 use difacto_proto::v1 as pb;
-use support::{Harness, assert_rejected};
 use tonic::Code;
 
 fn duty_request(title: &str) -> pb::DefineDutyRequest {
@@ -22,7 +20,7 @@ async fn the_tree_is_built_and_guarded() {
     let head = h.head().await;
     // A commissioner registers a practice within their ICB.
     let mut icb = h.icb("QE1", &[Role::IcbCommissioner]);
-    support::register(
+    crate::support::register(
         &mut icb,
         "A81003",
         pb::OrganisationKind::Practice,
@@ -97,7 +95,7 @@ async fn a_merger_moves_the_area() {
         .expect("merge");
     // After the merger QE1's commissioners act for the old QWO practices.
     let mut qe1 = h.icb("QE1", &[Role::IcbCommissioner]);
-    support::register(
+    crate::support::register(
         &mut qe1,
         "B82002",
         pb::OrganisationKind::Practice,

@@ -5,15 +5,13 @@
 //! registry's code); the actual answer comes from the real gRPC path. A denial must be
 //! PERMISSION_DENIED and leave the log untouched; an allowed call must not be denied.
 
-mod support;
-
 use std::collections::HashMap;
 
+use crate::support::Harness;
 use difacto_auth::Role;
 use difacto_domain::command::Command;
 use difacto_domain::policy::{self, Party, Reach, Scope};
 use difacto_proto::v1 as pb;
-use support::Harness;
 use tonic::Code;
 
 /// Parents in the test tree (support/mod.rs), written out independently.
@@ -128,7 +126,7 @@ struct Actor {
 impl Actor {
     fn new(h: &Harness, case: usize, org: &str, role: Role) -> Self {
         let subject = format!("case-{case}@{org}");
-        let token = difacto_auth::TokenIssuer::hs256(support::SECRET, "difacto", "difacto")
+        let token = difacto_auth::TokenIssuer::hs256(crate::support::SECRET, "difacto", "difacto")
             .mint(&subject, org, &[role], std::time::Duration::from_secs(600))
             .expect("token");
         Self {
@@ -141,25 +139,29 @@ impl Actor {
     fn bearer(&self) -> difacto_auth::BearerToken {
         difacto_auth::BearerToken::new(self.token.clone()).expect("bearer")
     }
-    fn icb(&self) -> pb::icb_service_client::IcbServiceClient<support::Authed> {
+    fn icb(&self) -> pb::icb_service_client::IcbServiceClient<crate::support::Authed> {
         pb::icb_service_client::IcbServiceClient::with_interceptor(
             self.channel.clone(),
             self.bearer(),
         )
     }
-    fn practice(&self) -> pb::practice_service_client::PracticeServiceClient<support::Authed> {
+    fn practice(
+        &self,
+    ) -> pb::practice_service_client::PracticeServiceClient<crate::support::Authed> {
         pb::practice_service_client::PracticeServiceClient::with_interceptor(
             self.channel.clone(),
             self.bearer(),
         )
     }
-    fn partner(&self) -> pb::partner_service_client::PartnerServiceClient<support::Authed> {
+    fn partner(&self) -> pb::partner_service_client::PartnerServiceClient<crate::support::Authed> {
         pb::partner_service_client::PartnerServiceClient::with_interceptor(
             self.channel.clone(),
             self.bearer(),
         )
     }
-    fn provider(&self) -> pb::provider_service_client::ProviderServiceClient<support::Authed> {
+    fn provider(
+        &self,
+    ) -> pb::provider_service_client::ProviderServiceClient<crate::support::Authed> {
         pb::provider_service_client::ProviderServiceClient::with_interceptor(
             self.channel.clone(),
             self.bearer(),
@@ -278,7 +280,7 @@ async fn attempt(
         | Command::CloseOrganisation
         | Command::MergeOrganisations => {
             let fresh = format!("Z{n:05}");
-            support::register(
+            crate::support::register(
                 &mut service_icb(),
                 &fresh,
                 pb::OrganisationKind::Practice,
@@ -317,7 +319,7 @@ async fn attempt(
                 }
                 _ => {
                     let other = format!("Z{:05}", n + 50_000);
-                    support::register(
+                    crate::support::register(
                         &mut service_icb(),
                         &other,
                         pb::OrganisationKind::Practice,

@@ -1,8 +1,7 @@
 //! PracticeService over real gRPC: facilitation, digital services, champions, staff
 //! training and platforms, recorded on the practice's own stream by those allowed to.
 
-mod support;
-
+use crate::support::{Harness, assert_rejected};
 use chrono::{Datelike, Duration, Utc};
 use difacto_auth::Role;
 use difacto_domain::EventSet;
@@ -10,7 +9,6 @@ use difacto_domain::platform::PlatformEvent;
 use difacto_domain::practice::PracticeEvent;
 use difacto_log::{EventLog, ExpectedVersion, Metadata, NewEvent};
 use difacto_proto::v1 as pb;
-use support::{Harness, assert_rejected};
 use tonic::Code;
 
 /// Last week as an ISO week, so the tests do not depend on the date they run.

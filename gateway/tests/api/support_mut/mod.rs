@@ -1,7 +1,7 @@
 //! The four domain services served over loopback gRPC on a free port, on a sled log in a
 //! temporary directory, and a schema whose mutations call them: what a mutation test
 //! needs to go from GraphQL to the log and back. (The minimal part of
-//! `services/app/tests/support`.)
+//! `services/app/tests/handlers/support`.)
 #![allow(dead_code)]
 
 use std::sync::Arc;

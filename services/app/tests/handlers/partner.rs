@@ -1,16 +1,14 @@
 //! PartnerService over real gRPC: sessions, hosting, bookings, the waitlist, and the race
 //! for the last places.
 
-mod support;
-
 use std::collections::BTreeSet;
 
+use crate::support::{Harness, assert_rejected};
 use difacto_auth::Role;
 use difacto_domain::session::{Session, SessionEvent};
 use difacto_domain::{Aggregate, EventSet};
 use difacto_log::RecordedEvent;
 use difacto_proto::v1 as pb;
-use support::{Harness, assert_rejected};
 use tonic::Code;
 
 const PARTNER: &str = "P-leeds-libraries";
@@ -602,8 +600,8 @@ fn partner_as(
     subject: &str,
     org: &str,
     roles: &[Role],
-) -> pb::partner_service_client::PartnerServiceClient<support::Authed> {
-    let token = difacto_auth::TokenIssuer::hs256(support::SECRET, "difacto", "difacto")
+) -> pb::partner_service_client::PartnerServiceClient<crate::support::Authed> {
+    let token = difacto_auth::TokenIssuer::hs256(crate::support::SECRET, "difacto", "difacto")
         .mint(subject, org, roles, std::time::Duration::from_secs(600))
         .expect("token");
     pb::partner_service_client::PartnerServiceClient::with_interceptor(

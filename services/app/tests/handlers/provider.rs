@@ -1,17 +1,15 @@
 //! ProviderService over real gRPC: platforms, announced changes, training material, and
 //! the usability issues practices report and providers answer.
 
-mod support;
-
+use crate::support::{Harness, assert_rejected};
 use difacto_auth::Role;
 use difacto_domain::EventSet;
 use difacto_domain::platform::{IssueEvent, PlatformEvent};
 use difacto_proto::v1 as pb;
-use support::{Harness, assert_rejected};
 use tonic::Code;
 use uuid::Uuid;
 
-type ProviderClient = pb::provider_service_client::ProviderServiceClient<support::Authed>;
+type ProviderClient = pb::provider_service_client::ProviderServiceClient<crate::support::Authed>;
 
 fn nhs_app(h: &Harness) -> ProviderClient {
     h.provider("V-nhs-app", &[Role::ProviderAdmin])

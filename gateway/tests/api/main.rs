@@ -1,0 +1,11 @@
+//! The gateway's own tests against an in-process schema or server, one module per
+//! concern: one test binary, linked once. The fuzzing harness stays a binary of its own
+//! (`--test fuzz`), to be run long on its own.
+
+mod support_mut;
+
+mod graphql;
+mod hostile;
+mod http;
+mod mutations;
+mod views_match;

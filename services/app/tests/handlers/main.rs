@@ -1,0 +1,10 @@
+//! The four services over real gRPC in-process, one module per service, and `authz`, the
+//! authorisation matrix generated from the policy: one test binary, linked once.
+
+mod support;
+
+mod authz;
+mod icb;
+mod partner;
+mod practice;
+mod provider;
