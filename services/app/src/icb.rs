@@ -10,10 +10,11 @@ use difacto_domain::registry::{self, OrganisationEvent, RegisterOrganisation, Re
 use difacto_domain::responsibility::{self, Assignment, AssignmentEvent, Attribution};
 use difacto_domain::values;
 use difacto_domain::{Context, DomainError};
+use difacto_proto::v1 as pb;
 use difacto_proto::v1::icb_service_server::IcbService;
-use difacto_proto::v1::{self as pb, CommandResult};
-use tonic::{Request, Response, Status};
+use tonic::{Request, Status};
 
+use crate::handler::{Reply, caller, invalid, reply};
 use crate::store::{Caller, Store};
 
 #[derive(Debug, Clone)]
@@ -76,23 +77,6 @@ impl Icb {
                 .await,
         )
     }
-}
-
-/// The caller of `request`, with the request id its body carries.
-pub(crate) fn caller<T>(request: &Request<T>, request_id: &str) -> Result<Caller, Status> {
-    let principal = difacto_auth::principal(request)?;
-    Caller::new(principal, request_id)
-        .map_err(|e| Status::from(crate::error::ServiceError::from(e)))
-}
-
-pub(crate) type Reply = Result<Response<CommandResult>, Status>;
-
-pub(crate) fn reply(result: Result<CommandResult, crate::error::ServiceError>) -> Reply {
-    result.map(Response::new).map_err(Status::from)
-}
-
-pub(crate) fn invalid(err: difacto_domain::DomainError) -> Status {
-    Status::from(crate::error::ServiceError::from(err))
 }
 
 #[tonic::async_trait]

@@ -3,10 +3,12 @@
 //!
 //! - [`store`]: loads aggregates from the log, records commands with an expected version,
 //!   retries on conflict, and answers re-sent requests from history;
-//! - one module per service, whose handlers convert, call the domain, and convert back;
+//! - one module per service, whose handlers convert, call the domain, and convert back
+//!   ([`handler`] holds what they share);
 //! - [`error`]: the one table from errors to gRPC codes.
 
 pub mod error;
+mod handler;
 pub mod icb;
 pub mod partner;
 pub mod practice;

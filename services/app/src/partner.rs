@@ -17,7 +17,7 @@ use difacto_proto::v1::{self as pb, CommandResult};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-use crate::icb::{Reply, caller, invalid, reply};
+use crate::handler::{Reply, caller, invalid, reply};
 use crate::store::{Caller, Store};
 
 #[derive(Debug, Clone)]

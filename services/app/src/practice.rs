@@ -13,7 +13,7 @@ use difacto_proto::v1 as pb;
 use difacto_proto::v1::practice_service_server::PracticeService;
 use tonic::{Request, Status};
 
-use crate::icb::{Reply, caller, invalid, reply};
+use crate::handler::{Reply, caller, invalid, reply};
 use crate::store::{Caller, Store};
 
 #[derive(Debug, Clone)]

@@ -16,7 +16,7 @@ use difacto_proto::v1::provider_service_server::ProviderService;
 use tonic::{Request, Status};
 use uuid::Uuid;
 
-use crate::icb::{Reply, caller, invalid, reply};
+use crate::handler::{Reply, caller, invalid, reply};
 use crate::store::Store;
 
 #[derive(Debug, Clone)]
