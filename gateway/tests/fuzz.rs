@@ -14,23 +14,17 @@
 
 #[path = "../../fuzz/kit.rs"]
 mod kit;
+#[path = "api/world.rs"]
+mod world;
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
 
 use async_graphql::parser::types::{BaseType, Type, TypeKind, TypeSystemDefinition};
-use bytes::Bytes;
 use difacto_auth::{Principal, Role};
 use difacto_gateway::caller::{Authentication, Caller};
-use difacto_gateway::projection::Projection;
-use difacto_gateway::schema::DifactoSchema;
-use difacto_log::{EventLog, ExpectedVersion, NewEvent};
-use difacto_proto::v1 as pb;
 use kit::{Dictionary, Entropy};
 use serde_json::{Value, json};
-use uuid::Uuid;
 
 /// The codes of `error.rs`, the only ones a resolver's error may carry.
 const CODES: &[&str] = &[
@@ -340,74 +334,6 @@ impl Writer<'_, '_, '_> {
     }
 }
 
-async fn append<M: prost::Message + prost::Name>(log: &dyn EventLog, stream: &str, message: M) {
-    log.append(
-        stream,
-        ExpectedVersion::Any,
-        vec![NewEvent {
-            event_id: Uuid::new_v4(),
-            event_type: M::full_name(),
-            payload: Bytes::from(message.encode_to_vec()),
-            metadata: Default::default(),
-        }],
-    )
-    .await
-    .expect("append");
-}
-
-/// A small tree with a little facilitation recorded, as `tests/api/graphql.rs` builds it.
-async fn schema(dir: &std::path::Path) -> DifactoSchema {
-    let log =
-        difacto_log::SledLog::open(&difacto_log::SledConfig::new(dir.join("log"))).expect("open");
-    let log: Arc<dyn EventLog> = Arc::new(log);
-    use pb::OrganisationKind as K;
-    for (code, kind, parent) in [
-        ("X24", K::NationalBody, ""),
-        ("Y63", K::Region, "X24"),
-        ("QWO", K::Icb, "Y63"),
-        ("U00001", K::Pcn, "QWO"),
-        ("A81001", K::Practice, "U00001"),
-        ("A81002", K::Practice, "U00001"),
-        ("P-leeds-libraries", K::Partner, "X24"),
-    ] {
-        let event = pb::OrganisationRegistered {
-            code: code.into(),
-            kind: kind.into(),
-            name: code.into(),
-            parent_code: parent.into(),
-            effective_date: "2020-01-01".into(),
-            ..Default::default()
-        };
-        append(log.as_ref(), "organisations", event).await;
-    }
-    for (practice, patients) in [("A81001", 3), ("A81001", 9), ("A81002", 5)] {
-        let event = pb::FacilitationRecorded {
-            practice_code: practice.into(),
-            week: "2026-W10".into(),
-            mode: pb::FacilitationMode::Proactive.into(),
-            service: pb::DigitalService::NhsApp.into(),
-            channel: pb::FacilitationChannel::FaceToFace.into(),
-            delivered_by: pb::StaffRole::Receptionist.into(),
-            patients_supported: patients,
-            ..Default::default()
-        };
-        append(log.as_ref(), &format!("practice-{practice}"), event).await;
-    }
-    let projection = Arc::new(Projection::open(log.clone(), None).await);
-    tokio::spawn(
-        projection
-            .clone()
-            .run(tokio_util::sync::CancellationToken::new()),
-    );
-    projection
-        .catch_up(Duration::from_secs(10))
-        .await
-        .expect("caught up");
-    let endpoints = difacto_gateway::services::DomainEndpoints::from_flag("http://127.0.0.1:9")
-        .expect("endpoints");
-    difacto_gateway::schema::build(projection, endpoints)
-}
-
 fn callers() -> Vec<Authentication> {
     let verified = |org: &str, roles: &[Role]| {
         Authentication::Verified(Caller {
@@ -439,8 +365,8 @@ fn fuzz_graphql() {
         .enable_all()
         .build()
         .expect("a runtime");
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let schema = runtime.block_on(schema(dir.path()));
+    let world = runtime.block_on(world::world());
+    let schema = &world.schema;
     let types = Types::from_sdl(&difacto_gateway::schema::sdl());
     assert!(
         types.types.contains_key(&types.query),

@@ -1,99 +1,11 @@
 //! The schema in-process over a real log: disclosure control and read scoping as callers
 //! of different organisations and roles see them.
 
-use std::sync::Arc;
-use std::time::Duration;
-
-use bytes::Bytes;
 use difacto_auth::{Principal, Role};
 use difacto_gateway::caller::{Authentication, Caller};
-use difacto_gateway::projection::Projection;
-use difacto_gateway::schema::DifactoSchema;
-use difacto_log::{EventLog, ExpectedVersion, NewEvent};
-use difacto_proto::v1 as pb;
 use serde_json::Value;
-use uuid::Uuid;
 
-async fn append<M: prost::Message + prost::Name>(log: &dyn EventLog, stream: &str, message: M) {
-    log.append(
-        stream,
-        ExpectedVersion::Any,
-        vec![NewEvent {
-            event_id: Uuid::new_v4(),
-            event_type: M::full_name(),
-            payload: Bytes::from(message.encode_to_vec()),
-            metadata: Default::default(),
-        }],
-    )
-    .await
-    .expect("append");
-}
-
-async fn register(log: &dyn EventLog, code: &str, kind: pb::OrganisationKind, parent: &str) {
-    let event = pb::OrganisationRegistered {
-        code: code.into(),
-        kind: kind.into(),
-        name: code.into(),
-        parent_code: parent.into(),
-        effective_date: "2020-01-01".into(),
-        ..Default::default()
-    };
-    append(log, "organisations", event).await;
-}
-
-async fn record(log: &dyn EventLog, practice: &str, patients: u32, mode: pb::FacilitationMode) {
-    let event = pb::FacilitationRecorded {
-        practice_code: practice.into(),
-        week: "2026-W10".into(),
-        mode: mode.into(),
-        service: pb::DigitalService::NhsApp.into(),
-        channel: pb::FacilitationChannel::FaceToFace.into(),
-        delivered_by: pb::StaffRole::Receptionist.into(),
-        patients_supported: patients,
-        ..Default::default()
-    };
-    append(log, &format!("practice-{practice}"), event).await;
-}
-
-struct World {
-    schema: DifactoSchema,
-    _dir: tempfile::TempDir,
-}
-
-async fn world() -> World {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let log = difacto_log::SledLog::open(&difacto_log::SledConfig::new(dir.path().join("log")))
-        .expect("open");
-    let log: Arc<dyn EventLog> = Arc::new(log);
-    use pb::OrganisationKind as K;
-    register(log.as_ref(), "X24", K::NationalBody, "").await;
-    register(log.as_ref(), "Y63", K::Region, "X24").await;
-    register(log.as_ref(), "QWO", K::Icb, "Y63").await;
-    register(log.as_ref(), "U00001", K::Pcn, "QWO").await;
-    register(log.as_ref(), "A81001", K::Practice, "U00001").await;
-    register(log.as_ref(), "A81002", K::Practice, "U00001").await;
-    register(log.as_ref(), "P-leeds-libraries", K::Partner, "X24").await;
-    // A81001 helped 3 people proactively and 9 reactively; A81002 helped 5.
-    record(log.as_ref(), "A81001", 3, pb::FacilitationMode::Proactive).await;
-    record(log.as_ref(), "A81001", 9, pb::FacilitationMode::Reactive).await;
-    record(log.as_ref(), "A81002", 5, pb::FacilitationMode::Passive).await;
-    let projection = Arc::new(Projection::open(log.clone(), None).await);
-    tokio::spawn(
-        projection
-            .clone()
-            .run(tokio_util::sync::CancellationToken::new()),
-    );
-    projection
-        .catch_up(Duration::from_secs(10))
-        .await
-        .expect("caught up");
-    let endpoints = difacto_gateway::services::DomainEndpoints::from_flag("http://127.0.0.1:9")
-        .expect("endpoints");
-    World {
-        schema: difacto_gateway::schema::build(projection, endpoints),
-        _dir: dir,
-    }
-}
+use crate::world::{World, world};
 
 async fn ask(world: &World, org: &str, role: Role, query: &str) -> Value {
     let auth = Authentication::Verified(Caller {

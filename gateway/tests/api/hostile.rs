@@ -21,6 +21,8 @@ use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use crate::world::register;
+
 /// A log that counts the events read from streams, and can be told to take its time
 /// over each page a replay reads.
 struct Watched {
@@ -95,18 +97,6 @@ async fn append<M: prost::Message + prost::Name>(
     )
     .await
     .expect("append");
-}
-
-async fn register(log: &dyn EventLog, code: &str, kind: pb::OrganisationKind, parent: &str) {
-    let event = pb::OrganisationRegistered {
-        code: code.into(),
-        kind: kind.into(),
-        name: code.into(),
-        parent_code: parent.into(),
-        effective_date: "2020-01-01".into(),
-        ..Default::default()
-    };
-    append(log, "organisations", event, &[]).await;
 }
 
 const SESSION: &str = "5b0f1c3e-8a5d-4f57-9a0e-2f6f0d3b9c11";

@@ -3,6 +3,7 @@
 //! (`--test fuzz`), to be run long on its own.
 
 mod support_mut;
+mod world;
 
 mod graphql;
 mod hostile;
