@@ -148,6 +148,21 @@ pub struct RequestGuard {
     activity: Arc<Activity>,
 }
 
+impl RequestGuard {
+    /// `body`, holding this guard until its last frame has been sent (or it is dropped):
+    /// the connection stays busy for the whole answer, a stream included.
+    pub fn held_by<B>(self, body: B) -> impl hyper::body::Body<Data = B::Data, Error = B::Error>
+    where
+        B: hyper::body::Body,
+    {
+        use http_body_util::BodyExt;
+        body.map_frame(move |frame| {
+            let _held = &self;
+            frame
+        })
+    }
+}
+
 impl Drop for RequestGuard {
     fn drop(&mut self) {
         let activity = &self.activity;

@@ -188,13 +188,7 @@ async fn serve_router(
                 if response.status() == StatusCode::SWITCHING_PROTOCOLS {
                     activity.upgraded();
                 }
-                // The connection stays busy until the whole answer has been sent.
-                Ok::<_, Infallible>(response.map(|body| {
-                    Body::new(body.map_frame(move |frame| {
-                        let _busy = &busy;
-                        frame
-                    }))
-                }))
+                Ok::<_, Infallible>(response.map(|body| Body::new(busy.held_by(body))))
             }
         });
         let builder = builder.clone();

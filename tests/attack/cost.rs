@@ -16,8 +16,6 @@ use super::fixture::Fixture;
 use super::tools::{Tally, Target, clip, graphql, graphql_code, mint};
 
 const QUICK: Duration = Duration::from_secs(2);
-/// The gateway's request body limit (DESIGN §8).
-const BODY_LIMIT: usize = 256 * 1024;
 /// A query the cost limit admits is cheap by construction; this bounds it generously,
 /// for a debug build on a busy machine.
 const ADMITTED: Duration = Duration::from_secs(5);
@@ -93,7 +91,12 @@ async fn costly(
         }
         // A body over the limit is answered 413 and the connection closed before the rest
         // is read: a client still sending may see only the close. Refused either way.
-        Err(err) if query.len() > BODY_LIMIT && err.contains("error writing a body") => None,
+        Err(err)
+            if query.len() > difacto_gateway::http::MAX_BODY
+                && err.contains("error writing a body") =>
+        {
+            None
+        }
         Err(err) => Some(err.clone()),
     };
     tally.attempt(what, None, leak);

@@ -19,7 +19,6 @@ use difacto_log::EventLog;
 use difacto_log_grpc::EventLogGrpc;
 use difacto_services::{DomainService, Store};
 use futures::future::BoxFuture;
-use http_body_util::BodyExt;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tonic::Status;
@@ -250,12 +249,7 @@ where
         Box::pin(async move {
             let response = answer.await?;
             Ok(match busy {
-                Some(busy) => response.map(|body| {
-                    tonic::body::Body::new(body.map_frame(move |frame| {
-                        let _busy = &busy;
-                        frame
-                    }))
-                }),
+                Some(busy) => response.map(|body| tonic::body::Body::new(busy.held_by(body))),
                 None => response,
             })
         })

@@ -1,5 +1,7 @@
 //! The drain deadline, and DESIGN.md §8's bounds over loopback.
 
+use http_body_util::BodyExt;
+
 use super::*;
 
 #[tokio::test]
