@@ -11,9 +11,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use difacto_proto::v1 as pb;
 use pb::event_log_service_client::EventLogServiceClient;
 use pb::expected_version::Kind;
+use proto::v1 as pb;
 use rand::Rng;
 use support::{Server, append_request, assert_verify_ok, bearer, event, service_token};
 use tonic::transport::Endpoint;

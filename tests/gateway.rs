@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use difacto_auth::Role;
+use auth::Role;
 use serde_json::{Value, json};
 use support::gateway::{Dev, Subscription, data, error_code, error_message, graphql, http, token};
 

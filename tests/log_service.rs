@@ -7,11 +7,11 @@ use std::collections::{HashMap, HashSet};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use difacto_auth::{Claims, Role};
-use difacto_proto::v1 as pb;
+use auth::{Claims, Role};
 use futures::StreamExt;
 use pb::event_log_service_client::EventLogServiceClient;
 use pb::expected_version::Kind;
+use proto::v1 as pb;
 use support::{
     Server, append_request, assert_verify_ok, channel, client, event, read_everything, run_verify,
     secret, service_token, token_with,
@@ -345,7 +345,7 @@ fn service_claims(exp: u64, iat: u64, iss: &str, aud: &str) -> Claims {
 /// Signs `claims` HS256 with `key`, by hand rather than through difacto's issuer.
 fn sign(claims: &Claims, key: &[u8]) -> String {
     // Building difacto's issuer installs jsonwebtoken's crypto provider for this process.
-    let _ = difacto_auth::TokenIssuer::hs256(key, "difacto", "difacto");
+    let _ = auth::TokenIssuer::hs256(key, "difacto", "difacto");
     jsonwebtoken::encode(
         &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
         claims,

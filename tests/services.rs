@@ -6,8 +6,8 @@ mod support;
 
 use std::time::Duration;
 
-use difacto_auth::{BearerToken, Role, TokenIssuer};
-use difacto_proto::v1 as pb;
+use auth::{BearerToken, Role, TokenIssuer};
+use proto::v1 as pb;
 use support::Server;
 use tonic::Code;
 use tonic::service::interceptor::InterceptedService;

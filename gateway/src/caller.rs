@@ -2,7 +2,7 @@
 //! `connection_init` payload), verified once and put into the request's data.
 
 use async_graphql::Context;
-use difacto_auth::{Principal, TokenVerifier};
+use auth::{Principal, TokenVerifier};
 
 use crate::error::{GatewayError, Result};
 

@@ -6,7 +6,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use difacto_log::EventLog;
+use eventlog::EventLog;
 
 use crate::model::ReadModel;
 

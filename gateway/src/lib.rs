@@ -1,4 +1,4 @@
-//! `difacto-gateway`: the GraphQL face of difacto (DESIGN.md §5).
+//! `gateway`: the GraphQL face of difacto (DESIGN.md §5).
 //!
 //! Read models are folds of the log kept in memory by a subscription and checkpointed
 //! to disk (`projection`, `model`); queries answer from them (`views`), scoped to what

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use difacto_log::{EventLog, LogError};
+use eventlog::{EventLog, LogError};
 use futures::future::{BoxFuture, Shared};
 use futures::{FutureExt, StreamExt};
 use tokio::sync::{Semaphore, watch};
@@ -215,7 +215,7 @@ impl Projection {
     }
 
     /// Folds what arrived; returns the error that ended the batch, if any.
-    fn fold(&self, batch: Vec<Result<difacto_log::RecordedEvent, LogError>>) -> Option<LogError> {
+    fn fold(&self, batch: Vec<Result<eventlog::RecordedEvent, LogError>>) -> Option<LogError> {
         let mut failed = None;
         let position = {
             let mut model = self.model.write().unwrap_or_else(|p| p.into_inner());

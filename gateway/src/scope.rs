@@ -5,8 +5,8 @@
 //! session without the individuals in it (`views::history::trail`); a provider sees the
 //! usability issues of its own platforms only.
 
+use auth::{Principal, Role};
 use chrono::NaiveDate;
-use difacto_auth::{Principal, Role};
 
 use crate::error::{GatewayError, Result};
 use crate::model::tree::TreeIndex;

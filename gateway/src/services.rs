@@ -11,11 +11,11 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
-use difacto_auth::BearerToken;
-use difacto_proto::v1::icb_service_client::IcbServiceClient;
-use difacto_proto::v1::partner_service_client::PartnerServiceClient;
-use difacto_proto::v1::practice_service_client::PracticeServiceClient;
-use difacto_proto::v1::provider_service_client::ProviderServiceClient;
+use auth::BearerToken;
+use proto::v1::icb_service_client::IcbServiceClient;
+use proto::v1::partner_service_client::PartnerServiceClient;
+use proto::v1::practice_service_client::PracticeServiceClient;
+use proto::v1::provider_service_client::ProviderServiceClient;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, Endpoint, Uri};
 

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use async_graphql::{Context, Data, InputObject, Subscription};
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
+use auth::TokenVerifier;
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
-use difacto_auth::TokenVerifier;
 use futures::{SinkExt, Stream, StreamExt};
 
 use crate::caller::{Authentication, caller};

@@ -9,7 +9,7 @@
 //! The conversions are exhaustive matches on the generated proto enums, so a value added to
 //! a `.proto` file fails to compile here until it is given a GraphQL name.
 
-use difacto_proto::v1 as pb;
+use proto::v1 as pb;
 
 /// A GraphQL enum that mirrors a proto enum: what a mutation's input sends as the proto's
 /// number.

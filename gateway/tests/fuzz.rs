@@ -9,7 +9,7 @@
 //! nothing listens, so their input conversion runs and the call fails. Besides "never
 //! panics": every error a resolver returns carries `extensions.code`.
 //!
-//! `DIFACTO_FUZZ_CASES=200000 cargo test --release -p difacto-gateway --test fuzz` runs it
+//! `DIFACTO_FUZZ_CASES=200000 cargo test --release -p gateway --test fuzz` runs it
 //! on two hundred thousand documents.
 
 #[path = "../../fuzz/kit.rs"]
@@ -21,8 +21,8 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_graphql::parser::types::{BaseType, Type, TypeKind, TypeSystemDefinition};
-use difacto_auth::{Principal, Role};
-use difacto_gateway::caller::{Authentication, Caller};
+use auth::{Principal, Role};
+use gateway::caller::{Authentication, Caller};
 use kit::{Dictionary, Entropy};
 use serde_json::{Value, json};
 
@@ -367,7 +367,7 @@ fn fuzz_graphql() {
         .expect("a runtime");
     let world = runtime.block_on(world::world());
     let schema = &world.schema;
-    let types = Types::from_sdl(&difacto_gateway::schema::sdl());
+    let types = Types::from_sdl(&gateway::schema::sdl());
     assert!(
         types.types.contains_key(&types.query),
         "the SDL names its query root"

@@ -3,7 +3,7 @@
 //!
 //! The domain decides on these request messages and folds these event messages (prost
 //! only: the domain never sees tonic). The log library never sees them: it stores bytes,
-//! and `difacto-log-grpc` converts its own API's messages at the edge.
+//! and `eventlog-grpc` converts its own API's messages at the edge.
 
 /// The codec every generated service and client uses (`INVALID_ARGUMENT` for a message
 /// that does not decode).

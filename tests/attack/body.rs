@@ -5,8 +5,8 @@
 
 use std::time::{Duration, Instant};
 
-use difacto_auth::Role;
-use difacto_proto::v1 as pb;
+use auth::Role;
+use proto::v1 as pb;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;

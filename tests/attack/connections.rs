@@ -8,7 +8,7 @@
 
 use std::time::{Duration, Instant};
 
-use difacto_auth::Role;
+use auth::Role;
 use futures::StreamExt;
 use nix::sys::resource::{Resource, getrlimit, setrlimit};
 use serde_json::json;

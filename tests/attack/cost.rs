@@ -8,8 +8,8 @@
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
+use auth::Role;
 use chrono::{SecondsFormat, Utc};
-use difacto_auth::Role;
 use serde_json::{Value, json};
 
 use super::fixture::Fixture;
@@ -92,8 +92,7 @@ async fn costly(
         // A body over the limit is answered 413 and the connection closed before the rest
         // is read: a client still sending may see only the close. Refused either way.
         Err(err)
-            if query.len() > difacto_gateway::http::MAX_BODY
-                && err.contains("error writing a body") =>
+            if query.len() > gateway::http::MAX_BODY && err.contains("error writing a body") =>
         {
             None
         }

@@ -3,8 +3,8 @@
 //! runs as a subject of its own; it leaks when the call succeeds or when any event with
 //! that subject reaches the log.
 
-use difacto_auth::Role;
-use difacto_proto::v1 as pb;
+use auth::Role;
+use proto::v1 as pb;
 use serde_json::json;
 
 use super::fixture::{

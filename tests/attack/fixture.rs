@@ -18,8 +18,8 @@
 
 use std::time::{Duration, Instant};
 
-use difacto_auth::Role;
-use difacto_proto::v1 as pb;
+use auth::Role;
+use proto::v1 as pb;
 use serde_json::Value;
 
 use super::tools::{Target, http_exchange};

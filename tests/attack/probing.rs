@@ -6,8 +6,8 @@
 
 use std::time::Duration;
 
-use difacto_auth::Role;
-use difacto_proto::v1 as pb;
+use auth::Role;
+use proto::v1 as pb;
 use serde_json::{Value, json};
 
 use super::fixture::{Fixture, YORK, booking, cancel, waitlist};

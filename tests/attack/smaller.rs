@@ -5,9 +5,9 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
+use auth::{Role, TokenIssuer};
 use bytes::{Buf, BufMut};
-use difacto_auth::{Role, TokenIssuer};
-use difacto_proto::v1 as pb;
+use proto::v1 as pb;
 use serde_json::{Value, json};
 use tonic::Code;
 use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
@@ -125,7 +125,7 @@ fn oversized_token() -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .expect("a clock after 1970")
         .as_secs();
-    let claims = difacto_auth::Claims {
+    let claims = auth::Claims {
         sub: "x".repeat(17 * 1024),
         org: "A81001".into(),
         roles: vec!["practice_manager".into()],

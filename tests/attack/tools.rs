@@ -7,14 +7,14 @@ use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
+use auth::{Role, TokenIssuer};
 use bytes::Bytes;
-use difacto_auth::{Role, TokenIssuer};
-use difacto_proto::v1 as pb;
 use futures::{SinkExt, StreamExt};
 use http_body_util::{BodyExt, Full};
 use hyper::Request;
 use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HOST};
 use hyper_util::rt::TokioIo;
+use proto::v1 as pb;
 use serde_json::{Value, json};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
@@ -308,7 +308,7 @@ pub fn expired(org: &str, role: Role) -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .expect("a clock after 1970")
         .as_secs();
-    let claims = difacto_auth::Claims {
+    let claims = auth::Claims {
         sub: "attack-expired".into(),
         org: org.into(),
         roles: vec![role.as_str().into()],

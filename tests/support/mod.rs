@@ -9,9 +9,9 @@ use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
-use difacto_auth::{Role, TokenIssuer};
-use difacto_proto::v1 as pb;
+use auth::{Role, TokenIssuer};
 use pb::event_log_service_client::EventLogServiceClient;
+use proto::v1 as pb;
 use tonic::metadata::MetadataValue;
 use tonic::service::Interceptor;
 use tonic::service::interceptor::InterceptedService;

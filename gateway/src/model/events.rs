@@ -1,9 +1,9 @@
 //! Every event the read models fold, decoded once from the log's bytes. The domain's own
 //! `event_set!` builds it, so the gateway and the services decode the same way.
 
-use difacto_log::RecordedEvent;
+use eventlog::RecordedEvent;
 
-difacto_domain::event_set! {
+domain::event_set! {
     #[allow(clippy::large_enum_variant)]
     pub enum GatewayEvent {
         OrganisationRegistered,
@@ -51,6 +51,6 @@ impl GatewayEvent {
     /// (upcast to the current schema). `Ok(None)` for a type the read models do not know
     /// (written by a newer version).
     pub fn decode_recorded(event: &RecordedEvent) -> Result<Option<Self>, prost::DecodeError> {
-        difacto_domain::envelope::decode(&event.event_type, &event.metadata, &event.payload)
+        domain::envelope::decode(&event.event_type, &event.metadata, &event.payload)
     }
 }

@@ -42,7 +42,7 @@ pub struct Facilitation {
 
 /// The Monday of an ISO week written `YYYY-Www`, read as the practice service checked it.
 pub fn week_start(week: &str) -> Option<NaiveDate> {
-    difacto_domain::practice::iso_week("week", week, NaiveDate::MAX).ok()
+    domain::practice::iso_week("week", week, NaiveDate::MAX).ok()
 }
 
 impl Facilitation {

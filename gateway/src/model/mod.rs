@@ -13,7 +13,7 @@ pub mod training;
 pub mod tree;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use difacto_log::RecordedEvent;
+use eventlog::RecordedEvent;
 use serde::{Deserialize, Serialize};
 
 pub use events::GatewayEvent;
@@ -109,5 +109,5 @@ pub fn recorded_at(event: &RecordedEvent) -> DateTime<Utc> {
 
 /// The `YYYY-MM-DD` dates events carry, parsed as the services checked them on the way in.
 pub(crate) fn date(text: &str) -> Option<NaiveDate> {
-    difacto_domain::values::date("date", text).ok()
+    domain::values::date("date", text).ok()
 }

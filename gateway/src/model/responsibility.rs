@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use difacto_proto::v1::RaciRole;
+use proto::v1::RaciRole;
 use serde::{Deserialize, Serialize};
 
 use super::GatewayEvent;

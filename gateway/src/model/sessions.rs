@@ -119,7 +119,7 @@ pub struct Sessions {
 }
 
 fn instant(text: &str) -> Option<DateTime<Utc>> {
-    difacto_domain::values::instant("instant", text).ok()
+    domain::values::instant("instant", text).ok()
 }
 
 impl Sessions {

@@ -7,9 +7,9 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, OnceLock};
 
 use chrono::NaiveDate;
-use difacto_domain::Aggregate;
-use difacto_domain::registry::{Organisation, OrganisationEvent, Registry};
-use difacto_proto::v1::OrganisationKind;
+use domain::Aggregate;
+use domain::registry::{Organisation, OrganisationEvent, Registry};
+use proto::v1::OrganisationKind;
 use serde::{Deserialize, Serialize};
 
 use super::GatewayEvent;
@@ -183,7 +183,7 @@ impl TreeIndex {
 
 #[cfg(test)]
 mod tests {
-    use difacto_proto::v1::{OrganisationRegistered, OrganisationReparented, OrganisationsMerged};
+    use proto::v1::{OrganisationRegistered, OrganisationReparented, OrganisationsMerged};
 
     use super::*;
 

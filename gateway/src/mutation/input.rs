@@ -92,8 +92,8 @@ mod tests {
         let list: Result<Vec<i32>, _> =
             vec![DigitalService::NhsApp, DigitalService::OnlineRecords].into_proto("topics");
         let want = vec![
-            difacto_proto::v1::DigitalService::NhsApp as i32,
-            difacto_proto::v1::DigitalService::OnlineRecords as i32,
+            proto::v1::DigitalService::NhsApp as i32,
+            proto::v1::DigitalService::OnlineRecords as i32,
         ];
         assert_eq!(list, Ok(want), "in order, as proto numbers");
     }

@@ -66,10 +66,10 @@ macro_rules! command_input {
         }
 
         impl $crate::mutation::IntoRequest for $input {
-            type Request = difacto_proto::v1::$request;
+            type Request = proto::v1::$request;
 
             fn into_request(self) -> Result<Self::Request, $crate::error::GatewayError> {
-                Ok(difacto_proto::v1::$request {
+                Ok(proto::v1::$request {
                     $($field: $crate::mutation::IntoProto::into_proto(
                         self.$field,
                         stringify!($field),
@@ -89,7 +89,7 @@ mod provider;
 use std::future::Future;
 
 use async_graphql::{Context, MergedObject, SimpleObject};
-use difacto_proto::v1 as pb;
+use proto::v1 as pb;
 
 pub use icb::*;
 pub use partner::*;
@@ -260,7 +260,7 @@ mod tests {
         let mut names: Vec<&str> = fields.iter().filter_map(|f| f["name"].as_str()).collect();
         names.sort_unstable();
         // Every command of the domain's list, in camelCase: `BookSeat` is `bookSeat`.
-        let camel: Vec<String> = difacto_domain::command::Command::ALL
+        let camel: Vec<String> = domain::command::Command::ALL
             .iter()
             .map(|command| {
                 let name = command.name();

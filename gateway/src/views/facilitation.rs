@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use async_graphql::{Context, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
-use difacto_proto::v1 as pb;
+use proto::v1 as pb;
 
 use super::organisations::OrganisationSummary;
 use super::{AreaLevel, default_area, open};
@@ -263,7 +263,7 @@ impl FacilitationViews {
                 .get(own)
                 .is_some_and(|o| o.kind == pb::OrganisationKind::Practice);
             let exact = |area: &str| own_practice && area == own;
-            let national = within == difacto_domain::registry::NATIONAL_CODE;
+            let national = within == domain::registry::NATIONAL_CODE;
             Ok(FacilitationMix {
                 within: OrganisationSummary::of(model, &within),
                 from,

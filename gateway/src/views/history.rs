@@ -8,10 +8,10 @@
 use std::sync::OnceLock;
 
 use async_graphql::{Context, Json, Object, SimpleObject};
+use auth::Principal;
 use chrono::{DateTime, NaiveDate, Utc};
-use difacto_auth::Principal;
-use difacto_domain::envelope;
-use difacto_log::{Direction, EventLog, LogError, RecordedEvent};
+use domain::envelope;
+use eventlog::{Direction, EventLog, LogError, RecordedEvent};
 use prost_reflect::{DescriptorPool, DynamicMessage};
 
 use super::page::{Page, PageArgs, page_cost};
@@ -62,7 +62,7 @@ pub struct HistoryEntry {
 
 fn descriptors() -> Option<&'static DescriptorPool> {
     static POOL: OnceLock<Option<DescriptorPool>> = OnceLock::new();
-    POOL.get_or_init(|| DescriptorPool::decode(difacto_proto::FILE_DESCRIPTOR_SET).ok())
+    POOL.get_or_init(|| DescriptorPool::decode(proto::FILE_DESCRIPTOR_SET).ok())
         .as_ref()
 }
 
@@ -256,7 +256,7 @@ impl HistoryViews {
     ) -> async_graphql::Result<Page<HistoryEntry>> {
         let (caller, at) = open(ctx, None).await?;
         let stream = stream.trim().to_owned();
-        difacto_log::limits::validate_stream_name(&stream).map_err(log_error)?;
+        eventlog::limits::validate_stream_name(&stream).map_err(log_error)?;
         let scope = Scope::new(&caller.principal);
         let date = at.date();
         let trail = at.read(|model| trail(model, &scope, &stream, date));

@@ -116,8 +116,8 @@ pub enum AreaLevel {
 }
 
 impl AreaLevel {
-    pub fn kind(self) -> difacto_proto::v1::OrganisationKind {
-        use difacto_proto::v1::OrganisationKind as K;
+    pub fn kind(self) -> proto::v1::OrganisationKind {
+        use proto::v1::OrganisationKind as K;
         match self {
             Self::Region => K::Region,
             Self::Icb => K::Icb,
@@ -136,7 +136,7 @@ pub(crate) fn default_area(scope: &crate::scope::Scope<'_>, within: Option<Strin
         .filter(|w| !w.is_empty())
     {
         Some(within) => within,
-        None if scope.is_national() => difacto_domain::registry::NATIONAL_CODE.to_owned(),
+        None if scope.is_national() => domain::registry::NATIONAL_CODE.to_owned(),
         None => scope.principal.organisation.clone(),
     }
 }

@@ -2,7 +2,7 @@
 
 use async_graphql::{ComplexObject, Context, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
-use difacto_domain::registry::Organisation as Org;
+use domain::registry::Organisation as Org;
 
 use super::page::{Page, PageArgs, page_cost};
 use super::{kind_of, open};

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use async_graphql::{ComplexObject, Context, Object, SimpleObject};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
-use difacto_proto::v1 as pb;
+use proto::v1 as pb;
 
 use super::organisations::OrganisationSummary;
 use super::page::{Page, PageArgs, page_cost};

@@ -1,8 +1,8 @@
 //! The schema in-process over a real log: disclosure control and read scoping as callers
 //! of different organisations and roles see them.
 
-use difacto_auth::{Principal, Role};
-use difacto_gateway::caller::{Authentication, Caller};
+use auth::{Principal, Role};
+use gateway::caller::{Authentication, Caller};
 use serde_json::Value;
 
 use crate::world::{World, world};

@@ -7,17 +7,17 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use auth::{Principal, Role, TokenIssuer, TokenVerifier};
 use bytes::Bytes;
-use difacto_auth::{Principal, Role, TokenIssuer, TokenVerifier};
-use difacto_gateway::caller::{Authentication, Caller};
-use difacto_gateway::projection::Projection;
-use difacto_gateway::schema::DifactoSchema;
-use difacto_log::{
+use eventlog::{
     AppendOutcome, Direction, EventLog, EventStream, ExpectedVersion, LogError, Metadata, NewEvent,
     RecordedEvent,
 };
-use difacto_proto::v1 as pb;
 use futures::{SinkExt, StreamExt};
+use gateway::caller::{Authentication, Caller};
+use gateway::projection::Projection;
+use gateway::schema::DifactoSchema;
+use proto::v1 as pb;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -26,7 +26,7 @@ use crate::world::register;
 /// A log that counts the events read from streams, and can be told to take its time
 /// over each page a replay reads.
 struct Watched {
-    inner: difacto_log::SledLog,
+    inner: eventlog::SledLog,
     stream_events_read: AtomicU64,
     replay_page_delay: Duration,
 }
@@ -122,8 +122,8 @@ struct World {
 async fn world(facilitation: usize, replay_page_delay: Duration) -> World {
     use pb::OrganisationKind as K;
     let dir = tempfile::tempdir().expect("tempdir");
-    let inner = difacto_log::SledLog::open(&difacto_log::SledConfig::new(dir.path().join("log")))
-        .expect("open");
+    let inner =
+        eventlog::SledLog::open(&eventlog::SledConfig::new(dir.path().join("log"))).expect("open");
     let watched = Arc::new(Watched {
         inner,
         stream_events_read: AtomicU64::new(0),
@@ -254,10 +254,10 @@ async fn world(facilitation: usize, replay_page_delay: Duration) -> World {
         .catch_up(Duration::from_secs(30))
         .await
         .expect("caught up");
-    let endpoints = difacto_gateway::services::DomainEndpoints::from_flag("http://127.0.0.1:9")
-        .expect("endpoints");
+    let endpoints =
+        gateway::services::DomainEndpoints::from_flag("http://127.0.0.1:9").expect("endpoints");
     World {
-        schema: difacto_gateway::schema::build(projection.clone(), endpoints),
+        schema: gateway::schema::build(projection.clone(), endpoints),
         projection,
         log: watched,
         instants,
@@ -847,11 +847,8 @@ async fn first_answer(addr: std::net::SocketAddr, first: Value) -> Option<u16> {
 async fn a_websocket_without_a_valid_token_is_closed_with_4401() {
     let world = world(0, Duration::ZERO).await;
     let verifier = Arc::new(TokenVerifier::hs256(SECRET, "difacto", "difacto"));
-    let gateway = difacto_gateway::http::Gateway::new(
-        world.schema.clone(),
-        verifier,
-        world.projection.clone(),
-    );
+    let gateway =
+        gateway::http::Gateway::new(world.schema.clone(), verifier, world.projection.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");

@@ -7,11 +7,11 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use difacto_auth::{DEFAULT_AUDIENCE, DEFAULT_ISSUER, TokenVerifier};
-use difacto_gateway::connection::Bounds;
-use difacto_gateway::http::{Gateway, MAX_BODY, ServeConfig};
-use difacto_gateway::projection::Projection;
-use difacto_log::EventLog;
+use auth::{DEFAULT_AUDIENCE, DEFAULT_ISSUER, TokenVerifier};
+use eventlog::EventLog;
+use gateway::connection::Bounds;
+use gateway::http::{Gateway, MAX_BODY, ServeConfig};
+use gateway::projection::Projection;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
@@ -41,13 +41,13 @@ struct Running {
 
 async fn start(config: ServeConfig) -> Running {
     let dir = tempfile::tempdir().expect("tempdir");
-    let log = difacto_log::SledLog::open(&difacto_log::SledConfig::new(dir.path().join("log")))
-        .expect("open");
+    let log =
+        eventlog::SledLog::open(&eventlog::SledConfig::new(dir.path().join("log"))).expect("open");
     let log: Arc<dyn EventLog> = Arc::new(log);
     let projection = Arc::new(Projection::open(log, None).await);
-    let endpoints = difacto_gateway::services::DomainEndpoints::from_flag("http://127.0.0.1:9")
-        .expect("endpoints");
-    let schema = difacto_gateway::schema::build(projection.clone(), endpoints);
+    let endpoints =
+        gateway::services::DomainEndpoints::from_flag("http://127.0.0.1:9").expect("endpoints");
+    let schema = gateway::schema::build(projection.clone(), endpoints);
     let verifier = Arc::new(TokenVerifier::hs256(
         b"http-test-secret-0123456789abcdef",
         DEFAULT_ISSUER,

@@ -2,8 +2,8 @@
 //! over loopback gRPC → the sled log, and the answer or the error code back.
 
 use crate::support_mut::{Harness, data, error};
-use difacto_auth::Role;
-use difacto_gateway::caller::Authentication;
+use auth::Role;
+use gateway::caller::Authentication;
 use serde_json::{Value, json};
 
 const PARTNER: &str = "P-leeds-libraries";
@@ -359,7 +359,7 @@ async fn booking_an_unknown_session_is_forbidden_like_another_partners() {
 async fn without_domain_endpoints_a_mutation_is_internal() {
     let schema = async_graphql::Schema::build(
         crate::support_mut::NoQueries,
-        difacto_gateway::mutation::MutationRoot::default(),
+        gateway::mutation::MutationRoot::default(),
         async_graphql::EmptySubscription,
     )
     .finish();

@@ -6,17 +6,17 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use bytes::Bytes;
 use chrono::{Datelike, NaiveDate};
-use difacto_gateway::checkpoint::Checkpoint;
-use difacto_gateway::model::ReadModel;
-use difacto_gateway::model::facilitation::week_start;
-use difacto_gateway::model::responsibility::GapStatus;
-use difacto_gateway::views::AreaLevel;
-use difacto_gateway::views::facilitation::tally;
-use difacto_gateway::views::responsibilities::gap_rows;
-use difacto_gateway::views::training::rollout;
-use difacto_log::RecordedEvent;
-use difacto_proto::v1 as pb;
+use eventlog::RecordedEvent;
+use gateway::checkpoint::Checkpoint;
+use gateway::model::ReadModel;
+use gateway::model::facilitation::week_start;
+use gateway::model::responsibility::GapStatus;
+use gateway::views::AreaLevel;
+use gateway::views::facilitation::tally;
+use gateway::views::responsibilities::gap_rows;
+use gateway::views::training::rollout;
 use proptest::prelude::*;
+use proto::v1 as pb;
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
@@ -640,7 +640,7 @@ fn model_rollout(
     date: NaiveDate,
 ) -> (RolloutCounts, BTreeSet<String>) {
     let r = rollout(model, PROGRAMME, group, within, date).expect("rollout");
-    let figures = |f: &difacto_gateway::views::training::RolloutFigures| {
+    let figures = |f: &gateway::views::training::RolloutFigures| {
         (
             f.practices,
             f.enrolled,
@@ -711,7 +711,7 @@ fn model_mix(
     group: AreaLevel,
 ) -> MixCounts {
     let (total, groups) = tally(model, within, Some(from), Some(to), Some(group)).expect("tally");
-    let proactive = |t: &difacto_gateway::views::facilitation::Tally| {
+    let proactive = |t: &gateway::views::facilitation::Tally| {
         t.by_mode
             .get(&(pb::FacilitationMode::Proactive as i32))
             .map_or(0, |(_, p)| *p)
@@ -820,12 +820,12 @@ proptest! {
 }
 
 /// Appends `events` to `log` one by one, as their streams say.
-async fn append_all(log: &dyn difacto_log::EventLog, events: &[RecordedEvent]) {
+async fn append_all(log: &dyn eventlog::EventLog, events: &[RecordedEvent]) {
     for e in events {
         log.append(
             &e.stream,
-            difacto_log::ExpectedVersion::Any,
-            vec![difacto_log::NewEvent {
+            eventlog::ExpectedVersion::Any,
+            vec![eventlog::NewEvent {
                 event_id: e.event_id,
                 event_type: e.event_type.clone(),
                 payload: e.payload.clone(),
@@ -841,14 +841,14 @@ async fn append_all(log: &dyn difacto_log::EventLog, events: &[RecordedEvent]) {
 /// on its checkpoint resumes at the position it stopped at with the same answers.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn as_of_is_a_replay_cut_at_that_time_and_a_restart_resumes() {
-    use difacto_gateway::projection::Projection;
+    use gateway::projection::Projection;
     use std::sync::Arc;
     use std::time::Duration;
 
     let dir = tempfile::tempdir().expect("tempdir");
-    let log = difacto_log::SledLog::open(&difacto_log::SledConfig::new(dir.path().join("log")))
-        .expect("open");
-    let shared: Arc<dyn difacto_log::EventLog> = Arc::new(log.clone());
+    let log =
+        eventlog::SledLog::open(&eventlog::SledConfig::new(dir.path().join("log"))).expect("open");
+    let shared: Arc<dyn eventlog::EventLog> = Arc::new(log.clone());
     let history = History::generate(7);
     let cut = history.events.len() / 2;
     append_all(shared.as_ref(), &history.events[..cut]).await;
@@ -870,10 +870,7 @@ async fn as_of_is_a_replay_cut_at_that_time_and_a_restart_resumes() {
         events: &history.events[..cut],
     };
     let then = projection.as_of(at).await.expect("as of");
-    assert!(matches!(
-        then,
-        difacto_gateway::projection::ModelRef::AsOf(..)
-    ));
+    assert!(matches!(then, gateway::projection::ModelRef::AsOf(..)));
     then.read(|model| {
         assert_eq!(model.position, cut as u64);
         check_views(model, &facts_then);

@@ -6,10 +6,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use difacto_gateway::projection::Projection;
-use difacto_gateway::schema::DifactoSchema;
-use difacto_log::{EventLog, ExpectedVersion, NewEvent};
-use difacto_proto::v1 as pb;
+use eventlog::{EventLog, ExpectedVersion, NewEvent};
+use gateway::projection::Projection;
+use gateway::schema::DifactoSchema;
+use proto::v1 as pb;
 use uuid::Uuid;
 
 pub async fn append<M: prost::Message + prost::Name>(log: &dyn EventLog, stream: &str, message: M) {
@@ -60,8 +60,8 @@ pub struct World {
 
 pub async fn world() -> World {
     let dir = tempfile::tempdir().expect("tempdir");
-    let log = difacto_log::SledLog::open(&difacto_log::SledConfig::new(dir.path().join("log")))
-        .expect("open");
+    let log =
+        eventlog::SledLog::open(&eventlog::SledConfig::new(dir.path().join("log"))).expect("open");
     let log: Arc<dyn EventLog> = Arc::new(log);
     use pb::OrganisationKind as K;
     register(log.as_ref(), "X24", K::NationalBody, "").await;
@@ -85,10 +85,10 @@ pub async fn world() -> World {
         .catch_up(Duration::from_secs(10))
         .await
         .expect("caught up");
-    let endpoints = difacto_gateway::services::DomainEndpoints::from_flag("http://127.0.0.1:9")
-        .expect("endpoints");
+    let endpoints =
+        gateway::services::DomainEndpoints::from_flag("http://127.0.0.1:9").expect("endpoints");
     World {
-        schema: difacto_gateway::schema::build(projection, endpoints),
+        schema: gateway::schema::build(projection, endpoints),
         _dir: dir,
     }
 }

@@ -1,4 +1,4 @@
-//! `difacto-auth`: who is calling.
+//! `auth`: who is calling.
 //!
 //! Every gRPC call and GraphQL request carries `Authorization: Bearer <JWT>`
 //! (DESIGN.md §6). This crate checks that token once, at the edge, and hands the

@@ -9,7 +9,7 @@
 //! and algorithm, and then only with the right `iss` and `aud`, an `exp` still to come,
 //! and the principal the claims name.
 //!
-//! `DIFACTO_FUZZ_CASES=2000000 cargo test --release -p difacto-auth --test fuzz` runs each
+//! `DIFACTO_FUZZ_CASES=2000000 cargo test --release -p auth --test fuzz` runs each
 //! harness on two million inputs.
 
 #[path = "../../../fuzz/kit.rs"]
@@ -19,7 +19,7 @@ use std::collections::HashSet;
 use std::sync::LazyLock;
 use std::time::Duration;
 
-use difacto_auth::{
+use auth::{
     AuthInterceptor, DEFAULT_AUDIENCE, DEFAULT_ISSUER, KeyAlgorithm, Role, TokenIssuer,
     TokenVerifier,
 };
@@ -526,7 +526,7 @@ fn fuzz_authorization_header() {
                 "{name}: admitted {} authorization headers",
                 headers.len()
             );
-            let principal = difacto_auth::principal(&admitted).expect("the principal is put in");
+            let principal = auth::principal(&admitted).expect("the principal is put in");
             let text = String::from_utf8_lossy(&headers[0]);
             let token = text
                 .trim()

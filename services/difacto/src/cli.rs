@@ -56,10 +56,10 @@ pub struct AuthArgs {
     #[arg(long, env = "DIFACTO_JWT_ALGORITHM", global = true, value_enum, default_value_t = PublicKeyAlgorithm::Eddsa)]
     pub jwt_algorithm: PublicKeyAlgorithm,
     /// The `iss` every token must carry.
-    #[arg(long, env = "DIFACTO_JWT_ISSUER", global = true, default_value = difacto_auth::DEFAULT_ISSUER)]
+    #[arg(long, env = "DIFACTO_JWT_ISSUER", global = true, default_value = auth::DEFAULT_ISSUER)]
     pub jwt_issuer: String,
     /// The `aud` every token must carry.
-    #[arg(long, env = "DIFACTO_JWT_AUDIENCE", global = true, default_value = difacto_auth::DEFAULT_AUDIENCE)]
+    #[arg(long, env = "DIFACTO_JWT_AUDIENCE", global = true, default_value = auth::DEFAULT_AUDIENCE)]
     pub jwt_audience: String,
 }
 
@@ -180,7 +180,7 @@ pub struct TokenArgs {
         value_delimiter = ',',
         required = true
     )]
-    pub roles: Vec<difacto_auth::Role>,
+    pub roles: Vec<auth::Role>,
     /// The subject (claim `sub`); defaults to a name built from the organisation.
     #[arg(long, env = "DIFACTO_SUB")]
     pub sub: Option<String>,

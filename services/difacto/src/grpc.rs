@@ -5,7 +5,7 @@
 //! Every server holds DESIGN.md §8's bounds: messages over 4 MiB are refused by tonic
 //! (the log API keeps its own documented 16 MiB, for appends of up to 8 MiB), metadata
 //! over 16 KiB by [`CallBounds`], connections that send no call within 10 s or sit idle
-//! for 60 s are closed ([`difacto_gateway::connection`]), and a peer that stops answering
+//! for 60 s are closed ([`gateway::connection`]), and a peer that stops answering
 //! HTTP/2 or TCP keep-alives is dropped.
 
 use std::future::Future;
@@ -13,12 +13,12 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use difacto_auth::{AuthInterceptor, Role, TokenVerifier};
-use difacto_gateway::connection::{Bounded, BoundedConnectInfo, Bounds};
-use difacto_log::EventLog;
-use difacto_log_grpc::EventLogGrpc;
-use difacto_services::{DomainService, Store};
+use auth::{AuthInterceptor, Role, TokenVerifier};
+use eventlog::EventLog;
+use eventlog_grpc::EventLogGrpc;
 use futures::future::BoxFuture;
+use gateway::connection::{Bounded, BoundedConnectInfo, Bounds};
+use handlers::{DomainService, Store};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tonic::Status;
@@ -148,7 +148,7 @@ pub async fn serve_with(
     // Postman) still speak only v1alpha.
     let reflection = || {
         tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(difacto_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
     };
     let mut routes = RoutesBuilder::default();
@@ -162,7 +162,7 @@ pub async fn serve_with(
         ));
     }
     if let Some(store) = served.store {
-        difacto_services::add_routes(&mut routes, &served.domain, store, verifier);
+        handlers::add_routes(&mut routes, &served.domain, store, verifier);
     }
     let draining = {
         let shutdown = shutdown.clone();

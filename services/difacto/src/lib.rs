@@ -5,7 +5,6 @@
 pub mod bench;
 pub mod cli;
 pub mod commands;
-pub mod demo;
 pub mod grpc;
 pub mod settings;
 pub mod shutdown;

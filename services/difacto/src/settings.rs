@@ -6,7 +6,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use anyhow::Context;
-use difacto_auth::{KeyAlgorithm, Role, TokenIssuer, TokenVerifier};
+use auth::{KeyAlgorithm, Role, TokenIssuer, TokenVerifier};
 
 use crate::cli::{AuthArgs, PublicKeyAlgorithm};
 
@@ -38,7 +38,7 @@ impl FromStr for LogTarget {
 
 /// The HS256 development secret: the flag or `DIFACTO_JWT_SECRET`, else the data directory's.
 pub fn dev_secret(auth: &AuthArgs, data_dir: &Path, create: bool) -> anyhow::Result<Vec<u8>> {
-    difacto_auth::resolve_dev_secret(auth.jwt_secret.as_deref(), data_dir, create).with_context(|| {
+    auth::resolve_dev_secret(auth.jwt_secret.as_deref(), data_dir, create).with_context(|| {
         format!(
             "no development secret: set DIFACTO_JWT_SECRET or start `difacto dev` once with --data-dir {}",
             data_dir.display()

@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
+use auth::Principal;
 use chrono::{DateTime, NaiveDate, Utc};
-use difacto_auth::Principal;
 
 use crate::event::EventSet;
 use crate::registry::Registry;

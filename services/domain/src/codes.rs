@@ -3,7 +3,7 @@
 
 use std::sync::LazyLock;
 
-use difacto_proto::v1::OrganisationKind;
+use proto::v1::OrganisationKind;
 use regex::Regex;
 
 use crate::error::{DomainError, Result};

@@ -1,6 +1,6 @@
 //! The duty catalogue (stream `duty-<id>`): what must be owned, and at which levels.
 
-use difacto_proto::v1::{DefineDutyRequest, DutyDefined, DutyRetired, Level, RetireDutyRequest};
+use proto::v1::{DefineDutyRequest, DutyDefined, DutyRetired, Level, RetireDutyRequest};
 use uuid::Uuid;
 
 use crate::aggregate::{Aggregate, Context};
@@ -111,7 +111,7 @@ mod tests {
     //! Given a duty's events, when the national team defines or retires it, then these
     //! events (or this rejection, naming this field).
 
-    use difacto_auth::Role;
+    use auth::Role;
 
     use super::*;
     use crate::testing::{

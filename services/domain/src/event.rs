@@ -22,7 +22,7 @@ pub fn is_type<T: prost::Name>(type_name: &str) -> bool {
         .is_some_and(|name| name == T::NAME)
 }
 
-/// Declares an aggregate's event enum over `difacto_proto::v1` messages, with its
+/// Declares an aggregate's event enum over `proto::v1` messages, with its
 /// [`EventSet`] implementation and `From` conversions.
 #[macro_export]
 macro_rules! event_set {
@@ -30,13 +30,13 @@ macro_rules! event_set {
         $(#[$meta])*
         #[derive(Debug, Clone, PartialEq)]
         $vis enum $name {
-            $($variant(::difacto_proto::v1::$variant)),*
+            $($variant(::proto::v1::$variant)),*
         }
 
         impl $crate::event::EventSet for $name {
             fn type_name(&self) -> String {
                 match self {
-                    $(Self::$variant(_) => <::difacto_proto::v1::$variant as ::prost::Name>::full_name()),*
+                    $(Self::$variant(_) => <::proto::v1::$variant as ::prost::Name>::full_name()),*
                 }
             }
             fn encode(&self) -> Vec<u8> {
@@ -46,7 +46,7 @@ macro_rules! event_set {
             }
             fn decode(type_name: &str, payload: &[u8]) -> Result<Option<Self>, ::prost::DecodeError> {
                 $(
-                    if $crate::event::is_type::<::difacto_proto::v1::$variant>(type_name) {
+                    if $crate::event::is_type::<::proto::v1::$variant>(type_name) {
                         return Ok(Some(Self::$variant(::prost::Message::decode(payload)?)));
                     }
                 )*
@@ -55,8 +55,8 @@ macro_rules! event_set {
         }
 
         $(
-            impl From<::difacto_proto::v1::$variant> for $name {
-                fn from(event: ::difacto_proto::v1::$variant) -> Self {
+            impl From<::proto::v1::$variant> for $name {
+                fn from(event: ::proto::v1::$variant) -> Self {
                     Self::$variant(event)
                 }
             }

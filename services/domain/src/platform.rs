@@ -11,7 +11,7 @@
 //! request.
 
 use chrono::NaiveDate;
-use difacto_proto::v1::{
+use proto::v1::{
     AcknowledgeUsabilityIssueRequest, AnnouncePlatformChangeRequest, DigitalService,
     IssueResolutionKind, IssueSeverity, MaterialFormat, OrganisationKind, PatientGroup,
     PlatformCategory, PlatformChangeAnnounced, PlatformRegistered, PublishTrainingMaterialRequest,

@@ -16,8 +16,8 @@
 //! A denial changes nothing, and its message names only what the caller sent, so that a
 //! thing that does not exist and a thing the caller may not touch answer alike.
 
+use auth::{Principal, Role};
 use chrono::NaiveDate;
-use difacto_auth::{Principal, Role};
 
 pub use crate::command::{Command, Service};
 use crate::error::DomainError;

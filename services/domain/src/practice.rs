@@ -26,7 +26,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::LazyLock;
 
 use chrono::{Datelike, NaiveDate, Weekday};
-use difacto_proto::v1::{
+use proto::v1::{
     AdoptPlatformRequest, ChangeServiceStatusRequest, CompleteModuleRequest,
     CompleteTrainingRequest, DigitalChampionNamed, DigitalService, DigitalServiceStatusChanged,
     EnrolStaffRequest, FacilitationChannel, FacilitationMode, FacilitationRecorded,

@@ -2,7 +2,7 @@
 //! which modules, and the rollout targets set for areas.
 
 use chrono::NaiveDate;
-use difacto_proto::v1::{
+use proto::v1::{
     LaunchTrainingProgrammeRequest, RolloutTargetSet, SetRolloutTargetRequest, StaffRole,
     TrainingProgrammeLaunched,
 };
@@ -166,7 +166,7 @@ mod tests {
     //! Given a programme's events, when a commissioner launches it or sets a rollout
     //! target, then these events (or this rejection, naming this field).
 
-    use difacto_auth::Role;
+    use auth::Role;
 
     use super::*;
     use crate::testing::{

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use difacto_proto::v1::{
+use proto::v1::{
     OrganisationClosed, OrganisationKind, OrganisationRegistered, OrganisationRenamed,
     OrganisationReparented, OrganisationsMerged,
 };
@@ -81,7 +81,7 @@ pub struct Registry {
 
 /// The kind as its proto number, so that a checkpoint is as stable as the proto.
 mod kind_number {
-    use difacto_proto::v1::OrganisationKind;
+    use proto::v1::OrganisationKind;
     use serde::{Deserialize, Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(kind: &OrganisationKind, s: S) -> Result<S::Ok, S::Error> {
@@ -253,10 +253,7 @@ pub struct RegisterOrganisation {
 
 impl RegisterOrganisation {
     /// Shape checks that need no state.
-    pub fn new(
-        request: difacto_proto::v1::RegisterOrganisationRequest,
-        today: NaiveDate,
-    ) -> Result<Self> {
+    pub fn new(request: proto::v1::RegisterOrganisationRequest, today: NaiveDate) -> Result<Self> {
         let kind: OrganisationKind = values::known_enum("kind", request.kind)?;
         let code = request.code.trim().to_owned();
         codes::check("code", &code, kind)?;
@@ -358,7 +355,7 @@ impl Registry {
 
     pub fn rename(
         &self,
-        request: difacto_proto::v1::RenameOrganisationRequest,
+        request: proto::v1::RenameOrganisationRequest,
         ctx: &Context,
     ) -> Result<Vec<OrganisationEvent>> {
         let code = codes::reference("code", &request.code)?;
@@ -387,7 +384,7 @@ impl Registry {
 
     pub fn reparent(
         &self,
-        request: difacto_proto::v1::ReparentOrganisationRequest,
+        request: proto::v1::ReparentOrganisationRequest,
         ctx: &Context,
     ) -> Result<Vec<OrganisationEvent>> {
         let code = codes::reference("code", &request.code)?;
@@ -428,7 +425,7 @@ impl Registry {
 
     pub fn merge(
         &self,
-        request: difacto_proto::v1::MergeOrganisationsRequest,
+        request: proto::v1::MergeOrganisationsRequest,
         ctx: &Context,
     ) -> Result<Vec<OrganisationEvent>> {
         let successor = codes::reference("successor_code", &request.successor_code)?;
@@ -487,7 +484,7 @@ impl Registry {
 
     pub fn close(
         &self,
-        request: difacto_proto::v1::CloseOrganisationRequest,
+        request: proto::v1::CloseOrganisationRequest,
         ctx: &Context,
     ) -> Result<Vec<OrganisationEvent>> {
         let code = codes::reference("code", &request.code)?;

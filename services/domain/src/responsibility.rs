@@ -4,7 +4,7 @@
 //! where belief and commitment disagree. A second accepted Accountable for the same duty,
 //! area and level is recorded, not refused: the views flag it as contested.
 
-use difacto_proto::v1::{
+use proto::v1::{
     AcceptResponsibilityRequest, AttributeResponsibilityRequest, DeclineResponsibilityRequest,
     EndResponsibilityRequest, Level, ProposeResponsibilityRequest, RaciRole,
     ResponsibilityAccepted, ResponsibilityAttributed, ResponsibilityDeclined, ResponsibilityEnded,

@@ -38,7 +38,7 @@ use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
-use difacto_proto::v1::{
+use proto::v1::{
     AccessNeed, AttendanceRecorded, BookSeatRequest, BookingCancelled, CancelBookingRequest,
     CancelSessionRequest, ConfirmHostingRequest, DeclineHostingRequest, DigitalService,
     HostingConfirmed, HostingDeclined, JoinWaitlistRequest, OrganisationKind, PatientGroup,

@@ -6,9 +6,9 @@
 use std::fmt::Debug;
 use std::sync::Arc;
 
+use auth::{Principal, Role};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use difacto_auth::{Principal, Role};
-use difacto_proto::v1::{OrganisationClosed, OrganisationKind, OrganisationRegistered};
+use proto::v1::{OrganisationClosed, OrganisationKind, OrganisationRegistered};
 
 use crate::aggregate::{Aggregate, Context};
 use crate::error::{DomainError, Result};

@@ -198,13 +198,12 @@ mod tests {
     #[test]
     fn lists_are_bounded_before_their_entries_are_read() {
         let many = vec![1; 10_000];
-        let err =
-            known_enums::<difacto_proto::v1::Level>("topics", &many, true).expect_err("too many");
+        let err = known_enums::<proto::v1::Level>("topics", &many, true).expect_err("too many");
         assert!(err.to_string().contains("topics"), "{err}");
         assert!(list_len("module_ids", MAX_LIST, MAX_LIST).is_ok());
         assert!(list_len("module_ids", MAX_LIST + 1, MAX_LIST).is_err());
     }
-    use difacto_proto::v1::Level;
+    use proto::v1::Level;
 
     #[test]
     fn errors_name_their_field() {

@@ -11,7 +11,7 @@
 //! a caller with no right to write is never admitted, and every refusal names a field
 //! and echoes little of the input.
 //!
-//! `DIFACTO_FUZZ_CASES=2000000 cargo test --release -p difacto-domain --test fuzz`
+//! `DIFACTO_FUZZ_CASES=2000000 cargo test --release -p domain --test fuzz`
 //! runs each harness on two million inputs.
 
 #[path = "../../../fuzz/kit.rs"]
@@ -20,19 +20,19 @@ mod kit;
 use std::cell::Cell;
 use std::sync::{Arc, LazyLock};
 
+use auth::{Principal, Role};
 use chrono::{DateTime, NaiveDate, Utc};
-use difacto_auth::{Principal, Role};
-use difacto_domain::duty::Duty;
-use difacto_domain::platform::{Platform, UsabilityIssue};
-use difacto_domain::practice::{self, Practice, PracticeEvent};
-use difacto_domain::programme::Programme;
-use difacto_domain::registry::{OrganisationEvent, RegisterOrganisation, Registry};
-use difacto_domain::responsibility::{Assignment, Attribution};
-use difacto_domain::session::{Referral, ScheduleSession, Session};
-use difacto_domain::{Aggregate, Context, DomainError, codes, privacy, values};
-use difacto_proto::v1 as pb;
+use domain::duty::Duty;
+use domain::platform::{Platform, UsabilityIssue};
+use domain::practice::{self, Practice, PracticeEvent};
+use domain::programme::Programme;
+use domain::registry::{OrganisationEvent, RegisterOrganisation, Registry};
+use domain::responsibility::{Assignment, Attribution};
+use domain::session::{Referral, ScheduleSession, Session};
+use domain::{Aggregate, Context, DomainError, codes, privacy, values};
 use kit::Dictionary;
 use prost::Message;
+use proto::v1 as pb;
 use uuid::Uuid;
 
 /// Longest refusal message allowed: the field, the reason, and at most a short echo of

@@ -11,7 +11,7 @@
 use std::ops::Range;
 
 use chrono::NaiveDate;
-use difacto_domain::privacy::{Finding, check_free_text_on, find, is_nhs_number};
+use domain::privacy::{Finding, check_free_text_on, find, is_nhs_number};
 use proptest::prelude::*;
 
 /// A fixed "today", so that "more than 16 years past" does not move under the tests.

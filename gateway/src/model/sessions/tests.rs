@@ -2,10 +2,10 @@
 //! to decide bookings: random histories, of the kind the domain's rules can record, must
 //! give the same places, waiting places, hosting and cancellation through both.
 
-use difacto_domain::Aggregate;
-use difacto_domain::session::{Hosting as DomainHosting, Session as DomainSession, SessionEvent};
-use difacto_proto::v1 as pb;
+use domain::Aggregate;
+use domain::session::{Hosting as DomainHosting, Session as DomainSession, SessionEvent};
 use proptest::prelude::*;
+use proto::v1 as pb;
 
 use super::{Hosting, Sessions};
 use crate::model::GatewayEvent;

@@ -1,19 +1,19 @@
 //! The four domain services served over loopback gRPC on a free port, on a sled log in a
 //! temporary directory, and a schema whose mutations call them: what a mutation test
 //! needs to go from GraphQL to the log and back. (The minimal part of
-//! `services/app/tests/handlers/support`.)
+//! `services/handlers/tests/handlers/support`.)
 #![allow(dead_code)]
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_graphql::{EmptySubscription, Object, Request, Response, Schema, Variables};
-use difacto_auth::{Role, TokenIssuer, TokenVerifier};
-use difacto_gateway::caller::Authentication;
-use difacto_gateway::mutation::MutationRoot;
-use difacto_gateway::services::DomainEndpoints;
-use difacto_log::{SledConfig, SledLog};
-use difacto_services::{DomainService, Store};
+use auth::{Role, TokenIssuer, TokenVerifier};
+use eventlog::{SledConfig, SledLog};
+use gateway::caller::Authentication;
+use gateway::mutation::MutationRoot;
+use gateway::services::DomainEndpoints;
+use handlers::{DomainService, Store};
 use tokio_util::sync::CancellationToken;
 use tonic::transport::Channel;
 
@@ -54,7 +54,7 @@ impl Harness {
         let store = Arc::new(Store::new(log));
         let verifier = Arc::new(TokenVerifier::hs256(SECRET, "difacto", "difacto"));
         let mut routes = tonic::service::RoutesBuilder::default();
-        difacto_services::add_routes(&mut routes, &DomainService::ALL, store, verifier);
+        handlers::add_routes(&mut routes, &DomainService::ALL, store, verifier);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");

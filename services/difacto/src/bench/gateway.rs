@@ -13,11 +13,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
+use auth::{Role, TokenIssuer, TokenVerifier};
 use bytes::Bytes;
-use difacto_auth::{Role, TokenIssuer, TokenVerifier};
-use difacto_gateway::services::DomainEndpoints;
-use difacto_log::{EventLog, SledConfig, SledLog};
-use difacto_services::Store;
+use eventlog::{EventLog, SledConfig, SledLog};
+use gateway::services::DomainEndpoints;
+use handlers::Store;
 use hdrhistogram::Histogram;
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::SendRequest;
@@ -269,7 +269,7 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
 
     eprintln!("loading the demo dataset (seed {SEED})…");
     let started = Instant::now();
-    let summary = crate::demo::load(store.clone(), SEED, false)
+    let summary = demo::load(store.clone(), SEED, false)
         .await
         .context("loading the demo dataset")?;
     let dataset = Dataset {
@@ -289,7 +289,7 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
         dataset.load.as_secs_f64(),
         folded.elapsed().as_secs_f64()
     );
-    let rss_after_load = difacto_gateway::metrics::resident_bytes().unwrap_or(0);
+    let rss_after_load = gateway::metrics::resident_bytes().unwrap_or(0);
 
     let national = token("X24", Role::NationalLead)?;
     let mut http = Http::connect(gateway.http_addr).await?;
@@ -388,7 +388,7 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
         .into_iter()
         .next()
         .context("the log's middle event")?;
-    let at = difacto_gateway::model::recorded_at(&middle).to_rfc3339();
+    let at = gateway::model::recorded_at(&middle).to_rfc3339();
     let as_of_query = gaps_query(&format!(r#", asOf: "{at}""#));
     eprintln!("asOf {at} (position {})…", middle.position);
     let began = Instant::now();
@@ -399,7 +399,7 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
     // The read models rebuilt from zero, in this process.
     eprintln!("replaying the whole log into a new read model…");
     let began = Instant::now();
-    let replayed = difacto_gateway::projection::replay_to(log.as_ref(), head)
+    let replayed = gateway::projection::replay_to(log.as_ref(), head)
         .await
         .map_err(|err| anyhow::anyhow!("replay: {}", err.message()))?;
     let replay = began.elapsed();

@@ -9,11 +9,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use auth::{BearerToken, Role, TokenIssuer, TokenVerifier};
 use bytes::Bytes;
-use difacto_auth::{BearerToken, Role, TokenIssuer, TokenVerifier};
-use difacto_domain::envelope::meta;
-use difacto_log::{EventLog, ExpectedVersion, NewEvent, SledConfig, SledLog};
-use difacto_log_grpc::RemoteLog;
+use domain::envelope::meta;
+use eventlog::{EventLog, ExpectedVersion, NewEvent, SledConfig, SledLog};
+use eventlog_grpc::RemoteLog;
 use rand::RngCore;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;

@@ -8,10 +8,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use difacto_auth::{BearerToken, Role, TokenIssuer, TokenVerifier};
-use difacto_log::EventLog;
-use difacto_proto::v1 as pb;
-use difacto_services::{DomainService, Store};
+use auth::{BearerToken, Role, TokenIssuer, TokenVerifier};
+use eventlog::EventLog;
+use handlers::{DomainService, Store};
+use proto::v1 as pb;
 use tokio_util::sync::CancellationToken;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, Endpoint};

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use difacto_gateway::services::DomainEndpoints;
-use difacto_log::{EventLog, SledConfig, SledLog};
-use difacto_services::{DomainService, Store};
+use eventlog::{EventLog, SledConfig, SledLog};
+use gateway::services::DomainEndpoints;
+use handlers::{DomainService, Store};
 
 use crate::cli::{AuthArgs, DevArgs};
 use crate::grpc::Served;
@@ -66,7 +66,7 @@ pub async fn run(args: DevArgs, auth: &AuthArgs) -> anyhow::Result<()> {
             "loading the demo dataset; /readyz is 503 until it is in place"
         );
         let progress = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
-        let summary = crate::demo::load(store.clone(), args.demo_seed, progress)
+        let summary = demo::load(store.clone(), args.demo_seed, progress)
             .await
             .context("--demo: loading the demo dataset")?;
         tracing::info!(?summary, "demo dataset in place");

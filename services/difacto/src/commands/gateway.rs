@@ -7,11 +7,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use difacto_auth::TokenVerifier;
-use difacto_gateway::http::Gateway;
-use difacto_gateway::projection::Projection;
-use difacto_gateway::services::DomainEndpoints;
-use difacto_log::EventLog;
+use auth::TokenVerifier;
+use eventlog::EventLog;
+use gateway::http::Gateway;
+use gateway::projection::Projection;
+use gateway::services::DomainEndpoints;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -83,12 +83,12 @@ pub async fn start(
     replay: bool,
     shutdown: CancellationToken,
 ) -> anyhow::Result<RunningGateway> {
-    let listener = difacto_gateway::http::bind(http_addr).await?;
+    let listener = gateway::http::bind(http_addr).await?;
     let http_addr = listener.local_addr()?;
     tracing::info!(http_addr = %http_addr, "gateway listening (/healthz; /readyz says when the read models are ready)");
     let checkpoint_dir = state_dir.join("read-models");
     if replay {
-        let file = difacto_gateway::checkpoint::Checkpoint::new(checkpoint_dir.clone()).path();
+        let file = gateway::checkpoint::Checkpoint::new(checkpoint_dir.clone()).path();
         match std::fs::remove_file(&file) {
             Ok(()) => tracing::info!("--replay: read models will be rebuilt from the whole log"),
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
@@ -100,7 +100,7 @@ pub async fn start(
     }
     let projection = Arc::new(Projection::open(log, Some(checkpoint_dir)).await);
     let folding = tokio::spawn(projection.clone().run(shutdown.clone()));
-    let schema = difacto_gateway::schema::build(projection.clone(), endpoints);
+    let schema = gateway::schema::build(projection.clone(), endpoints);
     let (ready, readiness) = watch::channel(false);
     let gateway = Gateway::new(schema, verifier, projection.clone()).with_readiness(readiness);
     let server = tokio::spawn(gateway.serve(listener, shutdown));

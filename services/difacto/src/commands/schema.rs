@@ -4,7 +4,7 @@ use std::io::Write;
 
 pub fn run() -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
-    out.write_all(difacto_gateway::schema::sdl().as_bytes())?;
+    out.write_all(gateway::schema::sdl().as_bytes())?;
     out.flush()?;
     Ok(())
 }

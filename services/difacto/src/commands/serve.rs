@@ -5,10 +5,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
-use difacto_auth::BearerToken;
-use difacto_log::{EventLog, SledConfig, SledLog};
-use difacto_log_grpc::RemoteLog;
-use difacto_services::{DomainService, Store};
+use auth::BearerToken;
+use eventlog::{EventLog, SledConfig, SledLog};
+use eventlog_grpc::RemoteLog;
+use handlers::{DomainService, Store};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -52,7 +52,7 @@ async fn serve_gateway(
     let data_dir = &args.data_dir;
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("--data-dir: cannot create {}", data_dir.display()))?;
-    let endpoints = difacto_gateway::services::DomainEndpoints::from_flag(&args.services)
+    let endpoints = gateway::services::DomainEndpoints::from_flag(&args.services)
         .map_err(|err| anyhow::anyhow!("{err}"))?;
     let verifier = crate::settings::verifier(auth, data_dir)?;
     let (log, sled): (Arc<dyn EventLog>, Option<SledLog>) = match &args.log {

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use difacto_auth::TokenIssuer;
+use auth::TokenIssuer;
 
 use crate::cli::{AuthArgs, TokenArgs};
 

@@ -5,9 +5,9 @@ use std::io::Write;
 use std::path::Path;
 
 use anyhow::Context;
-use difacto_auth::BearerToken;
-use difacto_log::EventLog;
-use difacto_log_grpc::RemoteLog;
+use auth::BearerToken;
+use eventlog::EventLog;
+use eventlog_grpc::RemoteLog;
 
 use crate::cli::{AuthArgs, VerifyArgs};
 use crate::settings::LogTarget;
@@ -31,7 +31,7 @@ fn verify_sled(data_dir: &Path) -> anyhow::Result<String> {
     if !log_dir.exists() {
         anyhow::bail!("--data-dir: {} holds no difacto log", data_dir.display());
     }
-    let report = difacto_log::sled::verify_path(&log_dir, 64 * 1024 * 1024)
+    let report = eventlog::sled::verify_path(&log_dir, 64 * 1024 * 1024)
         .with_context(|| format!("verify failed for {}", data_dir.display()))?;
     Ok(format!(
         "ok: {} records, positions 1..={} dense, every checksum and the hash chain verified; head hash {}",

@@ -33,10 +33,10 @@ async fn a_server_is_not_stopped_before_shutdown() {
 mod bounds {
     use std::net::SocketAddr;
 
+    use auth::{DEFAULT_AUDIENCE, DEFAULT_ISSUER, TokenIssuer};
     use bytes::{Buf, BufMut};
-    use difacto_auth::{DEFAULT_AUDIENCE, DEFAULT_ISSUER, TokenIssuer};
-    use difacto_log::{SledConfig, SledLog};
-    use difacto_proto::v1 as pb;
+    use eventlog::{SledConfig, SledLog};
+    use proto::v1 as pb;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tonic::Code;
     use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};

@@ -2,9 +2,9 @@
 
 use std::sync::Arc;
 
+use auth::{Principal, Role};
 use chrono::{TimeZone, Utc};
-use difacto_auth::{Principal, Role};
-use difacto_proto::v1::{
+use proto::v1::{
     OrganisationClosed, OrganisationRegistered, PlatformRegistered, TrainingProgrammeLaunched,
 };
 

@@ -3,8 +3,8 @@
 //! Given the tree so far, when a commissioner changes it, then these events (or this
 //! rejection, naming this field); and the tree as it stood on any date.
 
-use difacto_auth::Role;
-use difacto_proto::v1::{
+use auth::Role;
+use proto::v1::{
     CloseOrganisationRequest, MergeOrganisationsRequest, RegisterOrganisationRequest,
     RenameOrganisationRequest, ReparentOrganisationRequest,
 };

@@ -4,8 +4,8 @@
 //! (or an organisation states a belief), then these events (or this rejection,
 //! naming this field).
 
-use difacto_auth::Role;
-use difacto_proto::v1::{DutyDefined, DutyRetired};
+use auth::Role;
+use proto::v1::{DutyDefined, DutyRetired};
 
 use super::*;
 use crate::duty::DutyEvent;

@@ -5,9 +5,9 @@
 
 use std::sync::Arc;
 
-use difacto_auth::{Principal, Role};
-use difacto_proto::v1::OrganisationRegistered;
+use auth::{Principal, Role};
 use proptest::prelude::*;
+use proto::v1::OrganisationRegistered;
 
 use super::*;
 use crate::registry::{OrganisationEvent, Registry};

@@ -1,0 +1,27 @@
+//! difacto's event log: the contract every backend keeps, and the embedded sled backend.
+//!
+//! - [`EventLog`] is the trait; [`event`] the values it takes and returns; [`LogError`]
+//!   its one error type.
+//! - [`limits`] holds the documented bounds of an append, checked before anything is stored.
+//! - [`record`] is the on-disk layout with its checksum and hash chain.
+//! - [`sled`](crate::sled) is the default backend: one tree, a group-commit pipeline, and
+//!   `verify`.
+//! - [`conformance`] (feature `conformance`) is the suite every backend must pass.
+//!
+//! Nothing here knows about gRPC: the remote backend and the server live in
+//! `eventlog-grpc`.
+
+pub mod error;
+pub mod event;
+pub mod limits;
+mod log;
+pub(crate) mod record;
+pub mod sled;
+
+#[cfg(feature = "conformance")]
+pub mod conformance;
+
+pub use self::sled::{LogStats, SledConfig, SledLog, VerifyReport};
+pub use error::LogError;
+pub use event::{AppendOutcome, Direction, ExpectedVersion, Metadata, NewEvent, RecordedEvent};
+pub use log::{EventLog, EventStream};

@@ -1,0 +1,414 @@
+//! Loading aggregates from the log and recording commands against them.
+//!
+//! Every stream has a cached state (the fold of its events so far, and its version) and an
+//! async lock. A command on a stream:
+//! 1. takes the stream's lock, so commands on one aggregate in this process run one at a
+//!    time (a booking race is decided here, not by retries);
+//! 2. catches the cached state up with whatever other processes appended;
+//! 3. asks the domain for the events; if this caller (same subject, organisation and
+//!    roles) already sent this `request_id`, answers with the original result instead,
+//!    unless the domain now denies the command;
+//! 4. appends the events with the version it decided on
+//!    (`Exact`, or `NoStream` for a new aggregate), so a writer in another process cannot
+//!    slip in between;
+//! 5. on a version conflict, catches up and decides again, a bounded number of times.
+//!
+//! Request ids are recorded in the events' metadata, so "already done" survives restarts
+//! and needs no separate table: it is part of the aggregate's own history.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use auth::Principal;
+use chrono::Utc;
+use domain::envelope::{self, SCHEMA_VERSION, meta};
+use domain::registry::{self, Registry};
+use domain::{Aggregate, Context, DomainError, EventSet};
+use eventlog::{Direction, EventLog, ExpectedVersion, LogError, Metadata, NewEvent, RecordedEvent};
+use proto::v1::CommandResult;
+use uuid::Uuid;
+
+use crate::error::ServiceError;
+
+/// How many times a command is decided again after another process appended first.
+const MAX_ATTEMPTS: usize = 5;
+/// Streams whose state is kept; past this the cache starts over (state is rebuilt from the
+/// log on next use).
+const MAX_CACHED_STREAMS: usize = 100_000;
+/// Ids derived from a request id live in this namespace (UUID v5).
+const REQUEST_NAMESPACE: Uuid = Uuid::from_u128(0x6a1f_2c3e_9b8d_4e5f_a7c1_0d2e_3f4a_5b6c);
+
+/// The key under which a request's result is remembered: who, for which organisation,
+/// with which roles, and the request id they chose. Fields are length-prefixed so that no
+/// choice of values can make two different callers' keys equal.
+fn request_key(subject: &str, organisation: &str, roles: &str, request_id: &str) -> String {
+    [subject, organisation, roles, request_id]
+        .iter()
+        .map(|part| format!("{}:{part}", part.len()))
+        .collect::<Vec<_>>()
+        .join("|")
+}
+
+fn roles_text(principal: &Principal) -> String {
+    let mut roles: Vec<&str> = principal.roles.iter().map(|r| r.as_str()).collect();
+    roles.sort_unstable();
+    roles.dedup();
+    roles.join(",")
+}
+
+/// Who sent a command, and the optional id that makes re-sending it harmless.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub principal: Principal,
+    pub request_id: Option<String>,
+    pub correlation_id: Uuid,
+}
+
+impl Caller {
+    pub fn new(principal: Principal, request_id: &str) -> Result<Self, DomainError> {
+        Ok(Self {
+            principal,
+            request_id: domain::values::request_id(request_id)?,
+            correlation_id: Uuid::new_v4(),
+        })
+    }
+
+    /// Request ids are the caller's own: two callers may pick the same one, and one
+    /// subject acting for another organisation or with other roles is another caller.
+    fn request_key(&self) -> Option<String> {
+        self.request_id.as_ref().map(|id| {
+            request_key(
+                &self.principal.subject,
+                &self.principal.organisation,
+                &roles_text(&self.principal),
+                id,
+            )
+        })
+    }
+
+    /// The id the client chose in `text` (a UUID, naming `field` when it is not one), or,
+    /// when it chose none, one derived from the request (see [`Caller::derived_id`]).
+    pub fn id_or_derived(
+        &self,
+        field: &str,
+        text: &str,
+        purpose: &str,
+    ) -> Result<Uuid, DomainError> {
+        if text.trim().is_empty() {
+            Ok(self.derived_id(purpose))
+        } else {
+            domain::values::id(field, text)
+        }
+    }
+
+    /// An id that is the same every time this caller re-sends this request, so that an id
+    /// the client did not choose (a new session's) is stable across re-sends too.
+    pub fn derived_id(&self, purpose: &str) -> Uuid {
+        match self.request_key() {
+            Some(key) => Uuid::new_v5(&REQUEST_NAMESPACE, format!("{key}|{purpose}").as_bytes()),
+            None => Uuid::new_v4(),
+        }
+    }
+}
+
+/// An aggregate's state as folded so far.
+#[derive(Debug, Clone)]
+struct Cached<A> {
+    state: Arc<A>,
+    /// The stream's last version (`None`: no stream yet).
+    version: Option<u64>,
+    /// Results of requests already recorded on this stream, by caller and request id.
+    requests: HashMap<String, CommandResult>,
+}
+
+impl<A> Default for Cached<A>
+where
+    A: Default,
+{
+    fn default() -> Self {
+        Self {
+            state: Arc::new(A::default()),
+            version: None,
+            requests: HashMap::new(),
+        }
+    }
+}
+
+type Slot = Arc<tokio::sync::Mutex<Option<Box<dyn Any + Send + Sync>>>>;
+
+/// The domain services' access to the log. Cheap to share behind an `Arc`.
+pub struct Store {
+    log: Arc<dyn EventLog>,
+    slots: Mutex<HashMap<String, Slot>>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    pub fn new(log: Arc<dyn EventLog>) -> Self {
+        Self {
+            log,
+            slots: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn log(&self) -> &Arc<dyn EventLog> {
+        &self.log
+    }
+
+    fn slot(&self, stream: &str) -> Slot {
+        let mut slots = self
+            .slots
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if slots.len() >= MAX_CACHED_STREAMS && !slots.contains_key(stream) {
+            slots.clear();
+        }
+        slots.entry(stream.to_owned()).or_default().clone()
+    }
+
+    /// The current state of an aggregate, for reading (e.g. the duty a proposal names).
+    pub async fn load<A: Aggregate>(&self, stream: &str) -> Result<Arc<A>, ServiceError> {
+        let slot = self.slot(stream);
+        let mut guard = slot.lock().await;
+        let mut cached = take_cached::<A>(&mut guard);
+        let result = self.catch_up(stream, &mut cached).await;
+        let state = cached.state.clone();
+        *guard = Some(Box::new(cached));
+        result.map(|()| state)
+    }
+
+    /// The organisation tree as it stands.
+    pub async fn registry(&self) -> Result<Arc<Registry>, ServiceError> {
+        self.load::<Registry>(registry::STREAM).await
+    }
+
+    /// Records a command on `stream`: see the module documentation for the steps.
+    /// `decide` may run more than once (after a conflict), always on fresh state.
+    pub async fn execute<A, F>(
+        &self,
+        stream: &str,
+        aggregate_id: &str,
+        caller: &Caller,
+        decide: F,
+    ) -> Result<CommandResult, ServiceError>
+    where
+        A: Aggregate,
+        F: Fn(&A, &Context) -> Result<Vec<A::Event>, DomainError>,
+    {
+        let slot = self.slot(stream);
+        let mut guard = slot.lock().await;
+        let mut cached = take_cached::<A>(&mut guard);
+        let result = self
+            .execute_locked(stream, aggregate_id, caller, &decide, &mut cached)
+            .await;
+        *guard = Some(Box::new(cached));
+        result
+    }
+
+    async fn execute_locked<A, F>(
+        &self,
+        stream: &str,
+        aggregate_id: &str,
+        caller: &Caller,
+        decide: &F,
+        cached: &mut Cached<A>,
+    ) -> Result<CommandResult, ServiceError>
+    where
+        A: Aggregate,
+        F: Fn(&A, &Context) -> Result<Vec<A::Event>, DomainError>,
+    {
+        for _ in 0..MAX_ATTEMPTS {
+            self.catch_up(stream, cached).await?;
+            let replay = caller
+                .request_key()
+                .and_then(|key| cached.requests.get(&key).cloned());
+            // The registry is its own stream: read it unlocked unless it is the one we hold.
+            let registry = if stream == registry::STREAM {
+                (cached as &dyn Any)
+                    .downcast_ref::<Cached<Registry>>()
+                    .map_or_else(|| Arc::new(Registry::default()), |c| c.state.clone())
+            } else {
+                self.registry().await?
+            };
+            let context = Context {
+                actor: caller.principal.clone(),
+                registry,
+                now: Utc::now(),
+            };
+            let decided = decide(&cached.state, &context);
+            if let Some(done) = replay {
+                // A re-send answers with the original result only if the policy admits
+                // the command now: the decision is taken again and only a denial counts
+                // (anything else, such as "already booked", is the re-send itself).
+                return match decided {
+                    Err(denied @ DomainError::Forbidden(_)) => Err(denied.into()),
+                    _ => Ok(done),
+                };
+            }
+            let events = decided?;
+            // On the organisations stream the context's registry is the cached state
+            // itself: let go of it so folding the new events below does not copy the tree.
+            drop(context);
+            if events.is_empty() {
+                // Nothing to record (e.g. renaming to the same name): report where it stands.
+                return Ok(CommandResult {
+                    aggregate_id: aggregate_id.to_owned(),
+                    stream_version: cached.version.unwrap_or(0),
+                    ..CommandResult::default()
+                });
+            }
+            let expected = cached
+                .version
+                .map_or(ExpectedVersion::NoStream, ExpectedVersion::Exact);
+            let new_events = to_new_events(&events, stream, aggregate_id, caller);
+            match self.log.append(stream, expected, new_events.clone()).await {
+                Ok(outcome) => {
+                    let result = CommandResult {
+                        aggregate_id: aggregate_id.to_owned(),
+                        event_ids: new_events.iter().map(|e| e.event_id.to_string()).collect(),
+                        first_position: outcome.first_position,
+                        last_position: outcome.last_position,
+                        stream_version: outcome.last_version,
+                        // The handler fills in what it created, which it can derive again
+                        // for a re-sent request.
+                        created_id: String::new(),
+                    };
+                    let state = Arc::make_mut(&mut cached.state);
+                    for event in &events {
+                        state.apply(event);
+                    }
+                    cached.version = Some(outcome.last_version);
+                    if let Some(key) = caller.request_key() {
+                        cached.requests.insert(key, result.clone());
+                    }
+                    return Ok(result);
+                }
+                Err(LogError::WrongExpectedVersion { .. }) => {
+                    tracing::debug!(stream, "another writer appended first; deciding again");
+                }
+                Err(err) => return Err(err.into()),
+            }
+        }
+        Err(ServiceError::Conflict(format!(
+            "{stream} kept changing while the command was decided; retry it"
+        )))
+    }
+
+    /// Folds whatever the log holds beyond the cached version.
+    async fn catch_up<A: Aggregate>(
+        &self,
+        stream: &str,
+        cached: &mut Cached<A>,
+    ) -> Result<(), ServiceError> {
+        loop {
+            let from = cached.version.map_or(0, |v| v + 1);
+            let page = self
+                .log
+                .read_stream(
+                    stream,
+                    from,
+                    eventlog::limits::MAX_PAGE_SIZE,
+                    Direction::Forwards,
+                )
+                .await?;
+            if page.is_empty() {
+                return Ok(());
+            }
+            let state = Arc::make_mut(&mut cached.state);
+            for recorded in &page {
+                if let Some(event) = decode::<A>(recorded)? {
+                    state.apply(&event);
+                }
+                cached.version = Some(recorded.version);
+                remember_request(&mut cached.requests, recorded);
+            }
+        }
+    }
+}
+
+fn take_cached<A: Aggregate>(slot: &mut Option<Box<dyn Any + Send + Sync>>) -> Cached<A> {
+    slot.take()
+        .and_then(|boxed| boxed.downcast::<Cached<A>>().ok())
+        .map_or_else(Cached::default, |boxed| *boxed)
+}
+
+fn decode<A: Aggregate>(recorded: &RecordedEvent) -> Result<Option<A::Event>, ServiceError> {
+    envelope::decode(&recorded.event_type, &recorded.metadata, &recorded.payload).map_err(|err| {
+        ServiceError::Undecodable {
+            stream: recorded.stream.clone(),
+            version: recorded.version,
+            reason: err.to_string(),
+        }
+    })
+}
+
+/// Rebuilds the result of a request from its recorded events (each carries the request key).
+fn remember_request(requests: &mut HashMap<String, CommandResult>, recorded: &RecordedEvent) {
+    let (Some(actor), Some(organisation), Some(roles), Some(request)) = (
+        recorded.metadata.get(meta::ACTOR),
+        recorded.metadata.get(meta::ORGANISATION),
+        recorded.metadata.get(meta::ROLES),
+        recorded.metadata.get(meta::REQUEST_ID),
+    ) else {
+        // Events written before roles were recorded answer no re-send: judged anew.
+        return;
+    };
+    let result = requests
+        .entry(request_key(actor, organisation, roles, request))
+        .or_insert_with(|| CommandResult {
+            aggregate_id: recorded
+                .metadata
+                .get(meta::AGGREGATE_ID)
+                .cloned()
+                .unwrap_or_default(),
+            first_position: recorded.position,
+            ..CommandResult::default()
+        });
+    result.event_ids.push(recorded.event_id.to_string());
+    result.last_position = recorded.position;
+    result.stream_version = recorded.version;
+}
+
+fn to_new_events<E: EventSet>(
+    events: &[E],
+    stream: &str,
+    aggregate_id: &str,
+    caller: &Caller,
+) -> Vec<NewEvent> {
+    events
+        .iter()
+        .enumerate()
+        .map(|(i, event)| {
+            let mut metadata = Metadata::new();
+            metadata.insert(meta::ACTOR.into(), caller.principal.subject.clone());
+            metadata.insert(
+                meta::ORGANISATION.into(),
+                caller.principal.organisation.clone(),
+            );
+            metadata.insert(
+                meta::CORRELATION_ID.into(),
+                caller.correlation_id.to_string(),
+            );
+            metadata.insert(meta::ROLES.into(), roles_text(&caller.principal));
+            metadata.insert(meta::AGGREGATE_ID.into(), aggregate_id.to_owned());
+            metadata.insert(meta::SCHEMA_VERSION.into(), SCHEMA_VERSION.to_string());
+            if let Some(request_id) = &caller.request_id {
+                metadata.insert(meta::REQUEST_ID.into(), request_id.clone());
+            }
+            NewEvent {
+                // Derived from the request id when there is one, so that even a re-send that
+                // reaches the log twice stores the events once.
+                event_id: caller.derived_id(&format!("{stream}|{i}")),
+                event_type: event.type_name(),
+                payload: event.encode().into(),
+                metadata,
+            }
+        })
+        .collect()
+}

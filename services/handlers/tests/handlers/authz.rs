@@ -1,0 +1,876 @@
+//! The authorisation matrix, generated from the policy table: every command × every
+//! role × three placements of the caller (the target organisation itself, another
+//! organisation in the same area, an organisation outside it). The expected answer is
+//! computed from `policy::grants` with a hand-written copy of the test tree's ancestry (not the
+//! registry's code); the actual answer comes from the real gRPC path. A denial must be
+//! PERMISSION_DENIED and leave the log untouched; an allowed call must not be denied.
+
+use std::collections::HashMap;
+
+use crate::support::Harness;
+use auth::Role;
+use domain::command::Command;
+use domain::policy::{self, Party, Reach, Scope};
+use proto::v1 as pb;
+use tonic::Code;
+
+/// Parents in the test tree (support/mod.rs), written out independently.
+fn parents() -> HashMap<&'static str, &'static str> {
+    HashMap::from([
+        ("Y56", "X24"),
+        ("Y63", "X24"),
+        ("QE1", "Y56"),
+        ("QWO", "Y63"),
+        ("00L", "QE1"),
+        ("01A", "QWO"),
+        ("U00001", "00L"),
+        ("U00002", "01A"),
+        ("A81001", "U00001"),
+        ("A81002", "U00001"),
+        ("B82001", "U00002"),
+        ("P-leeds-libraries", "QE1"),
+        ("P-york-digital", "QWO"),
+        ("V-nhs-app", "X24"),
+        ("V-other-app", "X24"),
+    ])
+}
+
+fn within(code: &str, area: &str) -> bool {
+    let parents = parents();
+    let mut current = code;
+    loop {
+        if current == area {
+            return true;
+        }
+        // Fresh practices made for one case sit under U00001.
+        let parent = parents
+            .get(current)
+            .copied()
+            .or_else(|| current.starts_with('Z').then_some("U00001"));
+        match parent {
+            Some(parent) => current = parent,
+            None => return false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Placement {
+    Own,
+    SameArea,
+    Outside,
+}
+
+/// Where a caller with `role` sits, for each placement.
+fn actor_org(role: Role, placement: Placement, target: &str) -> String {
+    let (same_area, outside) = match role {
+        Role::NationalLead | Role::Auditor | Role::Service => ("X24", "X24"),
+        Role::RegionalLead => ("Y56", "Y63"),
+        Role::IcbCommissioner => ("QE1", "QWO"),
+        Role::PcnLead => ("U00001", "U00002"),
+        Role::PracticeManager | Role::PracticeStaff => ("A81002", "B82001"),
+        Role::PartnerCoordinator => ("P-leeds-libraries", "P-york-digital"),
+        Role::ProviderAdmin => ("V-nhs-app", "V-other-app"),
+    };
+    match placement {
+        Placement::Own => target.to_owned(),
+        Placement::SameArea => same_area.to_owned(),
+        Placement::Outside => outside.to_owned(),
+    }
+}
+
+fn expected(command: Command, role: Role, actor: &str, targets: &[(Party, String)]) -> bool {
+    let rule = policy::rule(command);
+    rule.grants.iter().any(|grant| {
+        grant.role == role
+            && match grant.reach {
+                Reach::Anywhere => true,
+                Reach::Checks(checks) => checks.iter().all(|(party, scope)| {
+                    targets.iter().any(|(p, t)| {
+                        p == party
+                            && match scope {
+                                Scope::Own => actor == t,
+                                Scope::Area => within(t, actor),
+                                Scope::Home => within(actor, t),
+                            }
+                    })
+                }),
+            }
+    })
+}
+
+/// The one organisation a command acts for or on.
+fn one(code: impl Into<String>) -> Vec<(Party, String)> {
+    vec![(Party::Target, code.into())]
+}
+
+/// The parties of a booking by `referrer` on the matrix's session (P-leeds-libraries, QE1).
+fn booking_parties(referrer: &str) -> Vec<(Party, String)> {
+    vec![
+        (Party::Target, "P-leeds-libraries".into()),
+        (Party::Partner, "P-leeds-libraries".into()),
+        (Party::SessionIcb, "QE1".into()),
+        (Party::Referrer, referrer.into()),
+    ]
+}
+
+/// The caller of one case: a token whose subject is unique to the case, so that whatever
+/// it wrote can be found afterwards.
+struct Actor {
+    subject: String,
+    org: String,
+    channel: tonic::transport::Channel,
+    token: String,
+}
+
+impl Actor {
+    fn new(h: &Harness, case: usize, org: &str, role: Role) -> Self {
+        let subject = format!("case-{case}@{org}");
+        let token = auth::TokenIssuer::hs256(crate::support::SECRET, "difacto", "difacto")
+            .mint(&subject, org, &[role], std::time::Duration::from_secs(600))
+            .expect("token");
+        Self {
+            subject,
+            org: org.to_owned(),
+            channel: h.channel(),
+            token,
+        }
+    }
+    fn bearer(&self) -> auth::BearerToken {
+        auth::BearerToken::new(self.token.clone()).expect("bearer")
+    }
+    fn icb(&self) -> pb::icb_service_client::IcbServiceClient<crate::support::Authed> {
+        pb::icb_service_client::IcbServiceClient::with_interceptor(
+            self.channel.clone(),
+            self.bearer(),
+        )
+    }
+    fn practice(
+        &self,
+    ) -> pb::practice_service_client::PracticeServiceClient<crate::support::Authed> {
+        pb::practice_service_client::PracticeServiceClient::with_interceptor(
+            self.channel.clone(),
+            self.bearer(),
+        )
+    }
+    fn partner(&self) -> pb::partner_service_client::PartnerServiceClient<crate::support::Authed> {
+        pb::partner_service_client::PartnerServiceClient::with_interceptor(
+            self.channel.clone(),
+            self.bearer(),
+        )
+    }
+    fn provider(
+        &self,
+    ) -> pb::provider_service_client::ProviderServiceClient<crate::support::Authed> {
+        pb::provider_service_client::ProviderServiceClient::with_interceptor(
+            self.channel.clone(),
+            self.bearer(),
+        )
+    }
+}
+
+/// Fixtures made by a `service` caller, fresh for each case where a command consumes them.
+struct Fixtures {
+    duty: String,
+    programme: String,
+    platform: String,
+    counter: u32,
+}
+
+fn ok<T>(r: Result<tonic::Response<T>, tonic::Status>, what: &str) -> T {
+    r.unwrap_or_else(|s| panic!("fixture {what}: {s}"))
+        .into_inner()
+}
+
+impl Fixtures {
+    async fn new(h: &Harness) -> Self {
+        let mut icb = h.icb("X24", &[Role::Service]);
+        let duty = ok(
+            icb.define_duty(pb::DefineDutyRequest {
+                title: "NHS App support".into(),
+                required_levels: vec![pb::Level::Local.into()],
+                ..Default::default()
+            })
+            .await,
+            "duty",
+        )
+        .aggregate_id;
+        let programme = ok(
+            icb.launch_training_programme(pb::LaunchTrainingProgrammeRequest {
+                owner_code: "X24".into(),
+                title: "Reception digital skills".into(),
+                audience_roles: vec![pb::StaffRole::Receptionist.into()],
+                module_ids: vec!["m1".into()],
+                target_percent: 80,
+                deadline: "2099-01-01".into(),
+                ..Default::default()
+            })
+            .await,
+            "programme",
+        )
+        .aggregate_id;
+        let platform = ok(
+            h.provider("V-nhs-app", &[Role::Service])
+                .register_platform(pb::RegisterPlatformRequest {
+                    provider_code: "V-nhs-app".into(),
+                    name: "NHS App".into(),
+                    category: pb::PlatformCategory::PatientApp.into(),
+                    ..Default::default()
+                })
+                .await,
+            "platform",
+        )
+        .aggregate_id;
+        Self {
+            duty,
+            programme,
+            platform,
+            counter: 0,
+        }
+    }
+
+    fn next(&mut self) -> u32 {
+        self.counter += 1;
+        self.counter
+    }
+}
+
+fn session_request(partner: &str, host: &str) -> pb::ScheduleSessionRequest {
+    pb::ScheduleSessionRequest {
+        partner_code: partner.into(),
+        host_practice_code: host.into(),
+        icb_code: "QE1".into(),
+        starts_at: "2099-05-01T10:00:00Z".into(),
+        ends_at: "2099-05-01T12:00:00Z".into(),
+        capacity: 10,
+        title: "NHS App drop-in".into(),
+        topics: vec![pb::DigitalService::NhsApp.into()],
+        ..Default::default()
+    }
+}
+
+/// Performs `command` as `actor` (after any fixtures), returning the targets and the result.
+async fn attempt(
+    h: &Harness,
+    f: &mut Fixtures,
+    command: Command,
+    actor: &Actor,
+) -> (Vec<(Party, String)>, Result<(), tonic::Status>) {
+    let org = actor.org.as_str();
+    let n = f.next();
+    let service_icb = || h.icb("X24", &[Role::Service]);
+    let unit = |r: Result<tonic::Response<pb::CommandResult>, tonic::Status>| r.map(|_| ());
+    let practice = "A81001".to_owned();
+    match command {
+        Command::RegisterOrganisation => {
+            let r = actor
+                .icb()
+                .register_organisation(pb::RegisterOrganisationRequest {
+                    code: format!("Z{n:05}"),
+                    kind: pb::OrganisationKind::Practice.into(),
+                    name: "Fresh".into(),
+                    parent_code: "U00001".into(),
+                    ..Default::default()
+                })
+                .await;
+            (one("U00001"), unit(r))
+        }
+        Command::RenameOrganisation
+        | Command::ReparentOrganisation
+        | Command::CloseOrganisation
+        | Command::MergeOrganisations => {
+            let fresh = format!("Z{n:05}");
+            crate::support::register(
+                &mut service_icb(),
+                &fresh,
+                pb::OrganisationKind::Practice,
+                "Fresh",
+                "U00001",
+            )
+            .await;
+            let mut client = actor.icb();
+            let r = match command {
+                Command::RenameOrganisation => {
+                    client
+                        .rename_organisation(pb::RenameOrganisationRequest {
+                            code: fresh.clone(),
+                            name: format!("Renamed {n}"),
+                            ..Default::default()
+                        })
+                        .await
+                }
+                Command::ReparentOrganisation => {
+                    client
+                        .reparent_organisation(pb::ReparentOrganisationRequest {
+                            code: fresh.clone(),
+                            parent_code: "U00001".into(),
+                            ..Default::default()
+                        })
+                        .await
+                }
+                Command::CloseOrganisation => {
+                    client
+                        .close_organisation(pb::CloseOrganisationRequest {
+                            code: fresh.clone(),
+                            reason: "closed".into(),
+                            ..Default::default()
+                        })
+                        .await
+                }
+                _ => {
+                    let other = format!("Z{:05}", n + 50_000);
+                    crate::support::register(
+                        &mut service_icb(),
+                        &other,
+                        pb::OrganisationKind::Practice,
+                        "Other",
+                        "U00001",
+                    )
+                    .await;
+                    client
+                        .merge_organisations(pb::MergeOrganisationsRequest {
+                            predecessor_codes: vec![other],
+                            successor_code: fresh.clone(),
+                            ..Default::default()
+                        })
+                        .await
+                }
+            };
+            (one(fresh), unit(r))
+        }
+        Command::DefineDuty => {
+            let r = actor
+                .icb()
+                .define_duty(pb::DefineDutyRequest {
+                    title: "Duty".into(),
+                    required_levels: vec![pb::Level::Local.into()],
+                    ..Default::default()
+                })
+                .await;
+            (one("X24"), unit(r))
+        }
+        Command::RetireDuty => {
+            let duty = ok(
+                service_icb()
+                    .define_duty(pb::DefineDutyRequest {
+                        title: "Duty".into(),
+                        required_levels: vec![pb::Level::Local.into()],
+                        ..Default::default()
+                    })
+                    .await,
+                "duty",
+            )
+            .aggregate_id;
+            let r = actor
+                .icb()
+                .retire_duty(pb::RetireDutyRequest {
+                    duty_id: duty,
+                    reason: "done".into(),
+                    ..Default::default()
+                })
+                .await;
+            (one("X24"), unit(r))
+        }
+        Command::ProposeResponsibility => {
+            let r = actor
+                .icb()
+                .propose_responsibility(pb::ProposeResponsibilityRequest {
+                    duty_id: f.duty.clone(),
+                    area_code: "U00001".into(),
+                    level: pb::Level::Local.into(),
+                    assignee_code: practice.clone(),
+                    role: pb::RaciRole::Responsible.into(),
+                    ..Default::default()
+                })
+                .await;
+            (one("U00001"), unit(r))
+        }
+        Command::AcceptResponsibility
+        | Command::DeclineResponsibility
+        | Command::EndResponsibility => {
+            let assignment = ok(
+                service_icb()
+                    .propose_responsibility(pb::ProposeResponsibilityRequest {
+                        duty_id: f.duty.clone(),
+                        area_code: "U00001".into(),
+                        level: pb::Level::Local.into(),
+                        assignee_code: practice.clone(),
+                        role: pb::RaciRole::Responsible.into(),
+                        ..Default::default()
+                    })
+                    .await,
+                "assignment",
+            )
+            .aggregate_id;
+            let mut client = actor.icb();
+            let (targets, r) = match command {
+                Command::AcceptResponsibility => (
+                    one(practice.clone()),
+                    client
+                        .accept_responsibility(pb::AcceptResponsibilityRequest {
+                            assignment_id: assignment,
+                            ..Default::default()
+                        })
+                        .await,
+                ),
+                Command::DeclineResponsibility => (
+                    one(practice.clone()),
+                    client
+                        .decline_responsibility(pb::DeclineResponsibilityRequest {
+                            assignment_id: assignment,
+                            reason: "no capacity".into(),
+                            ..Default::default()
+                        })
+                        .await,
+                ),
+                _ => (
+                    vec![
+                        (Party::Assignee, practice.clone()),
+                        (Party::AssignmentArea, "U00001".into()),
+                    ],
+                    client
+                        .end_responsibility(pb::EndResponsibilityRequest {
+                            assignment_id: assignment,
+                            reason: "handed over".into(),
+                            ..Default::default()
+                        })
+                        .await,
+                ),
+            };
+            (targets, unit(r))
+        }
+        Command::AttributeResponsibility => {
+            let r = actor
+                .icb()
+                .attribute_responsibility(pb::AttributeResponsibilityRequest {
+                    duty_id: f.duty.clone(),
+                    area_code: "U00001".into(),
+                    level: pb::Level::Local.into(),
+                    believed_owner_code: "QE1".into(),
+                    role: pb::RaciRole::Accountable.into(),
+                    ..Default::default()
+                })
+                .await;
+            (one(org.to_owned()), unit(r))
+        }
+        Command::LaunchTrainingProgramme => {
+            let r = actor
+                .icb()
+                .launch_training_programme(pb::LaunchTrainingProgrammeRequest {
+                    owner_code: "QE1".into(),
+                    title: "Local programme".into(),
+                    audience_roles: vec![pb::StaffRole::Receptionist.into()],
+                    module_ids: vec!["m1".into()],
+                    target_percent: 50,
+                    deadline: "2099-01-01".into(),
+                    ..Default::default()
+                })
+                .await;
+            (one("QE1"), unit(r))
+        }
+        Command::SetRolloutTarget => {
+            let r = actor
+                .icb()
+                .set_rollout_target(pb::SetRolloutTargetRequest {
+                    programme_id: f.programme.clone(),
+                    area_code: "U00001".into(),
+                    target_percent: 70,
+                    deadline: "2099-01-01".into(),
+                    ..Default::default()
+                })
+                .await;
+            (one("U00001"), unit(r))
+        }
+        _ => practice_partner_provider(h, f, command, actor, n).await,
+    }
+}
+
+async fn practice_partner_provider(
+    h: &Harness,
+    f: &mut Fixtures,
+    command: Command,
+    actor: &Actor,
+    n: u32,
+) -> (Vec<(Party, String)>, Result<(), tonic::Status>) {
+    let unit = |r: Result<tonic::Response<pb::CommandResult>, tonic::Status>| r.map(|_| ());
+    let practice = "A81001".to_owned();
+    let staff = format!("staff-{n}");
+    let enrol = |staff: String| pb::EnrolStaffRequest {
+        practice_code: practice.clone(),
+        staff_ref: staff,
+        staff_role: pb::StaffRole::Receptionist.into(),
+        programme_id: f.programme.clone(),
+        ..Default::default()
+    };
+    let mut client = actor.practice();
+    let mut service_practice = h.practice("X24", &[Role::Service]);
+    match command {
+        Command::RecordFacilitation => {
+            let r = client
+                .record_facilitation(pb::RecordFacilitationRequest {
+                    practice_code: practice.clone(),
+                    week: "2026-W10".into(),
+                    mode: pb::FacilitationMode::Proactive.into(),
+                    service: pb::DigitalService::NhsApp.into(),
+                    channel: pb::FacilitationChannel::FaceToFace.into(),
+                    delivered_by: pb::StaffRole::Receptionist.into(),
+                    patient_groups: vec![pb::PatientGroup::OlderPeople.into()],
+                    patients_supported: 12,
+                    ..Default::default()
+                })
+                .await;
+            (one(practice), unit(r))
+        }
+        Command::ChangeServiceStatus => {
+            let status = if n.is_multiple_of(2) {
+                pb::ServiceStatus::Paused
+            } else {
+                pb::ServiceStatus::Offered
+            };
+            let r = client
+                .change_service_status(pb::ChangeServiceStatusRequest {
+                    practice_code: practice.clone(),
+                    service: pb::DigitalService::OnlineConsultation.into(),
+                    status: status.into(),
+                    reason: "staff capacity".into(),
+                    ..Default::default()
+                })
+                .await;
+            (one(practice), unit(r))
+        }
+        Command::NameDigitalChampion => {
+            let r = client
+                .name_digital_champion(pb::NameDigitalChampionRequest {
+                    practice_code: practice.clone(),
+                    staff_ref: staff,
+                    staff_role: pb::StaffRole::Receptionist.into(),
+                    ..Default::default()
+                })
+                .await;
+            (one(practice), unit(r))
+        }
+        Command::EnrolStaff => (
+            one(practice.clone()),
+            unit(client.enrol_staff(enrol(staff)).await),
+        ),
+        Command::CompleteModule | Command::CompleteTraining => {
+            ok(
+                service_practice.enrol_staff(enrol(staff.clone())).await,
+                "enrol",
+            );
+            let module = pb::CompleteModuleRequest {
+                practice_code: practice.clone(),
+                staff_ref: staff.clone(),
+                programme_id: f.programme.clone(),
+                module_id: "m1".into(),
+                ..Default::default()
+            };
+            let r = if command == Command::CompleteModule {
+                client.complete_module(module).await
+            } else {
+                ok(service_practice.complete_module(module).await, "module");
+                client
+                    .complete_training(pb::CompleteTrainingRequest {
+                        practice_code: practice.clone(),
+                        staff_ref: staff,
+                        programme_id: f.programme.clone(),
+                        ..Default::default()
+                    })
+                    .await
+            };
+            (one(practice), unit(r))
+        }
+        Command::AdoptPlatform => {
+            let r = client
+                .adopt_platform(pb::AdoptPlatformRequest {
+                    practice_code: practice.clone(),
+                    platform_id: f.platform.clone(),
+                    ..Default::default()
+                })
+                .await;
+            (one(practice), unit(r))
+        }
+        Command::ScheduleSession => {
+            let r = actor
+                .partner()
+                .schedule_session(session_request("P-leeds-libraries", "A81001"))
+                .await;
+            (one("P-leeds-libraries"), unit(r))
+        }
+        Command::ConfirmHosting
+        | Command::DeclineHosting
+        | Command::BookSeat
+        | Command::JoinWaitlist
+        | Command::CancelBooking
+        | Command::CancelSession
+        | Command::RecordAttendance => {
+            let session = ok(
+                h.partner("X24", &[Role::Service])
+                    .schedule_session(session_request("P-leeds-libraries", "A81001"))
+                    .await,
+                "session",
+            )
+            .aggregate_id;
+            let mut client = actor.partner();
+            let booking = |reference: &str| pb::BookSeatRequest {
+                session_id: session.clone(),
+                booking_reference: reference.into(),
+                referring_organisation_code: practice.clone(),
+                places: 1,
+                ..Default::default()
+            };
+            match command {
+                Command::ConfirmHosting => (
+                    one(practice.clone()),
+                    unit(
+                        client
+                            .confirm_hosting(pb::ConfirmHostingRequest {
+                                session_id: session,
+                                ..Default::default()
+                            })
+                            .await,
+                    ),
+                ),
+                Command::DeclineHosting => (
+                    one(practice.clone()),
+                    unit(
+                        client
+                            .decline_hosting(pb::DeclineHostingRequest {
+                                session_id: session,
+                                reason: "room booked".into(),
+                                ..Default::default()
+                            })
+                            .await,
+                    ),
+                ),
+                Command::BookSeat => (
+                    booking_parties(&practice),
+                    unit(client.book_seat(booking(&format!("REF-{n}"))).await),
+                ),
+                Command::JoinWaitlist => {
+                    let b = booking(&format!("REF-{n}"));
+                    let r = client
+                        .join_waitlist(pb::JoinWaitlistRequest {
+                            session_id: b.session_id,
+                            booking_reference: b.booking_reference,
+                            referring_organisation_code: b.referring_organisation_code,
+                            places: 1,
+                            ..Default::default()
+                        })
+                        .await;
+                    (booking_parties(&practice), unit(r))
+                }
+                Command::CancelBooking => {
+                    ok(
+                        h.partner("X24", &[Role::Service])
+                            .book_seat(booking(&format!("REF-{n}")))
+                            .await,
+                        "booking",
+                    );
+                    let r = client
+                        .cancel_booking(pb::CancelBookingRequest {
+                            session_id: session,
+                            booking_reference: format!("REF-{n}"),
+                            reason: "unwell".into(),
+                            ..Default::default()
+                        })
+                        .await;
+                    (booking_parties(&practice), unit(r))
+                }
+                Command::CancelSession => (
+                    one("P-leeds-libraries"),
+                    unit(
+                        client
+                            .cancel_session(pb::CancelSessionRequest {
+                                session_id: session,
+                                reason: "venue closed".into(),
+                                ..Default::default()
+                            })
+                            .await,
+                    ),
+                ),
+                _ => (
+                    one("P-leeds-libraries"),
+                    unit(
+                        client
+                            .record_attendance(pb::RecordAttendanceRequest {
+                                session_id: session,
+                                attended: 1,
+                                ..Default::default()
+                            })
+                            .await,
+                    ),
+                ),
+            }
+        }
+        Command::RegisterPlatform => {
+            let r = actor
+                .provider()
+                .register_platform(pb::RegisterPlatformRequest {
+                    provider_code: "V-nhs-app".into(),
+                    name: format!("Platform {n}"),
+                    category: pb::PlatformCategory::PatientApp.into(),
+                    ..Default::default()
+                })
+                .await;
+            (one("V-nhs-app"), unit(r))
+        }
+        Command::AnnouncePlatformChange => {
+            let r = actor
+                .provider()
+                .announce_platform_change(pb::AnnouncePlatformChangeRequest {
+                    platform_id: f.platform.clone(),
+                    effective_date: "2099-01-01".into(),
+                    roles_affected: vec![pb::StaffRole::Receptionist.into()],
+                    retraining_required: true,
+                    summary: "New login flow".into(),
+                    ..Default::default()
+                })
+                .await;
+            (one("V-nhs-app"), unit(r))
+        }
+        Command::PublishTrainingMaterial => {
+            let r = actor
+                .provider()
+                .publish_training_material(pb::PublishTrainingMaterialRequest {
+                    platform_id: f.platform.clone(),
+                    title: "Guide".into(),
+                    formats: vec![pb::MaterialFormat::Guide.into()],
+                    languages: vec!["en".into()],
+                    url: "https://example.org/guide".into(),
+                    audience_roles: vec![pb::StaffRole::Receptionist.into()],
+                    ..Default::default()
+                })
+                .await;
+            (one("V-nhs-app"), unit(r))
+        }
+        Command::ReportUsabilityIssue
+        | Command::AcknowledgeUsabilityIssue
+        | Command::ResolveUsabilityIssue => {
+            let report = pb::ReportUsabilityIssueRequest {
+                platform_id: f.platform.clone(),
+                practice_code: practice.clone(),
+                category: pb::UsabilityIssueCategory::LoginIdentity.into(),
+                severity: pb::IssueSeverity::High.into(),
+                description: "Older patients cannot complete identity checks".into(),
+                ..Default::default()
+            };
+            let mut client = actor.provider();
+            if command == Command::ReportUsabilityIssue {
+                return (
+                    one(practice),
+                    unit(client.report_usability_issue(report).await),
+                );
+            }
+            let issue = ok(
+                h.provider("X24", &[Role::Service])
+                    .report_usability_issue(report)
+                    .await,
+                "issue",
+            )
+            .aggregate_id;
+            let r = if command == Command::AcknowledgeUsabilityIssue {
+                client
+                    .acknowledge_usability_issue(pb::AcknowledgeUsabilityIssueRequest {
+                        issue_id: issue,
+                        note: "looking".into(),
+                        ..Default::default()
+                    })
+                    .await
+            } else {
+                client
+                    .resolve_usability_issue(pb::ResolveUsabilityIssueRequest {
+                        issue_id: issue,
+                        resolution: "fixed in 2.1".into(),
+                        ..Default::default()
+                    })
+                    .await
+            };
+            (one("V-nhs-app"), unit(r))
+        }
+        other => panic!("the matrix does not know how to issue {other}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_command_every_role_every_placement() {
+    let h = Harness::with_tree().await;
+    let mut fixtures = Fixtures::new(&h).await;
+    let mut cases = 0;
+    let mut allowed = 0;
+    let mut denied_subjects = Vec::new();
+    let mut failures = Vec::new();
+    for rule in policy::rules() {
+        for role in Role::ALL {
+            for placement in [Placement::Own, Placement::SameArea, Placement::Outside] {
+                let org = actor_org(role, placement, &target_of(rule.command)[0]);
+                let actor = Actor::new(&h, cases, &org, role);
+                let (targets, result) = attempt(&h, &mut fixtures, rule.command, &actor).await;
+                let want = expected(rule.command, role, &org, &targets);
+                cases += 1;
+                let denied =
+                    matches!(&result, Err(status) if status.code() == Code::PermissionDenied);
+                match (want, denied) {
+                    (true, true) => failures.push(format!("{} as {role} of {org} ({placement:?}): the policy allows it, the service denied it: {result:?}", rule.command)),
+                    (false, false) => failures.push(format!("{} as {role} of {org} ({placement:?}): expected PERMISSION_DENIED, got {result:?}", rule.command)),
+                    (true, false) => allowed += 1,
+                    (false, true) => denied_subjects.push(actor.subject.clone()),
+                }
+            }
+        }
+    }
+    // A denial leaves the log untouched: no event carries a denied case's subject.
+    let written: std::collections::HashSet<String> = h
+        .events()
+        .await
+        .into_iter()
+        .filter_map(|e| e.metadata.get("actor").cloned())
+        .collect();
+    for subject in &denied_subjects {
+        if written.contains(subject) {
+            failures.push(format!("{subject} was denied but wrote events"));
+        }
+    }
+    eprintln!(
+        "authorisation matrix: {cases} cases ({} rules x {} roles x 3 placements), {allowed} allowed, {} denied",
+        Command::ALL.len(),
+        Role::ALL.len(),
+        denied_subjects.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {cases} cases disagree with the policy table:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert_eq!(cases, Command::ALL.len() * Role::ALL.len() * 3);
+    assert!(
+        allowed > 0 && !denied_subjects.is_empty(),
+        "the matrix exercises both outcomes"
+    );
+}
+
+/// The target organisations of each command in this matrix (fixed by `attempt`).
+fn target_of(command: Command) -> Vec<String> {
+    let targets: &[&str] = match command {
+        Command::RegisterOrganisation
+        | Command::ProposeResponsibility
+        | Command::SetRolloutTarget => &["U00001"],
+        Command::RenameOrganisation
+        | Command::ReparentOrganisation
+        | Command::CloseOrganisation
+        | Command::MergeOrganisations => &["A81001"],
+        Command::DefineDuty | Command::RetireDuty => &["X24"],
+        Command::LaunchTrainingProgramme => &["QE1"],
+        Command::ScheduleSession | Command::CancelSession | Command::RecordAttendance => {
+            &["P-leeds-libraries"]
+        }
+        Command::RegisterPlatform
+        | Command::AnnouncePlatformChange
+        | Command::PublishTrainingMaterial
+        | Command::AcknowledgeUsabilityIssue
+        | Command::ResolveUsabilityIssue => &["V-nhs-app"],
+        _ => &["A81001"],
+    };
+    targets.iter().map(|t| (*t).to_owned()).collect()
+}
