@@ -4,6 +4,7 @@
 //! replay from zero and a restart from a checkpoint give the same state (tested). Every
 //! part is plain data that serialises, so the whole model is the checkpoint.
 
+pub mod coverage;
 mod events;
 pub mod facilitation;
 pub mod platforms;

@@ -1,11 +1,10 @@
 //! Duties, the assignments that make organisations responsible for them, and the
-//! attributions that record who organisations *believe* owns them. The gap analysis
-//! (`gaps`) is the product's answer to "what does nobody own here".
+//! attributions that record who organisations *believe* owns them. [`super::coverage`]
+//! turns them into the product's answer to "what does nobody own here".
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{DateTime, NaiveDate, Utc};
-use proto::v1::RaciRole;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::GatewayEvent;
@@ -67,34 +66,6 @@ pub struct Responsibility {
     by_area: HashMap<String, Vec<String>>,
     /// Attribution ids by area, in the order they were made.
     attributions_by_area: HashMap<String, Vec<String>>,
-}
-
-// What a (duty, area, level) lacks or disagrees about. One type for the read model and
-// the API (a doc comment here would become the API's description).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, async_graphql::Enum)]
-pub enum GapStatus {
-    /// No accepted Responsible, or no accepted Accountable.
-    Missing,
-    /// Someone declined it, or more than one organisation accepted being Accountable.
-    Contested,
-    /// Organisations believe someone owns it who never accepted it.
-    Misattributed,
-    /// An accepted Responsible and Accountable, and nobody disagrees.
-    Covered,
-}
-
-#[derive(Debug, Clone)]
-pub struct Gap<'a> {
-    pub duty: &'a Duty,
-    pub level: i32,
-    pub status: GapStatus,
-    pub responsible: Vec<&'a Assignment>,
-    pub accountable: Vec<&'a Assignment>,
-    pub missing_responsible: bool,
-    pub missing_accountable: bool,
-    pub declined: Vec<&'a Assignment>,
-    pub misattributions: Vec<&'a Attribution>,
-    pub proposed: Vec<&'a Assignment>,
 }
 
 impl Responsibility {
@@ -199,94 +170,5 @@ impl Responsibility {
     /// Every area that has assignments, for views over a whole region.
     pub fn areas(&self) -> impl Iterator<Item = &String> {
         self.by_area.keys()
-    }
-
-    /// For every live duty and each level it must be owned at, what `area` lacks. An
-    /// acceptance by an organisation that has since closed or merged away no longer
-    /// counts (`active` says who is active on `date`).
-    pub fn gaps<'a>(
-        &'a self,
-        area: &str,
-        date: NaiveDate,
-        active: &dyn Fn(&str, NaiveDate) -> bool,
-    ) -> Vec<Gap<'a>> {
-        let assignments: Vec<&Assignment> = self.in_area(area).collect();
-        let attributions: Vec<&Attribution> = self.attributions_in(area).collect();
-        let mut gaps = Vec::new();
-        for duty in self.duties.values().filter(|d| !d.retired) {
-            for &level in &duty.required_levels {
-                let here = |a: &&&Assignment| a.duty_id == duty.id && a.level == level;
-                let accepted = |role: RaciRole| -> Vec<&'a Assignment> {
-                    assignments
-                        .iter()
-                        .filter(here)
-                        .filter(|a| a.role == role as i32)
-                        .filter(|a| a.status == AssignmentStatus::Accepted)
-                        .filter(|a| active(&a.assignee_code, date))
-                        .copied()
-                        .collect()
-                };
-                let responsible = accepted(RaciRole::Responsible);
-                let accountable = accepted(RaciRole::Accountable);
-                let declined: Vec<&Assignment> = assignments
-                    .iter()
-                    .filter(here)
-                    .filter(|a| a.status == AssignmentStatus::Declined)
-                    .copied()
-                    .collect();
-                let proposed: Vec<&Assignment> = assignments
-                    .iter()
-                    .filter(here)
-                    .filter(|a| a.status == AssignmentStatus::Proposed)
-                    .copied()
-                    .collect();
-                let misattributions: Vec<&Attribution> = attributions
-                    .iter()
-                    .filter(|b| b.duty_id == duty.id && b.level == level)
-                    .filter(|b| {
-                        let owners = if b.role == RaciRole::Accountable as i32 {
-                            &accountable
-                        } else if b.role == RaciRole::Responsible as i32 {
-                            &responsible
-                        } else {
-                            return !assignments.iter().filter(here).any(|a| {
-                                a.role == b.role
-                                    && a.status == AssignmentStatus::Accepted
-                                    && a.assignee_code == b.believed_owner_code
-                            });
-                        };
-                        !owners
-                            .iter()
-                            .any(|a| a.assignee_code == b.believed_owner_code)
-                    })
-                    .copied()
-                    .collect();
-                let missing_responsible = responsible.is_empty();
-                let missing_accountable = accountable.is_empty();
-                let contested = !declined.is_empty() || accountable.len() > 1;
-                let status = if missing_responsible || missing_accountable {
-                    GapStatus::Missing
-                } else if contested {
-                    GapStatus::Contested
-                } else if !misattributions.is_empty() {
-                    GapStatus::Misattributed
-                } else {
-                    GapStatus::Covered
-                };
-                gaps.push(Gap {
-                    duty,
-                    level,
-                    status,
-                    responsible,
-                    accountable,
-                    missing_responsible,
-                    missing_accountable,
-                    declined,
-                    misattributions,
-                    proposed,
-                });
-            }
-        }
-        gaps
     }
 }

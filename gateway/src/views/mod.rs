@@ -1,6 +1,7 @@
 //! The views of DESIGN.md §5, each a query field that takes an optional `asOf` and
 //! answers from the read model (live, or replayed to that time).
 
+pub mod coverage;
 pub mod facilitation;
 pub mod history;
 pub mod organisations;
@@ -28,6 +29,7 @@ pub struct QueryRoot(
     Me,
     organisations::OrganisationViews,
     responsibilities::ResponsibilityViews,
+    coverage::CoverageViews,
     training::TrainingViews,
     sessions::SessionViews,
     facilitation::FacilitationViews,
@@ -64,6 +66,18 @@ pub(crate) fn area(index: &TreeIndex, field: &str, code: &str) -> Result<u32> {
     index
         .id(code)
         .ok_or_else(|| GatewayError::NotFound(format!("{field}: no organisation {code}")))
+}
+
+/// The duty `id` names, or NOT_FOUND naming `field`.
+pub(crate) fn require_duty(model: &crate::model::ReadModel, field: &str, id: &str) -> Result<()> {
+    if model.responsibility.duties.contains_key(id) {
+        Ok(())
+    } else {
+        Err(GatewayError::NotFound(format!(
+            "{field}: no duty {}",
+            domain::values::excerpt(id)
+        )))
+    }
 }
 
 pub(crate) fn kind_of(kind: i32) -> Option<OrganisationKind> {

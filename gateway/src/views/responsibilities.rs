@@ -1,5 +1,5 @@
-//! Who is responsible for what: the assignment matrix, and the gap analysis that
-//! answers "what does nobody own in my area".
+//! Who is responsible for what: the duty catalogue and the assignment matrix. Coverage
+//! (what nobody owns, where organisations disagree) is in [`super::coverage`].
 
 use async_graphql::{Context, Object, SimpleObject};
 use chrono::{DateTime, Utc};
@@ -9,7 +9,7 @@ use super::organisations::OrganisationSummary;
 use super::page::{Page, PageArgs, page_cost};
 use crate::error::Result;
 use crate::model::ReadModel;
-use crate::model::responsibility::{self as model_r, AssignmentStatus, GapStatus};
+use crate::model::responsibility::{self as model_r, AssignmentStatus};
 use crate::vocabulary::{Level, RaciRole};
 
 #[derive(Debug, Clone, SimpleObject)]
@@ -54,38 +54,7 @@ pub struct Misattribution {
     pub at: DateTime<Utc>,
 }
 
-/// What one duty lacks at one level in the area.
-#[derive(Debug, Clone, SimpleObject)]
-pub struct ResponsibilityGap {
-    pub duty: DutySummary,
-    pub level: Option<Level>,
-    pub status: GapStatus,
-    pub missing_responsible: bool,
-    pub missing_accountable: bool,
-    /// More than one accepted Accountable, or a declined assignment.
-    pub contested: bool,
-    pub responsible: Vec<OrganisationSummary>,
-    pub accountable: Vec<OrganisationSummary>,
-    /// Assignments declined, with their reasons.
-    pub declined: Vec<Assignment>,
-    /// Proposals still waiting for an answer.
-    pub awaiting_answer: Vec<Assignment>,
-    pub misattributions: Vec<Misattribution>,
-}
-
-/// The gaps of one area, with how many fall in each case.
-#[derive(SimpleObject)]
-#[allow(missing_debug_implementations)] // async-graphql's Connection is not Debug
-pub struct ResponsibilityGaps {
-    pub area: OrganisationSummary,
-    pub missing: usize,
-    pub contested: usize,
-    pub misattributed: usize,
-    pub covered: usize,
-    pub gaps: Page<ResponsibilityGap>,
-}
-
-fn assignment(model: &ReadModel, a: &model_r::Assignment) -> Assignment {
+pub(super) fn assignment(model: &ReadModel, a: &model_r::Assignment) -> Assignment {
     let duty = model.responsibility.duties.get(&a.duty_id);
     Assignment {
         id: a.id.clone(),
@@ -103,50 +72,6 @@ fn assignment(model: &ReadModel, a: &model_r::Assignment) -> Assignment {
         proposed_at: a.proposed_at,
         changed_at: a.changed_at,
     }
-}
-
-/// The gap rows of `area` on `date`, in duty order then level: shared by the view and
-/// its tests.
-pub fn gap_rows(model: &ReadModel, area: &str, date: chrono::NaiveDate) -> Vec<ResponsibilityGap> {
-    let active = |code: &str, date| model.tree.get(code).is_none_or(|o| o.is_active_on(date));
-    model
-        .responsibility
-        .gaps(area, date, &active)
-        .into_iter()
-        .map(|gap| ResponsibilityGap {
-            duty: DutySummary {
-                id: gap.duty.id.clone(),
-                title: gap.duty.title.clone(),
-            },
-            level: Level::from_proto(gap.level),
-            status: gap.status,
-            missing_responsible: gap.missing_responsible,
-            missing_accountable: gap.missing_accountable,
-            contested: !gap.declined.is_empty() || gap.accountable.len() > 1,
-            responsible: gap
-                .responsible
-                .iter()
-                .map(|a| OrganisationSummary::of(model, &a.assignee_code))
-                .collect(),
-            accountable: gap
-                .accountable
-                .iter()
-                .map(|a| OrganisationSummary::of(model, &a.assignee_code))
-                .collect(),
-            declined: gap.declined.iter().map(|a| assignment(model, a)).collect(),
-            awaiting_answer: gap.proposed.iter().map(|a| assignment(model, a)).collect(),
-            misattributions: gap
-                .misattributions
-                .iter()
-                .map(|b| Misattribution {
-                    attributed_by: OrganisationSummary::of(model, &b.attributed_by_code),
-                    believed_owner: OrganisationSummary::of(model, &b.believed_owner_code),
-                    role: RaciRole::from_proto(b.role),
-                    at: b.at,
-                })
-                .collect(),
-        })
-        .collect()
 }
 
 fn require_area(model: &ReadModel, field: &str, area: &str) -> Result<()> {
@@ -234,50 +159,6 @@ impl ResponsibilityViews {
                 .collect();
             args.page_with(rows.len(), |range| {
                 rows[range].iter().map(|a| assignment(model, a)).collect()
-            })
-        })?)
-    }
-
-    /// For every live duty and each level it must be owned at in `area`: what is
-    /// missing, contested or misattributed, and what is covered.
-    #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
-    async fn responsibility_gaps(
-        &self,
-        ctx: &Context<'_>,
-        area: String,
-        status: Option<GapStatus>,
-        as_of: Option<DateTime<Utc>>,
-        after: Option<String>,
-        before: Option<String>,
-        first: Option<i32>,
-        last: Option<i32>,
-    ) -> async_graphql::Result<ResponsibilityGaps> {
-        let (_, at) = open(ctx, as_of).await?;
-        let date = at.date();
-        let args = PageArgs::new(after, before, first, last);
-        let area = area.trim().to_owned();
-        Ok(at.read(|model| -> Result<ResponsibilityGaps> {
-            require_area(model, "area", &area)?;
-            let rows = gap_rows(model, &area, date);
-            let count = |k: GapStatus| rows.iter().filter(|r| r.status == k).count();
-            let (missing, contested, misattributed, covered) = (
-                count(GapStatus::Missing),
-                count(GapStatus::Contested),
-                count(GapStatus::Misattributed),
-                count(GapStatus::Covered),
-            );
-            let rows: Vec<ResponsibilityGap> = rows
-                .into_iter()
-                .filter(|r| status.is_none_or(|s| r.status == s))
-                .collect();
-            Ok(ResponsibilityGaps {
-                area: OrganisationSummary::of(model, &area),
-                missing,
-                contested,
-                misattributed,
-                covered,
-                gaps: args.page(rows)?,
             })
         })?)
     }

@@ -5,7 +5,7 @@ use auth::{Principal, Role};
 use gateway::caller::{Authentication, Caller};
 use serde_json::Value;
 
-use crate::world::{World, world};
+use crate::world::{DUTY, World, world};
 
 async fn ask(world: &World, org: &str, role: Role, query: &str) -> Value {
     let auth = Authentication::Verified(Caller {
@@ -172,4 +172,75 @@ async fn limits_refuse_hostile_queries_with_a_clear_error() {
     )
     .await;
     assert_eq!(at(&after, "data.organisation.name"), "QWO");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn coverage_counts_each_practice_with_its_flags_and_refuses_unknown_names() {
+    let world = world().await;
+    let query = "{ responsibilityGaps(area: \"QWO\") { area { code } coverage { duty { id } level units counts { flag units } byUnit { totalCount nodes { unit { code } flags responsible { code } } } } above { level unit { code } } } }";
+    let answer = ask(&world, "QWO", Role::IcbCommissioner, query).await;
+    assert!(answer["errors"].is_null(), "{answer}");
+    let gaps = &answer["data"]["responsibilityGaps"];
+    let coverage = at(gaps, "coverage").as_array().expect("a list");
+    assert_eq!(
+        coverage.len(),
+        1,
+        "LOCAL only; NATIONAL is above QWO: {gaps}"
+    );
+    let local = &coverage[0];
+    assert_eq!(at(local, "duty.id"), DUTY);
+    assert_eq!(at(local, "level"), "LOCAL");
+    assert_eq!(at(local, "units"), 2);
+    let count = |flag: &str| {
+        at(local, "counts")
+            .as_array()
+            .expect("counts")
+            .iter()
+            .find(|c| c["flag"] == flag)
+            .map(|c| c["units"].clone())
+    };
+    assert_eq!(count("MISSING_ACCOUNTABLE"), Some(2.into()));
+    assert_eq!(count("MISSING_RESPONSIBLE"), Some(0.into()));
+    assert_eq!(count("COVERED"), Some(0.into()));
+    let first = at(local, "byUnit.nodes.0");
+    assert_eq!(at(first, "unit.code"), "A81001");
+    assert_eq!(
+        at(first, "flags"),
+        &serde_json::json!(["MISSING_ACCOUNTABLE"])
+    );
+    assert_eq!(
+        at(first, "responsible.0.code"),
+        "U00001",
+        "the PCN's acceptance covers it"
+    );
+    assert_eq!(at(gaps, "above.0.level"), "NATIONAL");
+    assert_eq!(at(gaps, "above.0.unit.code"), "X24");
+
+    for (query, names) in [
+        (
+            "{ responsibilityGaps(area: \"QZZ\") { area { code } } }",
+            "area",
+        ),
+        (
+            "{ responsibilityGaps(area: \"QWO\", duty: \"no-such-duty\") { area { code } } }",
+            "duty",
+        ),
+    ] {
+        let answer = ask(&world, "QWO", Role::IcbCommissioner, query).await;
+        let error = &answer["errors"][0];
+        assert_eq!(error["extensions"]["code"], "NOT_FOUND", "{answer}");
+        let message = error["message"].as_str().expect("a message");
+        assert!(message.starts_with(&format!("{names}:")), "{message}");
+    }
+    let answer = ask(
+        &world,
+        "QWO",
+        Role::IcbCommissioner,
+        "{ responsibilityGaps(area: \"QWO\", flag: ORPHANED) { area { code } } }",
+    )
+    .await;
+    assert!(
+        answer["data"].is_null() && !answer["errors"].is_null(),
+        "{answer}"
+    );
 }

@@ -9,11 +9,12 @@ use chrono::{Datelike, NaiveDate};
 use eventlog::RecordedEvent;
 use gateway::checkpoint::Checkpoint;
 use gateway::model::ReadModel;
+use gateway::model::coverage::CoverageFlag;
 use gateway::model::facilitation::week_start;
-use gateway::model::responsibility::GapStatus;
 use gateway::views::AreaLevel;
+use gateway::views::coverage;
 use gateway::views::facilitation::tally;
-use gateway::views::responsibilities::gap_rows;
+use gateway::views::page::PageArgs;
 use gateway::views::training::rollout;
 use proptest::prelude::*;
 use proto::v1 as pb;
@@ -49,6 +50,12 @@ const DUTIES: [&str; 3] = [
     "00000000-0000-4000-8000-000000000003",
 ];
 const PROGRAMME: &str = "00000000-0000-4000-8000-0000000000aa";
+/// Areas that assignments and attributions are made for: every level of the tree.
+const ASSIGNED: [&str; 10] = [
+    NATIONAL, "Y63", "QMJ", "QWO", "QF7", "U00002", "U00004", "A81001", "B82002", "C83001",
+];
+/// Areas whose coverage is checked.
+const AREAS: [&str; 7] = [NATIONAL, "Y56", "Y63", "QWO", "QF7", "U00002", "B82002"];
 const MERGER_DATE: &str = "2026-04-01";
 const REPARENT_DATE: &str = "2025-10-01";
 
@@ -179,7 +186,7 @@ impl History {
                 },
             );
         }
-        let areas = ["QMJ", "QWO", "QF7", "U00002"];
+        let areas = ASSIGNED;
         let assignees: Vec<&str> = ICBS
             .iter()
             .map(|(c, _)| *c)
@@ -376,15 +383,31 @@ impl History {
 /// The brute force: facts pulled from the raw events by type.
 struct Facts<'a> {
     events: &'a [RecordedEvent],
+    /// The events of each type, in log order: the brute force asks for the tree's few
+    /// events thousands of times, and should not scan the whole log each time.
+    by_type: HashMap<&'a str, Vec<&'a RecordedEvent>>,
 }
 
 fn decode<M: prost::Message + prost::Name + Default>(e: &RecordedEvent) -> Option<M> {
     (e.event_type == M::full_name()).then(|| M::decode(e.payload.as_ref()).expect("decodes"))
 }
 
-impl Facts<'_> {
+impl<'a> Facts<'a> {
+    fn new(events: &'a [RecordedEvent]) -> Self {
+        let mut by_type: HashMap<&str, Vec<&RecordedEvent>> = HashMap::new();
+        for e in events {
+            by_type.entry(e.event_type.as_str()).or_default().push(e);
+        }
+        Self { events, by_type }
+    }
+
     fn all<M: prost::Message + prost::Name + Default>(&self) -> Vec<M> {
-        self.events.iter().filter_map(decode::<M>).collect()
+        self.by_type
+            .get(M::full_name().as_str())
+            .into_iter()
+            .flatten()
+            .filter_map(|e| decode::<M>(e))
+            .collect()
     }
 
     fn kind(&self, code: &str) -> Option<i32> {
@@ -444,132 +467,220 @@ impl Facts<'_> {
     }
 }
 
-type GapRow = (
-    String,
-    i32,
-    GapStatus,
-    bool,
-    bool,
-    bool,
-    Vec<String>,
-    Vec<String>,
-    Vec<(String, String)>,
-);
+/// Per duty and level with units in the area: each unit's code and flags, in code order.
+type CoverageRow = (String, i32, Vec<(String, Vec<CoverageFlag>)>);
+/// Per duty and level above the area: the unit there, and its R and A owners.
+type AboveRow = (String, i32, Option<String>, Vec<String>, Vec<String>);
 
-fn brute_gaps(facts: &Facts<'_>, area: &str, date: NaiveDate) -> Vec<GapRow> {
+/// DESIGN.md §5's coverage, recomputed from the raw events for each unit.
+fn brute_coverage(
+    facts: &Facts<'_>,
+    area: &str,
+    date: NaiveDate,
+) -> (Vec<CoverageRow>, Vec<AboveRow>) {
+    use pb::OrganisationKind as K;
     let retired: BTreeSet<String> = facts
         .all::<pb::DutyRetired>()
         .into_iter()
         .map(|r| r.duty_id)
         .collect();
-    // Each assignment's final status, by replaying its events in order.
-    let mut status: HashMap<String, &str> = HashMap::new();
+    // Each assignment's final status and the position of its last change.
+    let mut status: HashMap<String, (&str, u64)> = HashMap::new();
     for e in facts.events {
-        if let Some(p) = decode::<pb::ResponsibilityProposed>(e) {
-            status.insert(p.assignment_id, "proposed");
+        let change = if let Some(p) = decode::<pb::ResponsibilityProposed>(e) {
+            Some((p.assignment_id, "proposed"))
         } else if let Some(a) = decode::<pb::ResponsibilityAccepted>(e) {
-            status.insert(a.assignment_id, "accepted");
+            Some((a.assignment_id, "accepted"))
         } else if let Some(d) = decode::<pb::ResponsibilityDeclined>(e) {
-            status.insert(d.assignment_id, "declined");
-        } else if let Some(x) = decode::<pb::ResponsibilityEnded>(e) {
-            status.insert(x.assignment_id, "ended");
+            Some((d.assignment_id, "declined"))
+        } else {
+            decode::<pb::ResponsibilityEnded>(e).map(|x| (x.assignment_id, "ended"))
+        };
+        if let Some((id, to)) = change {
+            status.insert(id, (to, e.position));
         }
     }
     let proposals = facts.all::<pb::ResponsibilityProposed>();
     let attributions = facts.all::<pb::ResponsibilityAttributed>();
-    let mut rows = Vec::new();
+    let registered = facts.all::<pb::OrganisationRegistered>();
+    // The tree on `date`, asked once per organisation: the brute force stays simple
+    // without re-reading every event for every unit.
+    let kinds: HashMap<&str, i32> = registered
+        .iter()
+        .map(|o| (o.code.as_str(), o.kind))
+        .collect();
+    let lineages: HashMap<&str, Vec<String>> = registered
+        .iter()
+        .map(|o| (o.code.as_str(), facts.lineage(&o.code, date)))
+        .collect();
+    let active: HashMap<&str, bool> = registered
+        .iter()
+        .map(|o| (o.code.as_str(), facts.active(&o.code, date)))
+        .collect();
+    let is_active = |code: &str| active.get(code).copied().unwrap_or(true);
+    let ancestor = |code: &str, kind: K| -> Option<String> {
+        lineages
+            .get(code)?
+            .iter()
+            .rfind(|c| kinds.get(c.as_str()) == Some(&(kind as i32)))
+            .cloned()
+    };
+    let owners = |here: &[&pb::ResponsibilityProposed], role: pb::RaciRole| -> Vec<String> {
+        let mut owners: Vec<String> = here
+            .iter()
+            .filter(|p| p.role == role as i32 && status[&p.assignment_id].0 == "accepted")
+            .filter(|p| is_active(&p.assignee_code))
+            .map(|p| p.assignee_code.clone())
+            .collect();
+        owners.sort();
+        owners
+    };
     let mut duties = facts.all::<pb::DutyDefined>();
     duties.sort_by(|a, b| a.duty_id.cmp(&b.duty_id));
+    let (mut rows, mut above) = (Vec::new(), Vec::new());
     for duty in duties.iter().filter(|d| !retired.contains(&d.duty_id)) {
         for &level in &duty.required_levels {
-            let here: Vec<&pb::ResponsibilityProposed> = proposals
-                .iter()
-                .filter(|p| p.duty_id == duty.duty_id && p.area_code == area && p.level == level)
-                .collect();
-            let owners = |role: pb::RaciRole| -> Vec<String> {
-                here.iter()
-                    .filter(|p| p.role == role as i32 && status[&p.assignment_id] == "accepted")
-                    .filter(|p| facts.active(&p.assignee_code, date))
-                    .map(|p| p.assignee_code.clone())
+            let (unit_kind, cover_kind) = match pb::Level::try_from(level) {
+                Ok(pb::Level::Local) => (K::Practice, Some(K::Pcn)),
+                Ok(pb::Level::Regional) => (K::Icb, Some(K::Region)),
+                Ok(pb::Level::National) => (K::NationalBody, None),
+                _ => continue,
+            };
+            let covering = |unit: &str| -> Vec<String> {
+                let mut areas = vec![unit.to_owned()];
+                areas.extend(cover_kind.and_then(|k| ancestor(unit, k)));
+                areas
+            };
+            let here = |unit: &str| -> Vec<&pb::ResponsibilityProposed> {
+                let areas = covering(unit);
+                proposals
+                    .iter()
+                    .filter(|p| p.duty_id == duty.duty_id && p.level == level)
+                    .filter(|p| areas.contains(&p.area_code))
                     .collect()
             };
-            let (responsible, accountable) = (
-                owners(pb::RaciRole::Responsible),
-                owners(pb::RaciRole::Accountable),
-            );
-            let declined = here.iter().any(|p| status[&p.assignment_id] == "declined");
-            let misattributed: Vec<(String, String)> = attributions
+            let mut units: Vec<&str> = registered
                 .iter()
-                .filter(|b| b.duty_id == duty.duty_id && b.area_code == area && b.level == level)
-                .filter(|b| {
-                    let owners = if b.role == pb::RaciRole::Accountable as i32 {
-                        &accountable
-                    } else {
-                        &responsible
-                    };
-                    !owners.contains(&b.believed_owner_code)
-                })
-                .map(|b| (b.attributed_by_code.clone(), b.believed_owner_code.clone()))
+                .filter(|o| o.kind == unit_kind as i32)
+                .map(|o| o.code.as_str())
+                .filter(|u| is_active(u) && lineages[u].iter().any(|c| c == area))
                 .collect();
-            let contested = declined || accountable.len() > 1;
-            let kind = if responsible.is_empty() || accountable.is_empty() {
-                GapStatus::Missing
-            } else if contested {
-                GapStatus::Contested
-            } else if !misattributed.is_empty() {
-                GapStatus::Misattributed
-            } else {
-                GapStatus::Covered
-            };
-            let mut r = responsible.clone();
-            r.sort();
-            let mut a = accountable.clone();
-            a.sort();
-            let mut m = misattributed;
-            m.sort();
-            rows.push((
-                duty.duty_id.clone(),
-                level,
-                kind,
-                responsible.is_empty(),
-                accountable.is_empty(),
-                contested,
-                r,
-                a,
-                m,
-            ));
+            units.sort();
+            if units.is_empty() {
+                let unit = ancestor(area, unit_kind);
+                let here = unit.as_deref().map(here).unwrap_or_default();
+                above.push((
+                    duty.duty_id.clone(),
+                    level,
+                    unit,
+                    owners(&here, pb::RaciRole::Responsible),
+                    owners(&here, pb::RaciRole::Accountable),
+                ));
+                continue;
+            }
+            let flagged = units
+                .into_iter()
+                .map(|unit| {
+                    let here = here(unit);
+                    let r = owners(&here, pb::RaciRole::Responsible);
+                    let a = owners(&here, pb::RaciRole::Accountable);
+                    let accountable: BTreeSet<&String> = a.iter().collect();
+                    let accepted_since = |role: i32, at: u64| {
+                        here.iter().any(|p| {
+                            p.role == role
+                                && status[&p.assignment_id].0 == "accepted"
+                                && status[&p.assignment_id].1 >= at
+                        })
+                    };
+                    let declined = here.iter().any(|p| {
+                        let (now, at) = status[&p.assignment_id];
+                        now == "declined" && !accepted_since(p.role, at)
+                    });
+                    let pending = here
+                        .iter()
+                        .any(|p| status[&p.assignment_id].0 == "proposed");
+                    let areas = covering(unit);
+                    let misattributed = attributions
+                        .iter()
+                        .filter(|b| b.duty_id == duty.duty_id && b.level == level)
+                        .filter(|b| areas.contains(&b.area_code))
+                        .any(|b| {
+                            !here.iter().any(|p| {
+                                status[&p.assignment_id].0 == "accepted"
+                                    && p.assignee_code == b.believed_owner_code
+                                    && (b.role == 0 || p.role == b.role)
+                            })
+                        });
+                    let flags = [
+                        (CoverageFlag::MissingResponsible, r.is_empty()),
+                        (CoverageFlag::MissingAccountable, a.is_empty()),
+                        (CoverageFlag::Contested, accountable.len() > 1),
+                        (CoverageFlag::Declined, declined),
+                        (CoverageFlag::Pending, pending),
+                        (CoverageFlag::Misattributed, misattributed),
+                        (CoverageFlag::Covered, !r.is_empty() && !a.is_empty()),
+                    ]
+                    .into_iter()
+                    .filter_map(|(flag, on)| on.then_some(flag))
+                    .collect();
+                    (unit.to_owned(), flags)
+                })
+                .collect();
+            rows.push((duty.duty_id.clone(), level, flagged));
         }
     }
-    rows
+    (rows, above)
 }
 
-fn model_gaps(model: &ReadModel, area: &str, date: NaiveDate) -> Vec<GapRow> {
-    gap_rows(model, area, date)
-        .into_iter()
-        .map(|g| {
-            let mut r: Vec<String> = g.responsible.iter().map(|o| o.code.clone()).collect();
-            r.sort();
-            let mut a: Vec<String> = g.accountable.iter().map(|o| o.code.clone()).collect();
-            a.sort();
-            let mut m: Vec<(String, String)> = g
-                .misattributions
+fn model_coverage(
+    model: &ReadModel,
+    area: &str,
+    date: NaiveDate,
+) -> (Vec<CoverageRow>, Vec<AboveRow>) {
+    let page = PageArgs::new(None, None, Some(500), None);
+    let answer = coverage::answer(model, &coverage::Question::every_unit(area, date, &page))
+        .expect("an area of the tree");
+    let codes = |orgs: &[gateway::views::OrganisationSummary]| {
+        let mut codes: Vec<String> = orgs.iter().map(|o| o.code.clone()).collect();
+        codes.sort();
+        codes
+    };
+    let rows = answer
+        .coverage
+        .iter()
+        .map(|entry| {
+            let units: Vec<(String, Vec<CoverageFlag>)> = entry
+                .by_unit
+                .edges
                 .iter()
-                .map(|b| (b.attributed_by.code.clone(), b.believed_owner.code.clone()))
+                .map(|e| (e.node.unit.code.clone(), e.node.flags.clone()))
                 .collect();
-            m.sort();
+            // The counts are the units per flag.
+            for count in &entry.counts {
+                let n = units
+                    .iter()
+                    .filter(|(_, f)| f.contains(&count.flag))
+                    .count();
+                assert_eq!(count.units, n, "{:?} of {}", count.flag, entry.duty.id);
+            }
+            assert_eq!(entry.units, units.len());
+            (entry.duty.id.clone(), i32::from(entry.level), units)
+        })
+        .collect();
+    let above = answer
+        .above
+        .iter()
+        .map(|a| {
             (
-                g.duty.id,
-                g.level.map_or(0, i32::from),
-                g.status,
-                g.missing_responsible,
-                g.missing_accountable,
-                g.contested,
-                r,
-                a,
-                m,
+                a.duty.id.clone(),
+                i32::from(a.level),
+                a.unit.as_ref().map(|u| u.code.clone()),
+                codes(&a.responsible),
+                codes(&a.accountable),
             )
         })
-        .collect()
+        .collect();
+    (rows, above)
 }
 
 /// (practices, enrolled, completed, practices with trained reception staff) per area.
@@ -744,11 +855,11 @@ const GROUPS: [(AreaLevel, pb::OrganisationKind); 3] = [
 
 fn check_views(model: &ReadModel, facts: &Facts<'_>) {
     for date in DATES.map(day) {
-        for area in ["QMJ", "QWO", "QF7", "U00002"] {
+        for area in AREAS {
             assert_eq!(
-                model_gaps(model, area, date),
-                brute_gaps(facts, area, date),
-                "gaps of {area} on {date}"
+                model_coverage(model, area, date),
+                brute_coverage(facts, area, date),
+                "coverage of {area} on {date}"
             );
         }
         if facts.all::<pb::TrainingProgrammeLaunched>().is_empty() {
@@ -786,7 +897,7 @@ fn check_views(model: &ReadModel, facts: &Facts<'_>) {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(32))]
 
-    /// Gaps, rollout and the facilitation mix equal their brute-force answers, for the
+    /// Coverage, rollout and the facilitation mix equal their brute-force answers, for the
     /// whole history and for every prefix cut (what `asOf` replays).
     #[test]
     fn views_equal_brute_force(seed in any::<u64>()) {
@@ -794,7 +905,7 @@ proptest! {
         let n = history.events.len();
         for upto in [n / 3, n] {
             let model = history.fold(upto);
-            check_views(&model, &Facts { events: &history.events[..upto] });
+            check_views(&model, &Facts::new(&history.events[..upto]));
         }
     }
 
@@ -812,9 +923,9 @@ proptest! {
             resumed.apply(event); // already-folded events are skipped by position
         }
         let replayed = history.fold(n);
-        check_views(&resumed, &Facts { events: &history.events });
+        check_views(&resumed, &Facts::new(&history.events));
         for date in DATES.map(day) {
-            prop_assert_eq!(model_gaps(&resumed, "QWO", date), model_gaps(&replayed, "QWO", date));
+            prop_assert_eq!(model_coverage(&resumed, "QWO", date), model_coverage(&replayed, "QWO", date));
         }
     }
 }
@@ -866,9 +977,7 @@ async fn as_of_is_a_replay_cut_at_that_time_and_a_restart_resumes() {
         .await
         .expect("caught up");
 
-    let facts_then = Facts {
-        events: &history.events[..cut],
-    };
+    let facts_then = Facts::new(&history.events[..cut]);
     let then = projection.as_of(at).await.expect("as of");
     assert!(matches!(then, gateway::projection::ModelRef::AsOf(..)));
     then.read(|model| {
@@ -876,14 +985,7 @@ async fn as_of_is_a_replay_cut_at_that_time_and_a_restart_resumes() {
         check_views(model, &facts_then);
     });
     let now = projection.live();
-    now.read(|model| {
-        check_views(
-            model,
-            &Facts {
-                events: &history.events,
-            },
-        )
-    });
+    now.read(|model| check_views(model, &Facts::new(&history.events)));
 
     stop.cancel();
     running.await.expect("stops");
@@ -893,13 +995,8 @@ async fn as_of_is_a_replay_cut_at_that_time_and_a_restart_resumes() {
         history.events.len() as u64,
         "resumed from the checkpoint"
     );
-    reopened.live().read(|model| {
-        check_views(
-            model,
-            &Facts {
-                events: &history.events,
-            },
-        )
-    });
+    reopened
+        .live()
+        .read(|model| check_views(model, &Facts::new(&history.events)));
     log.close().await.expect("close");
 }

@@ -53,6 +53,9 @@ pub async fn record(log: &dyn EventLog, practice: &str, patients: u32, mode: pb:
     append(log, &format!("practice-{practice}"), event).await;
 }
 
+/// The one duty of the world.
+pub const DUTY: &str = "00000000-0000-4000-8000-000000000001";
+
 pub struct World {
     pub schema: DifactoSchema,
     _dir: tempfile::TempDir,
@@ -75,6 +78,44 @@ pub async fn world() -> World {
     record(log.as_ref(), "A81001", 3, pb::FacilitationMode::Proactive).await;
     record(log.as_ref(), "A81001", 9, pb::FacilitationMode::Reactive).await;
     record(log.as_ref(), "A81002", 5, pb::FacilitationMode::Passive).await;
+    // One duty owned at LOCAL level: PCN U00001 accepted being Responsible for its
+    // practices, and nobody is Accountable.
+    append(
+        log.as_ref(),
+        &format!("duty-{DUTY}"),
+        pb::DutyDefined {
+            duty_id: DUTY.into(),
+            title: "NHS App sign-up support".into(),
+            description: String::new(),
+            required_levels: vec![pb::Level::Local.into(), pb::Level::National.into()],
+        },
+    )
+    .await;
+    let assignment = "00000000-0000-4000-8000-0000000000a1";
+    append(
+        log.as_ref(),
+        &format!("assignment-{assignment}"),
+        pb::ResponsibilityProposed {
+            assignment_id: assignment.into(),
+            duty_id: DUTY.into(),
+            area_code: "U00001".into(),
+            level: pb::Level::Local.into(),
+            assignee_code: "U00001".into(),
+            role: pb::RaciRole::Responsible.into(),
+            proposer_code: "QWO".into(),
+            note: String::new(),
+        },
+    )
+    .await;
+    append(
+        log.as_ref(),
+        &format!("assignment-{assignment}"),
+        pb::ResponsibilityAccepted {
+            assignment_id: assignment.into(),
+            assignee_code: "U00001".into(),
+        },
+    )
+    .await;
     let projection = Arc::new(Projection::open(log.clone(), None).await);
     tokio::spawn(
         projection

@@ -303,11 +303,12 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
     } = &subjects;
 
     let reference = measure(&mut http, &national, "{ __typename }").await?;
-    let gaps_query = |as_of: &str| {
+    let gaps_query = |area: &str, as_of: &str| {
         format!(
-            r#"{{ responsibilityGaps(area: "{icb}", first: 100{as_of}) {{ missing contested misattributed covered gaps {{ totalCount nodes {{ duty {{ id title }} level status missingResponsible missingAccountable responsible {{ code }} accountable {{ code }} declined {{ assignee {{ code }} reason }} misattributions {{ attributedBy {{ code }} believedOwner {{ code }} }} }} }} }} }}"#
+            r#"{{ responsibilityGaps(area: "{area}", first: 100{as_of}) {{ onDate coverage {{ duty {{ id title }} level units counts {{ flag units }} byUnit {{ totalCount nodes {{ unit {{ code }} flags responsible {{ code }} accountable {{ code }} declined {{ assignee {{ code }} reason }} misattributions {{ attributedBy {{ code }} believedOwner {{ code }} }} }} }} }} above {{ duty {{ id }} level accountable {{ code }} }} }} }}"#
         )
     };
+    let heat_map = r#"{ responsibilityGaps(area: "X24", groupBy: ICB) { coverage { duty { id title } level units counts { flag units } byArea { area { code name } units counts { flag units } } } } }"#;
     let rollout = |group: &str, within: &str| {
         format!(
             r#"{{ trainingRollout(programme: "{programme}", groupBy: {group}, within: "{within}") {{ totals {{ practices enrolled completed percentCompleted targetPercent onTrack practicesWithoutTrainedReception byRole {{ role enrolled completed }} }} weekly {{ weekStarting completed cumulativeCompleted }} groups(first: 100) {{ totalCount nodes {{ area {{ code name }} figures {{ practices enrolled completed percentCompleted onTrack practicesWithoutTrainedReception }} }} }} practicesWithoutTrainedReception(first: 50) {{ totalCount nodes {{ code }} }} }} }}"#
@@ -317,7 +318,12 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
         (
             format!("responsibilityGaps, one ICB ({icb})"),
             &commissioner,
-            gaps_query(""),
+            gaps_query(icb, ""),
+        ),
+        (
+            "responsibilityGaps roll-up by ICB, nationally (within X24)".into(),
+            &national,
+            heat_map.to_owned(),
         ),
         (
             "trainingRollout by ICB, nationally (within X24)".into(),
@@ -389,7 +395,7 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
         .next()
         .context("the log's middle event")?;
     let at = gateway::model::recorded_at(&middle).to_rfc3339();
-    let as_of_query = gaps_query(&format!(r#", asOf: "{at}""#));
+    let as_of_query = gaps_query(icb, &format!(r#", asOf: "{at}""#));
     eprintln!("asOf {at} (position {})…", middle.position);
     let began = Instant::now();
     http.data(Some(&commissioner), &as_of_query).await?;
@@ -526,6 +532,7 @@ fn render(r: &Report) -> String {
             .map_or(Duration::MAX, |x| x.latency.p99)
     };
     let gaps = p99_of("responsibilityGaps, one ICB");
+    let heat_map = p99_of("responsibilityGaps roll-up");
     let rollout = p99_of("trainingRollout by ICB");
     let yes = |met: bool| if met { "yes" } else { "**no**" };
     let gib = 1024.0 * 1024.0 * 1024.0;
@@ -548,6 +555,7 @@ fn render(r: &Report) -> String {
          | restart on the same directory until the first answer (read models resumed from position {resumed}) | {restart:.2} s (of which opening the log {opened:.2} s) |\n\n\
          | floor | measured | met |\n|---|---:|:---:|\n\
          | responsibilityGaps, one ICB: p99 ≤ 10 ms | {gaps} | {gaps_met} |\n\
+         | responsibilityGaps roll-up within X24: p99 ≤ 50 ms | {heat_map} | {heat_map_met} |\n\
          | trainingRollout by ICB, nationally: p99 ≤ 50 ms | {rollout} | {rollout_met} |\n\
          | an `asOf` view ≤ 3 s | {as_of:.2} s | {as_of_met} |\n\
          | RSS ≤ 1.5 GiB | {rss} | {rss_met} |\n",
@@ -569,6 +577,8 @@ fn render(r: &Report) -> String {
         opened = r.log_opened.as_secs_f64(),
         gaps = ms(gaps),
         gaps_met = yes(gaps <= Duration::from_millis(10)),
+        heat_map = ms(heat_map),
+        heat_map_met = yes(heat_map <= Duration::from_millis(50)),
         rollout = ms(rollout),
         rollout_met = yes(rollout <= Duration::from_millis(50)),
         as_of_met = yes(r.as_of_cold <= Duration::from_secs(3)),

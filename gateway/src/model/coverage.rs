@@ -1,0 +1,312 @@
+//! Responsibility coverage by unit of ownership (DESIGN.md §5): for each live duty and each
+//! level it must be owned at, every unit of that level inside an area (each open practice
+//! for LOCAL, each ICB for REGIONAL, England for NATIONAL) with every flag that applies.
+//!
+//! A unit is covered by accepted assignments made for itself or for the organisation
+//! directly above it that owns at the same level: a PCN's assignment covers its member
+//! practices, a region's covers its ICBs. Flags are not exclusive, so a covered practice
+//! that someone believes is owned by another organisation is both `COVERED` and
+//! `MISATTRIBUTED`: nothing hides anything else.
+
+use std::collections::BTreeSet;
+
+use chrono::NaiveDate;
+use proto::v1::{Level, OrganisationKind, RaciRole};
+use serde::{Deserialize, Serialize};
+
+use super::ReadModel;
+use super::responsibility::{Assignment, AssignmentStatus, Attribution, Duty};
+use super::tree::TreeIndex;
+
+// One type for the model and the API (a doc comment would become the API's description).
+// Declared in the order the flags are listed and counted.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    async_graphql::Enum,
+)]
+pub enum CoverageFlag {
+    // No accepted Responsible covers the unit.
+    MissingResponsible,
+    // No accepted Accountable covers the unit.
+    MissingAccountable,
+    // More than one organisation accepted being Accountable.
+    Contested,
+    // A proposal was declined and nothing of that role was accepted since.
+    Declined,
+    // A proposal waits for its answer.
+    Pending,
+    // Someone believes an organisation owns it that has not accepted it.
+    Misattributed,
+    // An accepted Responsible and an accepted Accountable.
+    Covered,
+}
+
+impl CoverageFlag {
+    pub const ALL: [CoverageFlag; 7] = [
+        Self::MissingResponsible,
+        Self::MissingAccountable,
+        Self::Contested,
+        Self::Declined,
+        Self::Pending,
+        Self::Misattributed,
+        Self::Covered,
+    ];
+}
+
+/// The kind of organisation that is the unit of ownership at `level`, and the kind above
+/// it whose assignments also cover it.
+fn unit_kinds(level: Level) -> Option<(OrganisationKind, Option<OrganisationKind>)> {
+    match level {
+        Level::Local => Some((OrganisationKind::Practice, Some(OrganisationKind::Pcn))),
+        Level::Regional => Some((OrganisationKind::Icb, Some(OrganisationKind::Region))),
+        Level::National => Some((OrganisationKind::NationalBody, None)),
+        Level::Unspecified => None,
+    }
+}
+
+/// One unit of ownership for one duty at one level, and why it carries its flags.
+#[derive(Debug, Clone)]
+pub struct UnitCoverage<'a> {
+    pub unit: u32,
+    pub flags: Vec<CoverageFlag>,
+    pub responsible: Vec<&'a Assignment>,
+    pub accountable: Vec<&'a Assignment>,
+    pub pending: Vec<&'a Assignment>,
+    pub declined: Vec<&'a Assignment>,
+    pub misattributions: Vec<&'a Attribution>,
+}
+
+impl UnitCoverage<'_> {
+    pub fn has(&self, flag: CoverageFlag) -> bool {
+        self.flags.contains(&flag)
+    }
+}
+
+/// One duty at one level over the units of an area.
+#[derive(Debug, Clone)]
+pub struct DutyCoverage<'a> {
+    pub duty: &'a Duty,
+    pub level: Level,
+    /// In code order.
+    pub units: Vec<UnitCoverage<'a>>,
+}
+
+impl DutyCoverage<'_> {
+    /// Units carrying each flag, in the order of [`CoverageFlag::ALL`].
+    pub fn counts(&self) -> [(CoverageFlag, usize); 7] {
+        CoverageFlag::ALL.map(|flag| (flag, self.units.iter().filter(|u| u.has(flag)).count()))
+    }
+}
+
+/// Who owns a duty at a level above the area: context, not a gap of the area.
+#[derive(Debug, Clone)]
+pub struct OwnedAbove<'a> {
+    pub duty: &'a Duty,
+    pub level: Level,
+    /// The unit above the area at that level (its ICB, or England), if the tree has one.
+    pub unit: Option<u32>,
+    pub responsible: Vec<&'a Assignment>,
+    pub accountable: Vec<&'a Assignment>,
+}
+
+/// What [`coverage`] answers for one area on one date.
+#[derive(Debug, Clone, Default)]
+pub struct Coverage<'a> {
+    pub entries: Vec<DutyCoverage<'a>>,
+    pub above: Vec<OwnedAbove<'a>>,
+}
+
+/// Which duties and levels a question is about.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Filter<'q> {
+    pub duty: Option<&'q str>,
+    pub level: Option<Level>,
+}
+
+/// Coverage of every live duty at every level it must be owned at, for the units inside
+/// `area` as the tree stood on `date`; levels with no unit inside the area come as
+/// [`OwnedAbove`] context.
+pub fn coverage<'a>(
+    model: &'a ReadModel,
+    index: &TreeIndex,
+    area: u32,
+    date: NaiveDate,
+    filter: Filter<'_>,
+) -> Coverage<'a> {
+    let mut answer = Coverage::default();
+    let duties = model
+        .responsibility
+        .duties
+        .values()
+        .filter(|d| !d.retired)
+        .filter(|d| filter.duty.is_none_or(|id| d.id == id));
+    for duty in duties {
+        for level in duty
+            .required_levels
+            .iter()
+            .filter_map(|l| Level::try_from(*l).ok())
+        {
+            if filter.level.is_some_and(|l| l != level) {
+                continue;
+            }
+            let Some((unit_kind, cover_kind)) = unit_kinds(level) else {
+                continue;
+            };
+            let units = units_within(model, index, area, unit_kind, date);
+            if units.is_empty() {
+                let unit = index.ancestor(area, unit_kind, date);
+                let owners = unit.map(|u| owners(model, index, duty, level, u, cover_kind, date));
+                let (responsible, accountable) = owners
+                    .map(|o| (o.responsible, o.accountable))
+                    .unwrap_or_default();
+                answer.above.push(OwnedAbove {
+                    duty,
+                    level,
+                    unit,
+                    responsible,
+                    accountable,
+                });
+                continue;
+            }
+            let units = units
+                .into_iter()
+                .map(|u| owners(model, index, duty, level, u, cover_kind, date))
+                .collect();
+            answer.entries.push(DutyCoverage { duty, level, units });
+        }
+    }
+    answer
+}
+
+/// The open units of `kind` that are `area` or lie inside it on `date`, in code order.
+fn units_within(
+    model: &ReadModel,
+    index: &TreeIndex,
+    area: u32,
+    kind: OrganisationKind,
+    date: NaiveDate,
+) -> Vec<u32> {
+    index
+        .all_of(Some(kind))
+        .filter(|id| index.lineage(*id, date).contains(&area))
+        .filter(|id| {
+            model
+                .tree
+                .get(index.code(*id))
+                .is_some_and(|o| o.is_active_on(date))
+        })
+        .collect()
+}
+
+/// The areas whose assignments at this level cover `unit`: itself and, where there is
+/// one, the organisation of `cover_kind` it sat in on `date`.
+fn covering_areas(
+    index: &TreeIndex,
+    unit: u32,
+    cover_kind: Option<OrganisationKind>,
+    date: NaiveDate,
+) -> Vec<&str> {
+    let mut areas = vec![index.code(unit)];
+    if let Some(parent) = cover_kind.and_then(|k| index.ancestor(unit, k, date)) {
+        areas.push(index.code(parent));
+    }
+    areas
+}
+
+fn owners<'a>(
+    model: &'a ReadModel,
+    index: &TreeIndex,
+    duty: &Duty,
+    level: Level,
+    unit: u32,
+    cover_kind: Option<OrganisationKind>,
+    date: NaiveDate,
+) -> UnitCoverage<'a> {
+    let areas = covering_areas(index, unit, cover_kind, date);
+    let responsibility = &model.responsibility;
+    let here: Vec<&Assignment> = areas
+        .iter()
+        .flat_map(|a| responsibility.in_area(a))
+        .filter(|a| a.duty_id == duty.id && a.level == level as i32)
+        .collect();
+    let active = |code: &str| model.tree.get(code).is_none_or(|o| o.is_active_on(date));
+    let accepted = |role: RaciRole| -> Vec<&'a Assignment> {
+        here.iter()
+            .filter(|a| a.role == role as i32 && a.status == AssignmentStatus::Accepted)
+            .filter(|a| active(&a.assignee_code))
+            .copied()
+            .collect()
+    };
+    let responsible = accepted(RaciRole::Responsible);
+    let accountable = accepted(RaciRole::Accountable);
+    let with_status = |status: AssignmentStatus| -> Vec<&'a Assignment> {
+        here.iter()
+            .filter(|a| a.status == status)
+            .copied()
+            .collect()
+    };
+    let pending = with_status(AssignmentStatus::Proposed);
+    // A decline still stands while nothing of its role has been accepted after it.
+    let declined: Vec<&Assignment> = with_status(AssignmentStatus::Declined)
+        .into_iter()
+        .filter(|d| {
+            !here.iter().any(|a| {
+                a.role == d.role
+                    && a.status == AssignmentStatus::Accepted
+                    && a.changed_at >= d.changed_at
+            })
+        })
+        .collect();
+    let misattributions: Vec<&Attribution> = areas
+        .iter()
+        .flat_map(|a| responsibility.attributions_in(a))
+        .filter(|b| b.duty_id == duty.id && b.level == level as i32)
+        .filter(|b| {
+            !here.iter().any(|a| {
+                a.status == AssignmentStatus::Accepted
+                    && a.assignee_code == b.believed_owner_code
+                    && (b.role == RaciRole::Unspecified as i32 || a.role == b.role)
+            })
+        })
+        .collect();
+    let accountable_owners: BTreeSet<&str> = accountable
+        .iter()
+        .map(|a| a.assignee_code.as_str())
+        .collect();
+    let flags = [
+        (CoverageFlag::MissingResponsible, responsible.is_empty()),
+        (CoverageFlag::MissingAccountable, accountable.is_empty()),
+        (CoverageFlag::Contested, accountable_owners.len() > 1),
+        (CoverageFlag::Declined, !declined.is_empty()),
+        (CoverageFlag::Pending, !pending.is_empty()),
+        (CoverageFlag::Misattributed, !misattributions.is_empty()),
+        (
+            CoverageFlag::Covered,
+            !responsible.is_empty() && !accountable.is_empty(),
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(flag, on)| on.then_some(flag))
+    .collect();
+    UnitCoverage {
+        unit,
+        flags,
+        responsible,
+        accountable,
+        pending,
+        declined,
+        misattributions,
+    }
+}
+
+#[cfg(test)]
+mod tests;
