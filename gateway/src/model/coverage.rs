@@ -158,13 +158,13 @@ pub fn coverage<'a>(
             if filter.level.is_some_and(|l| l != level) {
                 continue;
             }
-            let Some((unit_kind, cover_kind)) = unit_kinds(level) else {
+            let Some((unit_kind, _)) = unit_kinds(level) else {
                 continue;
             };
             let units = units_within(model, index, area, unit_kind, date);
             if units.is_empty() {
                 let unit = index.ancestor(area, unit_kind, date);
-                let owners = unit.map(|u| owners(model, index, duty, level, u, cover_kind, date));
+                let owners = unit.map(|u| owners(model, index, duty, level, u, date));
                 let (responsible, accountable) = owners
                     .map(|o| (o.responsible, o.accountable))
                     .unwrap_or_default();
@@ -179,7 +179,7 @@ pub fn coverage<'a>(
             }
             let units = units
                 .into_iter()
-                .map(|u| owners(model, index, duty, level, u, cover_kind, date))
+                .map(|u| owners(model, index, duty, level, u, date))
                 .collect();
             answer.entries.push(DutyCoverage { duty, level, units });
         }
@@ -207,19 +207,41 @@ fn units_within(
         .collect()
 }
 
-/// The areas whose assignments at this level cover `unit`: itself and, where there is
-/// one, the organisation of `cover_kind` it sat in on `date`.
-fn covering_areas(
-    index: &TreeIndex,
-    unit: u32,
-    cover_kind: Option<OrganisationKind>,
-    date: NaiveDate,
-) -> Vec<&str> {
-    let mut areas = vec![index.code(unit)];
-    if let Some(parent) = cover_kind.and_then(|k| index.ancestor(unit, k, date)) {
+/// The areas whose assignments at `level` cover `area` on `date`: itself and, where there
+/// is one, the organisation above it that owns at that level (a practice's PCN, an ICB's
+/// region). The one statement of the rule, for coverage and for perceptions.
+pub fn covering_areas(index: &TreeIndex, area: u32, level: Level, date: NaiveDate) -> Vec<&str> {
+    let mut areas = vec![index.code(area)];
+    let above = unit_kinds(level).and_then(|(_, above)| above);
+    if let Some(parent) = above.and_then(|k| index.ancestor(area, k, date)) {
         areas.push(index.code(parent));
     }
     areas
+}
+
+#[allow(clippy::too_many_arguments)] // one question, asked with all its parts
+/// Whether `owner` has accepted `duty` at `level` for `area` or the area covering it, in
+/// `role` (any role when unspecified).
+pub fn has_accepted(
+    model: &ReadModel,
+    index: &TreeIndex,
+    duty: &str,
+    level: Level,
+    area: u32,
+    owner: &str,
+    role: i32,
+    date: NaiveDate,
+) -> bool {
+    covering_areas(index, area, level, date)
+        .iter()
+        .flat_map(|a| model.responsibility.in_area(a))
+        .any(|a| {
+            a.duty_id == duty
+                && a.level == level as i32
+                && a.status == AssignmentStatus::Accepted
+                && a.assignee_code == owner
+                && (role == RaciRole::Unspecified as i32 || a.role == role)
+        })
 }
 
 fn owners<'a>(
@@ -228,10 +250,9 @@ fn owners<'a>(
     duty: &Duty,
     level: Level,
     unit: u32,
-    cover_kind: Option<OrganisationKind>,
     date: NaiveDate,
 ) -> UnitCoverage<'a> {
-    let areas = covering_areas(index, unit, cover_kind, date);
+    let areas = covering_areas(index, unit, level, date);
     let responsibility = &model.responsibility;
     let here: Vec<&Assignment> = areas
         .iter()
@@ -271,11 +292,16 @@ fn owners<'a>(
         .flat_map(|a| responsibility.attributions_in(a))
         .filter(|b| b.duty_id == duty.id && b.level == level as i32)
         .filter(|b| {
-            !here.iter().any(|a| {
-                a.status == AssignmentStatus::Accepted
-                    && a.assignee_code == b.believed_owner_code
-                    && (b.role == RaciRole::Unspecified as i32 || a.role == b.role)
-            })
+            !has_accepted(
+                model,
+                index,
+                &duty.id,
+                level,
+                unit,
+                &b.believed_owner_code,
+                b.role,
+                date,
+            )
         })
         .collect();
     let accountable_owners: BTreeSet<&str> = accountable

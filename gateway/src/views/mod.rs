@@ -6,6 +6,7 @@ pub mod facilitation;
 pub mod history;
 pub mod organisations;
 pub mod page;
+pub mod perceptions;
 pub mod platforms;
 pub mod responsibilities;
 pub mod sessions;
@@ -30,6 +31,7 @@ pub struct QueryRoot(
     organisations::OrganisationViews,
     responsibilities::ResponsibilityViews,
     coverage::CoverageViews,
+    perceptions::PerceptionViews,
     training::TrainingViews,
     sessions::SessionViews,
     facilitation::FacilitationViews,
@@ -73,11 +75,13 @@ pub(crate) fn require_duty(model: &crate::model::ReadModel, field: &str, id: &st
     if model.responsibility.duties.contains_key(id) {
         Ok(())
     } else {
-        Err(GatewayError::NotFound(format!(
-            "{field}: no duty {}",
-            domain::values::excerpt(id)
-        )))
+        Err(no_duty(field, id))
     }
+}
+
+/// NOT_FOUND for a duty nobody defined, naming `field`.
+pub(crate) fn no_duty(field: &str, id: &str) -> GatewayError {
+    GatewayError::NotFound(format!("{field}: no duty {}", domain::values::excerpt(id)))
 }
 
 pub(crate) fn kind_of(kind: i32) -> Option<OrganisationKind> {

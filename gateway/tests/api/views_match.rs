@@ -15,6 +15,7 @@ use gateway::views::AreaLevel;
 use gateway::views::coverage;
 use gateway::views::facilitation::tally;
 use gateway::views::page::PageArgs;
+use gateway::views::perceptions::perceptions;
 use gateway::views::training::rollout;
 use proptest::prelude::*;
 use proto::v1 as pb;
@@ -683,6 +684,93 @@ fn model_coverage(
     (rows, above)
 }
 
+/// (believer, owner, level, role, beliefs, of which accepted) per cell, and the totals.
+type PerceptionRows = (
+    Vec<(String, String, i32, i32, usize, usize)>,
+    usize,
+    usize,
+    usize,
+);
+
+fn brute_perceptions(facts: &Facts<'_>, area: &str, duty: &str, date: NaiveDate) -> PerceptionRows {
+    use pb::OrganisationKind as K;
+    let mut status: HashMap<String, &str> = HashMap::new();
+    for e in facts.events {
+        if let Some(p) = decode::<pb::ResponsibilityProposed>(e) {
+            status.insert(p.assignment_id, "proposed");
+        } else if let Some(a) = decode::<pb::ResponsibilityAccepted>(e) {
+            status.insert(a.assignment_id, "accepted");
+        } else if let Some(d) = decode::<pb::ResponsibilityDeclined>(e) {
+            status.insert(d.assignment_id, "declined");
+        } else if let Some(x) = decode::<pb::ResponsibilityEnded>(e) {
+            status.insert(x.assignment_id, "ended");
+        }
+    }
+    let proposals = facts.all::<pb::ResponsibilityProposed>();
+    let mut cells: BTreeMap<(String, String, i32, i32), (usize, usize)> = BTreeMap::new();
+    for b in facts.all::<pb::ResponsibilityAttributed>() {
+        if b.duty_id != duty || !facts.lineage(&b.area_code, date).iter().any(|c| c == area) {
+            continue;
+        }
+        let mut covering = vec![b.area_code.clone()];
+        let above = match pb::Level::try_from(b.level) {
+            Ok(pb::Level::Local) => Some(K::Pcn),
+            Ok(pb::Level::Regional) => Some(K::Region),
+            _ => None,
+        };
+        covering.extend(above.and_then(|k| facts.ancestor(&b.area_code, k, date)));
+        let accepted = proposals.iter().any(|p| {
+            p.duty_id == duty
+                && p.level == b.level
+                && covering.contains(&p.area_code)
+                && p.assignee_code == b.believed_owner_code
+                && (b.role == 0 || p.role == b.role)
+                && status[&p.assignment_id] == "accepted"
+        });
+        let cell = cells
+            .entry((b.attributed_by_code, b.believed_owner_code, b.level, b.role))
+            .or_default();
+        cell.0 += 1;
+        cell.1 += usize::from(accepted);
+    }
+    let rows: Vec<_> = cells
+        .into_iter()
+        .map(|((by, owner, level, role), (n, ok))| (by, owner, level, role, n, ok))
+        .collect();
+    let beliefs = rows.iter().map(|r| r.4).sum();
+    let matching = rows.iter().map(|r| r.5).sum();
+    let others = rows.iter().filter(|r| r.0 != r.1).map(|r| r.4).sum();
+    (rows, beliefs, matching, others)
+}
+
+fn model_perceptions(model: &ReadModel, area: &str, duty: &str, date: NaiveDate) -> PerceptionRows {
+    let answer = perceptions(model, area, duty, date).expect("a known area and duty");
+    let rows = answer
+        .matrix
+        .iter()
+        .map(|p| {
+            (
+                p.believer.code.clone(),
+                p.believed_owner.code.clone(),
+                p.level.map_or(0, i32::from),
+                p.role.map_or(0, i32::from),
+                p.beliefs,
+                p.accepted_in,
+            )
+        })
+        .collect();
+    assert_eq!(
+        answer.not_accepted,
+        answer.beliefs - answer.matching_acceptance
+    );
+    (
+        rows,
+        answer.beliefs,
+        answer.matching_acceptance,
+        answer.believed_to_be_others,
+    )
+}
+
 /// (practices, enrolled, completed, practices with trained reception staff) per area.
 type RolloutCounts = BTreeMap<String, (u64, u64, u64, u64)>;
 
@@ -861,6 +949,13 @@ fn check_views(model: &ReadModel, facts: &Facts<'_>) {
                 brute_coverage(facts, area, date),
                 "coverage of {area} on {date}"
             );
+            for duty in facts.all::<pb::DutyDefined>().iter().map(|d| &d.duty_id) {
+                assert_eq!(
+                    model_perceptions(model, area, duty, date),
+                    brute_perceptions(facts, area, duty, date),
+                    "perceptions of {duty} in {area} on {date}"
+                );
+            }
         }
         if facts.all::<pb::TrainingProgrammeLaunched>().is_empty() {
             assert!(rollout(model, PROGRAMME, AreaLevel::Icb, NATIONAL, date).is_err());
