@@ -75,20 +75,46 @@ pub struct Session {
 }
 
 impl Session {
-    /// Places confirmed; never above capacity (the session stream guarantees it).
-    pub fn booked(&self) -> u32 {
+    /// Places confirmed in the session's stream; never above capacity (the stream
+    /// guarantees it). Still counted after a cancellation, as the stream does.
+    pub fn confirmed_places(&self) -> u32 {
         self.sum(BookingStatus::Confirmed)
     }
 
-    pub fn waitlisted(&self) -> u32 {
+    pub fn waiting_places(&self) -> u32 {
         self.sum(BookingStatus::Waitlisted)
     }
 
+    /// Places booked as every view counts them: none once the session is cancelled
+    /// (DESIGN.md §5), so a cancelled session adds nothing to any total.
+    pub fn booked(&self) -> u32 {
+        if self.cancelled.is_some() {
+            0
+        } else {
+            self.confirmed_places()
+        }
+    }
+
+    /// Places asked for on the waitlist; none once cancelled.
+    pub fn waitlisted(&self) -> u32 {
+        if self.cancelled.is_some() {
+            0
+        } else {
+            self.waiting_places()
+        }
+    }
+
+    /// Places still free; none once cancelled.
     pub fn available(&self) -> u32 {
         if self.cancelled.is_some() {
             return 0;
         }
         self.capacity.saturating_sub(self.booked())
+    }
+
+    /// Every place taken, and not cancelled: a cancelled session is not full.
+    pub fn is_full(&self) -> bool {
+        self.cancelled.is_none() && self.available() == 0
     }
 
     fn sum(&self, status: BookingStatus) -> u32 {

@@ -63,12 +63,13 @@ pub struct Session {
     pub starts_at: Option<DateTime<Utc>>,
     pub ends_at: Option<DateTime<Utc>>,
     pub capacity: u32,
-    /// Places confirmed (never above capacity).
+    /// Places confirmed (never above capacity; none once cancelled).
     pub booked: u32,
     /// Places still free (0 once cancelled).
     pub available: u32,
-    /// Places asked for on the waitlist.
+    /// Places asked for on the waitlist (none once cancelled).
     pub waitlisted: u32,
+    /// Every place taken; a cancelled session is never full.
     pub full: bool,
     pub cancelled: bool,
     pub cancellation_reason: Option<String>,
@@ -113,7 +114,7 @@ pub fn session_view(
         booked: s.booked(),
         available: s.available(),
         waitlisted: s.waitlisted(),
-        full: s.available() == 0,
+        full: s.is_full(),
         cancelled: s.cancelled.is_some(),
         cancellation_reason: s.cancelled.clone(),
         topics: s

@@ -162,10 +162,18 @@ proptest! {
             gateway.apply(&gateway_event(event));
         }
         let session = &gateway.sessions[SESSION];
-        prop_assert_eq!(session.booked(), domain.confirmed_places());
-        prop_assert_eq!(session.waitlisted(), domain.waiting_places());
+        prop_assert_eq!(session.confirmed_places(), domain.confirmed_places());
+        prop_assert_eq!(session.waiting_places(), domain.waiting_places());
         prop_assert_eq!(session.capacity, domain.capacity);
         prop_assert_eq!(session.cancelled.is_some(), domain.cancelled);
+        // What the views count: nothing once cancelled, and a cancelled session is not full.
+        let live = !domain.cancelled;
+        prop_assert_eq!(session.booked(), if live { domain.confirmed_places() } else { 0 });
+        prop_assert_eq!(session.waitlisted(), if live { domain.waiting_places() } else { 0 });
+        prop_assert_eq!(
+            session.is_full(),
+            live && domain.confirmed_places() >= domain.capacity
+        );
         let hosting = match domain.hosting {
             DomainHosting::Venue => Hosting::NotNeeded,
             DomainHosting::Pending => Hosting::Pending,
