@@ -11,7 +11,7 @@ use proto::v1 as pb;
 
 use super::organisations::OrganisationSummary;
 use super::{AreaLevel, default_area, open};
-use crate::disclosure::{Disclosure, PatientCount};
+use crate::disclosure::{Disclosure, PatientCount, protect_partition, share};
 use crate::error::{GatewayError, Result};
 use crate::model::ReadModel;
 use crate::model::facilitation::{OUTCOMES, Record};
@@ -124,8 +124,9 @@ pub struct OutcomeCount {
 pub struct MixFigures {
     pub records: u64,
     pub patients: PatientCount,
-    /// Patients helped proactively, as a percentage of all helped.
-    pub proactive_share: f64,
+    /// Patients helped proactively, as a percentage of all helped, from the figures as
+    /// shown: null when either is withheld.
+    pub proactive_share: Option<f64>,
     pub by_mode: Vec<MixCount>,
     pub by_service: Vec<MixCount>,
     pub by_channel: Vec<MixCount>,
@@ -133,6 +134,16 @@ pub struct MixFigures {
     pub by_patient_group: Vec<MixCount>,
     /// Outcomes, as counts of people (staffMinutes is minutes of staff time).
     pub outcomes: Vec<OutcomeCount>,
+}
+
+impl MixFigures {
+    /// A total withheld after the figures were built (by the groups' protection) takes
+    /// its share with it.
+    fn withhold_share_if_withheld(&mut self) {
+        if self.patients.suppressed {
+            self.proactive_share = None;
+        }
+    }
 }
 
 #[derive(Debug, Clone, SimpleObject)]
@@ -160,60 +171,86 @@ fn name(number: i32, full: Option<&'static str>, prefix: &str) -> String {
 }
 
 fn figures(t: &Tally, disclosure: Disclosure) -> MixFigures {
-    let counts = |map: &BTreeMap<i32, (u64, u64)>, label: &dyn Fn(i32) -> String| {
-        map.iter()
-            .map(|(k, (records, patients))| MixCount {
+    let mut patients = disclosure.show(t.patients);
+    // Each record has one mode, service, channel and role: each list is a partition of
+    // the total, protected against subtraction. Patient groups and outcomes are not.
+    let mut partition = |map: &BTreeMap<i32, (u64, u64)>, label: &dyn Fn(i32) -> String| {
+        let mut cells: Vec<MixCount> = map
+            .iter()
+            .map(|(k, (records, count))| MixCount {
                 key: label(*k),
                 records: *records,
-                patients: disclosure.show(*patients),
+                patients: disclosure.show(*count),
             })
-            .collect()
+            .collect();
+        let mut raw: Vec<(u64, &mut PatientCount)> = map
+            .values()
+            .map(|(_, count)| *count)
+            .zip(cells.iter_mut().map(|c| &mut c.patients))
+            .collect();
+        protect_partition(&mut raw, &mut patients);
+        cells
     };
+    let by_mode = partition(&t.by_mode, &|k| {
+        name(
+            k,
+            pb::FacilitationMode::try_from(k)
+                .ok()
+                .map(|v| v.as_str_name()),
+            "FACILITATION_MODE_",
+        )
+    });
+    let by_service = partition(&t.by_service, &|k| {
+        name(
+            k,
+            pb::DigitalService::try_from(k)
+                .ok()
+                .map(|v| v.as_str_name()),
+            "",
+        )
+    });
+    let by_channel = partition(&t.by_channel, &|k| {
+        name(
+            k,
+            pb::FacilitationChannel::try_from(k)
+                .ok()
+                .map(|v| v.as_str_name()),
+            "FACILITATION_CHANNEL_",
+        )
+    });
+    let by_role = partition(&t.by_role, &|k| {
+        name(
+            k,
+            pb::StaffRole::try_from(k).ok().map(|v| v.as_str_name()),
+            "",
+        )
+    });
+    let by_patient_group = t
+        .by_group
+        .iter()
+        .map(|(k, (records, count))| MixCount {
+            key: name(
+                *k,
+                pb::PatientGroup::try_from(*k).ok().map(|v| v.as_str_name()),
+                "",
+            ),
+            records: *records,
+            patients: disclosure.show(*count),
+        })
+        .collect();
+    let proactive = by_mode
+        .iter()
+        .find(|m| m.key == "PROACTIVE")
+        .map_or_else(|| Disclosure::Exact.show(0), |m| m.patients.clone());
     MixFigures {
         records: t.records,
-        patients: disclosure.show(t.patients),
-        proactive_share: t.proactive_share(),
-        by_mode: counts(&t.by_mode, &|k| {
-            name(
-                k,
-                pb::FacilitationMode::try_from(k)
-                    .ok()
-                    .map(|v| v.as_str_name()),
-                "FACILITATION_MODE_",
-            )
-        }),
-        by_service: counts(&t.by_service, &|k| {
-            name(
-                k,
-                pb::DigitalService::try_from(k)
-                    .ok()
-                    .map(|v| v.as_str_name()),
-                "",
-            )
-        }),
-        by_channel: counts(&t.by_channel, &|k| {
-            name(
-                k,
-                pb::FacilitationChannel::try_from(k)
-                    .ok()
-                    .map(|v| v.as_str_name()),
-                "FACILITATION_CHANNEL_",
-            )
-        }),
-        by_role: counts(&t.by_role, &|k| {
-            name(
-                k,
-                pb::StaffRole::try_from(k).ok().map(|v| v.as_str_name()),
-                "",
-            )
-        }),
-        by_patient_group: counts(&t.by_group, &|k| {
-            name(
-                k,
-                pb::PatientGroup::try_from(k).ok().map(|v| v.as_str_name()),
-                "",
-            )
-        }),
+        proactive_share: share(&proactive, &patients),
+        patients,
+        by_mode,
+        by_service,
+        by_channel,
+        by_role,
+        by_patient_group,
         outcomes: OUTCOMES
             .iter()
             .zip(t.outcomes)
@@ -257,25 +294,38 @@ impl FacilitationViews {
         }
         let own = &caller.principal.organisation;
         Ok(at.read(|model| -> Result<FacilitationMix> {
-            let (total, groups) = tally(model, &within, from, to, group_by)?;
+            let (total, group_tallies) = tally(model, &within, from, to, group_by)?;
             let own_practice = model
                 .tree
                 .get(own)
                 .is_some_and(|o| o.kind == pb::OrganisationKind::Practice);
             let exact = |area: &str| own_practice && area == own;
             let national = within == domain::registry::NATIONAL_CODE;
+            let mut totals = figures(&total, Disclosure::exact_if(national || exact(&within)));
+            let mut groups: Vec<FacilitationGroup> = group_tallies
+                .iter()
+                .map(|(code, t)| FacilitationGroup {
+                    area: OrganisationSummary::of(model, code),
+                    figures: figures(t, Disclosure::exact_if(exact(code))),
+                })
+                .collect();
+            // The groups share out the total between them: protect them as a partition.
+            let raw: Vec<u64> = group_tallies.values().map(|t| t.patients).collect();
+            let mut cells: Vec<(u64, &mut PatientCount)> = raw
+                .into_iter()
+                .zip(groups.iter_mut().map(|g| &mut g.figures.patients))
+                .collect();
+            protect_partition(&mut cells, &mut totals.patients);
+            for group in &mut groups {
+                group.figures.withhold_share_if_withheld();
+            }
+            totals.withhold_share_if_withheld();
             Ok(FacilitationMix {
                 within: OrganisationSummary::of(model, &within),
                 from,
                 to,
-                totals: figures(&total, Disclosure::exact_if(national || exact(&within))),
-                groups: groups
-                    .iter()
-                    .map(|(code, t)| FacilitationGroup {
-                        area: OrganisationSummary::of(model, code),
-                        figures: figures(t, Disclosure::exact_if(exact(code))),
-                    })
-                    .collect(),
+                totals,
+                groups,
             })
         })?)
     }

@@ -31,7 +31,7 @@ fn at<'a>(value: &'a Value, path: &str) -> &'a Value {
         })
 }
 
-const MIX: &str = "{ facilitationMix(within: \"WITHIN\", groupBy: PRACTICE) { totals { records patients { value suppressed rounded display } proactiveShare } groups { area { code } figures { patients { value suppressed display } } } } }";
+const MIX: &str = "{ facilitationMix(within: \"WITHIN\", groupBy: PRACTICE) { totals { records patients { value suppressed rounded display } proactiveShare } groups { area { code } figures { patients { value suppressed display } proactiveShare } } } }";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn patient_counts_below_national_level_are_suppressed_or_rounded_except_your_own() {
@@ -52,13 +52,18 @@ async fn patient_counts_below_national_level_are_suppressed_or_rounded_except_yo
         at(&national, "data.facilitationMix.totals.proactiveShare"),
         17.6
     );
-    // Per practice, below national level: 12 rounds to 10, 5 is suppressed.
+    // Per practice, below national level: 5 is suppressed, and 12 (which would round to
+    // 10) is withheld with it, or 17 - 12 would give the 5 back.
     let groups = at(&national, "data.facilitationMix.groups");
     assert_eq!(at(groups, "0.area.code"), "A81001");
-    assert_eq!(at(groups, "0.figures.patients.value"), 10);
+    assert!(at(groups, "0.figures.patients.value").is_null());
+    assert_eq!(at(groups, "0.figures.patients.suppressed"), true);
     assert!(at(groups, "1.figures.patients.value").is_null());
     assert_eq!(at(groups, "1.figures.patients.suppressed"), true);
     assert_eq!(at(groups, "1.figures.patients.display"), "*");
+    // A share is never shown beside a withheld count.
+    assert!(at(groups, "0.figures.proactiveShare").is_null(), "{groups}");
+    assert!(at(groups, "1.figures.proactiveShare").is_null(), "{groups}");
     // The ICB sees its area's total (17) rounded to 15: it did not record them.
     let icb = ask(
         &world,
