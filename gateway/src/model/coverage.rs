@@ -10,7 +10,7 @@
 
 use std::collections::BTreeSet;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use proto::v1::{Level, OrganisationKind, RaciRole};
 use serde::{Deserialize, Serialize};
 
@@ -147,7 +147,7 @@ pub fn coverage<'a>(
         .responsibility
         .duties
         .values()
-        .filter(|d| !d.retired)
+        .filter(|d| d.is_live_on(date))
         .filter(|d| filter.duty.is_none_or(|id| d.id == id));
     for duty in duties {
         for level in duty
@@ -238,7 +238,7 @@ pub fn has_accepted(
         .any(|a| {
             a.duty_id == duty
                 && a.level == level as i32
-                && a.status == AssignmentStatus::Accepted
+                && a.status_on(date) == Some(AssignmentStatus::Accepted)
                 && a.assignee_code == owner
                 && (role == RaciRole::Unspecified as i32 || a.role == role)
         })
@@ -254,43 +254,45 @@ fn owners<'a>(
 ) -> UnitCoverage<'a> {
     let areas = covering_areas(index, unit, level, date);
     let responsibility = &model.responsibility;
-    let here: Vec<&Assignment> = areas
+    // The assignments covering the unit, each with its status at the end of `date`.
+    let here: Vec<(&Assignment, AssignmentStatus, DateTime<Utc>)> = areas
         .iter()
         .flat_map(|a| responsibility.in_area(a))
         .filter(|a| a.duty_id == duty.id && a.level == level as i32)
+        .filter_map(|a| a.on(date).map(|(status, at)| (a, status, at)))
         .collect();
     let active = |code: &str| model.tree.get(code).is_none_or(|o| o.is_active_on(date));
-    let accepted = |role: RaciRole| -> Vec<&'a Assignment> {
+    let with_status = |status: AssignmentStatus| -> Vec<&'a Assignment> {
         here.iter()
-            .filter(|a| a.role == role as i32 && a.status == AssignmentStatus::Accepted)
-            .filter(|a| active(&a.assignee_code))
-            .copied()
+            .filter(|(_, s, _)| *s == status)
+            .map(|(a, _, _)| *a)
+            .collect()
+    };
+    let accepted = |role: RaciRole| -> Vec<&'a Assignment> {
+        with_status(AssignmentStatus::Accepted)
+            .into_iter()
+            .filter(|a| a.role == role as i32 && active(&a.assignee_code))
             .collect()
     };
     let responsible = accepted(RaciRole::Responsible);
     let accountable = accepted(RaciRole::Accountable);
-    let with_status = |status: AssignmentStatus| -> Vec<&'a Assignment> {
-        here.iter()
-            .filter(|a| a.status == status)
-            .copied()
-            .collect()
-    };
     let pending = with_status(AssignmentStatus::Proposed);
     // A decline still stands while nothing of its role has been accepted after it.
-    let declined: Vec<&Assignment> = with_status(AssignmentStatus::Declined)
-        .into_iter()
-        .filter(|d| {
-            !here.iter().any(|a| {
-                a.role == d.role
-                    && a.status == AssignmentStatus::Accepted
-                    && a.changed_at >= d.changed_at
+    let declined: Vec<&Assignment> = here
+        .iter()
+        .filter(|(_, status, _)| *status == AssignmentStatus::Declined)
+        .filter(|(d, _, declined_at)| {
+            !here.iter().any(|(a, status, at)| {
+                a.role == d.role && *status == AssignmentStatus::Accepted && at >= declined_at
             })
         })
+        .map(|(d, _, _)| *d)
         .collect();
     let misattributions: Vec<&Attribution> = areas
         .iter()
         .flat_map(|a| responsibility.attributions_in(a))
         .filter(|b| b.duty_id == duty.id && b.level == level as i32)
+        .filter(|b| b.at.date_naive() <= date)
         .filter(|b| {
             !has_accepted(
                 model,

@@ -66,6 +66,22 @@ pub struct Issue {
     pub resolution_kind: i32,
 }
 
+impl Issue {
+    /// Where the issue stood at the end of `date`, or `None` before it was reported.
+    pub fn status_on(&self, date: NaiveDate) -> Option<IssueStatus> {
+        let by = |at: Option<DateTime<Utc>>| at.is_some_and(|at| at.date_naive() <= date);
+        if !by(Some(self.reported_at)) {
+            None
+        } else if by(self.resolved_at) {
+            Some(IssueStatus::Resolved)
+        } else if by(self.acknowledged_at) {
+            Some(IssueStatus::Acknowledged)
+        } else {
+            Some(IssueStatus::Open)
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ServiceState {
     pub status: i32,

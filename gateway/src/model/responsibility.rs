@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::GatewayEvent;
@@ -17,6 +17,16 @@ pub struct Duty {
     /// Proto `Level` numbers at which the duty needs an accepted Responsible and Accountable.
     pub required_levels: Vec<i32>,
     pub retired: bool,
+    pub defined_at: DateTime<Utc>,
+    pub retired_at: Option<DateTime<Utc>>,
+}
+
+impl Duty {
+    /// Defined by the end of `date` and not retired by then.
+    pub fn is_live_on(&self, date: NaiveDate) -> bool {
+        self.defined_at.date_naive() <= date
+            && self.retired_at.is_none_or(|at| date < at.date_naive())
+    }
 }
 
 // One type for the read model and the API; its doc comment is the API's description.
@@ -43,6 +53,24 @@ pub struct Assignment {
     pub reason: String,
     pub proposed_at: DateTime<Utc>,
     pub changed_at: DateTime<Utc>,
+    /// Every change of status, oldest first, the proposal included: what `onDate` reads.
+    pub changes: Vec<(DateTime<Utc>, AssignmentStatus)>,
+}
+
+impl Assignment {
+    /// The status at the end of `date` and when it was reached, or `None` before the
+    /// proposal.
+    pub fn on(&self, date: NaiveDate) -> Option<(AssignmentStatus, DateTime<Utc>)> {
+        self.changes
+            .iter()
+            .rev()
+            .find(|(at, _)| at.date_naive() <= date)
+            .map(|(at, status)| (*status, *at))
+    }
+
+    pub fn status_on(&self, date: NaiveDate) -> Option<AssignmentStatus> {
+        self.on(date).map(|(status, _)| status)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -80,12 +108,15 @@ impl Responsibility {
                         description: e.description.clone(),
                         required_levels: e.required_levels.clone(),
                         retired: false,
+                        defined_at: at,
+                        retired_at: None,
                     },
                 );
             }
             GatewayEvent::DutyRetired(e) => {
                 if let Some(duty) = self.duties.get_mut(&e.duty_id) {
                     duty.retired = true;
+                    duty.retired_at.get_or_insert(at);
                 }
             }
             GatewayEvent::ResponsibilityProposed(e) => {
@@ -107,6 +138,7 @@ impl Responsibility {
                         reason: String::new(),
                         proposed_at: at,
                         changed_at: at,
+                        changes: vec![(at, AssignmentStatus::Proposed)],
                     },
                 );
             }
@@ -147,6 +179,7 @@ impl Responsibility {
             assignment.status = status;
             assignment.reason = reason.to_owned();
             assignment.changed_at = at;
+            assignment.changes.push((at, status));
         }
     }
 

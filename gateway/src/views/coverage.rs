@@ -116,14 +116,27 @@ fn counts<'a>(units: impl Iterator<Item = &'a UnitCoverage<'a>> + Clone) -> Vec<
         .collect()
 }
 
-fn unit_ownership(model: &ReadModel, index: &TreeIndex, unit: &UnitCoverage<'_>) -> UnitOwnership {
+fn unit_ownership(
+    model: &ReadModel,
+    index: &TreeIndex,
+    unit: &UnitCoverage<'_>,
+    date: NaiveDate,
+) -> UnitOwnership {
     UnitOwnership {
         unit: OrganisationSummary::of(model, index.code(unit.unit)),
         flags: unit.flags.clone(),
         responsible: owners(model, &unit.responsible),
         accountable: owners(model, &unit.accountable),
-        pending: unit.pending.iter().map(|a| assignment(model, a)).collect(),
-        declined: unit.declined.iter().map(|a| assignment(model, a)).collect(),
+        pending: unit
+            .pending
+            .iter()
+            .map(|a| assignment(model, a, date))
+            .collect(),
+        declined: unit
+            .declined
+            .iter()
+            .map(|a| assignment(model, a, date))
+            .collect(),
         misattributions: unit
             .misattributions
             .iter()
@@ -222,7 +235,7 @@ pub fn answer(model: &ReadModel, question: &Question<'_>) -> Result<Responsibili
             question.page.page_with(rows.len(), |range| {
                 rows[range]
                     .iter()
-                    .map(|u| unit_ownership(model, &index, u))
+                    .map(|u| unit_ownership(model, &index, u, date))
                     .collect()
             })?
         } else {
@@ -283,19 +296,20 @@ impl CoverageViews {
         flag: Option<CoverageFlag>,
         group_by: Option<AreaLevel>,
         as_of: Option<DateTime<Utc>>,
+        on_date: Option<NaiveDate>,
         after: Option<String>,
         before: Option<String>,
         first: Option<i32>,
         last: Option<i32>,
     ) -> async_graphql::Result<ResponsibilityCoverage> {
-        let (_, at) = open(ctx, as_of).await?;
+        let (_, at, date) = open(ctx, as_of, on_date).await?;
         let page = PageArgs::new(after, before, first, last);
         let area = area.trim().to_owned();
         let duty = duty.map(|d| d.trim().to_owned());
         let selection = ctx.look_ahead().field("coverage");
         let question = Question {
             area: &area,
-            date: at.date(),
+            date,
             filter: Filter {
                 duty: duty.as_deref(),
                 level: level.map(pb::Level::from),

@@ -283,8 +283,14 @@ impl FacilitationViews {
         to: Option<NaiveDate>,
         group_by: Option<AreaLevel>,
         as_of: Option<DateTime<Utc>>,
+        on_date: Option<NaiveDate>,
     ) -> async_graphql::Result<FacilitationMix> {
-        let (caller, at) = open(ctx, as_of).await?;
+        let (caller, at, _) = open(ctx, as_of, on_date).await?;
+        // The world on `onDate` holds the weeks that had begun by then.
+        let to = match on_date {
+            Some(day) => Some(to.map_or(day, |t| t.min(day))),
+            None => to,
+        };
         let scope = Scope::new(&caller.principal);
         let within = default_area(&scope, within);
         if let (Some(from), Some(to)) = (from, to)

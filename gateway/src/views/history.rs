@@ -254,11 +254,10 @@ impl HistoryViews {
         first: Option<i32>,
         last: Option<i32>,
     ) -> async_graphql::Result<Page<HistoryEntry>> {
-        let (caller, at) = open(ctx, None).await?;
+        let (caller, at, date) = open(ctx, None, None).await?;
         let stream = stream.trim().to_owned();
         eventlog::limits::validate_stream_name(&stream).map_err(log_error)?;
         let scope = Scope::new(&caller.principal);
-        let date = at.date();
         let trail = at.read(|model| trail(model, &scope, &stream, date));
         if trail == Trail::Hidden {
             return Err(GatewayError::forbidden(

@@ -15,7 +15,7 @@ pub mod training;
 use std::sync::Arc;
 
 use async_graphql::{Context, MergedObject, Object, SimpleObject};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::caller::{Caller, caller};
 use crate::error::{GatewayError, Result};
@@ -39,12 +39,23 @@ pub struct QueryRoot(
     history::HistoryViews,
 );
 
-/// The caller and the model to answer from: what every view starts with.
+/// The caller, the model to answer from and the day to answer for: what every view
+/// starts with. `asOf` picks the model (the log as it stood then); `onDate` the day (the
+/// world on that day as the model knows it), by default the day of `asOf`, or today.
 pub(crate) async fn open<'a>(
     ctx: &'a Context<'_>,
     as_of: Option<DateTime<Utc>>,
-) -> Result<(&'a Caller, ModelRef)> {
+    on_date: Option<NaiveDate>,
+) -> Result<(&'a Caller, ModelRef, NaiveDate)> {
     let caller = caller(ctx)?;
+    if let Some(day) = on_date
+        && day > Utc::now().date_naive()
+    {
+        return Err(GatewayError::bad_input(
+            "onDate",
+            "is in the future: the world on a day is known only once the day has come",
+        ));
+    }
     let projection = projection(ctx)?;
     let model = match as_of {
         Some(at) => {
@@ -54,7 +65,8 @@ pub(crate) async fn open<'a>(
         }
         None => projection.live(),
     };
-    Ok((caller, model))
+    let date = on_date.unwrap_or_else(|| model.date());
+    Ok((caller, model, date))
 }
 
 pub(crate) fn projection<'a>(ctx: &'a Context<'_>) -> Result<&'a Arc<Projection>> {

@@ -177,9 +177,9 @@ impl OrganisationViews {
         ctx: &Context<'_>,
         code: String,
         as_of: Option<DateTime<Utc>>,
+        on_date: Option<NaiveDate>,
     ) -> async_graphql::Result<Organisation> {
-        let (_, at) = open(ctx, as_of).await?;
-        let date = at.date();
+        let (_, at, date) = open(ctx, as_of, on_date).await?;
         Ok(at.read(|model| -> Result<Organisation> {
             let org = model
                 .tree
@@ -207,13 +207,13 @@ impl OrganisationViews {
         search: Option<String>,
         #[graphql(default = false)] include_closed: bool,
         as_of: Option<DateTime<Utc>>,
+        on_date: Option<NaiveDate>,
         after: Option<String>,
         before: Option<String>,
         first: Option<i32>,
         last: Option<i32>,
     ) -> async_graphql::Result<Page<Organisation>> {
-        let (_, at) = open(ctx, as_of).await?;
-        let date = at.date();
+        let (_, at, date) = open(ctx, as_of, on_date).await?;
         let args = PageArgs::new(after, before, first, last);
         let search = search
             .map(|s| s.trim().to_lowercase())

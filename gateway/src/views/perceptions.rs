@@ -74,7 +74,10 @@ pub fn perceptions(
         let Some(about) = index.id(&belief.area_code) else {
             continue;
         };
-        if belief.duty_id != duty || !index.lineage(about, date).contains(&area_id) {
+        if belief.duty_id != duty
+            || belief.at.date_naive() > date
+            || !index.lineage(about, date).contains(&area_id)
+        {
             continue;
         }
         let level = pb::Level::try_from(belief.level).unwrap_or(pb::Level::Unspecified);
@@ -157,9 +160,9 @@ impl PerceptionViews {
         area: String,
         duty: String,
         as_of: Option<DateTime<Utc>>,
+        on_date: Option<NaiveDate>,
     ) -> async_graphql::Result<Perceptions> {
-        let (_, at) = open(ctx, as_of).await?;
-        let date = at.date();
+        let (_, at, date) = open(ctx, as_of, on_date).await?;
         Ok(at.read(|model| perceptions(model, area.trim(), duty.trim(), date))?)
     }
 }

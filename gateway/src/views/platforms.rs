@@ -85,7 +85,14 @@ fn platform_summary(model: &ReadModel, id: &str) -> PlatformSummary {
     }
 }
 
-fn issue(model: &ReadModel, i: &ModelIssue) -> UsabilityIssue {
+/// `i` as it stood at the end of `date`, when its status was `status`.
+fn issue(
+    model: &ReadModel,
+    i: &ModelIssue,
+    status: IssueStatus,
+    date: NaiveDate,
+) -> UsabilityIssue {
+    let by = |at: Option<DateTime<Utc>>| at.filter(|at| at.date_naive() <= date);
     UsabilityIssue {
         id: i.id.clone(),
         platform: platform_summary(model, &i.platform_id),
@@ -94,10 +101,10 @@ fn issue(model: &ReadModel, i: &ModelIssue) -> UsabilityIssue {
         severity: IssueSeverity::from_proto(i.severity),
         service: DigitalService::from_proto(i.service),
         description: i.description.clone(),
-        status: i.status,
+        status,
         reported_at: i.reported_at,
-        acknowledged_at: i.acknowledged_at,
-        resolved_at: i.resolved_at,
+        acknowledged_at: by(i.acknowledged_at),
+        resolved_at: by(i.resolved_at),
         note: i.note.clone(),
         resolution: i.resolution.clone(),
         resolution_kind: IssueResolutionKind::from_proto(i.resolution_kind),
@@ -121,7 +128,7 @@ impl PlatformViews {
         first: Option<i32>,
         last: Option<i32>,
     ) -> async_graphql::Result<Page<Platform>> {
-        let (_, at) = open(ctx, as_of).await?;
+        let (_, at, _) = open(ctx, as_of, None).await?;
         let args = PageArgs::new(after, before, first, last);
         Ok(at.read(|model| {
             let mut found: Vec<Platform> = model
@@ -176,12 +183,13 @@ impl PlatformViews {
         platform: Option<String>,
         status: Option<IssueStatus>,
         as_of: Option<DateTime<Utc>>,
+        on_date: Option<NaiveDate>,
         after: Option<String>,
         before: Option<String>,
         first: Option<i32>,
         last: Option<i32>,
     ) -> async_graphql::Result<Page<UsabilityIssue>> {
-        let (caller, at) = open(ctx, as_of).await?;
+        let (caller, at, date) = open(ctx, as_of, on_date).await?;
         let scope = Scope::new(&caller.principal);
         // A provider answers only issues on its own platforms, and sees only those (§6).
         let own_only = scope
@@ -189,23 +197,27 @@ impl PlatformViews {
             .then_some(&caller.principal.organisation);
         let args = PageArgs::new(after, before, first, last);
         Ok(at.read(|model| {
-            let mut found: Vec<&ModelIssue> = model
+            let mut found: Vec<(&ModelIssue, IssueStatus)> = model
                 .platforms
                 .issues
                 .values()
                 .filter(|i| own_only.is_none_or(|own| i.provider_code == *own))
                 .filter(|i| provider.as_ref().is_none_or(|v| i.provider_code == *v))
                 .filter(|i| platform.as_ref().is_none_or(|p| i.platform_id == *p))
-                .filter(|i| status.is_none_or(|s| i.status == s))
+                .filter_map(|i| i.status_on(date).map(|now| (i, now)))
+                .filter(|(_, now)| status.is_none_or(|s| *now == s))
                 .collect();
-            found.sort_by(|a, b| {
+            found.sort_by(|(a, _), (b, _)| {
                 b.severity
                     .cmp(&a.severity)
                     .then_with(|| a.reported_at.cmp(&b.reported_at))
                     .then_with(|| a.id.cmp(&b.id))
             });
             args.page_with(found.len(), |range| {
-                found[range].iter().map(|i| issue(model, i)).collect()
+                found[range]
+                    .iter()
+                    .map(|(i, now)| issue(model, i, *now, date))
+                    .collect()
             })
         })?)
     }
@@ -222,13 +234,13 @@ impl PlatformViews {
         status: Option<ServiceStatus>,
         #[graphql(default = false)] include_offered: bool,
         as_of: Option<DateTime<Utc>>,
+        on_date: Option<NaiveDate>,
         after: Option<String>,
         before: Option<String>,
         first: Option<i32>,
         last: Option<i32>,
     ) -> async_graphql::Result<Page<PracticeServiceStatus>> {
-        let (caller, at) = open(ctx, as_of).await?;
-        let date = at.date();
+        let (caller, at, date) = open(ctx, as_of, on_date).await?;
         let scope = Scope::new(&caller.principal);
         let within = default_area(&scope, within);
         let args = PageArgs::new(after, before, first, last);

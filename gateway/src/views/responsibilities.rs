@@ -2,7 +2,7 @@
 //! (what nobody owns, where organisations disagree) is in [`super::coverage`].
 
 use async_graphql::{Context, Object, SimpleObject};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use super::open;
 use super::organisations::OrganisationSummary;
@@ -54,8 +54,14 @@ pub struct Misattribution {
     pub at: DateTime<Utc>,
 }
 
-pub(super) fn assignment(model: &ReadModel, a: &model_r::Assignment) -> Assignment {
+/// `a` as it stood at the end of `date` (as it stands now, if it was proposed later).
+pub(super) fn assignment(
+    model: &ReadModel,
+    a: &model_r::Assignment,
+    date: NaiveDate,
+) -> Assignment {
     let duty = model.responsibility.duties.get(&a.duty_id);
+    let (status, changed_at) = a.on(date).unwrap_or((a.status, a.changed_at));
     Assignment {
         id: a.id.clone(),
         duty: DutySummary {
@@ -66,11 +72,11 @@ pub(super) fn assignment(model: &ReadModel, a: &model_r::Assignment) -> Assignme
         level: Level::from_proto(a.level),
         assignee: OrganisationSummary::of(model, &a.assignee_code),
         role: RaciRole::from_proto(a.role),
-        status: a.status,
+        status,
         proposer: OrganisationSummary::of(model, &a.proposer_code),
         reason: a.reason.clone(),
         proposed_at: a.proposed_at,
-        changed_at: a.changed_at,
+        changed_at,
     }
 }
 
@@ -90,19 +96,21 @@ impl ResponsibilityViews {
         ctx: &Context<'_>,
         #[graphql(default = false)] include_retired: bool,
         as_of: Option<DateTime<Utc>>,
+        on_date: Option<NaiveDate>,
         after: Option<String>,
         before: Option<String>,
         first: Option<i32>,
         last: Option<i32>,
     ) -> async_graphql::Result<Page<Duty>> {
-        let (_, at) = open(ctx, as_of).await?;
+        let (_, at, date) = open(ctx, as_of, on_date).await?;
         let args = PageArgs::new(after, before, first, last);
         Ok(at.read(|model| {
             let duties: Vec<Duty> = model
                 .responsibility
                 .duties
                 .values()
-                .filter(|d| include_retired || !d.retired)
+                .filter(|d| d.defined_at.date_naive() <= date)
+                .filter(|d| include_retired || d.is_live_on(date))
                 .map(|d| Duty {
                     id: d.id.clone(),
                     title: d.title.clone(),
@@ -112,7 +120,7 @@ impl ResponsibilityViews {
                         .iter()
                         .filter_map(|l| Level::from_proto(*l))
                         .collect(),
-                    retired: d.retired,
+                    retired: !d.is_live_on(date),
                 })
                 .collect();
             args.page(duties)
@@ -131,13 +139,13 @@ impl ResponsibilityViews {
         duty: Option<String>,
         status: Option<AssignmentStatus>,
         as_of: Option<DateTime<Utc>>,
+        on_date: Option<NaiveDate>,
         after: Option<String>,
         before: Option<String>,
         first: Option<i32>,
         last: Option<i32>,
     ) -> async_graphql::Result<Page<Assignment>> {
-        let (_, at) = open(ctx, as_of).await?;
-        let date = at.date();
+        let (_, at, date) = open(ctx, as_of, on_date).await?;
         let args = PageArgs::new(after, before, first, last);
         let area = area.trim().to_owned();
         Ok(at.read(|model| -> Result<Page<Assignment>> {
@@ -155,10 +163,16 @@ impl ResponsibilityViews {
                 .flat_map(|a| model.responsibility.in_area(a))
                 .filter(|a| level.is_none_or(|l| a.level == i32::from(l)))
                 .filter(|a| duty.as_ref().is_none_or(|d| a.duty_id == *d))
-                .filter(|a| status.is_none_or(|s| a.status == s))
+                .filter(|a| {
+                    a.status_on(date)
+                        .is_some_and(|now| status.is_none_or(|s| now == s))
+                })
                 .collect();
             args.page_with(rows.len(), |range| {
-                rows[range].iter().map(|a| assignment(model, a)).collect()
+                rows[range]
+                    .iter()
+                    .map(|a| assignment(model, a, date))
+                    .collect()
             })
         })?)
     }

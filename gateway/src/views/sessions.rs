@@ -246,13 +246,13 @@ impl SessionViews {
         language: Option<String>,
         #[graphql(default = false)] open_only: bool,
         as_of: Option<DateTime<Utc>>,
+        on_date: Option<NaiveDate>,
         after: Option<String>,
         before: Option<String>,
         first: Option<i32>,
         last: Option<i32>,
     ) -> async_graphql::Result<Page<Session>> {
-        let (caller, at) = open(ctx, as_of).await?;
-        let date = at.date();
+        let (caller, at, date) = open(ctx, as_of, on_date).await?;
         let now = as_of.unwrap_or_else(Utc::now);
         let scope = Scope::new(&caller.principal);
         let args = PageArgs::new(after, before, first, last);
@@ -289,9 +289,9 @@ impl SessionViews {
         ctx: &Context<'_>,
         id: String,
         as_of: Option<DateTime<Utc>>,
+        on_date: Option<NaiveDate>,
     ) -> async_graphql::Result<Session> {
-        let (caller, at) = open(ctx, as_of).await?;
-        let date = at.date();
+        let (caller, at, date) = open(ctx, as_of, on_date).await?;
         let scope = Scope::new(&caller.principal);
         Ok(at.read(|model| -> Result<Session> {
             let s = model

@@ -285,7 +285,7 @@ impl TrainingViews {
         first: Option<i32>,
         last: Option<i32>,
     ) -> async_graphql::Result<Page<Programme>> {
-        let (_, at) = open(ctx, as_of).await?;
+        let (_, at, _) = open(ctx, as_of, None).await?;
         let args = PageArgs::new(after, before, first, last);
         Ok(at.read(|model| {
             let all = model
@@ -307,9 +307,9 @@ impl TrainingViews {
         group_by: AreaLevel,
         within: Option<String>,
         as_of: Option<DateTime<Utc>>,
+        on_date: Option<NaiveDate>,
     ) -> async_graphql::Result<TrainingRollout> {
-        let (caller, at) = open(ctx, as_of).await?;
-        let date = at.date();
+        let (caller, at, date) = open(ctx, as_of, on_date).await?;
         let scope = Scope::new(&caller.principal);
         let within = default_area(&scope, within);
         Ok(at.read(|model| -> Result<TrainingRollout> {

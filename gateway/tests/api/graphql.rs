@@ -249,3 +249,35 @@ async fn coverage_counts_each_practice_with_its_flags_and_refuses_unknown_names(
         "{answer}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_date_answers_the_world_on_a_day_and_refuses_the_future() {
+    let world = world().await;
+    let tomorrow = (chrono::Utc::now().date_naive() + chrono::Days::new(2)).to_string();
+    let query =
+        format!("{{ responsibilityGaps(area: \"QWO\", onDate: \"{tomorrow}\") {{ onDate }} }}");
+    let answer = ask(&world, "QWO", Role::IcbCommissioner, &query).await;
+    let error = &answer["errors"][0];
+    assert_eq!(error["extensions"]["code"], "BAD_USER_INPUT", "{answer}");
+    assert!(
+        error["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("onDate:")),
+        "{answer}"
+    );
+    // Before anything was recorded, the world held no duty, so nothing is owed.
+    let answer = ask(
+        &world,
+        "QWO",
+        Role::IcbCommissioner,
+        "{ responsibilityGaps(area: \"QWO\", onDate: \"2020-06-01\") { onDate coverage { units } } duties(onDate: \"2020-06-01\") { totalCount } }",
+    )
+    .await;
+    assert!(answer["errors"].is_null(), "{answer}");
+    assert_eq!(at(&answer, "data.responsibilityGaps.onDate"), "2020-06-01");
+    assert_eq!(
+        at(&answer, "data.responsibilityGaps.coverage"),
+        &serde_json::json!([])
+    );
+    assert_eq!(at(&answer, "data.duties.totalCount"), 0);
+}

@@ -60,6 +60,15 @@ const AREAS: [&str; 7] = [NATIONAL, "Y56", "Y63", "QWO", "QF7", "U00002", "B8200
 const MERGER_DATE: &str = "2026-04-01";
 const REPARENT_DATE: &str = "2025-10-01";
 
+const RECORDED_EVERY_MICROS: i64 = 12 * 3_600 * 1_000_000;
+
+/// The day `e` was recorded on.
+fn recorded_on(e: &RecordedEvent) -> NaiveDate {
+    chrono::DateTime::from_timestamp_micros(e.recorded_at_unix_micros)
+        .expect("a time")
+        .date_naive()
+}
+
 fn day(text: &str) -> NaiveDate {
     NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("a date")
 }
@@ -83,8 +92,10 @@ impl History {
             event_type: M::full_name(),
             payload: Bytes::from(message.encode_to_vec()),
             metadata: Default::default(),
-            // One second apart from 2026-01-01, so a cut at a time is a cut at a position.
-            recorded_at_unix_micros: 1_767_225_600_000_000 + position as i64 * 1_000_000,
+            // Twelve hours apart from 2026-01-01, so that a cut at a time is a cut at a
+            // position and the history spans the dates `onDate` is asked about.
+            recorded_at_unix_micros: 1_767_225_600_000_000
+                + position as i64 * RECORDED_EVERY_MICROS,
         });
         *version += 1;
     }
@@ -394,6 +405,14 @@ fn decode<M: prost::Message + prost::Name + Default>(e: &RecordedEvent) -> Optio
 }
 
 impl<'a> Facts<'a> {
+    /// The events recorded by the end of `date`: what the world on that day holds.
+    fn recorded_by(&self, date: NaiveDate) -> Vec<&'a RecordedEvent> {
+        self.events
+            .iter()
+            .filter(|e| recorded_on(e) <= date)
+            .collect()
+    }
+
     fn new(events: &'a [RecordedEvent]) -> Self {
         let mut by_type: HashMap<&str, Vec<&RecordedEvent>> = HashMap::new();
         for e in events {
@@ -480,14 +499,26 @@ fn brute_coverage(
     date: NaiveDate,
 ) -> (Vec<CoverageRow>, Vec<AboveRow>) {
     use pb::OrganisationKind as K;
-    let retired: BTreeSet<String> = facts
-        .all::<pb::DutyRetired>()
+    let known = facts.recorded_by(date);
+    let recorded = |e: &&&RecordedEvent| recorded_on(e) <= date;
+    let by_date = |t: &str| -> Vec<&RecordedEvent> {
+        facts
+            .by_type
+            .get(t)
+            .into_iter()
+            .flatten()
+            .filter(recorded)
+            .copied()
+            .collect()
+    };
+    let retired: BTreeSet<String> = by_date("difacto.v1.DutyRetired")
         .into_iter()
+        .filter_map(decode::<pb::DutyRetired>)
         .map(|r| r.duty_id)
         .collect();
-    // Each assignment's final status and the position of its last change.
+    // Each assignment's status at the end of `date` and the position of its last change.
     let mut status: HashMap<String, (&str, u64)> = HashMap::new();
-    for e in facts.events {
+    for e in known {
         let change = if let Some(p) = decode::<pb::ResponsibilityProposed>(e) {
             Some((p.assignment_id, "proposed"))
         } else if let Some(a) = decode::<pb::ResponsibilityAccepted>(e) {
@@ -501,8 +532,15 @@ fn brute_coverage(
             status.insert(id, (to, e.position));
         }
     }
-    let proposals = facts.all::<pb::ResponsibilityProposed>();
-    let attributions = facts.all::<pb::ResponsibilityAttributed>();
+    let proposals: Vec<pb::ResponsibilityProposed> = by_date("difacto.v1.ResponsibilityProposed")
+        .into_iter()
+        .filter_map(decode)
+        .collect();
+    let attributions: Vec<pb::ResponsibilityAttributed> =
+        by_date("difacto.v1.ResponsibilityAttributed")
+            .into_iter()
+            .filter_map(decode)
+            .collect();
     let registered = facts.all::<pb::OrganisationRegistered>();
     // The tree on `date`, asked once per organisation: the brute force stays simple
     // without re-reading every event for every unit.
@@ -536,7 +574,10 @@ fn brute_coverage(
         owners.sort();
         owners
     };
-    let mut duties = facts.all::<pb::DutyDefined>();
+    let mut duties: Vec<pb::DutyDefined> = by_date("difacto.v1.DutyDefined")
+        .into_iter()
+        .filter_map(decode)
+        .collect();
     duties.sort_by(|a, b| a.duty_id.cmp(&b.duty_id));
     let (mut rows, mut above) = (Vec::new(), Vec::new());
     for duty in duties.iter().filter(|d| !retired.contains(&d.duty_id)) {
@@ -695,7 +736,7 @@ type PerceptionRows = (
 fn brute_perceptions(facts: &Facts<'_>, area: &str, duty: &str, date: NaiveDate) -> PerceptionRows {
     use pb::OrganisationKind as K;
     let mut status: HashMap<String, &str> = HashMap::new();
-    for e in facts.events {
+    for e in facts.recorded_by(date) {
         if let Some(p) = decode::<pb::ResponsibilityProposed>(e) {
             status.insert(p.assignment_id, "proposed");
         } else if let Some(a) = decode::<pb::ResponsibilityAccepted>(e) {
@@ -706,9 +747,17 @@ fn brute_perceptions(facts: &Facts<'_>, area: &str, duty: &str, date: NaiveDate)
             status.insert(x.assignment_id, "ended");
         }
     }
-    let proposals = facts.all::<pb::ResponsibilityProposed>();
+    let proposals: Vec<pb::ResponsibilityProposed> = facts
+        .all::<pb::ResponsibilityProposed>()
+        .into_iter()
+        .filter(|p| status.contains_key(&p.assignment_id))
+        .collect();
     let mut cells: BTreeMap<(String, String, i32, i32), (usize, usize)> = BTreeMap::new();
-    for b in facts.all::<pb::ResponsibilityAttributed>() {
+    let attributions = facts
+        .recorded_by(date)
+        .into_iter()
+        .filter_map(decode::<pb::ResponsibilityAttributed>);
+    for b in attributions {
         if b.duty_id != duty || !facts.lineage(&b.area_code, date).iter().any(|c| c == area) {
             continue;
         }
@@ -1072,7 +1121,19 @@ async fn as_of_is_a_replay_cut_at_that_time_and_a_restart_resumes() {
         .await
         .expect("caught up");
 
-    let facts_then = Facts::new(&history.events[..cut]);
+    // The brute force reads the events as the log stored them: the log records its own
+    // times, which is what places them on a date.
+    let mut stored: Vec<RecordedEvent> = Vec::new();
+    loop {
+        let after = stored.last().map_or(0, |e| e.position);
+        let page = shared.read_all(after, 0).await.expect("read");
+        if page.is_empty() {
+            break;
+        }
+        stored.extend(page);
+    }
+    assert_eq!(stored.len(), history.events.len());
+    let facts_then = Facts::new(&stored[..cut]);
     let then = projection.as_of(at).await.expect("as of");
     assert!(matches!(then, gateway::projection::ModelRef::AsOf(..)));
     then.read(|model| {
@@ -1080,7 +1141,7 @@ async fn as_of_is_a_replay_cut_at_that_time_and_a_restart_resumes() {
         check_views(model, &facts_then);
     });
     let now = projection.live();
-    now.read(|model| check_views(model, &Facts::new(&history.events)));
+    now.read(|model| check_views(model, &Facts::new(&stored)));
 
     stop.cancel();
     running.await.expect("stops");
@@ -1092,6 +1153,6 @@ async fn as_of_is_a_replay_cut_at_that_time_and_a_restart_resumes() {
     );
     reopened
         .live()
-        .read(|model| check_views(model, &Facts::new(&history.events)));
+        .read(|model| check_views(model, &Facts::new(&stored)));
     log.close().await.expect("close");
 }
