@@ -40,17 +40,53 @@ impl Aggregate for Duty {
     }
 }
 
+/// `DefineDuty`, parsed; the duty's id is the client's or derived by the service.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DefineDuty {
+    pub title: String,
+    pub description: String,
+    pub required_levels: Vec<Level>,
+}
+
+impl TryFrom<DefineDutyRequest> for DefineDuty {
+    type Error = DomainError;
+    fn try_from(request: DefineDutyRequest) -> Result<Self> {
+        Ok(Self {
+            title: values::text("title", &request.title, 200)?,
+            description: values::optional_text("description", &request.description, 4000)?,
+            required_levels: values::known_enums(
+                "required_levels",
+                &request.required_levels,
+                true,
+            )?,
+        })
+    }
+}
+
+/// `RetireDuty`, parsed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetireDuty {
+    pub duty_id: Uuid,
+    pub reason: String,
+}
+
+impl TryFrom<RetireDutyRequest> for RetireDuty {
+    type Error = DomainError;
+    fn try_from(request: RetireDutyRequest) -> Result<Self> {
+        Ok(Self {
+            duty_id: values::id("duty_id", &request.duty_id)?,
+            reason: values::optional_text("reason", &request.reason, 1000)?,
+        })
+    }
+}
+
 impl Duty {
-    pub fn define(
-        &self,
-        id: Uuid,
-        request: DefineDutyRequest,
-        ctx: &Context,
-    ) -> Result<Vec<DutyEvent>> {
-        let title = values::text("title", &request.title, 200)?;
-        let description = values::optional_text("description", &request.description, 4000)?;
-        let levels: Vec<Level> =
-            values::known_enums("required_levels", &request.required_levels, true)?;
+    pub fn define(&self, id: Uuid, command: DefineDuty, ctx: &Context) -> Result<Vec<DutyEvent>> {
+        let DefineDuty {
+            title,
+            description,
+            required_levels: levels,
+        } = command;
         authorize(
             &ctx.actor,
             Command::DefineDuty,
@@ -72,8 +108,7 @@ impl Duty {
         ])
     }
 
-    pub fn retire(&self, request: RetireDutyRequest, ctx: &Context) -> Result<Vec<DutyEvent>> {
-        let reason = values::optional_text("reason", &request.reason, 1000)?;
+    pub fn retire(&self, command: RetireDuty, ctx: &Context) -> Result<Vec<DutyEvent>> {
         authorize(
             &ctx.actor,
             Command::RetireDuty,
@@ -81,11 +116,11 @@ impl Duty {
             &ctx.registry,
             ctx.today(),
         )?;
-        let id = self.require_live("duty_id", &request.duty_id)?;
+        let id = self.require_live("duty_id", &command.duty_id.to_string())?;
         Ok(vec![
             DutyRetired {
                 duty_id: id.to_string(),
-                reason,
+                reason: command.reason,
             }
             .into(),
         ])
@@ -116,7 +151,7 @@ mod tests {
     use super::*;
     use crate::testing::{
         IDENTIFYING, ctx, exists, forbidden, given, invalid, message, not_found, precondition,
-        refused, service, then,
+        refused, service, then, when,
     };
 
     const DUTY: Uuid = Uuid::from_u128(0xd07e_0001);
@@ -166,9 +201,8 @@ mod tests {
     #[test]
     fn a_national_lead_defines_a_duty() {
         let duty: Duty = given(&[]);
-        let events = duty
-            .define(DUTY, define_request(), &national())
-            .expect("defined");
+        let events =
+            when(define_request(), |c| duty.define(DUTY, c, &national())).expect("defined");
         assert_eq!(
             events,
             [DutyDefined {
@@ -197,9 +231,8 @@ mod tests {
             required_levels: vec![Level::National.into()],
             ..define_request()
         };
-        let events = Duty::default()
-            .define(DUTY, request, &service())
-            .expect("defined");
+        let events =
+            when(request, |c| Duty::default().define(DUTY, c, &service())).expect("defined");
         let [DutyEvent::DutyDefined(e)] = events.as_slice() else {
             panic!("{events:?}");
         };
@@ -215,7 +248,11 @@ mod tests {
                 ..define_request()
             };
             assert_eq!(
-                refused(Duty::default().define(DUTY, request, &national())),
+                refused(when(request, |c| Duty::default().define(
+                    DUTY,
+                    c,
+                    &national()
+                ))),
                 invalid("title"),
                 "{title:?}"
             );
@@ -232,7 +269,7 @@ mod tests {
                 } else {
                     request.description = text.into();
                 }
-                let result = Duty::default().define(DUTY, request, &national());
+                let result = when(request, |c| Duty::default().define(DUTY, c, &national()));
                 let message = message(result.clone());
                 assert_eq!(refused(result), invalid(field), "{field}: {text}");
                 assert!(!message.contains(seen), "{message}");
@@ -252,7 +289,11 @@ mod tests {
                 ..define_request()
             };
             assert_eq!(
-                refused(Duty::default().define(DUTY, request, &national())),
+                refused(when(request, |c| Duty::default().define(
+                    DUTY,
+                    c,
+                    &national()
+                ))),
                 invalid(field),
                 "{levels:?}"
             );
@@ -270,7 +311,11 @@ mod tests {
             ("Y56", Role::NationalLead),
         ] {
             assert_eq!(
-                refused(Duty::default().define(DUTY, define_request(), &ctx(org, role))),
+                refused(when(define_request(), |c| Duty::default().define(
+                    DUTY,
+                    c,
+                    &ctx(org, role)
+                ))),
                 forbidden(),
                 "{org} {role:?}"
             );
@@ -281,12 +326,20 @@ mod tests {
     fn a_duty_is_defined_once() {
         let duty: Duty = given(&[defined()]);
         assert_eq!(
-            refused(duty.define(DUTY, define_request(), &national())),
+            refused(when(define_request(), |c| duty.define(
+                DUTY,
+                c,
+                &national()
+            ))),
             exists("duty_id")
         );
         let retired: Duty = given(&[defined(), retired()]);
         assert_eq!(
-            refused(retired.define(DUTY, define_request(), &national())),
+            refused(when(define_request(), |c| retired.define(
+                DUTY,
+                c,
+                &national()
+            ))),
             exists("duty_id")
         );
     }
@@ -296,12 +349,10 @@ mod tests {
     #[test]
     fn a_national_lead_retires_a_duty() {
         let duty: Duty = given(&[defined()]);
-        let events = duty
-            .retire(
-                retire_request(" superseded by the 2027 framework "),
-                &national(),
-            )
-            .expect("retired");
+        let events = when(retire_request(" superseded by the 2027 framework "), |c| {
+            duty.retire(c, &national())
+        })
+        .expect("retired");
         assert_eq!(
             events,
             [DutyRetired {
@@ -318,7 +369,8 @@ mod tests {
     #[test]
     fn retiring_an_undefined_duty_is_not_found() {
         assert_eq!(
-            refused(Duty::default().retire(retire_request(""), &national())),
+            refused(when(retire_request(""), |c| Duty::default()
+                .retire(c, &national()))),
             not_found("duty_id")
         );
     }
@@ -327,7 +379,7 @@ mod tests {
     fn a_duty_is_retired_once() {
         let duty: Duty = given(&[defined(), retired()]);
         assert_eq!(
-            refused(duty.retire(retire_request(""), &national())),
+            refused(when(retire_request(""), |c| duty.retire(c, &national()))),
             precondition("duty_id")
         );
     }
@@ -341,7 +393,7 @@ mod tests {
             ("X24", Role::Auditor),
         ] {
             assert_eq!(
-                refused(duty.retire(retire_request(""), &ctx(org, role))),
+                refused(when(retire_request(""), |c| duty.retire(c, &ctx(org, role)))),
                 forbidden(),
                 "{org} {role:?}"
             );
@@ -352,7 +404,7 @@ mod tests {
     fn the_retirement_reason_is_refused_when_it_identifies_a_patient() {
         let duty: Duty = given(&[defined()]);
         for (text, seen) in IDENTIFYING {
-            let result = duty.retire(retire_request(text), &national());
+            let result = when(retire_request(text), |c| duty.retire(c, &national()));
             let message = message(result.clone());
             assert_eq!(refused(result), invalid("reason"), "{text}");
             assert!(!message.contains(seen), "{message}");

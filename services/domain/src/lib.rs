@@ -1,9 +1,11 @@
 //! The pure domain of difacto: what may be recorded, by whom, and what it means.
 //!
 //! Each aggregate lives in its own module with its stream name, its event set (proto
-//! messages of `difacto.v1`, see [`event`]) and its commands. A command is a method that
-//! takes the request, the aggregate's current state and a [`Context`] (caller, organisation
-//! tree, time) and returns the events to record or a [`DomainError`]; `apply` only folds.
+//! messages of `difacto.v1`, see [`event`]) and its commands. A command is a struct of
+//! domain types parsed from its request with `TryFrom` (the checks that need no state,
+//! naming the field), and a method that takes it, the aggregate's current state and a
+//! [`Context`] (caller, organisation tree, time) and returns the events to record or a
+//! [`DomainError`]; `apply` only folds.
 //!
 //! - [`registry`]: the organisation tree, with effective dates and mergers;
 //! - [`duty`], [`responsibility`], [`programme`]: commissioners' commands;

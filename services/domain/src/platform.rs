@@ -149,23 +149,6 @@ fn optional_https_url(field: &str, text: &str) -> Result<String> {
     https_url(field, text)
 }
 
-/// Every value of a repeated enum field is known and listed once.
-fn distinct_enums<E>(field: &str, values: &[i32], required: bool) -> Result<Vec<E>>
-where
-    E: TryFrom<i32> + PartialEq,
-{
-    let parsed: Vec<E> = values::known_enums(field, values, required)?;
-    for (i, value) in parsed.iter().enumerate() {
-        if parsed[..i].contains(value) {
-            return Err(DomainError::invalid(
-                format!("{field}[{i}]"),
-                "is listed twice",
-            ));
-        }
-    }
-    Ok(parsed)
-}
-
 /// An enum that may be left unspecified (zero), and must be known otherwise.
 fn optional_enum<E>(field: &str, value: i32) -> Result<Option<E>>
 where
@@ -210,6 +193,115 @@ fn languages(field: &str, tags: &[String]) -> Result<Vec<String>> {
     Ok(out)
 }
 
+/// `RegisterPlatform`, parsed; the platform's id is the client's or derived by the service.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RegisterPlatform {
+    pub provider_code: String,
+    pub name: String,
+    pub category: PlatformCategory,
+    pub services: Vec<DigitalService>,
+    pub website_url: String,
+    pub description: String,
+}
+
+impl TryFrom<RegisterPlatformRequest> for RegisterPlatform {
+    type Error = DomainError;
+    fn try_from(request: RegisterPlatformRequest) -> Result<Self> {
+        Ok(Self {
+            provider_code: codes::reference("provider_code", &request.provider_code)?,
+            name: values::text("name", &request.name, 200)?,
+            category: values::known_enum("category", request.category)?,
+            services: values::distinct_enums("services", &request.services, false)?,
+            website_url: optional_https_url("website_url", &request.website_url)?,
+            description: values::optional_text("description", &request.description, 4000)?,
+        })
+    }
+}
+
+/// `AnnouncePlatformChange`, parsed; the change's id is the client's or derived by the
+/// service.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnnouncePlatformChange {
+    pub platform_id: Uuid,
+    pub effective_date: NaiveDate,
+    pub roles_affected: Vec<StaffRole>,
+    pub retraining_required: bool,
+    pub summary: String,
+    pub patient_facing: bool,
+    pub services_affected: Vec<DigitalService>,
+}
+
+impl TryFrom<AnnouncePlatformChangeRequest> for AnnouncePlatformChange {
+    type Error = DomainError;
+    fn try_from(request: AnnouncePlatformChangeRequest) -> Result<Self> {
+        Ok(Self {
+            platform_id: values::id("platform_id", &request.platform_id)?,
+            effective_date: values::date("effective_date", &request.effective_date)?,
+            roles_affected: values::distinct_enums(
+                "roles_affected",
+                &request.roles_affected,
+                request.retraining_required,
+            )?,
+            retraining_required: request.retraining_required,
+            summary: values::text("summary", &request.summary, 2000)?,
+            patient_facing: request.patient_facing,
+            services_affected: values::distinct_enums(
+                "services_affected",
+                &request.services_affected,
+                false,
+            )?,
+        })
+    }
+}
+
+/// `PublishTrainingMaterial`, parsed; the material's id is the client's or derived by the
+/// service.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PublishTrainingMaterial {
+    pub platform_id: Uuid,
+    pub title: String,
+    pub formats: Vec<MaterialFormat>,
+    pub languages: Vec<String>,
+    pub url: String,
+    pub change_id: Option<Uuid>,
+    pub audience_roles: Vec<StaffRole>,
+    pub for_patients: bool,
+}
+
+impl TryFrom<PublishTrainingMaterialRequest> for PublishTrainingMaterial {
+    type Error = DomainError;
+    fn try_from(request: PublishTrainingMaterialRequest) -> Result<Self> {
+        let platform_id = values::id("platform_id", &request.platform_id)?;
+        let title = values::text("title", &request.title, 200)?;
+        let formats = values::distinct_enums("formats", &request.formats, true)?;
+        let languages = languages("languages", &request.languages)?;
+        let url = https_url("url", &request.url)?;
+        let change_id = if request.change_id.trim().is_empty() {
+            None
+        } else {
+            Some(values::id("change_id", &request.change_id)?)
+        };
+        let audience_roles: Vec<StaffRole> =
+            values::distinct_enums("audience_roles", &request.audience_roles, false)?;
+        if audience_roles.is_empty() && !request.for_patients {
+            return Err(DomainError::invalid(
+                "audience_roles",
+                "name the staff it is written for, or mark it as for patients",
+            ));
+        }
+        Ok(Self {
+            platform_id,
+            title,
+            formats,
+            languages,
+            url,
+            change_id,
+            audience_roles,
+            for_patients: request.for_patients,
+        })
+    }
+}
+
 impl Platform {
     /// The platform's id if it is registered; NotFound naming `field` otherwise.
     pub fn require_registered(&self, field: &str, requested: &str) -> Result<Uuid> {
@@ -225,15 +317,17 @@ impl Platform {
     pub fn register(
         &self,
         id: Uuid,
-        request: RegisterPlatformRequest,
+        command: RegisterPlatform,
         ctx: &Context,
     ) -> Result<Vec<PlatformEvent>> {
-        let provider = codes::reference("provider_code", &request.provider_code)?;
-        let name = values::text("name", &request.name, 200)?;
-        let category: PlatformCategory = values::known_enum("category", request.category)?;
-        let services: Vec<DigitalService> = distinct_enums("services", &request.services, false)?;
-        let website = optional_https_url("website_url", &request.website_url)?;
-        let description = values::optional_text("description", &request.description, 4000)?;
+        let RegisterPlatform {
+            provider_code: provider,
+            name,
+            category,
+            services,
+            website_url: website,
+            description,
+        } = command;
         let today = ctx.today();
         authorize(
             &ctx.actor,
@@ -271,7 +365,8 @@ impl Platform {
 
     /// The provider may speak for this platform: it is registered, and the caller acts for
     /// the provider that registered it.
-    fn require_provider(&self, command: Command, requested: &str, ctx: &Context) -> Result<Uuid> {
+    fn require_provider(&self, command: Command, requested: Uuid, ctx: &Context) -> Result<Uuid> {
+        let requested = &requested.to_string();
         // Judged before the platform is looked up, so that an outsider learns nothing of
         // which platforms exist.
         authorize(
@@ -287,20 +382,11 @@ impl Platform {
     pub fn announce_change(
         &self,
         change_id: Uuid,
-        request: AnnouncePlatformChangeRequest,
+        command: AnnouncePlatformChange,
         ctx: &Context,
     ) -> Result<Vec<PlatformEvent>> {
-        let effective = values::date("effective_date", &request.effective_date)?;
-        let roles: Vec<StaffRole> = distinct_enums(
-            "roles_affected",
-            &request.roles_affected,
-            request.retraining_required,
-        )?;
-        let summary = values::text("summary", &request.summary, 2000)?;
-        let services: Vec<DigitalService> =
-            distinct_enums("services_affected", &request.services_affected, false)?;
         let platform_id =
-            self.require_provider(Command::AnnouncePlatformChange, &request.platform_id, ctx)?;
+            self.require_provider(Command::AnnouncePlatformChange, command.platform_id, ctx)?;
         if self.change(&change_id).is_some() {
             return Err(DomainError::exists(
                 "change_id",
@@ -312,12 +398,12 @@ impl Platform {
             PlatformChangeAnnounced {
                 change_id: change_id.to_string(),
                 platform_id: platform_id.to_string(),
-                effective_date: iso(effective),
-                roles_affected: to_i32(roles),
-                retraining_required: request.retraining_required,
-                summary,
-                patient_facing: request.patient_facing,
-                services_affected: to_i32(services),
+                effective_date: iso(command.effective_date),
+                roles_affected: to_i32(command.roles_affected),
+                retraining_required: command.retraining_required,
+                summary: command.summary,
+                patient_facing: command.patient_facing,
+                services_affected: to_i32(command.services_affected),
             }
             .into(),
         ])
@@ -326,28 +412,11 @@ impl Platform {
     pub fn publish_material(
         &self,
         material_id: Uuid,
-        request: PublishTrainingMaterialRequest,
+        command: PublishTrainingMaterial,
         ctx: &Context,
     ) -> Result<Vec<PlatformEvent>> {
-        let title = values::text("title", &request.title, 200)?;
-        let formats: Vec<MaterialFormat> = distinct_enums("formats", &request.formats, true)?;
-        let languages = languages("languages", &request.languages)?;
-        let url = https_url("url", &request.url)?;
-        let change_id = if request.change_id.trim().is_empty() {
-            None
-        } else {
-            Some(values::id("change_id", &request.change_id)?)
-        };
-        let audience: Vec<StaffRole> =
-            distinct_enums("audience_roles", &request.audience_roles, false)?;
-        if audience.is_empty() && !request.for_patients {
-            return Err(DomainError::invalid(
-                "audience_roles",
-                "name the staff it is written for, or mark it as for patients",
-            ));
-        }
         let platform_id =
-            self.require_provider(Command::PublishTrainingMaterial, &request.platform_id, ctx)?;
+            self.require_provider(Command::PublishTrainingMaterial, command.platform_id, ctx)?;
         if self.material_ids.contains(&material_id) {
             return Err(DomainError::exists(
                 "material_id",
@@ -355,7 +424,7 @@ impl Platform {
                 material_id.to_string(),
             ));
         }
-        if let Some(change) = change_id
+        if let Some(change) = command.change_id
             && self.change(&change).is_none()
         {
             return Err(DomainError::not_found(
@@ -368,13 +437,13 @@ impl Platform {
             TrainingMaterialPublished {
                 material_id: material_id.to_string(),
                 platform_id: platform_id.to_string(),
-                title,
-                formats: to_i32(formats),
-                languages,
-                url,
-                change_id: change_id.map(|c| c.to_string()).unwrap_or_default(),
-                audience_roles: to_i32(audience),
-                for_patients: request.for_patients,
+                title: command.title,
+                formats: to_i32(command.formats),
+                languages: command.languages,
+                url: command.url,
+                change_id: command.change_id.map(|c| c.to_string()).unwrap_or_default(),
+                audience_roles: to_i32(command.audience_roles),
+                for_patients: command.for_patients,
             }
             .into(),
         ])
@@ -427,26 +496,98 @@ impl Aggregate for UsabilityIssue {
     }
 }
 
+/// `ReportUsabilityIssue`, parsed; the issue's id is the client's or derived by the
+/// service.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportUsabilityIssue {
+    pub platform_id: Uuid,
+    pub practice_code: String,
+    pub category: UsabilityIssueCategory,
+    pub severity: IssueSeverity,
+    pub description: String,
+    pub service: Option<DigitalService>,
+    pub patient_groups_affected: Vec<PatientGroup>,
+}
+
+impl TryFrom<ReportUsabilityIssueRequest> for ReportUsabilityIssue {
+    type Error = DomainError;
+    fn try_from(request: ReportUsabilityIssueRequest) -> Result<Self> {
+        Ok(Self {
+            platform_id: values::id("platform_id", &request.platform_id)?,
+            practice_code: codes::reference("practice_code", &request.practice_code)?,
+            category: values::known_enum("category", request.category)?,
+            severity: values::known_enum("severity", request.severity)?,
+            description: values::text("description", &request.description, 4000)?,
+            service: optional_enum("service", request.service)?,
+            patient_groups_affected: values::distinct_enums(
+                "patient_groups_affected",
+                &request.patient_groups_affected,
+                false,
+            )?,
+        })
+    }
+}
+
+/// `AcknowledgeUsabilityIssue`, parsed. Whether the expected date is past is judged
+/// against the context's today.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AcknowledgeUsabilityIssue {
+    pub issue_id: Uuid,
+    pub note: String,
+    pub expected_resolution_date: Option<NaiveDate>,
+}
+
+impl TryFrom<AcknowledgeUsabilityIssueRequest> for AcknowledgeUsabilityIssue {
+    type Error = DomainError;
+    fn try_from(request: AcknowledgeUsabilityIssueRequest) -> Result<Self> {
+        Ok(Self {
+            issue_id: values::id("issue_id", &request.issue_id)?,
+            note: values::optional_text("note", &request.note, 2000)?,
+            expected_resolution_date: values::optional_date(
+                "expected_resolution_date",
+                &request.expected_resolution_date,
+            )?,
+        })
+    }
+}
+
+/// `ResolveUsabilityIssue`, parsed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResolveUsabilityIssue {
+    pub issue_id: Uuid,
+    pub resolution: String,
+    pub resolution_kind: Option<IssueResolutionKind>,
+}
+
+impl TryFrom<ResolveUsabilityIssueRequest> for ResolveUsabilityIssue {
+    type Error = DomainError;
+    fn try_from(request: ResolveUsabilityIssueRequest) -> Result<Self> {
+        Ok(Self {
+            issue_id: values::id("issue_id", &request.issue_id)?,
+            resolution: values::text("resolution", &request.resolution, 4000)?,
+            resolution_kind: optional_enum("resolution_kind", request.resolution_kind)?,
+        })
+    }
+}
+
 impl UsabilityIssue {
     /// `platform` is the state of the platform the request names, loaded by the caller.
     pub fn report(
         &self,
         id: Uuid,
-        request: ReportUsabilityIssueRequest,
+        command: ReportUsabilityIssue,
         platform: &Platform,
         ctx: &Context,
     ) -> Result<Vec<IssueEvent>> {
-        let platform_id = values::id("platform_id", &request.platform_id)?;
-        let practice = codes::reference("practice_code", &request.practice_code)?;
-        let category: UsabilityIssueCategory = values::known_enum("category", request.category)?;
-        let severity: IssueSeverity = values::known_enum("severity", request.severity)?;
-        let description = values::text("description", &request.description, 4000)?;
-        let service: Option<DigitalService> = optional_enum("service", request.service)?;
-        let groups: Vec<PatientGroup> = distinct_enums(
-            "patient_groups_affected",
-            &request.patient_groups_affected,
-            false,
-        )?;
+        let ReportUsabilityIssue {
+            platform_id,
+            practice_code: practice,
+            category,
+            severity,
+            description,
+            service,
+            patient_groups_affected: groups,
+        } = command;
         let today = ctx.today();
         authorize(
             &ctx.actor,
@@ -495,19 +636,20 @@ impl UsabilityIssue {
     }
 
     /// The issue exists, the caller acts for its provider, and its status is one of
-    /// `allowed`.
+    /// `allowed`; its id, as the events record it.
     fn require_answerable(
         &self,
         command: Command,
-        requested: &str,
+        requested: Uuid,
         allowed: &[IssueStatus],
         action: &str,
         ctx: &Context,
-    ) -> Result<()> {
+    ) -> Result<String> {
+        let requested = requested.to_string();
         authorize(
             &ctx.actor,
             command,
-            &Targets::on("usability issue", requested).with(Party::Target, &self.provider_code),
+            &Targets::on("usability issue", &requested).with(Party::Target, &self.provider_code),
             &ctx.registry,
             ctx.today(),
         )?;
@@ -524,41 +666,35 @@ impl UsabilityIssue {
                 format!("cannot {action} an issue that is {:?}", self.status).to_lowercase(),
             ));
         }
-        Ok(())
+        Ok(requested)
     }
 
     pub fn acknowledge(
         &self,
-        request: AcknowledgeUsabilityIssueRequest,
+        command: AcknowledgeUsabilityIssue,
         ctx: &Context,
     ) -> Result<Vec<IssueEvent>> {
-        let note = values::optional_text("note", &request.note, 2000)?;
-        let expected = if request.expected_resolution_date.trim().is_empty() {
-            String::new()
-        } else {
-            let date = values::date(
-                "expected_resolution_date",
-                &request.expected_resolution_date,
-            )?;
-            if date < ctx.today() {
+        let expected = match command.expected_resolution_date {
+            Some(date) if date < ctx.today() => {
                 return Err(DomainError::invalid(
                     "expected_resolution_date",
                     format!("{date} is in the past"),
                 ));
             }
-            iso(date)
+            Some(date) => iso(date),
+            None => String::new(),
         };
-        self.require_answerable(
+        let issue_id = self.require_answerable(
             Command::AcknowledgeUsabilityIssue,
-            &request.issue_id,
+            command.issue_id,
             &[IssueStatus::Reported],
             "acknowledge",
             ctx,
         )?;
         Ok(vec![
             UsabilityIssueAcknowledged {
-                issue_id: request.issue_id,
-                note,
+                issue_id,
+                note: command.note,
                 expected_resolution_date: expected,
             }
             .into(),
@@ -567,24 +703,21 @@ impl UsabilityIssue {
 
     pub fn resolve(
         &self,
-        request: ResolveUsabilityIssueRequest,
+        command: ResolveUsabilityIssue,
         ctx: &Context,
     ) -> Result<Vec<IssueEvent>> {
-        let resolution = values::text("resolution", &request.resolution, 4000)?;
-        let kind: Option<IssueResolutionKind> =
-            optional_enum("resolution_kind", request.resolution_kind)?;
-        self.require_answerable(
+        let issue_id = self.require_answerable(
             Command::ResolveUsabilityIssue,
-            &request.issue_id,
+            command.issue_id,
             &[IssueStatus::Reported, IssueStatus::Acknowledged],
             "resolve",
             ctx,
         )?;
         Ok(vec![
             UsabilityIssueResolved {
-                issue_id: request.issue_id,
-                resolution,
-                resolution_kind: kind.map_or(0, i32::from),
+                issue_id,
+                resolution: command.resolution,
+                resolution_kind: command.resolution_kind.map_or(0, i32::from),
             }
             .into(),
         ])

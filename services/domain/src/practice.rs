@@ -208,6 +208,12 @@ pub fn staff_ref(field: &str, value: &str) -> Result<String> {
 /// An ISO week `YYYY-Www` (e.g. `2026-W14`) that exists (W53 only in long years), from
 /// [`FIRST_YEAR`] and no later than the week of `today`. Returns its Monday.
 pub fn iso_week(field: &str, text: &str, today: NaiveDate) -> Result<NaiveDate> {
+    not_future_week(field, week_monday(field, text)?, today)
+}
+
+/// The Monday of an ISO week `YYYY-Www` that exists, from [`FIRST_YEAR`]; how it stands
+/// to today is [`not_future_week`]'s to judge.
+fn week_monday(field: &str, text: &str) -> Result<NaiveDate> {
     let text = text.trim();
     let shape = || DomainError::invalid(field, "is required as an ISO week like 2026-W14");
     let (year, week) = text.split_once("-W").ok_or_else(shape)?;
@@ -229,12 +235,19 @@ pub fn iso_week(field: &str, text: &str, today: NaiveDate) -> Result<NaiveDate> 
             format!("weeks before {FIRST_YEAR} are not recorded"),
         ));
     }
+    Ok(monday)
+}
+
+/// The week starting on `monday`, unless it is after the week of `today`.
+fn not_future_week(field: &str, monday: NaiveDate, today: NaiveDate) -> Result<NaiveDate> {
     if monday > today {
-        let current = today.iso_week();
+        let (week, current) = (monday.iso_week(), today.iso_week());
         return Err(DomainError::invalid(
             field,
             format!(
-                "{text} is in the future; the current week is {}-W{:02}",
+                "{}-W{:02} is in the future; the current week is {}-W{:02}",
+                week.year(),
+                week.week(),
                 current.year(),
                 current.week()
             ),
@@ -251,9 +264,9 @@ pub fn practice_code(code: &str) -> Result<String> {
     Ok(code)
 }
 
-/// A date that has happened: today when empty, never in the future.
-fn past_date(field: &str, text: &str, today: NaiveDate) -> Result<NaiveDate> {
-    let date = values::date_or(field, text, today)?;
+/// A date that has happened: today when not given, never in the future.
+fn past_date(field: &str, date: Option<NaiveDate>, today: NaiveDate) -> Result<NaiveDate> {
+    let date = date.unwrap_or(today);
     if date > today {
         return Err(DomainError::invalid(
             field,
@@ -265,16 +278,7 @@ fn past_date(field: &str, text: &str, today: NaiveDate) -> Result<NaiveDate> {
 
 /// Known values of a repeated enum, each at most once (empty allowed).
 fn distinct<E: TryFrom<i32> + PartialEq>(field: &str, values: &[i32]) -> Result<Vec<E>> {
-    let known: Vec<E> = values::known_enums(field, values, false)?;
-    for (i, value) in known.iter().enumerate() {
-        if known[..i].contains(value) {
-            return Err(DomainError::invalid(
-                format!("{field}[{i}]"),
-                "is listed twice",
-            ));
-        }
-    }
-    Ok(known)
+    values::distinct_enums(field, values, false)
 }
 
 fn ints<E: Into<i32>>(values: Vec<E>) -> Vec<i32> {
@@ -301,15 +305,279 @@ fn allowed(command: Command, code: &str, ctx: &Context) -> Result<()> {
 }
 
 /// The launched programme the request names, which must be the one the handler loaded.
-fn launched(programme: &Programme, requested: &str) -> Result<Uuid> {
-    let id = values::id("programme_id", requested)?;
-    match programme.require_launched("programme_id", requested)? {
-        launched if launched == id => Ok(id),
+fn launched(programme: &Programme, requested: Uuid) -> Result<Uuid> {
+    let text = requested.to_string();
+    match programme.require_launched("programme_id", &text)? {
+        launched if launched == requested => Ok(requested),
         _ => Err(DomainError::not_found(
             "programme_id",
             "training programme",
-            requested,
+            text,
         )),
+    }
+}
+
+/// `RecordFacilitation`, parsed: one week's help of one kind. `week` is its Monday;
+/// whether it is past is judged against the context's today.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordFacilitation {
+    pub practice_code: String,
+    pub week: NaiveDate,
+    pub mode: FacilitationMode,
+    pub service: DigitalService,
+    pub channel: FacilitationChannel,
+    pub delivered_by: StaffRole,
+    pub patient_groups: Vec<PatientGroup>,
+    pub patients_supported: u32,
+    pub outcomes: Outcomes,
+    pub staff_minutes: u32,
+    pub notes: String,
+}
+
+/// What became of the people helped, each a count of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Outcomes {
+    pub registered_for_nhs_app: u32,
+    pub completed_task_online: u32,
+    pub referred_to_community_session: u32,
+    pub declined_help: u32,
+    pub set_up_proxy_access: u32,
+}
+
+impl Outcomes {
+    /// Each outcome with the name of its field.
+    pub fn named(&self) -> [(&'static str, u32); 5] {
+        [
+            ("registered_for_nhs_app", self.registered_for_nhs_app),
+            ("completed_task_online", self.completed_task_online),
+            (
+                "referred_to_community_session",
+                self.referred_to_community_session,
+            ),
+            ("declined_help", self.declined_help),
+            ("set_up_proxy_access", self.set_up_proxy_access),
+        ]
+    }
+}
+
+impl TryFrom<RecordFacilitationRequest> for RecordFacilitation {
+    type Error = DomainError;
+    fn try_from(request: RecordFacilitationRequest) -> Result<Self> {
+        let practice_code = practice_code(&request.practice_code)?;
+        let week = week_monday("week", &request.week)?;
+        let mode = values::known_enum("mode", request.mode)?;
+        let service = values::known_enum("service", request.service)?;
+        let channel = values::known_enum("channel", request.channel)?;
+        let delivered_by = values::known_enum("delivered_by", request.delivered_by)?;
+        let patient_groups = distinct("patient_groups", &request.patient_groups)?;
+        let supported = values::count(
+            "patients_supported",
+            request.patients_supported,
+            false,
+            MAX_PATIENTS_PER_RECORD,
+        )?;
+        let outcomes = Outcomes {
+            registered_for_nhs_app: request.registered_for_nhs_app,
+            completed_task_online: request.completed_task_online,
+            referred_to_community_session: request.referred_to_community_session,
+            declined_help: request.declined_help,
+            set_up_proxy_access: request.set_up_proxy_access,
+        };
+        for (field, count) in outcomes.named() {
+            if count > supported {
+                return Err(DomainError::invalid(
+                    field,
+                    format!("{count} is more than the {supported} patients supported"),
+                ));
+            }
+        }
+        Ok(Self {
+            practice_code,
+            week,
+            mode,
+            service,
+            channel,
+            delivered_by,
+            patient_groups,
+            patients_supported: supported,
+            outcomes,
+            staff_minutes: values::count(
+                "staff_minutes",
+                request.staff_minutes,
+                true,
+                MAX_STAFF_MINUTES,
+            )?,
+            notes: values::optional_text("notes", &request.notes, MAX_NOTES_CHARS)?,
+        })
+    }
+}
+
+/// `ChangeServiceStatus`, parsed; an empty effective date is the context's today.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChangeServiceStatus {
+    pub practice_code: String,
+    pub service: DigitalService,
+    pub status: ServiceStatus,
+    pub reason: String,
+    pub reason_kind: ServiceChangeReason,
+    pub effective_date: Option<NaiveDate>,
+}
+
+impl TryFrom<ChangeServiceStatusRequest> for ChangeServiceStatus {
+    type Error = DomainError;
+    fn try_from(request: ChangeServiceStatusRequest) -> Result<Self> {
+        let practice_code = practice_code(&request.practice_code)?;
+        let service = values::known_enum("service", request.service)?;
+        let status: ServiceStatus = values::known_enum("status", request.status)?;
+        let reason = values::optional_text("reason", &request.reason, MAX_REASON_CHARS)?;
+        if reason.is_empty() && status != ServiceStatus::Offered {
+            return Err(DomainError::invalid(
+                "reason",
+                format!(
+                    "is required when a service is {}",
+                    status.as_str_name().trim_start_matches("SERVICE_STATUS_")
+                ),
+            ));
+        }
+        let reason_kind = ServiceChangeReason::try_from(request.reason_kind).map_err(|_| {
+            DomainError::invalid(
+                "reason_kind",
+                format!("{} is not a known value", request.reason_kind),
+            )
+        })?;
+        Ok(Self {
+            practice_code,
+            service,
+            status,
+            reason,
+            reason_kind,
+            effective_date: values::optional_date("effective_date", &request.effective_date)?,
+        })
+    }
+}
+
+/// `NameDigitalChampion`, parsed; an empty effective date is the context's today.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NameDigitalChampion {
+    pub practice_code: String,
+    pub staff_ref: String,
+    pub staff_role: StaffRole,
+    pub services: Vec<DigitalService>,
+    pub effective_date: Option<NaiveDate>,
+}
+
+impl TryFrom<NameDigitalChampionRequest> for NameDigitalChampion {
+    type Error = DomainError;
+    fn try_from(request: NameDigitalChampionRequest) -> Result<Self> {
+        Ok(Self {
+            practice_code: practice_code(&request.practice_code)?,
+            staff_ref: staff_ref("staff_ref", &request.staff_ref)?,
+            staff_role: values::known_enum("staff_role", request.staff_role)?,
+            services: distinct("services", &request.services)?,
+            effective_date: values::optional_date("effective_date", &request.effective_date)?,
+        })
+    }
+}
+
+/// `EnrolStaff`, parsed; an empty date is the context's today.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnrolStaff {
+    pub practice_code: String,
+    pub staff_ref: String,
+    pub staff_role: StaffRole,
+    pub programme_id: Uuid,
+    pub enrolled_on: Option<NaiveDate>,
+}
+
+impl TryFrom<EnrolStaffRequest> for EnrolStaff {
+    type Error = DomainError;
+    fn try_from(request: EnrolStaffRequest) -> Result<Self> {
+        Ok(Self {
+            practice_code: practice_code(&request.practice_code)?,
+            staff_ref: staff_ref("staff_ref", &request.staff_ref)?,
+            staff_role: values::known_enum("staff_role", request.staff_role)?,
+            programme_id: values::id("programme_id", &request.programme_id)?,
+            enrolled_on: values::optional_date("enrolled_on", &request.enrolled_on)?,
+        })
+    }
+}
+
+/// `CompleteModule` (with a module) or `CompleteTraining` (without), parsed; an empty
+/// date is the context's today.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Completion {
+    pub practice_code: String,
+    pub staff_ref: String,
+    pub programme_id: Uuid,
+    pub module_id: String,
+    pub completed_on: Option<NaiveDate>,
+}
+
+impl Completion {
+    fn parse(
+        practice: &str,
+        staff: &str,
+        programme_id: &str,
+        module_id: Option<&str>,
+        completed_on: &str,
+    ) -> Result<Self> {
+        Ok(Self {
+            practice_code: practice_code(practice)?,
+            staff_ref: staff_ref("staff_ref", staff)?,
+            programme_id: values::id("programme_id", programme_id)?,
+            module_id: match module_id {
+                Some(module) => values::text("module_id", module, MAX_MODULE_ID_CHARS)?,
+                None => String::new(),
+            },
+            completed_on: values::optional_date("completed_on", completed_on)?,
+        })
+    }
+}
+
+impl TryFrom<CompleteModuleRequest> for Completion {
+    type Error = DomainError;
+    fn try_from(request: CompleteModuleRequest) -> Result<Self> {
+        Self::parse(
+            &request.practice_code,
+            &request.staff_ref,
+            &request.programme_id,
+            Some(&request.module_id),
+            &request.completed_on,
+        )
+    }
+}
+
+impl TryFrom<CompleteTrainingRequest> for Completion {
+    type Error = DomainError;
+    fn try_from(request: CompleteTrainingRequest) -> Result<Self> {
+        Self::parse(
+            &request.practice_code,
+            &request.staff_ref,
+            &request.programme_id,
+            None,
+            &request.completed_on,
+        )
+    }
+}
+
+/// `AdoptPlatform`, parsed; an empty effective date is the context's today.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdoptPlatform {
+    pub practice_code: String,
+    pub platform_id: Uuid,
+    pub services: Vec<DigitalService>,
+    pub effective_date: Option<NaiveDate>,
+}
+
+impl TryFrom<AdoptPlatformRequest> for AdoptPlatform {
+    type Error = DomainError;
+    fn try_from(request: AdoptPlatformRequest) -> Result<Self> {
+        Ok(Self {
+            practice_code: practice_code(&request.practice_code)?,
+            platform_id: values::id("platform_id", &request.platform_id)?,
+            services: distinct("services", &request.services)?,
+            effective_date: values::optional_date("effective_date", &request.effective_date)?,
+        })
     }
 }
 
@@ -329,65 +597,29 @@ impl Practice {
     /// `RecordFacilitation`: one week's help of one kind.
     pub fn record_facilitation(
         &self,
-        request: RecordFacilitationRequest,
+        command: RecordFacilitation,
         ctx: &Context,
     ) -> Result<Vec<PracticeEvent>> {
-        let code = practice_code(&request.practice_code)?;
-        let week = iso_week("week", &request.week, ctx.today())?;
-        let mode: FacilitationMode = values::known_enum("mode", request.mode)?;
-        let service: DigitalService = values::known_enum("service", request.service)?;
-        let channel: FacilitationChannel = values::known_enum("channel", request.channel)?;
-        let delivered_by: StaffRole = values::known_enum("delivered_by", request.delivered_by)?;
-        let groups: Vec<PatientGroup> = distinct("patient_groups", &request.patient_groups)?;
-        let supported = values::count(
-            "patients_supported",
-            request.patients_supported,
-            false,
-            MAX_PATIENTS_PER_RECORD,
-        )?;
-        for (field, count) in [
-            ("registered_for_nhs_app", request.registered_for_nhs_app),
-            ("completed_task_online", request.completed_task_online),
-            (
-                "referred_to_community_session",
-                request.referred_to_community_session,
-            ),
-            ("declined_help", request.declined_help),
-            ("set_up_proxy_access", request.set_up_proxy_access),
-        ] {
-            if count > supported {
-                return Err(DomainError::invalid(
-                    field,
-                    format!("{count} is more than the {supported} patients supported"),
-                ));
-            }
-        }
-        let minutes = values::count(
-            "staff_minutes",
-            request.staff_minutes,
-            true,
-            MAX_STAFF_MINUTES,
-        )?;
-        let notes = values::optional_text("notes", &request.notes, MAX_NOTES_CHARS)?;
-        allowed(Command::RecordFacilitation, &code, ctx)?;
-        let week = week.iso_week();
+        let week = not_future_week("week", command.week, ctx.today())?.iso_week();
+        allowed(Command::RecordFacilitation, &command.practice_code, ctx)?;
+        let outcomes = command.outcomes;
         Ok(vec![
             FacilitationRecorded {
-                practice_code: code,
+                practice_code: command.practice_code,
                 week: format!("{}-W{:02}", week.year(), week.week()),
-                mode: mode.into(),
-                service: service.into(),
-                channel: channel.into(),
-                delivered_by: delivered_by.into(),
-                patient_groups: ints(groups),
-                patients_supported: supported,
-                registered_for_nhs_app: request.registered_for_nhs_app,
-                completed_task_online: request.completed_task_online,
-                referred_to_community_session: request.referred_to_community_session,
-                declined_help: request.declined_help,
-                set_up_proxy_access: request.set_up_proxy_access,
-                staff_minutes: minutes,
-                notes,
+                mode: command.mode.into(),
+                service: command.service.into(),
+                channel: command.channel.into(),
+                delivered_by: command.delivered_by.into(),
+                patient_groups: ints(command.patient_groups),
+                patients_supported: command.patients_supported,
+                registered_for_nhs_app: outcomes.registered_for_nhs_app,
+                completed_task_online: outcomes.completed_task_online,
+                referred_to_community_session: outcomes.referred_to_community_session,
+                declined_help: outcomes.declined_help,
+                set_up_proxy_access: outcomes.set_up_proxy_access,
+                staff_minutes: command.staff_minutes,
+                notes: command.notes,
             }
             .into(),
         ])
@@ -398,41 +630,22 @@ impl Practice {
     /// has records nothing, whatever the reason.
     pub fn change_service_status(
         &self,
-        request: ChangeServiceStatusRequest,
+        command: ChangeServiceStatus,
         ctx: &Context,
     ) -> Result<Vec<PracticeEvent>> {
-        let code = practice_code(&request.practice_code)?;
-        let service: DigitalService = values::known_enum("service", request.service)?;
-        let status: ServiceStatus = values::known_enum("status", request.status)?;
-        let reason = values::optional_text("reason", &request.reason, MAX_REASON_CHARS)?;
-        if reason.is_empty() && status != ServiceStatus::Offered {
-            return Err(DomainError::invalid(
-                "reason",
-                format!(
-                    "is required when a service is {}",
-                    status.as_str_name().trim_start_matches("SERVICE_STATUS_")
-                ),
-            ));
-        }
-        let reason_kind = ServiceChangeReason::try_from(request.reason_kind).map_err(|_| {
-            DomainError::invalid(
-                "reason_kind",
-                format!("{} is not a known value", request.reason_kind),
-            )
-        })?;
-        let on = past_date("effective_date", &request.effective_date, ctx.today())?;
-        allowed(Command::ChangeServiceStatus, &code, ctx)?;
-        if self.services.get(&service) == Some(&status) {
+        let on = past_date("effective_date", command.effective_date, ctx.today())?;
+        allowed(Command::ChangeServiceStatus, &command.practice_code, ctx)?;
+        if self.services.get(&command.service) == Some(&command.status) {
             return Ok(Vec::new());
         }
         Ok(vec![
             DigitalServiceStatusChanged {
-                practice_code: code,
-                service: service.into(),
-                status: status.into(),
-                reason,
+                practice_code: command.practice_code,
+                service: command.service.into(),
+                status: command.status.into(),
+                reason: command.reason,
                 effective_date: iso(on),
-                reason_kind: reason_kind.into(),
+                reason_kind: command.reason_kind.into(),
             }
             .into(),
         ])
@@ -442,23 +655,22 @@ impl Practice {
     /// updates them; naming them again unchanged records nothing.
     pub fn name_digital_champion(
         &self,
-        request: NameDigitalChampionRequest,
+        command: NameDigitalChampion,
         ctx: &Context,
     ) -> Result<Vec<PracticeEvent>> {
-        let code = practice_code(&request.practice_code)?;
-        let staff = staff_ref("staff_ref", &request.staff_ref)?;
-        let role: StaffRole = values::known_enum("staff_role", request.staff_role)?;
-        let services: Vec<DigitalService> = distinct("services", &request.services)?;
-        let on = past_date("effective_date", &request.effective_date, ctx.today())?;
-        allowed(Command::NameDigitalChampion, &code, ctx)?;
-        let champion = Champion { role, services };
-        if self.champions.get(&staff) == Some(&champion) {
+        let on = past_date("effective_date", command.effective_date, ctx.today())?;
+        allowed(Command::NameDigitalChampion, &command.practice_code, ctx)?;
+        let champion = Champion {
+            role: command.staff_role,
+            services: command.services,
+        };
+        if self.champions.get(&command.staff_ref) == Some(&champion) {
             return Ok(Vec::new());
         }
         Ok(vec![
             DigitalChampionNamed {
-                practice_code: code,
-                staff_ref: staff,
+                practice_code: command.practice_code,
+                staff_ref: command.staff_ref,
                 staff_role: champion.role.into(),
                 services: ints(champion.services),
                 effective_date: iso(on),
@@ -471,17 +683,20 @@ impl Practice {
     /// `programme` is the state of the programme the request names.
     pub fn enrol_staff(
         &self,
-        request: EnrolStaffRequest,
+        command: EnrolStaff,
         programme: &Programme,
         ctx: &Context,
     ) -> Result<Vec<PracticeEvent>> {
-        let code = practice_code(&request.practice_code)?;
-        let staff = staff_ref("staff_ref", &request.staff_ref)?;
-        let role: StaffRole = values::known_enum("staff_role", request.staff_role)?;
-        values::id("programme_id", &request.programme_id)?;
-        let on = past_date("enrolled_on", &request.enrolled_on, ctx.today())?;
+        let EnrolStaff {
+            practice_code: code,
+            staff_ref: staff,
+            staff_role: role,
+            programme_id,
+            enrolled_on,
+        } = command;
+        let on = past_date("enrolled_on", enrolled_on, ctx.today())?;
         allowed(Command::EnrolStaff, &code, ctx)?;
-        let id = launched(programme, &request.programme_id)?;
+        let id = launched(programme, programme_id)?;
         if !programme.audience_roles.contains(&role) {
             let audience: Vec<_> = programme
                 .audience_roles
@@ -519,22 +734,33 @@ impl Practice {
         ])
     }
 
+    /// The checks `CompleteModule` and `CompleteTraining` share, in the order a caller
+    /// meets them: the completion date, the caller, the programme and the enrolment.
+    fn completion(
+        &self,
+        command: Command,
+        completion: &Completion,
+        programme: &Programme,
+        ctx: &Context,
+    ) -> Result<(Uuid, NaiveDate, &Enrolment)> {
+        let on = past_date("completed_on", completion.completed_on, ctx.today())?;
+        allowed(command, &completion.practice_code, ctx)?;
+        let id = launched(programme, completion.programme_id)?;
+        let enrolment = self.enrolment(&completion.staff_ref, &id)?;
+        Ok((id, on, enrolment))
+    }
+
     /// `CompleteModule` of a programme the member of staff is enrolled on. Completing a
     /// module again records nothing (the first completion date stands).
     pub fn complete_module(
         &self,
-        request: CompleteModuleRequest,
+        command: Completion,
         programme: &Programme,
         ctx: &Context,
     ) -> Result<Vec<PracticeEvent>> {
-        let code = practice_code(&request.practice_code)?;
-        let staff = staff_ref("staff_ref", &request.staff_ref)?;
-        values::id("programme_id", &request.programme_id)?;
-        let module = values::text("module_id", &request.module_id, MAX_MODULE_ID_CHARS)?;
-        let on = past_date("completed_on", &request.completed_on, ctx.today())?;
-        allowed(Command::CompleteModule, &code, ctx)?;
-        let id = launched(programme, &request.programme_id)?;
-        let enrolment = self.enrolment(&staff, &id)?;
+        let (id, on, enrolment) =
+            self.completion(Command::CompleteModule, &command, programme, ctx)?;
+        let module = command.module_id;
         if !programme.module_ids.contains(&module) {
             return Err(DomainError::invalid(
                 "module_id",
@@ -544,19 +770,14 @@ impl Practice {
                 ),
             ));
         }
-        if on < enrolment.enrolled_on {
-            return Err(DomainError::invalid(
-                "completed_on",
-                format!("{on} is before the enrolment on {}", enrolment.enrolled_on),
-            ));
-        }
+        require_after_enrolment(on, enrolment)?;
         if enrolment.modules_completed.contains(&module) {
             return Ok(Vec::new());
         }
         Ok(vec![
             ModuleCompleted {
-                practice_code: code,
-                staff_ref: staff,
+                practice_code: command.practice_code,
+                staff_ref: command.staff_ref,
                 programme_id: id.to_string(),
                 module_id: module,
                 completed_on: iso(on),
@@ -569,17 +790,12 @@ impl Practice {
     /// Completing it again records nothing (the first completion date stands).
     pub fn complete_training(
         &self,
-        request: CompleteTrainingRequest,
+        command: Completion,
         programme: &Programme,
         ctx: &Context,
     ) -> Result<Vec<PracticeEvent>> {
-        let code = practice_code(&request.practice_code)?;
-        let staff = staff_ref("staff_ref", &request.staff_ref)?;
-        values::id("programme_id", &request.programme_id)?;
-        let on = past_date("completed_on", &request.completed_on, ctx.today())?;
-        allowed(Command::CompleteTraining, &code, ctx)?;
-        let id = launched(programme, &request.programme_id)?;
-        let enrolment = self.enrolment(&staff, &id)?;
+        let (id, on, enrolment) =
+            self.completion(Command::CompleteTraining, &command, programme, ctx)?;
         if enrolment.completed_on.is_some() {
             return Ok(Vec::new());
         }
@@ -593,21 +809,17 @@ impl Practice {
             return Err(DomainError::precondition(
                 "staff_ref",
                 format!(
-                    "{staff} has not completed module(s) {} of programme {id}",
+                    "{} has not completed module(s) {} of programme {id}",
+                    command.staff_ref,
                     missing.join(", ")
                 ),
             ));
         }
-        if on < enrolment.enrolled_on {
-            return Err(DomainError::invalid(
-                "completed_on",
-                format!("{on} is before the enrolment on {}", enrolment.enrolled_on),
-            ));
-        }
+        require_after_enrolment(on, enrolment)?;
         Ok(vec![
             TrainingCompleted {
-                practice_code: code,
-                staff_ref: staff,
+                practice_code: command.practice_code,
+                staff_ref: command.staff_ref,
                 programme_id: id.to_string(),
                 completed_on: iso(on),
             }
@@ -619,23 +831,18 @@ impl Practice {
     /// `platform` is the state of the platform the request names.
     pub fn adopt_platform(
         &self,
-        request: AdoptPlatformRequest,
+        command: AdoptPlatform,
         platform: &Platform,
         ctx: &Context,
     ) -> Result<Vec<PracticeEvent>> {
-        let code = practice_code(&request.practice_code)?;
-        let requested = values::id("platform_id", &request.platform_id)?;
-        let services: Vec<DigitalService> = distinct("services", &request.services)?;
-        let on = past_date("effective_date", &request.effective_date, ctx.today())?;
-        allowed(Command::AdoptPlatform, &code, ctx)?;
-        let id = platform.require_registered("platform_id", &request.platform_id)?;
-        if id != requested {
-            return Err(DomainError::not_found(
-                "platform_id",
-                "platform",
-                &request.platform_id,
-            ));
+        let on = past_date("effective_date", command.effective_date, ctx.today())?;
+        allowed(Command::AdoptPlatform, &command.practice_code, ctx)?;
+        let requested = command.platform_id.to_string();
+        let id = platform.require_registered("platform_id", &requested)?;
+        if id != command.platform_id {
+            return Err(DomainError::not_found("platform_id", "platform", requested));
         }
+        let services = command.services;
         // Empty on either side means every service.
         if !platform.services.is_empty()
             && let Some((i, service)) = services
@@ -656,7 +863,7 @@ impl Practice {
         }
         Ok(vec![
             PlatformAdopted {
-                practice_code: code,
+                practice_code: command.practice_code,
                 platform_id: id.to_string(),
                 effective_date: iso(on),
                 services: ints(services),
@@ -664,6 +871,17 @@ impl Practice {
             .into(),
         ])
     }
+}
+
+/// A completion is on or after the enrolment it completes.
+fn require_after_enrolment(on: NaiveDate, enrolment: &Enrolment) -> Result<()> {
+    if on < enrolment.enrolled_on {
+        return Err(DomainError::invalid(
+            "completed_on",
+            format!("{on} is before the enrolment on {}", enrolment.enrolled_on),
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

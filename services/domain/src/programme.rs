@@ -53,8 +53,8 @@ fn percent(field: &str, value: u32) -> Result<u32> {
     Ok(value)
 }
 
-fn future_deadline(field: &str, text: &str, today: NaiveDate) -> Result<NaiveDate> {
-    let deadline = values::date(field, text)?;
+/// A deadline that is today or later.
+fn not_past(field: &str, deadline: NaiveDate, today: NaiveDate) -> Result<NaiveDate> {
     if deadline < today {
         return Err(DomainError::invalid(
             field,
@@ -62,6 +62,75 @@ fn future_deadline(field: &str, text: &str, today: NaiveDate) -> Result<NaiveDat
         ));
     }
     Ok(deadline)
+}
+
+/// `LaunchTrainingProgramme`, parsed; the programme's id is the client's or derived by
+/// the service. Whether the deadline is past is judged against the context's today.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LaunchTrainingProgramme {
+    pub owner_code: String,
+    pub title: String,
+    pub audience_roles: Vec<StaffRole>,
+    pub module_ids: Vec<String>,
+    pub target_percent: u32,
+    pub deadline: NaiveDate,
+}
+
+impl TryFrom<LaunchTrainingProgrammeRequest> for LaunchTrainingProgramme {
+    type Error = DomainError;
+    fn try_from(request: LaunchTrainingProgrammeRequest) -> Result<Self> {
+        let owner_code = codes::reference("owner_code", &request.owner_code)?;
+        let title = values::text("title", &request.title, 200)?;
+        let audience_roles = values::known_enums("audience_roles", &request.audience_roles, true)?;
+        if request.module_ids.is_empty() {
+            return Err(DomainError::invalid(
+                "module_ids",
+                "needs at least one module",
+            ));
+        }
+        values::list_len("module_ids", request.module_ids.len(), values::MAX_LIST)?;
+        let mut module_ids: Vec<String> = Vec::with_capacity(request.module_ids.len());
+        for (i, module) in request.module_ids.iter().enumerate() {
+            let field = format!("module_ids[{i}]");
+            let module = values::text(&field, module, 100)?;
+            if module_ids.contains(&module) {
+                return Err(DomainError::invalid(
+                    field,
+                    format!("{module} is listed twice"),
+                ));
+            }
+            module_ids.push(module);
+        }
+        Ok(Self {
+            owner_code,
+            title,
+            audience_roles,
+            module_ids,
+            target_percent: percent("target_percent", request.target_percent)?,
+            deadline: values::date("deadline", &request.deadline)?,
+        })
+    }
+}
+
+/// `SetRolloutTarget`, parsed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SetRolloutTarget {
+    pub programme_id: Uuid,
+    pub area_code: String,
+    pub target_percent: u32,
+    pub deadline: NaiveDate,
+}
+
+impl TryFrom<SetRolloutTargetRequest> for SetRolloutTarget {
+    type Error = DomainError;
+    fn try_from(request: SetRolloutTargetRequest) -> Result<Self> {
+        Ok(Self {
+            programme_id: values::id("programme_id", &request.programme_id)?,
+            area_code: codes::reference("area_code", &request.area_code)?,
+            target_percent: percent("target_percent", request.target_percent)?,
+            deadline: values::date("deadline", &request.deadline)?,
+        })
+    }
 }
 
 impl Programme {
@@ -74,34 +143,18 @@ impl Programme {
     pub fn launch(
         &self,
         id: Uuid,
-        request: LaunchTrainingProgrammeRequest,
+        command: LaunchTrainingProgramme,
         ctx: &Context,
     ) -> Result<Vec<ProgrammeEvent>> {
-        let owner = codes::reference("owner_code", &request.owner_code)?;
-        let title = values::text("title", &request.title, 200)?;
-        let roles: Vec<StaffRole> =
-            values::known_enums("audience_roles", &request.audience_roles, true)?;
-        if request.module_ids.is_empty() {
-            return Err(DomainError::invalid(
-                "module_ids",
-                "needs at least one module",
-            ));
-        }
-        values::list_len("module_ids", request.module_ids.len(), values::MAX_LIST)?;
-        let mut modules: Vec<String> = Vec::with_capacity(request.module_ids.len());
-        for (i, module) in request.module_ids.iter().enumerate() {
-            let field = format!("module_ids[{i}]");
-            let module = values::text(&field, module, 100)?;
-            if modules.contains(&module) {
-                return Err(DomainError::invalid(
-                    field,
-                    format!("{module} is listed twice"),
-                ));
-            }
-            modules.push(module);
-        }
-        let target = percent("target_percent", request.target_percent)?;
-        let deadline = future_deadline("deadline", &request.deadline, ctx.today())?;
+        let LaunchTrainingProgramme {
+            owner_code: owner,
+            title,
+            audience_roles: roles,
+            module_ids: modules,
+            target_percent: target,
+            deadline,
+        } = command;
+        let deadline = not_past("deadline", deadline, ctx.today())?;
         authorize(
             &ctx.actor,
             Command::LaunchTrainingProgramme,
@@ -134,12 +187,16 @@ impl Programme {
 
     pub fn set_target(
         &self,
-        request: SetRolloutTargetRequest,
+        command: SetRolloutTarget,
         ctx: &Context,
     ) -> Result<Vec<ProgrammeEvent>> {
-        let area = codes::reference("area_code", &request.area_code)?;
-        let target = percent("target_percent", request.target_percent)?;
-        let deadline = future_deadline("deadline", &request.deadline, ctx.today())?;
+        let SetRolloutTarget {
+            programme_id,
+            area_code: area,
+            target_percent: target,
+            deadline,
+        } = command;
+        let deadline = not_past("deadline", deadline, ctx.today())?;
         authorize(
             &ctx.actor,
             Command::SetRolloutTarget,
@@ -147,7 +204,7 @@ impl Programme {
             &ctx.registry,
             ctx.today(),
         )?;
-        let id = self.require_launched("programme_id", &request.programme_id)?;
+        let id = self.require_launched("programme_id", &programme_id.to_string())?;
         ctx.registry.require("area_code", &area, &[], ctx.today())?;
         Ok(vec![
             RolloutTargetSet {
@@ -171,7 +228,7 @@ mod tests {
     use super::*;
     use crate::testing::{
         TODAY, closed, ctx, exists, forbidden, given, invalid, message, not_found, precondition,
-        refused, service, then, tree_after,
+        refused, service, then, tree_after, when,
     };
 
     const PROGRAMME: Uuid = Uuid::from_u128(0x9e09_0001);
@@ -199,7 +256,9 @@ mod tests {
     }
 
     fn launch(request: LaunchTrainingProgrammeRequest) -> Result<Vec<ProgrammeEvent>> {
-        Programme::default().launch(PROGRAMME, request, &commissioner())
+        when(request, |c| {
+            Programme::default().launch(PROGRAMME, c, &commissioner())
+        })
     }
 
     fn launched() -> ProgrammeEvent {
@@ -415,7 +474,11 @@ mod tests {
                 ..launch_request()
             };
             assert_eq!(
-                refused(Programme::default().launch(PROGRAMME, own, &ctx(org, role))),
+                refused(when(own, |c| Programme::default().launch(
+                    PROGRAMME,
+                    c,
+                    &ctx(org, role)
+                ))),
                 forbidden(),
                 "{org} {role:?}"
             );
@@ -426,7 +489,11 @@ mod tests {
     fn a_programme_is_launched_once() {
         let programme: Programme = given(&[launched()]);
         assert_eq!(
-            refused(programme.launch(PROGRAMME, launch_request(), &commissioner())),
+            refused(when(launch_request(), |c| programme.launch(
+                PROGRAMME,
+                c,
+                &commissioner()
+            ))),
             exists("programme_id")
         );
     }
@@ -438,13 +505,18 @@ mod tests {
             ..launch_request()
         };
         assert_eq!(
-            refused(Programme::default().launch(PROGRAMME, unknown, &service())),
+            refused(when(unknown, |c| Programme::default().launch(
+                PROGRAMME,
+                c,
+                &service()
+            ))),
             not_found("owner_code")
         );
         let registry = tree_after(&[closed("QE1", "2026-04-01")]);
         let ctx = crate::testing::caller_over(&registry, "QE1", &[Role::IcbCommissioner]);
         assert_eq!(
-            refused(Programme::default().launch(PROGRAMME, launch_request(), &ctx)),
+            refused(when(launch_request(), |c| Programme::default()
+                .launch(PROGRAMME, c, &ctx))),
             precondition("owner_code")
         );
     }
@@ -454,9 +526,10 @@ mod tests {
     #[test]
     fn a_commissioner_sets_a_rollout_target_for_part_of_its_area() {
         let programme: Programme = given(&[launched()]);
-        let events = programme
-            .set_target(target_request(" 00L ", 90, "2026-12-31"), &commissioner())
-            .expect("set");
+        let events = when(target_request(" 00L ", 90, "2026-12-31"), |c| {
+            programme.set_target(c, &commissioner())
+        })
+        .expect("set");
         assert_eq!(
             events,
             [RolloutTargetSet {
@@ -485,15 +558,16 @@ mod tests {
             (target_request("00L", 90, ""), "deadline"),
         ] {
             assert_eq!(
-                refused(programme.set_target(request.clone(), &commissioner())),
+                refused(when(request.clone(), |c| programme
+                    .set_target(c, &commissioner()))),
                 invalid(field),
                 "{request:?}"
             );
         }
         assert!(
-            programme
-                .set_target(target_request("00L", 100, TODAY), &commissioner())
-                .is_ok()
+            when(target_request("00L", 100, TODAY), |c| programme
+                .set_target(c, &commissioner()))
+            .is_ok()
         );
     }
 
@@ -506,7 +580,8 @@ mod tests {
             ("X24", ctx("X24", Role::Auditor)),
         ] {
             assert_eq!(
-                refused(programme.set_target(target_request(area, 90, "2026-12-31"), &ctx)),
+                refused(when(target_request(area, 90, "2026-12-31"), |c| programme
+                    .set_target(c, &ctx))),
                 forbidden(),
                 "{area}"
             );
@@ -516,10 +591,9 @@ mod tests {
     #[test]
     fn a_target_needs_a_launched_programme() {
         assert_eq!(
-            refused(
-                Programme::default()
-                    .set_target(target_request("00L", 90, "2026-12-31"), &commissioner())
-            ),
+            refused(when(target_request("00L", 90, "2026-12-31"), |c| {
+                Programme::default().set_target(c, &commissioner())
+            })),
             not_found("programme_id")
         );
     }
@@ -528,13 +602,15 @@ mod tests {
     fn the_area_must_exist_and_be_active() {
         let programme: Programme = given(&[launched()]);
         assert_eq!(
-            refused(programme.set_target(target_request("U99999", 90, "2026-12-31"), &service())),
+            refused(when(target_request("U99999", 90, "2026-12-31"), |c| {
+                programme.set_target(c, &service())
+            })),
             not_found("area_code")
         );
         assert_eq!(
-            refused(
-                programme.set_target(target_request("A81009", 90, "2026-12-31"), &commissioner())
-            ),
+            refused(when(target_request("A81009", 90, "2026-12-31"), |c| {
+                programme.set_target(c, &commissioner())
+            })),
             precondition("area_code")
         );
     }

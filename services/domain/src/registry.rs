@@ -239,21 +239,22 @@ impl Registry {
     }
 }
 
-/// `RegisterOrganisation`, validated and converted by the service edge.
+/// `RegisterOrganisation`, parsed; an empty effective date is the context's today.
 #[derive(Debug, Clone)]
 pub struct RegisterOrganisation {
     pub code: String,
     pub kind: OrganisationKind,
     pub name: String,
     pub parent_code: String,
-    pub effective_date: NaiveDate,
+    pub effective_date: Option<NaiveDate>,
     pub covers_codes: Vec<String>,
     pub postcode_district: String,
 }
 
-impl RegisterOrganisation {
+impl TryFrom<proto::v1::RegisterOrganisationRequest> for RegisterOrganisation {
+    type Error = DomainError;
     /// Shape checks that need no state.
-    pub fn new(request: proto::v1::RegisterOrganisationRequest, today: NaiveDate) -> Result<Self> {
+    fn try_from(request: proto::v1::RegisterOrganisationRequest) -> Result<Self> {
         let kind: OrganisationKind = values::known_enum("kind", request.kind)?;
         let code = request.code.trim().to_owned();
         codes::check("code", &code, kind)?;
@@ -279,7 +280,7 @@ impl RegisterOrganisation {
             kind,
             name: values::text("name", &request.name, 200)?,
             parent_code,
-            effective_date: values::date_or("effective_date", &request.effective_date, today)?,
+            effective_date: values::optional_date("effective_date", &request.effective_date)?,
             covers_codes: values::list_len(
                 "covers_codes",
                 request.covers_codes.len(),
@@ -298,6 +299,100 @@ impl RegisterOrganisation {
     }
 }
 
+/// `RenameOrganisation`, parsed; an empty effective date is the context's today.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RenameOrganisation {
+    pub code: String,
+    pub name: String,
+    pub effective_date: Option<NaiveDate>,
+}
+
+impl TryFrom<proto::v1::RenameOrganisationRequest> for RenameOrganisation {
+    type Error = DomainError;
+    fn try_from(request: proto::v1::RenameOrganisationRequest) -> Result<Self> {
+        Ok(Self {
+            code: codes::reference("code", &request.code)?,
+            name: values::text("name", &request.name, 200)?,
+            effective_date: values::optional_date("effective_date", &request.effective_date)?,
+        })
+    }
+}
+
+/// `ReparentOrganisation`, parsed; an empty effective date is the context's today.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReparentOrganisation {
+    pub code: String,
+    pub parent_code: String,
+    pub effective_date: Option<NaiveDate>,
+}
+
+impl TryFrom<proto::v1::ReparentOrganisationRequest> for ReparentOrganisation {
+    type Error = DomainError;
+    fn try_from(request: proto::v1::ReparentOrganisationRequest) -> Result<Self> {
+        Ok(Self {
+            code: codes::reference("code", &request.code)?,
+            parent_code: codes::reference("parent_code", &request.parent_code)?,
+            effective_date: values::optional_date("effective_date", &request.effective_date)?,
+        })
+    }
+}
+
+/// `MergeOrganisations`, parsed; an empty effective date is the context's today.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MergeOrganisations {
+    pub successor_code: String,
+    pub predecessor_codes: Vec<String>,
+    pub effective_date: Option<NaiveDate>,
+}
+
+impl TryFrom<proto::v1::MergeOrganisationsRequest> for MergeOrganisations {
+    type Error = DomainError;
+    fn try_from(request: proto::v1::MergeOrganisationsRequest) -> Result<Self> {
+        let successor_code = codes::reference("successor_code", &request.successor_code)?;
+        let effective_date = values::optional_date("effective_date", &request.effective_date)?;
+        if request.predecessor_codes.is_empty() {
+            return Err(DomainError::invalid(
+                "predecessor_codes",
+                "needs at least one organisation",
+            ));
+        }
+        values::list_len(
+            "predecessor_codes",
+            request.predecessor_codes.len(),
+            values::MAX_LIST,
+        )?;
+        Ok(Self {
+            successor_code,
+            predecessor_codes: request
+                .predecessor_codes
+                .iter()
+                .enumerate()
+                .map(|(i, c)| codes::reference(&format!("predecessor_codes[{i}]"), c))
+                .collect::<Result<_>>()?,
+            effective_date,
+        })
+    }
+}
+
+/// `CloseOrganisation`, parsed; an empty effective date is the context's today.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CloseOrganisation {
+    pub code: String,
+    pub effective_date: Option<NaiveDate>,
+    pub reason: String,
+}
+
+impl TryFrom<proto::v1::CloseOrganisationRequest> for CloseOrganisation {
+    type Error = DomainError;
+    fn try_from(request: proto::v1::CloseOrganisationRequest) -> Result<Self> {
+        Ok(Self {
+            code: codes::reference("code", &request.code)?,
+            effective_date: values::optional_date("effective_date", &request.effective_date)?,
+            reason: values::optional_text("reason", &request.reason, 1000)?,
+        })
+    }
+}
+
 fn iso(date: NaiveDate) -> String {
     date.format("%Y-%m-%d").to_string()
 }
@@ -308,6 +403,7 @@ impl Registry {
         cmd: RegisterOrganisation,
         ctx: &Context,
     ) -> Result<Vec<OrganisationEvent>> {
+        let on = cmd.effective_date.unwrap_or_else(|| ctx.today());
         let target = if cmd.parent_code.is_empty() {
             cmd.code.as_str()
         } else {
@@ -328,16 +424,11 @@ impl Registry {
                 "parent_code",
                 &cmd.parent_code,
                 codes::parent_kinds(cmd.kind),
-                cmd.effective_date,
+                on,
             )?;
         }
         for (i, covered) in cmd.covers_codes.iter().enumerate() {
-            self.require(
-                &format!("covers_codes[{i}]"),
-                covered,
-                &[],
-                cmd.effective_date,
-            )?;
+            self.require(&format!("covers_codes[{i}]"), covered, &[], on)?;
         }
         Ok(vec![
             OrganisationRegistered {
@@ -345,7 +436,7 @@ impl Registry {
                 kind: cmd.kind.into(),
                 name: cmd.name,
                 parent_code: cmd.parent_code,
-                effective_date: iso(cmd.effective_date),
+                effective_date: iso(on),
                 covers_codes: cmd.covers_codes,
                 postcode_district: cmd.postcode_district,
             }
@@ -355,12 +446,15 @@ impl Registry {
 
     pub fn rename(
         &self,
-        request: proto::v1::RenameOrganisationRequest,
+        command: RenameOrganisation,
         ctx: &Context,
     ) -> Result<Vec<OrganisationEvent>> {
-        let code = codes::reference("code", &request.code)?;
-        let name = values::text("name", &request.name, 200)?;
-        let on = values::date_or("effective_date", &request.effective_date, ctx.today())?;
+        let RenameOrganisation {
+            code,
+            name,
+            effective_date,
+        } = command;
+        let on = effective_date.unwrap_or_else(|| ctx.today());
         authorize(
             &ctx.actor,
             Command::RenameOrganisation,
@@ -384,12 +478,15 @@ impl Registry {
 
     pub fn reparent(
         &self,
-        request: proto::v1::ReparentOrganisationRequest,
+        command: ReparentOrganisation,
         ctx: &Context,
     ) -> Result<Vec<OrganisationEvent>> {
-        let code = codes::reference("code", &request.code)?;
-        let parent = codes::reference("parent_code", &request.parent_code)?;
-        let on = values::date_or("effective_date", &request.effective_date, ctx.today())?;
+        let ReparentOrganisation {
+            code,
+            parent_code: parent,
+            effective_date,
+        } = command;
+        let on = effective_date.unwrap_or_else(|| ctx.today());
         // Moving an organisation needs authority over it and over where it goes.
         authorize(
             &ctx.actor,
@@ -425,28 +522,15 @@ impl Registry {
 
     pub fn merge(
         &self,
-        request: proto::v1::MergeOrganisationsRequest,
+        command: MergeOrganisations,
         ctx: &Context,
     ) -> Result<Vec<OrganisationEvent>> {
-        let successor = codes::reference("successor_code", &request.successor_code)?;
-        let on = values::date_or("effective_date", &request.effective_date, ctx.today())?;
-        if request.predecessor_codes.is_empty() {
-            return Err(DomainError::invalid(
-                "predecessor_codes",
-                "needs at least one organisation",
-            ));
-        }
-        values::list_len(
-            "predecessor_codes",
-            request.predecessor_codes.len(),
-            values::MAX_LIST,
-        )?;
-        let predecessors: Vec<String> = request
-            .predecessor_codes
-            .iter()
-            .enumerate()
-            .map(|(i, c)| codes::reference(&format!("predecessor_codes[{i}]"), c))
-            .collect::<Result<_>>()?;
+        let MergeOrganisations {
+            successor_code: successor,
+            predecessor_codes: predecessors,
+            effective_date,
+        } = command;
+        let on = effective_date.unwrap_or_else(|| ctx.today());
         authorize(
             &ctx.actor,
             Command::MergeOrganisations,
@@ -484,12 +568,15 @@ impl Registry {
 
     pub fn close(
         &self,
-        request: proto::v1::CloseOrganisationRequest,
+        command: CloseOrganisation,
         ctx: &Context,
     ) -> Result<Vec<OrganisationEvent>> {
-        let code = codes::reference("code", &request.code)?;
-        let on = values::date_or("effective_date", &request.effective_date, ctx.today())?;
-        let reason = values::optional_text("reason", &request.reason, 1000)?;
+        let CloseOrganisation {
+            code,
+            effective_date,
+            reason,
+        } = command;
+        let on = effective_date.unwrap_or_else(|| ctx.today());
         authorize(
             &ctx.actor,
             Command::CloseOrganisation,

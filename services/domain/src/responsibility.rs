@@ -4,6 +4,7 @@
 //! where belief and commitment disagree. A second accepted Accountable for the same duty,
 //! area and level is recorded, not refused: the views flag it as contested.
 
+use chrono::NaiveDate;
 use proto::v1::{
     AcceptResponsibilityRequest, AttributeResponsibilityRequest, DeclineResponsibilityRequest,
     EndResponsibilityRequest, Level, ProposeResponsibilityRequest, RaciRole,
@@ -82,27 +83,131 @@ impl Aggregate for Assignment {
     }
 }
 
+/// The duty, area, level and role that `ProposeResponsibility` and
+/// `AttributeResponsibility` both name, with the organisation named in `owner_field`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Responsibility {
+    pub duty_id: Uuid,
+    pub area_code: String,
+    pub owner_code: String,
+    pub level: Level,
+    pub role: RaciRole,
+}
+
+impl Responsibility {
+    fn parse(
+        duty_id: &str,
+        area_code: &str,
+        (owner_field, owner_code): (&str, &str),
+        level: i32,
+        role: i32,
+    ) -> Result<Self> {
+        Ok(Self {
+            duty_id: values::id("duty_id", duty_id)?,
+            area_code: codes::reference("area_code", area_code)?,
+            owner_code: codes::reference(owner_field, owner_code)?,
+            level: values::known_enum("level", level)?,
+            role: values::known_enum("role", role)?,
+        })
+    }
+
+    /// The checks after authorisation: the duty is live, the organisations exist today.
+    fn require(&self, owner_field: &str, duty: &Duty, ctx: &Context) -> Result<()> {
+        let today = ctx.today();
+        duty.require_live("duty_id", &self.duty_id.to_string())?;
+        ctx.registry
+            .require("area_code", &self.area_code, &[], today)?;
+        ctx.registry
+            .require(owner_field, &self.owner_code, &[], today)?;
+        Ok(())
+    }
+}
+
+/// `ProposeResponsibility`, parsed (`owner_code` is the assignee); the assignment's id is
+/// the client's or derived by the service.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProposeResponsibility {
+    pub responsibility: Responsibility,
+    pub note: String,
+}
+
+impl TryFrom<ProposeResponsibilityRequest> for ProposeResponsibility {
+    type Error = DomainError;
+    fn try_from(request: ProposeResponsibilityRequest) -> Result<Self> {
+        Ok(Self {
+            responsibility: Responsibility::parse(
+                &request.duty_id,
+                &request.area_code,
+                ("assignee_code", &request.assignee_code),
+                request.level,
+                request.role,
+            )?,
+            note: values::optional_text("note", &request.note, 2000)?,
+        })
+    }
+}
+
+/// `AcceptResponsibility`, `DeclineResponsibility` or `EndResponsibility`, parsed: a step
+/// in an existing assignment's life. `reason` is empty for an acceptance; an ending's
+/// date defaults to the context's today.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AssignmentStep {
+    pub assignment_id: Uuid,
+    pub reason: String,
+    pub effective_date: Option<NaiveDate>,
+}
+
+impl TryFrom<AcceptResponsibilityRequest> for AssignmentStep {
+    type Error = DomainError;
+    fn try_from(request: AcceptResponsibilityRequest) -> Result<Self> {
+        Ok(Self {
+            assignment_id: values::id("assignment_id", &request.assignment_id)?,
+            reason: String::new(),
+            effective_date: None,
+        })
+    }
+}
+
+impl TryFrom<DeclineResponsibilityRequest> for AssignmentStep {
+    type Error = DomainError;
+    fn try_from(request: DeclineResponsibilityRequest) -> Result<Self> {
+        Ok(Self {
+            assignment_id: values::id("assignment_id", &request.assignment_id)?,
+            reason: values::text("reason", &request.reason, 2000)?,
+            effective_date: None,
+        })
+    }
+}
+
+impl TryFrom<EndResponsibilityRequest> for AssignmentStep {
+    type Error = DomainError;
+    fn try_from(request: EndResponsibilityRequest) -> Result<Self> {
+        Ok(Self {
+            assignment_id: values::id("assignment_id", &request.assignment_id)?,
+            reason: values::text("reason", &request.reason, 2000)?,
+            effective_date: values::optional_date("effective_date", &request.effective_date)?,
+        })
+    }
+}
+
 impl Assignment {
     pub fn propose(
         &self,
         id: Uuid,
-        request: ProposeResponsibilityRequest,
+        command: ProposeResponsibility,
         duty: &Duty,
         ctx: &Context,
     ) -> Result<Vec<AssignmentEvent>> {
-        let duty_id = values::id("duty_id", &request.duty_id)?;
-        let area = codes::reference("area_code", &request.area_code)?;
-        let assignee = codes::reference("assignee_code", &request.assignee_code)?;
-        let level: Level = values::known_enum("level", request.level)?;
-        let role: RaciRole = values::known_enum("role", request.role)?;
-        let note = values::optional_text("note", &request.note, 2000)?;
-        let today = ctx.today();
+        let ProposeResponsibility {
+            responsibility,
+            note,
+        } = command;
         authorize(
             &ctx.actor,
             Command::ProposeResponsibility,
-            &Targets::of(&area),
+            &Targets::of(&responsibility.area_code),
             &ctx.registry,
-            today,
+            ctx.today(),
         )?;
         if self.status != Status::None {
             return Err(DomainError::exists(
@@ -111,18 +216,15 @@ impl Assignment {
                 id.to_string(),
             ));
         }
-        duty.require_live("duty_id", &duty_id.to_string())?;
-        ctx.registry.require("area_code", &area, &[], today)?;
-        ctx.registry
-            .require("assignee_code", &assignee, &[], today)?;
+        responsibility.require("assignee_code", duty, ctx)?;
         Ok(vec![
             ResponsibilityProposed {
                 assignment_id: id.to_string(),
-                duty_id: duty_id.to_string(),
-                area_code: area,
-                level: level.into(),
-                assignee_code: assignee,
-                role: role.into(),
+                duty_id: responsibility.duty_id.to_string(),
+                area_code: responsibility.area_code,
+                level: responsibility.level.into(),
+                assignee_code: responsibility.owner_code,
+                role: responsibility.role.into(),
                 proposer_code: ctx.actor.organisation.clone(),
                 note,
             }
@@ -130,10 +232,27 @@ impl Assignment {
         ])
     }
 
-    fn require_status(&self, id: &str, allowed: &[Status], action: &str) -> Result<()> {
+    /// The checks every step shares: the caller may take it (judged on the parties of
+    /// `parties`), the assignment exists and its status is one of `allowed`.
+    fn step(
+        &self,
+        command: Command,
+        step: &AssignmentStep,
+        parties: &[(Party, &str)],
+        allowed: &[Status],
+        action: &str,
+        ctx: &Context,
+    ) -> Result<String> {
+        let id = step.assignment_id.to_string();
+        let targets = parties
+            .iter()
+            .fold(Targets::on("assignment", &id), |t, &(party, code)| {
+                t.with(party, code)
+            });
+        authorize(&ctx.actor, command, &targets, &ctx.registry, ctx.today())?;
         match self.status {
-            Status::None => Err(DomainError::not_found("assignment_id", "assignment", id)),
-            s if allowed.contains(&s) => Ok(()),
+            Status::None => Err(DomainError::not_found("assignment_id", "assignment", &id)),
+            s if allowed.contains(&s) => Ok(id),
             s => Err(DomainError::precondition(
                 "assignment_id",
                 format!("cannot {action} an assignment that is {s:?}").to_lowercase(),
@@ -141,79 +260,60 @@ impl Assignment {
         }
     }
 
-    pub fn accept(
-        &self,
-        request: AcceptResponsibilityRequest,
-        ctx: &Context,
-    ) -> Result<Vec<AssignmentEvent>> {
-        authorize(
-            &ctx.actor,
+    pub fn accept(&self, step: AssignmentStep, ctx: &Context) -> Result<Vec<AssignmentEvent>> {
+        let assignment_id = self.step(
             Command::AcceptResponsibility,
-            &Targets::on("assignment", &request.assignment_id)
-                .with(Party::Target, &self.assignee_code),
-            &ctx.registry,
-            ctx.today(),
+            &step,
+            &[(Party::Target, &self.assignee_code)],
+            &[Status::Proposed],
+            "accept",
+            ctx,
         )?;
-        self.require_status(&request.assignment_id, &[Status::Proposed], "accept")?;
         Ok(vec![
             ResponsibilityAccepted {
-                assignment_id: request.assignment_id,
+                assignment_id,
                 assignee_code: self.assignee_code.clone(),
             }
             .into(),
         ])
     }
 
-    pub fn decline(
-        &self,
-        request: DeclineResponsibilityRequest,
-        ctx: &Context,
-    ) -> Result<Vec<AssignmentEvent>> {
-        let reason = values::text("reason", &request.reason, 2000)?;
-        authorize(
-            &ctx.actor,
+    pub fn decline(&self, step: AssignmentStep, ctx: &Context) -> Result<Vec<AssignmentEvent>> {
+        let assignment_id = self.step(
             Command::DeclineResponsibility,
-            &Targets::on("assignment", &request.assignment_id)
-                .with(Party::Target, &self.assignee_code),
-            &ctx.registry,
-            ctx.today(),
+            &step,
+            &[(Party::Target, &self.assignee_code)],
+            &[Status::Proposed],
+            "decline",
+            ctx,
         )?;
-        self.require_status(&request.assignment_id, &[Status::Proposed], "decline")?;
         Ok(vec![
             ResponsibilityDeclined {
-                assignment_id: request.assignment_id,
+                assignment_id,
                 assignee_code: self.assignee_code.clone(),
-                reason,
+                reason: step.reason,
             }
             .into(),
         ])
     }
 
-    pub fn end(
-        &self,
-        request: EndResponsibilityRequest,
-        ctx: &Context,
-    ) -> Result<Vec<AssignmentEvent>> {
-        let reason = values::text("reason", &request.reason, 2000)?;
-        let on = values::date_or("effective_date", &request.effective_date, ctx.today())?;
-        authorize(
-            &ctx.actor,
+    pub fn end(&self, step: AssignmentStep, ctx: &Context) -> Result<Vec<AssignmentEvent>> {
+        let on = step.effective_date.unwrap_or_else(|| ctx.today());
+        let assignment_id = self.step(
             Command::EndResponsibility,
-            &Targets::on("assignment", &request.assignment_id)
-                .with(Party::Assignee, &self.assignee_code)
-                .with(Party::AssignmentArea, &self.area_code),
-            &ctx.registry,
-            ctx.today(),
-        )?;
-        self.require_status(
-            &request.assignment_id,
+            &step,
+            &[
+                (Party::Assignee, &self.assignee_code),
+                (Party::AssignmentArea, &self.area_code),
+            ],
             &[Status::Proposed, Status::Accepted],
             "end",
+            ctx,
         )?;
         Ok(vec![
             ResponsibilityEnded {
-                assignment_id: request.assignment_id,
-                reason,
+                assignment_id,
+                reason: step.reason,
                 effective_date: on.format("%Y-%m-%d").to_string(),
             }
             .into(),
@@ -234,41 +334,55 @@ impl Aggregate for Attribution {
     }
 }
 
+/// `AttributeResponsibility`, parsed (`owner_code` is the believed owner); the
+/// attribution's id is derived by the service.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttributeResponsibility {
+    pub responsibility: Responsibility,
+}
+
+impl TryFrom<AttributeResponsibilityRequest> for AttributeResponsibility {
+    type Error = DomainError;
+    fn try_from(request: AttributeResponsibilityRequest) -> Result<Self> {
+        Ok(Self {
+            responsibility: Responsibility::parse(
+                &request.duty_id,
+                &request.area_code,
+                ("believed_owner_code", &request.believed_owner_code),
+                request.level,
+                request.role,
+            )?,
+        })
+    }
+}
+
 impl Attribution {
     pub fn attribute(
         &self,
         id: Uuid,
-        request: AttributeResponsibilityRequest,
+        command: AttributeResponsibility,
         duty: &Duty,
         ctx: &Context,
     ) -> Result<Vec<AttributionEvent>> {
-        let duty_id = values::id("duty_id", &request.duty_id)?;
-        let area = codes::reference("area_code", &request.area_code)?;
-        let owner = codes::reference("believed_owner_code", &request.believed_owner_code)?;
-        let level: Level = values::known_enum("level", request.level)?;
-        let role: RaciRole = values::known_enum("role", request.role)?;
+        let responsibility = command.responsibility;
         let by = ctx.actor.organisation.clone();
-        let today = ctx.today();
         authorize(
             &ctx.actor,
             Command::AttributeResponsibility,
             &Targets::of(&by),
             &ctx.registry,
-            today,
+            ctx.today(),
         )?;
-        duty.require_live("duty_id", &duty_id.to_string())?;
-        ctx.registry.require("area_code", &area, &[], today)?;
-        ctx.registry
-            .require("believed_owner_code", &owner, &[], today)?;
+        responsibility.require("believed_owner_code", duty, ctx)?;
         Ok(vec![
             ResponsibilityAttributed {
                 attribution_id: id.to_string(),
-                duty_id: duty_id.to_string(),
-                area_code: area,
-                level: level.into(),
+                duty_id: responsibility.duty_id.to_string(),
+                area_code: responsibility.area_code,
+                level: responsibility.level.into(),
                 attributed_by_code: by,
-                believed_owner_code: owner,
-                role: role.into(),
+                believed_owner_code: responsibility.owner_code,
+                role: responsibility.role.into(),
             }
             .into(),
         ])

@@ -53,6 +53,7 @@ use crate::codes;
 use crate::command::Command;
 use crate::error::{DomainError, Result};
 use crate::policy::{Party, Targets, authorize};
+use crate::practice::Outcomes;
 use crate::privacy;
 use crate::values;
 
@@ -303,7 +304,8 @@ pub enum Place {
     },
 }
 
-/// `ScheduleSession`, with every check that needs no state done by [`ScheduleSession::new`].
+/// `ScheduleSession`, parsed: every check that needs no state. The session's id is the
+/// client's or derived by the service.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScheduleSession {
     pub partner_code: String,
@@ -369,9 +371,10 @@ fn place(request: &ScheduleSessionRequest) -> Result<Place> {
     }
 }
 
-impl ScheduleSession {
+impl TryFrom<ScheduleSessionRequest> for ScheduleSession {
+    type Error = DomainError;
     /// Shape checks that need neither the tree nor the clock.
-    pub fn new(request: ScheduleSessionRequest) -> Result<Self> {
+    fn try_from(request: ScheduleSessionRequest) -> Result<Self> {
         let partner_code = codes::reference("partner_code", &request.partner_code)?;
         let icb_code = codes::reference("icb_code", &request.icb_code)?;
         let place = place(&request)?;
@@ -429,9 +432,10 @@ impl ScheduleSession {
     }
 }
 
-/// A referral to a session, as `BookSeat` and `JoinWaitlist` carry it, shape-checked.
+/// `BookSeat` or `JoinWaitlist`, parsed: a referral to a session.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Referral {
+    pub session_id: Uuid,
     pub booking_reference: String,
     pub referring_organisation_code: String,
     pub places: u32,
@@ -443,6 +447,7 @@ impl Referral {
     /// `generated` becomes the reference when the client left it empty; the service
     /// derives it from the request id so that a re-send gets the same one.
     pub fn new(
+        session_id: &str,
         booking_reference: &str,
         generated: Uuid,
         referring_organisation_code: &str,
@@ -450,6 +455,7 @@ impl Referral {
         interpreter_language: &str,
         access_needs: &[i32],
     ) -> Result<Self> {
+        let session_id = values::id("session_id", session_id)?;
         let reference = booking_reference.trim();
         let booking_reference = if reference.is_empty() {
             generated.to_string()
@@ -464,6 +470,7 @@ impl Referral {
             reference.to_owned()
         };
         Ok(Self {
+            session_id,
             booking_reference,
             referring_organisation_code: codes::reference(
                 "referring_organisation_code",
@@ -475,8 +482,10 @@ impl Referral {
         })
     }
 
+    /// `BookSeat`, with `generated` as the reference when the client chose none.
     pub fn from_booking(request: &BookSeatRequest, generated: Uuid) -> Result<Self> {
         Self::new(
+            &request.session_id,
             &request.booking_reference,
             generated,
             &request.referring_organisation_code,
@@ -486,8 +495,10 @@ impl Referral {
         )
     }
 
+    /// `JoinWaitlist`, with `generated` as the reference when the client chose none.
     pub fn from_waitlist(request: &JoinWaitlistRequest, generated: Uuid) -> Result<Self> {
         Self::new(
+            &request.session_id,
             &request.booking_reference,
             generated,
             &request.referring_organisation_code,
@@ -499,6 +510,113 @@ impl Referral {
 
     fn needs(&self) -> Vec<i32> {
         self.access_needs.iter().copied().map(i32::from).collect()
+    }
+}
+
+/// `ConfirmHosting`, parsed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfirmHosting {
+    pub session_id: Uuid,
+    pub note: String,
+}
+
+impl TryFrom<ConfirmHostingRequest> for ConfirmHosting {
+    type Error = DomainError;
+    fn try_from(request: ConfirmHostingRequest) -> Result<Self> {
+        Ok(Self {
+            session_id: values::id("session_id", &request.session_id)?,
+            note: values::optional_text("note", &request.note, MAX_TEXT)?,
+        })
+    }
+}
+
+/// `DeclineHosting`, parsed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeclineHosting {
+    pub session_id: Uuid,
+    pub reason: String,
+}
+
+impl TryFrom<DeclineHostingRequest> for DeclineHosting {
+    type Error = DomainError;
+    fn try_from(request: DeclineHostingRequest) -> Result<Self> {
+        Ok(Self {
+            session_id: values::id("session_id", &request.session_id)?,
+            reason: values::text("reason", &request.reason, MAX_TEXT)?,
+        })
+    }
+}
+
+/// `CancelBooking`, parsed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CancelBooking {
+    pub session_id: Uuid,
+    pub booking_reference: String,
+    pub reason: String,
+}
+
+impl TryFrom<CancelBookingRequest> for CancelBooking {
+    type Error = DomainError;
+    fn try_from(request: CancelBookingRequest) -> Result<Self> {
+        let session_id = values::id("session_id", &request.session_id)?;
+        let reference = request.booking_reference.trim();
+        if reference.is_empty() {
+            return Err(DomainError::invalid("booking_reference", "is required"));
+        }
+        Ok(Self {
+            session_id,
+            booking_reference: reference.to_owned(),
+            reason: values::optional_text("reason", &request.reason, MAX_TEXT)?,
+        })
+    }
+}
+
+/// `CancelSession`, parsed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CancelSession {
+    pub session_id: Uuid,
+    pub reason: String,
+}
+
+impl TryFrom<CancelSessionRequest> for CancelSession {
+    type Error = DomainError;
+    fn try_from(request: CancelSessionRequest) -> Result<Self> {
+        Ok(Self {
+            session_id: values::id("session_id", &request.session_id)?,
+            reason: values::text("reason", &request.reason, MAX_TEXT)?,
+        })
+    }
+}
+
+/// `RecordAttendance`, parsed. The counts are checked against the session's confirmed
+/// places when it is decided.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordAttendance {
+    pub session_id: Uuid,
+    pub attended: u32,
+    pub no_shows: u32,
+    pub walk_ins: u32,
+    pub outcomes: Outcomes,
+    pub notes: String,
+}
+
+impl TryFrom<RecordAttendanceRequest> for RecordAttendance {
+    type Error = DomainError;
+    fn try_from(request: RecordAttendanceRequest) -> Result<Self> {
+        Ok(Self {
+            session_id: values::id("session_id", &request.session_id)?,
+            attended: request.attended,
+            no_shows: request.no_shows,
+            walk_ins: request.walk_ins,
+            outcomes: Outcomes {
+                registered_for_nhs_app: request.registered_for_nhs_app,
+                completed_task_online: request.completed_task_online,
+                referred_to_community_session: request.referred_to_community_session,
+                declined_help: request.declined_help,
+                set_up_proxy_access: request.set_up_proxy_access,
+            },
+            notes: values::optional_text("notes", &request.notes, 2000)?,
+        })
     }
 }
 
@@ -561,13 +679,8 @@ impl Session {
     }
 
     /// The checks `BookSeat` and `JoinWaitlist` share, in the order a caller meets them.
-    fn admit(
-        &self,
-        command: Command,
-        id: Uuid,
-        referral: &Referral,
-        ctx: &Context,
-    ) -> Result<Uuid> {
+    fn admit(&self, command: Command, referral: &Referral, ctx: &Context) -> Result<Uuid> {
+        let id = referral.session_id;
         // Each role is judged on its own part: the partner on its session, a practice on
         // its own referral to a session of its ICB. Judged before the session is looked
         // up, so an outsider learns nothing of which sessions exist.
@@ -689,7 +802,8 @@ impl Session {
     }
 
     /// The checks `ConfirmHosting` and `DeclineHosting` share.
-    fn answer_hosting(&self, command: Command, requested: &str, ctx: &Context) -> Result<Uuid> {
+    fn answer_hosting(&self, command: Command, requested: Uuid, ctx: &Context) -> Result<Uuid> {
+        let requested = &requested.to_string();
         authorize(
             &ctx.actor,
             command,
@@ -726,16 +840,15 @@ impl Session {
 
     pub fn confirm_hosting(
         &self,
-        request: ConfirmHostingRequest,
+        command: ConfirmHosting,
         ctx: &Context,
     ) -> Result<Vec<SessionEvent>> {
-        let note = values::optional_text("note", &request.note, MAX_TEXT)?;
-        let id = self.answer_hosting(Command::ConfirmHosting, &request.session_id, ctx)?;
+        let id = self.answer_hosting(Command::ConfirmHosting, command.session_id, ctx)?;
         Ok(vec![
             HostingConfirmed {
                 session_id: id.to_string(),
                 host_practice_code: self.host_practice_code.clone(),
-                note,
+                note: command.note,
             }
             .into(),
         ])
@@ -743,16 +856,15 @@ impl Session {
 
     pub fn decline_hosting(
         &self,
-        request: DeclineHostingRequest,
+        command: DeclineHosting,
         ctx: &Context,
     ) -> Result<Vec<SessionEvent>> {
-        let reason = values::text("reason", &request.reason, MAX_TEXT)?;
-        let id = self.answer_hosting(Command::DeclineHosting, &request.session_id, ctx)?;
+        let id = self.answer_hosting(Command::DeclineHosting, command.session_id, ctx)?;
         Ok(vec![
             HostingDeclined {
                 session_id: id.to_string(),
                 host_practice_code: self.host_practice_code.clone(),
-                reason,
+                reason: command.reason,
             }
             .into(),
         ])
@@ -761,13 +873,8 @@ impl Session {
     /// Confirms `referral`'s places if they fit; otherwise refuses on `places`, pointing
     /// to the waitlist. Whatever the concurrency, this decision is taken against the whole
     /// stream at the version the append then names.
-    pub fn book_seat(
-        &self,
-        id: Uuid,
-        referral: Referral,
-        ctx: &Context,
-    ) -> Result<Vec<SessionEvent>> {
-        let id = self.admit(Command::BookSeat, id, &referral, ctx)?;
+    pub fn book_seat(&self, referral: Referral, ctx: &Context) -> Result<Vec<SessionEvent>> {
+        let id = self.admit(Command::BookSeat, &referral, ctx)?;
         let remaining = self.remaining_places();
         if referral.places > remaining {
             return Err(DomainError::precondition(
@@ -795,13 +902,8 @@ impl Session {
 
     /// Puts `referral` at the end of the waitlist; if its places fit now (nobody waiting
     /// fits, see the module documentation), it is promoted in the same append.
-    pub fn join_waitlist(
-        &self,
-        id: Uuid,
-        referral: Referral,
-        ctx: &Context,
-    ) -> Result<Vec<SessionEvent>> {
-        let id = self.admit(Command::JoinWaitlist, id, &referral, ctx)?;
+    pub fn join_waitlist(&self, referral: Referral, ctx: &Context) -> Result<Vec<SessionEvent>> {
+        let id = self.admit(Command::JoinWaitlist, &referral, ctx)?;
         let fits = referral.places <= self.remaining_places();
         let reference = referral.booking_reference.clone();
         let access_needs = referral.needs();
@@ -832,14 +934,11 @@ impl Session {
     /// first fit from its head, in the same append.
     pub fn cancel_booking(
         &self,
-        request: CancelBookingRequest,
+        command: CancelBooking,
         ctx: &Context,
     ) -> Result<Vec<SessionEvent>> {
-        let reference = request.booking_reference.trim();
-        if reference.is_empty() {
-            return Err(DomainError::invalid("booking_reference", "is required"));
-        }
-        let reason = values::optional_text("reason", &request.reason, MAX_TEXT)?;
+        let reference = command.booking_reference.as_str();
+        let requested = &command.session_id.to_string();
         // A booking is judged on whoever made it; one that does not exist was made by
         // nobody, which admits only the partner (who sees all its bookings) and services:
         // an outsider cannot tell a missing reference from another's.
@@ -847,13 +946,11 @@ impl Session {
         authorize(
             &ctx.actor,
             Command::CancelBooking,
-            &self
-                .parties(&request.session_id)
-                .with(Party::Referrer, referrer),
+            &self.parties(requested).with(Party::Referrer, referrer),
             &ctx.registry,
             ctx.today(),
         )?;
-        let id = self.require_scheduled(&request.session_id)?;
+        let id = self.require_scheduled(requested)?;
         if referrer.is_empty() {
             return Err(DomainError::not_found(
                 "booking_reference",
@@ -877,7 +974,7 @@ impl Session {
             BookingCancelled {
                 session_id: id.to_string(),
                 booking_reference: reference.to_owned(),
-                reason,
+                reason: command.reason.clone(),
             }
             .into(),
         ];
@@ -897,20 +994,16 @@ impl Session {
     }
 
     /// Calls the session off. Its bookings and waitlist lapse with it; the log keeps them.
-    pub fn cancel(
-        &self,
-        request: CancelSessionRequest,
-        ctx: &Context,
-    ) -> Result<Vec<SessionEvent>> {
-        let reason = values::text("reason", &request.reason, MAX_TEXT)?;
+    pub fn cancel(&self, command: CancelSession, ctx: &Context) -> Result<Vec<SessionEvent>> {
+        let requested = &command.session_id.to_string();
         authorize(
             &ctx.actor,
             Command::CancelSession,
-            &self.parties(&request.session_id),
+            &self.parties(requested),
             &ctx.registry,
             ctx.today(),
         )?;
-        let id = self.require_scheduled(&request.session_id)?;
+        let id = self.require_scheduled(requested)?;
         self.require_live(id, ctx.now)?;
         if self.attendance.is_some() {
             return Err(DomainError::precondition(
@@ -921,7 +1014,7 @@ impl Session {
         Ok(vec![
             SessionCancelled {
                 session_id: id.to_string(),
-                reason,
+                reason: command.reason,
             }
             .into(),
         ])
@@ -932,18 +1025,18 @@ impl Session {
     /// confirmed places, and every outcome counts at most the people who came.
     pub fn record_attendance(
         &self,
-        request: RecordAttendanceRequest,
+        command: RecordAttendance,
         ctx: &Context,
     ) -> Result<Vec<SessionEvent>> {
-        let notes = values::optional_text("notes", &request.notes, 2000)?;
+        let requested = &command.session_id.to_string();
         authorize(
             &ctx.actor,
             Command::RecordAttendance,
-            &self.parties(&request.session_id),
+            &self.parties(requested),
             &ctx.registry,
             ctx.today(),
         )?;
-        let id = self.require_scheduled(&request.session_id)?;
+        let id = self.require_scheduled(requested)?;
         self.require_not_cancelled(id)?;
         if ctx.now < self.starts_at {
             return Err(DomainError::precondition(
@@ -955,8 +1048,9 @@ impl Session {
             ));
         }
         let confirmed = self.confirmed_places();
-        let walk_ins = values::count("walk_ins", request.walk_ins, true, MAX_WALK_INS)?;
-        let attended = request.attended;
+        let walk_ins = values::count("walk_ins", command.walk_ins, true, MAX_WALK_INS)?;
+        let attended = command.attended;
+        let outcomes = command.outcomes;
         if attended > confirmed + walk_ins {
             return Err(DomainError::invalid(
                 "attended",
@@ -974,40 +1068,31 @@ impl Session {
         }
         // Booked places are either taken up or not: together at most the confirmed ones.
         let booked_came = attended - walk_ins;
-        if request.no_shows > confirmed - booked_came {
+        if command.no_shows > confirmed - booked_came {
             return Err(DomainError::invalid(
                 "no_shows",
                 format!(
                     "{} no-shows and {booked_came} booked people who came are more than \
                      the {confirmed} confirmed places",
-                    request.no_shows
+                    command.no_shows
                 ),
             ));
         }
-        for (field, value) in [
-            ("registered_for_nhs_app", request.registered_for_nhs_app),
-            ("completed_task_online", request.completed_task_online),
-            (
-                "referred_to_community_session",
-                request.referred_to_community_session,
-            ),
-            ("declined_help", request.declined_help),
-            ("set_up_proxy_access", request.set_up_proxy_access),
-        ] {
+        for (field, value) in outcomes.named() {
             values::count(field, value, true, attended)?;
         }
         Ok(vec![
             AttendanceRecorded {
                 session_id: id.to_string(),
                 attended,
-                no_shows: request.no_shows,
+                no_shows: command.no_shows,
                 walk_ins,
-                registered_for_nhs_app: request.registered_for_nhs_app,
-                completed_task_online: request.completed_task_online,
-                referred_to_community_session: request.referred_to_community_session,
-                declined_help: request.declined_help,
-                set_up_proxy_access: request.set_up_proxy_access,
-                notes,
+                registered_for_nhs_app: outcomes.registered_for_nhs_app,
+                completed_task_online: outcomes.completed_task_online,
+                referred_to_community_session: outcomes.referred_to_community_session,
+                declined_help: outcomes.declined_help,
+                set_up_proxy_access: outcomes.set_up_proxy_access,
+                notes: command.notes,
             }
             .into(),
         ])

@@ -142,6 +142,15 @@ pub(crate) fn service() -> Context {
     ctx("svc", Role::Service)
 }
 
+/// When `request` is sent: it is parsed as the edge parses it, then `decide`d, so a test
+/// sees the refusal of either step (given / *when* / then).
+pub(crate) fn when<R, C, T>(request: R, decide: impl FnOnce(C) -> Result<T>) -> Result<T>
+where
+    C: TryFrom<R, Error = DomainError>,
+{
+    C::try_from(request).and_then(decide)
+}
+
 /// A rejection as its variant's name and the field it names (`Forbidden` names none).
 pub(crate) fn refused<T: Debug>(result: Result<T>) -> (&'static str, String) {
     match result.expect_err("the command is refused") {

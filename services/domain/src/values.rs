@@ -14,6 +14,14 @@ pub fn date_or(field: &str, text: &str, default: NaiveDate) -> Result<NaiveDate>
     date(field, text)
 }
 
+/// `YYYY-MM-DD`, or `None` when empty (the command then takes the context's today).
+pub fn optional_date(field: &str, text: &str) -> Result<Option<NaiveDate>> {
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    date(field, text).map(Some)
+}
+
 /// `YYYY-MM-DD`, required.
 pub fn date(field: &str, text: &str) -> Result<NaiveDate> {
     if text.trim().is_empty() {
@@ -95,6 +103,24 @@ pub fn known_enums<E: TryFrom<i32>>(field: &str, values: &[i32], required: bool)
         .enumerate()
         .map(|(i, v)| known_enum(&format!("{field}[{i}]"), *v))
         .collect()
+}
+
+/// Every value of a repeated enum field is known and listed once; `required` says
+/// whether it may be empty.
+pub fn distinct_enums<E>(field: &str, values: &[i32], required: bool) -> Result<Vec<E>>
+where
+    E: TryFrom<i32> + PartialEq,
+{
+    let parsed: Vec<E> = known_enums(field, values, required)?;
+    for (i, value) in parsed.iter().enumerate() {
+        if parsed[..i].contains(value) {
+            return Err(DomainError::invalid(
+                format!("{field}[{i}]"),
+                "is listed twice",
+            ));
+        }
+    }
+    Ok(parsed)
 }
 
 /// A count within `1..=max` (or `0..=max` when zero is allowed).

@@ -3,8 +3,8 @@
 //! Each input is the bytes of a request as a client would send them: random bytes,
 //! a valid request with bytes flipped, inserted or cut, or a valid request changed field
 //! by field on the wire (see `fuzz/kit.rs`). The bytes are decoded with prost into the
-//! command's request message and handed to the aggregate's command method as the
-//! service's handler would (the same id parsing first), by one of a set of callers
+//! command's request message, parsed into the domain's command (`TryFrom`) and handed to
+//! the aggregate's method as the service's handler would, by one of a set of callers
 //! (every role, an auditor, a caller with no roles, one whose organisation does not
 //! exist), on an empty aggregate or on one that several commands have shaped, sometimes
 //! several commands in a row. Besides "never panics", every outcome is checked:
@@ -22,13 +22,25 @@ use std::sync::{Arc, LazyLock};
 
 use auth::{Principal, Role};
 use chrono::{DateTime, NaiveDate, Utc};
-use domain::duty::Duty;
-use domain::platform::{Platform, UsabilityIssue};
-use domain::practice::{self, Practice, PracticeEvent};
-use domain::programme::Programme;
-use domain::registry::{OrganisationEvent, RegisterOrganisation, Registry};
-use domain::responsibility::{Assignment, Attribution};
-use domain::session::{Referral, ScheduleSession, Session};
+use domain::duty::{Duty, RetireDuty};
+use domain::platform::{
+    AcknowledgeUsabilityIssue, AnnouncePlatformChange, Platform, PublishTrainingMaterial,
+    ReportUsabilityIssue, ResolveUsabilityIssue, UsabilityIssue,
+};
+use domain::practice::{
+    self, AdoptPlatform, ChangeServiceStatus, Completion, EnrolStaff, NameDigitalChampion,
+    Practice, PracticeEvent, RecordFacilitation,
+};
+use domain::programme::{Programme, SetRolloutTarget};
+use domain::registry::{OrganisationEvent, Registry};
+use domain::responsibility::{
+    Assignment, AssignmentEvent, AssignmentStep, AttributeResponsibility, Attribution,
+    ProposeResponsibility,
+};
+use domain::session::{
+    CancelBooking, CancelSession, ConfirmHosting, DeclineHosting, RecordAttendance, Referral,
+    ScheduleSession, Session,
+};
 use domain::{Aggregate, Context, DomainError, codes, privacy, values};
 use kit::Dictionary;
 use prost::Message;
@@ -162,6 +174,17 @@ fn context(actor: Principal, registry: Arc<Registry>, now: DateTime<Utc>) -> Con
         registry,
         now,
     }
+}
+
+/// When `request` is sent: parsed as the handler parses it, then decided by `decide`.
+fn when<R, C, T>(
+    request: R,
+    decide: impl FnOnce(C) -> Result<T, DomainError>,
+) -> Result<T, DomainError>
+where
+    C: TryFrom<R, Error = DomainError>,
+{
+    C::try_from(request).and_then(decide)
 }
 
 /// `state` after the events of a command the world is built with, which must succeed.
@@ -646,68 +669,92 @@ impl World {
 
         let mut registries = vec![Registry::default(), (*tree).clone()];
         let shaped = [
-            (tree.rename(rename(), &svc), "rename"),
-            (tree.reparent(reparent(), &svc), "reparent"),
-            (tree.close(close(), &svc), "close"),
+            (when(rename(), |c| tree.rename(c, &svc)), "rename"),
+            (when(reparent(), |c| tree.reparent(c, &svc)), "reparent"),
+            (when(close(), |c| tree.close(c, &svc)), "close"),
         ]
         .into_iter()
         .fold((*tree).clone(), |state, (decided, what)| {
             then(&state, what, decided)
         });
-        let merged = then(&shaped, "merge", shaped.merge(merge(), &svc));
+        let merged = then(&shaped, "merge", when(merge(), |c| shaped.merge(c, &svc)));
         registries.push(merged);
 
         let duty = then(
             &Duty::default(),
             "define",
-            Duty::default().define(DUTY, define_duty(), &svc),
+            when(define_duty(), |c| Duty::default().define(DUTY, c, &svc)),
         );
-        let retired = then(&duty, "retire", duty.retire(retire_duty(), &svc));
+        let retired = then(
+            &duty,
+            "retire",
+            when(retire_duty(), |c| duty.retire(c, &svc)),
+        );
         let duties = vec![Duty::default(), duty.clone(), retired];
 
         let proposed = then(
             &Assignment::default(),
             "propose",
-            Assignment::default().propose(ASSIGNMENT, propose(), &duty, &svc),
+            when(propose(), |c| {
+                Assignment::default().propose(ASSIGNMENT, c, &duty, &svc)
+            }),
         );
         let assignments = vec![
             Assignment::default(),
             proposed.clone(),
-            then(&proposed, "accept", proposed.accept(accept(), &svc)),
-            then(&proposed, "decline", proposed.decline(decline(), &svc)),
-            then(&proposed, "end", proposed.end(end(), &svc)),
+            then(
+                &proposed,
+                "accept",
+                when(accept(), |c| proposed.accept(c, &svc)),
+            ),
+            then(
+                &proposed,
+                "decline",
+                when(decline(), |c| proposed.decline(c, &svc)),
+            ),
+            then(&proposed, "end", when(end(), |c| proposed.end(c, &svc))),
         ];
         let attributions = vec![
             Attribution::default(),
             then(
                 &Attribution::default(),
                 "attribute",
-                Attribution::default().attribute(ATTRIBUTION, attribute(), &duty, &svc),
+                when(attribute(), |c| {
+                    Attribution::default().attribute(ATTRIBUTION, c, &duty, &svc)
+                }),
             ),
         ];
 
         let launched = then(
             &Programme::default(),
             "launch",
-            Programme::default().launch(PROGRAMME, launch(), &svc),
+            when(launch(), |c| {
+                Programme::default().launch(PROGRAMME, c, &svc)
+            }),
         );
-        let targeted = then(&launched, "target", launched.set_target(set_target(), &svc));
+        let targeted = then(
+            &launched,
+            "target",
+            when(set_target(), |c| launched.set_target(c, &svc)),
+        );
         let programmes = vec![Programme::default(), launched.clone(), targeted];
 
         let platform = then(
             &Platform::default(),
             "register platform",
-            Platform::default().register(PLATFORM, register_platform(), &svc),
+            when(register_platform(), |c| {
+                Platform::default().register(PLATFORM, c, &svc)
+            }),
         );
         let announced = then(
             &platform,
             "announce",
-            platform.announce_change(CHANGE, announce(), &svc),
+            when(announce(), |c| platform.announce_change(CHANGE, c, &svc)),
         );
         let published = then(
             &announced,
             "publish",
-            announced.publish_material(MATERIAL, publish(), &svc),
+            when(publish(), |c| announced.publish_material(MATERIAL, c, &svc)),
         );
         let platforms = vec![Platform::default(), platform, announced, published.clone()];
 
@@ -716,28 +763,34 @@ impl World {
         type Step = fn(&Practice, &Context, &Programme, &Platform) -> Decision<PracticeEvent>;
         let steps: [(&str, Step); 8] = [
             ("facilitation", |p, c, _, _| {
-                p.record_facilitation(record_facilitation(), c)
+                when(record_facilitation(), |cmd| p.record_facilitation(cmd, c))
             }),
             ("status", |p, c, _, _| {
-                p.change_service_status(change_status(), c)
+                when(change_status(), |cmd| p.change_service_status(cmd, c))
             }),
             ("champion", |p, c, _, _| {
-                p.name_digital_champion(name_champion(), c)
+                when(name_champion(), |cmd| p.name_digital_champion(cmd, c))
             }),
             ("enrol", |p, c, programme, _| {
-                p.enrol_staff(enrol(), programme, c)
+                when(enrol(), |cmd| p.enrol_staff(cmd, programme, c))
             }),
             ("module m1", |p, c, programme, _| {
-                p.complete_module(complete_module("m1"), programme, c)
+                when(complete_module("m1"), |cmd| {
+                    p.complete_module(cmd, programme, c)
+                })
             }),
             ("module m2", |p, c, programme, _| {
-                p.complete_module(complete_module("m2"), programme, c)
+                when(complete_module("m2"), |cmd| {
+                    p.complete_module(cmd, programme, c)
+                })
             }),
             ("training", |p, c, programme, _| {
-                p.complete_training(complete_training(), programme, c)
+                when(complete_training(), |cmd| {
+                    p.complete_training(cmd, programme, c)
+                })
             }),
             ("adopt", |p, c, _, platform| {
-                p.adopt_platform(adopt(), platform, c)
+                when(adopt(), |cmd| p.adopt_platform(cmd, platform, c))
             }),
         ];
         for (what, step) in steps {
@@ -749,13 +802,13 @@ impl World {
         let host = then(
             &Session::default(),
             "schedule",
-            ScheduleSession::new(schedule_at_host())
+            ScheduleSession::try_from(schedule_at_host())
                 .and_then(|cmd| Session::default().schedule(SESSION, cmd, &svc)),
         );
         let venue = then(
             &Session::default(),
             "schedule at a venue",
-            ScheduleSession::new(schedule_at_venue())
+            ScheduleSession::try_from(schedule_at_venue())
                 .and_then(|cmd| Session::default().schedule(SESSION, cmd, &svc)),
         );
         let referral = |r: pb::BookSeatRequest| {
@@ -767,7 +820,7 @@ impl World {
         let confirmed = then(
             &host,
             "confirm",
-            host.confirm_hosting(confirm_hosting(), &svc),
+            when(confirm_hosting(), |c| host.confirm_hosting(c, &svc)),
         );
         let mut busy = confirmed.clone();
         for (reference, referrer, places) in [
@@ -775,29 +828,25 @@ impl World {
             ("REF-0002", "A81002", 3),
             ("REF-0003", "P-leeds-libraries", 4),
         ] {
-            let decided =
-                busy.book_seat(SESSION, referral(book(reference, referrer, places)), &svc);
+            let decided = busy.book_seat(referral(book(reference, referrer, places)), &svc);
             busy = then(&busy, reference, decided);
         }
         for (reference, referrer, places) in [("REF-0100", "B82001", 5), ("REF-0101", "A81001", 1)]
         {
-            let decided = busy.join_waitlist(
-                SESSION,
-                waiting(join_waitlist(reference, referrer, places)),
-                &svc,
-            );
+            let decided =
+                busy.join_waitlist(waiting(join_waitlist(reference, referrer, places)), &svc);
             busy = then(&busy, reference, decided);
         }
         let cancelled_booking = then(
             &busy,
             "cancel booking",
-            busy.cancel_booking(cancel_booking("REF-0002"), &svc),
+            when(cancel_booking("REF-0002"), |c| busy.cancel_booking(c, &svc)),
         );
         let later = context(person("svc", &[Role::Service]), tree.clone(), during);
         let attended = then(
             &busy,
             "attendance",
-            busy.record_attendance(record_attendance(), &later),
+            when(record_attendance(), |c| busy.record_attendance(c, &later)),
         );
         let sessions = vec![
             Session::default(),
@@ -807,33 +856,43 @@ impl World {
             then(
                 &host,
                 "decline hosting",
-                host.decline_hosting(decline_hosting(), &svc),
+                when(decline_hosting(), |c| host.decline_hosting(c, &svc)),
             ),
             busy.clone(),
             cancelled_booking,
-            then(&busy, "cancel session", busy.cancel(cancel_session(), &svc)),
+            then(
+                &busy,
+                "cancel session",
+                when(cancel_session(), |c| busy.cancel(c, &svc)),
+            ),
             attended,
         ];
 
         let reported = then(
             &UsabilityIssue::default(),
             "report",
-            UsabilityIssue::default().report(ISSUE, report(), &published, &svc),
+            when(report(), |c| {
+                UsabilityIssue::default().report(ISSUE, c, &published, &svc)
+            }),
         );
         let acknowledged = then(
             &reported,
             "acknowledge",
-            reported.acknowledge(acknowledge(), &svc),
+            when(acknowledge(), |c| reported.acknowledge(c, &svc)),
         );
         let issues = vec![
             UsabilityIssue::default(),
             reported.clone(),
             acknowledged.clone(),
-            then(&reported, "resolve", reported.resolve(resolve(), &svc)),
+            then(
+                &reported,
+                "resolve",
+                when(resolve(), |c| reported.resolve(c, &svc)),
+            ),
             then(
                 &acknowledged,
                 "resolve",
-                acknowledged.resolve(resolve(), &svc),
+                when(resolve(), |c| acknowledged.resolve(c, &svc)),
             ),
         ];
 
@@ -979,9 +1038,9 @@ impl<A: Aggregate> Call<'_, A> {
         M::decode(self.bytes).ok()
     }
 
-    /// The aggregate of stream `key`, as the store would load it.
-    fn on(&self, key: &str) -> &A {
-        if key == self.key {
+    /// The aggregate of stream `key` (an id or a code), as the store would load it.
+    fn on(&self, key: impl std::fmt::Display) -> &A {
+        if key.to_string() == self.key {
             self.state
         } else {
             self.on_state.set(false);
@@ -1104,25 +1163,25 @@ fn fuzz_registry() {
                 &register_national(),
             ]),
             |c| {
-                let request = c.decode()?;
-                let ctx = over(c);
-                Some(
-                    RegisterOrganisation::new(request, ctx.today())
-                        .and_then(|cmd| c.state.register(cmd, &ctx)),
-                )
+                let request: pb::RegisterOrganisationRequest = c.decode()?;
+                Some(when(request, |cmd| c.state.register(cmd, &over(c))))
             },
         ),
         command("RenameOrganisation", encoded(&[&rename()]), |c| {
-            Some(c.state.rename(c.decode()?, &over(c)))
+            let request: pb::RenameOrganisationRequest = c.decode()?;
+            Some(when(request, |cmd| c.state.rename(cmd, &over(c))))
         }),
         command("ReparentOrganisation", encoded(&[&reparent()]), |c| {
-            Some(c.state.reparent(c.decode()?, &over(c)))
+            let request: pb::ReparentOrganisationRequest = c.decode()?;
+            Some(when(request, |cmd| c.state.reparent(cmd, &over(c))))
         }),
         command("MergeOrganisations", encoded(&[&merge()]), |c| {
-            Some(c.state.merge(c.decode()?, &over(c)))
+            let request: pb::MergeOrganisationsRequest = c.decode()?;
+            Some(when(request, |cmd| c.state.merge(cmd, &over(c))))
         }),
         command("CloseOrganisation", encoded(&[&close()]), |c| {
-            Some(c.state.close(c.decode()?, &over(c)))
+            let request: pb::CloseOrganisationRequest = c.decode()?;
+            Some(when(request, |cmd| c.state.close(cmd, &over(c))))
         }),
     ];
     let states: Vec<(&str, &Registry)> = w.registries.iter().map(|r| ("", r)).collect();
@@ -1137,15 +1196,14 @@ fn fuzz_duty() {
             let request: pb::DefineDutyRequest = c.decode()?;
             Some(
                 c.id_or_generated("duty_id", &request.duty_id)
-                    .and_then(|id| c.on(&id.to_string()).define(id, request, &c.ctx)),
+                    .and_then(|id| when(request, |cmd| c.on(id).define(id, cmd, &c.ctx))),
             )
         }),
         command("RetireDuty", encoded(&[&retire_duty()]), |c| {
             let request: pb::RetireDutyRequest = c.decode()?;
-            Some(
-                values::id("duty_id", &request.duty_id)
-                    .and_then(|id| c.on(&id.to_string()).retire(request, &c.ctx)),
-            )
+            Some(when(request, |cmd: RetireDuty| {
+                c.on(cmd.duty_id).retire(cmd, &c.ctx)
+            }))
         }),
     ];
     let key = DUTY.to_string();
@@ -1156,54 +1214,44 @@ fn fuzz_duty() {
 #[test]
 fn fuzz_assignment() {
     let w = &*WORLD;
+    /// Accepting, declining or ending the assignment the request names.
+    fn step<R>(
+        c: &Call<'_, Assignment>,
+        request: R,
+        decide: StepDecision,
+    ) -> Decision<AssignmentEvent>
+    where
+        AssignmentStep: TryFrom<R, Error = DomainError>,
+    {
+        when(request, |step: AssignmentStep| {
+            decide(c.on(step.assignment_id), step, &c.ctx)
+        })
+    }
+    type StepDecision = fn(&Assignment, AssignmentStep, &Context) -> Decision<AssignmentEvent>;
     let commands: Vec<Command<Assignment>> = vec![
         command("ProposeResponsibility", encoded(&[&propose()]), |c| {
             let request: pb::ProposeResponsibilityRequest = c.decode()?;
             Some(
                 c.id_or_generated("assignment_id", &request.assignment_id)
                     .and_then(|id| {
-                        let duty_id = values::id("duty_id", &request.duty_id)?;
-                        let duty = c.world.duty(duty_id, c.pick);
-                        c.on(&id.to_string()).propose(id, request, duty, &c.ctx)
+                        when(request, |cmd: ProposeResponsibility| {
+                            let duty = c.world.duty(cmd.responsibility.duty_id, c.pick);
+                            c.on(id).propose(id, cmd, duty, &c.ctx)
+                        })
                     }),
             )
         }),
         command("AcceptResponsibility", encoded(&[&accept()]), |c| {
             let request: pb::AcceptResponsibilityRequest = c.decode()?;
-            Some(
-                values::id("assignment_id", &request.assignment_id).and_then(|id| {
-                    // The handler gives the domain the id in its canonical form.
-                    let request = pb::AcceptResponsibilityRequest {
-                        assignment_id: id.to_string(),
-                        ..request
-                    };
-                    c.on(&id.to_string()).accept(request, &c.ctx)
-                }),
-            )
+            Some(step(c, request, Assignment::accept))
         }),
         command("DeclineResponsibility", encoded(&[&decline()]), |c| {
             let request: pb::DeclineResponsibilityRequest = c.decode()?;
-            Some(
-                values::id("assignment_id", &request.assignment_id).and_then(|id| {
-                    let request = pb::DeclineResponsibilityRequest {
-                        assignment_id: id.to_string(),
-                        ..request
-                    };
-                    c.on(&id.to_string()).decline(request, &c.ctx)
-                }),
-            )
+            Some(step(c, request, Assignment::decline))
         }),
         command("EndResponsibility", encoded(&[&end()]), |c| {
             let request: pb::EndResponsibilityRequest = c.decode()?;
-            Some(
-                values::id("assignment_id", &request.assignment_id).and_then(|id| {
-                    let request = pb::EndResponsibilityRequest {
-                        assignment_id: id.to_string(),
-                        ..request
-                    };
-                    c.on(&id.to_string()).end(request, &c.ctx)
-                }),
-            )
+            Some(step(c, request, Assignment::end))
         }),
     ];
     let key = ASSIGNMENT.to_string();
@@ -1226,9 +1274,9 @@ fn fuzz_attribution() {
             } else {
                 c.generated
             };
-            Some(values::id("duty_id", &request.duty_id).and_then(|duty_id| {
-                let duty = c.world.duty(duty_id, c.pick);
-                c.on(&id.to_string()).attribute(id, request, duty, &c.ctx)
+            Some(when(request, |cmd: AttributeResponsibility| {
+                let duty = c.world.duty(cmd.responsibility.duty_id, c.pick);
+                c.on(id).attribute(id, cmd, duty, &c.ctx)
             }))
         },
     )];
@@ -1246,15 +1294,14 @@ fn fuzz_programme() {
             let request: pb::LaunchTrainingProgrammeRequest = c.decode()?;
             Some(
                 c.id_or_generated("programme_id", &request.programme_id)
-                    .and_then(|id| c.on(&id.to_string()).launch(id, request, &c.ctx)),
+                    .and_then(|id| when(request, |cmd| c.on(id).launch(id, cmd, &c.ctx))),
             )
         }),
         command("SetRolloutTarget", encoded(&[&set_target()]), |c| {
             let request: pb::SetRolloutTargetRequest = c.decode()?;
-            Some(
-                values::id("programme_id", &request.programme_id)
-                    .and_then(|id| c.on(&id.to_string()).set_target(request, &c.ctx)),
-            )
+            Some(when(request, |cmd: SetRolloutTarget| {
+                c.on(cmd.programme_id).set_target(cmd, &c.ctx)
+            }))
         }),
     ];
     let key = PROGRAMME.to_string();
@@ -1271,69 +1318,57 @@ fn fuzz_practice() {
             encoded(&[&record_facilitation()]),
             |c| {
                 let request: pb::RecordFacilitationRequest = c.decode()?;
-                Some(
-                    practice::practice_code(&request.practice_code)
-                        .and_then(|code| c.on(&code).record_facilitation(request, &c.ctx)),
-                )
+                Some(when(request, |cmd: RecordFacilitation| {
+                    c.on(&cmd.practice_code).record_facilitation(cmd, &c.ctx)
+                }))
             },
         ),
         command("ChangeServiceStatus", encoded(&[&change_status()]), |c| {
             let request: pb::ChangeServiceStatusRequest = c.decode()?;
-            Some(
-                practice::practice_code(&request.practice_code)
-                    .and_then(|code| c.on(&code).change_service_status(request, &c.ctx)),
-            )
+            Some(when(request, |cmd: ChangeServiceStatus| {
+                c.on(&cmd.practice_code).change_service_status(cmd, &c.ctx)
+            }))
         }),
         command("NameDigitalChampion", encoded(&[&name_champion()]), |c| {
             let request: pb::NameDigitalChampionRequest = c.decode()?;
-            Some(
-                practice::practice_code(&request.practice_code)
-                    .and_then(|code| c.on(&code).name_digital_champion(request, &c.ctx)),
-            )
+            Some(when(request, |cmd: NameDigitalChampion| {
+                c.on(&cmd.practice_code).name_digital_champion(cmd, &c.ctx)
+            }))
         }),
         command("EnrolStaff", encoded(&[&enrol()]), |c| {
             let request: pb::EnrolStaffRequest = c.decode()?;
-            Some(
-                values::id("programme_id", &request.programme_id).and_then(|id| {
-                    let programme = c.world.programme(id, c.pick);
-                    let code = practice::practice_code(&request.practice_code)?;
-                    c.on(&code).enrol_staff(request, programme, &c.ctx)
-                }),
-            )
+            Some(when(request, |cmd: EnrolStaff| {
+                let programme = c.world.programme(cmd.programme_id, c.pick);
+                c.on(&cmd.practice_code).enrol_staff(cmd, programme, &c.ctx)
+            }))
         }),
         command(
             "CompleteModule",
             encoded(&[&complete_module("m1"), &complete_module("m2")]),
             |c| {
                 let request: pb::CompleteModuleRequest = c.decode()?;
-                Some(
-                    values::id("programme_id", &request.programme_id).and_then(|id| {
-                        let programme = c.world.programme(id, c.pick);
-                        let code = practice::practice_code(&request.practice_code)?;
-                        c.on(&code).complete_module(request, programme, &c.ctx)
-                    }),
-                )
+                Some(when(request, |cmd: Completion| {
+                    let programme = c.world.programme(cmd.programme_id, c.pick);
+                    c.on(&cmd.practice_code)
+                        .complete_module(cmd, programme, &c.ctx)
+                }))
             },
         ),
         command("CompleteTraining", encoded(&[&complete_training()]), |c| {
             let request: pb::CompleteTrainingRequest = c.decode()?;
-            Some(
-                values::id("programme_id", &request.programme_id).and_then(|id| {
-                    let programme = c.world.programme(id, c.pick);
-                    let code = practice::practice_code(&request.practice_code)?;
-                    c.on(&code).complete_training(request, programme, &c.ctx)
-                }),
-            )
+            Some(when(request, |cmd: Completion| {
+                let programme = c.world.programme(cmd.programme_id, c.pick);
+                c.on(&cmd.practice_code)
+                    .complete_training(cmd, programme, &c.ctx)
+            }))
         }),
         command("AdoptPlatform", encoded(&[&adopt()]), |c| {
             let request: pb::AdoptPlatformRequest = c.decode()?;
-            Some(
-                values::id("platform_id", &request.platform_id).and_then(|id| {
-                    let platform = c.world.platform(id, c.pick);
-                    let code = practice::practice_code(&request.practice_code)?;
-                    c.on(&code).adopt_platform(request, platform, &c.ctx)
-                }),
-            )
+            Some(when(request, |cmd: AdoptPlatform| {
+                let platform = c.world.platform(cmd.platform_id, c.pick);
+                c.on(&cmd.practice_code)
+                    .adopt_platform(cmd, platform, &c.ctx)
+            }))
         }),
     ];
     let states: Vec<(&str, &Practice)> = w.practices.iter().map(|p| ("A81001", p)).collect();
@@ -1343,9 +1378,6 @@ fn fuzz_practice() {
 #[test]
 fn fuzz_session() {
     let w = &*WORLD;
-    fn session_id(text: &str) -> Result<Uuid, DomainError> {
-        values::id("session_id", text)
-    }
     let commands: Vec<Command<Session>> = vec![
         command(
             "ScheduleSession",
@@ -1354,26 +1386,21 @@ fn fuzz_session() {
                 let request: pb::ScheduleSessionRequest = c.decode()?;
                 Some(
                     c.id_or_generated("session_id", &request.session_id)
-                        .and_then(|id| {
-                            let cmd = ScheduleSession::new(request)?;
-                            c.on(&id.to_string()).schedule(id, cmd, &c.ctx)
-                        }),
+                        .and_then(|id| when(request, |cmd| c.on(id).schedule(id, cmd, &c.ctx))),
                 )
             },
         ),
         command("ConfirmHosting", encoded(&[&confirm_hosting()]), |c| {
             let request: pb::ConfirmHostingRequest = c.decode()?;
-            Some(
-                session_id(&request.session_id)
-                    .and_then(|id| c.on(&id.to_string()).confirm_hosting(request, &c.ctx)),
-            )
+            Some(when(request, |cmd: ConfirmHosting| {
+                c.on(cmd.session_id).confirm_hosting(cmd, &c.ctx)
+            }))
         }),
         command("DeclineHosting", encoded(&[&decline_hosting()]), |c| {
             let request: pb::DeclineHostingRequest = c.decode()?;
-            Some(
-                session_id(&request.session_id)
-                    .and_then(|id| c.on(&id.to_string()).decline_hosting(request, &c.ctx)),
-            )
+            Some(when(request, |cmd: DeclineHosting| {
+                c.on(cmd.session_id).decline_hosting(cmd, &c.ctx)
+            }))
         }),
         command(
             "BookSeat",
@@ -1384,10 +1411,10 @@ fn fuzz_session() {
             ]),
             |c| {
                 let request: pb::BookSeatRequest = c.decode()?;
-                Some(session_id(&request.session_id).and_then(|id| {
-                    let referral = Referral::from_booking(&request, c.generated)?;
-                    c.on(&id.to_string()).book_seat(id, referral, &c.ctx)
-                }))
+                Some(
+                    Referral::from_booking(&request, c.generated)
+                        .and_then(|r| c.on(r.session_id).book_seat(r, &c.ctx)),
+                )
             },
         ),
         command(
@@ -1395,10 +1422,9 @@ fn fuzz_session() {
             encoded(&[&cancel_booking("REF-0001"), &cancel_booking("REF-0100")]),
             |c| {
                 let request: pb::CancelBookingRequest = c.decode()?;
-                Some(
-                    session_id(&request.session_id)
-                        .and_then(|id| c.on(&id.to_string()).cancel_booking(request, &c.ctx)),
-                )
+                Some(when(request, |cmd: CancelBooking| {
+                    c.on(cmd.session_id).cancel_booking(cmd, &c.ctx)
+                }))
             },
         ),
         command(
@@ -1409,25 +1435,23 @@ fn fuzz_session() {
             ]),
             |c| {
                 let request: pb::JoinWaitlistRequest = c.decode()?;
-                Some(session_id(&request.session_id).and_then(|id| {
-                    let referral = Referral::from_waitlist(&request, c.generated)?;
-                    c.on(&id.to_string()).join_waitlist(id, referral, &c.ctx)
-                }))
+                Some(
+                    Referral::from_waitlist(&request, c.generated)
+                        .and_then(|r| c.on(r.session_id).join_waitlist(r, &c.ctx)),
+                )
             },
         ),
         command("CancelSession", encoded(&[&cancel_session()]), |c| {
             let request: pb::CancelSessionRequest = c.decode()?;
-            Some(
-                session_id(&request.session_id)
-                    .and_then(|id| c.on(&id.to_string()).cancel(request, &c.ctx)),
-            )
+            Some(when(request, |cmd: CancelSession| {
+                c.on(cmd.session_id).cancel(cmd, &c.ctx)
+            }))
         }),
         command("RecordAttendance", encoded(&[&record_attendance()]), |c| {
             let request: pb::RecordAttendanceRequest = c.decode()?;
-            Some(
-                session_id(&request.session_id)
-                    .and_then(|id| c.on(&id.to_string()).record_attendance(request, &c.ctx)),
-            )
+            Some(when(request, |cmd: RecordAttendance| {
+                c.on(cmd.session_id).record_attendance(cmd, &c.ctx)
+            }))
         }),
     ];
     let key = SESSION.to_string();
@@ -1443,27 +1467,30 @@ fn fuzz_platform() {
             let request: pb::RegisterPlatformRequest = c.decode()?;
             Some(
                 c.id_or_generated("platform_id", &request.platform_id)
-                    .and_then(|id| c.on(&id.to_string()).register(id, request, &c.ctx)),
+                    .and_then(|id| when(request, |cmd| c.on(id).register(id, cmd, &c.ctx))),
             )
         }),
         command("AnnouncePlatformChange", encoded(&[&announce()]), |c| {
             let request: pb::AnnouncePlatformChangeRequest = c.decode()?;
             Some(
-                values::id("platform_id", &request.platform_id).and_then(|id| {
-                    let change = c.id_or_generated("change_id", &request.change_id)?;
-                    c.on(&id.to_string())
-                        .announce_change(change, request, &c.ctx)
-                }),
+                c.id_or_generated("change_id", &request.change_id)
+                    .and_then(|change| {
+                        when(request, |cmd: AnnouncePlatformChange| {
+                            c.on(cmd.platform_id).announce_change(change, cmd, &c.ctx)
+                        })
+                    }),
             )
         }),
         command("PublishTrainingMaterial", encoded(&[&publish()]), |c| {
             let request: pb::PublishTrainingMaterialRequest = c.decode()?;
             Some(
-                values::id("platform_id", &request.platform_id).and_then(|id| {
-                    let material = c.id_or_generated("material_id", &request.material_id)?;
-                    c.on(&id.to_string())
-                        .publish_material(material, request, &c.ctx)
-                }),
+                c.id_or_generated("material_id", &request.material_id)
+                    .and_then(|material| {
+                        when(request, |cmd: PublishTrainingMaterial| {
+                            c.on(cmd.platform_id)
+                                .publish_material(material, cmd, &c.ctx)
+                        })
+                    }),
             )
         }),
     ];
@@ -1481,9 +1508,10 @@ fn fuzz_usability_issue() {
             Some(
                 c.id_or_generated("issue_id", &request.issue_id)
                     .and_then(|id| {
-                        let platform_id = values::id("platform_id", &request.platform_id)?;
-                        let platform = c.world.platform(platform_id, c.pick);
-                        c.on(&id.to_string()).report(id, request, platform, &c.ctx)
+                        when(request, |cmd: ReportUsabilityIssue| {
+                            let platform = c.world.platform(cmd.platform_id, c.pick);
+                            c.on(id).report(id, cmd, platform, &c.ctx)
+                        })
                     }),
             )
         }),
@@ -1492,23 +1520,15 @@ fn fuzz_usability_issue() {
             encoded(&[&acknowledge()]),
             |c| {
                 let request: pb::AcknowledgeUsabilityIssueRequest = c.decode()?;
-                Some(values::id("issue_id", &request.issue_id).and_then(|id| {
-                    let request = pb::AcknowledgeUsabilityIssueRequest {
-                        issue_id: id.to_string(),
-                        ..request
-                    };
-                    c.on(&id.to_string()).acknowledge(request, &c.ctx)
+                Some(when(request, |cmd: AcknowledgeUsabilityIssue| {
+                    c.on(cmd.issue_id).acknowledge(cmd, &c.ctx)
                 }))
             },
         ),
         command("ResolveUsabilityIssue", encoded(&[&resolve()]), |c| {
             let request: pb::ResolveUsabilityIssueRequest = c.decode()?;
-            Some(values::id("issue_id", &request.issue_id).and_then(|id| {
-                let request = pb::ResolveUsabilityIssueRequest {
-                    issue_id: id.to_string(),
-                    ..request
-                };
-                c.on(&id.to_string()).resolve(request, &c.ctx)
+            Some(when(request, |cmd: ResolveUsabilityIssue| {
+                c.on(cmd.issue_id).resolve(cmd, &c.ctx)
             }))
         }),
     ];
@@ -1628,8 +1648,16 @@ fn fuzz_parsers() {
                 let referrer = kit::string(e, &w.dict);
                 refusal(
                     "Referral::new",
-                    Referral::new(&input, Uuid::nil(), &referrer, small, &language, &needs)
-                        .map(drop),
+                    Referral::new(
+                        &SESSION.to_string(),
+                        &input,
+                        Uuid::nil(),
+                        &referrer,
+                        small,
+                        &language,
+                        &needs,
+                    )
+                    .map(drop),
                 );
             }
         }
@@ -1643,10 +1671,9 @@ fn fuzz_parsers() {
 fn seeds_are_accepted_where_they_were_written_for() {
     let w = &*WORLD;
     let svc = context(person("svc", &[Role::Service]), w.tree.clone(), nows()[0]);
-    let register = |registry: &Registry, request| {
+    let register = |registry: &Registry, request: pb::RegisterOrganisationRequest| {
         let over = context(svc.actor.clone(), Arc::new(registry.clone()), svc.now);
-        RegisterOrganisation::new(request, svc.today())
-            .and_then(|cmd| registry.register(cmd, &over))
+        when(request, |cmd| registry.register(cmd, &over))
     };
     register(&w.registries[1], register_practice()).expect("a new practice");
     register(&w.registries[1], register_partner()).expect("a new partner");
@@ -1654,22 +1681,18 @@ fn seeds_are_accepted_where_they_were_written_for() {
     let booking = |r: pb::BookSeatRequest| Referral::from_booking(&r, Uuid::nil()).expect("valid");
     let waiting = |r| Referral::from_waitlist(&r, Uuid::nil()).expect("valid");
     let (host, confirmed, busy) = (&w.sessions[1], &w.sessions[3], &w.sessions[5]);
-    host.book_seat(SESSION, booking(book("REF-0200", "A81001", 1)), &svc)
+    host.book_seat(booking(book("REF-0200", "A81001", 1)), &svc)
         .expect("a booking on a pending session");
     confirmed
-        .book_seat(SESSION, booking(book("", "B82001", 2)), &svc)
+        .book_seat(booking(book("", "B82001", 2)), &svc)
         .expect("a booking with a generated reference");
-    busy.cancel_booking(cancel_booking("REF-0001"), &svc)
+    when(cancel_booking("REF-0001"), |c| busy.cancel_booking(c, &svc))
         .expect("a confirmed booking cancelled");
-    busy.cancel_booking(cancel_booking("REF-0100"), &svc)
+    when(cancel_booking("REF-0100"), |c| busy.cancel_booking(c, &svc))
         .expect("a waiting booking cancelled");
-    busy.join_waitlist(
-        SESSION,
-        waiting(join_waitlist("REF-0300", "A81001", 2)),
-        &svc,
-    )
-    .expect("joining the waitlist of a full session");
-    host.join_waitlist(SESSION, waiting(join_waitlist("", "C83001", 10)), &svc)
+    busy.join_waitlist(waiting(join_waitlist("REF-0300", "A81001", 2)), &svc)
+        .expect("joining the waitlist of a full session");
+    host.join_waitlist(waiting(join_waitlist("", "C83001", 10)), &svc)
         .expect("joining with a generated reference");
     assert_eq!(w.practices.len(), 9);
     assert_eq!(w.sessions.len(), 9);

@@ -1,11 +1,17 @@
-//! What every handler of the four services shares: who is calling, and how a command's
-//! outcome becomes the gRPC answer.
+//! What every handler of the four services shares: who is calling, how a command parsed at
+//! the edge is decided and recorded, and how its outcome becomes the gRPC answer.
+//!
+//! Every handler has the same three steps: the caller and the request's body; the
+//! command, parsed with `TryFrom` (naming the bad field) into the domain's own types; and
+//! [`record`], which decides it on the aggregate's stream through the [`Store`].
 
+use domain::{Aggregate, Context, DomainError};
 use proto::v1::CommandResult;
 use tonic::{Request, Response, Status};
+use uuid::Uuid;
 
 use crate::error::ServiceError;
-use crate::store::Caller;
+use crate::store::{Caller, Store};
 
 /// The caller of `request`, with the request id its body carries.
 pub(crate) fn caller<T>(request: &Request<T>, request_id: &str) -> Result<Caller, Status> {
@@ -20,7 +26,63 @@ pub(crate) fn reply(result: Result<CommandResult, ServiceError>) -> Reply {
     result.map(Response::new).map_err(Status::from)
 }
 
+/// `reply`, telling the caller `created`: the id of what the command created inside the
+/// aggregate (a change, a material, a booking reference).
+pub(crate) fn reply_created(result: Result<CommandResult, ServiceError>, created: String) -> Reply {
+    reply(result).map(|mut response| {
+        response.get_mut().created_id = created;
+        response
+    })
+}
+
 /// A request the domain refused while parsing it.
-pub(crate) fn invalid(err: domain::DomainError) -> Status {
+pub(crate) fn invalid(err: DomainError) -> Status {
     Status::from(ServiceError::from(err))
+}
+
+/// Decides `command` on the aggregate of `stream` (whose id is `id`) with `decide`, and
+/// records what it decided.
+pub(crate) async fn record<A, C>(
+    store: &Store,
+    stream: &str,
+    id: &str,
+    caller: &Caller,
+    command: C,
+    decide: impl Fn(&A, C, &Context) -> Result<Vec<A::Event>, DomainError>,
+) -> Result<CommandResult, ServiceError>
+where
+    A: Aggregate,
+    C: Clone,
+{
+    store
+        .execute::<A, _>(stream, id, caller, |state, ctx| {
+            decide(state, command.clone(), ctx)
+        })
+        .await
+}
+
+/// [`record`] on the aggregate `id` of stream `stream(id)`, answered with [`reply`].
+pub(crate) async fn record_on<A, C>(
+    store: &Store,
+    stream: fn(&Uuid) -> String,
+    id: Uuid,
+    caller: &Caller,
+    command: C,
+    decide: impl Fn(&A, C, &Context) -> Result<Vec<A::Event>, DomainError>,
+) -> Reply
+where
+    A: Aggregate,
+    C: Clone,
+{
+    reply(
+        record(
+            store,
+            &stream(&id),
+            &id.to_string(),
+            caller,
+            command,
+            decide,
+        )
+        .await,
+    )
 }

@@ -1,20 +1,25 @@
 //! `IcbService`: commissioners' commands. Each handler takes the caller from the request
-//! (checked by the auth layer), converts the request, and records the command through the
-//! [`Store`]; the domain decides.
+//! (checked by the auth layer), parses the request into the domain's command, and records
+//! it through the [`Store`]; the domain decides.
 
 use std::sync::Arc;
 
-use domain::duty::{self, Duty};
-use domain::programme::{self, Programme};
-use domain::registry::{self, OrganisationEvent, RegisterOrganisation, Registry};
-use domain::responsibility::{self, Assignment, AssignmentEvent, Attribution};
-use domain::values;
+use domain::duty::{self, DefineDuty, Duty, RetireDuty};
+use domain::programme::{self, LaunchTrainingProgramme, Programme, SetRolloutTarget};
+use domain::registry::{
+    self, CloseOrganisation, MergeOrganisations, OrganisationEvent, RegisterOrganisation, Registry,
+    RenameOrganisation, ReparentOrganisation,
+};
+use domain::responsibility::{
+    self, Assignment, AssignmentStep, AttributeResponsibility, Attribution, ProposeResponsibility,
+};
 use domain::{Context, DomainError};
 use proto::v1 as pb;
 use proto::v1::icb_service_server::IcbService;
 use tonic::{Request, Status};
+use uuid::Uuid;
 
-use crate::handler::{Reply, caller, invalid, reply};
+use crate::handler::{Reply, caller, invalid, record, record_on, reply};
 use crate::store::{Caller, Store};
 
 #[derive(Debug, Clone)]
@@ -22,11 +27,8 @@ pub struct Icb {
     store: Arc<Store>,
 }
 
-/// A command on the organisation tree, decided by `decide` for organisation `code`.
-type TreeDecision<B> = fn(&Registry, B, &Context) -> Result<Vec<OrganisationEvent>, DomainError>;
-/// A command on an existing assignment.
-type AssignmentDecision<B> =
-    fn(&Assignment, B, &Context) -> Result<Vec<AssignmentEvent>, DomainError>;
+/// A command on the organisation tree.
+type TreeDecision<C> = fn(&Registry, C, &Context) -> Result<Vec<OrganisationEvent>, DomainError>;
 
 impl Icb {
     pub fn new(store: Arc<Store>) -> Self {
@@ -34,48 +36,22 @@ impl Icb {
     }
 
     /// The duty a command names, as it stands (a missing one is the domain's to refuse).
-    async fn duty(&self, duty_id: &str) -> Result<Arc<Duty>, Status> {
-        let id = values::id("duty_id", duty_id).map_err(invalid)?;
+    async fn duty(&self, id: &Uuid) -> Result<Arc<Duty>, Status> {
         self.store
-            .load::<Duty>(&duty::stream(&id))
+            .load::<Duty>(&duty::stream(id))
             .await
             .map_err(Status::from)
     }
 
-    /// Records a change to the organisation tree (one stream for the whole tree).
-    async fn on_tree<B: Clone>(
+    /// Records a change to organisation `code` (one stream for the whole tree).
+    async fn on_tree<C: Clone>(
         &self,
-        caller: Caller,
+        caller: &Caller,
         code: &str,
-        body: B,
-        decide: TreeDecision<B>,
+        command: C,
+        decide: TreeDecision<C>,
     ) -> Reply {
-        let code = code.trim().to_owned();
-        reply(
-            self.store
-                .execute::<Registry, _>(registry::STREAM, &code, &caller, |tree, ctx| {
-                    decide(tree, body.clone(), ctx)
-                })
-                .await,
-        )
-    }
-
-    /// Records a step in an existing assignment's life (accept, decline, end).
-    async fn on_assignment<B: Clone>(
-        &self,
-        caller: Caller,
-        id: uuid::Uuid,
-        body: B,
-        decide: AssignmentDecision<B>,
-    ) -> Reply {
-        let stream = responsibility::assignment_stream(&id);
-        reply(
-            self.store
-                .execute::<Assignment, _>(&stream, &id.to_string(), &caller, |a, ctx| {
-                    decide(a, body.clone(), ctx)
-                })
-                .await,
-        )
+        reply(record(&self.store, registry::STREAM, code, caller, command, decide).await)
     }
 }
 
@@ -87,25 +63,19 @@ impl IcbService for Icb {
         request: Request<pb::RegisterOrganisationRequest>,
     ) -> Reply {
         let caller = caller(&request, &request.get_ref().request_id)?;
-        let command =
-            RegisterOrganisation::new(request.into_inner(), chrono::Utc::now().date_naive())
-                .map_err(invalid)?;
+        let command = RegisterOrganisation::try_from(request.into_inner()).map_err(invalid)?;
         let code = command.code.clone();
-        reply(
-            self.store
-                .execute::<Registry, _>(registry::STREAM, &code, &caller, |tree, ctx| {
-                    tree.register(command.clone(), ctx)
-                })
-                .await,
-        )
+        self.on_tree(&caller, &code, command, Registry::register)
+            .await
     }
 
     #[tracing::instrument(skip_all)]
     async fn rename_organisation(&self, request: Request<pb::RenameOrganisationRequest>) -> Reply {
         let caller = caller(&request, &request.get_ref().request_id)?;
-        let body = request.into_inner();
-        let code = body.code.clone();
-        self.on_tree(caller, &code, body, Registry::rename).await
+        let command = RenameOrganisation::try_from(request.into_inner()).map_err(invalid)?;
+        let code = command.code.clone();
+        self.on_tree(&caller, &code, command, Registry::rename)
+            .await
     }
 
     #[tracing::instrument(skip_all)]
@@ -114,25 +84,26 @@ impl IcbService for Icb {
         request: Request<pb::ReparentOrganisationRequest>,
     ) -> Reply {
         let caller = caller(&request, &request.get_ref().request_id)?;
-        let body = request.into_inner();
-        let code = body.code.clone();
-        self.on_tree(caller, &code, body, Registry::reparent).await
+        let command = ReparentOrganisation::try_from(request.into_inner()).map_err(invalid)?;
+        let code = command.code.clone();
+        self.on_tree(&caller, &code, command, Registry::reparent)
+            .await
     }
 
     #[tracing::instrument(skip_all)]
     async fn merge_organisations(&self, request: Request<pb::MergeOrganisationsRequest>) -> Reply {
         let caller = caller(&request, &request.get_ref().request_id)?;
-        let body = request.into_inner();
-        let code = body.successor_code.clone();
-        self.on_tree(caller, &code, body, Registry::merge).await
+        let command = MergeOrganisations::try_from(request.into_inner()).map_err(invalid)?;
+        let code = command.successor_code.clone();
+        self.on_tree(&caller, &code, command, Registry::merge).await
     }
 
     #[tracing::instrument(skip_all)]
     async fn close_organisation(&self, request: Request<pb::CloseOrganisationRequest>) -> Reply {
         let caller = caller(&request, &request.get_ref().request_id)?;
-        let body = request.into_inner();
-        let code = body.code.clone();
-        self.on_tree(caller, &code, body, Registry::close).await
+        let command = CloseOrganisation::try_from(request.into_inner()).map_err(invalid)?;
+        let code = command.code.clone();
+        self.on_tree(&caller, &code, command, Registry::close).await
     }
 
     #[tracing::instrument(skip_all)]
@@ -142,28 +113,32 @@ impl IcbService for Icb {
         let id = caller
             .id_or_derived("duty_id", &body.duty_id, "duty")
             .map_err(invalid)?;
-        let stream = duty::stream(&id);
-        reply(
-            self.store
-                .execute::<Duty, _>(&stream, &id.to_string(), &caller, |duty, ctx| {
-                    duty.define(id, body.clone(), ctx)
-                })
-                .await,
+        let command = DefineDuty::try_from(body).map_err(invalid)?;
+        record_on(
+            &self.store,
+            duty::stream,
+            id,
+            &caller,
+            command,
+            |d: &Duty, c, ctx| d.define(id, c, ctx),
         )
+        .await
     }
 
     #[tracing::instrument(skip_all)]
     async fn retire_duty(&self, request: Request<pb::RetireDutyRequest>) -> Reply {
         let caller = caller(&request, &request.get_ref().request_id)?;
-        let body = request.into_inner();
-        let id = values::id("duty_id", &body.duty_id).map_err(invalid)?;
-        reply(
-            self.store
-                .execute::<Duty, _>(&duty::stream(&id), &id.to_string(), &caller, |duty, ctx| {
-                    duty.retire(body.clone(), ctx)
-                })
-                .await,
+        let command = RetireDuty::try_from(request.into_inner()).map_err(invalid)?;
+        let id = command.duty_id;
+        record_on(
+            &self.store,
+            duty::stream,
+            id,
+            &caller,
+            command,
+            Duty::retire,
         )
+        .await
     }
 
     #[tracing::instrument(skip_all)]
@@ -176,17 +151,18 @@ impl IcbService for Icb {
         let id = caller
             .id_or_derived("assignment_id", &body.assignment_id, "assignment")
             .map_err(invalid)?;
-        let duty = self.duty(&body.duty_id).await?;
-        reply(
-            self.store
-                .execute::<Assignment, _>(
-                    &responsibility::assignment_stream(&id),
-                    &id.to_string(),
-                    &caller,
-                    |a, ctx| a.propose(id, body.clone(), &duty, ctx),
-                )
-                .await,
+        let command = ProposeResponsibility::try_from(body).map_err(invalid)?;
+        let duty = self.duty(&command.responsibility.duty_id).await?;
+        let stream = responsibility::assignment_stream;
+        record_on(
+            &self.store,
+            stream,
+            id,
+            &caller,
+            command,
+            |a: &Assignment, c, ctx| a.propose(id, c, &duty, ctx),
         )
+        .await
     }
 
     #[tracing::instrument(skip_all)]
@@ -195,15 +171,8 @@ impl IcbService for Icb {
         request: Request<pb::AcceptResponsibilityRequest>,
     ) -> Reply {
         let caller = caller(&request, &request.get_ref().request_id)?;
-        let body = request.into_inner();
-        let id = values::id("assignment_id", &body.assignment_id).map_err(invalid)?;
-        // The domain reads the id from the body: give it the canonical form.
-        let body = pb::AcceptResponsibilityRequest {
-            assignment_id: id.to_string(),
-            ..body
-        };
-        self.on_assignment(caller, id, body, Assignment::accept)
-            .await
+        let step = AssignmentStep::try_from(request.into_inner()).map_err(invalid)?;
+        on_assignment(&self.store, &caller, step, Assignment::accept).await
     }
 
     #[tracing::instrument(skip_all)]
@@ -212,28 +181,15 @@ impl IcbService for Icb {
         request: Request<pb::DeclineResponsibilityRequest>,
     ) -> Reply {
         let caller = caller(&request, &request.get_ref().request_id)?;
-        let body = request.into_inner();
-        let id = values::id("assignment_id", &body.assignment_id).map_err(invalid)?;
-        // The domain reads the id from the body: give it the canonical form.
-        let body = pb::DeclineResponsibilityRequest {
-            assignment_id: id.to_string(),
-            ..body
-        };
-        self.on_assignment(caller, id, body, Assignment::decline)
-            .await
+        let step = AssignmentStep::try_from(request.into_inner()).map_err(invalid)?;
+        on_assignment(&self.store, &caller, step, Assignment::decline).await
     }
 
     #[tracing::instrument(skip_all)]
     async fn end_responsibility(&self, request: Request<pb::EndResponsibilityRequest>) -> Reply {
         let caller = caller(&request, &request.get_ref().request_id)?;
-        let body = request.into_inner();
-        let id = values::id("assignment_id", &body.assignment_id).map_err(invalid)?;
-        // The domain reads the id from the body: give it the canonical form.
-        let body = pb::EndResponsibilityRequest {
-            assignment_id: id.to_string(),
-            ..body
-        };
-        self.on_assignment(caller, id, body, Assignment::end).await
+        let step = AssignmentStep::try_from(request.into_inner()).map_err(invalid)?;
+        on_assignment(&self.store, &caller, step, Assignment::end).await
     }
 
     #[tracing::instrument(skip_all)]
@@ -242,19 +198,19 @@ impl IcbService for Icb {
         request: Request<pb::AttributeResponsibilityRequest>,
     ) -> Reply {
         let caller = caller(&request, &request.get_ref().request_id)?;
-        let body = request.into_inner();
         let id = caller.derived_id("attribution");
-        let duty = self.duty(&body.duty_id).await?;
-        reply(
-            self.store
-                .execute::<Attribution, _>(
-                    &responsibility::attribution_stream(&id),
-                    &id.to_string(),
-                    &caller,
-                    |a, ctx| a.attribute(id, body.clone(), &duty, ctx),
-                )
-                .await,
+        let command = AttributeResponsibility::try_from(request.into_inner()).map_err(invalid)?;
+        let duty = self.duty(&command.responsibility.duty_id).await?;
+        let stream = responsibility::attribution_stream;
+        record_on(
+            &self.store,
+            stream,
+            id,
+            &caller,
+            command,
+            |a: &Attribution, c, ctx| a.attribute(id, c, &duty, ctx),
         )
+        .await
     }
 
     #[tracing::instrument(skip_all)]
@@ -267,32 +223,54 @@ impl IcbService for Icb {
         let id = caller
             .id_or_derived("programme_id", &body.programme_id, "programme")
             .map_err(invalid)?;
-        reply(
-            self.store
-                .execute::<Programme, _>(
-                    &programme::stream(&id),
-                    &id.to_string(),
-                    &caller,
-                    |p, ctx| p.launch(id, body.clone(), ctx),
-                )
-                .await,
+        let command = LaunchTrainingProgramme::try_from(body).map_err(invalid)?;
+        record_on(
+            &self.store,
+            programme::stream,
+            id,
+            &caller,
+            command,
+            |p: &Programme, c, ctx| p.launch(id, c, ctx),
         )
+        .await
     }
 
     #[tracing::instrument(skip_all)]
     async fn set_rollout_target(&self, request: Request<pb::SetRolloutTargetRequest>) -> Reply {
         let caller = caller(&request, &request.get_ref().request_id)?;
-        let body = request.into_inner();
-        let id = values::id("programme_id", &body.programme_id).map_err(invalid)?;
-        reply(
-            self.store
-                .execute::<Programme, _>(
-                    &programme::stream(&id),
-                    &id.to_string(),
-                    &caller,
-                    |p, ctx| p.set_target(body.clone(), ctx),
-                )
-                .await,
+        let command = SetRolloutTarget::try_from(request.into_inner()).map_err(invalid)?;
+        let id = command.programme_id;
+        record_on(
+            &self.store,
+            programme::stream,
+            id,
+            &caller,
+            command,
+            Programme::set_target,
         )
+        .await
     }
+}
+
+/// Records a step in an existing assignment's life (accept, decline, end).
+async fn on_assignment(
+    store: &Store,
+    caller: &Caller,
+    step: AssignmentStep,
+    decide: fn(
+        &Assignment,
+        AssignmentStep,
+        &Context,
+    ) -> Result<Vec<domain::responsibility::AssignmentEvent>, DomainError>,
+) -> Reply {
+    let id = step.assignment_id;
+    record_on(
+        store,
+        responsibility::assignment_stream,
+        id,
+        caller,
+        step,
+        decide,
+    )
+    .await
 }

@@ -1,5 +1,5 @@
 //! `PartnerService`: community sessions, their hosting, bookings, waitlist and attendance.
-//! Each handler takes the caller from the request (checked by the auth layer), converts
+//! Each handler takes the caller from the request (checked by the auth layer), parses
 //! the request, and records the command on the session's stream through the [`Store`];
 //! the domain ([`domain::session`]) decides.
 //!
@@ -10,15 +10,16 @@
 
 use std::sync::Arc;
 
-use domain::session::{self, Referral, ScheduleSession, Session};
-use domain::values;
+use domain::session::{
+    self, CancelBooking, CancelSession, ConfirmHosting, DeclineHosting, RecordAttendance, Referral,
+    ScheduleSession, Session,
+};
+use proto::v1 as pb;
 use proto::v1::partner_service_server::PartnerService;
-use proto::v1::{self as pb, CommandResult};
-use tonic::{Request, Response, Status};
-use uuid::Uuid;
+use tonic::Request;
 
-use crate::handler::{Reply, caller, invalid, reply};
-use crate::store::{Caller, Store};
+use crate::handler::{Reply, caller, invalid, record, record_on, reply_created};
+use crate::store::Store;
 
 #[derive(Debug, Clone)]
 pub struct Partner {
@@ -30,33 +31,32 @@ impl Partner {
         Self { store }
     }
 
-    /// Records a command on the existing session `id`.
-    async fn on_session<F>(&self, id: Uuid, caller: &Caller, decide: F) -> Reply
-    where
-        F: Fn(&Session, &domain::Context) -> domain::error::Result<Vec<session::SessionEvent>>,
-    {
-        reply(
-            self.store
-                .execute::<Session, _>(&session::stream(&id), &id.to_string(), caller, decide)
-                .await,
+    /// Records a referral (a booking or a place on the waitlist) with `decide`, answering
+    /// with its booking reference (chosen by the client or derived from its request id, so
+    /// a re-send gets the same one).
+    async fn refer(
+        &self,
+        caller: &crate::store::Caller,
+        referral: Referral,
+        decide: fn(
+            &Session,
+            Referral,
+            &domain::Context,
+        ) -> domain::error::Result<Vec<session::SessionEvent>>,
+    ) -> Reply {
+        let id = referral.session_id;
+        let reference = referral.booking_reference.clone();
+        let result = record(
+            &self.store,
+            &session::stream(&id),
+            &id.to_string(),
+            caller,
+            referral,
+            decide,
         )
+        .await;
+        reply_created(result, reference)
     }
-}
-
-/// The session a request names.
-fn session_id(text: &str) -> Result<Uuid, Status> {
-    values::id("session_id", text).map_err(invalid)
-}
-
-/// The reply to a command that created a booking: the result, with the booking reference
-/// (chosen by the client or derived from its request id, so a re-send gets the same one).
-fn with_reference(reply: Reply, reference: String) -> Reply {
-    reply.map(|response| {
-        Response::new(CommandResult {
-            created_id: reference,
-            ..response.into_inner()
-        })
-    })
 }
 
 #[tonic::async_trait]
@@ -68,83 +68,111 @@ impl PartnerService for Partner {
         let id = caller
             .id_or_derived("session_id", &body.session_id, "session")
             .map_err(invalid)?;
-        let command = ScheduleSession::new(body).map_err(invalid)?;
-        self.on_session(id, &caller, |s, ctx| s.schedule(id, command.clone(), ctx))
-            .await
+        let command = ScheduleSession::try_from(body).map_err(invalid)?;
+        record_on(
+            &self.store,
+            session::stream,
+            id,
+            &caller,
+            command,
+            |s: &Session, c, ctx| s.schedule(id, c, ctx),
+        )
+        .await
     }
 
     #[tracing::instrument(skip_all)]
     async fn confirm_hosting(&self, request: Request<pb::ConfirmHostingRequest>) -> Reply {
         let caller = caller(&request, &request.get_ref().request_id)?;
-        let body = request.into_inner();
-        let id = session_id(&body.session_id)?;
-        self.on_session(id, &caller, |s, ctx| s.confirm_hosting(body.clone(), ctx))
-            .await
+        let command = ConfirmHosting::try_from(request.into_inner()).map_err(invalid)?;
+        let id = command.session_id;
+        record_on(
+            &self.store,
+            session::stream,
+            id,
+            &caller,
+            command,
+            Session::confirm_hosting,
+        )
+        .await
     }
 
     #[tracing::instrument(skip_all)]
     async fn decline_hosting(&self, request: Request<pb::DeclineHostingRequest>) -> Reply {
         let caller = caller(&request, &request.get_ref().request_id)?;
-        let body = request.into_inner();
-        let id = session_id(&body.session_id)?;
-        self.on_session(id, &caller, |s, ctx| s.decline_hosting(body.clone(), ctx))
-            .await
+        let command = DeclineHosting::try_from(request.into_inner()).map_err(invalid)?;
+        let id = command.session_id;
+        record_on(
+            &self.store,
+            session::stream,
+            id,
+            &caller,
+            command,
+            Session::decline_hosting,
+        )
+        .await
     }
 
     #[tracing::instrument(skip_all)]
     async fn book_seat(&self, request: Request<pb::BookSeatRequest>) -> Reply {
         let caller = caller(&request, &request.get_ref().request_id)?;
-        let body = request.into_inner();
-        let id = session_id(&body.session_id)?;
-        let referral =
-            Referral::from_booking(&body, caller.derived_id("booking")).map_err(invalid)?;
-        let reference = referral.booking_reference.clone();
-        let result = self
-            .on_session(id, &caller, |s, ctx| s.book_seat(id, referral.clone(), ctx))
-            .await;
-        with_reference(result, reference)
+        let referral = Referral::from_booking(request.get_ref(), caller.derived_id("booking"))
+            .map_err(invalid)?;
+        self.refer(&caller, referral, Session::book_seat).await
     }
 
     #[tracing::instrument(skip_all)]
     async fn cancel_booking(&self, request: Request<pb::CancelBookingRequest>) -> Reply {
         let caller = caller(&request, &request.get_ref().request_id)?;
-        let body = request.into_inner();
-        let id = session_id(&body.session_id)?;
-        self.on_session(id, &caller, |s, ctx| s.cancel_booking(body.clone(), ctx))
-            .await
+        let command = CancelBooking::try_from(request.into_inner()).map_err(invalid)?;
+        let id = command.session_id;
+        record_on(
+            &self.store,
+            session::stream,
+            id,
+            &caller,
+            command,
+            Session::cancel_booking,
+        )
+        .await
     }
 
     #[tracing::instrument(skip_all)]
     async fn join_waitlist(&self, request: Request<pb::JoinWaitlistRequest>) -> Reply {
         let caller = caller(&request, &request.get_ref().request_id)?;
-        let body = request.into_inner();
-        let id = session_id(&body.session_id)?;
-        let referral =
-            Referral::from_waitlist(&body, caller.derived_id("booking")).map_err(invalid)?;
-        let reference = referral.booking_reference.clone();
-        let result = self
-            .on_session(id, &caller, |s, ctx| {
-                s.join_waitlist(id, referral.clone(), ctx)
-            })
-            .await;
-        with_reference(result, reference)
+        let referral = Referral::from_waitlist(request.get_ref(), caller.derived_id("booking"))
+            .map_err(invalid)?;
+        self.refer(&caller, referral, Session::join_waitlist).await
     }
 
     #[tracing::instrument(skip_all)]
     async fn cancel_session(&self, request: Request<pb::CancelSessionRequest>) -> Reply {
         let caller = caller(&request, &request.get_ref().request_id)?;
-        let body = request.into_inner();
-        let id = session_id(&body.session_id)?;
-        self.on_session(id, &caller, |s, ctx| s.cancel(body.clone(), ctx))
-            .await
+        let command = CancelSession::try_from(request.into_inner()).map_err(invalid)?;
+        let id = command.session_id;
+        record_on(
+            &self.store,
+            session::stream,
+            id,
+            &caller,
+            command,
+            Session::cancel,
+        )
+        .await
     }
 
     #[tracing::instrument(skip_all)]
     async fn record_attendance(&self, request: Request<pb::RecordAttendanceRequest>) -> Reply {
         let caller = caller(&request, &request.get_ref().request_id)?;
-        let body = request.into_inner();
-        let id = session_id(&body.session_id)?;
-        self.on_session(id, &caller, |s, ctx| s.record_attendance(body.clone(), ctx))
-            .await
+        let command = RecordAttendance::try_from(request.into_inner()).map_err(invalid)?;
+        let id = command.session_id;
+        record_on(
+            &self.store,
+            session::stream,
+            id,
+            &caller,
+            command,
+            Session::record_attendance,
+        )
+        .await
     }
 }

@@ -6,14 +6,17 @@
 use std::sync::Arc;
 
 use domain::platform::{self, Platform};
-use domain::practice::{self, PracticeEvent};
+use domain::practice::{
+    self, AdoptPlatform, ChangeServiceStatus, Completion, EnrolStaff, NameDigitalChampion,
+    PracticeEvent, RecordFacilitation,
+};
 use domain::programme::{self, Programme};
-use domain::{Context, DomainError, values};
+use domain::{Aggregate, Context, DomainError};
 use proto::v1 as pb;
 use proto::v1::practice_service_server::PracticeService;
 use tonic::{Request, Status};
 
-use crate::handler::{Reply, caller, invalid, reply};
+use crate::handler::{Reply, caller, invalid, record, reply};
 use crate::store::{Caller, Store};
 
 #[derive(Debug, Clone)]
@@ -21,32 +24,41 @@ pub struct Practice {
     store: Arc<Store>,
 }
 
+/// A practice's command that also reads another aggregate (a programme, a platform).
+type WithDecision<C, B> =
+    fn(&practice::Practice, C, &B, &Context) -> Result<Vec<PracticeEvent>, DomainError>;
+
 impl Practice {
     pub fn new(store: Arc<Store>) -> Self {
         Self { store }
     }
 
-    /// Records a command on the stream of the practice the request names.
-    async fn record<F>(&self, practice_code: &str, caller: &Caller, decide: F) -> Reply
-    where
-        F: Fn(&practice::Practice, &Context) -> Result<Vec<PracticeEvent>, DomainError>,
-    {
-        let code = practice::practice_code(practice_code).map_err(invalid)?;
-        reply(
-            self.store
-                .execute::<practice::Practice, _>(&practice::stream(&code), &code, caller, decide)
-                .await,
-        )
+    /// Records a command on the stream of practice `code`.
+    async fn record<C: Clone>(
+        &self,
+        code: &str,
+        caller: &Caller,
+        command: C,
+        decide: impl Fn(&practice::Practice, C, &Context) -> Result<Vec<PracticeEvent>, DomainError>,
+    ) -> Reply {
+        let stream = practice::stream(code);
+        reply(record(&self.store, &stream, code, caller, command, decide).await)
     }
 
-    /// The programme a training command names, as it stands (not launched when unknown:
-    /// the domain answers NOT_FOUND after checking the caller may act for the practice).
-    async fn programme(&self, programme_id: &str) -> Result<Arc<Programme>, Status> {
-        let id = values::id("programme_id", programme_id).map_err(invalid)?;
-        self.store
-            .load::<Programme>(&programme::stream(&id))
+    /// Records a command that names another aggregate besides the practice, `with`, as it
+    /// stands (not there when unknown: the domain answers NOT_FOUND after checking the
+    /// caller may act for the practice).
+    async fn record_with<B: Aggregate, C: Clone>(
+        &self,
+        code: &str,
+        caller: &Caller,
+        command: C,
+        with: String,
+        decide: WithDecision<C, B>,
+    ) -> Reply {
+        let with = self.store.load::<B>(&with).await.map_err(Status::from)?;
+        self.record(code, caller, command, |p, c, ctx| decide(p, c, &with, ctx))
             .await
-            .map_err(Status::from)
     }
 }
 
@@ -55,10 +67,14 @@ impl PracticeService for Practice {
     #[tracing::instrument(skip_all)]
     async fn record_facilitation(&self, request: Request<pb::RecordFacilitationRequest>) -> Reply {
         let caller = caller(&request, &request.get_ref().request_id)?;
-        let body = request.into_inner();
-        self.record(&body.practice_code, &caller, |p, ctx| {
-            p.record_facilitation(body.clone(), ctx)
-        })
+        let command = RecordFacilitation::try_from(request.into_inner()).map_err(invalid)?;
+        let code = command.practice_code.clone();
+        self.record(
+            &code,
+            &caller,
+            command,
+            practice::Practice::record_facilitation,
+        )
         .await
     }
 
@@ -68,10 +84,14 @@ impl PracticeService for Practice {
         request: Request<pb::ChangeServiceStatusRequest>,
     ) -> Reply {
         let caller = caller(&request, &request.get_ref().request_id)?;
-        let body = request.into_inner();
-        self.record(&body.practice_code, &caller, |p, ctx| {
-            p.change_service_status(body.clone(), ctx)
-        })
+        let command = ChangeServiceStatus::try_from(request.into_inner()).map_err(invalid)?;
+        let code = command.practice_code.clone();
+        self.record(
+            &code,
+            &caller,
+            command,
+            practice::Practice::change_service_status,
+        )
         .await
     }
 
@@ -81,59 +101,86 @@ impl PracticeService for Practice {
         request: Request<pb::NameDigitalChampionRequest>,
     ) -> Reply {
         let caller = caller(&request, &request.get_ref().request_id)?;
-        let body = request.into_inner();
-        self.record(&body.practice_code, &caller, |p, ctx| {
-            p.name_digital_champion(body.clone(), ctx)
-        })
+        let command = NameDigitalChampion::try_from(request.into_inner()).map_err(invalid)?;
+        let code = command.practice_code.clone();
+        self.record(
+            &code,
+            &caller,
+            command,
+            practice::Practice::name_digital_champion,
+        )
         .await
     }
 
     #[tracing::instrument(skip_all)]
     async fn enrol_staff(&self, request: Request<pb::EnrolStaffRequest>) -> Reply {
         let caller = caller(&request, &request.get_ref().request_id)?;
-        let body = request.into_inner();
-        let programme = self.programme(&body.programme_id).await?;
-        self.record(&body.practice_code, &caller, |p, ctx| {
-            p.enrol_staff(body.clone(), &programme, ctx)
-        })
+        let command = EnrolStaff::try_from(request.into_inner()).map_err(invalid)?;
+        let (code, with) = (
+            command.practice_code.clone(),
+            programme::stream(&command.programme_id),
+        );
+        self.record_with::<Programme, _>(
+            &code,
+            &caller,
+            command,
+            with,
+            practice::Practice::enrol_staff,
+        )
         .await
     }
 
     #[tracing::instrument(skip_all)]
     async fn complete_module(&self, request: Request<pb::CompleteModuleRequest>) -> Reply {
         let caller = caller(&request, &request.get_ref().request_id)?;
-        let body = request.into_inner();
-        let programme = self.programme(&body.programme_id).await?;
-        self.record(&body.practice_code, &caller, |p, ctx| {
-            p.complete_module(body.clone(), &programme, ctx)
-        })
+        let command = Completion::try_from(request.into_inner()).map_err(invalid)?;
+        let (code, with) = (
+            command.practice_code.clone(),
+            programme::stream(&command.programme_id),
+        );
+        self.record_with::<Programme, _>(
+            &code,
+            &caller,
+            command,
+            with,
+            practice::Practice::complete_module,
+        )
         .await
     }
 
     #[tracing::instrument(skip_all)]
     async fn complete_training(&self, request: Request<pb::CompleteTrainingRequest>) -> Reply {
         let caller = caller(&request, &request.get_ref().request_id)?;
-        let body = request.into_inner();
-        let programme = self.programme(&body.programme_id).await?;
-        self.record(&body.practice_code, &caller, |p, ctx| {
-            p.complete_training(body.clone(), &programme, ctx)
-        })
+        let command = Completion::try_from(request.into_inner()).map_err(invalid)?;
+        let (code, with) = (
+            command.practice_code.clone(),
+            programme::stream(&command.programme_id),
+        );
+        self.record_with::<Programme, _>(
+            &code,
+            &caller,
+            command,
+            with,
+            practice::Practice::complete_training,
+        )
         .await
     }
 
     #[tracing::instrument(skip_all)]
     async fn adopt_platform(&self, request: Request<pb::AdoptPlatformRequest>) -> Reply {
         let caller = caller(&request, &request.get_ref().request_id)?;
-        let body = request.into_inner();
-        let id = values::id("platform_id", &body.platform_id).map_err(invalid)?;
-        let platform = self
-            .store
-            .load::<Platform>(&platform::stream(&id))
-            .await
-            .map_err(Status::from)?;
-        self.record(&body.practice_code, &caller, |p, ctx| {
-            p.adopt_platform(body.clone(), &platform, ctx)
-        })
+        let command = AdoptPlatform::try_from(request.into_inner()).map_err(invalid)?;
+        let (code, with) = (
+            command.practice_code.clone(),
+            platform::stream(&command.platform_id),
+        );
+        self.record_with::<Platform, _>(
+            &code,
+            &caller,
+            command,
+            with,
+            practice::Practice::adopt_platform,
+        )
         .await
     }
 }

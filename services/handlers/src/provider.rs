@@ -1,6 +1,6 @@
 //! `ProviderService`: platform providers' commands (platforms, changes, training
 //! material, answers to usability issues) and practices' reports of usability issues.
-//! Each handler takes the caller from the request (checked by the auth layer), converts
+//! Each handler takes the caller from the request (checked by the auth layer), parses
 //! the request, and records the command through the [`Store`]; the domain decides.
 //!
 //! Ids the service chooses for things inside an aggregate (a change or a material on a
@@ -9,14 +9,15 @@
 
 use std::sync::Arc;
 
-use domain::platform::{self, Platform, UsabilityIssue};
-use domain::values;
+use domain::platform::{
+    self, AcknowledgeUsabilityIssue, AnnouncePlatformChange, Platform, PublishTrainingMaterial,
+    RegisterPlatform, ReportUsabilityIssue, ResolveUsabilityIssue, UsabilityIssue,
+};
 use proto::v1 as pb;
 use proto::v1::provider_service_server::ProviderService;
 use tonic::{Request, Status};
-use uuid::Uuid;
 
-use crate::handler::{Reply, caller, invalid, reply};
+use crate::handler::{Reply, caller, invalid, record, record_on, reply_created};
 use crate::store::Store;
 
 #[derive(Debug, Clone)]
@@ -30,17 +31,6 @@ impl Provider {
     }
 }
 
-/// `reply`, telling the caller the id of what the command created inside the aggregate.
-fn reply_created(
-    result: Result<pb::CommandResult, crate::error::ServiceError>,
-    created: Uuid,
-) -> Reply {
-    reply(result).map(|mut response| {
-        response.get_mut().created_id = created.to_string();
-        response
-    })
-}
-
 #[tonic::async_trait]
 impl ProviderService for Provider {
     #[tracing::instrument(skip_all)]
@@ -50,16 +40,16 @@ impl ProviderService for Provider {
         let id = caller
             .id_or_derived("platform_id", &body.platform_id, "platform")
             .map_err(invalid)?;
-        reply(
-            self.store
-                .execute::<Platform, _>(
-                    &platform::stream(&id),
-                    &id.to_string(),
-                    &caller,
-                    |p, ctx| p.register(id, body.clone(), ctx),
-                )
-                .await,
+        let command = RegisterPlatform::try_from(body).map_err(invalid)?;
+        record_on(
+            &self.store,
+            platform::stream,
+            id,
+            &caller,
+            command,
+            |p: &Platform, c, ctx| p.register(id, c, ctx),
         )
+        .await
     }
 
     #[tracing::instrument(skip_all)]
@@ -69,21 +59,21 @@ impl ProviderService for Provider {
     ) -> Reply {
         let caller = caller(&request, &request.get_ref().request_id)?;
         let body = request.into_inner();
-        let id = values::id("platform_id", &body.platform_id).map_err(invalid)?;
         let change_id = caller
             .id_or_derived("change_id", &body.change_id, "change")
             .map_err(invalid)?;
-        reply_created(
-            self.store
-                .execute::<Platform, _>(
-                    &platform::stream(&id),
-                    &id.to_string(),
-                    &caller,
-                    |p, ctx| p.announce_change(change_id, body.clone(), ctx),
-                )
-                .await,
-            change_id,
+        let command = AnnouncePlatformChange::try_from(body).map_err(invalid)?;
+        let id = command.platform_id;
+        let result = record(
+            &self.store,
+            &platform::stream(&id),
+            &id.to_string(),
+            &caller,
+            command,
+            |p: &Platform, c, ctx| p.announce_change(change_id, c, ctx),
         )
+        .await;
+        reply_created(result, change_id.to_string())
     }
 
     #[tracing::instrument(skip_all)]
@@ -93,21 +83,21 @@ impl ProviderService for Provider {
     ) -> Reply {
         let caller = caller(&request, &request.get_ref().request_id)?;
         let body = request.into_inner();
-        let id = values::id("platform_id", &body.platform_id).map_err(invalid)?;
         let material_id = caller
             .id_or_derived("material_id", &body.material_id, "material")
             .map_err(invalid)?;
-        reply_created(
-            self.store
-                .execute::<Platform, _>(
-                    &platform::stream(&id),
-                    &id.to_string(),
-                    &caller,
-                    |p, ctx| p.publish_material(material_id, body.clone(), ctx),
-                )
-                .await,
-            material_id,
+        let command = PublishTrainingMaterial::try_from(body).map_err(invalid)?;
+        let id = command.platform_id;
+        let result = record(
+            &self.store,
+            &platform::stream(&id),
+            &id.to_string(),
+            &caller,
+            command,
+            |p: &Platform, c, ctx| p.publish_material(material_id, c, ctx),
         )
+        .await;
+        reply_created(result, material_id.to_string())
     }
 
     #[tracing::instrument(skip_all)]
@@ -120,22 +110,22 @@ impl ProviderService for Provider {
         let id = caller
             .id_or_derived("issue_id", &body.issue_id, "issue")
             .map_err(invalid)?;
-        let platform_id = values::id("platform_id", &body.platform_id).map_err(invalid)?;
+        let command = ReportUsabilityIssue::try_from(body).map_err(invalid)?;
         let platform = self
             .store
-            .load::<Platform>(&platform::stream(&platform_id))
+            .load::<Platform>(&platform::stream(&command.platform_id))
             .await
             .map_err(Status::from)?;
-        reply(
-            self.store
-                .execute::<UsabilityIssue, _>(
-                    &platform::issue_stream(&id),
-                    &id.to_string(),
-                    &caller,
-                    |issue, ctx| issue.report(id, body.clone(), &platform, ctx),
-                )
-                .await,
+        let stream = platform::issue_stream;
+        record_on(
+            &self.store,
+            stream,
+            id,
+            &caller,
+            command,
+            |i: &UsabilityIssue, c, ctx| i.report(id, c, &platform, ctx),
         )
+        .await
     }
 
     #[tracing::instrument(skip_all)]
@@ -144,22 +134,18 @@ impl ProviderService for Provider {
         request: Request<pb::AcknowledgeUsabilityIssueRequest>,
     ) -> Reply {
         let caller = caller(&request, &request.get_ref().request_id)?;
-        let body = request.into_inner();
-        let id = values::id("issue_id", &body.issue_id).map_err(invalid)?;
-        let body = pb::AcknowledgeUsabilityIssueRequest {
-            issue_id: id.to_string(),
-            ..body
-        };
-        reply(
-            self.store
-                .execute::<UsabilityIssue, _>(
-                    &platform::issue_stream(&id),
-                    &id.to_string(),
-                    &caller,
-                    |issue, ctx| issue.acknowledge(body.clone(), ctx),
-                )
-                .await,
+        let command = AcknowledgeUsabilityIssue::try_from(request.into_inner()).map_err(invalid)?;
+        let id = command.issue_id;
+        let stream = platform::issue_stream;
+        record_on(
+            &self.store,
+            stream,
+            id,
+            &caller,
+            command,
+            UsabilityIssue::acknowledge,
         )
+        .await
     }
 
     #[tracing::instrument(skip_all)]
@@ -168,21 +154,17 @@ impl ProviderService for Provider {
         request: Request<pb::ResolveUsabilityIssueRequest>,
     ) -> Reply {
         let caller = caller(&request, &request.get_ref().request_id)?;
-        let body = request.into_inner();
-        let id = values::id("issue_id", &body.issue_id).map_err(invalid)?;
-        let body = pb::ResolveUsabilityIssueRequest {
-            issue_id: id.to_string(),
-            ..body
-        };
-        reply(
-            self.store
-                .execute::<UsabilityIssue, _>(
-                    &platform::issue_stream(&id),
-                    &id.to_string(),
-                    &caller,
-                    |issue, ctx| issue.resolve(body.clone(), ctx),
-                )
-                .await,
+        let command = ResolveUsabilityIssue::try_from(request.into_inner()).map_err(invalid)?;
+        let id = command.issue_id;
+        let stream = platform::issue_stream;
+        record_on(
+            &self.store,
+            stream,
+            id,
+            &caller,
+            command,
+            UsabilityIssue::resolve,
         )
+        .await
     }
 }

@@ -8,6 +8,7 @@ use proto::v1::OrganisationRegistered;
 
 use super::*;
 use crate::registry::{OrganisationEvent, Registry};
+use crate::testing::when;
 
 const PLATFORM: Uuid = Uuid::from_u128(0x1111);
 const CHANGE: Uuid = Uuid::from_u128(0x2222);
@@ -246,9 +247,10 @@ fn resolve_request() -> ResolveUsabilityIssueRequest {
 
 #[test]
 fn a_provider_registers_its_platform() {
-    let events = given(vec![])
-        .register(PLATFORM, register_request(), &nhs_app())
-        .expect("registered");
+    let events = when(register_request(), |c| {
+        given(vec![]).register(PLATFORM, c, &nhs_app())
+    })
+    .expect("registered");
     assert_eq!(
         events,
         vec![PlatformEvent::from(PlatformRegistered {
@@ -276,20 +278,28 @@ fn a_provider_registers_its_platform() {
 fn a_national_lead_registers_for_a_provider() {
     let national = ctx("X24", &[Role::NationalLead]);
     assert!(
-        given(vec![])
-            .register(PLATFORM, register_request(), &national)
-            .is_ok()
+        when(register_request(), |c| given(vec![])
+            .register(PLATFORM, c, &national))
+        .is_ok()
     );
 }
 
 #[test]
 fn a_provider_registers_only_for_itself() {
     assert_eq!(
-        rejection(given(vec![]).register(PLATFORM, register_request(), &other_app())),
+        rejection(when(register_request(), |c| given(vec![]).register(
+            PLATFORM,
+            c,
+            &other_app()
+        ))),
         forbidden()
     );
     assert_eq!(
-        rejection(given(vec![]).register(PLATFORM, register_request(), &practice("A81001"))),
+        rejection(when(register_request(), |c| given(vec![]).register(
+            PLATFORM,
+            c,
+            &practice("A81001")
+        ))),
         forbidden()
     );
 }
@@ -302,7 +312,8 @@ fn the_provider_must_be_a_registered_provider() {
         ..register_request()
     };
     assert_eq!(
-        rejection(given(vec![]).register(PLATFORM, as_practice, &national)),
+        rejection(when(as_practice, |c| given(vec![])
+            .register(PLATFORM, c, &national))),
         invalid("provider_code")
     );
     let unknown = RegisterPlatformRequest {
@@ -312,7 +323,7 @@ fn the_provider_must_be_a_registered_provider() {
     // Only a machine caller is allowed for an organisation outside the tree.
     let service = ctx("X24", &[Role::Service]);
     assert_eq!(
-        rejection(given(vec![]).register(PLATFORM, unknown, &service)),
+        rejection(when(unknown, |c| given(vec![]).register(PLATFORM, c, &service))),
         ("NotFound", "provider_code".to_owned())
     );
 }
@@ -320,7 +331,8 @@ fn the_provider_must_be_a_registered_provider() {
 #[test]
 fn a_platform_is_registered_once() {
     assert_eq!(
-        rejection(given(vec![registered()]).register(PLATFORM, register_request(), &nhs_app())),
+        rejection(when(register_request(), |c| given(vec![registered()])
+            .register(PLATFORM, c, &nhs_app()))),
         ("AlreadyExists", "platform_id".to_owned())
     );
 }
@@ -380,7 +392,11 @@ fn registration_input_names_the_field() {
     ];
     for (request, field) in cases {
         assert_eq!(
-            rejection(given(vec![]).register(PLATFORM, request, &nhs_app())),
+            rejection(when(request, |c| given(vec![]).register(
+                PLATFORM,
+                c,
+                &nhs_app()
+            ))),
             invalid(field)
         );
     }
@@ -391,9 +407,12 @@ fn registration_input_names_the_field() {
         ..register_request()
     };
     assert!(
-        given(vec![])
-            .register(PLATFORM, no_website, &nhs_app())
-            .is_ok(),
+        when(no_website, |c| given(vec![]).register(
+            PLATFORM,
+            c,
+            &nhs_app()
+        ))
+        .is_ok(),
         "website, description and services are optional"
     );
 }
@@ -402,9 +421,10 @@ fn registration_input_names_the_field() {
 
 #[test]
 fn the_provider_announces_a_change() {
-    let events = given(vec![registered()])
-        .announce_change(CHANGE, change_request(), &nhs_app())
-        .expect("announced");
+    let events = when(change_request(), |c| {
+        given(vec![registered()]).announce_change(CHANGE, c, &nhs_app())
+    })
+    .expect("announced");
     assert_eq!(
         events,
         vec![PlatformEvent::from(PlatformChangeAnnounced {
@@ -431,11 +451,8 @@ fn the_provider_announces_a_change() {
 #[test]
 fn only_the_platforms_provider_announces() {
     assert_eq!(
-        rejection(given(vec![registered()]).announce_change(
-            CHANGE,
-            change_request(),
-            &other_app()
-        )),
+        rejection(when(change_request(), |c| given(vec![registered()])
+            .announce_change(CHANGE, c, &other_app()))),
         forbidden()
     );
 }
@@ -443,12 +460,20 @@ fn only_the_platforms_provider_announces() {
 #[test]
 fn a_change_needs_a_registered_platform() {
     assert_eq!(
-        rejection(given(vec![]).announce_change(CHANGE, change_request(), &service())),
+        rejection(when(change_request(), |c| given(vec![]).announce_change(
+            CHANGE,
+            c,
+            &service()
+        ))),
         ("NotFound", "platform_id".to_owned())
     );
     // Anyone else cannot tell a missing one from another provider's.
     assert_eq!(
-        rejection(given(vec![]).announce_change(CHANGE, change_request(), &nhs_app())),
+        rejection(when(change_request(), |c| given(vec![]).announce_change(
+            CHANGE,
+            c,
+            &nhs_app()
+        ))),
         forbidden()
     );
 }
@@ -456,11 +481,11 @@ fn a_change_needs_a_registered_platform() {
 #[test]
 fn a_change_is_announced_once() {
     assert_eq!(
-        rejection(given(vec![registered(), announced()]).announce_change(
-            CHANGE,
-            change_request(),
-            &nhs_app()
-        )),
+        rejection(when(change_request(), |c| given(vec![
+            registered(),
+            announced()
+        ])
+        .announce_change(CHANGE, c, &nhs_app()))),
         ("AlreadyExists", "change_id".to_owned())
     );
 }
@@ -513,7 +538,8 @@ fn change_input_names_the_field() {
     ];
     for (request, field) in cases {
         assert_eq!(
-            rejection(given(vec![registered()]).announce_change(CHANGE, request, &nhs_app())),
+            rejection(when(request, |c| given(vec![registered()])
+                .announce_change(CHANGE, c, &nhs_app()))),
             invalid(field)
         );
     }
@@ -523,9 +549,9 @@ fn change_input_names_the_field() {
         ..change_request()
     };
     assert!(
-        given(vec![registered()])
-            .announce_change(CHANGE, no_retraining, &nhs_app())
-            .is_ok(),
+        when(no_retraining, |c| given(vec![registered()])
+            .announce_change(CHANGE, c, &nhs_app()))
+        .is_ok(),
         "roles are needed only when staff need retraining"
     );
 }
@@ -534,9 +560,10 @@ fn change_input_names_the_field() {
 
 #[test]
 fn the_provider_publishes_material_for_a_change() {
-    let events = given(vec![registered(), announced()])
-        .publish_material(MATERIAL, material_request(), &nhs_app())
-        .expect("published");
+    let events = when(material_request(), |c| {
+        given(vec![registered(), announced()]).publish_material(MATERIAL, c, &nhs_app())
+    })
+    .expect("published");
     assert_eq!(
         events,
         vec![PlatformEvent::from(TrainingMaterialPublished {
@@ -568,29 +595,34 @@ fn material_for_patients_needs_no_staff_audience_nor_change() {
         ..material_request()
     };
     assert!(
-        given(vec![registered()])
-            .publish_material(MATERIAL, request, &nhs_app())
-            .is_ok()
+        when(request, |c| given(vec![registered()]).publish_material(
+            MATERIAL,
+            c,
+            &nhs_app()
+        ))
+        .is_ok()
     );
 }
 
 #[test]
 fn only_the_platforms_provider_publishes() {
     assert_eq!(
-        rejection(given(vec![registered(), announced()]).publish_material(
-            MATERIAL,
-            material_request(),
-            &other_app()
-        )),
+        rejection(when(material_request(), |c| given(vec![
+            registered(),
+            announced()
+        ])
+        .publish_material(MATERIAL, c, &other_app()))),
         forbidden()
     );
     assert_eq!(
-        rejection(given(vec![]).publish_material(MATERIAL, material_request(), &service())),
+        rejection(when(material_request(), |c| given(vec![])
+            .publish_material(MATERIAL, c, &service()))),
         ("NotFound", "platform_id".to_owned())
     );
     // Anyone else cannot tell a missing one from another provider's.
     assert_eq!(
-        rejection(given(vec![]).publish_material(MATERIAL, material_request(), &nhs_app())),
+        rejection(when(material_request(), |c| given(vec![])
+            .publish_material(MATERIAL, c, &nhs_app()))),
         forbidden()
     );
 }
@@ -598,20 +630,19 @@ fn only_the_platforms_provider_publishes() {
 #[test]
 fn material_names_only_announced_changes_and_is_published_once() {
     assert_eq!(
-        rejection(given(vec![registered()]).publish_material(
-            MATERIAL,
-            material_request(),
-            &nhs_app()
-        )),
+        rejection(when(material_request(), |c| given(vec![registered()])
+            .publish_material(MATERIAL, c, &nhs_app()))),
         ("NotFound", "change_id".to_owned())
     );
-    let published = given(vec![registered(), announced()])
-        .publish_material(MATERIAL, material_request(), &nhs_app())
-        .expect("published");
+    let published = when(material_request(), |c| {
+        given(vec![registered(), announced()]).publish_material(MATERIAL, c, &nhs_app())
+    })
+    .expect("published");
     let mut history = vec![registered(), announced()];
     history.extend(published);
     assert_eq!(
-        rejection(given(history).publish_material(MATERIAL, material_request(), &nhs_app())),
+        rejection(when(material_request(), |c| given(history)
+            .publish_material(MATERIAL, c, &nhs_app()))),
         ("AlreadyExists", "material_id".to_owned())
     );
 }
@@ -701,11 +732,8 @@ fn material_input_names_the_field() {
     ];
     for (request, field) in cases {
         assert_eq!(
-            rejection(given(vec![registered(), announced()]).publish_material(
-                MATERIAL,
-                request,
-                &nhs_app()
-            )),
+            rejection(when(request, |c| given(vec![registered(), announced()])
+                .publish_material(MATERIAL, c, &nhs_app()))),
             invalid(field)
         );
     }
@@ -735,9 +763,10 @@ fn language_codes_look_like_bcp_47() {
 #[test]
 fn a_practice_reports_an_issue_for_the_platforms_provider() {
     let platform = given(vec![registered()]);
-    let events = given_issue(vec![])
-        .report(ISSUE, issue_request(), &platform, &practice("A81001"))
-        .expect("reported");
+    let events = when(issue_request(), |c| {
+        given_issue(vec![]).report(ISSUE, c, &platform, &practice("A81001"))
+    })
+    .expect("reported");
     assert_eq!(
         events,
         vec![IssueEvent::from(UsabilityIssueReported {
@@ -762,9 +791,9 @@ fn a_practice_reports_an_issue_for_the_platforms_provider() {
         ..issue_request()
     };
     assert!(
-        given_issue(vec![])
-            .report(ISSUE, no_service, &platform, &staff)
-            .is_ok()
+        when(no_service, |c| given_issue(vec![])
+            .report(ISSUE, c, &platform, &staff))
+        .is_ok()
     );
 }
 
@@ -772,16 +801,21 @@ fn a_practice_reports_an_issue_for_the_platforms_provider() {
 fn a_practice_reports_only_for_itself() {
     let platform = given(vec![registered()]);
     assert_eq!(
-        rejection(given_issue(vec![]).report(
+        rejection(when(issue_request(), |c| given_issue(vec![]).report(
             ISSUE,
-            issue_request(),
+            c,
             &platform,
             &practice("B82001")
-        )),
+        ))),
         forbidden()
     );
     assert_eq!(
-        rejection(given_issue(vec![]).report(ISSUE, issue_request(), &platform, &nhs_app())),
+        rejection(when(issue_request(), |c| given_issue(vec![]).report(
+            ISSUE,
+            c,
+            &platform,
+            &nhs_app()
+        ))),
         forbidden(),
         "providers do not report issues against themselves"
     );
@@ -795,12 +829,12 @@ fn the_reporter_must_be_a_practice() {
         ..issue_request()
     };
     assert_eq!(
-        rejection(given_issue(vec![]).report(
+        rejection(when(as_provider, |c| given_issue(vec![]).report(
             ISSUE,
-            as_provider,
+            c,
             &given(vec![registered()]),
             &service
-        )),
+        ))),
         invalid("practice_code")
     );
 }
@@ -808,12 +842,12 @@ fn the_reporter_must_be_a_practice() {
 #[test]
 fn an_issue_needs_a_registered_platform() {
     assert_eq!(
-        rejection(given_issue(vec![]).report(
+        rejection(when(issue_request(), |c| given_issue(vec![]).report(
             ISSUE,
-            issue_request(),
+            c,
             &given(vec![]),
             &practice("A81001")
-        )),
+        ))),
         ("NotFound", "platform_id".to_owned())
     );
 }
@@ -821,12 +855,13 @@ fn an_issue_needs_a_registered_platform() {
 #[test]
 fn an_issue_is_reported_once() {
     assert_eq!(
-        rejection(given_issue(vec![reported()]).report(
-            ISSUE,
-            issue_request(),
-            &given(vec![registered()]),
-            &practice("A81001")
-        )),
+        rejection(when(issue_request(), |c| given_issue(vec![reported()])
+            .report(
+                ISSUE,
+                c,
+                &given(vec![registered()]),
+                &practice("A81001")
+            ))),
         ("AlreadyExists", "issue_id".to_owned())
     );
 }
@@ -897,7 +932,12 @@ fn issue_input_names_the_field() {
     let platform = given(vec![registered()]);
     for (request, field) in cases {
         assert_eq!(
-            rejection(given_issue(vec![]).report(ISSUE, request, &platform, &practice("A81001"))),
+            rejection(when(request, |c| given_issue(vec![]).report(
+                ISSUE,
+                c,
+                &platform,
+                &practice("A81001")
+            ))),
             invalid(field)
         );
     }
@@ -907,9 +947,10 @@ fn issue_input_names_the_field() {
 
 #[test]
 fn the_provider_acknowledges_an_issue() {
-    let events = given_issue(vec![reported()])
-        .acknowledge(acknowledge_request(), &nhs_app())
-        .expect("acknowledged");
+    let events = when(acknowledge_request(), |c| {
+        given_issue(vec![reported()]).acknowledge(c, &nhs_app())
+    })
+    .expect("acknowledged");
     assert_eq!(
         events,
         vec![IssueEvent::from(UsabilityIssueAcknowledged {
@@ -928,11 +969,13 @@ fn the_provider_acknowledges_an_issue() {
 fn only_the_platforms_provider_acknowledges() {
     let issue = given_issue(vec![reported()]);
     assert_eq!(
-        rejection(issue.acknowledge(acknowledge_request(), &other_app())),
+        rejection(when(acknowledge_request(), |c| issue
+            .acknowledge(c, &other_app()))),
         forbidden()
     );
     assert_eq!(
-        rejection(issue.acknowledge(acknowledge_request(), &practice("A81001"))),
+        rejection(when(acknowledge_request(), |c| issue
+            .acknowledge(c, &practice("A81001")))),
         forbidden(),
         "not even the reporting practice"
     );
@@ -941,12 +984,14 @@ fn only_the_platforms_provider_acknowledges() {
 #[test]
 fn acknowledging_needs_a_reported_issue() {
     assert_eq!(
-        rejection(given_issue(vec![]).acknowledge(acknowledge_request(), &service())),
+        rejection(when(acknowledge_request(), |c| given_issue(vec![])
+            .acknowledge(c, &service()))),
         ("NotFound", "issue_id".to_owned())
     );
     // Anyone else cannot tell a missing one from another provider's.
     assert_eq!(
-        rejection(given_issue(vec![]).acknowledge(acknowledge_request(), &nhs_app())),
+        rejection(when(acknowledge_request(), |c| given_issue(vec![])
+            .acknowledge(c, &nhs_app()))),
         forbidden()
     );
     for history in [
@@ -955,7 +1000,8 @@ fn acknowledging_needs_a_reported_issue() {
         vec![reported(), acknowledged(), resolved()],
     ] {
         assert_eq!(
-            rejection(given_issue(history).acknowledge(acknowledge_request(), &nhs_app())),
+            rejection(when(acknowledge_request(), |c| given_issue(history)
+                .acknowledge(c, &nhs_app()))),
             ("Precondition", "issue_id".to_owned())
         );
     }
@@ -988,7 +1034,7 @@ fn acknowledgement_input_names_the_field() {
         ),
     ] {
         assert_eq!(
-            rejection(issue.acknowledge(request, &nhs_app())),
+            rejection(when(request, |c| issue.acknowledge(c, &nhs_app()))),
             invalid(field)
         );
     }
@@ -997,7 +1043,7 @@ fn acknowledgement_input_names_the_field() {
         ..Default::default()
     };
     assert!(
-        issue.acknowledge(bare, &nhs_app()).is_ok(),
+        when(bare, |c| issue.acknowledge(c, &nhs_app())).is_ok(),
         "note and date are optional"
     );
 }
@@ -1007,9 +1053,10 @@ fn acknowledgement_input_names_the_field() {
 #[test]
 fn the_provider_resolves_a_reported_or_acknowledged_issue() {
     for history in [vec![reported()], vec![reported(), acknowledged()]] {
-        let events = given_issue(history.clone())
-            .resolve(resolve_request(), &nhs_app())
-            .expect("resolved");
+        let events = when(resolve_request(), |c| {
+            given_issue(history.clone()).resolve(c, &nhs_app())
+        })
+        .expect("resolved");
         assert_eq!(events, vec![resolved()]);
         let mut after = history;
         after.extend(events);
@@ -1022,7 +1069,8 @@ fn the_provider_resolves_a_reported_or_acknowledged_issue() {
 #[test]
 fn only_the_platforms_provider_resolves() {
     assert_eq!(
-        rejection(given_issue(vec![reported()]).resolve(resolve_request(), &other_app())),
+        rejection(when(resolve_request(), |c| given_issue(vec![reported()])
+            .resolve(c, &other_app()))),
         forbidden()
     );
 }
@@ -1030,16 +1078,22 @@ fn only_the_platforms_provider_resolves() {
 #[test]
 fn resolving_needs_an_open_issue() {
     assert_eq!(
-        rejection(given_issue(vec![]).resolve(resolve_request(), &service())),
+        rejection(when(resolve_request(), |c| given_issue(vec![])
+            .resolve(c, &service()))),
         ("NotFound", "issue_id".to_owned())
     );
     // Anyone else cannot tell a missing one from another provider's.
     assert_eq!(
-        rejection(given_issue(vec![]).resolve(resolve_request(), &nhs_app())),
+        rejection(when(resolve_request(), |c| given_issue(vec![])
+            .resolve(c, &nhs_app()))),
         forbidden()
     );
     assert_eq!(
-        rejection(given_issue(vec![reported(), resolved()]).resolve(resolve_request(), &nhs_app())),
+        rejection(when(resolve_request(), |c| given_issue(vec![
+            reported(),
+            resolved()
+        ])
+        .resolve(c, &nhs_app()))),
         ("Precondition", "issue_id".to_owned())
     );
 }
@@ -1071,7 +1125,7 @@ fn resolution_input_names_the_field() {
         ),
     ] {
         assert_eq!(
-            rejection(issue.resolve(request, &nhs_app())),
+            rejection(when(request, |c| issue.resolve(c, &nhs_app()))),
             invalid(field)
         );
     }
@@ -1080,7 +1134,7 @@ fn resolution_input_names_the_field() {
         ..resolve_request()
     };
     assert!(
-        issue.resolve(unspecified, &nhs_app()).is_ok(),
+        when(unspecified, |c| issue.resolve(c, &nhs_app())).is_ok(),
         "the kind is optional"
     );
 }
@@ -1089,8 +1143,8 @@ fn resolution_input_names_the_field() {
 fn a_service_caller_answers_any_issue() {
     let service = ctx("X24", &[Role::Service]);
     assert!(
-        given_issue(vec![reported()])
-            .acknowledge(acknowledge_request(), &service)
-            .is_ok()
+        when(acknowledge_request(), |c| given_issue(vec![reported()])
+            .acknowledge(c, &service))
+        .is_ok()
     );
 }

@@ -12,6 +12,7 @@ use super::*;
 use crate::platform::PlatformEvent;
 use crate::programme::ProgrammeEvent;
 use crate::registry::{OrganisationEvent, Registry};
+use crate::testing::when;
 
 const PROGRAMME_ID: &str = "5b0e8f2a-3c4d-4e5f-8a9b-0c1d2e3f4a5b";
 const PLATFORM_ID: &str = "7d2c1b0a-9e8f-4a6b-8c5d-4e3f2a1b0c9d";
@@ -249,9 +250,10 @@ fn facilitation() -> RecordFacilitationRequest {
 #[test]
 fn facilitation_is_recorded_as_counts() {
     let practice = given(vec![]);
-    let events = practice
-        .record_facilitation(facilitation(), &manager())
-        .expect("recorded");
+    let events = when(facilitation(), |c| {
+        practice.record_facilitation(c, &manager())
+    })
+    .expect("recorded");
     let [PracticeEvent::FacilitationRecorded(e)] = events.as_slice() else {
         panic!("{events:?}");
     };
@@ -301,9 +303,10 @@ fn facilitation_accepts_unknown_groups_a_long_year_and_the_current_week() {
             ..facilitation()
         },
     ] {
-        practice
-            .record_facilitation(request.clone(), &manager())
-            .unwrap_or_else(|e| panic!("{request:?}: {e}"));
+        when(request.clone(), |c| {
+            practice.record_facilitation(c, &manager())
+        })
+        .unwrap_or_else(|e| panic!("{request:?}: {e}"));
     }
 }
 
@@ -453,7 +456,10 @@ fn facilitation_refusals_name_the_field() {
         ),
     ];
     for (request, field) in cases {
-        assert_invalid(practice.record_facilitation(request, &manager()), field);
+        assert_invalid(
+            when(request, |c| practice.record_facilitation(c, &manager())),
+            field,
+        );
     }
 }
 
@@ -465,9 +471,10 @@ fn facilitation_is_recorded_only_by_the_practice_team_or_its_pcn() {
         ctx_as("U00001", &[Role::PcnLead]),
         ctx_as("X24", &[Role::Service]),
     ] {
-        practice
-            .record_facilitation(facilitation(), &allowed)
-            .unwrap_or_else(|e| panic!("{:?}: {e}", allowed.actor));
+        when(facilitation(), |c| {
+            practice.record_facilitation(c, &allowed)
+        })
+        .unwrap_or_else(|e| panic!("{:?}: {e}", allowed.actor));
     }
     for refused in [
         ctx_as("A81002", &[Role::PracticeManager]),
@@ -476,7 +483,9 @@ fn facilitation_is_recorded_only_by_the_practice_team_or_its_pcn() {
         ctx_as("A81001", &[Role::Auditor]),
         ctx_as("QE1", &[Role::IcbCommissioner]),
     ] {
-        assert_forbidden(practice.record_facilitation(facilitation(), &refused));
+        assert_forbidden(when(facilitation(), |c| {
+            practice.record_facilitation(c, &refused)
+        }));
     }
 }
 
@@ -484,33 +493,33 @@ fn facilitation_is_recorded_only_by_the_practice_team_or_its_pcn() {
 fn facilitation_needs_an_open_registered_practice() {
     let practice = given(vec![]);
     assert_precondition(
-        practice.record_facilitation(
+        when(
             RecordFacilitationRequest {
                 practice_code: "A81009".into(),
                 ..facilitation()
             },
-            &ctx_as("A81009", &[Role::PracticeManager]),
+            |c| practice.record_facilitation(c, &ctx_as("A81009", &[Role::PracticeManager])),
         ),
         "practice_code",
     );
     // A PCN's code has a practice's shape; the registry knows better.
     assert_invalid(
-        practice.record_facilitation(
+        when(
             RecordFacilitationRequest {
                 practice_code: "U00001".into(),
                 ..facilitation()
             },
-            &ctx_as("U00001", &[Role::PcnLead]),
+            |c| practice.record_facilitation(c, &ctx_as("U00001", &[Role::PcnLead])),
         ),
         "practice_code",
     );
     assert_not_found(
-        practice.record_facilitation(
+        when(
             RecordFacilitationRequest {
                 practice_code: "A89999".into(),
                 ..facilitation()
             },
-            &ctx_as("A89999", &[Role::PracticeManager]),
+            |c| practice.record_facilitation(c, &ctx_as("A89999", &[Role::PracticeManager])),
         ),
         "practice_code",
     );
@@ -532,12 +541,11 @@ fn status(status: ServiceStatus, reason: &str) -> ChangeServiceStatusRequest {
 #[test]
 fn a_service_is_paused_with_a_reason() {
     let practice = given(vec![]);
-    let events = practice
-        .change_service_status(
-            status(ServiceStatus::Paused, "two receptionists off sick"),
-            &manager(),
-        )
-        .expect("paused");
+    let events = when(
+        status(ServiceStatus::Paused, "two receptionists off sick"),
+        |c| practice.change_service_status(c, &manager()),
+    )
+    .expect("paused");
     let [PracticeEvent::DigitalServiceStatusChanged(e)] = events.as_slice() else {
         panic!("{events:?}");
     };
@@ -564,17 +572,16 @@ fn an_unchanged_status_records_nothing() {
         .into(),
     ]);
     assert_eq!(
-        practice.change_service_status(status(ServiceStatus::Offered, ""), &manager()),
+        when(status(ServiceStatus::Offered, ""), |c| practice
+            .change_service_status(c, &manager())),
         Ok(Vec::new())
     );
     // ... and offering it needs no reason, while pausing it is a change.
     assert_eq!(
-        practice
-            .change_service_status(
-                status(ServiceStatus::Withdrawn, "contract ended"),
-                &manager()
-            )
-            .map(|events| events.len()),
+        when(status(ServiceStatus::Withdrawn, "contract ended"), |c| {
+            practice.change_service_status(c, &manager())
+        })
+        .map(|events| events.len()),
         Ok(1)
     );
 }
@@ -626,13 +633,15 @@ fn status_refusals_name_the_field() {
         ),
     ];
     for (request, field) in cases {
-        assert_invalid(practice.change_service_status(request, &manager()), field);
+        assert_invalid(
+            when(request, |c| practice.change_service_status(c, &manager())),
+            field,
+        );
     }
     // Practice staff record facilitation, but only the manager changes what is offered.
-    assert_forbidden(practice.change_service_status(
-        status(ServiceStatus::Offered, ""),
-        &ctx_as("A81001", &[Role::PracticeStaff]),
-    ));
+    assert_forbidden(when(status(ServiceStatus::Offered, ""), |c| {
+        practice.change_service_status(c, &ctx_as("A81001", &[Role::PracticeStaff]))
+    }));
 }
 
 // ---- NameDigitalChampion ----
@@ -651,9 +660,10 @@ fn champion(staff: &str) -> NameDigitalChampionRequest {
 #[test]
 fn a_champion_is_named_and_renaming_unchanged_records_nothing() {
     let practice = given(vec![]);
-    let events = practice
-        .name_digital_champion(champion("CN-01"), &manager())
-        .expect("named");
+    let events = when(champion("CN-01"), |c| {
+        practice.name_digital_champion(c, &manager())
+    })
+    .expect("named");
     let [PracticeEvent::DigitalChampionNamed(e)] = events.as_slice() else {
         panic!("{events:?}");
     };
@@ -663,7 +673,8 @@ fn a_champion_is_named_and_renaming_unchanged_records_nothing() {
     );
     let practice = then(&practice, &events);
     assert_eq!(
-        practice.name_digital_champion(champion("CN-01"), &manager()),
+        when(champion("CN-01"), |c| practice
+            .name_digital_champion(c, &manager())),
         Ok(Vec::new())
     );
     let wider = NameDigitalChampionRequest {
@@ -671,9 +682,7 @@ fn a_champion_is_named_and_renaming_unchanged_records_nothing() {
         ..champion("CN-01")
     };
     assert_eq!(
-        practice
-            .name_digital_champion(wider, &manager())
-            .map(|events| events.len()),
+        when(wider, |c| practice.name_digital_champion(c, &manager())).map(|events| events.len()),
         Ok(1),
         "new services update the champion"
     );
@@ -702,12 +711,14 @@ fn champion_refusals_name_the_field() {
         ),
     ];
     for (request, field) in cases {
-        assert_invalid(practice.name_digital_champion(request, &manager()), field);
+        assert_invalid(
+            when(request, |c| practice.name_digital_champion(c, &manager())),
+            field,
+        );
     }
-    assert_forbidden(practice.name_digital_champion(
-        champion("CN-01"),
-        &ctx_as("A81002", &[Role::PracticeManager]),
-    ));
+    assert_forbidden(when(champion("CN-01"), |c| {
+        practice.name_digital_champion(c, &ctx_as("A81002", &[Role::PracticeManager]))
+    }));
 }
 
 // ---- Training ----
@@ -768,13 +779,10 @@ fn completed(staff: &str, module: &str) -> PracticeEvent {
 #[test]
 fn staff_are_enrolled_on_a_launched_programme_for_their_role() {
     let practice = given(vec![]);
-    let events = practice
-        .enrol_staff(
-            enrol("REC-07", StaffRole::Receptionist),
-            &programme(),
-            &manager(),
-        )
-        .expect("enrolled");
+    let events = when(enrol("REC-07", StaffRole::Receptionist), |c| {
+        practice.enrol_staff(c, &programme(), &manager())
+    })
+    .expect("enrolled");
     assert_eq!(events, vec![enrolled("REC-07")]);
     let practice = then(&practice, &events);
     let enrolment = practice
@@ -790,26 +798,29 @@ fn enrolment_refusals() {
     let practice = given(vec![enrolled("REC-07")]);
     let reception = || enrol("REC-08", StaffRole::Receptionist);
     assert_not_found(
-        practice.enrol_staff(reception(), &Programme::default(), &manager()),
+        when(reception(), |c| {
+            practice.enrol_staff(c, &Programme::default(), &manager())
+        }),
         "programme_id",
     );
     assert_not_found(
-        practice.enrol_staff(
+        when(
             EnrolStaffRequest {
                 programme_id: Uuid::new_v4().to_string(),
                 ..reception()
             },
-            &programme(),
-            &manager(),
+            |c| practice.enrol_staff(c, &programme(), &manager()),
         ),
         "programme_id",
     );
     assert_invalid(
-        practice.enrol_staff(enrol("GP-01", StaffRole::Gp), &programme(), &manager()),
+        when(enrol("GP-01", StaffRole::Gp), |c| {
+            practice.enrol_staff(c, &programme(), &manager())
+        }),
         "staff_role",
     );
     assert!(matches!(
-        practice.enrol_staff(enrol("REC-07", StaffRole::Receptionist), &programme(), &manager()),
+        when(enrol("REC-07", StaffRole::Receptionist), |c| practice.enrol_staff(c, &programme(), &manager())),
         Err(DomainError::AlreadyExists { ref field, .. }) if field == "staff_ref"
     ));
     for (request, field) in [
@@ -837,27 +848,32 @@ fn enrolment_refusals() {
         ),
     ] {
         assert_invalid(
-            practice.enrol_staff(request, &programme(), &manager()),
+            when(request, |c| {
+                practice.enrol_staff(c, &programme(), &manager())
+            }),
             field,
         );
     }
-    assert_forbidden(practice.enrol_staff(
-        reception(),
-        &programme(),
-        &ctx_as("X24", &[Role::Auditor]),
-    ));
+    assert_forbidden(when(reception(), |c| {
+        practice.enrol_staff(c, &programme(), &ctx_as("X24", &[Role::Auditor]))
+    }));
 }
 
 #[test]
 fn modules_are_completed_once() {
     let practice = given(vec![enrolled("REC-07")]);
-    let events = practice
-        .complete_module(module("REC-07", BASICS), &programme(), &manager())
-        .expect("completed");
+    let events = when(module("REC-07", BASICS), |c| {
+        practice.complete_module(c, &programme(), &manager())
+    })
+    .expect("completed");
     assert_eq!(events, vec![completed("REC-07", BASICS)]);
     let practice = then(&practice, &events);
     assert_eq!(
-        practice.complete_module(module("REC-07", BASICS), &programme(), &manager()),
+        when(module("REC-07", BASICS), |c| practice.complete_module(
+            c,
+            &programme(),
+            &manager()
+        )),
         Ok(Vec::new()),
         "completing a module again records nothing"
     );
@@ -867,38 +883,43 @@ fn modules_are_completed_once() {
 fn module_refusals() {
     let practice = given(vec![enrolled("REC-07")]);
     let reason = assert_precondition(
-        practice.complete_module(module("REC-99", BASICS), &programme(), &manager()),
+        when(module("REC-99", BASICS), |c| {
+            practice.complete_module(c, &programme(), &manager())
+        }),
         "staff_ref",
     );
     assert!(reason.contains("REC-99"), "{reason}");
     assert_invalid(
-        practice.complete_module(module("REC-07", "advanced-ninja"), &programme(), &manager()),
+        when(module("REC-07", "advanced-ninja"), |c| {
+            practice.complete_module(c, &programme(), &manager())
+        }),
         "module_id",
     );
     assert_invalid(
-        practice.complete_module(module("REC-07", ""), &programme(), &manager()),
+        when(module("REC-07", ""), |c| {
+            practice.complete_module(c, &programme(), &manager())
+        }),
         "module_id",
     );
     assert_invalid(
-        practice.complete_module(
+        when(
             CompleteModuleRequest {
                 completed_on: "2026-05-01".into(),
                 ..module("REC-07", BASICS)
             },
-            &programme(),
-            &manager(),
+            |c| practice.complete_module(c, &programme(), &manager()),
         ),
         "completed_on",
     );
     assert_not_found(
-        practice.complete_module(module("REC-07", BASICS), &Programme::default(), &manager()),
+        when(module("REC-07", BASICS), |c| {
+            practice.complete_module(c, &Programme::default(), &manager())
+        }),
         "programme_id",
     );
-    assert_forbidden(practice.complete_module(
-        module("REC-07", BASICS),
-        &programme(),
-        &ctx_as("B82001", &[Role::PracticeStaff]),
-    ));
+    assert_forbidden(when(module("REC-07", BASICS), |c| {
+        practice.complete_module(c, &programme(), &ctx_as("B82001", &[Role::PracticeStaff]))
+    }));
 }
 
 #[test]
@@ -908,9 +929,10 @@ fn training_completes_after_every_module() {
         completed("REC-07", BASICS),
         completed("REC-07", PROXY),
     ]);
-    let events = practice
-        .complete_training(training("REC-07"), &programme(), &manager())
-        .expect("completed");
+    let events = when(training("REC-07"), |c| {
+        practice.complete_training(c, &programme(), &manager())
+    })
+    .expect("completed");
     let [PracticeEvent::TrainingCompleted(e)] = events.as_slice() else {
         panic!("{events:?}");
     };
@@ -924,7 +946,11 @@ fn training_completes_after_every_module() {
     );
     let practice = then(&practice, &events);
     assert_eq!(
-        practice.complete_training(training("REC-07"), &programme(), &manager()),
+        when(training("REC-07"), |c| practice.complete_training(
+            c,
+            &programme(),
+            &manager()
+        )),
         Ok(Vec::new()),
         "completing it again records nothing"
     );
@@ -934,7 +960,9 @@ fn training_completes_after_every_module() {
 fn training_refusals_name_what_is_missing() {
     let practice = given(vec![enrolled("REC-07"), completed("REC-07", BASICS)]);
     let reason = assert_precondition(
-        practice.complete_training(training("REC-07"), &programme(), &manager()),
+        when(training("REC-07"), |c| {
+            practice.complete_training(c, &programme(), &manager())
+        }),
         "staff_ref",
     );
     assert!(
@@ -942,15 +970,21 @@ fn training_refusals_name_what_is_missing() {
         "{reason}"
     );
     assert_precondition(
-        practice.complete_training(training("REC-99"), &programme(), &manager()),
+        when(training("REC-99"), |c| {
+            practice.complete_training(c, &programme(), &manager())
+        }),
         "staff_ref",
     );
     assert_invalid(
-        practice.complete_training(training("Jane Smith"), &programme(), &manager()),
+        when(training("Jane Smith"), |c| {
+            practice.complete_training(c, &programme(), &manager())
+        }),
         "staff_ref",
     );
     assert_not_found(
-        practice.complete_training(training("REC-07"), &Programme::default(), &manager()),
+        when(training("REC-07"), |c| {
+            practice.complete_training(c, &Programme::default(), &manager())
+        }),
         "programme_id",
     );
 }
@@ -969,16 +1003,21 @@ fn adopt() -> AdoptPlatformRequest {
 #[test]
 fn a_platform_is_adopted_once() {
     let practice = given(vec![]);
-    let events = practice
-        .adopt_platform(adopt(), &platform(), &manager())
-        .expect("adopted");
+    let events = when(adopt(), |c| {
+        practice.adopt_platform(c, &platform(), &manager())
+    })
+    .expect("adopted");
     let [PracticeEvent::PlatformAdopted(e)] = events.as_slice() else {
         panic!("{events:?}");
     };
     assert_eq!(e.platform_id, PLATFORM_ID);
     let practice = then(&practice, &events);
     assert_eq!(
-        practice.adopt_platform(adopt(), &platform(), &manager()),
+        when(adopt(), |c| practice.adopt_platform(
+            c,
+            &platform(),
+            &manager()
+        )),
         Ok(Vec::new())
     );
 }
@@ -987,17 +1026,18 @@ fn a_platform_is_adopted_once() {
 fn adoption_refusals() {
     let practice = given(vec![]);
     assert_not_found(
-        practice.adopt_platform(adopt(), &Platform::default(), &manager()),
+        when(adopt(), |c| {
+            practice.adopt_platform(c, &Platform::default(), &manager())
+        }),
         "platform_id",
     );
     assert_not_found(
-        practice.adopt_platform(
+        when(
             AdoptPlatformRequest {
                 platform_id: Uuid::new_v4().to_string(),
                 ..adopt()
             },
-            &platform(),
-            &manager(),
+            |c| practice.adopt_platform(c, &platform(), &manager()),
         ),
         "platform_id",
     );
@@ -1025,13 +1065,13 @@ fn adoption_refusals() {
         ),
     ] {
         assert_invalid(
-            practice.adopt_platform(request, &platform(), &manager()),
+            when(request, |c| {
+                practice.adopt_platform(c, &platform(), &manager())
+            }),
             field,
         );
     }
-    assert_forbidden(practice.adopt_platform(
-        adopt(),
-        &platform(),
-        &ctx_as("A81001", &[Role::PracticeStaff]),
-    ));
+    assert_forbidden(when(adopt(), |c| {
+        practice.adopt_platform(c, &platform(), &ctx_as("A81001", &[Role::PracticeStaff]))
+    }));
 }

@@ -12,7 +12,7 @@ use proto::v1::{
 use super::*;
 use crate::testing::{
     IDENTIFYING, TODAY, caller_over, closed, day, exists, forbidden, invalid, message, not_found,
-    precondition, refused, then, tree, tree_after,
+    precondition, refused, then, tree, tree_after, when,
 };
 
 /// A caller acting for `org` with `role` over the tree `registry`.
@@ -58,7 +58,7 @@ fn practice_request() -> RegisterOrganisationRequest {
 }
 
 fn shaped(request: RegisterOrganisationRequest) -> Result<RegisterOrganisation> {
-    RegisterOrganisation::new(request, day(TODAY))
+    RegisterOrganisation::try_from(request)
 }
 
 #[test]
@@ -76,9 +76,19 @@ fn a_register_request_is_trimmed_and_dated_today_by_default() {
     assert_eq!(cmd.kind, OrganisationKind::Practice);
     assert_eq!(cmd.name, "Hyde Park Surgery");
     assert_eq!(cmd.parent_code, "U00002");
-    assert_eq!(cmd.effective_date, day(TODAY));
+    // Left empty, the date is the context's today when the command is decided.
+    assert_eq!(cmd.effective_date, None);
     assert_eq!(cmd.postcode_district, "LS6");
     assert!(cmd.covers_codes.is_empty());
+    let registry = tree();
+    let events = registry
+        .register(cmd, &commissioner(&registry))
+        .expect("registered");
+    let [OrganisationEvent::OrganisationRegistered(e)] = events.as_slice() else {
+        panic!("{events:?}");
+    };
+    assert_eq!(e.effective_date, TODAY);
+    assert_eq!(day(&e.effective_date), day(TODAY));
 }
 
 #[test]
@@ -429,12 +439,11 @@ fn rename_request(code: &str, name: &str) -> RenameOrganisationRequest {
 #[test]
 fn a_commissioner_renames_a_practice_from_today() {
     let registry = tree();
-    let events = registry
-        .rename(
-            rename_request("A81001", " Woodhouse Medical Practice "),
-            &commissioner(&registry),
-        )
-        .expect("renamed");
+    let events = when(
+        rename_request("A81001", " Woodhouse Medical Practice "),
+        |c| registry.rename(c, &commissioner(&registry)),
+    )
+    .expect("renamed");
     assert_eq!(
         events,
         [OrganisationRenamed {
@@ -454,12 +463,10 @@ fn a_commissioner_renames_a_practice_from_today() {
 #[test]
 fn renaming_to_the_same_name_records_nothing() {
     let registry = tree();
-    let events = registry
-        .rename(
-            rename_request("A81001", "A81001 name"),
-            &commissioner(&registry),
-        )
-        .expect("accepted");
+    let events = when(rename_request("A81001", "A81001 name"), |c| {
+        registry.rename(c, &commissioner(&registry))
+    })
+    .expect("accepted");
     assert!(events.is_empty(), "{events:?}");
 }
 
@@ -481,7 +488,7 @@ fn a_rename_request_names_the_field_at_fault() {
         ),
     ] {
         assert_eq!(
-            refused(registry.rename(request.clone(), &ctx)),
+            refused(when(request.clone(), |c| registry.rename(c, &ctx))),
             invalid(field),
             "{request:?}"
         );
@@ -492,17 +499,13 @@ fn a_rename_request_names_the_field_at_fault() {
 fn renaming_outside_the_callers_area_is_forbidden() {
     let registry = tree();
     assert_eq!(
-        refused(registry.rename(
-            rename_request("D84001", "New name"),
-            &commissioner(&registry)
-        )),
+        refused(when(rename_request("D84001", "New name"), |c| registry
+            .rename(c, &commissioner(&registry)))),
         forbidden()
     );
     assert_eq!(
-        refused(registry.rename(
-            rename_request("A81001", "New name"),
-            &as_(&registry, "A81001", Role::PracticeManager)
-        )),
+        refused(when(rename_request("A81001", "New name"), |c| registry
+            .rename(c, &as_(&registry, "A81001", Role::PracticeManager)))),
         forbidden()
     );
 }
@@ -511,7 +514,8 @@ fn renaming_outside_the_callers_area_is_forbidden() {
 fn renaming_an_unknown_organisation_is_not_found() {
     let registry = tree();
     assert_eq!(
-        refused(registry.rename(rename_request("A89999", "New name"), &service(&registry))),
+        refused(when(rename_request("A89999", "New name"), |c| registry
+            .rename(c, &service(&registry)))),
         not_found("code")
     );
 }
@@ -520,10 +524,8 @@ fn renaming_an_unknown_organisation_is_not_found() {
 fn renaming_a_closed_organisation_is_refused() {
     let registry = tree();
     assert_eq!(
-        refused(registry.rename(
-            rename_request("A81009", "New name"),
-            &commissioner(&registry)
-        )),
+        refused(when(rename_request("A81009", "New name"), |c| registry
+            .rename(c, &commissioner(&registry)))),
         precondition("code")
     );
 }
@@ -542,12 +544,10 @@ fn move_request(code: &str, parent: &str, on: &str) -> ReparentOrganisationReque
 #[test]
 fn a_commissioner_moves_a_practice_to_another_pcn() {
     let registry = tree();
-    let events = registry
-        .reparent(
-            move_request("A81001", "U00002", "2026-06-01"),
-            &commissioner(&registry),
-        )
-        .expect("moved");
+    let events = when(move_request("A81001", "U00002", "2026-06-01"), |c| {
+        registry.reparent(c, &commissioner(&registry))
+    })
+    .expect("moved");
     assert_eq!(
         events,
         [OrganisationReparented {
@@ -566,12 +566,10 @@ fn a_commissioner_moves_a_practice_to_another_pcn() {
 #[test]
 fn a_move_defaults_to_today() {
     let registry = tree();
-    let events = registry
-        .reparent(
-            move_request("A81001", "U00002", ""),
-            &commissioner(&registry),
-        )
-        .expect("moved");
+    let events = when(move_request("A81001", "U00002", ""), |c| {
+        registry.reparent(c, &commissioner(&registry))
+    })
+    .expect("moved");
     let [OrganisationEvent::OrganisationReparented(e)] = events.as_slice() else {
         panic!("{events:?}");
     };
@@ -589,7 +587,7 @@ fn a_reparent_request_names_the_field_at_fault() {
         (move_request("A81001", "U00002", "June"), "effective_date"),
     ] {
         assert_eq!(
-            refused(registry.reparent(request.clone(), &ctx)),
+            refused(when(request.clone(), |c| registry.reparent(c, &ctx))),
             invalid(field),
             "{request:?}"
         );
@@ -602,20 +600,20 @@ fn moving_needs_authority_over_the_organisation_and_its_destination() {
     let ctx = commissioner(&registry);
     // Out of QWO's practice...
     assert_eq!(
-        refused(registry.reparent(move_request("D84001", "U00001", ""), &ctx)),
+        refused(when(move_request("D84001", "U00001", ""), |c| registry
+            .reparent(c, &ctx))),
         forbidden()
     );
     // ...or into QWO's PCN.
     assert_eq!(
-        refused(registry.reparent(move_request("A81001", "U00004", ""), &ctx)),
+        refused(when(move_request("A81001", "U00004", ""), |c| registry
+            .reparent(c, &ctx))),
         forbidden()
     );
     // A PCN lead may not move its practices at all.
     assert_eq!(
-        refused(registry.reparent(
-            move_request("A81001", "U00002", ""),
-            &as_(&registry, "U00001", Role::PcnLead)
-        )),
+        refused(when(move_request("A81001", "U00002", ""), |c| registry
+            .reparent(c, &as_(&registry, "U00001", Role::PcnLead)))),
         forbidden()
     );
 }
@@ -625,11 +623,13 @@ fn moving_an_unknown_organisation_or_to_an_unknown_parent_is_not_found() {
     let registry = tree();
     let ctx = service(&registry);
     assert_eq!(
-        refused(registry.reparent(move_request("A89999", "U00002", ""), &ctx)),
+        refused(when(move_request("A89999", "U00002", ""), |c| registry
+            .reparent(c, &ctx))),
         not_found("code")
     );
     assert_eq!(
-        refused(registry.reparent(move_request("A81001", "U99999", ""), &ctx)),
+        refused(when(move_request("A81001", "U99999", ""), |c| registry
+            .reparent(c, &ctx))),
         not_found("parent_code")
     );
 }
@@ -639,18 +639,20 @@ fn moving_a_closed_organisation_or_under_a_closed_parent_is_refused() {
     let registry = tree_after(&[closed("U00002", "2026-01-01")]);
     let ctx = commissioner(&registry);
     assert_eq!(
-        refused(registry.reparent(move_request("A81009", "U00001", ""), &ctx)),
+        refused(when(move_request("A81009", "U00001", ""), |c| registry
+            .reparent(c, &ctx))),
         precondition("code")
     );
     assert_eq!(
-        refused(registry.reparent(move_request("A81001", "U00002", ""), &ctx)),
+        refused(when(move_request("A81001", "U00002", ""), |c| registry
+            .reparent(c, &ctx))),
         precondition("parent_code")
     );
     // Before U00002 closed, the move would have been fine.
     assert!(
-        registry
-            .reparent(move_request("A81001", "U00002", "2025-12-01"), &ctx)
-            .is_ok()
+        when(move_request("A81001", "U00002", "2025-12-01"), |c| registry
+            .reparent(c, &ctx))
+        .is_ok()
     );
 }
 
@@ -665,7 +667,8 @@ fn the_new_parent_must_be_a_kind_that_can_hold_it() {
         ("QE1", "QE1"),       // itself
     ] {
         assert_eq!(
-            refused(registry.reparent(move_request(code, parent, ""), &ctx)),
+            refused(when(move_request(code, parent, ""), |c| registry
+                .reparent(c, &ctx))),
             invalid("parent_code"),
             "{code} under {parent}"
         );
@@ -690,12 +693,10 @@ fn regional_lead(registry: &Registry) -> Context {
 #[test]
 fn a_regional_lead_merges_two_icbs() {
     let registry = tree();
-    let events = registry
-        .merge(
-            merge_request(&["QF7"], "QE1", "2026-04-01"),
-            &regional_lead(&registry),
-        )
-        .expect("merged");
+    let events = when(merge_request(&["QF7"], "QE1", "2026-04-01"), |c| {
+        registry.merge(c, &regional_lead(&registry))
+    })
+    .expect("merged");
     assert_eq!(events, [merged_into_qe1()]);
     let after = then(&registry, &events);
     let predecessor = after.get("QF7").expect("kept");
@@ -730,7 +731,7 @@ fn a_merge_request_names_the_field_at_fault() {
         ),
     ] {
         assert_eq!(
-            refused(registry.merge(request.clone(), &ctx)),
+            refused(when(request.clone(), |c| registry.merge(c, &ctx))),
             invalid(field),
             "{request:?}"
         );
@@ -742,17 +743,20 @@ fn merging_needs_authority_over_every_organisation_named() {
     let registry = tree();
     // An ICB commissioner cannot absorb a neighbouring ICB...
     assert_eq!(
-        refused(registry.merge(merge_request(&["QF7"], "QE1", ""), &commissioner(&registry))),
+        refused(when(merge_request(&["QF7"], "QE1", ""), |c| registry
+            .merge(c, &commissioner(&registry)))),
         forbidden()
     );
     // ...nor a region another region's ICB, either way round.
     let ctx = regional_lead(&registry);
     assert_eq!(
-        refused(registry.merge(merge_request(&["QWO"], "QE1", ""), &ctx)),
+        refused(when(merge_request(&["QWO"], "QE1", ""), |c| registry
+            .merge(c, &ctx))),
         forbidden()
     );
     assert_eq!(
-        refused(registry.merge(merge_request(&["QE1"], "QWO", ""), &ctx)),
+        refused(when(merge_request(&["QE1"], "QWO", ""), |c| registry
+            .merge(c, &ctx))),
         forbidden()
     );
 }
@@ -761,12 +765,14 @@ fn merging_needs_authority_over_every_organisation_named() {
 fn merging_into_an_unknown_or_inactive_successor_is_refused() {
     let registry = tree();
     assert_eq!(
-        refused(registry.merge(merge_request(&["QF7"], "QZZ", ""), &service(&registry))),
+        refused(when(merge_request(&["QF7"], "QZZ", ""), |c| registry
+            .merge(c, &service(&registry)))),
         not_found("successor_code")
     );
     let registry = tree_after(&[merged_into_qe1()]);
     assert_eq!(
-        refused(registry.merge(merge_request(&["QE1"], "QF7", ""), &service(&registry))),
+        refused(when(merge_request(&["QE1"], "QF7", ""), |c| registry
+            .merge(c, &service(&registry)))),
         precondition("successor_code")
     );
 }
@@ -776,11 +782,14 @@ fn an_organisation_named_twice_is_refused() {
     let registry = tree();
     let ctx = regional_lead(&registry);
     assert_eq!(
-        refused(registry.merge(merge_request(&["QF7", "QF7"], "QE1", ""), &ctx)),
+        refused(when(merge_request(&["QF7", "QF7"], "QE1", ""), |c| {
+            registry.merge(c, &ctx)
+        })),
         invalid("predecessor_codes[1]")
     );
     assert_eq!(
-        refused(registry.merge(merge_request(&["QE1"], "QE1", ""), &ctx)),
+        refused(when(merge_request(&["QE1"], "QE1", ""), |c| registry
+            .merge(c, &ctx))),
         invalid("predecessor_codes[0]")
     );
 }
@@ -789,10 +798,9 @@ fn an_organisation_named_twice_is_refused() {
 fn predecessors_must_be_of_the_successors_kind() {
     let registry = tree();
     assert_eq!(
-        refused(registry.merge(
-            merge_request(&["QF7", "02A"], "QE1", ""),
-            &regional_lead(&registry)
-        )),
+        refused(when(merge_request(&["QF7", "02A"], "QE1", ""), |c| {
+            registry.merge(c, &regional_lead(&registry))
+        })),
         invalid("predecessor_codes[1]")
     );
 }
@@ -801,15 +809,14 @@ fn predecessors_must_be_of_the_successors_kind() {
 fn predecessors_must_exist_and_be_active() {
     let registry = tree();
     assert_eq!(
-        refused(registry.merge(merge_request(&["QZZ"], "QE1", ""), &service(&registry))),
+        refused(when(merge_request(&["QZZ"], "QE1", ""), |c| registry
+            .merge(c, &service(&registry)))),
         not_found("predecessor_codes[0]")
     );
     // A81009 closed in 2025: it cannot be merged into A81001 afterwards.
     assert_eq!(
-        refused(registry.merge(
-            merge_request(&["A81009"], "A81001", ""),
-            &commissioner(&registry)
-        )),
+        refused(when(merge_request(&["A81009"], "A81001", ""), |c| registry
+            .merge(c, &commissioner(&registry)))),
         precondition("predecessor_codes[0]")
     );
 }
@@ -828,12 +835,11 @@ fn close_request(code: &str, on: &str, reason: &str) -> CloseOrganisationRequest
 #[test]
 fn a_commissioner_closes_a_practice() {
     let registry = tree();
-    let events = registry
-        .close(
-            close_request("A81002", "2026-06-30", " contract ended "),
-            &commissioner(&registry),
-        )
-        .expect("closed");
+    let events = when(
+        close_request("A81002", "2026-06-30", " contract ended "),
+        |c| registry.close(c, &commissioner(&registry)),
+    )
+    .expect("closed");
     assert_eq!(
         events,
         [OrganisationClosed {
@@ -853,9 +859,10 @@ fn a_commissioner_closes_a_practice() {
 #[test]
 fn a_close_defaults_to_today_and_needs_no_reason() {
     let registry = tree();
-    let events = registry
-        .close(close_request("A81002", "", ""), &commissioner(&registry))
-        .expect("closed");
+    let events = when(close_request("A81002", "", ""), |c| {
+        registry.close(c, &commissioner(&registry))
+    })
+    .expect("closed");
     let [OrganisationEvent::OrganisationClosed(e)] = events.as_slice() else {
         panic!("{events:?}");
     };
@@ -871,7 +878,7 @@ fn a_close_request_names_the_field_at_fault() {
         (close_request("A81002", "30.06.2026", ""), "effective_date"),
     ] {
         assert_eq!(
-            refused(registry.close(request.clone(), &ctx)),
+            refused(when(request.clone(), |c| registry.close(c, &ctx))),
             invalid(field),
             "{request:?}"
         );
@@ -879,11 +886,11 @@ fn a_close_request_names_the_field_at_fault() {
     for (text, seen) in IDENTIFYING {
         let request = close_request("A81002", "", text);
         assert_eq!(
-            refused(registry.close(request.clone(), &ctx)),
+            refused(when(request.clone(), |c| registry.close(c, &ctx))),
             invalid("reason"),
             "{text}"
         );
-        let message = message(registry.close(request, &ctx));
+        let message = message(when(request, |c| registry.close(c, &ctx)));
         assert!(message.starts_with("reason:"), "{message}");
         assert!(!message.contains(seen), "{message}");
     }
@@ -893,14 +900,13 @@ fn a_close_request_names_the_field_at_fault() {
 fn closing_outside_the_callers_area_is_forbidden() {
     let registry = tree();
     assert_eq!(
-        refused(registry.close(close_request("D84001", "", ""), &commissioner(&registry))),
+        refused(when(close_request("D84001", "", ""), |c| registry
+            .close(c, &commissioner(&registry)))),
         forbidden()
     );
     assert_eq!(
-        refused(registry.close(
-            close_request("A81001", "", ""),
-            &as_(&registry, "A81001", Role::PracticeManager)
-        )),
+        refused(when(close_request("A81001", "", ""), |c| registry
+            .close(c, &as_(&registry, "A81001", Role::PracticeManager)))),
         forbidden()
     );
 }
@@ -909,7 +915,8 @@ fn closing_outside_the_callers_area_is_forbidden() {
 fn closing_an_unknown_organisation_is_not_found() {
     let registry = tree();
     assert_eq!(
-        refused(registry.close(close_request("A89999", "", ""), &service(&registry))),
+        refused(when(close_request("A89999", "", ""), |c| registry
+            .close(c, &service(&registry)))),
         not_found("code")
     );
 }
@@ -919,11 +926,11 @@ fn closing_a_closed_or_merged_organisation_is_refused() {
     let registry = tree_after(&[merged_into_qe1()]);
     let ctx = regional_lead(&registry);
     assert_eq!(
-        refused(registry.close(close_request("A81009", "", ""), &ctx)),
+        refused(when(close_request("A81009", "", ""), |c| registry.close(c, &ctx))),
         precondition("code")
     );
     assert_eq!(
-        refused(registry.close(close_request("QF7", "", ""), &ctx)),
+        refused(when(close_request("QF7", "", ""), |c| registry.close(c, &ctx))),
         precondition("code")
     );
 }
@@ -985,12 +992,10 @@ fn parent_on_takes_the_latest_parent_effective_by_then() {
 #[test]
 fn a_practice_that_moves_pcn_is_within_the_old_pcn_before_and_the_new_one_after() {
     let registry = tree();
-    let events = registry
-        .reparent(
-            move_request("A81001", "U00002", "2026-06-01"),
-            &commissioner(&registry),
-        )
-        .expect("moved");
+    let events = when(move_request("A81001", "U00002", "2026-06-01"), |c| {
+        registry.reparent(c, &commissioner(&registry))
+    })
+    .expect("moved");
     let after = then(&registry, &events);
     assert!(within(&after, "A81001", "U00001", "2026-05-31"));
     assert!(!within(&after, "A81001", "U00002", "2026-05-31"));
@@ -1034,12 +1039,10 @@ fn after_an_icb_merger_the_successor_area_includes_the_predecessor_subtree_from_
     assert!(!within(&registry, "A81001", "QF7", TODAY));
     // So QE1's commissioner now acts for QF7's practices.
     assert!(
-        registry
-            .rename(
-                rename_request("C83001", "Chapeltown Health Centre"),
-                &commissioner(&registry)
-            )
-            .is_ok()
+        when(rename_request("C83001", "Chapeltown Health Centre"), |c| {
+            registry.rename(c, &commissioner(&registry))
+        })
+        .is_ok()
     );
 }
 
