@@ -13,6 +13,7 @@
 //! - [`command`]: the one list of commands; [`policy`]: who may issue each (DESIGN.md §6);
 //! - [`privacy`]: the free-text checks of DESIGN.md §7;
 //! - [`values`], [`codes`]: parsing that names the field at fault;
+//! - `testing` (tests only, or with the `testing` feature): the shared fixtures;
 //! - [`envelope`]: the metadata keys and schema version of a stored event, and the one
 //!   way to read one back.
 //!
@@ -33,8 +34,8 @@ pub mod programme;
 pub mod registry;
 pub mod responsibility;
 pub mod session;
-#[cfg(test)]
-mod testing;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod values;
 
 pub use aggregate::{Aggregate, Context};

@@ -1,7 +1,8 @@
-//! Fixtures shared by the tests of the commissioners' aggregates (registry, duty,
-//! responsibility, programme): one organisation tree, callers acting for an
-//! organisation at a fixed "now", a generic given/then fold and a way to name a
-//! rejection by its variant and field.
+//! Fixtures shared by the tests of every aggregate: one organisation tree (with a builder
+//! for the few organisations a module adds), callers acting for an organisation at a
+//! fixed "now" (or another), a generic given/when/then and a way to name a rejection by
+//! its variant and field. Compiled for this crate's tests, and for its integration tests
+//! through the `testing` feature.
 
 use std::fmt::Debug;
 use std::sync::Arc;
@@ -15,28 +16,23 @@ use crate::error::{DomainError, Result};
 use crate::registry::{OrganisationEvent, Registry};
 
 /// Wednesday 13 May 2026, 10:00 UTC: "now" in every test.
-pub(crate) fn now() -> DateTime<Utc> {
+pub fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 5, 13, 10, 0, 0)
         .single()
         .expect("a valid time")
 }
 
 /// [`now`] as the `YYYY-MM-DD` commands default their dates to.
-pub(crate) const TODAY: &str = "2026-05-13";
+pub const TODAY: &str = "2026-05-13";
 
 /// The date every organisation of [`tree`] took its place.
-pub(crate) const SINCE: &str = "2020-01-01";
+pub const SINCE: &str = "2020-01-01";
 
-pub(crate) fn day(text: &str) -> NaiveDate {
+pub fn day(text: &str) -> NaiveDate {
     NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("a YYYY-MM-DD date")
 }
 
-pub(crate) fn registered(
-    code: &str,
-    kind: OrganisationKind,
-    parent: &str,
-    on: &str,
-) -> OrganisationEvent {
+pub fn registered(code: &str, kind: OrganisationKind, parent: &str, on: &str) -> OrganisationEvent {
     OrganisationRegistered {
         code: code.into(),
         kind: kind.into(),
@@ -48,7 +44,7 @@ pub(crate) fn registered(
     .into()
 }
 
-pub(crate) fn closed(code: &str, on: &str) -> OrganisationEvent {
+pub fn closed(code: &str, on: &str) -> OrganisationEvent {
     OrganisationClosed {
         code: code.into(),
         effective_date: on.into(),
@@ -67,10 +63,15 @@ pub(crate) fn closed(code: &str, on: &str) -> OrganisationEvent {
 ///      ├─ Y63 ─── QWO ─── 01A ─── U00004 ─ D84001
 ///      └─ V-nhs-app
 /// ```
-pub(crate) fn tree() -> Registry {
+pub fn tree() -> Registry {
+    tree_with(&[])
+}
+
+/// [`tree`] with `extra` organisations (code, kind, parent) registered on [`SINCE`] too.
+pub fn tree_with(extra: &[(&str, OrganisationKind, &str)]) -> Registry {
     use OrganisationKind::*;
     let mut registry = Registry::default();
-    for (code, kind, parent) in [
+    let everyone = [
         ("X24", NationalBody, ""),
         ("Y56", Region, "X24"),
         ("Y63", Region, "X24"),
@@ -92,7 +93,8 @@ pub(crate) fn tree() -> Registry {
         ("D84001", Practice, "U00004"),
         ("P-leeds-libraries", Partner, "QE1"),
         ("V-nhs-app", Provider, "X24"),
-    ] {
+    ];
+    for &(code, kind, parent) in everyone.iter().chain(extra) {
         registry.apply(&registered(code, kind, parent, SINCE));
     }
     registry.apply(&closed("A81009", "2025-01-01"));
@@ -100,7 +102,7 @@ pub(crate) fn tree() -> Registry {
 }
 
 /// `state` after folding `events`, as the store would.
-pub(crate) fn then<A: Aggregate>(state: &A, events: &[A::Event]) -> A {
+pub fn then<A: Aggregate>(state: &A, events: &[A::Event]) -> A {
     let mut state = state.clone();
     for event in events {
         state.apply(event);
@@ -109,17 +111,17 @@ pub(crate) fn then<A: Aggregate>(state: &A, events: &[A::Event]) -> A {
 }
 
 /// An aggregate made of `events`.
-pub(crate) fn given<A: Aggregate>(events: &[A::Event]) -> A {
+pub fn given<A: Aggregate>(events: &[A::Event]) -> A {
     then(&A::default(), events)
 }
 
 /// [`tree`] after `events`.
-pub(crate) fn tree_after(events: &[OrganisationEvent]) -> Registry {
+pub fn tree_after(events: &[OrganisationEvent]) -> Registry {
     then(&tree(), events)
 }
 
 /// A caller acting for `org` with `roles`, over `registry`, at [`now`].
-pub(crate) fn caller_over(registry: &Registry, org: &str, roles: &[Role]) -> Context {
+pub fn caller_over(registry: &Registry, org: &str, roles: &[Role]) -> Context {
     Context {
         actor: Principal {
             subject: format!("user@{org}"),
@@ -131,20 +133,25 @@ pub(crate) fn caller_over(registry: &Registry, org: &str, roles: &[Role]) -> Con
     }
 }
 
+/// The same caller at `now`.
+pub fn at(ctx: Context, now: DateTime<Utc>) -> Context {
+    Context { now, ..ctx }
+}
+
 /// A caller acting for `org` with one `role`, over [`tree`].
-pub(crate) fn ctx(org: &str, role: Role) -> Context {
+pub fn ctx(org: &str, role: Role) -> Context {
     caller_over(&tree(), org, &[role])
 }
 
 /// The machine-to-machine caller, allowed anywhere: it reaches the checks that come
 /// after authorisation for organisations no person could act for.
-pub(crate) fn service() -> Context {
+pub fn service() -> Context {
     ctx("svc", Role::Service)
 }
 
 /// When `request` is sent: it is parsed as the edge parses it, then `decide`d, so a test
 /// sees the refusal of either step (given / *when* / then).
-pub(crate) fn when<R, C, T>(request: R, decide: impl FnOnce(C) -> Result<T>) -> Result<T>
+pub fn when<R, C, T>(request: R, decide: impl FnOnce(C) -> Result<T>) -> Result<T>
 where
     C: TryFrom<R, Error = DomainError>,
 {
@@ -152,7 +159,7 @@ where
 }
 
 /// A rejection as its variant's name and the field it names (`Forbidden` names none).
-pub(crate) fn refused<T: Debug>(result: Result<T>) -> (&'static str, String) {
+pub fn refused<T: Debug>(result: Result<T>) -> (&'static str, String) {
     match result.expect_err("the command is refused") {
         DomainError::Invalid { field, .. } => ("Invalid", field),
         DomainError::NotFound { field, .. } => ("NotFound", field),
@@ -162,34 +169,34 @@ pub(crate) fn refused<T: Debug>(result: Result<T>) -> (&'static str, String) {
     }
 }
 
-pub(crate) fn invalid(field: &str) -> (&'static str, String) {
+pub fn invalid(field: &str) -> (&'static str, String) {
     ("Invalid", field.to_owned())
 }
 
-pub(crate) fn not_found(field: &str) -> (&'static str, String) {
+pub fn not_found(field: &str) -> (&'static str, String) {
     ("NotFound", field.to_owned())
 }
 
-pub(crate) fn exists(field: &str) -> (&'static str, String) {
+pub fn exists(field: &str) -> (&'static str, String) {
     ("AlreadyExists", field.to_owned())
 }
 
-pub(crate) fn precondition(field: &str) -> (&'static str, String) {
+pub fn precondition(field: &str) -> (&'static str, String) {
     ("Precondition", field.to_owned())
 }
 
-pub(crate) fn forbidden() -> (&'static str, String) {
+pub fn forbidden() -> (&'static str, String) {
     ("Forbidden", String::new())
 }
 
 /// The message of a rejection, to check it names the field and never echoes the value.
-pub(crate) fn message<T: Debug>(result: Result<T>) -> String {
+pub fn message<T: Debug>(result: Result<T>) -> String {
     result.expect_err("the command is refused").to_string()
 }
 
 /// Free texts that identify a patient, with what each contains: an NHS number passing
 /// the modulus-11 check, an e-mail address, a UK phone number.
-pub(crate) const IDENTIFYING: [(&str, &str); 3] = [
+pub const IDENTIFYING: [(&str, &str); 3] = [
     ("NHS number 943 476 5919", "943 476 5919"),
     ("ask jo.bloggs@example.nhs.uk", "jo.bloggs"),
     ("ring 07700 900123 after 5", "07700"),

@@ -32,7 +32,7 @@ use domain::practice::{
     Practice, PracticeEvent, RecordFacilitation,
 };
 use domain::programme::{Programme, SetRolloutTarget};
-use domain::registry::{OrganisationEvent, Registry};
+use domain::registry::Registry;
 use domain::responsibility::{
     Assignment, AssignmentEvent, AssignmentStep, AttributeResponsibility, Attribution,
     ProposeResponsibility,
@@ -41,6 +41,7 @@ use domain::session::{
     CancelBooking, CancelSession, ConfirmHosting, DeclineHosting, RecordAttendance, Referral,
     ScheduleSession, Session,
 };
+use domain::testing::{tree, when};
 use domain::{Aggregate, Context, DomainError, codes, privacy, values};
 use kit::Dictionary;
 use prost::Message;
@@ -116,75 +117,12 @@ fn powerless(actor: &Principal) -> bool {
     actor.roles.iter().all(|r| *r == Role::Auditor)
 }
 
-fn organisation(code: &str, kind: pb::OrganisationKind, parent: &str) -> OrganisationEvent {
-    pb::OrganisationRegistered {
-        code: code.into(),
-        kind: kind.into(),
-        name: format!("{code} name"),
-        parent_code: parent.into(),
-        effective_date: "2020-01-01".into(),
-        ..Default::default()
-    }
-    .into()
-}
-
-/// The tree of the domain's own tests (`src/testing.rs`), with A81009 closed.
-fn tree() -> Registry {
-    use pb::OrganisationKind::*;
-    let mut registry = Registry::default();
-    for (code, kind, parent) in [
-        ("X24", NationalBody, ""),
-        ("Y56", Region, "X24"),
-        ("Y63", Region, "X24"),
-        ("QE1", Icb, "Y56"),
-        ("QF7", Icb, "Y56"),
-        ("QWO", Icb, "Y63"),
-        ("00L", SubIcb, "QE1"),
-        ("02A", SubIcb, "QF7"),
-        ("01A", SubIcb, "QWO"),
-        ("U00001", Pcn, "00L"),
-        ("U00002", Pcn, "00L"),
-        ("U00003", Pcn, "02A"),
-        ("U00004", Pcn, "01A"),
-        ("A81001", Practice, "U00001"),
-        ("A81002", Practice, "U00001"),
-        ("A81009", Practice, "U00001"),
-        ("B82001", Practice, "U00002"),
-        ("C83001", Practice, "U00003"),
-        ("D84001", Practice, "U00004"),
-        ("P-leeds-libraries", Partner, "QE1"),
-        ("V-nhs-app", Provider, "X24"),
-    ] {
-        registry.apply(&organisation(code, kind, parent));
-    }
-    registry.apply(
-        &pb::OrganisationClosed {
-            code: "A81009".into(),
-            effective_date: "2025-01-01".into(),
-            reason: "the partnership dissolved".into(),
-        }
-        .into(),
-    );
-    registry
-}
-
 fn context(actor: Principal, registry: Arc<Registry>, now: DateTime<Utc>) -> Context {
     Context {
         actor,
         registry,
         now,
     }
-}
-
-/// When `request` is sent: parsed as the handler parses it, then decided by `decide`.
-fn when<R, C, T>(
-    request: R,
-    decide: impl FnOnce(C) -> Result<T, DomainError>,
-) -> Result<T, DomainError>
-where
-    C: TryFrom<R, Error = DomainError>,
-{
-    C::try_from(request).and_then(decide)
 }
 
 /// `state` after the events of a command the world is built with, which must succeed.

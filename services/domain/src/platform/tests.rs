@@ -1,61 +1,25 @@
 //! Tests of platforms, their changes and materials, and usability issues.
 
-use std::sync::Arc;
-
-use auth::{Principal, Role};
+use auth::Role;
 use chrono::{TimeZone, Utc};
-use proto::v1::OrganisationRegistered;
 
 use super::*;
-use crate::registry::{OrganisationEvent, Registry};
-use crate::testing::when;
+use crate::testing::{self, at, caller_over, forbidden, invalid, refused, tree_with, when};
 
 const PLATFORM: Uuid = Uuid::from_u128(0x1111);
 const CHANGE: Uuid = Uuid::from_u128(0x2222);
 const MATERIAL: Uuid = Uuid::from_u128(0x3333);
 const ISSUE: Uuid = Uuid::from_u128(0x4444);
 
-/// X24 ─ Y56 ─ QE1 ─ A81001; X24 ─ Y63 ─ QWO ─ B82001; providers V-nhs-app and
-/// V-other-app under X24.
-fn registry() -> Registry {
-    let mut registry = Registry::default();
-    for (code, kind, parent) in [
-        ("X24", OrganisationKind::NationalBody, ""),
-        ("Y56", OrganisationKind::Region, "X24"),
-        ("Y63", OrganisationKind::Region, "X24"),
-        ("QE1", OrganisationKind::Icb, "Y56"),
-        ("QWO", OrganisationKind::Icb, "Y63"),
-        ("A81001", OrganisationKind::Practice, "QE1"),
-        ("B82001", OrganisationKind::Practice, "QWO"),
-        ("V-nhs-app", OrganisationKind::Provider, "X24"),
-        ("V-other-app", OrganisationKind::Provider, "X24"),
-    ] {
-        registry.apply(&OrganisationEvent::from(OrganisationRegistered {
-            code: code.into(),
-            kind: kind.into(),
-            name: format!("{code} name"),
-            parent_code: parent.into(),
-            effective_date: "2020-01-01".into(),
-            ..Default::default()
-        }));
-    }
-    registry
-}
-
-/// A caller acting for `org` with `roles`, on 1 May 2026.
+/// A caller acting for `org` with `roles`, on 1 May 2026, over the shared tree with a
+/// second provider, V-other-app, beside V-nhs-app under X24.
 fn ctx(org: &str, roles: &[Role]) -> Context {
-    Context {
-        actor: Principal {
-            subject: format!("user@{org}"),
-            organisation: org.into(),
-            roles: roles.to_vec(),
-        },
-        registry: Arc::new(registry()),
-        now: Utc
-            .with_ymd_and_hms(2026, 5, 1, 10, 0, 0)
-            .single()
-            .expect("a valid time"),
-    }
+    let tree = tree_with(&[("V-other-app", OrganisationKind::Provider, "X24")]);
+    let may_day = Utc
+        .with_ymd_and_hms(2026, 5, 1, 10, 0, 0)
+        .single()
+        .expect("a valid time");
+    at(caller_over(&tree, org, roles), may_day)
 }
 
 fn nhs_app() -> Context {
@@ -76,39 +40,11 @@ fn practice(code: &str) -> Context {
 }
 
 fn given(events: Vec<PlatformEvent>) -> Platform {
-    let mut platform = Platform::default();
-    for event in &events {
-        platform.apply(event);
-    }
-    platform
+    testing::given(&events)
 }
 
 fn given_issue(events: Vec<IssueEvent>) -> UsabilityIssue {
-    let mut issue = UsabilityIssue::default();
-    for event in &events {
-        issue.apply(event);
-    }
-    issue
-}
-
-/// The field an `Invalid`, `NotFound`, `AlreadyExists` or `Precondition` names, with
-/// the variant's name; `Forbidden` as ("Forbidden", "").
-fn rejection<T: std::fmt::Debug>(result: Result<T>) -> (&'static str, String) {
-    match result.expect_err("expected a rejection") {
-        DomainError::Invalid { field, .. } => ("Invalid", field),
-        DomainError::NotFound { field, .. } => ("NotFound", field),
-        DomainError::AlreadyExists { field, .. } => ("AlreadyExists", field),
-        DomainError::Precondition { field, .. } => ("Precondition", field),
-        DomainError::Forbidden(_) => ("Forbidden", String::new()),
-    }
-}
-
-fn invalid(field: &str) -> (&'static str, String) {
-    ("Invalid", field.to_owned())
-}
-
-fn forbidden() -> (&'static str, String) {
-    ("Forbidden", String::new())
+    testing::given(&events)
 }
 
 fn register_request() -> RegisterPlatformRequest {
@@ -287,7 +223,7 @@ fn a_national_lead_registers_for_a_provider() {
 #[test]
 fn a_provider_registers_only_for_itself() {
     assert_eq!(
-        rejection(when(register_request(), |c| given(vec![]).register(
+        refused(when(register_request(), |c| given(vec![]).register(
             PLATFORM,
             c,
             &other_app()
@@ -295,7 +231,7 @@ fn a_provider_registers_only_for_itself() {
         forbidden()
     );
     assert_eq!(
-        rejection(when(register_request(), |c| given(vec![]).register(
+        refused(when(register_request(), |c| given(vec![]).register(
             PLATFORM,
             c,
             &practice("A81001")
@@ -312,7 +248,7 @@ fn the_provider_must_be_a_registered_provider() {
         ..register_request()
     };
     assert_eq!(
-        rejection(when(as_practice, |c| given(vec![])
+        refused(when(as_practice, |c| given(vec![])
             .register(PLATFORM, c, &national))),
         invalid("provider_code")
     );
@@ -323,7 +259,7 @@ fn the_provider_must_be_a_registered_provider() {
     // Only a machine caller is allowed for an organisation outside the tree.
     let service = ctx("X24", &[Role::Service]);
     assert_eq!(
-        rejection(when(unknown, |c| given(vec![]).register(PLATFORM, c, &service))),
+        refused(when(unknown, |c| given(vec![]).register(PLATFORM, c, &service))),
         ("NotFound", "provider_code".to_owned())
     );
 }
@@ -331,7 +267,7 @@ fn the_provider_must_be_a_registered_provider() {
 #[test]
 fn a_platform_is_registered_once() {
     assert_eq!(
-        rejection(when(register_request(), |c| given(vec![registered()])
+        refused(when(register_request(), |c| given(vec![registered()])
             .register(PLATFORM, c, &nhs_app()))),
         ("AlreadyExists", "platform_id".to_owned())
     );
@@ -392,7 +328,7 @@ fn registration_input_names_the_field() {
     ];
     for (request, field) in cases {
         assert_eq!(
-            rejection(when(request, |c| given(vec![]).register(
+            refused(when(request, |c| given(vec![]).register(
                 PLATFORM,
                 c,
                 &nhs_app()
@@ -451,7 +387,7 @@ fn the_provider_announces_a_change() {
 #[test]
 fn only_the_platforms_provider_announces() {
     assert_eq!(
-        rejection(when(change_request(), |c| given(vec![registered()])
+        refused(when(change_request(), |c| given(vec![registered()])
             .announce_change(CHANGE, c, &other_app()))),
         forbidden()
     );
@@ -460,7 +396,7 @@ fn only_the_platforms_provider_announces() {
 #[test]
 fn a_change_needs_a_registered_platform() {
     assert_eq!(
-        rejection(when(change_request(), |c| given(vec![]).announce_change(
+        refused(when(change_request(), |c| given(vec![]).announce_change(
             CHANGE,
             c,
             &service()
@@ -469,7 +405,7 @@ fn a_change_needs_a_registered_platform() {
     );
     // Anyone else cannot tell a missing one from another provider's.
     assert_eq!(
-        rejection(when(change_request(), |c| given(vec![]).announce_change(
+        refused(when(change_request(), |c| given(vec![]).announce_change(
             CHANGE,
             c,
             &nhs_app()
@@ -481,7 +417,7 @@ fn a_change_needs_a_registered_platform() {
 #[test]
 fn a_change_is_announced_once() {
     assert_eq!(
-        rejection(when(change_request(), |c| given(vec![
+        refused(when(change_request(), |c| given(vec![
             registered(),
             announced()
         ])
@@ -538,7 +474,7 @@ fn change_input_names_the_field() {
     ];
     for (request, field) in cases {
         assert_eq!(
-            rejection(when(request, |c| given(vec![registered()])
+            refused(when(request, |c| given(vec![registered()])
                 .announce_change(CHANGE, c, &nhs_app()))),
             invalid(field)
         );
@@ -607,7 +543,7 @@ fn material_for_patients_needs_no_staff_audience_nor_change() {
 #[test]
 fn only_the_platforms_provider_publishes() {
     assert_eq!(
-        rejection(when(material_request(), |c| given(vec![
+        refused(when(material_request(), |c| given(vec![
             registered(),
             announced()
         ])
@@ -615,13 +551,13 @@ fn only_the_platforms_provider_publishes() {
         forbidden()
     );
     assert_eq!(
-        rejection(when(material_request(), |c| given(vec![])
+        refused(when(material_request(), |c| given(vec![])
             .publish_material(MATERIAL, c, &service()))),
         ("NotFound", "platform_id".to_owned())
     );
     // Anyone else cannot tell a missing one from another provider's.
     assert_eq!(
-        rejection(when(material_request(), |c| given(vec![])
+        refused(when(material_request(), |c| given(vec![])
             .publish_material(MATERIAL, c, &nhs_app()))),
         forbidden()
     );
@@ -630,7 +566,7 @@ fn only_the_platforms_provider_publishes() {
 #[test]
 fn material_names_only_announced_changes_and_is_published_once() {
     assert_eq!(
-        rejection(when(material_request(), |c| given(vec![registered()])
+        refused(when(material_request(), |c| given(vec![registered()])
             .publish_material(MATERIAL, c, &nhs_app()))),
         ("NotFound", "change_id".to_owned())
     );
@@ -641,7 +577,7 @@ fn material_names_only_announced_changes_and_is_published_once() {
     let mut history = vec![registered(), announced()];
     history.extend(published);
     assert_eq!(
-        rejection(when(material_request(), |c| given(history)
+        refused(when(material_request(), |c| given(history)
             .publish_material(MATERIAL, c, &nhs_app()))),
         ("AlreadyExists", "material_id".to_owned())
     );
@@ -732,7 +668,7 @@ fn material_input_names_the_field() {
     ];
     for (request, field) in cases {
         assert_eq!(
-            rejection(when(request, |c| given(vec![registered(), announced()])
+            refused(when(request, |c| given(vec![registered(), announced()])
                 .publish_material(MATERIAL, c, &nhs_app()))),
             invalid(field)
         );
@@ -801,16 +737,16 @@ fn a_practice_reports_an_issue_for_the_platforms_provider() {
 fn a_practice_reports_only_for_itself() {
     let platform = given(vec![registered()]);
     assert_eq!(
-        rejection(when(issue_request(), |c| given_issue(vec![]).report(
+        refused(when(issue_request(), |c| given_issue(vec![]).report(
             ISSUE,
             c,
             &platform,
-            &practice("B82001")
+            &practice("D84001")
         ))),
         forbidden()
     );
     assert_eq!(
-        rejection(when(issue_request(), |c| given_issue(vec![]).report(
+        refused(when(issue_request(), |c| given_issue(vec![]).report(
             ISSUE,
             c,
             &platform,
@@ -829,7 +765,7 @@ fn the_reporter_must_be_a_practice() {
         ..issue_request()
     };
     assert_eq!(
-        rejection(when(as_provider, |c| given_issue(vec![]).report(
+        refused(when(as_provider, |c| given_issue(vec![]).report(
             ISSUE,
             c,
             &given(vec![registered()]),
@@ -842,7 +778,7 @@ fn the_reporter_must_be_a_practice() {
 #[test]
 fn an_issue_needs_a_registered_platform() {
     assert_eq!(
-        rejection(when(issue_request(), |c| given_issue(vec![]).report(
+        refused(when(issue_request(), |c| given_issue(vec![]).report(
             ISSUE,
             c,
             &given(vec![]),
@@ -855,7 +791,7 @@ fn an_issue_needs_a_registered_platform() {
 #[test]
 fn an_issue_is_reported_once() {
     assert_eq!(
-        rejection(when(issue_request(), |c| given_issue(vec![reported()])
+        refused(when(issue_request(), |c| given_issue(vec![reported()])
             .report(
                 ISSUE,
                 c,
@@ -932,7 +868,7 @@ fn issue_input_names_the_field() {
     let platform = given(vec![registered()]);
     for (request, field) in cases {
         assert_eq!(
-            rejection(when(request, |c| given_issue(vec![]).report(
+            refused(when(request, |c| given_issue(vec![]).report(
                 ISSUE,
                 c,
                 &platform,
@@ -969,12 +905,12 @@ fn the_provider_acknowledges_an_issue() {
 fn only_the_platforms_provider_acknowledges() {
     let issue = given_issue(vec![reported()]);
     assert_eq!(
-        rejection(when(acknowledge_request(), |c| issue
+        refused(when(acknowledge_request(), |c| issue
             .acknowledge(c, &other_app()))),
         forbidden()
     );
     assert_eq!(
-        rejection(when(acknowledge_request(), |c| issue
+        refused(when(acknowledge_request(), |c| issue
             .acknowledge(c, &practice("A81001")))),
         forbidden(),
         "not even the reporting practice"
@@ -984,13 +920,13 @@ fn only_the_platforms_provider_acknowledges() {
 #[test]
 fn acknowledging_needs_a_reported_issue() {
     assert_eq!(
-        rejection(when(acknowledge_request(), |c| given_issue(vec![])
+        refused(when(acknowledge_request(), |c| given_issue(vec![])
             .acknowledge(c, &service()))),
         ("NotFound", "issue_id".to_owned())
     );
     // Anyone else cannot tell a missing one from another provider's.
     assert_eq!(
-        rejection(when(acknowledge_request(), |c| given_issue(vec![])
+        refused(when(acknowledge_request(), |c| given_issue(vec![])
             .acknowledge(c, &nhs_app()))),
         forbidden()
     );
@@ -1000,7 +936,7 @@ fn acknowledging_needs_a_reported_issue() {
         vec![reported(), acknowledged(), resolved()],
     ] {
         assert_eq!(
-            rejection(when(acknowledge_request(), |c| given_issue(history)
+            refused(when(acknowledge_request(), |c| given_issue(history)
                 .acknowledge(c, &nhs_app()))),
             ("Precondition", "issue_id".to_owned())
         );
@@ -1034,7 +970,7 @@ fn acknowledgement_input_names_the_field() {
         ),
     ] {
         assert_eq!(
-            rejection(when(request, |c| issue.acknowledge(c, &nhs_app()))),
+            refused(when(request, |c| issue.acknowledge(c, &nhs_app()))),
             invalid(field)
         );
     }
@@ -1069,7 +1005,7 @@ fn the_provider_resolves_a_reported_or_acknowledged_issue() {
 #[test]
 fn only_the_platforms_provider_resolves() {
     assert_eq!(
-        rejection(when(resolve_request(), |c| given_issue(vec![reported()])
+        refused(when(resolve_request(), |c| given_issue(vec![reported()])
             .resolve(c, &other_app()))),
         forbidden()
     );
@@ -1078,18 +1014,18 @@ fn only_the_platforms_provider_resolves() {
 #[test]
 fn resolving_needs_an_open_issue() {
     assert_eq!(
-        rejection(when(resolve_request(), |c| given_issue(vec![])
+        refused(when(resolve_request(), |c| given_issue(vec![])
             .resolve(c, &service()))),
         ("NotFound", "issue_id".to_owned())
     );
     // Anyone else cannot tell a missing one from another provider's.
     assert_eq!(
-        rejection(when(resolve_request(), |c| given_issue(vec![])
+        refused(when(resolve_request(), |c| given_issue(vec![])
             .resolve(c, &nhs_app()))),
         forbidden()
     );
     assert_eq!(
-        rejection(when(resolve_request(), |c| given_issue(vec![
+        refused(when(resolve_request(), |c| given_issue(vec![
             reported(),
             resolved()
         ])
@@ -1125,7 +1061,7 @@ fn resolution_input_names_the_field() {
         ),
     ] {
         assert_eq!(
-            rejection(when(request, |c| issue.resolve(c, &nhs_app()))),
+            refused(when(request, |c| issue.resolve(c, &nhs_app()))),
             invalid(field)
         );
     }

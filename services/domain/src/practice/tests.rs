@@ -1,72 +1,22 @@
 //! Tests of a practice's week: facilitation, service status, champions, staff training and platforms.
 
-use std::sync::Arc;
-
-use auth::{Principal, Role};
-use chrono::{TimeZone, Utc};
-use proto::v1::{
-    OrganisationClosed, OrganisationRegistered, PlatformRegistered, TrainingProgrammeLaunched,
-};
+use auth::Role;
+use proto::v1::{PlatformRegistered, TrainingProgrammeLaunched};
 
 use super::*;
 use crate::platform::PlatformEvent;
 use crate::programme::ProgrammeEvent;
-use crate::registry::{OrganisationEvent, Registry};
-use crate::testing::when;
+use crate::testing::{self, caller_over, then, tree, when};
 
 const PROGRAMME_ID: &str = "5b0e8f2a-3c4d-4e5f-8a9b-0c1d2e3f4a5b";
 const PLATFORM_ID: &str = "7d2c1b0a-9e8f-4a6b-8c5d-4e3f2a1b0c9d";
 const BASICS: &str = "nhs-app-basics";
 const PROXY: &str = "proxy-access";
 
-/// X24 ─ Y56 ─ QE1 ─ 00L ─ U00001 ─ A81001, A81002, A81009 (closed)
-///                     └── U00002 ─ B82001
-fn registry() -> Registry {
-    use OrganisationKind::*;
-    let mut registry = Registry::default();
-    for (code, kind, parent) in [
-        ("X24", NationalBody, ""),
-        ("Y56", Region, "X24"),
-        ("QE1", Icb, "Y56"),
-        ("00L", SubIcb, "QE1"),
-        ("U00001", Pcn, "00L"),
-        ("U00002", Pcn, "00L"),
-        ("A81001", Practice, "U00001"),
-        ("A81002", Practice, "U00001"),
-        ("A81009", Practice, "U00001"),
-        ("B82001", Practice, "U00002"),
-    ] {
-        registry.apply(&OrganisationEvent::from(OrganisationRegistered {
-            code: code.into(),
-            kind: kind.into(),
-            name: format!("Organisation {code}"),
-            parent_code: parent.into(),
-            effective_date: "2020-01-01".into(),
-            ..Default::default()
-        }));
-    }
-    registry.apply(&OrganisationEvent::from(OrganisationClosed {
-        code: "A81009".into(),
-        effective_date: "2025-01-01".into(),
-        reason: "merged with A81001".into(),
-    }));
-    registry
-}
-
-/// Wednesday 13 May 2026, in ISO week 2026-W20.
+/// A caller acting for `org` with `roles` over the shared tree, on Wednesday 13 May 2026
+/// (in ISO week 2026-W20).
 fn ctx_as(org: &str, roles: &[Role]) -> Context {
-    Context {
-        actor: Principal {
-            subject: format!("user@{org}"),
-            organisation: org.into(),
-            roles: roles.to_vec(),
-        },
-        registry: Arc::new(registry()),
-        now: Utc
-            .with_ymd_and_hms(2026, 5, 13, 10, 0, 0)
-            .single()
-            .expect("a valid time"),
-    }
+    caller_over(&tree(), org, roles)
 }
 
 fn manager() -> Context {
@@ -74,20 +24,7 @@ fn manager() -> Context {
 }
 
 fn given(events: Vec<PracticeEvent>) -> Practice {
-    let mut practice = Practice::default();
-    for event in &events {
-        practice.apply(event);
-    }
-    practice
-}
-
-/// After every event `when` returned, as the store would fold them.
-fn then(practice: &Practice, events: &[PracticeEvent]) -> Practice {
-    let mut practice = practice.clone();
-    for event in events {
-        practice.apply(event);
-    }
-    practice
+    testing::given(&events)
 }
 
 fn programme() -> Programme {
