@@ -7,7 +7,10 @@ use std::sync::Arc;
 use auth::Principal;
 use chrono::{DateTime, NaiveDate, Utc};
 
+use crate::command::Command;
+use crate::error::Result;
 use crate::event::EventSet;
+use crate::policy::{Targets, authorize};
 use crate::registry::Registry;
 
 pub trait Aggregate: Default + Clone + Send + Sync + 'static {
@@ -28,5 +31,11 @@ pub struct Context {
 impl Context {
     pub fn today(&self) -> NaiveDate {
         self.now.date_naive()
+    }
+
+    /// Whether the caller may issue `command` on `targets`, judged over this tree today
+    /// ([`authorize`]).
+    pub fn authorize(&self, command: Command, targets: &Targets<'_>) -> Result<()> {
+        authorize(&self.actor, command, targets, &self.registry, self.today())
     }
 }

@@ -6,7 +6,7 @@ use uuid::Uuid;
 use crate::aggregate::{Aggregate, Context};
 use crate::command::Command;
 use crate::error::{DomainError, Result};
-use crate::policy::{Targets, authorize};
+use crate::policy::Targets;
 use crate::registry::NATIONAL_CODE;
 use crate::values;
 
@@ -87,13 +87,7 @@ impl Duty {
             description,
             required_levels: levels,
         } = command;
-        authorize(
-            &ctx.actor,
-            Command::DefineDuty,
-            &Targets::of(NATIONAL_CODE),
-            &ctx.registry,
-            ctx.today(),
-        )?;
+        ctx.authorize(Command::DefineDuty, &Targets::of(NATIONAL_CODE))?;
         if self.id.is_some() {
             return Err(DomainError::exists("duty_id", "duty", id.to_string()));
         }
@@ -109,13 +103,7 @@ impl Duty {
     }
 
     pub fn retire(&self, command: RetireDuty, ctx: &Context) -> Result<Vec<DutyEvent>> {
-        authorize(
-            &ctx.actor,
-            Command::RetireDuty,
-            &Targets::of(NATIONAL_CODE),
-            &ctx.registry,
-            ctx.today(),
-        )?;
+        ctx.authorize(Command::RetireDuty, &Targets::of(NATIONAL_CODE))?;
         let id = self.require_live("duty_id", &command.duty_id.to_string())?;
         Ok(vec![
             DutyRetired {

@@ -25,7 +25,7 @@ use crate::aggregate::{Aggregate, Context};
 use crate::codes;
 use crate::command::Command;
 use crate::error::{DomainError, Result};
-use crate::policy::{Party, Targets, authorize};
+use crate::policy::{Party, Targets};
 use crate::values;
 
 crate::event_set! {
@@ -329,13 +329,7 @@ impl Platform {
             description,
         } = command;
         let today = ctx.today();
-        authorize(
-            &ctx.actor,
-            Command::RegisterPlatform,
-            &Targets::of(&provider),
-            &ctx.registry,
-            today,
-        )?;
+        ctx.authorize(Command::RegisterPlatform, &Targets::of(&provider))?;
         if self.id.is_some() {
             return Err(DomainError::exists(
                 "platform_id",
@@ -369,12 +363,9 @@ impl Platform {
         let requested = &requested.to_string();
         // Judged before the platform is looked up, so that an outsider learns nothing of
         // which platforms exist.
-        authorize(
-            &ctx.actor,
+        ctx.authorize(
             command,
             &Targets::on("platform", requested).with(Party::Target, &self.provider_code),
-            &ctx.registry,
-            ctx.today(),
         )?;
         self.require_registered("platform_id", requested)
     }
@@ -589,13 +580,7 @@ impl UsabilityIssue {
             patient_groups_affected: groups,
         } = command;
         let today = ctx.today();
-        authorize(
-            &ctx.actor,
-            Command::ReportUsabilityIssue,
-            &Targets::of(&practice),
-            &ctx.registry,
-            today,
-        )?;
+        ctx.authorize(Command::ReportUsabilityIssue, &Targets::of(&practice))?;
         if self.status != IssueStatus::None {
             return Err(DomainError::exists(
                 "issue_id",
@@ -646,12 +631,9 @@ impl UsabilityIssue {
         ctx: &Context,
     ) -> Result<String> {
         let requested = requested.to_string();
-        authorize(
-            &ctx.actor,
+        ctx.authorize(
             command,
             &Targets::on("usability issue", &requested).with(Party::Target, &self.provider_code),
-            &ctx.registry,
-            ctx.today(),
         )?;
         if self.status == IssueStatus::None {
             return Err(DomainError::not_found(

@@ -42,7 +42,7 @@ use crate::codes;
 use crate::command::Command;
 use crate::error::{DomainError, Result};
 use crate::platform::Platform;
-use crate::policy::{Targets, authorize};
+use crate::policy::Targets;
 use crate::privacy;
 use crate::programme::Programme;
 use crate::values;
@@ -288,13 +288,7 @@ fn ints<E: Into<i32>>(values: Vec<E>) -> Vec<i32> {
 /// The checks every command makes once its fields are valid: the caller may issue
 /// `command` for the practice, and the practice is a PRACTICE that is open today.
 fn allowed(command: Command, code: &str, ctx: &Context) -> Result<()> {
-    authorize(
-        &ctx.actor,
-        command,
-        &Targets::of(code),
-        &ctx.registry,
-        ctx.today(),
-    )?;
+    ctx.authorize(command, &Targets::of(code))?;
     ctx.registry.require(
         "practice_code",
         code,

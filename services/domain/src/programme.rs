@@ -12,7 +12,7 @@ use crate::aggregate::{Aggregate, Context};
 use crate::codes;
 use crate::command::Command;
 use crate::error::{DomainError, Result};
-use crate::policy::{Targets, authorize};
+use crate::policy::Targets;
 use crate::values;
 
 crate::event_set! {
@@ -155,13 +155,7 @@ impl Programme {
             deadline,
         } = command;
         let deadline = not_past("deadline", deadline, ctx.today())?;
-        authorize(
-            &ctx.actor,
-            Command::LaunchTrainingProgramme,
-            &Targets::of(&owner),
-            &ctx.registry,
-            ctx.today(),
-        )?;
+        ctx.authorize(Command::LaunchTrainingProgramme, &Targets::of(&owner))?;
         if self.id.is_some() {
             return Err(DomainError::exists(
                 "programme_id",
@@ -197,13 +191,7 @@ impl Programme {
             deadline,
         } = command;
         let deadline = not_past("deadline", deadline, ctx.today())?;
-        authorize(
-            &ctx.actor,
-            Command::SetRolloutTarget,
-            &Targets::of(&area),
-            &ctx.registry,
-            ctx.today(),
-        )?;
+        ctx.authorize(Command::SetRolloutTarget, &Targets::of(&area))?;
         let id = self.require_launched("programme_id", &programme_id.to_string())?;
         ctx.registry.require("area_code", &area, &[], ctx.today())?;
         Ok(vec![

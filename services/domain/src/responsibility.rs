@@ -18,7 +18,7 @@ use crate::codes;
 use crate::command::Command;
 use crate::duty::Duty;
 use crate::error::{DomainError, Result};
-use crate::policy::{Party, Targets, authorize};
+use crate::policy::{Party, Targets};
 use crate::values;
 
 crate::event_set! {
@@ -202,12 +202,9 @@ impl Assignment {
             responsibility,
             note,
         } = command;
-        authorize(
-            &ctx.actor,
+        ctx.authorize(
             Command::ProposeResponsibility,
             &Targets::of(&responsibility.area_code),
-            &ctx.registry,
-            ctx.today(),
         )?;
         if self.status != Status::None {
             return Err(DomainError::exists(
@@ -249,7 +246,7 @@ impl Assignment {
             .fold(Targets::on("assignment", &id), |t, &(party, code)| {
                 t.with(party, code)
             });
-        authorize(&ctx.actor, command, &targets, &ctx.registry, ctx.today())?;
+        ctx.authorize(command, &targets)?;
         match self.status {
             Status::None => Err(DomainError::not_found("assignment_id", "assignment", &id)),
             s if allowed.contains(&s) => Ok(id),
@@ -366,13 +363,7 @@ impl Attribution {
     ) -> Result<Vec<AttributionEvent>> {
         let responsibility = command.responsibility;
         let by = ctx.actor.organisation.clone();
-        authorize(
-            &ctx.actor,
-            Command::AttributeResponsibility,
-            &Targets::of(&by),
-            &ctx.registry,
-            ctx.today(),
-        )?;
+        ctx.authorize(Command::AttributeResponsibility, &Targets::of(&by))?;
         responsibility.require("believed_owner_code", duty, ctx)?;
         Ok(vec![
             ResponsibilityAttributed {

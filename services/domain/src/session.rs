@@ -52,7 +52,7 @@ use crate::aggregate::{Aggregate, Context};
 use crate::codes;
 use crate::command::Command;
 use crate::error::{DomainError, Result};
-use crate::policy::{Party, Targets, authorize};
+use crate::policy::{Party, Targets};
 use crate::practice::Outcomes;
 use crate::privacy;
 use crate::values;
@@ -684,14 +684,11 @@ impl Session {
         // Each role is judged on its own part: the partner on its session, a practice on
         // its own referral to a session of its ICB. Judged before the session is looked
         // up, so an outsider learns nothing of which sessions exist.
-        authorize(
-            &ctx.actor,
+        ctx.authorize(
             command,
             &self
                 .parties(&id.to_string())
                 .with(Party::Referrer, &referral.referring_organisation_code),
-            &ctx.registry,
-            ctx.today(),
         )?;
         let id = self.require_scheduled(&id.to_string())?;
         ctx.registry.require(
@@ -721,13 +718,7 @@ impl Session {
         ctx: &Context,
     ) -> Result<Vec<SessionEvent>> {
         let today = ctx.today();
-        authorize(
-            &ctx.actor,
-            Command::ScheduleSession,
-            &Targets::of(&cmd.partner_code),
-            &ctx.registry,
-            today,
-        )?;
+        ctx.authorize(Command::ScheduleSession, &Targets::of(&cmd.partner_code))?;
         if self.id.is_some() {
             return Err(DomainError::exists("session_id", "session", id.to_string()));
         }
@@ -804,12 +795,9 @@ impl Session {
     /// The checks `ConfirmHosting` and `DeclineHosting` share.
     fn answer_hosting(&self, command: Command, requested: Uuid, ctx: &Context) -> Result<Uuid> {
         let requested = &requested.to_string();
-        authorize(
-            &ctx.actor,
+        ctx.authorize(
             command,
             &Targets::on("session", requested).with(Party::Target, &self.host_practice_code),
-            &ctx.registry,
-            ctx.today(),
         )?;
         let id = self.require_scheduled(requested)?;
         if self.hosting == Hosting::Venue {
@@ -943,12 +931,9 @@ impl Session {
         // nobody, which admits only the partner (who sees all its bookings) and services:
         // an outsider cannot tell a missing reference from another's.
         let referrer = self.referrers.get(reference).map_or("", String::as_str);
-        authorize(
-            &ctx.actor,
+        ctx.authorize(
             Command::CancelBooking,
             &self.parties(requested).with(Party::Referrer, referrer),
-            &ctx.registry,
-            ctx.today(),
         )?;
         let id = self.require_scheduled(requested)?;
         if referrer.is_empty() {
@@ -996,13 +981,7 @@ impl Session {
     /// Calls the session off. Its bookings and waitlist lapse with it; the log keeps them.
     pub fn cancel(&self, command: CancelSession, ctx: &Context) -> Result<Vec<SessionEvent>> {
         let requested = &command.session_id.to_string();
-        authorize(
-            &ctx.actor,
-            Command::CancelSession,
-            &self.parties(requested),
-            &ctx.registry,
-            ctx.today(),
-        )?;
+        ctx.authorize(Command::CancelSession, &self.parties(requested))?;
         let id = self.require_scheduled(requested)?;
         self.require_live(id, ctx.now)?;
         if self.attendance.is_some() {
@@ -1029,13 +1008,7 @@ impl Session {
         ctx: &Context,
     ) -> Result<Vec<SessionEvent>> {
         let requested = &command.session_id.to_string();
-        authorize(
-            &ctx.actor,
-            Command::RecordAttendance,
-            &self.parties(requested),
-            &ctx.registry,
-            ctx.today(),
-        )?;
+        ctx.authorize(Command::RecordAttendance, &self.parties(requested))?;
         let id = self.require_scheduled(requested)?;
         self.require_not_cancelled(id)?;
         if ctx.now < self.starts_at {

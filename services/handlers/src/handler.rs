@@ -35,6 +35,61 @@ pub(crate) fn reply_created(result: Result<CommandResult, ServiceError>, created
     })
 }
 
+/// A request body: every one carries the client's `request_id`.
+pub(crate) trait Body {
+    fn request_id(&self) -> &str;
+}
+
+macro_rules! bodies {
+    ($($request:ident),* $(,)?) => {
+        $(impl Body for proto::v1::$request {
+            fn request_id(&self) -> &str {
+                &self.request_id
+            }
+        })*
+    };
+}
+
+bodies!(
+    RegisterOrganisationRequest,
+    RenameOrganisationRequest,
+    ReparentOrganisationRequest,
+    MergeOrganisationsRequest,
+    CloseOrganisationRequest,
+    RetireDutyRequest,
+    AcceptResponsibilityRequest,
+    DeclineResponsibilityRequest,
+    EndResponsibilityRequest,
+    AttributeResponsibilityRequest,
+    SetRolloutTargetRequest,
+    RecordFacilitationRequest,
+    ChangeServiceStatusRequest,
+    NameDigitalChampionRequest,
+    EnrolStaffRequest,
+    CompleteModuleRequest,
+    CompleteTrainingRequest,
+    AdoptPlatformRequest,
+    ConfirmHostingRequest,
+    DeclineHostingRequest,
+    CancelBookingRequest,
+    CancelSessionRequest,
+    RecordAttendanceRequest,
+    AcknowledgeUsabilityIssueRequest,
+    ResolveUsabilityIssueRequest,
+);
+
+/// The caller of `request` and its body parsed into the domain's command `C` at the
+/// edge (`C::try_from(body)`, refusing a bad field by name).
+pub(crate) fn parse<R, C>(request: Request<R>) -> Result<(Caller, C), Status>
+where
+    R: Body,
+    C: TryFrom<R, Error = DomainError>,
+{
+    let caller = caller(&request, request.get_ref().request_id())?;
+    let command = C::try_from(request.into_inner()).map_err(invalid)?;
+    Ok((caller, command))
+}
+
 /// A request the domain refused while parsing it.
 pub(crate) fn invalid(err: DomainError) -> Status {
     Status::from(ServiceError::from(err))

@@ -19,7 +19,7 @@ use proto::v1::icb_service_server::IcbService;
 use tonic::{Request, Status};
 use uuid::Uuid;
 
-use crate::handler::{Reply, caller, invalid, record, record_on, reply};
+use crate::handler::{Reply, caller, invalid, parse, record, record_on, reply};
 use crate::store::{Caller, Store};
 
 #[derive(Debug, Clone)]
@@ -62,8 +62,7 @@ impl IcbService for Icb {
         &self,
         request: Request<pb::RegisterOrganisationRequest>,
     ) -> Reply {
-        let caller = caller(&request, &request.get_ref().request_id)?;
-        let command = RegisterOrganisation::try_from(request.into_inner()).map_err(invalid)?;
+        let (caller, command) = parse::<_, RegisterOrganisation>(request)?;
         let code = command.code.clone();
         self.on_tree(&caller, &code, command, Registry::register)
             .await
@@ -71,8 +70,7 @@ impl IcbService for Icb {
 
     #[tracing::instrument(skip_all)]
     async fn rename_organisation(&self, request: Request<pb::RenameOrganisationRequest>) -> Reply {
-        let caller = caller(&request, &request.get_ref().request_id)?;
-        let command = RenameOrganisation::try_from(request.into_inner()).map_err(invalid)?;
+        let (caller, command) = parse::<_, RenameOrganisation>(request)?;
         let code = command.code.clone();
         self.on_tree(&caller, &code, command, Registry::rename)
             .await
@@ -83,8 +81,7 @@ impl IcbService for Icb {
         &self,
         request: Request<pb::ReparentOrganisationRequest>,
     ) -> Reply {
-        let caller = caller(&request, &request.get_ref().request_id)?;
-        let command = ReparentOrganisation::try_from(request.into_inner()).map_err(invalid)?;
+        let (caller, command) = parse::<_, ReparentOrganisation>(request)?;
         let code = command.code.clone();
         self.on_tree(&caller, &code, command, Registry::reparent)
             .await
@@ -92,16 +89,14 @@ impl IcbService for Icb {
 
     #[tracing::instrument(skip_all)]
     async fn merge_organisations(&self, request: Request<pb::MergeOrganisationsRequest>) -> Reply {
-        let caller = caller(&request, &request.get_ref().request_id)?;
-        let command = MergeOrganisations::try_from(request.into_inner()).map_err(invalid)?;
+        let (caller, command) = parse::<_, MergeOrganisations>(request)?;
         let code = command.successor_code.clone();
         self.on_tree(&caller, &code, command, Registry::merge).await
     }
 
     #[tracing::instrument(skip_all)]
     async fn close_organisation(&self, request: Request<pb::CloseOrganisationRequest>) -> Reply {
-        let caller = caller(&request, &request.get_ref().request_id)?;
-        let command = CloseOrganisation::try_from(request.into_inner()).map_err(invalid)?;
+        let (caller, command) = parse::<_, CloseOrganisation>(request)?;
         let code = command.code.clone();
         self.on_tree(&caller, &code, command, Registry::close).await
     }
@@ -127,8 +122,7 @@ impl IcbService for Icb {
 
     #[tracing::instrument(skip_all)]
     async fn retire_duty(&self, request: Request<pb::RetireDutyRequest>) -> Reply {
-        let caller = caller(&request, &request.get_ref().request_id)?;
-        let command = RetireDuty::try_from(request.into_inner()).map_err(invalid)?;
+        let (caller, command) = parse::<_, RetireDuty>(request)?;
         let id = command.duty_id;
         record_on(
             &self.store,
@@ -170,8 +164,7 @@ impl IcbService for Icb {
         &self,
         request: Request<pb::AcceptResponsibilityRequest>,
     ) -> Reply {
-        let caller = caller(&request, &request.get_ref().request_id)?;
-        let step = AssignmentStep::try_from(request.into_inner()).map_err(invalid)?;
+        let (caller, step) = parse::<_, AssignmentStep>(request)?;
         on_assignment(&self.store, &caller, step, Assignment::accept).await
     }
 
@@ -180,15 +173,13 @@ impl IcbService for Icb {
         &self,
         request: Request<pb::DeclineResponsibilityRequest>,
     ) -> Reply {
-        let caller = caller(&request, &request.get_ref().request_id)?;
-        let step = AssignmentStep::try_from(request.into_inner()).map_err(invalid)?;
+        let (caller, step) = parse::<_, AssignmentStep>(request)?;
         on_assignment(&self.store, &caller, step, Assignment::decline).await
     }
 
     #[tracing::instrument(skip_all)]
     async fn end_responsibility(&self, request: Request<pb::EndResponsibilityRequest>) -> Reply {
-        let caller = caller(&request, &request.get_ref().request_id)?;
-        let step = AssignmentStep::try_from(request.into_inner()).map_err(invalid)?;
+        let (caller, step) = parse::<_, AssignmentStep>(request)?;
         on_assignment(&self.store, &caller, step, Assignment::end).await
     }
 
@@ -237,8 +228,7 @@ impl IcbService for Icb {
 
     #[tracing::instrument(skip_all)]
     async fn set_rollout_target(&self, request: Request<pb::SetRolloutTargetRequest>) -> Reply {
-        let caller = caller(&request, &request.get_ref().request_id)?;
-        let command = SetRolloutTarget::try_from(request.into_inner()).map_err(invalid)?;
+        let (caller, command) = parse::<_, SetRolloutTarget>(request)?;
         let id = command.programme_id;
         record_on(
             &self.store,

@@ -18,7 +18,7 @@ use proto::v1 as pb;
 use proto::v1::partner_service_server::PartnerService;
 use tonic::Request;
 
-use crate::handler::{Reply, caller, invalid, record, record_on, reply_created};
+use crate::handler::{Reply, caller, invalid, parse, record, record_on, reply_created};
 use crate::store::Store;
 
 #[derive(Debug, Clone)]
@@ -82,8 +82,7 @@ impl PartnerService for Partner {
 
     #[tracing::instrument(skip_all)]
     async fn confirm_hosting(&self, request: Request<pb::ConfirmHostingRequest>) -> Reply {
-        let caller = caller(&request, &request.get_ref().request_id)?;
-        let command = ConfirmHosting::try_from(request.into_inner()).map_err(invalid)?;
+        let (caller, command) = parse::<_, ConfirmHosting>(request)?;
         let id = command.session_id;
         record_on(
             &self.store,
@@ -98,8 +97,7 @@ impl PartnerService for Partner {
 
     #[tracing::instrument(skip_all)]
     async fn decline_hosting(&self, request: Request<pb::DeclineHostingRequest>) -> Reply {
-        let caller = caller(&request, &request.get_ref().request_id)?;
-        let command = DeclineHosting::try_from(request.into_inner()).map_err(invalid)?;
+        let (caller, command) = parse::<_, DeclineHosting>(request)?;
         let id = command.session_id;
         record_on(
             &self.store,
@@ -122,8 +120,7 @@ impl PartnerService for Partner {
 
     #[tracing::instrument(skip_all)]
     async fn cancel_booking(&self, request: Request<pb::CancelBookingRequest>) -> Reply {
-        let caller = caller(&request, &request.get_ref().request_id)?;
-        let command = CancelBooking::try_from(request.into_inner()).map_err(invalid)?;
+        let (caller, command) = parse::<_, CancelBooking>(request)?;
         let id = command.session_id;
         record_on(
             &self.store,
@@ -146,8 +143,7 @@ impl PartnerService for Partner {
 
     #[tracing::instrument(skip_all)]
     async fn cancel_session(&self, request: Request<pb::CancelSessionRequest>) -> Reply {
-        let caller = caller(&request, &request.get_ref().request_id)?;
-        let command = CancelSession::try_from(request.into_inner()).map_err(invalid)?;
+        let (caller, command) = parse::<_, CancelSession>(request)?;
         let id = command.session_id;
         record_on(
             &self.store,
@@ -162,8 +158,7 @@ impl PartnerService for Partner {
 
     #[tracing::instrument(skip_all)]
     async fn record_attendance(&self, request: Request<pb::RecordAttendanceRequest>) -> Reply {
-        let caller = caller(&request, &request.get_ref().request_id)?;
-        let command = RecordAttendance::try_from(request.into_inner()).map_err(invalid)?;
+        let (caller, command) = parse::<_, RecordAttendance>(request)?;
         let id = command.session_id;
         record_on(
             &self.store,

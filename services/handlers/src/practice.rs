@@ -16,7 +16,7 @@ use proto::v1 as pb;
 use proto::v1::practice_service_server::PracticeService;
 use tonic::{Request, Status};
 
-use crate::handler::{Reply, caller, invalid, record, reply};
+use crate::handler::{Reply, parse, record, reply};
 use crate::store::{Caller, Store};
 
 #[derive(Debug, Clone)]
@@ -66,8 +66,7 @@ impl Practice {
 impl PracticeService for Practice {
     #[tracing::instrument(skip_all)]
     async fn record_facilitation(&self, request: Request<pb::RecordFacilitationRequest>) -> Reply {
-        let caller = caller(&request, &request.get_ref().request_id)?;
-        let command = RecordFacilitation::try_from(request.into_inner()).map_err(invalid)?;
+        let (caller, command) = parse::<_, RecordFacilitation>(request)?;
         let code = command.practice_code.clone();
         self.record(
             &code,
@@ -83,8 +82,7 @@ impl PracticeService for Practice {
         &self,
         request: Request<pb::ChangeServiceStatusRequest>,
     ) -> Reply {
-        let caller = caller(&request, &request.get_ref().request_id)?;
-        let command = ChangeServiceStatus::try_from(request.into_inner()).map_err(invalid)?;
+        let (caller, command) = parse::<_, ChangeServiceStatus>(request)?;
         let code = command.practice_code.clone();
         self.record(
             &code,
@@ -100,8 +98,7 @@ impl PracticeService for Practice {
         &self,
         request: Request<pb::NameDigitalChampionRequest>,
     ) -> Reply {
-        let caller = caller(&request, &request.get_ref().request_id)?;
-        let command = NameDigitalChampion::try_from(request.into_inner()).map_err(invalid)?;
+        let (caller, command) = parse::<_, NameDigitalChampion>(request)?;
         let code = command.practice_code.clone();
         self.record(
             &code,
@@ -114,8 +111,7 @@ impl PracticeService for Practice {
 
     #[tracing::instrument(skip_all)]
     async fn enrol_staff(&self, request: Request<pb::EnrolStaffRequest>) -> Reply {
-        let caller = caller(&request, &request.get_ref().request_id)?;
-        let command = EnrolStaff::try_from(request.into_inner()).map_err(invalid)?;
+        let (caller, command) = parse::<_, EnrolStaff>(request)?;
         let (code, with) = (
             command.practice_code.clone(),
             programme::stream(&command.programme_id),
@@ -132,8 +128,7 @@ impl PracticeService for Practice {
 
     #[tracing::instrument(skip_all)]
     async fn complete_module(&self, request: Request<pb::CompleteModuleRequest>) -> Reply {
-        let caller = caller(&request, &request.get_ref().request_id)?;
-        let command = Completion::try_from(request.into_inner()).map_err(invalid)?;
+        let (caller, command) = parse::<_, Completion>(request)?;
         let (code, with) = (
             command.practice_code.clone(),
             programme::stream(&command.programme_id),
@@ -150,8 +145,7 @@ impl PracticeService for Practice {
 
     #[tracing::instrument(skip_all)]
     async fn complete_training(&self, request: Request<pb::CompleteTrainingRequest>) -> Reply {
-        let caller = caller(&request, &request.get_ref().request_id)?;
-        let command = Completion::try_from(request.into_inner()).map_err(invalid)?;
+        let (caller, command) = parse::<_, Completion>(request)?;
         let (code, with) = (
             command.practice_code.clone(),
             programme::stream(&command.programme_id),
@@ -168,8 +162,7 @@ impl PracticeService for Practice {
 
     #[tracing::instrument(skip_all)]
     async fn adopt_platform(&self, request: Request<pb::AdoptPlatformRequest>) -> Reply {
-        let caller = caller(&request, &request.get_ref().request_id)?;
-        let command = AdoptPlatform::try_from(request.into_inner()).map_err(invalid)?;
+        let (caller, command) = parse::<_, AdoptPlatform>(request)?;
         let (code, with) = (
             command.practice_code.clone(),
             platform::stream(&command.platform_id),

@@ -17,7 +17,7 @@ use proto::v1 as pb;
 use proto::v1::provider_service_server::ProviderService;
 use tonic::{Request, Status};
 
-use crate::handler::{Reply, caller, invalid, record, record_on, reply_created};
+use crate::handler::{Reply, caller, invalid, parse, record, record_on, reply_created};
 use crate::store::Store;
 
 #[derive(Debug, Clone)]
@@ -133,8 +133,7 @@ impl ProviderService for Provider {
         &self,
         request: Request<pb::AcknowledgeUsabilityIssueRequest>,
     ) -> Reply {
-        let caller = caller(&request, &request.get_ref().request_id)?;
-        let command = AcknowledgeUsabilityIssue::try_from(request.into_inner()).map_err(invalid)?;
+        let (caller, command) = parse::<_, AcknowledgeUsabilityIssue>(request)?;
         let id = command.issue_id;
         let stream = platform::issue_stream;
         record_on(
@@ -153,8 +152,7 @@ impl ProviderService for Provider {
         &self,
         request: Request<pb::ResolveUsabilityIssueRequest>,
     ) -> Reply {
-        let caller = caller(&request, &request.get_ref().request_id)?;
-        let command = ResolveUsabilityIssue::try_from(request.into_inner()).map_err(invalid)?;
+        let (caller, command) = parse::<_, ResolveUsabilityIssue>(request)?;
         let id = command.issue_id;
         let stream = platform::issue_stream;
         record_on(
