@@ -11,6 +11,8 @@ use super::{GatewayEvent, date};
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Programme {
     pub id: String,
+    /// The short name people use (`DFE-2026`).
+    pub code: String,
     pub owner_code: String,
     pub title: String,
     pub audience_roles: Vec<i32>,
@@ -45,6 +47,17 @@ pub struct Training {
 }
 
 impl Training {
+    /// The programme `key` names: its id, or its code when one programme has it.
+    pub fn programme(&self, key: &str) -> Option<&Programme> {
+        self.programmes.get(key).or_else(|| {
+            let mut coded = self.programmes.values().filter(|p| p.code == key);
+            match (coded.next(), coded.next()) {
+                (Some(only), None) => Some(only),
+                _ => None,
+            }
+        })
+    }
+
     pub(super) fn apply(&mut self, event: &GatewayEvent) {
         match event {
             GatewayEvent::TrainingProgrammeLaunched(e) => {
@@ -52,6 +65,7 @@ impl Training {
                     e.programme_id.clone(),
                     Programme {
                         id: e.programme_id.clone(),
+                        code: e.code.clone(),
                         owner_code: e.owner_code.clone(),
                         title: e.title.clone(),
                         audience_roles: e.audience_roles.clone(),

@@ -213,6 +213,9 @@ command_input! {
         /// The body running it (national, a region, an ICB).
         owner_code: String,
         title: String,
+        /// The short name people will use, e.g. `DFE-2026`: 2 to 20 capital letters,
+        /// digits and hyphens. Derived from the title and deadline when left out.
+        code: Option<String>,
         audience_roles: Vec<StaffRole>,
         module_ids: Vec<String>,
         /// The share of the audience (0–100) to have completed it by the deadline.

@@ -22,6 +22,8 @@ const RECEPTION: [pb::StaffRole; 2] = [pb::StaffRole::Receptionist, pb::StaffRol
 #[derive(Debug, Clone, SimpleObject)]
 pub struct Programme {
     pub id: String,
+    /// The short name people use, e.g. `DFE-2026`: views take it wherever they take the id.
+    pub code: String,
     pub title: String,
     pub owner: OrganisationSummary,
     pub audience_roles: Vec<StaffRole>,
@@ -34,6 +36,7 @@ impl Programme {
     fn of(model: &ReadModel, p: &ModelProgramme) -> Self {
         Self {
             id: p.id.clone(),
+            code: p.code.clone(),
             title: p.title.clone(),
             owner: OrganisationSummary::of(model, &p.owner_code),
             audience_roles: p
@@ -177,9 +180,13 @@ pub fn rollout(
     within: &str,
     date: NaiveDate,
 ) -> Result<TrainingRollout> {
-    let p = model.training.programmes.get(programme).ok_or_else(|| {
-        GatewayError::NotFound(format!("programme: no training programme {programme}"))
+    let p = model.training.programme(programme).ok_or_else(|| {
+        GatewayError::NotFound(format!(
+            "programme: no training programme has the id or code {}",
+            domain::values::excerpt(programme)
+        ))
     })?;
+    let programme = p.id.as_str();
     let index = model.tree.index();
     let within_id = super::area(&index, "within", within)?;
     let staff = model.training.trainees.get(programme);

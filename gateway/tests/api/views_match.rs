@@ -296,6 +296,7 @@ impl History {
                 module_ids: vec!["m1".into()],
                 target_percent: 60,
                 deadline: "2027-03-31".into(),
+                code: "DFR-2027".into(),
             },
         );
         if h.rng.random_bool(0.5) {

@@ -214,6 +214,11 @@ pub(crate) fn programmes(seed: Seed, tree: &Tree, today: NaiveDate) -> Vec<Scrip
                     programme_id: id.clone(),
                     owner_code: "X24".to_owned(),
                     title: programme.title.to_owned(),
+                    code: format!(
+                        "{}-{}",
+                        programme.key.to_uppercase(),
+                        &deadline(n, today)[..4]
+                    ),
                     audience_roles: programme.audience.iter().map(|r| i32::from(*r)).collect(),
                     module_ids: programme.modules.iter().map(|m| (*m).to_owned()).collect(),
                     target_percent: programme.target_percent,

@@ -26,6 +26,7 @@ pub fn stream(id: &Uuid) -> String {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Programme {
     pub id: Option<Uuid>,
+    pub code: String,
     pub owner_code: String,
     pub audience_roles: Vec<StaffRole>,
     pub module_ids: Vec<String>,
@@ -36,6 +37,7 @@ impl Aggregate for Programme {
     fn apply(&mut self, event: &ProgrammeEvent) {
         if let ProgrammeEvent::TrainingProgrammeLaunched(e) = event {
             self.id = Uuid::try_parse(&e.programme_id).ok();
+            self.code = e.code.clone();
             self.owner_code = e.owner_code.clone();
             self.audience_roles = e.audience_roles().collect();
             self.module_ids = e.module_ids.clone();
@@ -64,10 +66,64 @@ fn not_past(field: &str, deadline: NaiveDate, today: NaiveDate) -> Result<NaiveD
     Ok(deadline)
 }
 
+/// Words a programme's derived code leaves out.
+const MINOR_WORDS: [&str; 10] = [
+    "a", "an", "and", "for", "in", "of", "on", "the", "to", "with",
+];
+
+/// The code of a programme launched without one: the initials of its title's words (minor
+/// words left out, at most six) and its deadline's year, e.g. `TRSDF-2027`. Launches
+/// written before codes existed are read with this code (`envelope::upcast`), so both
+/// readers name them alike.
+pub fn derived_code(title: &str, deadline: &str) -> String {
+    let initials: String = title
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty() && !MINOR_WORDS.contains(&w.to_lowercase().as_str()))
+        .filter_map(|w| w.chars().next())
+        .map(|c| c.to_ascii_uppercase())
+        .filter(char::is_ascii_alphanumeric)
+        .take(6)
+        .collect();
+    let initials = if initials.is_empty() {
+        "P".to_owned()
+    } else {
+        initials
+    };
+    match deadline
+        .get(..4)
+        .filter(|y| y.chars().all(|c| c.is_ascii_digit()))
+    {
+        Some(year) => format!("{initials}-{year}"),
+        None => initials,
+    }
+}
+
+/// A programme's code: 2 to 20 capital letters, digits and hyphens, starting with a letter.
+fn code(field: &str, text: &str) -> Result<String> {
+    let code = text.trim();
+    let ok = (2..=20).contains(&code.len())
+        && code.starts_with(|c: char| c.is_ascii_uppercase())
+        && code
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-');
+    if !ok {
+        return Err(DomainError::invalid(
+            field,
+            format!(
+                "{} is not a programme code: 2 to 20 capital letters, digits and hyphens, \
+                 starting with a letter (e.g. DFE-2026)",
+                values::excerpt(code)
+            ),
+        ));
+    }
+    Ok(code.to_owned())
+}
+
 /// `LaunchTrainingProgramme`, parsed; the programme's id is the client's or derived by
 /// the service. Whether the deadline is past is judged against the context's today.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LaunchTrainingProgramme {
+    pub code: Option<String>,
     pub owner_code: String,
     pub title: String,
     pub audience_roles: Vec<StaffRole>,
@@ -101,7 +157,12 @@ impl TryFrom<LaunchTrainingProgrammeRequest> for LaunchTrainingProgramme {
             }
             module_ids.push(module);
         }
+        let code = match request.code.trim() {
+            "" => None,
+            given => Some(code("code", given)?),
+        };
         Ok(Self {
+            code,
             owner_code,
             title,
             audience_roles,
@@ -147,6 +208,7 @@ impl Programme {
         ctx: &Context,
     ) -> Result<Vec<ProgrammeEvent>> {
         let LaunchTrainingProgramme {
+            code,
             owner_code: owner,
             title,
             audience_roles: roles,
@@ -165,15 +227,18 @@ impl Programme {
         }
         ctx.registry
             .require("owner_code", &owner, &[], ctx.today())?;
+        let deadline = deadline.format("%Y-%m-%d").to_string();
+        let code = code.unwrap_or_else(|| derived_code(&title, &deadline));
         Ok(vec![
             TrainingProgrammeLaunched {
                 programme_id: id.to_string(),
+                code,
                 owner_code: owner,
                 title,
                 audience_roles: roles.into_iter().map(i32::from).collect(),
                 module_ids: modules,
                 target_percent: target,
-                deadline: deadline.format("%Y-%m-%d").to_string(),
+                deadline,
             }
             .into(),
         ])
@@ -261,6 +326,7 @@ mod tests {
             module_ids: vec!["nhs-app-basics".into(), "proxy-access".into()],
             target_percent: 80,
             deadline: "2027-03-31".into(),
+            code: "DFD-2027".into(),
         }
         .into()
     }
@@ -285,6 +351,7 @@ mod tests {
             then(&Programme::default(), &events),
             Programme {
                 id: Some(PROGRAMME),
+                code: "DFD-2027".into(),
                 owner_code: "QE1".into(),
                 audience_roles: vec![StaffRole::Receptionist, StaffRole::CareNavigator],
                 module_ids: vec!["nhs-app-basics".into(), "proxy-access".into()],
@@ -624,5 +691,32 @@ mod tests {
                 "p-1"
             ))
         );
+    }
+
+    #[test]
+    fn a_programme_code_is_given_or_derived_and_a_bad_one_is_refused() {
+        let given = LaunchTrainingProgrammeRequest {
+            code: " DFE-2026 ".into(),
+            ..launch_request()
+        };
+        let events = launch(given).expect("launched");
+        let launched = match &events[..] {
+            [ProgrammeEvent::TrainingProgrammeLaunched(e)] => e,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(launched.code, "DFE-2026");
+        for bad in ["dfe-2026", "D", "2026-DFE", "DFE 2026", &"X".repeat(21)] {
+            let request = LaunchTrainingProgrammeRequest {
+                code: bad.into(),
+                ..launch_request()
+            };
+            let err = LaunchTrainingProgramme::try_from(request).expect_err(bad);
+            assert!(err.to_string().starts_with("code: "), "{bad}: {err}");
+        }
+        assert_eq!(
+            derived_code("The NHS App, for everyone", "2026-12-31"),
+            "NAE-2026"
+        );
+        assert_eq!(derived_code("", ""), "P");
     }
 }

@@ -300,6 +300,7 @@ fn launch() -> pb::LaunchTrainingProgrammeRequest {
         module_ids: vec!["m1".into(), "m2".into()],
         target_percent: 80,
         deadline: "2026-12-31".into(),
+        code: "NAR-2026".into(),
     }
 }
 

@@ -31,6 +31,7 @@ fn programme() -> Programme {
     let mut programme = Programme::default();
     programme.apply(&ProgrammeEvent::from(TrainingProgrammeLaunched {
         programme_id: PROGRAMME_ID.into(),
+        code: "DFD-2027".into(),
         owner_code: "X24".into(),
         title: "Digital front door".into(),
         audience_roles: vec![

@@ -134,7 +134,8 @@ async fn facilitation_is_recorded_on_the_practice_stream_with_who_recorded_it() 
     assert_eq!(meta("actor"), Some("user@A81001"));
     assert_eq!(meta("organisation"), Some("A81001"));
     assert_eq!(meta("aggregate_id"), Some("A81001"));
-    assert_eq!(meta("schema_version"), Some("1"));
+    let version = domain::envelope::SCHEMA_VERSION.to_string();
+    assert_eq!(meta("schema_version"), Some(version.as_str()));
     assert!(meta("correlation_id").is_some());
 
     let Some(PracticeEvent::FacilitationRecorded(recorded)) =
