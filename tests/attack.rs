@@ -28,6 +28,9 @@ mod families;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
+use futures::FutureExt;
+use futures::future::LocalBoxFuture;
+
 use families::fixture::Fixture;
 use families::tools::{Tally, Target, report};
 use support::gateway::Dev;
@@ -65,73 +68,54 @@ async fn attacks_from_outside_get_nothing() {
         started.elapsed()
     );
 
-    let secs = Duration::from_secs;
     let mut tallies = Vec::new();
+    // Each family with its time limit in seconds, in the order they run.
+    let runs: Vec<(&str, u64, LocalBoxFuture<'_, Tally>)> = vec![
+        (
+            "1 cross-tenant writes",
+            30,
+            families::cross_tenant::run(&target, &fixture).boxed_local(),
+        ),
+        (
+            "2 request-id replay",
+            20,
+            families::replay::run(&target, &fixture).boxed_local(),
+        ),
+        (
+            "3 existence probing",
+            20,
+            families::probing::run(&target, &fixture).boxed_local(),
+        ),
+        (
+            "7 personal data",
+            30,
+            families::pii::run(&target, &fixture).boxed_local(),
+        ),
+        (
+            "8 smaller holes",
+            30,
+            families::smaller::run(&target, &fixture).boxed_local(),
+        ),
+        (
+            "5 body size and echo",
+            30,
+            families::body::run(&target, &fixture).boxed_local(),
+        ),
+        (
+            "4 costly GraphQL",
+            30,
+            families::cost::run(&target, &fixture).boxed_local(),
+        ),
+        (
+            "6 connections",
+            50,
+            families::connections::run(&target, &fixture).boxed_local(),
+        ),
+    ];
     let run = async {
-        tallies.push(
-            bounded(
-                "1 cross-tenant writes",
-                secs(30),
-                families::cross_tenant::run(&target, &fixture),
-            )
-            .await,
-        );
-        tallies.push(
-            bounded(
-                "2 request-id replay",
-                secs(20),
-                families::replay::run(&target, &fixture),
-            )
-            .await,
-        );
-        tallies.push(
-            bounded(
-                "3 existence probing",
-                secs(20),
-                families::probing::run(&target, &fixture),
-            )
-            .await,
-        );
-        tallies.push(
-            bounded(
-                "7 personal data",
-                secs(30),
-                families::pii::run(&target, &fixture),
-            )
-            .await,
-        );
-        tallies.push(
-            bounded(
-                "8 smaller holes",
-                secs(30),
-                families::smaller::run(&target, &fixture),
-            )
-            .await,
-        );
-        tallies.push(
-            bounded(
-                "5 body size and echo",
-                secs(30),
-                families::body::run(&target, &fixture),
-            )
-            .await,
-        );
-        tallies.push(
-            bounded(
-                "4 costly GraphQL",
-                secs(30),
-                families::cost::run(&target, &fixture),
-            )
-            .await,
-        );
-        tallies.push(
-            bounded(
-                "6 connections",
-                secs(50),
-                families::connections::run(&target, &fixture),
-            )
-            .await,
-        );
+        for (name, limit, family) in runs {
+            tallies.push(bounded(name, Duration::from_secs(limit), family).await);
+        }
     };
     if tokio::time::timeout(SUITE_LIMIT, run).await.is_err() {
         let mut tally = Tally::new("suite", "suite");

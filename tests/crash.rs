@@ -11,11 +11,10 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use pb::event_log_service_client::EventLogServiceClient;
 use pb::expected_version::Kind;
 use proto::v1 as pb;
 use rand::Rng;
-use support::{Server, append_request, assert_verify_ok, bearer, event, service_token};
+use support::{Server, append_request, assert_verify_ok, event, log_client, service_token};
 use tonic::transport::Endpoint;
 
 /// Writers appending single events, each to its own stream.
@@ -75,7 +74,7 @@ async fn write(
         .connect_timeout(Duration::from_secs(1))
         .timeout(Duration::from_secs(5))
         .connect_lazy();
-    let mut log = EventLogServiceClient::with_interceptor(channel, bearer(&service_token()));
+    let mut log = log_client(channel, &service_token());
     let mut stats = RoundStats::default();
     while !stop.load(Ordering::SeqCst) {
         let resend = writer.pending.is_some();

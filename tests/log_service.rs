@@ -13,8 +13,9 @@ use pb::event_log_service_client::EventLogServiceClient;
 use pb::expected_version::Kind;
 use proto::v1 as pb;
 use support::{
-    Server, append_request, assert_verify_ok, channel, client, event, read_everything, run_verify,
-    secret, service_token, token_with,
+    LogClient, Reflection, Server, append_request, assert_verify_ok, channel, client, event,
+    listed_services, now_secs, read_everything, run_verify, secret, service_token, sign,
+    token_with,
 };
 use tonic::{Code, Status};
 
@@ -72,11 +73,35 @@ fn now_micros() -> i64 {
     i64::try_from(micros).expect("micros fit in i64")
 }
 
-fn now_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock after 1970")
-        .as_secs()
+/// A `read_stream` request.
+fn stream_request(
+    stream: &str,
+    from_version: u64,
+    max_count: u32,
+    backwards: bool,
+) -> pb::ReadStreamRequest {
+    pb::ReadStreamRequest {
+        stream: stream.to_owned(),
+        from_version,
+        max_count,
+        backwards,
+    }
+}
+
+/// A `read_all` request.
+fn all_request(after_position: u64, max_count: u32) -> pb::ReadAllRequest {
+    pb::ReadAllRequest {
+        after_position,
+        max_count,
+    }
+}
+
+/// The `difacto-…` detail `key` a refusal carries in its metadata.
+fn detail<'a>(status: &'a Status, key: &str) -> Option<&'a str> {
+    status
+        .metadata()
+        .get(key)
+        .map(|v| v.to_str().expect("ascii"))
 }
 
 /// Checks that `recorded` is `sent`, stored at `stream`/`version`/`position`.
@@ -102,16 +127,9 @@ fn assert_recorded(
     );
 }
 
-async fn head<F: tonic::service::Interceptor>(
-    log: &mut EventLogServiceClient<
-        tonic::service::interceptor::InterceptedService<tonic::transport::Channel, F>,
-    >,
-) -> (u64, usize) {
+async fn head(log: &mut LogClient) -> (u64, usize) {
     let page = log
-        .read_all(pb::ReadAllRequest {
-            after_position: 0,
-            max_count: 0,
-        })
+        .read_all(all_request(0, 0))
         .await
         .expect("read_all")
         .into_inner();
@@ -149,10 +167,7 @@ async fn append_read_stream_and_read_all_round_trip() {
         "NO_STREAM on an existing stream",
     );
     assert_eq!(
-        status
-            .metadata()
-            .get("difacto-actual-version")
-            .map(|v| v.to_str().expect("ascii")),
+        detail(&status, "difacto-actual-version"),
         Some("0"),
         "{status:?}"
     );
@@ -162,13 +177,7 @@ async fn append_read_stream_and_read_all_round_trip() {
         Code::Aborted,
         "EXACT(0) on a stream at version 1",
     );
-    assert_eq!(
-        status
-            .metadata()
-            .get("difacto-actual-version")
-            .map(|v| v.to_str().expect("ascii")),
-        Some("1")
-    );
+    assert_eq!(detail(&status, "difacto-actual-version"), Some("1"));
     let status = expect_code(
         log.append(append_request(
             "session-3",
@@ -179,13 +188,7 @@ async fn append_read_stream_and_read_all_round_trip() {
         Code::Aborted,
         "STREAM_EXISTS on a missing stream",
     );
-    assert_eq!(
-        status
-            .metadata()
-            .get("difacto-actual-version")
-            .map(|v| v.to_str().expect("ascii")),
-        Some("none")
-    );
+    assert_eq!(detail(&status, "difacto-actual-version"), Some("none"));
     assert_eq!(head(&mut log).await.0, 3, "a refused append stored nothing");
 
     // The matching expectations succeed; the refused events' ids were never stored, so
@@ -217,12 +220,7 @@ async fn append_read_stream_and_read_all_round_trip() {
 
     // read_stream: forwards, a window, backwards, a missing stream.
     let session_1 = log
-        .read_stream(pb::ReadStreamRequest {
-            stream: "session-1".into(),
-            from_version: 0,
-            max_count: 0,
-            backwards: false,
-        })
+        .read_stream(stream_request("session-1", 0, 0, false))
         .await
         .expect("read_stream")
         .into_inner();
@@ -232,36 +230,21 @@ async fn append_read_stream_and_read_all_round_trip() {
     assert_recorded(&session_1.events[2], &three[0], "session-1", 2, 4);
     assert_eq!(session_1.head_position, 7);
     let window = log
-        .read_stream(pb::ReadStreamRequest {
-            stream: "session-1".into(),
-            from_version: 1,
-            max_count: 1,
-            backwards: false,
-        })
+        .read_stream(stream_request("session-1", 1, 1, false))
         .await
         .expect("read_stream window")
         .into_inner();
     assert_eq!(window.events.len(), 1);
     assert_recorded(&window.events[0], &one[1], "session-1", 1, 2);
     let backwards = log
-        .read_stream(pb::ReadStreamRequest {
-            stream: "session-1".into(),
-            from_version: 2,
-            max_count: 0,
-            backwards: true,
-        })
+        .read_stream(stream_request("session-1", 2, 0, true))
         .await
         .expect("read_stream backwards")
         .into_inner();
     let versions: Vec<u64> = backwards.events.iter().map(|e| e.version).collect();
     assert_eq!(versions, [2, 1, 0]);
     let missing = log
-        .read_stream(pb::ReadStreamRequest {
-            stream: "session-404".into(),
-            from_version: 0,
-            max_count: 0,
-            backwards: false,
-        })
+        .read_stream(stream_request("session-404", 0, 0, false))
         .await
         .expect("read_stream of a missing stream")
         .into_inner();
@@ -269,10 +252,7 @@ async fn append_read_stream_and_read_all_round_trip() {
 
     // read_all: everything in position order, then from the middle, then past the head.
     let all = log
-        .read_all(pb::ReadAllRequest {
-            after_position: 0,
-            max_count: 0,
-        })
+        .read_all(all_request(0, 0))
         .await
         .expect("read_all")
         .into_inner();
@@ -291,20 +271,14 @@ async fn append_read_stream_and_read_all_round_trip() {
         assert_recorded(recorded, sent, stream, *version, i as u64 + 1);
     }
     let middle = log
-        .read_all(pb::ReadAllRequest {
-            after_position: 3,
-            max_count: 2,
-        })
+        .read_all(all_request(3, 2))
         .await
         .expect("read_all from the middle")
         .into_inner();
     let positions: Vec<u64> = middle.events.iter().map(|e| e.position).collect();
     assert_eq!(positions, [4, 5]);
     let past = log
-        .read_all(pb::ReadAllRequest {
-            after_position: 7,
-            max_count: 0,
-        })
+        .read_all(all_request(7, 0))
         .await
         .expect("read_all past the head")
         .into_inner();
@@ -342,28 +316,13 @@ fn service_claims(exp: u64, iat: u64, iss: &str, aud: &str) -> Claims {
     }
 }
 
-/// Signs `claims` HS256 with `key`, by hand rather than through difacto's issuer.
-fn sign(claims: &Claims, key: &[u8]) -> String {
-    // Building difacto's issuer installs jsonwebtoken's crypto provider for this process.
-    let _ = auth::TokenIssuer::hs256(key, "difacto", "difacto");
-    jsonwebtoken::encode(
-        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
-        claims,
-        &jsonwebtoken::EncodingKey::from_secret(key),
-    )
-    .expect("sign claims")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tokens_are_checked_and_rejections_leave_the_log_untouched() {
     let dir = tempdir();
     let server = Server::start(dir.path(), &[]);
     let url = server.url();
     let append = || append_request("auth-1", Kind::Any, vec![event("should not be stored")]);
-    let read_all = || pb::ReadAllRequest {
-        after_position: 0,
-        max_count: 0,
-    };
+    let read_all = || all_request(0, 0);
 
     // No token at all.
     let mut anonymous = EventLogServiceClient::new(channel(&url).await);
@@ -724,10 +683,7 @@ async fn bad_input_is_invalid_argument_naming_the_field_and_stores_nothing() {
         .into_inner();
     assert_eq!(got, ack(1001, 1001, 1003));
     let capped = log
-        .read_all(pb::ReadAllRequest {
-            after_position: 0,
-            max_count: 5000,
-        })
+        .read_all(all_request(0, 5000))
         .await
         .expect("read_all asking for more than a page")
         .into_inner();
@@ -846,6 +802,31 @@ async fn next_event(
         .unwrap_or_else(|status| panic!("{what}: the subscription failed: {status:?}"))
 }
 
+/// A subscription from after `after_position`; panics naming `what`.
+async fn subscribe(
+    log: &mut LogClient,
+    after_position: u64,
+    what: &str,
+) -> tonic::Streaming<pb::RecordedEvent> {
+    log.subscribe(pb::SubscribeRequest { after_position })
+        .await
+        .unwrap_or_else(|status| panic!("{what}: {status:?}"))
+        .into_inner()
+}
+
+/// The positions of the next `count` events of `subscription`.
+async fn next_positions(
+    subscription: &mut tonic::Streaming<pb::RecordedEvent>,
+    count: usize,
+    what: &str,
+) -> Vec<u64> {
+    let mut positions = Vec::with_capacity(count);
+    for _ in 0..count {
+        positions.push(next_event(subscription, what).await.position);
+    }
+    positions
+}
+
 async fn assert_quiet(subscription: &mut tonic::Streaming<pb::RecordedEvent>, what: &str) {
     if let Ok(extra) = tokio::time::timeout(Duration::from_millis(300), subscription.next()).await {
         panic!("{what}: expected nothing more, got {extra:?}");
@@ -865,11 +846,7 @@ async fn subscribe_catches_up_then_goes_live_in_order() {
         .expect("append before subscribing");
     sent.extend(existing);
 
-    let mut from_start = log
-        .subscribe(pb::SubscribeRequest { after_position: 0 })
-        .await
-        .expect("subscribe from 0")
-        .into_inner();
+    let mut from_start = subscribe(&mut log, 0, "subscribe from 0").await;
     for (i, want) in sent.iter().enumerate() {
         let got = next_event(&mut from_start, "catch-up").await;
         assert_recorded(&got, want, "sub-a", i as u64, i as u64 + 1);
@@ -885,20 +862,18 @@ async fn subscribe_catches_up_then_goes_live_in_order() {
     log.append(append_request("sub-a", Kind::Any, live_a.clone()))
         .await
         .expect("live append 2");
-    let got = next_event(&mut from_start, "live").await;
-    assert_recorded(&got, &live_b[0], "sub-b", 0, 4);
-    let got = next_event(&mut from_start, "live").await;
-    assert_recorded(&got, &live_b[1], "sub-b", 1, 5);
-    let got = next_event(&mut from_start, "live").await;
-    assert_recorded(&got, &live_a[0], "sub-a", 3, 6);
+    for (sent, stream, version, position) in [
+        (&live_b[0], "sub-b", 0, 4),
+        (&live_b[1], "sub-b", 1, 5),
+        (&live_a[0], "sub-a", 3, 6),
+    ] {
+        let got = next_event(&mut from_start, "live").await;
+        assert_recorded(&got, sent, stream, version, position);
+    }
     assert_quiet(&mut from_start, "after live events").await;
 
     // A second subscriber from the middle, while appends race with its catch-up.
-    let mut from_middle = log
-        .subscribe(pb::SubscribeRequest { after_position: 4 })
-        .await
-        .expect("subscribe from 4")
-        .into_inner();
+    let mut from_middle = subscribe(&mut log, 4, "subscribe from 4").await;
     let mut writer = client(&server.url(), &service_token()).await;
     let burst = tokio::spawn(async move {
         for i in 0..50 {
@@ -912,25 +887,15 @@ async fn subscribe_catches_up_then_goes_live_in_order() {
                 .expect("burst append");
         }
     });
-    let mut positions = Vec::new();
-    for _ in 0..52 {
-        positions.push(
-            next_event(&mut from_middle, "from the middle")
-                .await
-                .position,
-        );
-    }
-    assert_eq!(positions, (5..=56).collect::<Vec<u64>>());
+    assert_eq!(
+        next_positions(&mut from_middle, 52, "from the middle").await,
+        (5..=56).collect::<Vec<u64>>()
+    );
     burst.await.expect("burst task");
-    let mut seen = Vec::new();
-    for _ in 0..50 {
-        seen.push(
-            next_event(&mut from_start, "burst, first subscriber")
-                .await
-                .position,
-        );
-    }
-    assert_eq!(seen, (7..=56).collect::<Vec<u64>>());
+    assert_eq!(
+        next_positions(&mut from_start, 50, "burst, first subscriber").await,
+        (7..=56).collect::<Vec<u64>>()
+    );
     assert_quiet(&mut from_start, "after the burst").await;
     assert_quiet(&mut from_middle, "after the burst").await;
 }
@@ -940,10 +905,10 @@ async fn health_and_reflection_need_no_token() {
     use tonic_health::pb::HealthCheckRequest;
     use tonic_health::pb::health_check_response::ServingStatus;
     use tonic_health::pb::health_client::HealthClient;
+    use tonic_reflection::pb::v1::ServerReflectionRequest;
     use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
     use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
     use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
-    use tonic_reflection::pb::v1::{ServerReflectionRequest, ServerReflectionResponse};
 
     let dir = tempdir();
     let server = Server::start(dir.path(), &[]);
@@ -966,29 +931,14 @@ async fn health_and_reflection_need_no_token() {
         "health of an unknown service",
     );
 
-    let mut reflection = ServerReflectionClient::new(channel(&server.url()).await);
-    let request = ServerReflectionRequest {
-        host: String::new(),
-        message_request: Some(MessageRequest::ListServices(String::new())),
-    };
-    let mut responses = reflection
-        .server_reflection_info(tokio_stream::once(request))
+    let names = listed_services(channel(&server.url()).await, Reflection::V1)
         .await
-        .expect("reflection without a token")
-        .into_inner();
-    let response: ServerReflectionResponse = responses
-        .message()
-        .await
-        .expect("reflection response")
-        .expect("one response");
-    let Some(MessageResponse::ListServicesResponse(list)) = response.message_response else {
-        panic!("expected a service list, got {response:?}");
-    };
-    let names: HashSet<String> = list.service.into_iter().map(|s| s.name).collect();
+        .expect("reflection without a token lists the services");
     for name in ["difacto.v1.EventLogService", "grpc.health.v1.Health"] {
         assert!(names.contains(name), "{name} is not listed: {names:?}");
     }
 
+    let mut reflection = ServerReflectionClient::new(channel(&server.url()).await);
     // The file describing the log's API is served too, so tools like grpcurl work.
     let request = ServerReflectionRequest {
         host: String::new(),
@@ -1021,11 +971,7 @@ async fn sigterm_drains_flushes_and_exits_zero() {
     let mut server = Server::start(dir.path(), &[]);
     let url = server.url();
     let mut log = client(&url, &service_token()).await;
-    let mut subscription = log
-        .subscribe(pb::SubscribeRequest { after_position: 0 })
-        .await
-        .expect("subscribe")
-        .into_inner();
+    let mut subscription = subscribe(&mut log, 0, "subscribe").await;
 
     // Acknowledged appends, seen by the subscriber.
     let mut acked: HashMap<String, pb::AppendResponse> = HashMap::new();
@@ -1214,12 +1160,7 @@ async fn difacto_token_mints_tokens_the_server_accepts() {
     assert_eq!(head(&mut log).await, (0, 0));
     let mut wrong = client(&server.url(), &service_token()).await;
     expect_code(
-        wrong
-            .read_all(pb::ReadAllRequest {
-                after_position: 0,
-                max_count: 0,
-            })
-            .await,
+        wrong.read_all(all_request(0, 0)).await,
         Code::Unauthenticated,
         "a token signed with the test secret on a server using its own secret",
     );
@@ -1389,12 +1330,7 @@ async fn concurrent_appends_race_on_the_expected_version() {
     assert_eq!(versions, (1..=8).collect::<Vec<u64>>());
 
     let stream = log
-        .read_stream(pb::ReadStreamRequest {
-            stream: "race-1".into(),
-            from_version: 0,
-            max_count: 0,
-            backwards: false,
-        })
+        .read_stream(stream_request("race-1", 0, 0, false))
         .await
         .expect("read the stream")
         .into_inner();
@@ -1459,48 +1395,25 @@ async fn a_damaged_record_is_named_and_never_served_as_data() {
     let server = Server::start(dir.path(), &[]);
     let mut log = client(&server.url(), &service_token()).await;
     let status = expect_code(
-        log.read_all(pb::ReadAllRequest {
-            after_position: 0,
-            max_count: 0,
-        })
-        .await,
+        log.read_all(all_request(0, 0)).await,
         Code::DataLoss,
         "read_all across the damaged record",
     );
-    assert_eq!(
-        status
-            .metadata()
-            .get("difacto-position")
-            .map(|v| v.to_str().expect("ascii")),
-        Some("3"),
-        "{status:?}"
-    );
+    assert_eq!(detail(&status, "difacto-position"), Some("3"), "{status:?}");
     expect_code(
-        log.read_stream(pb::ReadStreamRequest {
-            stream: "damage-0".into(),
-            from_version: 0,
-            max_count: 0,
-            backwards: false,
-        })
-        .await,
+        log.read_stream(stream_request("damage-0", 0, 0, false))
+            .await,
         Code::DataLoss,
         "read_stream across the damaged record",
     );
     let after = log
-        .read_all(pb::ReadAllRequest {
-            after_position: 3,
-            max_count: 0,
-        })
+        .read_all(all_request(3, 0))
         .await
         .expect("the records after the damage are intact")
         .into_inner();
     let positions: Vec<u64> = after.events.iter().map(|e| e.position).collect();
     assert_eq!(positions, [4, 5]);
-    let mut subscription = log
-        .subscribe(pb::SubscribeRequest { after_position: 0 })
-        .await
-        .expect("subscribe")
-        .into_inner();
+    let mut subscription = subscribe(&mut log, 0, "subscribe").await;
     loop {
         match tokio::time::timeout(RECV_TIMEOUT, subscription.message())
             .await

@@ -4,25 +4,16 @@
 
 mod support;
 
-use std::time::Duration;
-
-use auth::{BearerToken, Role, TokenIssuer};
+use auth::{BearerToken, Role};
 use proto::v1 as pb;
 use support::Server;
 use tonic::Code;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 
+/// A bearer token for `org` with `role`.
 fn bearer(org: &str, role: Role) -> BearerToken {
-    let token = TokenIssuer::hs256(support::secret().as_bytes(), "difacto", "difacto")
-        .mint(
-            &format!("{}@{org}", role.as_str()),
-            org,
-            &[role],
-            Duration::from_secs(600),
-        )
-        .expect("token");
-    BearerToken::new(token).expect("bearer")
+    BearerToken::new(support::gateway::token(org, role)).expect("bearer")
 }
 
 struct Services {
@@ -304,32 +295,9 @@ async fn dev_serves_everything_on_one_port() {
             "{name}"
         );
     }
-    let mut reflection =
-        tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient::new(
-            channel(&dev).await,
-        );
-    let request = tonic_reflection::pb::v1::ServerReflectionRequest {
-        host: String::new(),
-        message_request: Some(
-            tonic_reflection::pb::v1::server_reflection_request::MessageRequest::ListServices(
-                String::new(),
-            ),
-        ),
-    };
-    let mut responses = reflection
-        .server_reflection_info(futures::stream::iter([request]))
+    let listed = support::listed_services(channel(&dev).await, support::Reflection::V1)
         .await
-        .expect("reflection")
-        .into_inner();
-    let response = responses
-        .message()
-        .await
-        .expect("message")
-        .expect("a response");
-    let listed: Vec<String> = match response.message_response {
-        Some(tonic_reflection::pb::v1::server_reflection_response::MessageResponse::ListServicesResponse(list)) => list.service.into_iter().map(|s| s.name).collect(),
-        other => panic!("unexpected reflection answer {other:?}"),
-    };
+        .expect("reflection lists the services");
     for name in names {
         assert!(
             listed.iter().any(|n| n == name),

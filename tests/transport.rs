@@ -8,23 +8,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use nix::sys::resource::{Resource, getrlimit, setrlimit};
-use support::Server;
 use support::gateway::{Dev, http};
-
-/// `127.0.0.1:PORT` after `http_addr=` in the server's stderr.
-fn http_addr(server: &Server) -> String {
-    let text = server.stderr_text();
-    text.lines()
-        .find_map(|line| {
-            let rest = line.split("http_addr=").nth(1)?;
-            let addr: String = rest
-                .chars()
-                .take_while(|c| !c.is_whitespace() && *c != ',')
-                .collect();
-            addr.starts_with("127.0.0.1:").then_some(addr)
-        })
-        .unwrap_or_else(|| panic!("no http_addr= in:\n{text}"))
-}
 
 /// The status of `GET path`, polled until it is `want` or `limit` passes.
 async fn eventually(addr: &str, path: &str, want: u16, limit: Duration) -> u16 {
@@ -41,28 +25,18 @@ async fn eventually(addr: &str, path: &str, want: u16, limit: Duration) -> u16 {
 #[tokio::test]
 async fn readyz_is_503_while_the_demo_loads_and_healthz_is_200() {
     let dir = tempfile::tempdir().expect("dir");
-    let data = dir.path().to_string_lossy().into_owned();
-    let server = Server::launch(
-        &[
-            "dev",
-            "--demo",
-            "--data-dir",
-            &data,
-            "--grpc-addr",
-            "127.0.0.1:0",
-            "--http-addr",
-            "127.0.0.1:0",
-        ],
+    let dev = Dev::launch(
         dir.path(),
+        &["--demo"],
         &[("CI", "1")],
         "loading the demo dataset",
     );
-    let addr = http_addr(&server);
+    let addr = &dev.http_addr;
     // The full demo takes far longer than these two requests.
-    let live = http(&addr, "GET", "/healthz", None, None).await;
-    let ready = http(&addr, "GET", "/readyz", None, None).await;
+    let live = http(addr, "GET", "/healthz", None, None).await;
+    let ready = http(addr, "GET", "/readyz", None, None).await;
     assert!(
-        !server.stderr_text().contains("difacto ready"),
+        !dev.server.stderr_text().contains("difacto ready"),
         "the demo loaded before the test could look"
     );
     assert_eq!(live.status.as_u16(), 200, "{}", live.body);

@@ -1,5 +1,8 @@
 //! The attack families of `tests/attack.rs`, one file each, the fixture they share, and
-//! `tools`: the tally, tokens, clients and exchanges that report instead of panicking.
+//! `tools`: the tally, tokens and clients of the suite, and GraphQL and websocket calls
+//! that report instead of panicking. What the other end-to-end tests use too (starting
+//! the binary, tokens, channels, HTTP exchanges) is in `tests/support/`, the one support
+//! module of every end-to-end test.
 
 pub mod body;
 pub mod connections;

@@ -5,13 +5,15 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use auth::{Role, TokenIssuer};
+use auth::Role;
 use bytes::{Buf, BufMut};
 use proto::v1 as pb;
 use serde_json::{Value, json};
 use tonic::Code;
 use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 use tonic::codegen::http::uri::PathAndQuery;
+
+use crate::support::{self, Reflection, listed_services};
 
 use super::fixture::{Fixture, LEEDS, facilitation, session_request};
 use super::tools::{
@@ -121,10 +123,7 @@ fn unbounded<T: std::fmt::Debug>(
 
 /// A validly signed token of more than 16 KiB.
 fn oversized_token() -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("a clock after 1970")
-        .as_secs();
+    let now = support::now_secs();
     let claims = auth::Claims {
         sub: "x".repeat(17 * 1024),
         org: "A81001".into(),
@@ -134,13 +133,7 @@ fn oversized_token() -> String {
         exp: now + 600,
         iat: now,
     };
-    let _ = TokenIssuer::hs256(crate::support::secret().as_bytes(), "difacto", "difacto");
-    jsonwebtoken::encode(
-        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
-        &claims,
-        &jsonwebtoken::EncodingKey::from_secret(crate::support::secret().as_bytes()),
-    )
-    .expect("sign claims")
+    support::sign(&claims, support::secret().as_bytes())
 }
 
 pub async fn run(t: &Target, f: &Fixture) -> Tally {
@@ -162,43 +155,32 @@ async fn decoding(t: &Target, tally: &mut Tally) {
     let bad = [0xff, 0xfe, 0xfd, 0xfc];
     let book_seat = "/difacto.v1.PartnerService/BookSeat";
 
-    let mut body = field(2, &bad);
-    body.extend(field(4, b"A81001"));
-    body.extend([0x28, 1]);
-    let r = raw_call(t, book_seat, &manager, body).await;
-    tally.attempt(
-        "BookSeat with session_id not UTF-8",
-        None,
-        undecodable(&r, Some("session_id")),
-    );
-    let mut body = field(3, LEEDS.as_bytes());
-    body.extend(field(15, &bad));
-    let r = raw_call(
-        t,
-        "/difacto.v1.PartnerService/ScheduleSession",
-        &leeds,
-        body,
-    )
-    .await;
-    tally.attempt(
-        "ScheduleSession with title not UTF-8",
-        None,
-        undecodable(&r, Some("title")),
-    );
-    let mut body = field(2, b"A81009");
-    body.extend(field(4, &bad));
-    let r = raw_call(
-        t,
-        "/difacto.v1.IcbService/RegisterOrganisation",
-        &national,
-        body,
-    )
-    .await;
-    tally.attempt(
-        "RegisterOrganisation with name not UTF-8",
-        None,
-        undecodable(&r, Some("name")),
-    );
+    for (what, path, token, body, named) in [
+        (
+            "BookSeat with session_id not UTF-8",
+            book_seat,
+            &manager,
+            [field(2, &bad), field(4, b"A81001"), vec![0x28, 1]].concat(),
+            "session_id",
+        ),
+        (
+            "ScheduleSession with title not UTF-8",
+            "/difacto.v1.PartnerService/ScheduleSession",
+            &leeds,
+            [field(3, LEEDS.as_bytes()), field(15, &bad)].concat(),
+            "title",
+        ),
+        (
+            "RegisterOrganisation with name not UTF-8",
+            "/difacto.v1.IcbService/RegisterOrganisation",
+            &national,
+            [field(2, b"A81009"), field(4, &bad)].concat(),
+            "name",
+        ),
+    ] {
+        let r = raw_call(t, path, token, body).await;
+        tally.attempt(what, None, undecodable(&r, Some(named)));
+    }
 
     for (what, body) in [
         ("a length prefix cut short", vec![0x12, 0xff, 0xff, 0xff]),
@@ -502,61 +484,19 @@ async fn readiness_and_reflection(t: &Target, tally: &mut Tally) {
             .collect();
         (!missing.is_empty()).then(|| format!("missing {missing:?} from {names:?}"))
     };
-    {
-        use tonic_reflection::pb::v1alpha::ServerReflectionRequest;
-        use tonic_reflection::pb::v1alpha::server_reflection_client::ServerReflectionClient;
-        use tonic_reflection::pb::v1alpha::server_reflection_request::MessageRequest;
-        use tonic_reflection::pb::v1alpha::server_reflection_response::MessageResponse;
-        let request = ServerReflectionRequest {
-            host: String::new(),
-            message_request: Some(MessageRequest::ListServices(String::new())),
+    for (version, what) in [
+        (Reflection::V1Alpha, "reflection v1alpha lists the services"),
+        (Reflection::V1, "reflection v1 lists the services"),
+    ] {
+        let failure = match listed_services(t.channel(), version).await {
+            Ok(names) => listed(names),
+            Err(err) => Some(err),
         };
-        let mut client = ServerReflectionClient::new(t.channel());
-        let leak = match client
-            .server_reflection_info(tokio_stream::once(request))
-            .await
-        {
-            Err(status) => Some(status_text(&status)),
-            Ok(stream) => match stream.into_inner().message().await {
-                Ok(Some(response)) => match response.message_response {
-                    Some(MessageResponse::ListServicesResponse(list)) => {
-                        listed(list.service.into_iter().map(|s| s.name).collect())
-                    }
-                    other => Some(format!("not a service list: {other:?}")),
-                },
-                Ok(None) => Some("no response".to_owned()),
-                Err(status) => Some(status_text(&status)),
-            },
-        };
-        tally.attempt("reflection v1alpha lists the services", None, leak);
-    }
-    {
-        use tonic_reflection::pb::v1::ServerReflectionRequest;
-        use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
-        use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
-        use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
-        let request = ServerReflectionRequest {
-            host: String::new(),
-            message_request: Some(MessageRequest::ListServices(String::new())),
-        };
-        let mut client = ServerReflectionClient::new(t.channel());
-        let failure = match client
-            .server_reflection_info(tokio_stream::once(request))
-            .await
-        {
-            Err(status) => Some(status_text(&status)),
-            Ok(stream) => match stream.into_inner().message().await {
-                Ok(Some(response)) => match response.message_response {
-                    Some(MessageResponse::ListServicesResponse(list)) => {
-                        listed(list.service.into_iter().map(|s| s.name).collect())
-                    }
-                    other => Some(format!("not a service list: {other:?}")),
-                },
-                Ok(None) => Some("no response".to_owned()),
-                Err(status) => Some(status_text(&status)),
-            },
-        };
-        tally.control("reflection v1 lists the services", failure);
+        // v1alpha is the hole being checked; v1 is the control beside it.
+        match version {
+            Reflection::V1Alpha => tally.attempt(what, None, failure),
+            Reflection::V1 => tally.control(what, failure),
+        }
     }
 }
 

@@ -1,31 +1,24 @@
 //! Tools of the attack suite (`tests/attack.rs`): a tally of attempts and leaks per
-//! attack family, tokens for any subject, gRPC clients that carry them, and HTTP and
-//! websocket exchanges that return what happened instead of panicking. An attack may
+//! attack family, tokens for any subject, gRPC clients that carry them, and GraphQL and
+//! websocket exchanges that return what happened instead of panicking (the HTTP exchange,
+//! the websocket handshake, tokens and channels come from `tests/support/`). An attack may
 //! break a connection or time out; that is an outcome to count, not a test error.
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
-use auth::{Role, TokenIssuer};
-use bytes::Bytes;
+use auth::Role;
 use futures::{SinkExt, StreamExt};
-use http_body_util::{BodyExt, Full};
-use hyper::Request;
-use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HOST};
-use hyper_util::rt::TokioIo;
 use proto::v1 as pb;
 use serde_json::{Value, json};
-use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::HeaderValue;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
-use tonic::metadata::{Ascii, MetadataValue};
 use tonic::service::interceptor::InterceptedService;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Channel;
 
-use crate::support::gateway::HttpResponse;
+use crate::support;
+pub use crate::support::gateway::{Socket, http_exchange, ws_open};
+pub use crate::support::{Authed, Bearer, LogClient, grpc_channel};
 
 // ---- The tally ----
 
@@ -297,17 +290,12 @@ pub fn status_text(status: &tonic::Status) -> String {
 
 /// A token for `sub` acting for `org` with `roles`, signed with the test secret.
 pub fn mint(sub: &str, org: &str, roles: &[Role]) -> String {
-    TokenIssuer::hs256(crate::support::secret().as_bytes(), "difacto", "difacto")
-        .mint(sub, org, roles, Duration::from_secs(1800))
-        .expect("mint a test token")
+    support::mint(sub, org, roles, Duration::from_secs(1800))
 }
 
 /// A token that expired an hour ago, otherwise valid.
 pub fn expired(org: &str, role: Role) -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("a clock after 1970")
-        .as_secs();
+    let now = support::now_secs();
     let claims = auth::Claims {
         sub: "attack-expired".into(),
         org: org.into(),
@@ -317,14 +305,7 @@ pub fn expired(org: &str, role: Role) -> String {
         exp: now - 3600,
         iat: now - 7200,
     };
-    // Building difacto's issuer installs jsonwebtoken's crypto provider for this process.
-    let _ = TokenIssuer::hs256(crate::support::secret().as_bytes(), "difacto", "difacto");
-    jsonwebtoken::encode(
-        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
-        &claims,
-        &jsonwebtoken::EncodingKey::from_secret(crate::support::secret().as_bytes()),
-    )
-    .expect("sign claims")
+    support::sign(&claims, support::secret().as_bytes())
 }
 
 /// `token` with its signature's last character changed.
@@ -337,38 +318,10 @@ pub fn forged(token: &str) -> String {
 
 // ---- gRPC ----
 
-/// Adds `authorization: Bearer <token>` to every call, whatever the token holds.
-#[derive(Debug, Clone)]
-pub struct Bearer(MetadataValue<Ascii>);
-
-impl Bearer {
-    pub fn new(token: &str) -> Bearer {
-        Bearer(
-            format!("Bearer {token}")
-                .parse()
-                .expect("a token fits in a header"),
-        )
-    }
-}
-
-impl tonic::service::Interceptor for Bearer {
-    fn call(
-        &mut self,
-        mut request: tonic::Request<()>,
-    ) -> Result<tonic::Request<()>, tonic::Status> {
-        request
-            .metadata_mut()
-            .insert("authorization", self.0.clone());
-        Ok(request)
-    }
-}
-
-pub type Authed = InterceptedService<Channel, Bearer>;
 pub type IcbClient = pb::icb_service_client::IcbServiceClient<Authed>;
 pub type PracticeClient = pb::practice_service_client::PracticeServiceClient<Authed>;
 pub type PartnerClient = pb::partner_service_client::PartnerServiceClient<Authed>;
 pub type ProviderClient = pb::provider_service_client::ProviderServiceClient<Authed>;
-pub type LogClient = pb::event_log_service_client::EventLogServiceClient<Authed>;
 
 /// The process under attack: `difacto dev`, its two addresses and one shared channel.
 #[derive(Debug, Clone)]
@@ -423,8 +376,7 @@ impl Target {
 
     /// The log, with a raw token (which may be anything).
     pub fn log_with(&self, token: &str) -> LogClient {
-        pb::event_log_service_client::EventLogServiceClient::new(self.authed(token))
-            .max_decoding_message_size(32 * 1024 * 1024)
+        support::log_client(self.channel.clone(), token)
     }
 
     /// A partner client with a raw token.
@@ -435,22 +387,7 @@ impl Target {
     /// Every event in the log, read with a service token.
     pub async fn events(&self) -> Vec<pb::RecordedEvent> {
         let mut log = self.log_with(&mint("attack-auditor", "X24", &[Role::Service]));
-        let mut all: Vec<pb::RecordedEvent> = Vec::new();
-        loop {
-            let after = all.last().map_or(0, |e| e.position);
-            let page = log
-                .read_all(pb::ReadAllRequest {
-                    after_position: after,
-                    max_count: 0,
-                })
-                .await
-                .unwrap_or_else(|status| panic!("read the log: {status}"))
-                .into_inner();
-            if page.events.is_empty() {
-                return all;
-            }
-            all.extend(page.events);
-        }
+        support::read_everything(&mut log).await
     }
 
     /// For each actor whose subject is one of `subjects`: what it wrote (`type@stream`).
@@ -494,76 +431,7 @@ impl Target {
     }
 }
 
-/// A channel to `url`; an error rather than a hang when it cannot connect.
-pub async fn grpc_channel(url: &str) -> Result<Channel, tonic::transport::Error> {
-    Endpoint::from_shared(url.to_owned())
-        .expect("a valid url")
-        .connect_timeout(Duration::from_secs(5))
-        .timeout(Duration::from_secs(20))
-        .connect()
-        .await
-}
-
 // ---- HTTP ----
-
-/// One HTTP/1.1 exchange on a fresh connection, bounded by `limit`.
-pub async fn http_exchange(
-    addr: &str,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    body: Option<Vec<u8>>,
-    limit: Duration,
-) -> Result<HttpResponse, String> {
-    let exchange = async {
-        let stream = TcpStream::connect(addr)
-            .await
-            .map_err(|err| format!("connect: {err}"))?;
-        stream.set_nodelay(true).map_err(|err| err.to_string())?;
-        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-            .await
-            .map_err(|err| format!("handshake: {err}"))?;
-        tokio::spawn(connection);
-        let mut request = Request::builder()
-            .method(method)
-            .uri(path)
-            .header(HOST, addr);
-        if let Some(token) = token {
-            request = request.header(AUTHORIZATION, format!("Bearer {token}"));
-        }
-        if body.is_some() {
-            request = request.header(CONTENT_TYPE, "application/json");
-        }
-        let request = request
-            .body(Full::new(Bytes::from(body.unwrap_or_default())))
-            .map_err(|err| err.to_string())?;
-        let response = sender
-            .send_request(request)
-            .await
-            .map_err(|err| format!("{method} {path}: {err}"))?;
-        let status = response.status();
-        let content_type = response
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned();
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .map_err(|err| format!("the response body: {err}"))?
-            .to_bytes();
-        Ok(HttpResponse {
-            status,
-            content_type,
-            body: String::from_utf8_lossy(&body).into_owned(),
-        })
-    };
-    tokio::time::timeout(limit, exchange)
-        .await
-        .unwrap_or_else(|_| Err(format!("{method} {path}: no answer within {limit:?}")))
-}
 
 /// POSTs a GraphQL request and returns the JSON answer (or what went wrong, including
 /// a non-JSON answer such as a 413 page).
@@ -605,8 +473,6 @@ pub fn graphql_message(answer: &Value) -> Option<&str> {
 
 // ---- Websocket (graphql-transport-ws) ----
 
-pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
-
 /// How a `connection_init` was answered.
 #[derive(Debug)]
 pub enum InitAnswer {
@@ -626,25 +492,6 @@ impl std::fmt::Display for InitAnswer {
             InitAnswer::Silent => write!(f, "nothing within 5 s"),
         }
     }
-}
-
-/// Opens `/graphql/ws` speaking graphql-transport-ws.
-pub async fn ws_open(addr: &str) -> Result<Socket, String> {
-    let mut request = format!("ws://{addr}/graphql/ws")
-        .into_client_request()
-        .map_err(|err| err.to_string())?;
-    request.headers_mut().insert(
-        "Sec-WebSocket-Protocol",
-        HeaderValue::from_static("graphql-transport-ws"),
-    );
-    let (socket, _) = tokio::time::timeout(
-        Duration::from_secs(10),
-        tokio_tungstenite::connect_async(request),
-    )
-    .await
-    .map_err(|_| "no websocket handshake within 10 s".to_owned())?
-    .map_err(|err| format!("websocket handshake: {err}"))?;
-    Ok(socket)
 }
 
 async fn ws_send(socket: &mut Socket, message: Value) -> Result<(), String> {

@@ -1,10 +1,12 @@
-//! Helpers of the gateway end-to-end test: start `difacto dev`, speak GraphQL to it over
-//! HTTP (hyper, one connection per request) and over graphql-transport-ws.
+//! Helpers of the end-to-end tests that reach the gateway (`gateway.rs`, `transport.rs`,
+//! the attack suite): start `difacto dev`, speak GraphQL to it over HTTP (hyper, one
+//! connection per request; `http_exchange` returns failures, `http` panics on them) and
+//! over graphql-transport-ws.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use auth::{Role, TokenIssuer};
+use auth::Role;
 use bytes::Bytes;
 use futures::{SinkExt, StreamExt};
 use http_body_util::{BodyExt, Full};
@@ -36,22 +38,25 @@ pub struct Dev {
 impl Dev {
     /// Starts `difacto dev` on `data_dir` with free ports and waits for `difacto ready`.
     pub fn start(data_dir: &Path) -> Dev {
+        Dev::launch(data_dir, &[], &[], "difacto ready")
+    }
+
+    /// Starts `difacto dev <extra>` on `data_dir` with free ports and `env`, and waits
+    /// for a stderr line containing `ready_text` that names both addresses.
+    pub fn launch(data_dir: &Path, extra: &[&str], env: &[(&str, &str)], ready_text: &str) -> Dev {
         let started = Instant::now();
         let data = data_dir.to_string_lossy().into_owned();
-        let server = Server::launch(
-            &[
-                "dev",
-                "--data-dir",
-                &data,
-                "--grpc-addr",
-                "127.0.0.1:0",
-                "--http-addr",
-                "127.0.0.1:0",
-            ],
-            data_dir,
-            &[],
-            "difacto ready",
-        );
+        let mut args = vec![
+            "dev",
+            "--data-dir",
+            &data,
+            "--grpc-addr",
+            "127.0.0.1:0",
+            "--http-addr",
+            "127.0.0.1:0",
+        ];
+        args.extend_from_slice(extra);
+        let server = Server::launch(&args, data_dir, env, ready_text);
         let ready_in = started.elapsed();
         // The draining thread hands the ready line over before it files it with the
         // others, so it may take a moment to show up in `stderr_text`.
@@ -60,14 +65,14 @@ impl Dev {
             let text = server.stderr_text();
             if let Some(addr) = text
                 .lines()
-                .filter(|l| l.contains("difacto ready"))
-                .find_map(|l| field(l, "http_addr="))
+                .filter(|l| l.contains(ready_text))
+                .find_map(|l| super::addr_after(l, "http_addr="))
             {
                 break addr;
             }
             assert!(
                 Instant::now() < deadline,
-                "no http_addr= in the ready line:\n{text}"
+                "no http_addr= in the line with {ready_text:?}:\n{text}"
             );
             std::thread::sleep(Duration::from_millis(10));
         };
@@ -79,27 +84,14 @@ impl Dev {
     }
 }
 
-/// `127.0.0.1:PORT` following `name` in a log line.
-fn field(line: &str, name: &str) -> Option<String> {
-    let rest = line.split(name).nth(1)?;
-    let addr: String = rest
-        .chars()
-        .take_while(|c| !c.is_whitespace() && *c != ',')
-        .collect();
-    let port: u16 = addr.strip_prefix("127.0.0.1:")?.parse().ok()?;
-    (port != 0).then_some(addr)
-}
-
 /// A token for `org` with `role`, signed with the test secret, valid for ten minutes.
 pub fn token(org: &str, role: Role) -> String {
-    TokenIssuer::hs256(super::secret().as_bytes(), "difacto", "difacto")
-        .mint(
-            &format!("{}@{org}", role.as_str()),
-            org,
-            &[role],
-            Duration::from_secs(600),
-        )
-        .expect("mint a test token")
+    super::mint(
+        &format!("{}@{org}", role.as_str()),
+        org,
+        &[role],
+        Duration::from_secs(600),
+    )
 }
 
 /// What an HTTP exchange returned.
@@ -110,22 +102,25 @@ pub struct HttpResponse {
     pub body: String,
 }
 
-/// One HTTP/1.1 exchange on a fresh connection to `addr`.
-pub async fn http(
+/// One HTTP/1.1 exchange on a fresh connection to `addr`, bounded by `limit`; what went
+/// wrong (a refused connection, a broken exchange, no answer in time) is returned, since
+/// for an attack that is an outcome to count.
+pub async fn http_exchange(
     addr: &str,
     method: &str,
     path: &str,
     token: Option<&str>,
-    body: Option<String>,
-) -> HttpResponse {
+    body: Option<Vec<u8>>,
+    limit: Duration,
+) -> Result<HttpResponse, String> {
     let exchange = async {
         let stream = TcpStream::connect(addr)
             .await
-            .unwrap_or_else(|err| panic!("connect to {addr}: {err}"));
-        stream.set_nodelay(true).expect("nodelay");
+            .map_err(|err| format!("connect to {addr}: {err}"))?;
+        stream.set_nodelay(true).map_err(|err| err.to_string())?;
         let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
             .await
-            .expect("HTTP handshake");
+            .map_err(|err| format!("handshake: {err}"))?;
         tokio::spawn(connection);
         let mut request = Request::builder()
             .method(method)
@@ -139,11 +134,11 @@ pub async fn http(
         }
         let request = request
             .body(Full::new(Bytes::from(body.unwrap_or_default())))
-            .expect("a well-formed request");
+            .map_err(|err| err.to_string())?;
         let response = sender
             .send_request(request)
             .await
-            .unwrap_or_else(|err| panic!("{method} {path}: {err}"));
+            .map_err(|err| format!("{method} {path}: {err}"))?;
         let status = response.status();
         let content_type = response
             .headers()
@@ -155,17 +150,38 @@ pub async fn http(
             .into_body()
             .collect()
             .await
-            .expect("the response body")
+            .map_err(|err| format!("the response body: {err}"))?
             .to_bytes();
-        HttpResponse {
+        Ok(HttpResponse {
             status,
             content_type,
             body: String::from_utf8_lossy(&body).into_owned(),
-        }
+        })
     };
-    tokio::time::timeout(HTTP_TIMEOUT, exchange)
+    tokio::time::timeout(limit, exchange)
         .await
-        .unwrap_or_else(|_| panic!("{method} {path} took more than {HTTP_TIMEOUT:?}"))
+        .unwrap_or_else(|_| Err(format!("{method} {path}: no answer within {limit:?}")))
+}
+
+/// One HTTP/1.1 exchange on a fresh connection to `addr`; panics when it fails or takes
+/// more than 30 s.
+pub async fn http(
+    addr: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<String>,
+) -> HttpResponse {
+    http_exchange(
+        addr,
+        method,
+        path,
+        token,
+        body.map(String::into_bytes),
+        HTTP_TIMEOUT,
+    )
+    .await
+    .unwrap_or_else(|err| panic!("{err}"))
 }
 
 /// POSTs a GraphQL request to `/graphql` and returns the whole JSON answer.
@@ -207,10 +223,42 @@ pub fn error_message(response: &Value) -> String {
         .to_owned()
 }
 
+/// A websocket to the gateway.
+pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// Opens `/graphql/ws` asking for graphql-transport-ws, within `limit`; returns the
+/// socket and the subprotocol the server chose.
+pub async fn ws_connect(addr: &str, limit: Duration) -> Result<(Socket, Option<String>), String> {
+    let mut request = format!("ws://{addr}/graphql/ws")
+        .into_client_request()
+        .map_err(|err| err.to_string())?;
+    request.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        HeaderValue::from_static("graphql-transport-ws"),
+    );
+    let (socket, response) = tokio::time::timeout(limit, tokio_tungstenite::connect_async(request))
+        .await
+        .map_err(|_| format!("no websocket handshake within {limit:?}"))?
+        .map_err(|err| format!("websocket handshake: {err}"))?;
+    let protocol = response
+        .headers()
+        .get("Sec-WebSocket-Protocol")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    Ok((socket, protocol))
+}
+
+/// Opens `/graphql/ws` speaking graphql-transport-ws, within 10 s.
+pub async fn ws_open(addr: &str) -> Result<Socket, String> {
+    ws_connect(addr, Duration::from_secs(10))
+        .await
+        .map(|(socket, _)| socket)
+}
+
 /// A graphql-transport-ws connection with one subscription running.
 #[derive(Debug)]
 pub struct Subscription {
-    socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    socket: Socket,
     id: String,
 }
 
@@ -218,23 +266,11 @@ impl Subscription {
     /// Connects to `/graphql/ws`, sends `connection_init` with the token, waits for
     /// `connection_ack`, and subscribes with `query`.
     pub async fn start(addr: &str, token: &str, query: &str) -> Subscription {
-        let mut request = format!("ws://{addr}/graphql/ws")
-            .into_client_request()
-            .expect("a websocket request");
-        request.headers_mut().insert(
-            "Sec-WebSocket-Protocol",
-            HeaderValue::from_static("graphql-transport-ws"),
-        );
-        let (socket, response) =
-            tokio::time::timeout(HTTP_TIMEOUT, tokio_tungstenite::connect_async(request))
-                .await
-                .expect("the websocket handshake in time")
-                .expect("the websocket handshake");
+        let (socket, protocol) = ws_connect(addr, HTTP_TIMEOUT)
+            .await
+            .unwrap_or_else(|err| panic!("{err}"));
         assert_eq!(
-            response
-                .headers()
-                .get("Sec-WebSocket-Protocol")
-                .and_then(|v| v.to_str().ok()),
+            protocol.as_deref(),
             Some("graphql-transport-ws"),
             "the server speaks graphql-transport-ws"
         );

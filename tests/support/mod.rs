@@ -9,10 +9,10 @@ use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
-use auth::{Role, TokenIssuer};
+use auth::{Claims, Role, TokenIssuer};
 use pb::event_log_service_client::EventLogServiceClient;
 use proto::v1 as pb;
-use tonic::metadata::MetadataValue;
+use tonic::metadata::{Ascii, MetadataValue};
 use tonic::service::Interceptor;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, Endpoint};
@@ -146,7 +146,7 @@ impl Server {
                 );
             }
         };
-        let grpc_addr = parse_grpc_addr(&ready)
+        let grpc_addr = addr_after(&ready, "grpc_addr=")
             .unwrap_or_else(|| panic!("no grpc_addr=127.0.0.1:PORT in the ready line: {ready}"));
         Server {
             child,
@@ -221,9 +221,9 @@ impl Drop for Server {
     }
 }
 
-/// `grpc_addr=127.0.0.1:PORT` out of a log line.
-fn parse_grpc_addr(line: &str) -> Option<String> {
-    let rest = line.split("grpc_addr=").nth(1)?;
+/// `127.0.0.1:PORT` following `name` (such as `grpc_addr=`) in a log line.
+pub fn addr_after(line: &str, name: &str) -> Option<String> {
+    let rest = line.split(name).nth(1)?;
     let addr: String = rest
         .chars()
         .take_while(|c| !c.is_whitespace() && *c != ',')
@@ -232,11 +232,17 @@ fn parse_grpc_addr(line: &str) -> Option<String> {
     (port != 0).then_some(addr)
 }
 
+/// A token for `sub` acting for `org` with `roles`, signed with the test secret, valid
+/// for `ttl`.
+pub fn mint(sub: &str, org: &str, roles: &[Role], ttl: Duration) -> String {
+    TokenIssuer::hs256(secret().as_bytes(), "difacto", "difacto")
+        .mint(sub, org, roles, ttl)
+        .expect("mint a test token")
+}
+
 /// A token with `roles`, signed with the test secret, valid for an hour.
 pub fn token_with(roles: &[Role]) -> String {
-    TokenIssuer::hs256(secret().as_bytes(), "difacto", "difacto")
-        .mint("e2e-test", "X24", roles, Duration::from_secs(3600))
-        .expect("mint a test token")
+    mint("e2e-test", "X24", roles, Duration::from_secs(3600))
 }
 
 /// A token with role `service`: what the log requires.
@@ -244,37 +250,85 @@ pub fn service_token() -> String {
     token_with(&[Role::Service])
 }
 
-/// A channel to `url` (no token); fails fast rather than hanging.
-pub async fn channel(url: &str) -> Channel {
+/// Seconds since 1970, for the `exp` and `iat` of hand-built claims.
+pub fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("a clock after 1970")
+        .as_secs()
+}
+
+/// Signs `claims` HS256 with `key`, by hand rather than through difacto's issuer, so a
+/// test can build tokens the issuer never would (expired, oversized, for another key).
+pub fn sign(claims: &Claims, key: &[u8]) -> String {
+    // Building difacto's issuer installs jsonwebtoken's crypto provider for this process.
+    let _ = TokenIssuer::hs256(key, "difacto", "difacto");
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        claims,
+        &jsonwebtoken::EncodingKey::from_secret(key),
+    )
+    .expect("sign claims")
+}
+
+/// A channel to `url` (no token); an error rather than a hang when it cannot connect.
+pub async fn grpc_channel(url: &str) -> Result<Channel, tonic::transport::Error> {
     Endpoint::from_shared(url.to_owned())
         .expect("a valid url")
         .connect_timeout(Duration::from_secs(5))
         .timeout(Duration::from_secs(20))
         .connect()
         .await
+}
+
+/// A channel to `url` (no token); panics when it cannot connect.
+pub async fn channel(url: &str) -> Channel {
+    grpc_channel(url)
+        .await
         .unwrap_or_else(|err| panic!("connect to {url}: {err}"))
 }
 
 /// Adds `authorization: Bearer <token>` to every call, whatever the token holds.
-pub fn bearer(token: &str) -> impl Interceptor + Clone + use<> {
-    let value: MetadataValue<_> = format!("Bearer {token}")
-        .parse()
-        .expect("the token fits in a header");
-    move |mut request: tonic::Request<()>| {
+#[derive(Debug, Clone)]
+pub struct Bearer(MetadataValue<Ascii>);
+
+impl Bearer {
+    pub fn new(token: &str) -> Bearer {
+        Bearer(
+            format!("Bearer {token}")
+                .parse()
+                .expect("a token fits in a header"),
+        )
+    }
+}
+
+impl Interceptor for Bearer {
+    fn call(
+        &mut self,
+        mut request: tonic::Request<()>,
+    ) -> Result<tonic::Request<()>, tonic::Status> {
         request
             .metadata_mut()
-            .insert("authorization", value.clone());
+            .insert("authorization", self.0.clone());
         Ok(request)
     }
 }
 
-/// An `EventLogService` client on `url` that sends `token` as a bearer token.
-pub async fn client(
-    url: &str,
-    token: &str,
-) -> EventLogServiceClient<InterceptedService<Channel, impl Interceptor + Clone + use<>>> {
-    EventLogServiceClient::with_interceptor(channel(url).await, bearer(token))
+/// A channel that sends a bearer token with every call.
+pub type Authed = InterceptedService<Channel, Bearer>;
+
+/// The log's client over [`Authed`], with room for the largest pages.
+pub type LogClient = EventLogServiceClient<Authed>;
+
+/// The log on `channel`, sending `token`, able to read the largest pages.
+pub fn log_client(channel: Channel, token: &str) -> LogClient {
+    EventLogServiceClient::with_interceptor(channel, Bearer::new(token))
         .max_decoding_message_size(32 * 1024 * 1024)
+}
+
+/// An `EventLogService` client on `url` that sends `token` as a bearer token.
+pub async fn client(url: &str, token: &str) -> LogClient {
+    log_client(channel(url).await, token)
 }
 
 /// A valid event with a fresh UUID and type `difacto.v1.TestEvent`.
@@ -305,9 +359,7 @@ pub fn append_request(
 }
 
 /// Reads the whole log, page by page, until a page comes back empty.
-pub async fn read_everything<F: Interceptor>(
-    client: &mut EventLogServiceClient<InterceptedService<Channel, F>>,
-) -> Vec<pb::RecordedEvent> {
+pub async fn read_everything(client: &mut LogClient) -> Vec<pb::RecordedEvent> {
     let mut all: Vec<pb::RecordedEvent> = Vec::new();
     loop {
         let after = all.last().map_or(0, |e| e.position);
@@ -357,3 +409,54 @@ pub fn assert_verify_ok(data_dir: &Path) -> String {
 }
 
 pub mod gateway;
+
+/// A version of gRPC server reflection: `v1`, or the `v1alpha` older tools still speak.
+#[derive(Debug, Clone, Copy)]
+pub enum Reflection {
+    V1,
+    V1Alpha,
+}
+
+/// Asks reflection `$version` (a module of `tonic_reflection::pb`) on `$channel` to list
+/// the services; the two versions' types are distinct but alike, so one body serves both.
+macro_rules! list_services {
+    ($version:ident, $channel:expr) => {{
+        use tonic_reflection::pb::$version::ServerReflectionRequest;
+        use tonic_reflection::pb::$version::server_reflection_client::ServerReflectionClient;
+        use tonic_reflection::pb::$version::server_reflection_request::MessageRequest;
+        use tonic_reflection::pb::$version::server_reflection_response::MessageResponse;
+        let request = ServerReflectionRequest {
+            host: String::new(),
+            message_request: Some(MessageRequest::ListServices(String::new())),
+        };
+        let status_text =
+            |status: tonic::Status| format!("{:?}: {}", status.code(), status.message());
+        let mut client = ServerReflectionClient::new($channel);
+        let mut stream = client
+            .server_reflection_info(tokio_stream::once(request))
+            .await
+            .map_err(status_text)?
+            .into_inner();
+        match stream.message().await.map_err(status_text)? {
+            Some(response) => match response.message_response {
+                Some(MessageResponse::ListServicesResponse(list)) => {
+                    Ok(list.service.into_iter().map(|s| s.name).collect())
+                }
+                other => Err(format!("not a service list: {other:?}")),
+            },
+            None => Err("no response".to_owned()),
+        }
+    }};
+}
+
+/// The services that reflection `version` lists on `channel` (no token), or what went
+/// wrong.
+pub async fn listed_services(
+    channel: Channel,
+    version: Reflection,
+) -> Result<std::collections::HashSet<String>, String> {
+    match version {
+        Reflection::V1 => list_services!(v1, channel),
+        Reflection::V1Alpha => list_services!(v1alpha, channel),
+    }
+}
