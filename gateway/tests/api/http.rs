@@ -19,6 +19,8 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use crate::world::{schema_on, sled_log};
+
 /// Short bounds: 300 ms for a request head, 900 ms idle.
 fn short() -> ServeConfig {
     ServeConfig {
@@ -41,13 +43,9 @@ struct Running {
 
 async fn start(config: ServeConfig) -> Running {
     let dir = tempfile::tempdir().expect("tempdir");
-    let log =
-        eventlog::SledLog::open(&eventlog::SledConfig::new(dir.path().join("log"))).expect("open");
-    let log: Arc<dyn EventLog> = Arc::new(log);
+    let log: Arc<dyn EventLog> = Arc::new(sled_log(dir.path()));
     let projection = Arc::new(Projection::open(log, None).await);
-    let endpoints =
-        gateway::services::DomainEndpoints::from_flag("http://127.0.0.1:9").expect("endpoints");
-    let schema = gateway::schema::build(projection.clone(), endpoints);
+    let schema = schema_on(projection.clone());
     let verifier = Arc::new(TokenVerifier::hs256(
         b"http-test-secret-0123456789abcdef",
         DEFAULT_ISSUER,

@@ -1102,8 +1102,7 @@ async fn as_of_is_a_replay_cut_at_that_time_and_a_restart_resumes() {
     use std::time::Duration;
 
     let dir = tempfile::tempdir().expect("tempdir");
-    let log =
-        eventlog::SledLog::open(&eventlog::SledConfig::new(dir.path().join("log"))).expect("open");
+    let log = crate::world::sled_log(dir.path());
     let shared: Arc<dyn eventlog::EventLog> = Arc::new(log.clone());
     let history = History::generate(7);
     let cut = history.events.len() / 2;

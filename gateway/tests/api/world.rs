@@ -2,17 +2,24 @@
 //! tree (national body, a region, an ICB, a PCN with two practices, a partner) and a few
 //! facilitation records, on a real sled log, with the read models caught up.
 
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use eventlog::{EventLog, ExpectedVersion, NewEvent};
+use eventlog::{EventLog, ExpectedVersion, Metadata, NewEvent};
 use gateway::projection::Projection;
 use gateway::schema::DifactoSchema;
 use proto::v1 as pb;
 use uuid::Uuid;
 
-pub async fn append<M: prost::Message + prost::Name>(log: &dyn EventLog, stream: &str, message: M) {
+/// Appends `message` to `stream` as one event with `metadata`.
+pub async fn append<M: prost::Message + prost::Name>(
+    log: &dyn EventLog,
+    stream: &str,
+    message: M,
+    metadata: &[(&str, &str)],
+) {
     log.append(
         stream,
         ExpectedVersion::Any,
@@ -20,7 +27,10 @@ pub async fn append<M: prost::Message + prost::Name>(log: &dyn EventLog, stream:
             event_id: Uuid::new_v4(),
             event_type: M::full_name(),
             payload: Bytes::from(message.encode_to_vec()),
-            metadata: Default::default(),
+            metadata: metadata
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect::<Metadata>(),
         }],
     )
     .await
@@ -36,7 +46,7 @@ pub async fn register(log: &dyn EventLog, code: &str, kind: pb::OrganisationKind
         effective_date: "2020-01-01".into(),
         ..Default::default()
     };
-    append(log, "organisations", event).await;
+    append(log, "organisations", event, &[]).await;
 }
 
 pub async fn record(log: &dyn EventLog, practice: &str, patients: u32, mode: pb::FacilitationMode) {
@@ -50,7 +60,32 @@ pub async fn record(log: &dyn EventLog, practice: &str, patients: u32, mode: pb:
         patients_supported: patients,
         ..Default::default()
     };
-    append(log, &format!("practice-{practice}"), event).await;
+    append(log, &format!("practice-{practice}"), event, &[]).await;
+}
+
+/// A new sled log in `dir`.
+pub fn sled_log(dir: &Path) -> eventlog::SledLog {
+    eventlog::SledLog::open(&eventlog::SledConfig::new(dir.join("log"))).expect("open")
+}
+
+/// A schema on `projection` whose mutations go nowhere (no service listens on port 9).
+pub fn schema_on(projection: Arc<Projection>) -> DifactoSchema {
+    let endpoints =
+        gateway::services::DomainEndpoints::from_flag("http://127.0.0.1:9").expect("endpoints");
+    gateway::schema::build(projection, endpoints)
+}
+
+/// Read models over `log`, folding in the background, that have caught up with it
+/// within `limit`.
+pub async fn caught_up(log: Arc<dyn EventLog>, limit: Duration) -> Arc<Projection> {
+    let projection = Arc::new(Projection::open(log, None).await);
+    tokio::spawn(
+        projection
+            .clone()
+            .run(tokio_util::sync::CancellationToken::new()),
+    );
+    projection.catch_up(limit).await.expect("caught up");
+    projection
 }
 
 /// The one duty of the world.
@@ -63,9 +98,7 @@ pub struct World {
 
 pub async fn world() -> World {
     let dir = tempfile::tempdir().expect("tempdir");
-    let log =
-        eventlog::SledLog::open(&eventlog::SledConfig::new(dir.path().join("log"))).expect("open");
-    let log: Arc<dyn EventLog> = Arc::new(log);
+    let log: Arc<dyn EventLog> = Arc::new(sled_log(dir.path()));
     use pb::OrganisationKind as K;
     register(log.as_ref(), "X24", K::NationalBody, "").await;
     register(log.as_ref(), "Y63", K::Region, "X24").await;
@@ -89,6 +122,7 @@ pub async fn world() -> World {
             description: String::new(),
             required_levels: vec![pb::Level::Local.into(), pb::Level::National.into()],
         },
+        &[],
     )
     .await;
     let assignment = "00000000-0000-4000-8000-0000000000a1";
@@ -105,6 +139,7 @@ pub async fn world() -> World {
             proposer_code: "QWO".into(),
             note: String::new(),
         },
+        &[],
     )
     .await;
     append(
@@ -114,22 +149,12 @@ pub async fn world() -> World {
             assignment_id: assignment.into(),
             assignee_code: "U00001".into(),
         },
+        &[],
     )
     .await;
-    let projection = Arc::new(Projection::open(log.clone(), None).await);
-    tokio::spawn(
-        projection
-            .clone()
-            .run(tokio_util::sync::CancellationToken::new()),
-    );
-    projection
-        .catch_up(Duration::from_secs(10))
-        .await
-        .expect("caught up");
-    let endpoints =
-        gateway::services::DomainEndpoints::from_flag("http://127.0.0.1:9").expect("endpoints");
+    let projection = caught_up(log, Duration::from_secs(10)).await;
     World {
-        schema: gateway::schema::build(projection, endpoints),
+        schema: schema_on(projection),
         _dir: dir,
     }
 }
