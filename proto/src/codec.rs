@@ -128,23 +128,31 @@ mod tests {
             .and_then(|m| m.ok_or_else(|| Status::internal("no message")))
     }
 
-    #[tokio::test]
-    async fn invalid_utf8_in_a_string_field_is_invalid_argument_naming_the_field() {
-        // Field 1 (`stream`), length-delimited, 2 bytes that are not UTF-8.
-        let status = decode::<AppendRequest>(&[0x0a, 0x02, 0xff, 0xfe])
+    /// The status refusing `bytes` as an `AppendRequest`, which must be INVALID_ARGUMENT.
+    async fn refused(bytes: &[u8]) -> Status {
+        let status = decode::<AppendRequest>(bytes)
             .await
             .expect_err("must not decode");
         assert_eq!(status.code(), tonic::Code::InvalidArgument, "{status:?}");
+        status
+    }
+
+    /// The field a refusal names in its metadata.
+    fn named_field(status: &Status) -> Option<&str> {
+        status.metadata().get(FIELD).and_then(|v| v.to_str().ok())
+    }
+
+    #[tokio::test]
+    async fn invalid_utf8_in_a_string_field_is_invalid_argument_naming_the_field() {
+        // Field 1 (`stream`), length-delimited, 2 bytes that are not UTF-8.
+        let status = refused(&[0x0a, 0x02, 0xff, 0xfe]).await;
         assert!(
             status.message().contains("AppendRequest.stream"),
             "{}",
             status.message()
         );
         assert!(status.message().contains("UTF-8"), "{}", status.message());
-        assert_eq!(
-            status.metadata().get(FIELD).and_then(|v| v.to_str().ok()),
-            Some("stream")
-        );
+        assert_eq!(named_field(&status), Some("stream"));
     }
 
     #[tokio::test]
@@ -153,12 +161,9 @@ mod tests {
         let event = [0x12, 0x01, 0xff];
         let mut bytes = vec![0x1a, event.len() as u8];
         bytes.extend_from_slice(&event);
-        let status = decode::<AppendRequest>(&bytes)
-            .await
-            .expect_err("must not decode");
-        assert_eq!(status.code(), tonic::Code::InvalidArgument, "{status:?}");
+        let status = refused(&bytes).await;
         assert_eq!(
-            status.metadata().get(FIELD).and_then(|v| v.to_str().ok()),
+            named_field(&status),
             Some("events.event_type"),
             "{}",
             status.message()
@@ -182,10 +187,7 @@ mod tests {
     #[tokio::test]
     async fn truncated_protobuf_is_invalid_argument() {
         // Field 1 announces 100 bytes and carries 1.
-        let status = decode::<AppendRequest>(&[0x0a, 100, b'x'])
-            .await
-            .expect_err("must not decode");
-        assert_eq!(status.code(), tonic::Code::InvalidArgument, "{status:?}");
+        let status = refused(&[0x0a, 100, b'x']).await;
         assert!(
             status.message().contains("AppendRequest.stream"),
             "{}",

@@ -53,8 +53,13 @@ fn read_error(status: &tonic::Status) -> LogError {
     error_from_status(status, "", ExpectedVersion::Any, &[])
 }
 
-fn events_from(response: pb::ReadResponse) -> Result<Vec<RecordedEvent>, LogError> {
-    response
+/// The events a read answered with, or its refusal as the log's own error.
+fn events_from(
+    answer: Result<tonic::Response<pb::ReadResponse>, tonic::Status>,
+) -> Result<Vec<RecordedEvent>, LogError> {
+    answer
+        .map_err(|s| read_error(&s))?
+        .into_inner()
         .events
         .into_iter()
         .map(recorded_from_proto)
@@ -105,13 +110,7 @@ impl EventLog for RemoteLog {
             max_count: u32::try_from(max_count).unwrap_or(u32::MAX),
             backwards: direction == Direction::Backwards,
         };
-        let response = self
-            .client
-            .clone()
-            .read_stream(request)
-            .await
-            .map_err(|s| read_error(&s))?;
-        events_from(response.into_inner())
+        events_from(self.client.clone().read_stream(request).await)
     }
 
     async fn read_all(
@@ -123,13 +122,7 @@ impl EventLog for RemoteLog {
             after_position,
             max_count: u32::try_from(max_count).unwrap_or(u32::MAX),
         };
-        let response = self
-            .client
-            .clone()
-            .read_all(request)
-            .await
-            .map_err(|s| read_error(&s))?;
-        events_from(response.into_inner())
+        events_from(self.client.clone().read_all(request).await)
     }
 
     fn subscribe(&self, after_position: u64) -> EventStream {

@@ -70,6 +70,11 @@ pub fn event(payload: &str) -> NewEvent {
     }
 }
 
+/// Events whose payloads are the numbers in `range`, as text.
+fn numbered(range: std::ops::Range<u64>) -> Vec<NewEvent> {
+    range.map(|i| event(&i.to_string())).collect()
+}
+
 fn payloads(events: &[RecordedEvent]) -> Vec<String> {
     events
         .iter()
@@ -383,17 +388,12 @@ pub async fn invalid_input_stores_nothing<H: Harness>() {
 pub async fn reads_are_paged<H: Harness>() {
     let h = H::start().await;
     let log = h.log();
-    let events: Vec<_> = (0..1000).map(|i| event(&i.to_string())).collect();
-    log.append("big", ExpectedVersion::Any, events)
+    log.append("big", ExpectedVersion::Any, numbered(0..1000))
         .await
         .expect("append 1000");
-    log.append(
-        "big",
-        ExpectedVersion::Any,
-        (1000..1200).map(|i| event(&i.to_string())).collect(),
-    )
-    .await
-    .expect("append");
+    log.append("big", ExpectedVersion::Any, numbered(1000..1200))
+        .await
+        .expect("append");
     assert_eq!(log.read_all(0, 10).await.expect("page").len(), 10);
     assert_eq!(
         log.read_all(0, 0).await.expect("default page").len(),
@@ -425,13 +425,9 @@ pub async fn reads_are_paged<H: Harness>() {
 pub async fn backwards_reads<H: Harness>() {
     let h = H::start().await;
     let log = h.log();
-    log.append(
-        "s",
-        ExpectedVersion::Any,
-        (0..5).map(|i| event(&i.to_string())).collect(),
-    )
-    .await
-    .expect("append");
+    log.append("s", ExpectedVersion::Any, numbered(0..5))
+        .await
+        .expect("append");
     log.append("t", ExpectedVersion::Any, vec![event("other")])
         .await
         .expect("append");
@@ -464,13 +460,9 @@ async fn next_event(stream: &mut crate::EventStream) -> RecordedEvent {
 pub async fn subscription_catches_up_then_goes_live<H: Harness>() {
     let h = H::start().await;
     let log = h.log();
-    log.append(
-        "s",
-        ExpectedVersion::Any,
-        (0..3).map(|i| event(&i.to_string())).collect(),
-    )
-    .await
-    .expect("append");
+    log.append("s", ExpectedVersion::Any, numbered(0..3))
+        .await
+        .expect("append");
     let mut from_start = log.subscribe(0);
     let mut from_middle = log.subscribe(2);
     for expected in 1..=3 {

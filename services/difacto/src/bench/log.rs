@@ -95,12 +95,22 @@ pub(super) async fn appends(
     writers: usize,
     seconds: f64,
 ) -> anyhow::Result<Throughput> {
+    appends_over(vec![log], writers, seconds).await
+}
+
+/// Like [`appends`], with writer `w` on `logs[w % logs.len()]` (connections of their own,
+/// as separate client processes would have).
+async fn appends_over(
+    logs: Vec<Arc<dyn EventLog>>,
+    writers: usize,
+    seconds: f64,
+) -> anyhow::Result<Throughput> {
     let payload = random_payload();
     closed_loop(
         writers,
         Duration::from_secs_f64(seconds),
         move |worker, _| {
-            let (log, event) = (log.clone(), sample_event(&payload));
+            let (log, event) = (logs[worker % logs.len()].clone(), sample_event(&payload));
             async move {
                 log.append(
                     &format!("practice-{worker}"),
@@ -202,27 +212,7 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
                 )?) as Arc<dyn EventLog>)
             })
             .collect::<anyhow::Result<_>>()?;
-        let payload = random_payload();
-        let result = closed_loop(
-            clients,
-            Duration::from_secs_f64(seconds),
-            move |worker, _| {
-                let (log, event) = (
-                    connections[worker % connections.len()].clone(),
-                    sample_event(&payload),
-                );
-                async move {
-                    log.append(
-                        &format!("practice-{worker}"),
-                        ExpectedVersion::Any,
-                        vec![event],
-                    )
-                    .await?;
-                    Ok(())
-                }
-            },
-        )
-        .await?;
+        let result = appends_over(connections, clients, seconds).await?;
         shutdown.cancel();
         server.await??;
         log.close().await?;

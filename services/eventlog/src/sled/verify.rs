@@ -127,6 +127,19 @@ mod tests {
     }
 
     /// Opens the raw tree underneath a closed log, to damage it as a disk or an attacker would.
+    /// XORs `mask` into the byte of the record at `position` that `pick` chooses from the
+    /// record's length.
+    fn flip(tree: &sled::Tree, position: u64, pick: fn(usize) -> usize, mask: u8) {
+        let mut value = tree
+            .get(keys::record(position))
+            .expect("get")
+            .expect("record")
+            .to_vec();
+        let index = pick(value.len());
+        value[index] ^= mask;
+        tree.insert(keys::record(position), value).expect("insert");
+    }
+
     fn tamper(dir: &std::path::Path, damage: impl FnOnce(&sled::Tree)) {
         // The closed log's lock is released a moment after close; wait for it as open does.
         let started = std::time::Instant::now();
@@ -169,16 +182,8 @@ mod tests {
     #[tokio::test]
     async fn a_flipped_byte_is_named_by_position() {
         let dir = written_log(5).await;
-        tamper(dir.path(), |tree| {
-            let mut value = tree
-                .get(keys::record(3))
-                .expect("get")
-                .expect("record")
-                .to_vec();
-            let last = value.len() - 1;
-            value[last] ^= 1;
-            tree.insert(keys::record(3), value).expect("insert");
-        });
+        // The last byte.
+        tamper(dir.path(), |tree| flip(tree, 3, |len| len - 1, 1));
         assert_eq!(corrupt_position(dir.path()), 3);
     }
 
@@ -229,15 +234,7 @@ mod tests {
     #[tokio::test]
     async fn a_read_of_a_damaged_record_is_an_error_not_data() {
         let dir = written_log(3).await;
-        tamper(dir.path(), |tree| {
-            let mut value = tree
-                .get(keys::record(2))
-                .expect("get")
-                .expect("record")
-                .to_vec();
-            value[10] ^= 0xff;
-            tree.insert(keys::record(2), value).expect("insert");
-        });
+        tamper(dir.path(), |tree| flip(tree, 2, |_| 10, 0xff));
         let log = SledLog::open(&SledConfig::new(dir.path())).expect("open");
         match log.read_all(0, 0).await {
             Err(LogError::Corrupt { position: 2, .. }) => {}
