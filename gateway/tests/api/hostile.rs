@@ -253,6 +253,11 @@ async fn ask(world: &World, org: &str, role: Role, query: &str) -> Value {
     ask_with(world, org, role, query, json!({})).await
 }
 
+/// How many `asOf` replays the world's read models have run.
+fn replays(world: &World) -> u64 {
+    world.projection.stats.as_of_replays.load(Ordering::Relaxed)
+}
+
 fn code(answer: &Value) -> &str {
     answer["errors"][0]["extensions"]["code"]
         .as_str()
@@ -288,18 +293,13 @@ async fn more_than_two_distinct_as_of_instants_are_refused_before_any_replay() {
         a: organisation(code: \"X24\", asOf: $a) { name } \
         b: sessions(asOf: $b) { totalCount } \
         c: platforms(asOf: $c) { totalCount } }";
-    let answer = ask_with(
-        &world,
-        "X24",
-        Role::NationalLead,
-        by_variables,
-        json!({ "a": t0, "b": t1, "c": t2 }),
-    )
-    .await;
+    let national =
+        |variables: Value| ask_with(&world, "X24", Role::NationalLead, by_variables, variables);
+    let answer = national(json!({ "a": t0, "b": t1, "c": t2 })).await;
     assert_eq!(code(&answer), "BAD_USER_INPUT", "{answer}");
     assert!(message(&answer).starts_with("asOf:"), "{answer}");
     assert_eq!(
-        world.projection.stats.as_of_replays.load(Ordering::Relaxed),
+        replays(&world),
         0,
         "nothing was replayed for the refused queries"
     );
@@ -308,20 +308,10 @@ async fn more_than_two_distinct_as_of_instants_are_refused_before_any_replay() {
         .expect("instant")
         .with_timezone(&chrono::FixedOffset::east_opt(3600).expect("offset"))
         .to_rfc3339();
-    let answer = ask_with(
-        &world,
-        "X24",
-        Role::NationalLead,
-        by_variables,
-        json!({ "a": t0, "b": t1, "c": t0_again }),
-    )
-    .await;
+    let answer = national(json!({ "a": t0, "b": t1, "c": t0_again })).await;
     assert!(answer["errors"].is_null(), "{answer}");
     assert_eq!(answer["data"]["a"]["name"], "X24");
-    assert_eq!(
-        world.projection.stats.as_of_replays.load(Ordering::Relaxed),
-        2
-    );
+    assert_eq!(replays(&world), 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
