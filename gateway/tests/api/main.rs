@@ -9,4 +9,5 @@ mod graphql;
 mod hostile;
 mod http;
 mod mutations;
+mod upcast;
 mod views_match;
