@@ -4,6 +4,7 @@
 pub mod coverage;
 pub mod facilitation;
 pub mod history;
+pub mod inbox;
 pub mod organisations;
 pub mod page;
 pub mod perceptions;
@@ -32,6 +33,7 @@ pub struct QueryRoot(
     responsibilities::ResponsibilityViews,
     coverage::CoverageViews,
     perceptions::PerceptionViews,
+    inbox::InboxViews,
     training::TrainingViews,
     sessions::SessionViews,
     facilitation::FacilitationViews,

@@ -68,7 +68,7 @@ pub struct PracticeServiceStatus {
     pub effective_date: Option<NaiveDate>,
 }
 
-fn platform_summary(model: &ReadModel, id: &str) -> PlatformSummary {
+pub(super) fn platform_summary(model: &ReadModel, id: &str) -> PlatformSummary {
     match model.platforms.platforms.get(id) {
         Some(p) => PlatformSummary {
             id: p.id.clone(),
@@ -86,7 +86,7 @@ fn platform_summary(model: &ReadModel, id: &str) -> PlatformSummary {
 }
 
 /// `i` as it stood at the end of `date`, when its status was `status`.
-fn issue(
+pub(super) fn issue(
     model: &ReadModel,
     i: &ModelIssue,
     status: IssueStatus,

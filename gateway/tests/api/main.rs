@@ -8,6 +8,7 @@ mod world;
 mod graphql;
 mod hostile;
 mod http;
+mod inbox;
 mod mutations;
 mod upcast;
 mod views_match;

@@ -295,6 +295,8 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
     let mut http = Http::connect(gateway.http_addr).await?;
     let subjects = subjects(&mut http, &national).await?;
     let commissioner = token(&subjects.icb, Role::IcbCommissioner)?;
+    let practice_manager = token(&subjects.practice, Role::PracticeManager)?;
+    let a_year_ago = chrono::Utc::now().date_naive() - chrono::Days::new(365);
     eprintln!("querying {subjects:?}");
     let Subjects {
         icb,
@@ -365,6 +367,16 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
             format!(
                 r#"{{ organisations(kind: PRACTICE, within: "{icb}", first: 100) {{ totalCount nodes {{ code name parent {{ code }} active }} }} }}"#
             ),
+        ),
+        (
+            format!("inbox of practice {practice}"),
+            &practice_manager,
+            "{ inbox { total proposals { id duty { title } proposer { code } } hostingRequests { id startsAt } retraining { changeId summary } } }".into(),
+        ),
+        (
+            format!("responsibilityGaps onDate a year ago, one ICB ({icb})"),
+            &commissioner,
+            gaps_query(icb, &format!(r#", onDate: "{a_year_ago}""#)),
         ),
         (
             format!("history of practice-{practice}"),
@@ -533,6 +545,8 @@ fn render(r: &Report) -> String {
     };
     let gaps = p99_of("responsibilityGaps, one ICB");
     let heat_map = p99_of("responsibilityGaps roll-up");
+    let inbox = p99_of("inbox of practice");
+    let on_date = p99_of("responsibilityGaps onDate");
     let rollout = p99_of("trainingRollout by ICB");
     let yes = |met: bool| if met { "yes" } else { "**no**" };
     let gib = 1024.0 * 1024.0 * 1024.0;
@@ -556,6 +570,8 @@ fn render(r: &Report) -> String {
          | floor | measured | met |\n|---|---:|:---:|\n\
          | responsibilityGaps, one ICB: p99 ≤ 10 ms | {gaps} | {gaps_met} |\n\
          | responsibilityGaps roll-up within X24: p99 ≤ 50 ms | {heat_map} | {heat_map_met} |\n\
+         | inbox of a practice: p99 ≤ 20 ms | {inbox} | {inbox_met} |\n\
+         | responsibilityGaps with onDate, one ICB: p99 ≤ 20 ms | {on_date} | {on_date_met} |\n\
          | trainingRollout by ICB, nationally: p99 ≤ 50 ms | {rollout} | {rollout_met} |\n\
          | an `asOf` view ≤ 3 s | {as_of:.2} s | {as_of_met} |\n\
          | RSS ≤ 1.5 GiB | {rss} | {rss_met} |\n",
@@ -579,6 +595,10 @@ fn render(r: &Report) -> String {
         gaps_met = yes(gaps <= Duration::from_millis(10)),
         heat_map = ms(heat_map),
         heat_map_met = yes(heat_map <= Duration::from_millis(50)),
+        inbox = ms(inbox),
+        inbox_met = yes(inbox <= Duration::from_millis(20)),
+        on_date = ms(on_date),
+        on_date_met = yes(on_date <= Duration::from_millis(20)),
         rollout = ms(rollout),
         rollout_met = yes(rollout <= Duration::from_millis(50)),
         as_of_met = yes(r.as_of_cold <= Duration::from_secs(3)),
