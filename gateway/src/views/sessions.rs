@@ -2,6 +2,8 @@
 //! Capacity, booked and waiting are places, shown to every signed-in caller so that
 //! referrers can find room; the bookings themselves only to those involved.
 
+use std::collections::BTreeMap;
+
 use async_graphql::{Context, Enum, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -227,6 +229,52 @@ impl SessionFilter {
     }
 }
 
+/// A practice that hosts, or was asked to host, a partner's sessions.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct HostPractice {
+    pub practice: OrganisationSummary,
+    /// Sessions it confirmed hosting for (cancelled ones left out).
+    pub confirmed: usize,
+    /// Sessions waiting for it to confirm.
+    pub pending: usize,
+    pub declined: usize,
+    /// The first confirmed session still to come.
+    pub next_session: Option<DateTime<Utc>>,
+}
+
+/// The practices asked to host `partner`'s sessions, those that confirmed most first.
+pub fn host_practices(model: &ReadModel, partner: &str, now: DateTime<Utc>) -> Vec<HostPractice> {
+    let mut by_practice: BTreeMap<&str, HostPractice> = BTreeMap::new();
+    let sessions = model.sessions.sessions.values().filter(|s| {
+        s.partner_code == partner && !s.host_practice_code.is_empty() && s.cancelled.is_none()
+    });
+    for s in sessions {
+        let host = by_practice
+            .entry(&s.host_practice_code)
+            .or_insert_with(|| HostPractice {
+                practice: OrganisationSummary::of(model, &s.host_practice_code),
+                confirmed: 0,
+                pending: 0,
+                declined: 0,
+                next_session: None,
+            });
+        match s.hosting {
+            Hosting::Confirmed => {
+                host.confirmed += 1;
+                if let Some(start) = s.starts_at.filter(|t| *t > now) {
+                    host.next_session = Some(host.next_session.map_or(start, |n| n.min(start)));
+                }
+            }
+            Hosting::Pending => host.pending += 1,
+            Hosting::Declined => host.declined += 1,
+            Hosting::NotNeeded => {}
+        }
+    }
+    let mut hosts: Vec<HostPractice> = by_practice.into_values().collect();
+    hosts.sort_by_key(|h| std::cmp::Reverse(h.confirmed));
+    hosts
+}
+
 #[derive(Debug, Default)]
 pub struct SessionViews;
 
@@ -280,6 +328,30 @@ impl SessionViews {
                     .map(|s| session_view(model, &index, &scope, s, date))
                     .collect()
             })
+        })?)
+    }
+
+    /// The practices that host a partner's sessions (yours, when you are a partner and
+    /// name none), with how many they confirmed, have still to answer, and declined.
+    async fn host_practices(
+        &self,
+        ctx: &Context<'_>,
+        partner: Option<String>,
+        as_of: Option<DateTime<Utc>>,
+    ) -> async_graphql::Result<Vec<HostPractice>> {
+        let (caller, at, _) = open(ctx, as_of, None).await?;
+        let now = as_of.unwrap_or_else(Utc::now);
+        let partner = partner
+            .map(|p| p.trim().to_owned())
+            .filter(|p| !p.is_empty())
+            .unwrap_or_else(|| caller.principal.organisation.clone());
+        Ok(at.read(|model| -> Result<Vec<HostPractice>> {
+            let index = model.tree.index();
+            let id = super::area(&index, "partner", &partner)?;
+            if index.kind(id) != proto::v1::OrganisationKind::Partner {
+                return Err(GatewayError::bad_input("partner", "is not a partner"));
+            }
+            Ok(host_practices(model, &partner, now))
         })?)
     }
 

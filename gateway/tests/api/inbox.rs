@@ -93,7 +93,7 @@ async fn each_organisation_sees_what_waits_for_it() {
     append(log, &format!("issue-{ISSUE}"), reported, &[]).await;
     let projection = caught_up(shared.clone(), Duration::from_secs(10)).await;
     let schema = schema_on(projection);
-    let ask = |org: &'static str, role: Role| {
+    let ask = |org: &'static str, role: Role, query: &'static str| {
         let schema = schema.clone();
         async move {
             let auth = Authentication::Verified(Caller {
@@ -105,14 +105,14 @@ async fn each_organisation_sees_what_waits_for_it() {
                 token: "unused".into(),
             });
             let response = schema
-                .execute(async_graphql::Request::new(QUERY).data(auth))
+                .execute(async_graphql::Request::new(query).data(auth))
                 .await;
             let answer = serde_json::to_value(&response).expect("json");
             assert!(answer["errors"].is_null(), "{answer}");
-            answer["data"]["inbox"].clone()
+            answer["data"].clone()
         }
     };
-    let practice: Value = ask("A81001", Role::PracticeManager).await;
+    let practice: Value = ask("A81001", Role::PracticeManager, QUERY).await["inbox"].clone();
     assert_eq!(practice["total"], 3, "{practice}");
     assert_eq!(practice["proposals"][0]["id"], ASSIGNMENT);
     assert_eq!(practice["proposals"][0]["status"], "PROPOSED");
@@ -122,11 +122,23 @@ async fn each_organisation_sees_what_waits_for_it() {
     assert_eq!(practice["retraining"][0]["changeId"], "c-retrain");
     assert_eq!(practice["issuesToAnswer"], serde_json::json!([]));
 
-    let provider = ask("V-acme", Role::ProviderAdmin).await;
+    let provider = ask("V-acme", Role::ProviderAdmin, QUERY).await["inbox"].clone();
     assert_eq!(provider["total"], 1, "{provider}");
     assert_eq!(provider["issuesToAnswer"][0]["id"], ISSUE);
     assert_eq!(provider["issuesToAnswer"][0]["status"], "OPEN");
 
-    let neighbour = ask("A81002", Role::PracticeManager).await;
+    let neighbour = ask("A81002", Role::PracticeManager, QUERY).await["inbox"].clone();
     assert_eq!(neighbour["total"], 0, "{neighbour}");
+
+    // The partner sees the practice it asked to host, still to answer.
+    let hosts = ask(
+        "P-leeds-libraries",
+        Role::PartnerCoordinator,
+        "{ hostPractices { practice { code } confirmed pending declined } }",
+    )
+    .await;
+    assert_eq!(
+        hosts["hostPractices"],
+        serde_json::json!([{ "practice": { "code": "A81001" }, "confirmed": 0, "pending": 1, "declined": 0 }])
+    );
 }
