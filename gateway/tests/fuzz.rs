@@ -21,8 +21,8 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_graphql::parser::types::{BaseType, Type, TypeKind, TypeSystemDefinition};
-use auth::{Principal, Role};
-use gateway::caller::{Authentication, Caller};
+use auth::Role;
+use gateway::caller::Authentication;
 use kit::{Dictionary, Entropy};
 use serde_json::{Value, json};
 
@@ -335,24 +335,14 @@ impl Writer<'_, '_, '_> {
 }
 
 fn callers() -> Vec<Authentication> {
-    let verified = |org: &str, roles: &[Role]| {
-        Authentication::Verified(Caller {
-            principal: Principal {
-                subject: format!("fuzz@{org}"),
-                organisation: org.into(),
-                roles: roles.to_vec(),
-            },
-            token: "unused".into(),
-        })
-    };
     vec![
-        verified("X24", &[Role::NationalLead]),
-        verified("QWO", &[Role::IcbCommissioner]),
-        verified("A81001", &[Role::PracticeManager]),
-        verified("P-leeds-libraries", &[Role::PartnerCoordinator]),
-        verified("X24", &[Role::Auditor]),
-        verified("svc", &[Role::Service]),
-        verified("Z99999", &[]),
+        world::verified("X24", &[Role::NationalLead]),
+        world::verified("QWO", &[Role::IcbCommissioner]),
+        world::verified("A81001", &[Role::PracticeManager]),
+        world::verified("P-leeds-libraries", &[Role::PartnerCoordinator]),
+        world::verified("X24", &[Role::Auditor]),
+        world::verified("svc", &[Role::Service]),
+        world::verified("Z99999", &[]),
         Authentication::Missing,
         Authentication::Rejected("Authorization: invalid token".into()),
     ]

@@ -1,24 +1,17 @@
 //! The schema in-process over a real log: disclosure control and read scoping as callers
 //! of different organisations and roles see them.
 
-use auth::{Principal, Role};
-use gateway::caller::{Authentication, Caller};
+use auth::Role;
 use serde_json::Value;
 
-use crate::world::{DUTY, World, world};
+use gateway::schema::DifactoSchema;
 
-async fn ask(world: &World, org: &str, role: Role, query: &str) -> Value {
-    let auth = Authentication::Verified(Caller {
-        principal: Principal {
-            subject: format!("test@{org}"),
-            organisation: org.into(),
-            roles: vec![role],
-        },
-        token: "unused".into(),
-    });
-    let response = world
-        .schema
-        .execute(async_graphql::Request::new(query).data(auth))
+use crate::world::{DUTY, verified, world};
+
+/// The answer to `query` from `schema`, asked by someone of `org` in `role`.
+pub(crate) async fn ask(schema: &DifactoSchema, org: &str, role: Role, query: &str) -> Value {
+    let response = schema
+        .execute(async_graphql::Request::new(query).data(verified(org, &[role])))
         .await;
     serde_json::to_value(&response).expect("json")
 }
@@ -38,7 +31,7 @@ async fn patient_counts_below_national_level_are_suppressed_or_rounded_except_yo
     let world = world().await;
     // England as a whole: exact (17 people, 3 of them proactively).
     let national = ask(
-        &world,
+        &world.schema,
         "X24",
         Role::NationalLead,
         &MIX.replace("WITHIN", "X24"),
@@ -66,7 +59,7 @@ async fn patient_counts_below_national_level_are_suppressed_or_rounded_except_yo
     assert!(at(groups, "1.figures.proactiveShare").is_null(), "{groups}");
     // The ICB sees its area's total (17) rounded to 15: it did not record them.
     let icb = ask(
-        &world,
+        &world.schema,
         "QWO",
         Role::IcbCommissioner,
         &MIX.replace("WITHIN", "QWO"),
@@ -79,7 +72,7 @@ async fn patient_counts_below_national_level_are_suppressed_or_rounded_except_yo
     );
     // A practice sees its own figures exactly, its neighbour's under control.
     let own = ask(
-        &world,
+        &world.schema,
         "A81002",
         Role::PracticeManager,
         &MIX.replace("WITHIN", "A81002"),
@@ -91,7 +84,7 @@ async fn patient_counts_below_national_level_are_suppressed_or_rounded_except_yo
         false
     );
     let neighbour = ask(
-        &world,
+        &world.schema,
         "A81002",
         Role::PracticeManager,
         &MIX.replace("WITHIN", "A81001"),
@@ -107,9 +100,15 @@ async fn patient_counts_below_national_level_are_suppressed_or_rounded_except_yo
 async fn staff_training_is_read_only_by_those_involved_and_above() {
     let world = world().await;
     let query = "{ trainingRollout(programme: \"p\", groupBy: PRACTICE, within: \"A81001\") { totals { enrolled } } }";
-    let partner = ask(&world, "P-leeds-libraries", Role::PartnerCoordinator, query).await;
+    let partner = ask(
+        &world.schema,
+        "P-leeds-libraries",
+        Role::PartnerCoordinator,
+        query,
+    )
+    .await;
     assert_eq!(at(&partner, "errors.0.extensions.code"), "FORBIDDEN");
-    let neighbour = ask(&world, "A81002", Role::PracticeManager, query).await;
+    let neighbour = ask(&world.schema, "A81002", Role::PracticeManager, query).await;
     assert_eq!(at(&neighbour, "errors.0.extensions.code"), "FORBIDDEN");
     // Those allowed get past scoping to the next question: no such programme.
     for (org, role) in [
@@ -117,7 +116,7 @@ async fn staff_training_is_read_only_by_those_involved_and_above() {
         ("QWO", Role::IcbCommissioner),
         ("X24", Role::NationalLead),
     ] {
-        let answer = ask(&world, org, role, query).await;
+        let answer = ask(&world.schema, org, role, query).await;
         assert_eq!(
             at(&answer, "errors.0.extensions.code"),
             "NOT_FOUND",
@@ -135,7 +134,7 @@ async fn staff_training_is_read_only_by_those_involved_and_above() {
 async fn limits_refuse_hostile_queries_with_a_clear_error() {
     let world = world().await;
     let too_many = ask(
-        &world,
+        &world.schema,
         "X24",
         Role::NationalLead,
         "{ organisations(kind: PRACTICE, first: 100000) { totalCount } }",
@@ -148,10 +147,10 @@ async fn limits_refuse_hostile_queries_with_a_clear_error() {
             .is_some_and(|m| m.starts_with("first:"))
     );
     let deep = "{ organisation(code: \"X24\") { children { nodes { code } edges { node { code } cursor } pageInfo { hasNextPage } } code } }";
-    let ok = ask(&world, "X24", Role::NationalLead, deep).await;
+    let ok = ask(&world.schema, "X24", Role::NationalLead, deep).await;
     assert!(at(&ok, "errors").is_null(), "{ok}");
     let nested = "{ a: organisations(kind: PRACTICE) { edges { node { children { edges { node { code } } } } } } }";
-    let fine = ask(&world, "X24", Role::NationalLead, nested).await;
+    let fine = ask(&world.schema, "X24", Role::NationalLead, nested).await;
     assert!(at(&fine, "errors").is_null(), "{fine}");
     let hostile = format!(
         "{{ {} }}",
@@ -162,7 +161,7 @@ async fn limits_refuse_hostile_queries_with_a_clear_error() {
             .collect::<Vec<_>>()
             .join(" ")
     );
-    let refused = ask(&world, "X24", Role::NationalLead, &hostile).await;
+    let refused = ask(&world.schema, "X24", Role::NationalLead, &hostile).await;
     assert!(
         at(&refused, "errors.0.message")
             .as_str()
@@ -170,7 +169,7 @@ async fn limits_refuse_hostile_queries_with_a_clear_error() {
         "{refused}"
     );
     let after = ask(
-        &world,
+        &world.schema,
         "X24",
         Role::NationalLead,
         "{ organisation(code: \"QWO\") { name } }",
@@ -183,7 +182,7 @@ async fn limits_refuse_hostile_queries_with_a_clear_error() {
 async fn coverage_counts_each_practice_with_its_flags_and_refuses_unknown_names() {
     let world = world().await;
     let query = "{ responsibilityGaps(area: \"QWO\") { area { code } coverage { duty { id } level units counts { flag units } byUnit { totalCount nodes { unit { code } flags responsible { code } } } } above { level unit { code } } } }";
-    let answer = ask(&world, "QWO", Role::IcbCommissioner, query).await;
+    let answer = ask(&world.schema, "QWO", Role::IcbCommissioner, query).await;
     assert!(answer["errors"].is_null(), "{answer}");
     let gaps = &answer["data"]["responsibilityGaps"];
     let coverage = at(gaps, "coverage").as_array().expect("a list");
@@ -231,14 +230,14 @@ async fn coverage_counts_each_practice_with_its_flags_and_refuses_unknown_names(
             "duty",
         ),
     ] {
-        let answer = ask(&world, "QWO", Role::IcbCommissioner, query).await;
+        let answer = ask(&world.schema, "QWO", Role::IcbCommissioner, query).await;
         let error = &answer["errors"][0];
         assert_eq!(error["extensions"]["code"], "NOT_FOUND", "{answer}");
         let message = error["message"].as_str().expect("a message");
         assert!(message.starts_with(&format!("{names}:")), "{message}");
     }
     let answer = ask(
-        &world,
+        &world.schema,
         "QWO",
         Role::IcbCommissioner,
         "{ responsibilityGaps(area: \"QWO\", flag: ORPHANED) { area { code } } }",
@@ -256,7 +255,7 @@ async fn on_date_answers_the_world_on_a_day_and_refuses_the_future() {
     let tomorrow = (chrono::Utc::now().date_naive() + chrono::Days::new(2)).to_string();
     let query =
         format!("{{ responsibilityGaps(area: \"QWO\", onDate: \"{tomorrow}\") {{ onDate }} }}");
-    let answer = ask(&world, "QWO", Role::IcbCommissioner, &query).await;
+    let answer = ask(&world.schema, "QWO", Role::IcbCommissioner, &query).await;
     let error = &answer["errors"][0];
     assert_eq!(error["extensions"]["code"], "BAD_USER_INPUT", "{answer}");
     assert!(
@@ -266,8 +265,7 @@ async fn on_date_answers_the_world_on_a_day_and_refuses_the_future() {
         "{answer}"
     );
     // Before anything was recorded, the world held no duty, so nothing is owed.
-    let answer = ask(
-        &world,
+    let answer = ask(&world.schema,
         "QWO",
         Role::IcbCommissioner,
         "{ responsibilityGaps(area: \"QWO\", onDate: \"2020-06-01\") { onDate coverage { units } } duties(onDate: \"2020-06-01\") { totalCount } }",

@@ -3,12 +3,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use auth::{Principal, Role};
+use auth::Role;
 use eventlog::EventLog;
-use gateway::caller::{Authentication, Caller};
 use proto::v1 as pb;
 use serde_json::Value;
 
+use crate::graphql::ask;
 use crate::world::{append, caught_up, register, schema_on, sled_log};
 
 const ASSIGNMENT: &str = "00000000-0000-4000-8000-0000000000b1";
@@ -96,18 +96,7 @@ async fn each_organisation_sees_what_waits_for_it() {
     let ask = |org: &'static str, role: Role, query: &'static str| {
         let schema = schema.clone();
         async move {
-            let auth = Authentication::Verified(Caller {
-                principal: Principal {
-                    subject: format!("test@{org}"),
-                    organisation: org.into(),
-                    roles: vec![role],
-                },
-                token: "unused".into(),
-            });
-            let response = schema
-                .execute(async_graphql::Request::new(query).data(auth))
-                .await;
-            let answer = serde_json::to_value(&response).expect("json");
+            let answer = ask(&schema, org, role, query).await;
             assert!(answer["errors"].is_null(), "{answer}");
             answer["data"].clone()
         }

@@ -158,3 +158,15 @@ pub async fn world() -> World {
         _dir: dir,
     }
 }
+
+/// A caller of `org` with `roles`, as the token check would let them in.
+pub fn verified(org: &str, roles: &[auth::Role]) -> gateway::caller::Authentication {
+    gateway::caller::Authentication::Verified(gateway::caller::Caller {
+        principal: auth::Principal {
+            subject: format!("test@{org}"),
+            organisation: org.into(),
+            roles: roles.to_vec(),
+        },
+        token: "unused".into(),
+    })
+}
