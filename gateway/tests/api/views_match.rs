@@ -493,6 +493,27 @@ type CoverageRow = (String, i32, Vec<(String, Vec<CoverageFlag>)>);
 /// Per duty and level above the area: the unit there, and its R and A owners.
 type AboveRow = (String, i32, Option<String>, Vec<String>, Vec<String>);
 
+/// Each assignment's status after `events` and the position of its last change: what
+/// both responsibility brute forces read.
+fn assignment_statuses(events: &[&RecordedEvent]) -> HashMap<String, (&'static str, u64)> {
+    let mut status = HashMap::new();
+    for e in events {
+        let change = if let Some(p) = decode::<pb::ResponsibilityProposed>(e) {
+            Some((p.assignment_id, "proposed"))
+        } else if let Some(a) = decode::<pb::ResponsibilityAccepted>(e) {
+            Some((a.assignment_id, "accepted"))
+        } else if let Some(d) = decode::<pb::ResponsibilityDeclined>(e) {
+            Some((d.assignment_id, "declined"))
+        } else {
+            decode::<pb::ResponsibilityEnded>(e).map(|x| (x.assignment_id, "ended"))
+        };
+        if let Some((id, to)) = change {
+            status.insert(id, (to, e.position));
+        }
+    }
+    status
+}
+
 /// DESIGN.md §5's coverage, recomputed from the raw events for each unit.
 fn brute_coverage(
     facts: &Facts<'_>,
@@ -518,21 +539,7 @@ fn brute_coverage(
         .map(|r| r.duty_id)
         .collect();
     // Each assignment's status at the end of `date` and the position of its last change.
-    let mut status: HashMap<String, (&str, u64)> = HashMap::new();
-    for e in known {
-        let change = if let Some(p) = decode::<pb::ResponsibilityProposed>(e) {
-            Some((p.assignment_id, "proposed"))
-        } else if let Some(a) = decode::<pb::ResponsibilityAccepted>(e) {
-            Some((a.assignment_id, "accepted"))
-        } else if let Some(d) = decode::<pb::ResponsibilityDeclined>(e) {
-            Some((d.assignment_id, "declined"))
-        } else {
-            decode::<pb::ResponsibilityEnded>(e).map(|x| (x.assignment_id, "ended"))
-        };
-        if let Some((id, to)) = change {
-            status.insert(id, (to, e.position));
-        }
-    }
+    let status = assignment_statuses(&known);
     let proposals: Vec<pb::ResponsibilityProposed> = by_date("difacto.v1.ResponsibilityProposed")
         .into_iter()
         .filter_map(decode)
@@ -736,18 +743,7 @@ type PerceptionRows = (
 
 fn brute_perceptions(facts: &Facts<'_>, area: &str, duty: &str, date: NaiveDate) -> PerceptionRows {
     use pb::OrganisationKind as K;
-    let mut status: HashMap<String, &str> = HashMap::new();
-    for e in facts.recorded_by(date) {
-        if let Some(p) = decode::<pb::ResponsibilityProposed>(e) {
-            status.insert(p.assignment_id, "proposed");
-        } else if let Some(a) = decode::<pb::ResponsibilityAccepted>(e) {
-            status.insert(a.assignment_id, "accepted");
-        } else if let Some(d) = decode::<pb::ResponsibilityDeclined>(e) {
-            status.insert(d.assignment_id, "declined");
-        } else if let Some(x) = decode::<pb::ResponsibilityEnded>(e) {
-            status.insert(x.assignment_id, "ended");
-        }
-    }
+    let status = assignment_statuses(&facts.recorded_by(date));
     let proposals: Vec<pb::ResponsibilityProposed> = facts
         .all::<pb::ResponsibilityProposed>()
         .into_iter()
@@ -775,7 +771,7 @@ fn brute_perceptions(facts: &Facts<'_>, area: &str, duty: &str, date: NaiveDate)
                 && covering.contains(&p.area_code)
                 && p.assignee_code == b.believed_owner_code
                 && (b.role == 0 || p.role == b.role)
-                && status[&p.assignment_id] == "accepted"
+                && status[&p.assignment_id].0 == "accepted"
         });
         let cell = cells
             .entry((b.attributed_by_code, b.believed_owner_code, b.level, b.role))
