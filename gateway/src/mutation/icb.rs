@@ -1,8 +1,8 @@
 //! Mutations of `IcbService`: the organisation tree, the duty catalogue, who is
-//! responsible for what, and training programmes.
+//! responsible for what, training programmes, and commissioning partners.
 
 use crate::services::DomainEndpoints;
-use crate::vocabulary::{Level, OrganisationKind, RaciRole, StaffRole};
+use crate::vocabulary::{DigitalService, Level, OrganisationKind, RaciRole, StaffRole};
 
 mutations! {
     /// Commands of commissioners at ICB, regional and national level.
@@ -42,6 +42,11 @@ mutations! {
         /// Sets a programme's rollout target for an area: a share of staff trained by a
         /// deadline.
         set_rollout_target(SetRolloutTargetInput);
+        /// Commissions a third-sector partner to run community sessions in an area for a
+        /// period. The partner may then book places on any session its commission reaches.
+        commission_partner(CommissionPartnerInput);
+        /// Ends a commission early, from a date, and says why.
+        end_commission(EndCommissionInput);
     }
 }
 
@@ -236,5 +241,42 @@ command_input! {
         target_percent: i32,
         /// `YYYY-MM-DD`.
         deadline: String,
+    }
+}
+
+command_input! {
+    /// A partner paid to run community sessions.
+    CommissionPartnerInput => CommissionPartnerRequest {
+        /// An id of your choosing: sending the same one again returns the first result.
+        request_id: Option<String>,
+        /// A UUID of your choosing; generated when left out.
+        commission_id: Option<String>,
+        /// The body paying: your ICB, region or the national body.
+        commissioner_code: String,
+        partner_code: String,
+        /// Where the sessions are to be held: the commissioner's area or part of it.
+        area_code: String,
+        /// `YYYY-MM-DD`; today when left out.
+        starts_on: Option<String>,
+        /// `YYYY-MM-DD`.
+        ends_on: String,
+        /// How many sessions the partner is to run.
+        sessions_promised: i32,
+        /// What the sessions help with; empty means any.
+        #[graphql(default)]
+        topics: Vec<DigitalService>,
+    }
+}
+
+command_input! {
+    /// A commission that ends early.
+    EndCommissionInput => EndCommissionRequest {
+        /// An id of your choosing: sending the same one again returns the first result.
+        request_id: Option<String>,
+        commission_id: String,
+        /// Why; free text, must not identify a patient.
+        reason: String,
+        /// The last day it ran, `YYYY-MM-DD`; today when left out.
+        ended_on: Option<String>,
     }
 }

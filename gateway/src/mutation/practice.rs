@@ -20,6 +20,9 @@ mutations! {
         /// Names a member of staff as a digital champion: the person colleagues and patients
         /// go to for help with the services listed.
         name_digital_champion(NameDigitalChampionInput);
+        /// Records how many people work in a role at your practice, as of a date: the
+        /// denominator the training rollout measures against.
+        report_staff_in_post(ReportStaffInPostInput);
         /// Records that a member of staff started a training programme.
         enrol_staff(EnrolStaffInput);
         /// Records that an enrolled member of staff finished one module of a programme.
@@ -109,6 +112,20 @@ command_input! {
         services: Vec<DigitalService>,
         /// `YYYY-MM-DD`; today when left out.
         effective_date: Option<String>,
+    }
+}
+
+command_input! {
+    /// How many people work in one role at a practice.
+    ReportStaffInPostInput => ReportStaffInPostRequest {
+        /// An id of your choosing: sending the same one again returns the first result.
+        request_id: Option<String>,
+        practice_code: String,
+        staff_role: StaffRole,
+        /// People in post in the role; 0 means none.
+        headcount: i32,
+        /// `YYYY-MM-DD`; today when left out.
+        as_of: Option<String>,
     }
 }
 

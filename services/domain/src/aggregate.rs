@@ -8,6 +8,7 @@ use auth::Principal;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::command::Command;
+use crate::commissioning::Commissions;
 use crate::error::Result;
 use crate::event::EventSet;
 use crate::policy::{Targets, authorize};
@@ -20,11 +21,13 @@ pub trait Aggregate: Default + Clone + Send + Sync + 'static {
 }
 
 /// Everything a command may consult besides its own aggregate: who is asking, the
-/// organisation tree as it stands, and the time.
+/// organisation tree as it stands, the commissions in force (filled only for the commands
+/// that consult them: see `handlers::Store`; empty otherwise), and the time.
 #[derive(Debug, Clone)]
 pub struct Context {
     pub actor: Principal,
     pub registry: Arc<Registry>,
+    pub commissions: Arc<Commissions>,
     pub now: DateTime<Utc>,
 }
 

@@ -59,11 +59,14 @@ commands! {
         AttributeResponsibility,
         LaunchTrainingProgramme,
         SetRolloutTarget,
+        CommissionPartner,
+        EndCommission,
     }
     Practice {
         RecordFacilitation,
         ChangeServiceStatus,
         NameDigitalChampion,
+        ReportStaffInPost,
         EnrolStaff,
         CompleteModule,
         CompleteTraining,

@@ -8,7 +8,7 @@
 //! [`DomainError`]; `apply` only folds.
 //!
 //! - [`registry`]: the organisation tree, with effective dates and mergers;
-//! - [`duty`], [`responsibility`], [`programme`]: commissioners' commands;
+//! - [`duty`], [`responsibility`], [`programme`], [`commissioning`]: commissioners' commands;
 //! - [`practice`], [`session`], [`platform`]: practices', partners' and providers';
 //! - [`command`]: the one list of commands; [`policy`]: who may issue each (DESIGN.md §6);
 //! - [`privacy`]: the free-text checks of DESIGN.md §7;
@@ -22,6 +22,7 @@
 pub mod aggregate;
 pub mod codes;
 pub mod command;
+pub mod commissioning;
 pub mod duty;
 pub mod envelope;
 pub mod error;

@@ -46,6 +46,10 @@ pub enum Party {
     Assignee,
     /// The area an assignment covers.
     AssignmentArea,
+    /// The body paying for a commission.
+    Commissioner,
+    /// A partner holding a commission that reaches a session (there may be several).
+    CommissionHolder,
 }
 
 impl Party {
@@ -57,6 +61,8 @@ impl Party {
             Party::SessionIcb => "session's ICB",
             Party::Assignee => "assignee",
             Party::AssignmentArea => "assignment's area",
+            Party::Commissioner => "commissioner",
+            Party::CommissionHolder => "commissioned partner",
         }
     }
 }
@@ -139,10 +145,15 @@ const PRACTICE_TEAM: [Grant; 4] = [
 const PRACTICE_MANAGER: [Grant; 3] = [own(PracticeManager), area(PcnLead), SERVICE];
 const PARTNER: [Grant; 3] = [own(PartnerCoordinator), area(IcbCommissioner), SERVICE];
 /// Booking, waitlisting and cancelling: the partner running the session (whoever it
-/// names as referrer), or the referring organisation on a session of its own ICB, or a
+/// names as referrer), or a partner referring for itself on a session one of its
+/// commissions reaches, or the referring organisation on a session of its own ICB, or a
 /// commissioner over both the referrer and the session's ICB.
-const REFERRERS: [Grant; 8] = [
+const REFERRERS: [Grant; 9] = [
     checks(PartnerCoordinator, &[(Partner, Own)]),
+    checks(
+        PartnerCoordinator,
+        &[(Referrer, Own), (CommissionHolder, Own)],
+    ),
     checks(PracticeManager, &[(Referrer, Own), (SessionIcb, Home)]),
     checks(PracticeStaff, &[(Referrer, Own), (SessionIcb, Home)]),
     checks(PcnLead, &[(Referrer, Area), (SessionIcb, Home)]),
@@ -164,6 +175,14 @@ const ENDERS: [Grant; 12] = [
     checks(PracticeManager, &[(Assignee, Own)]),
     checks(PartnerCoordinator, &[(Assignee, Own)]),
     checks(ProviderAdmin, &[(Assignee, Own)]),
+    SERVICE,
+];
+/// Commissioning a partner, or ending a commission: a commissioner acting for the body
+/// that pays, over the area the sessions are for.
+const COMMISSIONING: [Grant; 4] = [
+    checks(NationalLead, &[(Commissioner, Own), (Target, Area)]),
+    checks(RegionalLead, &[(Commissioner, Own), (Target, Area)]),
+    checks(IcbCommissioner, &[(Commissioner, Own), (Target, Area)]),
     SERVICE,
 ];
 const PROVIDER: [Grant; 2] = [own(ProviderAdmin), SERVICE];
@@ -208,9 +227,12 @@ pub fn grants(command: Command) -> &'static [Grant] {
         C::AttributeResponsibility => &ANYONE_FOR_ITSELF,
         C::LaunchTrainingProgramme => &COMMISSIONERS,
         C::SetRolloutTarget => &COMMISSIONERS,
+        C::CommissionPartner => &COMMISSIONING,
+        C::EndCommission => &COMMISSIONING,
         C::RecordFacilitation => &PRACTICE_TEAM,
         C::ChangeServiceStatus => &PRACTICE_MANAGER,
         C::NameDigitalChampion => &PRACTICE_MANAGER,
+        C::ReportStaffInPost => &PRACTICE_MANAGER,
         C::EnrolStaff => &PRACTICE_TEAM,
         C::CompleteModule => &PRACTICE_TEAM,
         C::CompleteTraining => &PRACTICE_TEAM,
@@ -280,17 +302,19 @@ impl<'a> Targets<'a> {
         self
     }
 
-    fn code(&self, party: Party) -> Option<&'a str> {
+    /// The organisations playing `party` (most parties have one; a session may be
+    /// reached by several commissions).
+    fn codes(&self, party: Party) -> impl Iterator<Item = &'a str> + '_ {
         self.parties
             .iter()
-            .find(|(p, _)| *p == party)
+            .filter(move |(p, code)| *p == party && !code.is_empty())
             .map(|(_, code)| *code)
     }
 }
 
-/// Whether `check` holds for `actor` against the party's organisation on `date`. A party
-/// the command does not name, or names as nothing (a thing that does not exist), holds
-/// for nobody.
+/// Whether `check` holds for `actor` against one of the party's organisations on `date`.
+/// A party the command does not name, or names as nothing (a thing that does not exist),
+/// holds for nobody.
 fn holds(
     actor: &Principal,
     (party, scope): (Party, Scope),
@@ -298,14 +322,11 @@ fn holds(
     registry: &Registry,
     date: NaiveDate,
 ) -> bool {
-    let Some(code) = targets.code(party).filter(|code| !code.is_empty()) else {
-        return false;
-    };
-    match scope {
+    targets.codes(party).any(|code| match scope {
         Own => actor.organisation == code,
         Area => registry.is_within(code, &actor.organisation, date),
         Home => registry.is_within(&actor.organisation, code, date),
-    }
+    })
 }
 
 /// Whether one grant admits `actor` for `targets`.
@@ -429,6 +450,8 @@ mod tests {
                 "AttributeResponsibility",
                 "LaunchTrainingProgramme",
                 "SetRolloutTarget",
+                "CommissionPartner",
+                "EndCommission",
             ],
         ),
         (
@@ -437,6 +460,7 @@ mod tests {
                 "RecordFacilitation",
                 "ChangeServiceStatus",
                 "NameDigitalChampion",
+                "ReportStaffInPost",
                 "EnrolStaff",
                 "CompleteModule",
                 "CompleteTraining",
@@ -489,7 +513,7 @@ mod tests {
                 pinned += 1;
             }
         }
-        assert_eq!(pinned, 35);
+        assert_eq!(pinned, 38);
         assert_eq!(Command::ALL.len(), pinned, "a command DESIGN does not pin");
     }
 

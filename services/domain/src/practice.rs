@@ -31,8 +31,8 @@ use proto::v1::{
     CompleteTrainingRequest, DigitalChampionNamed, DigitalService, DigitalServiceStatusChanged,
     EnrolStaffRequest, FacilitationChannel, FacilitationMode, FacilitationRecorded,
     ModuleCompleted, NameDigitalChampionRequest, OrganisationKind, PatientGroup, PlatformAdopted,
-    RecordFacilitationRequest, ServiceChangeReason, ServiceStatus, StaffEnrolled, StaffRole,
-    TrainingCompleted,
+    RecordFacilitationRequest, ReportStaffInPostRequest, ServiceChangeReason, ServiceStatus,
+    StaffEnrolled, StaffInPostReported, StaffRole, TrainingCompleted,
 };
 use regex::Regex;
 use uuid::Uuid;
@@ -52,6 +52,7 @@ crate::event_set! {
         FacilitationRecorded,
         DigitalServiceStatusChanged,
         DigitalChampionNamed,
+        StaffInPostReported,
         StaffEnrolled,
         ModuleCompleted,
         TrainingCompleted,
@@ -105,6 +106,8 @@ pub struct Practice {
     pub services: BTreeMap<DigitalService, ServiceStatus>,
     /// Champions by staff reference, so naming one again unchanged records nothing.
     pub champions: BTreeMap<String, Champion>,
+    /// Staff in post by role and as-of date, so reporting a figure again records nothing.
+    pub staff_in_post: BTreeMap<(StaffRole, NaiveDate), u32>,
     /// Enrolments by (staff reference, programme id as launched).
     pub enrolments: BTreeMap<(String, String), Enrolment>,
     /// The platforms adopted, so adopting one again records nothing.
@@ -136,6 +139,10 @@ impl Aggregate for Practice {
                         services: e.services().collect(),
                     },
                 );
+            }
+            PracticeEvent::StaffInPostReported(e) => {
+                self.staff_in_post
+                    .insert((e.staff_role(), date_of(&e.as_of)), e.headcount);
             }
             PracticeEvent::StaffEnrolled(e) => {
                 self.enrolments.insert(
@@ -473,6 +480,30 @@ impl TryFrom<NameDigitalChampionRequest> for NameDigitalChampion {
     }
 }
 
+/// People in one role at one practice: more than any practice employs.
+const MAX_HEADCOUNT: u32 = 1_000;
+
+/// `ReportStaffInPost`, parsed; an empty date is the context's today.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportStaffInPost {
+    pub practice_code: String,
+    pub staff_role: StaffRole,
+    pub headcount: u32,
+    pub as_of: Option<NaiveDate>,
+}
+
+impl TryFrom<ReportStaffInPostRequest> for ReportStaffInPost {
+    type Error = DomainError;
+    fn try_from(request: ReportStaffInPostRequest) -> Result<Self> {
+        Ok(Self {
+            practice_code: practice_code(&request.practice_code)?,
+            staff_role: values::known_enum("staff_role", request.staff_role)?,
+            headcount: values::count("headcount", request.headcount, true, MAX_HEADCOUNT)?,
+            as_of: values::optional_date("as_of", &request.as_of)?,
+        })
+    }
+}
+
 /// `EnrolStaff`, parsed; an empty date is the context's today.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EnrolStaff {
@@ -668,6 +699,29 @@ impl Practice {
                 staff_role: champion.role.into(),
                 services: ints(champion.services),
                 effective_date: iso(on),
+            }
+            .into(),
+        ])
+    }
+
+    /// `ReportStaffInPost`: the same figure for the same role and date again records
+    /// nothing; another figure for a date replaces it in the views.
+    pub fn report_staff_in_post(
+        &self,
+        command: ReportStaffInPost,
+        ctx: &Context,
+    ) -> Result<Vec<PracticeEvent>> {
+        let on = past_date("as_of", command.as_of, ctx.today())?;
+        allowed(Command::ReportStaffInPost, &command.practice_code, ctx)?;
+        if self.staff_in_post.get(&(command.staff_role, on)) == Some(&command.headcount) {
+            return Ok(Vec::new());
+        }
+        Ok(vec![
+            StaffInPostReported {
+                practice_code: command.practice_code,
+                staff_role: command.staff_role.into(),
+                headcount: command.headcount,
+                as_of: iso(on),
             }
             .into(),
         ])

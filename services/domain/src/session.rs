@@ -141,6 +141,7 @@ pub struct Session {
     pub ends_at: DateTime<Utc>,
     pub capacity: u32,
     pub title: String,
+    pub topics: Vec<DigitalService>,
     pub hosting: Hosting,
     pub cancelled: bool,
     /// The latest attendance record, which replaces any earlier one.
@@ -182,6 +183,7 @@ impl Aggregate for Session {
                     ends_at: parse_instant(&e.ends_at),
                     capacity: e.capacity,
                     title: e.title.clone(),
+                    topics: e.topics().collect(),
                     hosting: if e.host_practice_code.is_empty() {
                         Hosting::Venue
                     } else {
@@ -640,6 +642,31 @@ impl Session {
             .with(Party::SessionIcb, &self.icb_code)
     }
 
+    /// Where the session is held, for placing it in the tree: its host practice, or its
+    /// ICB for a community venue.
+    pub fn place(&self) -> &str {
+        if self.host_practice_code.is_empty() {
+            &self.icb_code
+        } else {
+            &self.host_practice_code
+        }
+    }
+
+    /// [`Session::parties`] with the partners whose commissions reach this session, who
+    /// may refer the people they support to it.
+    fn referral_parties<'a>(&'a self, requested: &str, ctx: &'a Context) -> Targets<'a> {
+        let holders = ctx.commissions.holders(
+            self.place(),
+            self.starts_at.date_naive(),
+            &self.topics,
+            &self.commissioner_code,
+            &ctx.registry,
+        );
+        holders.fold(self.parties(requested), |targets, holder| {
+            targets.with(Party::CommissionHolder, holder)
+        })
+    }
+
     /// Refuses a session that is cancelled or over.
     fn require_live(&self, id: Uuid, now: DateTime<Utc>) -> Result<()> {
         self.require_not_cancelled(id)?;
@@ -687,7 +714,7 @@ impl Session {
         ctx.authorize(
             command,
             &self
-                .parties(&id.to_string())
+                .referral_parties(&id.to_string(), ctx)
                 .with(Party::Referrer, &referral.referring_organisation_code),
         )?;
         let id = self.require_scheduled(&id.to_string())?;
@@ -933,7 +960,9 @@ impl Session {
         let referrer = self.referrers.get(reference).map_or("", String::as_str);
         ctx.authorize(
             Command::CancelBooking,
-            &self.parties(requested).with(Party::Referrer, referrer),
+            &self
+                .referral_parties(requested, ctx)
+                .with(Party::Referrer, referrer),
         )?;
         let id = self.require_scheduled(requested)?;
         if referrer.is_empty() {

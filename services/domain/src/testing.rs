@@ -129,6 +129,7 @@ pub fn caller_over(registry: &Registry, org: &str, roles: &[Role]) -> Context {
             roles: roles.to_vec(),
         },
         registry: Arc::new(registry.clone()),
+        commissions: Arc::default(),
         now: now(),
     }
 }

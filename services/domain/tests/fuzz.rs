@@ -121,6 +121,7 @@ fn context(actor: Principal, registry: Arc<Registry>, now: DateTime<Utc>) -> Con
     Context {
         actor,
         registry,
+        commissions: Arc::default(),
         now,
     }
 }

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use domain::commissioning::{self, CommissionPartner, Commissions, EndCommission};
 use domain::duty::{self, DefineDuty, Duty, RetireDuty};
 use domain::programme::{self, LaunchTrainingProgramme, Programme, SetRolloutTarget};
 use domain::registry::{
@@ -19,7 +20,7 @@ use proto::v1::icb_service_server::IcbService;
 use tonic::{Request, Status};
 use uuid::Uuid;
 
-use crate::handler::{Reply, caller, invalid, parse, record, record_on, reply};
+use crate::handler::{Reply, caller, invalid, parse, record, record_on, reply, reply_created};
 use crate::store::{Caller, Store};
 
 #[derive(Debug, Clone)]
@@ -239,6 +240,43 @@ impl IcbService for Icb {
             Programme::set_target,
         )
         .await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn commission_partner(&self, request: Request<pb::CommissionPartnerRequest>) -> Reply {
+        let caller = caller(&request, &request.get_ref().request_id)?;
+        let body = request.into_inner();
+        let id = caller
+            .id_or_derived("commission_id", &body.commission_id, "commission")
+            .map_err(invalid)?;
+        let command = CommissionPartner::try_from(body).map_err(invalid)?;
+        let result = record(
+            &self.store,
+            commissioning::STREAM,
+            &id.to_string(),
+            &caller,
+            command,
+            |c: &Commissions, command, ctx| c.commission(id, command, ctx),
+        )
+        .await;
+        reply_created(result, id.to_string())
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn end_commission(&self, request: Request<pb::EndCommissionRequest>) -> Reply {
+        let (caller, command) = parse::<_, EndCommission>(request)?;
+        let id = command.commission_id.to_string();
+        reply(
+            record(
+                &self.store,
+                commissioning::STREAM,
+                &id,
+                &caller,
+                command,
+                Commissions::end,
+            )
+            .await,
+        )
     }
 }
 

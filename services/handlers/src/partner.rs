@@ -18,8 +18,8 @@ use proto::v1 as pb;
 use proto::v1::partner_service_server::PartnerService;
 use tonic::Request;
 
-use crate::handler::{Reply, caller, invalid, parse, record, record_on, reply_created};
-use crate::store::Store;
+use crate::handler::{Reply, caller, invalid, parse, record_on, reply, reply_created};
+use crate::store::{Consults, Store};
 
 #[derive(Debug, Clone)]
 pub struct Partner {
@@ -46,15 +46,16 @@ impl Partner {
     ) -> Reply {
         let id = referral.session_id;
         let reference = referral.booking_reference.clone();
-        let result = record(
-            &self.store,
-            &session::stream(&id),
-            &id.to_string(),
-            caller,
-            referral,
-            decide,
-        )
-        .await;
+        let result = self
+            .store
+            .execute_consulting::<Session, _>(
+                &session::stream(&id),
+                &id.to_string(),
+                caller,
+                Consults::Commissions,
+                |session, ctx| decide(session, referral.clone(), ctx),
+            )
+            .await;
         reply_created(result, reference)
     }
 }
@@ -122,15 +123,17 @@ impl PartnerService for Partner {
     async fn cancel_booking(&self, request: Request<pb::CancelBookingRequest>) -> Reply {
         let (caller, command) = parse::<_, CancelBooking>(request)?;
         let id = command.session_id;
-        record_on(
-            &self.store,
-            session::stream,
-            id,
-            &caller,
-            command,
-            Session::cancel_booking,
+        reply(
+            self.store
+                .execute_consulting::<Session, _>(
+                    &session::stream(&id),
+                    &id.to_string(),
+                    &caller,
+                    Consults::Commissions,
+                    |session, ctx| session.cancel_booking(command.clone(), ctx),
+                )
+                .await,
         )
-        .await
     }
 
     #[tracing::instrument(skip_all)]

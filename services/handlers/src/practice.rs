@@ -8,7 +8,7 @@ use std::sync::Arc;
 use domain::platform::{self, Platform};
 use domain::practice::{
     self, AdoptPlatform, ChangeServiceStatus, Completion, EnrolStaff, NameDigitalChampion,
-    PracticeEvent, RecordFacilitation,
+    PracticeEvent, RecordFacilitation, ReportStaffInPost,
 };
 use domain::programme::{self, Programme};
 use domain::{Aggregate, Context, DomainError};
@@ -105,6 +105,19 @@ impl PracticeService for Practice {
             &caller,
             command,
             practice::Practice::name_digital_champion,
+        )
+        .await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn report_staff_in_post(&self, request: Request<pb::ReportStaffInPostRequest>) -> Reply {
+        let (caller, command) = parse::<_, ReportStaffInPost>(request)?;
+        let code = command.practice_code.clone();
+        self.record(
+            &code,
+            &caller,
+            command,
+            practice::Practice::report_staff_in_post,
         )
         .await
     }

@@ -22,6 +22,7 @@ use std::sync::{Arc, Mutex};
 
 use auth::Principal;
 use chrono::Utc;
+use domain::commissioning::{self, Commissions};
 use domain::envelope::{self, SCHEMA_VERSION, meta};
 use domain::registry::{self, Registry};
 use domain::{Aggregate, Context, DomainError, EventSet};
@@ -110,6 +111,15 @@ impl Caller {
             None => Uuid::new_v4(),
         }
     }
+}
+
+/// What a command's decision consults besides its own stream: the organisation tree
+/// always; the commissions in force only for referrals, which a commissioned partner may
+/// make on another partner's session (reading them costs every other command nothing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Consults {
+    Tree,
+    Commissions,
 }
 
 /// An aggregate's state as folded so far.
@@ -201,11 +211,28 @@ impl Store {
         A: Aggregate,
         F: Fn(&A, &Context) -> Result<Vec<A::Event>, DomainError>,
     {
+        self.execute_consulting(stream, aggregate_id, caller, Consults::Tree, decide)
+            .await
+    }
+
+    /// [`Store::execute`] for a command that consults more than the organisation tree.
+    pub async fn execute_consulting<A, F>(
+        &self,
+        stream: &str,
+        aggregate_id: &str,
+        caller: &Caller,
+        consults: Consults,
+        decide: F,
+    ) -> Result<CommandResult, ServiceError>
+    where
+        A: Aggregate,
+        F: Fn(&A, &Context) -> Result<Vec<A::Event>, DomainError>,
+    {
         let slot = self.slot(stream);
         let mut guard = slot.lock().await;
         let mut cached = take_cached::<A>(&mut guard);
         let result = self
-            .execute_locked(stream, aggregate_id, caller, &decide, &mut cached)
+            .execute_locked(stream, aggregate_id, caller, consults, &decide, &mut cached)
             .await;
         *guard = Some(Box::new(cached));
         result
@@ -216,6 +243,7 @@ impl Store {
         stream: &str,
         aggregate_id: &str,
         caller: &Caller,
+        consults: Consults,
         decide: &F,
         cached: &mut Cached<A>,
     ) -> Result<CommandResult, ServiceError>
@@ -236,9 +264,15 @@ impl Store {
             } else {
                 self.registry().await?
             };
+            // Read on every attempt, like the tree: a commission ended meanwhile counts.
+            let commissions = match consults {
+                Consults::Tree => Arc::default(),
+                Consults::Commissions => self.load::<Commissions>(commissioning::STREAM).await?,
+            };
             let context = Context {
                 actor: caller.principal.clone(),
                 registry,
+                commissions,
                 now: Utc::now(),
             };
             let decided = decide(&cached.state, &context);

@@ -1013,3 +1013,85 @@ fn adoption_refusals() {
         practice.adopt_platform(c, &platform(), &ctx_as("A81001", &[Role::PracticeStaff]))
     }));
 }
+
+fn staff_in_post(role: StaffRole, headcount: u32, as_of: &str) -> ReportStaffInPostRequest {
+    ReportStaffInPostRequest {
+        practice_code: "A81001".into(),
+        staff_role: role.into(),
+        headcount,
+        as_of: as_of.into(),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn staff_in_post_is_recorded_once_per_figure_and_date() {
+    let report = |practice: &Practice, request| {
+        when(request, |c| practice.report_staff_in_post(c, &manager()))
+    };
+    let first = report(
+        &Practice::default(),
+        staff_in_post(StaffRole::Receptionist, 4, ""),
+    )
+    .expect("decided");
+    assert_eq!(
+        first,
+        vec![PracticeEvent::from(StaffInPostReported {
+            practice_code: "A81001".into(),
+            staff_role: StaffRole::Receptionist.into(),
+            headcount: 4,
+            as_of: testing::TODAY.into(),
+        })]
+    );
+    let practice = given(first);
+    let same = staff_in_post(StaffRole::Receptionist, 4, testing::TODAY);
+    assert_eq!(report(&practice, same).expect("decided"), Vec::new());
+    for changed in [
+        staff_in_post(StaffRole::Receptionist, 5, testing::TODAY),
+        staff_in_post(StaffRole::Receptionist, 4, "2026-04-01"),
+        staff_in_post(StaffRole::CareNavigator, 0, testing::TODAY),
+    ] {
+        assert_eq!(report(&practice, changed).expect("decided").len(), 1);
+    }
+}
+
+#[test]
+fn staff_in_post_refusals_name_the_field() {
+    let practice = Practice::default();
+    let cases = [
+        (staff_in_post(StaffRole::Unspecified, 4, ""), "staff_role"),
+        (
+            staff_in_post(StaffRole::Receptionist, 1_001, ""),
+            "headcount",
+        ),
+        (
+            staff_in_post(StaffRole::Receptionist, 4, "2099-01-01"),
+            "as_of",
+        ),
+        (staff_in_post(StaffRole::Receptionist, 4, "May"), "as_of"),
+        (
+            ReportStaffInPostRequest {
+                practice_code: "QE1".into(),
+                ..staff_in_post(StaffRole::Receptionist, 4, "")
+            },
+            "practice_code",
+        ),
+    ];
+    for (request, field) in cases {
+        assert_invalid(
+            when(request, |c| practice.report_staff_in_post(c, &manager())),
+            field,
+        );
+    }
+    let other = ctx_as("A81002", &[Role::PracticeManager]);
+    let staff = ctx_as("A81001", &[Role::PracticeStaff]);
+    for caller in [other, staff] {
+        let denied = when(staff_in_post(StaffRole::Receptionist, 4, ""), |c| {
+            practice.report_staff_in_post(c, &caller)
+        });
+        assert!(
+            matches!(denied, Err(DomainError::Forbidden(_))),
+            "{denied:?}"
+        );
+    }
+}

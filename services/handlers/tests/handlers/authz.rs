@@ -114,6 +114,26 @@ fn booking_parties(referrer: &str) -> Vec<(Party, String)> {
     ]
 }
 
+/// A commission paid for by `commissioner` for P-leeds-libraries' sessions in U00001.
+fn commission_request(commissioner: &str) -> pb::CommissionPartnerRequest {
+    pb::CommissionPartnerRequest {
+        commissioner_code: commissioner.into(),
+        partner_code: "P-leeds-libraries".into(),
+        area_code: "U00001".into(),
+        ends_on: "2099-01-01".into(),
+        sessions_promised: 4,
+        ..Default::default()
+    }
+}
+
+/// The parties of a commission paid for by `commissioner` in U00001.
+fn commission_parties(commissioner: &str) -> Vec<(Party, String)> {
+    vec![
+        (Party::Target, "U00001".into()),
+        (Party::Commissioner, commissioner.into()),
+    ]
+}
+
 /// The caller of one case: a token whose subject is unique to the case, so that whatever
 /// it wrote can be found afterwards.
 struct Actor {
@@ -481,6 +501,32 @@ async fn attempt(
                 .await;
             (one("U00001"), unit(r))
         }
+        Command::CommissionPartner => {
+            // Paid for by the caller's own organisation, for sessions in U00001.
+            let r = actor
+                .icb()
+                .commission_partner(commission_request(org))
+                .await;
+            (commission_parties(org), unit(r))
+        }
+        Command::EndCommission => {
+            let commission = ok(
+                service_icb()
+                    .commission_partner(commission_request("QE1"))
+                    .await,
+                "commission",
+            )
+            .created_id;
+            let r = actor
+                .icb()
+                .end_commission(pb::EndCommissionRequest {
+                    commission_id: commission,
+                    reason: "delivered early".into(),
+                    ..Default::default()
+                })
+                .await;
+            (commission_parties("QE1"), unit(r))
+        }
         _ => practice_partner_provider(h, f, command, actor, n).await,
     }
 }
@@ -544,6 +590,18 @@ async fn practice_partner_provider(
                     practice_code: practice.clone(),
                     staff_ref: staff,
                     staff_role: pb::StaffRole::Receptionist.into(),
+                    ..Default::default()
+                })
+                .await;
+            (one(practice), unit(r))
+        }
+        Command::ReportStaffInPost => {
+            let r = client
+                .report_staff_in_post(pb::ReportStaffInPostRequest {
+                    practice_code: practice.clone(),
+                    staff_role: pb::StaffRole::Receptionist.into(),
+                    // A new figure each case, so an allowed one always records something.
+                    headcount: n % 1_000,
                     ..Default::default()
                 })
                 .await;
@@ -855,7 +913,9 @@ fn target_of(command: Command) -> Vec<String> {
     let targets: &[&str] = match command {
         Command::RegisterOrganisation
         | Command::ProposeResponsibility
-        | Command::SetRolloutTarget => &["U00001"],
+        | Command::SetRolloutTarget
+        | Command::CommissionPartner
+        | Command::EndCommission => &["U00001"],
         Command::RenameOrganisation
         | Command::ReparentOrganisation
         | Command::CloseOrganisation

@@ -4,6 +4,7 @@
 mod support;
 
 mod authz;
+mod commissioning;
 mod icb;
 mod partner;
 mod practice;
