@@ -11,7 +11,7 @@ use eventlog::EventLog;
 use crate::model::ReadModel;
 
 /// Bumped whenever the model's shape changes; older files are then replayed over.
-const FORMAT: &[u8] = b"difacto-read-model-v2\n";
+const FORMAT: &[u8] = b"difacto-read-model-v3\n";
 const FILE: &str = "read-model.checkpoint";
 
 #[derive(Debug, Clone)]

@@ -14,6 +14,8 @@ pub mod training;
 pub mod tree;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use domain::Aggregate;
+use domain::commissioning::Commissions;
 use eventlog::RecordedEvent;
 use serde::{Deserialize, Serialize};
 
@@ -33,6 +35,9 @@ pub struct ReadModel {
     pub sessions: sessions::Sessions,
     pub facilitation: facilitation::Facilitation,
     pub platforms: platforms::Platforms,
+    /// Folded by the domain's own aggregate, so that the views attribute sessions to
+    /// commissions by the rule the services book by.
+    pub commissions: Commissions,
     /// Events the model could not decode: counted and logged, never fatal, so one bad
     /// payload cannot stop every view.
     pub undecodable: u64,
@@ -78,9 +83,12 @@ impl ReadModel {
             | E::ResponsibilityAttributed(_) => self.responsibility.apply(event, at),
             E::TrainingProgrammeLaunched(_)
             | E::RolloutTargetSet(_)
+            | E::StaffInPostReported(_)
             | E::StaffEnrolled(_)
             | E::ModuleCompleted(_)
-            | E::TrainingCompleted(_) => self.training.apply(event),
+            | E::TrainingCompleted(_) => self.training.apply(event, at),
+            E::PartnerCommissioned(e) => self.commissions.apply(&e.clone().into()),
+            E::CommissionEnded(e) => self.commissions.apply(&e.clone().into()),
             E::SessionScheduled(_)
             | E::HostingConfirmed(_)
             | E::HostingDeclined(_)

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{GatewayEvent, date};
@@ -19,6 +19,8 @@ pub struct Programme {
     pub module_ids: Vec<String>,
     pub target_percent: u32,
     pub deadline: Option<NaiveDate>,
+    /// The day the launch was recorded: where the rollout's straight line starts.
+    pub launched_on: NaiveDate,
     /// Targets set for areas, overriding the programme's own below them.
     pub targets: BTreeMap<String, Target>,
 }
@@ -44,6 +46,8 @@ pub struct Training {
     pub programmes: BTreeMap<String, Programme>,
     /// programme id → practice code → its trainees, in order of enrolment.
     pub trainees: HashMap<String, HashMap<String, Vec<Trainee>>>,
+    /// practice code → staff role → (as of, headcount), oldest first, one per date.
+    pub staff_in_post: HashMap<String, BTreeMap<i32, Vec<(NaiveDate, u32)>>>,
 }
 
 impl Training {
@@ -58,8 +62,29 @@ impl Training {
         })
     }
 
-    pub(super) fn apply(&mut self, event: &GatewayEvent) {
+    /// The people in post in `role` at `practice` on `date`: the latest figure reported
+    /// as of that date, if any.
+    pub fn staff_in_post(&self, practice: &str, role: i32, date: NaiveDate) -> Option<u32> {
+        let reports = self.staff_in_post.get(practice)?.get(&role)?;
+        let known = reports.partition_point(|(as_of, _)| *as_of <= date);
+        known.checked_sub(1).map(|last| reports[last].1)
+    }
+
+    pub(super) fn apply(&mut self, event: &GatewayEvent, at: DateTime<Utc>) {
         match event {
+            GatewayEvent::StaffInPostReported(e) => {
+                let Some(as_of) = date(&e.as_of) else { return };
+                let reports = self
+                    .staff_in_post
+                    .entry(e.practice_code.clone())
+                    .or_default()
+                    .entry(e.staff_role)
+                    .or_default();
+                match reports.binary_search_by_key(&as_of, |(d, _)| *d) {
+                    Ok(same_day) => reports[same_day].1 = e.headcount,
+                    Err(at) => reports.insert(at, (as_of, e.headcount)),
+                }
+            }
             GatewayEvent::TrainingProgrammeLaunched(e) => {
                 self.programmes.insert(
                     e.programme_id.clone(),
@@ -72,6 +97,7 @@ impl Training {
                         module_ids: e.module_ids.clone(),
                         target_percent: e.target_percent,
                         deadline: date(&e.deadline),
+                        launched_on: at.date_naive(),
                         targets: BTreeMap::new(),
                     },
                 );

@@ -101,10 +101,20 @@ impl TreeIndex {
                         .get(i + 1)
                         .and_then(|next| next.pred_opt())
                         .unwrap_or(END_OF_TIME);
+                    // One placement rule (DESIGN.md §5): once merged, a predecessor holds
+                    // no more facts; what sat below it now counts in its successor only.
+                    let merged = |code: &str| {
+                        registry
+                            .get(code)
+                            .and_then(|o| o.merged_into.as_ref())
+                            .is_some_and(|(_, on)| on <= start)
+                    };
                     let lineage: Vec<u32> = registry
                         .lineage(&org.code, last_day)
                         .iter()
-                        .filter_map(|c| ids.get(c).copied())
+                        .enumerate()
+                        .filter(|(i, c)| *i == 0 || !merged(c))
+                        .filter_map(|(_, c)| ids.get(c).copied())
                         .collect();
                     if spans.last().is_none_or(|(_, prev)| *prev != lineage) {
                         spans.push((*start, lineage));
@@ -165,8 +175,7 @@ impl TreeIndex {
     }
 
     /// The organisation of `kind` that `id` sat in on `date` (itself if of that kind).
-    /// After a merger the lineage holds the predecessor and then its successor; the
-    /// successor (the later one) is where the fact counts.
+    /// From a merger on, the lineage holds the successor and no longer the predecessor.
     pub fn ancestor(&self, id: u32, kind: OrganisationKind, date: NaiveDate) -> Option<u32> {
         self.lineage(id, date)
             .iter()
@@ -238,7 +247,23 @@ mod tests {
         ] {
             let date = day(text);
             for org in tree.registry().iter() {
-                let expected = tree.registry().lineage(&org.code, date);
+                // The registry's lineage, less any predecessor merged by then: a
+                // merged ICB holds no facts from its merger on.
+                let expected: Vec<String> = tree
+                    .registry()
+                    .lineage(&org.code, date)
+                    .into_iter()
+                    .enumerate()
+                    .filter(|(i, code)| {
+                        *i == 0
+                            || tree
+                                .registry()
+                                .get(code)
+                                .and_then(|o| o.merged_into.as_ref())
+                                .is_none_or(|(_, on)| *on > date)
+                    })
+                    .map(|(_, code)| code)
+                    .collect();
                 let got: Vec<String> = index
                     .lineage_of(&org.code, date)
                     .iter()
@@ -262,10 +287,12 @@ mod tests {
             index.ancestor(a, OrganisationKind::Icb, day("2025-07-01")),
             Some(qf7)
         );
-        // After the merger QF7's practices count as QWO's.
+        // After the merger QF7's practices count as QWO's, and no longer as QF7's.
         assert_eq!(
             index.ancestor(a, OrganisationKind::Icb, day("2026-05-01")),
             Some(qwo)
         );
+        assert!(index.lineage(a, day("2026-03-31")).contains(&qf7));
+        assert!(!index.lineage(a, day("2026-04-01")).contains(&qf7));
     }
 }

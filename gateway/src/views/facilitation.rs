@@ -10,7 +10,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use proto::v1 as pb;
 
 use super::organisations::OrganisationSummary;
-use super::{AreaLevel, default_area, open};
+use super::{AreaLevel, TreeAt, default_area, open};
 use crate::disclosure::{Disclosure, PatientCount, protect_partition, share};
 use crate::error::{GatewayError, Result};
 use crate::model::ReadModel;
@@ -70,13 +70,14 @@ impl Tally {
 }
 
 /// The figures for `within` (and per group when `group_by` is given), from week `from` to
-/// week `to` inclusive.
+/// week `to` inclusive, each record placed by the tree `tree_at` its week.
 pub fn tally(
     model: &ReadModel,
     within: &str,
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
     group_by: Option<AreaLevel>,
+    tree_at: TreeAt,
 ) -> Result<(Tally, BTreeMap<String, Tally>)> {
     let index = model.tree.index();
     let area = super::area(&index, "within", within)?;
@@ -90,11 +91,12 @@ pub fn tally(
             if from.is_some_and(|f| record.week < f) || to.is_some_and(|t| record.week > t) {
                 continue;
             }
-            if !index.lineage(id, record.week).contains(&area) {
+            let placed = tree_at.places(record.week);
+            if !index.lineage(id, placed).contains(&area) {
                 continue;
             }
             total.add(record);
-            if let Some(group) = group_by.and_then(|g| index.ancestor(id, g.kind(), record.week)) {
+            if let Some(group) = group_by.and_then(|g| index.ancestor(id, g.kind(), placed)) {
                 groups.entry(group).or_default().add(record);
             }
         }
@@ -157,6 +159,8 @@ pub struct FacilitationMix {
     pub within: OrganisationSummary,
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
+    /// Which tree placed the records.
+    pub tree_at: TreeAt,
     pub totals: MixFigures,
     pub groups: Vec<FacilitationGroup>,
 }
@@ -284,6 +288,7 @@ impl FacilitationViews {
         group_by: Option<AreaLevel>,
         as_of: Option<DateTime<Utc>>,
         on_date: Option<NaiveDate>,
+        #[graphql(default)] tree_at: TreeAt,
     ) -> async_graphql::Result<FacilitationMix> {
         let (caller, at, _) = open(ctx, as_of, on_date).await?;
         // The world on `onDate` holds the weeks that had begun by then.
@@ -300,7 +305,7 @@ impl FacilitationViews {
         }
         let own = &caller.principal.organisation;
         Ok(at.read(|model| -> Result<FacilitationMix> {
-            let (total, group_tallies) = tally(model, &within, from, to, group_by)?;
+            let (total, group_tallies) = tally(model, &within, from, to, group_by, tree_at)?;
             let own_practice = model
                 .tree
                 .get(own)
@@ -330,6 +335,7 @@ impl FacilitationViews {
                 within: OrganisationSummary::of(model, &within),
                 from,
                 to,
+                tree_at,
                 totals,
                 groups,
             })

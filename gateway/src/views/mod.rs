@@ -1,6 +1,7 @@
 //! The views of DESIGN.md §5, each a query field that takes an optional `asOf` and
 //! answers from the read model (live, or replayed to that time).
 
+pub mod commissioning;
 pub mod coverage;
 pub mod facilitation;
 pub mod history;
@@ -32,6 +33,7 @@ pub struct QueryRoot(
     organisations::OrganisationViews,
     responsibilities::ResponsibilityViews,
     coverage::CoverageViews,
+    commissioning::CommissioningViews,
     perceptions::PerceptionViews,
     inbox::InboxViews,
     training::TrainingViews,
@@ -156,6 +158,27 @@ impl AreaLevel {
             Self::SubIcb => K::SubIcb,
             Self::Pcn => K::Pcn,
             Self::Practice => K::Practice,
+        }
+    }
+}
+
+/// Which tree places a fact: the tree as it stood on the fact's own date (DESIGN.md §5,
+/// the default), or today's, to compare areas across a merger. Answers say which.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, async_graphql::Enum)]
+pub enum TreeAt {
+    /// The tree as it stood on the day of each fact.
+    #[default]
+    FactDate,
+    /// Today's tree for every fact.
+    Today,
+}
+
+impl TreeAt {
+    /// The day whose tree places a fact of `day`.
+    pub fn places(self, day: NaiveDate) -> NaiveDate {
+        match self {
+            TreeAt::FactDate => day,
+            TreeAt::Today => Utc::now().date_naive().max(day),
         }
     }
 }

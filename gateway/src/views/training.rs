@@ -9,10 +9,10 @@ use proto::v1 as pb;
 
 use super::organisations::OrganisationSummary;
 use super::page::{Page, PageArgs, page_cost};
-use super::{AreaLevel, default_area, open};
+use super::{AreaLevel, TreeAt, default_area, open};
 use crate::error::{GatewayError, Result};
 use crate::model::ReadModel;
-use crate::model::training::Programme as ModelProgramme;
+use crate::model::training::{Programme as ModelProgramme, Target, Trainee};
 use crate::scope::Scope;
 use crate::vocabulary::StaffRole;
 
@@ -56,33 +56,44 @@ pub struct RoleFigures {
     pub role: Option<StaffRole>,
     pub enrolled: u64,
     pub completed: u64,
+    /// People in post in the role, at the practices that reported it.
+    pub staff_in_post: u64,
 }
 
-/// Enrolled and completed staff in one area (or all of `within`), against the target.
+/// Staff trained in one area (or all of `within`), against staff in post and the target.
 #[derive(Debug, Clone, Default, PartialEq, SimpleObject)]
 pub struct RolloutFigures {
     pub practices: u64,
     pub enrolled: u64,
     pub completed: u64,
-    /// Completed as a share of enrolled, in percent.
+    /// Completed as a share of enrolled, in percent: how far those who started got, not
+    /// how far the rollout is (that is `percentTrained`).
     pub percent_completed: f64,
+    /// People in post in the programme's audience roles, at practices that reported them.
+    pub staff_in_post: u64,
+    /// Of them, those who completed the programme (never more than in post, per practice
+    /// and role).
+    pub trained: u64,
+    /// `trained` ÷ `staffInPost`, in percent; null when no practice reported staff in post.
+    pub percent_trained: Option<f64>,
+    /// Practices that reported no staff in post in the audience roles: left out of
+    /// `percentTrained` rather than guessed.
+    pub practices_without_denominator: u64,
     pub target_percent: u32,
     pub deadline: Option<NaiveDate>,
-    /// At or above the target.
+    /// Where the straight line from the launch (0%) to the target by the deadline stands
+    /// on the day asked about.
+    pub expected_percent: f64,
+    /// `percentTrained` is at or above `expectedPercent`; false when it is null.
     pub on_track: bool,
     pub practices_with_trained_reception: u64,
     pub practices_without_trained_reception: u64,
     pub by_role: Vec<RoleFigures>,
 }
 
-#[derive(Debug, Clone, PartialEq, SimpleObject)]
-pub struct RolloutGroup {
-    pub area: OrganisationSummary,
-    pub figures: RolloutFigures,
-}
-
-/// One ISO week: completions that week and the running totals at its end.
-#[derive(Debug, Clone, PartialEq, SimpleObject)]
+/// One ISO week: enrolments and completions that week, the running totals at its end,
+/// and the share trained then against the line to the target.
+#[derive(Debug, Clone, Default, PartialEq, SimpleObject)]
 pub struct RolloutWeek {
     /// The Monday the week starts on.
     pub week_starting: NaiveDate,
@@ -90,6 +101,20 @@ pub struct RolloutWeek {
     pub completed: u64,
     pub cumulative_enrolled: u64,
     pub cumulative_completed: u64,
+    /// Staff in post in the audience roles at the week's end, and of them those trained.
+    pub staff_in_post: u64,
+    pub trained: u64,
+    pub percent_trained: Option<f64>,
+    pub expected_percent: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, SimpleObject)]
+pub struct RolloutGroup {
+    pub area: OrganisationSummary,
+    pub figures: RolloutFigures,
+    /// The group's weeks from the launch to the day asked about (empty unless asked for:
+    /// it is computed only when a query selects it).
+    pub weekly: Vec<RolloutWeek>,
 }
 
 #[derive(Debug, Clone, SimpleObject)]
@@ -98,6 +123,10 @@ pub struct TrainingRollout {
     pub programme: Programme,
     pub within: OrganisationSummary,
     pub group_by: AreaLevel,
+    /// The day the figures are for.
+    pub on_date: NaiveDate,
+    /// Which tree placed the practices.
+    pub tree_at: TreeAt,
     pub totals: RolloutFigures,
     pub weekly: Vec<RolloutWeek>,
     #[graphql(skip)]
@@ -133,46 +162,119 @@ impl TrainingRollout {
     }
 }
 
+fn percent(part: u64, whole: u64) -> Option<f64> {
+    (whole > 0).then(|| (part as f64 * 1000.0 / whole as f64).round() / 10.0)
+}
+
+/// Where the straight line from `launched` (0%) to `target` by its deadline stands on
+/// `date`, in percent.
+fn expected(launched: NaiveDate, target: Target, date: NaiveDate) -> f64 {
+    let full = f64::from(target.percent);
+    let Some(deadline) = target.deadline.filter(|d| *d > launched) else {
+        return full;
+    };
+    if date <= launched {
+        return 0.0;
+    }
+    if date >= deadline {
+        return full;
+    }
+    let share = (date - launched).num_days() as f64 / (deadline - launched).num_days() as f64;
+    (full * share * 10.0).round() / 10.0
+}
+
+/// One practice's figures on one day.
+#[derive(Debug, Default, Clone, Copy)]
+struct Day {
+    staff_in_post: u64,
+    trained: u64,
+    reported: bool,
+}
+
+/// One practice's audience staff in post and trained on `date`: per audience role with a
+/// report, the latest headcount and the trained (at most that headcount).
+fn practice_day(
+    training: &crate::model::training::Training,
+    audience: &[i32],
+    code: &str,
+    trainees: &[Trainee],
+    date: NaiveDate,
+) -> (Day, Vec<(i32, u64, u64)>) {
+    let mut day = Day::default();
+    let mut roles = Vec::new();
+    for role in audience {
+        let trained = trainees
+            .iter()
+            .filter(|t| t.role == *role && t.completed_on.is_some_and(|d| d <= date))
+            .count() as u64;
+        let Some(in_post) = training.staff_in_post(code, *role, date) else {
+            continue;
+        };
+        let in_post = u64::from(in_post);
+        day.reported = true;
+        day.staff_in_post += in_post;
+        day.trained += trained.min(in_post);
+        roles.push((*role, in_post, trained.min(in_post)));
+    }
+    (day, roles)
+}
+
 #[derive(Debug, Default)]
 struct Tally {
     practices: u64,
     with_reception: u64,
-    by_role: BTreeMap<i32, (u64, u64)>,
+    without_denominator: u64,
+    staff_in_post: u64,
+    trained: u64,
+    /// role → (enrolled, completed, in post)
+    by_role: BTreeMap<i32, (u64, u64, u64)>,
 }
 
 impl Tally {
-    fn figures(&self, target: crate::model::training::Target) -> RolloutFigures {
-        let enrolled = self.by_role.values().map(|(e, _)| e).sum::<u64>();
-        let completed = self.by_role.values().map(|(_, c)| c).sum::<u64>();
-        let percent = if enrolled == 0 {
-            0.0
-        } else {
-            (completed as f64 * 1000.0 / enrolled as f64).round() / 10.0
-        };
+    fn figures(&self, target: Target, launched: NaiveDate, date: NaiveDate) -> RolloutFigures {
+        let enrolled = self.by_role.values().map(|r| r.0).sum::<u64>();
+        let completed = self.by_role.values().map(|r| r.1).sum::<u64>();
+        let percent_trained = percent(self.trained, self.staff_in_post);
+        let expected_percent = expected(launched, target, date);
         RolloutFigures {
             practices: self.practices,
             enrolled,
             completed,
-            percent_completed: percent,
+            percent_completed: percent(completed, enrolled).unwrap_or(0.0),
+            staff_in_post: self.staff_in_post,
+            trained: self.trained,
+            percent_trained,
+            practices_without_denominator: self.without_denominator,
             target_percent: target.percent,
             deadline: target.deadline,
-            on_track: enrolled > 0 && percent >= f64::from(target.percent),
+            expected_percent,
+            on_track: percent_trained.is_some_and(|p| p >= expected_percent),
             practices_with_trained_reception: self.with_reception,
             practices_without_trained_reception: self.practices - self.with_reception,
             by_role: self
                 .by_role
                 .iter()
-                .map(|(role, (enrolled, completed))| RoleFigures {
+                .map(|(role, (enrolled, completed, in_post))| RoleFigures {
                     role: StaffRole::from_proto(*role),
                     enrolled: *enrolled,
                     completed: *completed,
+                    staff_in_post: *in_post,
                 })
                 .collect(),
         }
     }
 }
 
-/// The rollout of `programme` over the practices within `within` on `date`.
+/// A week's totals for one area: (enrolled, completed that week; in post, trained at
+/// its end).
+type WeekTally = BTreeMap<NaiveDate, (u64, u64, u64, u64)>;
+
+fn week_of(d: NaiveDate) -> NaiveDate {
+    d - chrono::Duration::days(i64::from(d.weekday().num_days_from_monday()))
+}
+
+/// The rollout of `programme` over the practices within `within` on `date`, each figure
+/// placed by the tree of its own day, with every weekly series.
 pub fn rollout(
     model: &ReadModel,
     programme: &str,
@@ -180,97 +282,181 @@ pub fn rollout(
     within: &str,
     date: NaiveDate,
 ) -> Result<TrainingRollout> {
+    let both = Series {
+        totals: true,
+        groups: true,
+    };
+    rollout_placed(
+        model,
+        programme,
+        group_by,
+        within,
+        date,
+        TreeAt::FactDate,
+        both,
+    )
+}
+
+/// Which weekly series a query asks for: each costs a pass over every week since launch.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Series {
+    pub totals: bool,
+    pub groups: bool,
+}
+
+/// [`rollout`], placed by `tree_at`, with the weekly series `series` asks for.
+pub fn rollout_placed(
+    model: &ReadModel,
+    programme: &str,
+    group_by: AreaLevel,
+    within: &str,
+    date: NaiveDate,
+    tree_at: TreeAt,
+    series_wanted: Series,
+) -> Result<TrainingRollout> {
     let p = model.training.programme(programme).ok_or_else(|| {
         GatewayError::NotFound(format!(
             "programme: no training programme has the id or code {}",
             domain::values::excerpt(programme)
         ))
     })?;
-    let programme = p.id.as_str();
+    let placed = |day: NaiveDate| tree_at.places(day);
     let index = model.tree.index();
     let within_id = super::area(&index, "within", within)?;
-    let staff = model.training.trainees.get(programme);
+    let staff = model.training.trainees.get(p.id.as_str());
+    let audience: Vec<i32> = p.audience_roles.clone();
+    let launched = p.launched_on;
+    let weeks: Vec<NaiveDate> =
+        if launched > date || !(series_wanted.totals || series_wanted.groups) {
+            Vec::new()
+        } else {
+            std::iter::successors(Some(week_of(launched)), |w| {
+                Some(*w + chrono::Duration::days(7)).filter(|next| *next <= date)
+            })
+            .collect()
+        };
     let mut total = Tally::default();
     let mut groups: BTreeMap<u32, Tally> = BTreeMap::new();
+    let mut total_weeks = WeekTally::new();
+    let mut group_weeks_tally: BTreeMap<u32, WeekTally> = BTreeMap::new();
     let mut without_reception = Vec::new();
-    let mut weeks: BTreeMap<NaiveDate, (u64, u64)> = BTreeMap::new();
-    let week_of =
-        |d: NaiveDate| d - chrono::Duration::days(i64::from(d.weekday().num_days_from_monday()));
     for id in index.all_of(Some(pb::OrganisationKind::Practice)) {
         let code = index.code(id);
-        if !index.lineage(id, date).contains(&within_id)
-            || !model.tree.get(code).is_some_and(|o| o.is_active_on(date))
-        {
+        let Some(org) = model.tree.get(code) else {
             continue;
-        }
+        };
         let trainees = staff
             .and_then(|s| s.get(code))
             .map_or(&[][..], Vec::as_slice);
-        let mut reception = false;
-        let mut tallies: Vec<&mut Tally> = vec![&mut total];
-        let group = index.ancestor(id, group_by.kind(), date);
-        if let Some(group) = group {
-            tallies.push(groups.entry(group).or_default());
+        // The weekly series: each week's end places the practice by that week's tree.
+        for week in &weeks {
+            let end = (*week + chrono::Duration::days(6)).min(date);
+            if !org.is_active_on(end) || !index.lineage(id, placed(end)).contains(&within_id) {
+                continue;
+            }
+            let (day, _) = practice_day(&model.training, &audience, code, trainees, end);
+            let started =
+                |d: Option<NaiveDate>| d.is_some_and(|d| week_of(d) == *week && d <= date);
+            let enrolled = trainees.iter().filter(|t| started(t.enrolled_on)).count() as u64;
+            let completed = trainees.iter().filter(|t| started(t.completed_on)).count() as u64;
+            let add = |tally: &mut WeekTally| {
+                let entry = tally.entry(*week).or_default();
+                entry.0 += enrolled;
+                entry.1 += completed;
+                entry.2 += day.staff_in_post;
+                entry.3 += day.trained;
+            };
+            add(&mut total_weeks);
+            if series_wanted.groups
+                && let Some(group) = index.ancestor(id, group_by.kind(), placed(end))
+            {
+                add(group_weeks_tally.entry(group).or_default());
+            }
         }
-        for trainee in trainees {
-            let done = trainee.completed_on.is_some_and(|d| d <= date);
-            if done && RECEPTION.iter().any(|r| *r as i32 == trainee.role) {
-                reception = true;
-            }
-            for tally in tallies.iter_mut() {
-                let entry = tally.by_role.entry(trainee.role).or_default();
-                entry.0 += 1;
-                entry.1 += u64::from(done);
-            }
-            if let Some(on) = trainee.enrolled_on {
-                weeks.entry(week_of(on)).or_default().0 += 1;
-            }
-            if let Some(on) = trainee.completed_on.filter(|d| *d <= date) {
-                weeks.entry(week_of(on)).or_default().1 += 1;
-            }
+        let on = placed(date);
+        if !index.lineage(id, on).contains(&within_id) || !org.is_active_on(date) {
+            continue;
+        }
+        let (day, in_post) = practice_day(&model.training, &audience, code, trainees, date);
+        let reception = trainees.iter().any(|t| {
+            t.completed_on.is_some_and(|d| d <= date)
+                && RECEPTION.iter().any(|r| *r as i32 == t.role)
+        });
+        let mut tallies: Vec<&mut Tally> = vec![&mut total];
+        if let Some(group) = index.ancestor(id, group_by.kind(), on) {
+            tallies.push(groups.entry(group).or_default());
         }
         for tally in tallies {
             tally.practices += 1;
             tally.with_reception += u64::from(reception);
+            tally.without_denominator += u64::from(!day.reported);
+            tally.staff_in_post += day.staff_in_post;
+            tally.trained += day.trained;
+            for trainee in trainees {
+                let entry = tally.by_role.entry(trainee.role).or_default();
+                entry.0 += 1;
+                entry.1 += u64::from(trainee.completed_on.is_some_and(|d| d <= date));
+            }
+            for (role, staff, _) in &in_post {
+                tally.by_role.entry(*role).or_default().2 += staff;
+            }
         }
         if !reception {
             without_reception.push(OrganisationSummary::of(model, code));
         }
     }
     let target_of = |area: u32| {
-        model
-            .training
-            .target_for(p, index.lineage(area, date).iter().map(|a| index.code(*a)))
+        model.training.target_for(
+            p,
+            index
+                .lineage(area, placed(date))
+                .iter()
+                .map(|a| index.code(*a)),
+        )
     };
-    let (mut enrolled, mut completed) = (0, 0);
-    let weekly = weeks
+    let series = |tally: WeekTally, target: Target| -> Vec<RolloutWeek> {
+        let (mut enrolled, mut completed) = (0, 0);
+        tally
+            .into_iter()
+            .map(|(week, (e, c, in_post, trained))| {
+                enrolled += e;
+                completed += c;
+                let end = (week + chrono::Duration::days(6)).min(date);
+                RolloutWeek {
+                    week_starting: week,
+                    enrolled: e,
+                    completed: c,
+                    cumulative_enrolled: enrolled,
+                    cumulative_completed: completed,
+                    staff_in_post: in_post,
+                    trained,
+                    percent_trained: percent(trained, in_post),
+                    expected_percent: expected(launched, target, end),
+                }
+            })
+            .collect()
+    };
+    let mut groups: Vec<RolloutGroup> = groups
         .into_iter()
-        .map(|(week, (e, c))| {
-            enrolled += e;
-            completed += c;
-            RolloutWeek {
-                week_starting: week,
-                enrolled: e,
-                completed: c,
-                cumulative_enrolled: enrolled,
-                cumulative_completed: completed,
+        .map(|(id, tally)| {
+            let target = target_of(id);
+            RolloutGroup {
+                area: OrganisationSummary::of(model, index.code(id)),
+                figures: tally.figures(target, launched, date),
+                weekly: series(group_weeks_tally.remove(&id).unwrap_or_default(), target),
             }
         })
         .collect();
-    let mut groups: Vec<RolloutGroup> = groups
-        .into_iter()
-        .map(|(id, tally)| RolloutGroup {
-            area: OrganisationSummary::of(model, index.code(id)),
-            figures: tally.figures(target_of(id)),
-        })
-        .collect();
     groups.sort_by(|a, b| a.area.code.cmp(&b.area.code));
+    let target = target_of(within_id);
     Ok(TrainingRollout {
         programme: Programme::of(model, p),
         within: OrganisationSummary::of(model, within),
         group_by,
-        totals: total.figures(target_of(within_id)),
-        weekly,
+        on_date: date,
+        tree_at,
+        totals: total.figures(target, launched, date),
+        weekly: series(total_weeks, target),
         groups,
         without_reception,
     })
@@ -305,8 +491,11 @@ impl TrainingViews {
         })?)
     }
 
-    /// How far a programme has rolled out within an area (yours when not given),
-    /// grouped by region, ICB, PCN or practice.
+    /// How far a programme (by its code, e.g. `DFE-2027`, or its id) has rolled out within
+    /// an area (yours when not given), grouped by region, ICB, PCN or practice: staff
+    /// trained against staff in post, against the straight line to the target, week by
+    /// week. `treeAt: TODAY` places every week's practices in today's tree.
+    #[allow(clippy::too_many_arguments)]
     async fn training_rollout(
         &self,
         ctx: &Context<'_>,
@@ -315,13 +504,39 @@ impl TrainingViews {
         within: Option<String>,
         as_of: Option<DateTime<Utc>>,
         on_date: Option<NaiveDate>,
+        #[graphql(default)] tree_at: TreeAt,
     ) -> async_graphql::Result<TrainingRollout> {
         let (caller, at, date) = open(ctx, as_of, on_date).await?;
         let scope = Scope::new(&caller.principal);
         let within = default_area(&scope, within);
+        // Weekly series only when the query selects them: by practice across England they
+        // would be tens of thousands of weeks nobody asked for.
+        let ahead = ctx.look_ahead();
+        let series = Series {
+            totals: ahead.field("weekly").exists(),
+            groups: ahead
+                .field("groups")
+                .field("nodes")
+                .field("weekly")
+                .exists()
+                || ahead
+                    .field("groups")
+                    .field("edges")
+                    .field("node")
+                    .field("weekly")
+                    .exists(),
+        };
         Ok(at.read(|model| -> Result<TrainingRollout> {
             scope.require_training(&model.tree.index(), &within, date)?;
-            rollout(model, programme.trim(), group_by, &within, date)
+            rollout_placed(
+                model,
+                programme.trim(),
+                group_by,
+                &within,
+                date,
+                tree_at,
+                series,
+            )
         })?)
     }
 }

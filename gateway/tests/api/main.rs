@@ -5,6 +5,7 @@
 mod support_mut;
 mod world;
 
+mod delivery;
 mod graphql;
 mod hostile;
 mod http;

@@ -465,10 +465,15 @@ impl<'a> Facts<'a> {
         })
     }
 
+    /// `code` and what it sat in on `date`; a predecessor merged by then holds nothing.
     fn lineage(&self, code: &str, date: NaiveDate) -> Vec<String> {
         let mut out = vec![code.to_owned()];
-        while let Some(parent) = self.parent(out.last().expect("one"), date) {
-            out.push(parent);
+        let mut at = code.to_owned();
+        while let Some(parent) = self.parent(&at, date) {
+            if self.merged(&parent, date).is_none() {
+                out.push(parent.clone());
+            }
+            at = parent;
         }
         out
     }
@@ -955,7 +960,15 @@ fn model_mix(
     to: NaiveDate,
     group: AreaLevel,
 ) -> MixCounts {
-    let (total, groups) = tally(model, within, Some(from), Some(to), Some(group)).expect("tally");
+    let (total, groups) = tally(
+        model,
+        within,
+        Some(from),
+        Some(to),
+        Some(group),
+        gateway::views::TreeAt::FactDate,
+    )
+    .expect("tally");
     let proactive = |t: &gateway::views::facilitation::Tally| {
         t.by_mode
             .get(&(pb::FacilitationMode::Proactive as i32))

@@ -13,6 +13,7 @@ use proto::v1::{
     CommissionEnded, CommissionPartnerRequest, DigitalService, EndCommissionRequest,
     OrganisationKind, PartnerCommissioned,
 };
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::aggregate::{Aggregate, Context};
@@ -32,8 +33,9 @@ pub const STREAM: &str = "commissions";
 /// Sessions one commission may promise: a year of one every day is already generous.
 const MAX_SESSIONS_PROMISED: u32 = 1_000;
 
-/// One commission as it stands.
-#[derive(Debug, Clone, PartialEq)]
+/// One commission as it stands. Plain data that serialises, so the read models keep it
+/// as it is (their checkpoint) and place sessions by the same rule as the services.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Commission {
     pub id: Uuid,
     pub commissioner_code: String,
@@ -42,7 +44,8 @@ pub struct Commission {
     pub starts_on: NaiveDate,
     pub ends_on: NaiveDate,
     pub sessions_promised: u32,
-    pub topics: Vec<DigitalService>,
+    /// `DigitalService` values as recorded (as sessions carry theirs); empty: any.
+    pub topics: Vec<i32>,
     /// The last day it ran, when ended before `ends_on`.
     pub ended_on: Option<NaiveDate>,
 }
@@ -69,7 +72,7 @@ impl Commission {
         partner: &str,
         place: &str,
         date: NaiveDate,
-        topics: &[DigitalService],
+        topics: &[i32],
         funder: &str,
         registry: &Registry,
     ) -> bool {
@@ -82,7 +85,7 @@ impl Commission {
         &self,
         place: &str,
         date: NaiveDate,
-        topics: &[DigitalService],
+        topics: &[i32],
         funder: &str,
         registry: &Registry,
     ) -> bool {
@@ -94,7 +97,7 @@ impl Commission {
 }
 
 /// Every commission, by id.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Commissions {
     by_id: BTreeMap<Uuid, Commission>,
 }
@@ -123,7 +126,7 @@ impl Aggregate for Commissions {
                         starts_on,
                         ends_on,
                         sessions_promised: e.sessions_promised,
-                        topics: e.topics().collect(),
+                        topics: e.topics.clone(),
                         ended_on: None,
                     },
                 );
@@ -163,7 +166,7 @@ impl Commissions {
         &'a self,
         place: &'a str,
         date: NaiveDate,
-        topics: &'a [DigitalService],
+        topics: &'a [i32],
         funder: &'a str,
         registry: &'a Registry,
     ) -> impl Iterator<Item = &'a str> + 'a {

@@ -141,7 +141,8 @@ pub struct Session {
     pub ends_at: DateTime<Utc>,
     pub capacity: u32,
     pub title: String,
-    pub topics: Vec<DigitalService>,
+    /// `DigitalService` values as recorded, for matching against commissions.
+    pub topics: Vec<i32>,
     pub hosting: Hosting,
     pub cancelled: bool,
     /// The latest attendance record, which replaces any earlier one.
@@ -183,7 +184,7 @@ impl Aggregate for Session {
                     ends_at: parse_instant(&e.ends_at),
                     capacity: e.capacity,
                     title: e.title.clone(),
-                    topics: e.topics().collect(),
+                    topics: e.topics.clone(),
                     hosting: if e.host_practice_code.is_empty() {
                         Hosting::Venue
                     } else {

@@ -311,8 +311,8 @@ fn an_unknown_commission_is_forbidden_to_people_and_not_found_for_services() {
 fn a_commission_reaches_sessions_in_its_area_period_and_topics() {
     let state = given::<Commissions>(&[commissioned()]);
     let registry = tree();
-    let nhs_app = [DigitalService::NhsApp];
-    let holders = |place: &str, date: &str, topics: &[DigitalService], funder: &str| {
+    let nhs_app = [DigitalService::NhsApp as i32];
+    let holders = |place: &str, date: &str, topics: &[i32], funder: &str| {
         state
             .holders(place, day(date), topics, funder, &registry)
             .map(str::to_owned)
@@ -330,7 +330,7 @@ fn a_commission_reaches_sessions_in_its_area_period_and_topics() {
             "another topic",
             "A81002",
             "2026-06-01",
-            &[DigitalService::OnlineConsultation][..],
+            &[DigitalService::OnlineConsultation as i32][..],
             "",
         ),
         (
