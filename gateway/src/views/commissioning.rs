@@ -15,6 +15,7 @@ use domain::commissioning::Commission as Held;
 use super::organisations::OrganisationSummary;
 use super::page::{Page, PageArgs, page_cost};
 use super::{default_area, open};
+use crate::disclosure::{Disclosure, PatientCount, protect_partition};
 use crate::error::Result;
 use crate::model::ReadModel;
 use crate::model::sessions::Session;
@@ -34,7 +35,7 @@ pub enum CommissionStatus {
 }
 
 /// What a commission (or all of an area's) delivered.
-#[derive(Debug, Clone, Copy, Default, PartialEq, SimpleObject)]
+#[derive(Debug, Clone, PartialEq, SimpleObject)]
 pub struct Delivery {
     pub sessions_promised: u64,
     /// Sessions the partner scheduled under it and did not cancel, past and to come.
@@ -46,10 +47,29 @@ pub struct Delivery {
     pub sessions_cancelled: u64,
     /// Places booked on the scheduled sessions (a cancelled session counts none).
     pub seats_booked: u64,
-    /// People who came to the sessions held.
-    pub attended: u64,
+    /// People who came to the sessions held: patients, so shown under the small-number
+    /// rules unless the caller is the partner that recorded them.
+    pub attended: PatientCount,
+    #[graphql(skip)]
+    pub attended_exact: u64,
     /// Sessions held as a share of those promised, in percent.
     pub percent_delivered: f64,
+}
+
+impl Default for Delivery {
+    fn default() -> Self {
+        Self {
+            sessions_promised: 0,
+            sessions_scheduled: 0,
+            sessions_held: 0,
+            sessions_to_come: 0,
+            sessions_cancelled: 0,
+            seats_booked: 0,
+            attended: Disclosure::Exact.show(0),
+            attended_exact: 0,
+            percent_delivered: 0.0,
+        }
+    }
 }
 
 impl Delivery {
@@ -60,7 +80,7 @@ impl Delivery {
         self.sessions_to_come += other.sessions_to_come;
         self.sessions_cancelled += other.sessions_cancelled;
         self.seats_booked += other.seats_booked;
-        self.attended += other.attended;
+        self.attended_exact += other.attended_exact;
         self.percent_delivered = percent(self.sessions_held, self.sessions_promised);
     }
 }
@@ -155,7 +175,7 @@ fn delivery(
         match &session.attendance {
             Some(came) if starts <= date => {
                 delivery.sessions_held += 1;
-                delivery.attended += u64::from(came.attended);
+                delivery.attended_exact += u64::from(came.attended);
             }
             _ if starts > date => delivery.sessions_to_come += 1,
             _ => {}
@@ -182,7 +202,12 @@ fn status(commission: &Held, date: NaiveDate) -> CommissionStatus {
 
 /// The commissions of `area` on `date`: those held by it when it is a partner, else those
 /// for sessions inside it or paid for by it.
-pub fn commissioning(model: &ReadModel, area: &str, date: NaiveDate) -> Result<Commissioning> {
+pub fn commissioning(
+    model: &ReadModel,
+    area: &str,
+    date: NaiveDate,
+    caller_org: &str,
+) -> Result<Commissioning> {
     let index = model.tree.index();
     let area_id = super::area(&index, "area", area)?;
     let is_partner = index.kind(area_id) == proto::v1::OrganisationKind::Partner;
@@ -230,6 +255,21 @@ pub fn commissioning(model: &ReadModel, area: &str, date: NaiveDate) -> Result<C
         })
         .collect();
     all.sort_by(|a, b| b.starts_on.cmp(&a.starts_on).then_with(|| a.id.cmp(&b.id)));
+    // Attendance is a count of people: exact for England as a whole and for the partner
+    // that recorded it, else under the small-number rules, with the commissions of the
+    // area protected as a partition of its total.
+    let national = area == domain::registry::NATIONAL_CODE;
+    for c in &mut all {
+        let exact = national || c.partner.code == caller_org;
+        c.delivery.attended = Disclosure::exact_if(exact).show(c.delivery.attended_exact);
+    }
+    totals.attended = Disclosure::exact_if(national || (is_partner && area == caller_org))
+        .show(totals.attended_exact);
+    let mut cells: Vec<(u64, &mut PatientCount)> = all
+        .iter_mut()
+        .map(|c| (c.delivery.attended_exact, &mut c.delivery.attended))
+        .collect();
+    protect_partition(&mut cells, &mut totals.attended);
     Ok(Commissioning {
         area: OrganisationSummary::of(model, area),
         on_date: date,
@@ -255,6 +295,7 @@ impl CommissioningViews {
     ) -> async_graphql::Result<Commissioning> {
         let (caller, at, date) = open(ctx, as_of, on_date).await?;
         let area = default_area(&Scope::new(&caller.principal), area);
-        Ok(at.read(|model| commissioning(model, &area, date))?)
+        let own = &caller.principal.organisation;
+        Ok(at.read(|model| commissioning(model, &area, date, own))?)
     }
 }

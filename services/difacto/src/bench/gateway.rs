@@ -313,7 +313,7 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
     let heat_map = r#"{ responsibilityGaps(area: "X24", groupBy: ICB) { coverage { duty { id title } level units counts { flag units } byArea { area { code name } units counts { flag units } } } } }"#;
     let rollout = |group: &str, within: &str| {
         format!(
-            r#"{{ trainingRollout(programme: "{programme}", groupBy: {group}, within: "{within}") {{ totals {{ practices enrolled completed percentCompleted targetPercent onTrack practicesWithoutTrainedReception byRole {{ role enrolled completed }} }} weekly {{ weekStarting completed cumulativeCompleted }} groups(first: 100) {{ totalCount nodes {{ area {{ code name }} figures {{ practices enrolled completed percentCompleted onTrack practicesWithoutTrainedReception }} }} }} practicesWithoutTrainedReception(first: 50) {{ totalCount nodes {{ code }} }} }} }}"#
+            r#"{{ trainingRollout(programme: "{programme}", groupBy: {group}, within: "{within}") {{ totals {{ practices enrolled completed staffInPost trained percentTrained practicesWithoutDenominator targetPercent expectedPercent onTrack practicesWithoutTrainedReception byRole {{ role enrolled completed staffInPost }} }} weekly {{ weekStarting completed cumulativeCompleted trained staffInPost percentTrained expectedPercent }} groups(first: 100) {{ totalCount nodes {{ area {{ code name }} figures {{ practices staffInPost trained percentTrained practicesWithoutDenominator onTrack practicesWithoutTrainedReception }} }} }} practicesWithoutTrainedReception(first: 50) {{ totalCount nodes {{ code }} }} }} }}"#
         )
     };
     let queries: Vec<(String, &str, String)> = vec![
@@ -366,6 +366,13 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
             &commissioner,
             format!(
                 r#"{{ organisations(kind: PRACTICE, within: "{icb}", first: 100) {{ totalCount nodes {{ code name parent {{ code }} active }} }} }}"#
+            ),
+        ),
+        (
+            format!("commissioning, one ICB ({icb})"),
+            &commissioner,
+            format!(
+                r#"{{ commissioning(area: "{icb}") {{ totals {{ sessionsPromised sessionsHeld attended percentDelivered }} commissions(first: 50) {{ totalCount nodes {{ id status partner {{ code name }} startsOn endsOn delivery {{ sessionsPromised sessionsScheduled sessionsHeld sessionsToCome sessionsCancelled seatsBooked attended percentDelivered }} }} }} }} }}"#
             ),
         ),
         (
@@ -546,6 +553,7 @@ fn render(r: &Report) -> String {
     let gaps = p99_of("responsibilityGaps, one ICB");
     let heat_map = p99_of("responsibilityGaps roll-up");
     let inbox = p99_of("inbox of practice");
+    let commissioning = p99_of("commissioning, one ICB");
     let on_date = p99_of("responsibilityGaps onDate");
     let rollout = p99_of("trainingRollout by ICB");
     let yes = |met: bool| if met { "yes" } else { "**no**" };
@@ -571,6 +579,7 @@ fn render(r: &Report) -> String {
          | responsibilityGaps, one ICB: p99 ≤ 10 ms | {gaps} | {gaps_met} |\n\
          | responsibilityGaps roll-up within X24: p99 ≤ 50 ms | {heat_map} | {heat_map_met} |\n\
          | inbox of a practice: p99 ≤ 20 ms | {inbox} | {inbox_met} |\n\
+         | commissioning, one ICB: p99 ≤ 20 ms | {commissioning} | {commissioning_met} |\n\
          | responsibilityGaps with onDate, one ICB: p99 ≤ 20 ms | {on_date} | {on_date_met} |\n\
          | trainingRollout by ICB, nationally: p99 ≤ 50 ms | {rollout} | {rollout_met} |\n\
          | an `asOf` view ≤ 3 s | {as_of:.2} s | {as_of_met} |\n\
@@ -597,6 +606,8 @@ fn render(r: &Report) -> String {
         heat_map_met = yes(heat_map <= Duration::from_millis(50)),
         inbox = ms(inbox),
         inbox_met = yes(inbox <= Duration::from_millis(20)),
+        commissioning = ms(commissioning),
+        commissioning_met = yes(commissioning <= Duration::from_millis(20)),
         on_date = ms(on_date),
         on_date_met = yes(on_date <= Duration::from_millis(20)),
         rollout = ms(rollout),
