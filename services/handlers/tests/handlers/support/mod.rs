@@ -16,7 +16,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use auth::{BearerToken, Role, TokenIssuer, TokenVerifier};
-use eventlog::{SledConfig, SledLog};
+use eventlog::SledLog;
+use eventlog::conformance::ScratchSled;
 use handlers::{DomainService, Store};
 use proto::v1 as pb;
 use tokio_util::sync::CancellationToken;
@@ -33,7 +34,7 @@ pub struct Harness {
     pub log: Arc<SledLog>,
     channel: Channel,
     shutdown: CancellationToken,
-    _dir: tempfile::TempDir,
+    _sled: ScratchSled,
 }
 
 impl Drop for Harness {
@@ -45,10 +46,8 @@ impl Drop for Harness {
 impl Harness {
     /// A server with every domain service, and no organisations yet.
     pub async fn empty() -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let mut config = SledConfig::new(dir.path());
-        config.cache_capacity = 16 * 1024 * 1024;
-        let log = Arc::new(SledLog::open(&config).expect("open log"));
+        let sled = ScratchSled::open();
+        let log = sled.log.clone();
         let store = Arc::new(Store::new(log.clone()));
         let verifier = Arc::new(TokenVerifier::hs256(SECRET, "difacto", "difacto"));
         let mut routes = tonic::service::RoutesBuilder::default();
@@ -76,7 +75,7 @@ impl Harness {
             log,
             channel,
             shutdown,
-            _dir: dir,
+            _sled: sled,
         }
     }
 
