@@ -198,6 +198,23 @@ impl Harness {
     }
 }
 
+/// A national programme for reception teams, as the tests of IcbService launch it and those
+/// of PracticeService train against it.
+pub fn reception_programme() -> pb::LaunchTrainingProgrammeRequest {
+    pb::LaunchTrainingProgrammeRequest {
+        owner_code: "X24".into(),
+        title: "Digital front door for reception teams".into(),
+        audience_roles: vec![
+            pb::StaffRole::Receptionist.into(),
+            pb::StaffRole::CareNavigator.into(),
+        ],
+        module_ids: vec!["nhs-app-basics".into(), "proxy-access".into()],
+        target_percent: 80,
+        deadline: "2099-03-31".into(),
+        ..Default::default()
+    }
+}
+
 pub async fn register(
     client: &mut pb::icb_service_client::IcbServiceClient<Authed>,
     code: &str,
@@ -217,6 +234,52 @@ pub async fn register(
         .await
         .unwrap_or_else(|status| panic!("register {code}: {status}"))
         .into_inner()
+}
+
+/// Sends `$client.$method($request)` twice, as a client re-sending the same request id
+/// does: the second answer must be the first, and nothing more may be stored. Evaluates to
+/// the first answer.
+macro_rules! sent_twice {
+    ($h:expr, $client:ident . $method:ident ($request:expr)) => {{
+        let request = $request;
+        let first = $client
+            .$method(request.clone())
+            .await
+            .expect(concat!(stringify!($method), ": first send"))
+            .into_inner();
+        let head = $h.head().await;
+        let again = $client
+            .$method(request)
+            .await
+            .expect(concat!(stringify!($method), ": re-sent"))
+            .into_inner();
+        assert_eq!(
+            again, first,
+            "a re-sent request returns the original result"
+        );
+        assert_eq!($h.head().await, head, "and stores nothing");
+        first
+    }};
+}
+pub(crate) use sent_twice;
+
+/// Asserts `result` was refused as not this caller's to do (`PERMISSION_DENIED`), `why`
+/// saying why it is not.
+pub fn assert_denied<T: std::fmt::Debug>(
+    result: Result<tonic::Response<T>, tonic::Status>,
+    why: &str,
+) {
+    match result {
+        Err(status) => assert_eq!(
+            status.code(),
+            tonic::Code::PermissionDenied,
+            "{why}: {status:?}"
+        ),
+        Ok(response) => panic!(
+            "{why}: expected PERMISSION_DENIED, got {:?}",
+            response.into_inner()
+        ),
+    }
 }
 
 /// Asserts `result` failed with `code` and a message that starts with `field`.
