@@ -274,18 +274,7 @@ async fn sigkill_during_appends_loses_nothing_acknowledged() {
     // Read everything back and check it against what was acknowledged and created.
     let mut log = support::client(&url, &service_token()).await;
     let everything = support::read_everything(&mut log).await;
-    for (i, e) in everything.iter().enumerate() {
-        assert_eq!(e.position, i as u64 + 1, "positions are exactly 1..=N");
-    }
-    let by_id: HashMap<&str, &pb::RecordedEvent> = everything
-        .iter()
-        .map(|e| (e.event_id.as_str(), e))
-        .collect();
-    assert_eq!(
-        by_id.len(),
-        everything.len(),
-        "an event id is stored more than once"
-    );
+    let by_id = support::by_event_id(&everything);
     let acks = acks.lock().expect("acks lock").clone();
     for (id, acked) in &acks {
         let stored = by_id

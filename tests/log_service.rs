@@ -636,19 +636,7 @@ async fn bad_input_is_invalid_argument_naming_the_field_and_stores_nothing() {
 
     // Nothing was stored, and the server still serves.
     assert_eq!(head(&mut log).await, (0, 0), "bad input stored nothing");
-    let mut health =
-        tonic_health::pb::health_client::HealthClient::new(channel(&server.url()).await);
-    let serving = health
-        .check(tonic_health::pb::HealthCheckRequest {
-            service: "difacto.v1.EventLogService".into(),
-        })
-        .await
-        .expect("health check after bad input")
-        .into_inner();
-    assert_eq!(
-        serving.status(),
-        tonic_health::pb::health_check_response::ServingStatus::Serving
-    );
+    support::assert_serving(channel(&server.url()).await, "difacto.v1.EventLogService").await;
 
     // The limits are exactly the documented ones: their boundaries are accepted.
     let got = log
@@ -903,7 +891,6 @@ async fn subscribe_catches_up_then_goes_live_in_order() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_and_reflection_need_no_token() {
     use tonic_health::pb::HealthCheckRequest;
-    use tonic_health::pb::health_check_response::ServingStatus;
     use tonic_health::pb::health_client::HealthClient;
     use tonic_reflection::pb::v1::ServerReflectionRequest;
     use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
@@ -912,15 +899,8 @@ async fn health_and_reflection_need_no_token() {
 
     let dir = tempdir();
     let server = Server::start(dir.path(), &[]);
+    support::assert_serving(channel(&server.url()).await, "difacto.v1.EventLogService").await;
     let mut health = HealthClient::new(channel(&server.url()).await);
-    let response = health
-        .check(HealthCheckRequest {
-            service: "difacto.v1.EventLogService".into(),
-        })
-        .await
-        .expect("health check without a token")
-        .into_inner();
-    assert_eq!(response.status(), ServingStatus::Serving);
     expect_code(
         health
             .check(HealthCheckRequest {
@@ -1068,14 +1048,7 @@ async fn sigterm_drains_flushes_and_exits_zero() {
         acked.len(),
         everything.len()
     );
-    for (i, e) in everything.iter().enumerate() {
-        assert_eq!(e.position, i as u64 + 1, "positions are dense");
-    }
-    let by_id: HashMap<&str, &pb::RecordedEvent> = everything
-        .iter()
-        .map(|e| (e.event_id.as_str(), e))
-        .collect();
-    assert_eq!(by_id.len(), everything.len(), "no event stored twice");
+    let by_id = support::by_event_id(&everything);
     for (id, response) in &acked {
         let stored = by_id
             .get(id.as_str())

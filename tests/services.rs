@@ -76,19 +76,7 @@ async fn separate_processes_share_one_log() {
     let mut all = start_all(dir.path());
 
     // Health and reflection list the service each process serves.
-    let mut health =
-        tonic_health::pb::health_client::HealthClient::new(channel(&all.partners[0]).await);
-    let status = health
-        .check(tonic_health::pb::HealthCheckRequest {
-            service: "difacto.v1.PartnerService".into(),
-        })
-        .await
-        .expect("health")
-        .into_inner();
-    assert_eq!(
-        status.status(),
-        tonic_health::pb::health_check_response::ServingStatus::Serving
-    );
+    support::assert_serving(channel(&all.partners[0]).await, "difacto.v1.PartnerService").await;
 
     // The tree, through the ICB service process.
     let mut national: IcbClient = pb::icb_service_client::IcbServiceClient::with_interceptor(
@@ -280,20 +268,8 @@ async fn dev_serves_everything_on_one_port() {
         "difacto.v1.PartnerService",
         "difacto.v1.ProviderService",
     ];
-    let mut health = tonic_health::pb::health_client::HealthClient::new(channel(&dev).await);
     for name in names {
-        let status = health
-            .check(tonic_health::pb::HealthCheckRequest {
-                service: name.into(),
-            })
-            .await
-            .unwrap_or_else(|s| panic!("{name}: {s}"))
-            .into_inner();
-        assert_eq!(
-            status.status(),
-            tonic_health::pb::health_check_response::ServingStatus::Serving,
-            "{name}"
-        );
+        support::assert_serving(channel(&dev).await, name).await;
     }
     let listed = support::listed_services(channel(&dev).await, support::Reflection::V1)
         .await

@@ -2,7 +2,7 @@
 //! Shared helpers of the end-to-end tests: start the real `difacto` binary on a data
 //! directory, talk to it over gRPC with a token, run its other commands.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
@@ -381,6 +381,38 @@ pub async fn read_everything(client: &mut LogClient) -> Vec<pb::RecordedEvent> {
         );
         all.extend(page.events);
     }
+}
+
+/// `everything` (the whole log, as [`read_everything`] returns it) by event id, once it is
+/// checked to be what any reader may rely on: positions exactly 1..=N, no id stored twice.
+pub fn by_event_id(everything: &[pb::RecordedEvent]) -> HashMap<&str, &pb::RecordedEvent> {
+    for (i, e) in everything.iter().enumerate() {
+        assert_eq!(e.position, i as u64 + 1, "positions are exactly 1..=N");
+    }
+    let by_id: HashMap<&str, &pb::RecordedEvent> = everything
+        .iter()
+        .map(|e| (e.event_id.as_str(), e))
+        .collect();
+    assert_eq!(
+        by_id.len(),
+        everything.len(),
+        "an event id is stored more than once"
+    );
+    by_id
+}
+
+/// Asserts the gRPC health service on `channel` reports `service` as serving; it answers
+/// without a token.
+pub async fn assert_serving(channel: Channel, service: &str) {
+    use tonic_health::pb::health_check_response::ServingStatus;
+    let status = tonic_health::pb::health_client::HealthClient::new(channel)
+        .check(tonic_health::pb::HealthCheckRequest {
+            service: service.into(),
+        })
+        .await
+        .unwrap_or_else(|status| panic!("health check of {service}: {status}"))
+        .into_inner();
+    assert_eq!(status.status(), ServingStatus::Serving, "{service}");
 }
 
 /// Runs `difacto verify --data-dir <data_dir>`.

@@ -810,23 +810,19 @@ async fn a_websocket_without_a_valid_token_is_closed_with_4401() {
     let shutdown = tokio_util::sync::CancellationToken::new();
     tokio::spawn(gateway.serve(listener, shutdown.clone()));
 
-    let issuer = TokenIssuer::hs256(SECRET, "difacto", "difacto");
-    let valid = issuer
-        .mint(
-            "user@QWO",
-            "QWO",
-            &[Role::IcbCommissioner],
-            Duration::from_secs(600),
-        )
-        .expect("token");
-    let forged = TokenIssuer::hs256(b"another-secret-entirely-0123456789", "difacto", "difacto")
-        .mint(
-            "user@QWO",
-            "QWO",
-            &[Role::IcbCommissioner],
-            Duration::from_secs(600),
-        )
-        .expect("token");
+    // The same commissioner's token, signed with the gateway's secret or another one.
+    let signed_with = |secret: &[u8]| {
+        TokenIssuer::hs256(secret, "difacto", "difacto")
+            .mint(
+                "user@QWO",
+                "QWO",
+                &[Role::IcbCommissioner],
+                Duration::from_secs(600),
+            )
+            .expect("token")
+    };
+    let valid = signed_with(SECRET);
+    let forged = signed_with(b"another-secret-entirely-0123456789");
     let init = |payload: Value| json!({ "type": "connection_init", "payload": payload });
     for (what, first) in [
         ("a malformed token", init(json!({ "token": "not-a-jwt" }))),

@@ -138,8 +138,8 @@ mod tests {
 
     use super::*;
     use crate::testing::{
-        IDENTIFYING, ctx, exists, forbidden, given, invalid, message, not_found, precondition,
-        refused, service, then, when,
+        ctx, exists, forbidden_to, given, invalid, not_found, precondition, refused,
+        refuses_identifying, service, then, when,
     };
 
     const DUTY: Uuid = Uuid::from_u128(0xd07e_0001);
@@ -156,6 +156,11 @@ mod tests {
             required_levels: vec![Level::Local.into(), Level::Regional.into()],
             ..Default::default()
         }
+    }
+
+    /// `request` sent by the national lead for a duty not defined yet.
+    fn define(request: DefineDutyRequest) -> Result<Vec<DutyEvent>> {
+        when(request, |c| Duty::default().define(DUTY, c, &national()))
     }
 
     fn defined() -> DutyEvent {
@@ -229,85 +234,60 @@ mod tests {
     }
 
     #[test]
-    fn a_duty_needs_a_title() {
-        for title in ["", "   ", &"t".repeat(201)] {
-            let request = DefineDutyRequest {
-                title: title.into(),
-                ..define_request()
-            };
+    fn a_define_request_names_the_field_at_fault() {
+        let titled = |title: &str| DefineDutyRequest {
+            title: title.into(),
+            ..define_request()
+        };
+        let levelled = |levels: Vec<i32>| DefineDutyRequest {
+            required_levels: levels,
+            ..define_request()
+        };
+        for (request, field) in [
+            (titled(""), "title"),
+            (titled("   "), "title"),
+            (titled(&"t".repeat(201)), "title"),
+            (levelled(vec![]), "required_levels"),
+            (levelled(vec![0]), "required_levels[0]"),
+            (levelled(vec![Level::Local.into(), 7]), "required_levels[1]"),
+        ] {
             assert_eq!(
-                refused(when(request, |c| Duty::default().define(
-                    DUTY,
-                    c,
-                    &national()
-                ))),
-                invalid("title"),
-                "{title:?}"
+                refused(define(request.clone())),
+                invalid(field),
+                "{request:?}"
             );
         }
     }
 
     #[test]
     fn title_and_description_are_refused_when_they_identify_a_patient() {
-        for (text, seen) in IDENTIFYING {
-            for field in ["title", "description"] {
-                let mut request = define_request();
-                if field == "title" {
-                    request.title = text.into();
-                } else {
-                    request.description = text.into();
-                }
-                let result = when(request, |c| Duty::default().define(DUTY, c, &national()));
-                let message = message(result.clone());
-                assert_eq!(refused(result), invalid(field), "{field}: {text}");
-                assert!(!message.contains(seen), "{message}");
-            }
-        }
-    }
-
-    #[test]
-    fn a_duty_needs_known_levels() {
-        for (levels, field) in [
-            (vec![], "required_levels"),
-            (vec![0], "required_levels[0]"),
-            (vec![Level::Local.into(), 7], "required_levels[1]"),
-        ] {
-            let request = DefineDutyRequest {
-                required_levels: levels.clone(),
+        refuses_identifying("title", |text| {
+            define(DefineDutyRequest {
+                title: text.into(),
                 ..define_request()
-            };
-            assert_eq!(
-                refused(when(request, |c| Duty::default().define(
-                    DUTY,
-                    c,
-                    &national()
-                ))),
-                invalid(field),
-                "{levels:?}"
-            );
-        }
+            })
+        });
+        refuses_identifying("description", |text| {
+            define(DefineDutyRequest {
+                description: text.into(),
+                ..define_request()
+            })
+        });
     }
 
     #[test]
     fn only_the_national_team_defines_duties() {
-        for (org, role) in [
-            ("Y56", Role::RegionalLead),
-            ("QE1", Role::IcbCommissioner),
-            ("A81001", Role::PracticeManager),
-            ("X24", Role::Auditor),
-            // The national lead's role, acting from a region, is not national.
-            ("Y56", Role::NationalLead),
-        ] {
-            assert_eq!(
-                refused(when(define_request(), |c| Duty::default().define(
-                    DUTY,
-                    c,
-                    &ctx(org, role)
-                ))),
-                forbidden(),
-                "{org} {role:?}"
-            );
-        }
+        forbidden_to(
+            &[
+                ("Y56", Role::RegionalLead),
+                ("QE1", Role::IcbCommissioner),
+                ("A81001", Role::PracticeManager),
+                ("X24", Role::Auditor),
+                // The national lead's role, acting from a region, is not national.
+                ("Y56", Role::NationalLead),
+            ],
+            |ctx| when(define_request(), |c| Duty::default().define(DUTY, c, ctx)),
+        );
     }
 
     #[test]
@@ -375,28 +355,22 @@ mod tests {
     #[test]
     fn only_the_national_team_retires_duties() {
         let duty: Duty = given(&[defined()]);
-        for (org, role) in [
-            ("Y56", Role::RegionalLead),
-            ("QE1", Role::IcbCommissioner),
-            ("X24", Role::Auditor),
-        ] {
-            assert_eq!(
-                refused(when(retire_request(""), |c| duty.retire(c, &ctx(org, role)))),
-                forbidden(),
-                "{org} {role:?}"
-            );
-        }
+        forbidden_to(
+            &[
+                ("Y56", Role::RegionalLead),
+                ("QE1", Role::IcbCommissioner),
+                ("X24", Role::Auditor),
+            ],
+            |ctx| when(retire_request(""), |c| duty.retire(c, ctx)),
+        );
     }
 
     #[test]
     fn the_retirement_reason_is_refused_when_it_identifies_a_patient() {
         let duty: Duty = given(&[defined()]);
-        for (text, seen) in IDENTIFYING {
-            let result = when(retire_request(text), |c| duty.retire(c, &national()));
-            let message = message(result.clone());
-            assert_eq!(refused(result), invalid("reason"), "{text}");
-            assert!(!message.contains(seen), "{message}");
-        }
+        refuses_identifying("reason", |text| {
+            when(retire_request(text), |c| duty.retire(c, &national()))
+        });
     }
 
     // ---- require_live ----

@@ -190,6 +190,53 @@ pub fn forbidden() -> (&'static str, String) {
     ("Forbidden", String::new())
 }
 
+/// Asserts each row's request, sent by `ctx`'s caller (parsed as the edge parses it, then
+/// decided by `decide`), is refused as the row expects: one refusal a row, in a table.
+pub fn each_refused<R, C, T>(
+    ctx: &Context,
+    decide: impl Fn(C, &Context) -> Result<T>,
+    rows: Vec<(R, (&'static str, String))>,
+) where
+    R: Clone + Debug,
+    C: TryFrom<R, Error = DomainError>,
+    T: Debug,
+{
+    for (request, expected) in rows {
+        assert_eq!(
+            refused(when(request.clone(), |c| decide(c, ctx))),
+            expected,
+            "{} sends {request:?}",
+            ctx.actor.subject
+        );
+    }
+}
+
+/// Asserts each caller of `callers` (organisation, role), over [`tree`], is forbidden what
+/// `decide` does.
+pub fn forbidden_to<T: Debug>(callers: &[(&str, Role)], decide: impl Fn(&Context) -> Result<T>) {
+    for &(org, role) in callers {
+        assert_eq!(
+            refused(decide(&ctx(org, role))),
+            forbidden(),
+            "{org} {role:?}"
+        );
+    }
+}
+
+/// Asserts every [`IDENTIFYING`] text that `send` puts in `field` is refused as invalid
+/// there, with a message that names the field and never echoes what identifies.
+pub fn refuses_identifying<T: Debug>(field: &str, send: impl Fn(&str) -> Result<T>) {
+    for (text, seen) in IDENTIFYING {
+        let message = match send(text) {
+            Err(error) => error.to_string(),
+            Ok(accepted) => panic!("{field} = {text:?} was accepted: {accepted:?}"),
+        };
+        assert_eq!(refused(send(text)), invalid(field), "{text}");
+        assert!(message.starts_with(&format!("{field}:")), "{message}");
+        assert!(!message.contains(seen), "{message}");
+    }
+}
+
 /// The message of a rejection, to check it names the field and never echoes the value.
 pub fn message<T: Debug>(result: Result<T>) -> String {
     result.expect_err("the command is refused").to_string()

@@ -6,8 +6,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use auth::{AuthInterceptor, BearerToken, Role, TokenIssuer, TokenVerifier};
-use eventlog::conformance::Harness;
-use eventlog::{SledConfig, SledLog};
+use eventlog::conformance::{Harness, ScratchSled};
 use eventlog_grpc::{EventLogGrpc, RemoteLog};
 use tokio_util::sync::CancellationToken;
 use tonic::service::interceptor::InterceptedService;
@@ -17,7 +16,7 @@ const SECRET: &[u8] = b"conformance-secret-conformance-secret";
 struct RemoteHarness {
     log: Arc<RemoteLog>,
     shutdown: CancellationToken,
-    _dir: tempfile::TempDir,
+    _sled: ScratchSled,
 }
 
 impl Drop for RemoteHarness {
@@ -30,10 +29,7 @@ impl Drop for RemoteHarness {
 impl Harness for RemoteHarness {
     type Log = RemoteLog;
     async fn start() -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let mut config = SledConfig::new(dir.path());
-        config.cache_capacity = 16 * 1024 * 1024;
-        let sled = SledLog::open(&config).expect("open");
+        let sled = ScratchSled::open();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -41,7 +37,7 @@ impl Harness for RemoteHarness {
         let shutdown = CancellationToken::new();
         let verifier = Arc::new(TokenVerifier::hs256(SECRET, "difacto", "difacto"));
         let service = InterceptedService::new(
-            EventLogGrpc::new(Arc::new(sled), shutdown.clone()).into_server(),
+            EventLogGrpc::new(sled.log.clone(), shutdown.clone()).into_server(),
             AuthInterceptor::new(verifier).requiring(Role::Service),
         );
         let stop = shutdown.clone();
@@ -67,7 +63,7 @@ impl Harness for RemoteHarness {
         Self {
             log: Arc::new(log),
             shutdown,
-            _dir: dir,
+            _sled: sled,
         }
     }
     fn log(&self) -> Arc<RemoteLog> {

@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use crate::{
     AppendOutcome, Direction, EventLog, ExpectedVersion, LogError, NewEvent, RecordedEvent,
+    SledConfig, SledLog,
 };
 
 /// A fresh, empty log of one backend, kept alive for one test.
@@ -22,6 +23,36 @@ pub trait Harness: Send + Sync + Sized + 'static {
     type Log: EventLog;
     async fn start() -> Self;
     fn log(&self) -> Arc<Self::Log>;
+}
+
+/// A sled log in a temporary directory that lasts as long as this value: the backend the
+/// suite runs against for sled, and for every test that needs a real, empty log.
+#[derive(Debug)]
+pub struct ScratchSled {
+    pub log: Arc<SledLog>,
+    _dir: tempfile::TempDir,
+}
+
+impl ScratchSled {
+    pub fn open() -> Self {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let mut config = SledConfig::new(dir.path());
+        // Small, so that many tests' logs fit in memory at once.
+        config.cache_capacity = 16 * 1024 * 1024;
+        let log = Arc::new(SledLog::open(&config).expect("open a scratch log"));
+        Self { log, _dir: dir }
+    }
+}
+
+#[async_trait]
+impl Harness for ScratchSled {
+    type Log = SledLog;
+    async fn start() -> Self {
+        Self::open()
+    }
+    fn log(&self) -> Arc<SledLog> {
+        self.log.clone()
+    }
 }
 
 /// Generates one `#[test]` per conformance check for the given [`Harness`] type.

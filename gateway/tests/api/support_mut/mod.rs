@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use async_graphql::{EmptySubscription, Object, Request, Response, Schema, Variables};
 use auth::{Role, TokenIssuer, TokenVerifier};
-use eventlog::{SledConfig, SledLog};
+use eventlog::conformance::ScratchSled;
 use gateway::caller::Authentication;
 use gateway::mutation::MutationRoot;
 use gateway::services::DomainEndpoints;
@@ -36,7 +36,7 @@ pub struct Harness {
     pub schema: TestSchema,
     verifier: TokenVerifier,
     shutdown: CancellationToken,
-    _dir: tempfile::TempDir,
+    _sled: ScratchSled,
 }
 
 impl Drop for Harness {
@@ -47,11 +47,8 @@ impl Drop for Harness {
 
 impl Harness {
     pub async fn start() -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let mut config = SledConfig::new(dir.path());
-        config.cache_capacity = 16 * 1024 * 1024;
-        let log = Arc::new(SledLog::open(&config).expect("open log"));
-        let store = Arc::new(Store::new(log));
+        let sled = ScratchSled::open();
+        let store = Arc::new(Store::new(sled.log.clone()));
         let verifier = Arc::new(TokenVerifier::hs256(SECRET, "difacto", "difacto"));
         let mut routes = tonic::service::RoutesBuilder::default();
         handlers::add_routes(&mut routes, &DomainService::ALL, store, verifier);
@@ -78,7 +75,7 @@ impl Harness {
             schema,
             verifier: TokenVerifier::hs256(SECRET, "difacto", "difacto"),
             shutdown,
-            _dir: dir,
+            _sled: sled,
         }
     }
 

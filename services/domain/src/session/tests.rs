@@ -9,8 +9,8 @@ use proptest::prelude::*;
 use super::*;
 use crate::registry::Registry;
 use crate::testing::{
-    self, at, caller_over, exists, forbidden, invalid, not_found, precondition, refused, tree_with,
-    when,
+    self, at, caller_over, each_refused, exists, forbidden, invalid, not_found, precondition,
+    refused, tree_with, when,
 };
 
 const SESSION: Uuid = Uuid::from_u128(0x5e55_1011);
@@ -992,42 +992,26 @@ fn cancel_booking_refusals() {
         cancelled_booking("R-0001"),
         booked("R-0002", 1),
     ]);
-    assert_eq!(
-        refused(when(cancel_booking("R-9999"), |c| session
-            .cancel_booking(c, &partner()))),
-        not_found("booking_reference")
-    );
-    assert_eq!(
-        refused(when(cancel_booking(""), |c| session
-            .cancel_booking(c, &partner()))),
-        invalid("booking_reference")
-    );
-    assert_eq!(
-        refused(when(cancel_booking("R-0001"), |c| session
-            .cancel_booking(c, &partner()))),
-        precondition("booking_reference")
-    );
-    assert_eq!(
-        refused(when(
-            CancelBookingRequest {
-                reason: "patient 9434765919 moved".into(),
-                ..cancel_booking("R-0002")
-            },
-            |c| session.cancel_booking(c, &partner())
-        )),
-        invalid("reason")
+    let cancel = |c, ctx: &Context| session.cancel_booking(c, ctx);
+    let identifying = CancelBookingRequest {
+        reason: "patient 9434765919 moved".into(),
+        ..cancel_booking("R-0002")
+    };
+    each_refused(
+        &partner(),
+        cancel,
+        vec![
+            (cancel_booking("R-9999"), not_found("booking_reference")),
+            (cancel_booking(""), invalid("booking_reference")),
+            (cancel_booking("R-0001"), precondition("booking_reference")),
+            (identifying, invalid("reason")),
+        ],
     );
     // Another practice may not cancel A81001's referral.
-    assert_eq!(
-        refused(when(cancel_booking("R-0002"), |c| session
-            .cancel_booking(c, &practice("A81002")))),
-        forbidden()
-    );
-    assert_eq!(
-        refused(when(cancel_booking("R-0002"), |c| session
-            .cancel_booking(c, &later(partner(), 30)))),
-        precondition("session_id")
-    );
+    let by_another = vec![(cancel_booking("R-0002"), forbidden())];
+    each_refused(&practice("A81002"), cancel, by_another);
+    let too_late = vec![(cancel_booking("R-0002"), precondition("session_id"))];
+    each_refused(&later(partner(), 30), cancel, too_late);
     assert_eq!(
         refused(when(cancel_booking("R-0002"), |c| Session::default()
             .cancel_booking(c, &service()))),

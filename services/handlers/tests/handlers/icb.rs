@@ -1,9 +1,11 @@
 //! IcbService over real gRPC: the organisation tree, duties, responsibility, programmes.
 
-use crate::support::{Harness, assert_rejected};
+use crate::support::{Harness, assert_denied, assert_rejected, reception_programme, sent_twice};
 use auth::Role;
 use proto::v1 as pb;
 use tonic::Code;
+
+type IcbClient = pb::icb_service_client::IcbServiceClient<crate::support::Authed>;
 
 fn duty_request(title: &str) -> pb::DefineDutyRequest {
     pb::DefineDutyRequest {
@@ -12,6 +14,18 @@ fn duty_request(title: &str) -> pb::DefineDutyRequest {
         required_levels: vec![pb::Level::Local.into(), pb::Level::Regional.into()],
         ..Default::default()
     }
+}
+
+/// A national lead and the id of the duty it has defined with `title`.
+async fn national_duty(h: &Harness, title: &str) -> (IcbClient, String) {
+    let mut national = h.icb("X24", &[Role::NationalLead]);
+    let duty = national
+        .define_duty(duty_request(title))
+        .await
+        .expect("duty")
+        .into_inner()
+        .aggregate_id;
+    (national, duty)
 }
 
 #[tokio::test]
@@ -28,51 +42,37 @@ async fn the_tree_is_built_and_guarded() {
         "U00001",
     )
     .await;
-    // ... but not within another ICB.
-    let outside = icb
-        .register_organisation(pb::RegisterOrganisationRequest {
-            code: "B82002".into(),
-            kind: pb::OrganisationKind::Practice.into(),
-            name: "Elsewhere".into(),
-            parent_code: "U00002".into(),
-            ..Default::default()
-        })
-        .await;
-    assert_eq!(
-        outside.expect_err("outside the area").code(),
-        Code::PermissionDenied
+    // ... but not within another ICB; and bad input names the field and stores nothing.
+    let practice = |code: &str, name: &str, parent: &str| pb::RegisterOrganisationRequest {
+        code: code.into(),
+        kind: pb::OrganisationKind::Practice.into(),
+        name: name.into(),
+        parent_code: parent.into(),
+        ..Default::default()
+    };
+    assert_denied(
+        icb.register_organisation(practice("B82002", "Elsewhere", "U00002"))
+            .await,
+        "outside the area",
     );
-    // Bad input names the field and stores nothing.
-    let bad = icb
-        .register_organisation(pb::RegisterOrganisationRequest {
-            code: "A8100".into(),
-            kind: pb::OrganisationKind::Practice.into(),
-            name: "Bad".into(),
-            parent_code: "U00001".into(),
-            ..Default::default()
-        })
-        .await;
-    assert_rejected(bad, Code::InvalidArgument, "code");
-    let duplicate = icb
-        .register_organisation(pb::RegisterOrganisationRequest {
-            code: "A81001".into(),
-            kind: pb::OrganisationKind::Practice.into(),
-            name: "Again".into(),
-            parent_code: "U00001".into(),
-            ..Default::default()
-        })
-        .await;
-    assert_rejected(duplicate, Code::AlreadyExists, "code");
-    let wrong_parent = icb
-        .register_organisation(pb::RegisterOrganisationRequest {
-            code: "A81009".into(),
-            kind: pb::OrganisationKind::Practice.into(),
-            name: "Under a practice".into(),
-            parent_code: "A81001".into(),
-            ..Default::default()
-        })
-        .await;
-    assert_rejected(wrong_parent, Code::InvalidArgument, "parent_code");
+    for (code, name, parent, refusal, field) in [
+        ("A8100", "Bad", "U00001", Code::InvalidArgument, "code"),
+        ("A81001", "Again", "U00001", Code::AlreadyExists, "code"),
+        (
+            "A81009",
+            "Under a practice",
+            "A81001",
+            Code::InvalidArgument,
+            "parent_code",
+        ),
+    ] {
+        assert_rejected(
+            icb.register_organisation(practice(code, name, parent))
+                .await,
+            refusal,
+            field,
+        );
+    }
     assert_eq!(
         h.head().await,
         head + 1,
@@ -108,16 +108,11 @@ async fn a_merger_moves_the_area() {
 #[tokio::test]
 async fn responsibility_is_proposed_accepted_and_re_sends_are_harmless() {
     let h = Harness::with_tree().await;
-    let mut national = h.icb("X24", &[Role::NationalLead]);
-    let duty = national
-        .define_duty(duty_request("NHS App sign-up support"))
-        .await
-        .expect("duty")
-        .into_inner();
+    let (_, duty) = national_duty(&h, "NHS App sign-up support").await;
     let mut icb = h.icb("QE1", &[Role::IcbCommissioner]);
     let propose = pb::ProposeResponsibilityRequest {
         request_id: "propose-1".into(),
-        duty_id: duty.aggregate_id.clone(),
+        duty_id: duty,
         area_code: "U00001".into(),
         level: pb::Level::Local.into(),
         assignee_code: "A81001".into(),
@@ -125,32 +120,16 @@ async fn responsibility_is_proposed_accepted_and_re_sends_are_harmless() {
         note: "Reception leads this".into(),
         ..Default::default()
     };
-    let first = icb
-        .propose_responsibility(propose.clone())
-        .await
-        .expect("propose")
-        .into_inner();
-    let head = h.head().await;
-    let again = icb
-        .propose_responsibility(propose)
-        .await
-        .expect("re-sent")
-        .into_inner();
-    assert_eq!(
-        again, first,
-        "a re-sent command returns the original result"
-    );
-    assert_eq!(h.head().await, head, "and records nothing");
+    let first = sent_twice!(h, icb.propose_responsibility(propose));
 
     // Only the assignee commits itself.
     let accept = pb::AcceptResponsibilityRequest {
         assignment_id: first.aggregate_id.clone(),
         ..Default::default()
     };
-    let by_commissioner = icb.accept_responsibility(accept.clone()).await;
-    assert_eq!(
-        by_commissioner.expect_err("not the assignee").code(),
-        Code::PermissionDenied
+    assert_denied(
+        icb.accept_responsibility(accept.clone()).await,
+        "not the assignee",
     );
     let mut practice = h.icb("A81001", &[Role::PracticeManager]);
     practice
@@ -179,12 +158,7 @@ async fn responsibility_is_proposed_accepted_and_re_sends_are_harmless() {
 #[tokio::test]
 async fn unknown_and_retired_duties_are_refused() {
     let h = Harness::with_tree().await;
-    let mut national = h.icb("X24", &[Role::NationalLead]);
-    let duty = national
-        .define_duty(duty_request("Proxy access help"))
-        .await
-        .expect("duty")
-        .into_inner();
+    let (mut national, duty) = national_duty(&h, "Proxy access help").await;
     let mut icb = h.icb("QE1", &[Role::IcbCommissioner]);
     let propose = |duty_id: &str| pb::ProposeResponsibilityRequest {
         duty_id: duty_id.into(),
@@ -202,44 +176,26 @@ async fn unknown_and_retired_duties_are_refused() {
     );
     national
         .retire_duty(pb::RetireDutyRequest {
-            duty_id: duty.aggregate_id.clone(),
+            duty_id: duty.clone(),
             reason: "merged into another".into(),
             ..Default::default()
         })
         .await
         .expect("retire");
     assert_rejected(
-        icb.propose_responsibility(propose(&duty.aggregate_id))
-            .await,
+        icb.propose_responsibility(propose(&duty)).await,
         Code::FailedPrecondition,
         "duty_id",
     );
     // Only national leads define duties.
-    assert_eq!(
-        icb.define_duty(duty_request("x"))
-            .await
-            .expect_err("not national")
-            .code(),
-        Code::PermissionDenied
-    );
+    assert_denied(icb.define_duty(duty_request("x")).await, "not national");
 }
 
 #[tokio::test]
 async fn programmes_and_targets() {
     let h = Harness::with_tree().await;
     let mut national = h.icb("X24", &[Role::NationalLead]);
-    let launch = pb::LaunchTrainingProgrammeRequest {
-        owner_code: "X24".into(),
-        title: "Digital front door for reception teams".into(),
-        audience_roles: vec![
-            pb::StaffRole::Receptionist.into(),
-            pb::StaffRole::CareNavigator.into(),
-        ],
-        module_ids: vec!["nhs-app-basics".into(), "proxy-access".into()],
-        target_percent: 80,
-        deadline: "2099-03-31".into(),
-        ..Default::default()
-    };
+    let launch = reception_programme();
     let programme = national
         .launch_training_programme(launch.clone())
         .await
@@ -276,15 +232,13 @@ async fn programmes_and_targets() {
     icb.set_rollout_target(target.clone())
         .await
         .expect("target within the area");
-    let elsewhere = icb
-        .set_rollout_target(pb::SetRolloutTargetRequest {
+    assert_denied(
+        icb.set_rollout_target(pb::SetRolloutTargetRequest {
             area_code: "QWO".into(),
             ..target
         })
-        .await;
-    assert_eq!(
-        elsewhere.expect_err("outside").code(),
-        Code::PermissionDenied
+        .await,
+        "outside",
     );
     let events = h.events().await;
     let last = events.last().expect("events");

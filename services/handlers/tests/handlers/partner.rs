@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::support::{Harness, assert_rejected};
+use crate::support::{Harness, assert_denied, assert_rejected, sent_twice};
 use auth::Role;
 use domain::session::{Session, SessionEvent};
 use domain::{Aggregate, EventSet};
@@ -299,12 +299,9 @@ async fn denials_store_nothing() {
 
     // A partner cannot schedule for another partner.
     let mut york = h.partner("P-york-digital", &[Role::PartnerCoordinator]);
-    assert_eq!(
-        york.schedule_session(schedule_request(5))
-            .await
-            .expect_err("another partner's session")
-            .code(),
-        Code::PermissionDenied
+    assert_denied(
+        york.schedule_session(schedule_request(5)).await,
+        "another partner's session",
     );
     // A practice in another ICB, or another practice in the same PCN, cannot answer for
     // the host.
@@ -313,55 +310,42 @@ async fn denials_store_nothing() {
         ..Default::default()
     };
     for practice in ["B82001", "A81002"] {
-        let status = h
+        let answer = h
             .partner(practice, &[Role::PracticeManager])
             .confirm_hosting(confirm.clone())
-            .await
-            .expect_err("not the host");
-        assert_eq!(status.code(), Code::PermissionDenied, "{practice}");
+            .await;
+        assert_denied(answer, &format!("{practice} is not the host"));
     }
     // A practice books and cancels only its own referrals; the other partner neither.
     let mut other_practice = h.partner("A81002", &[Role::PracticeManager]);
-    assert_eq!(
-        other_practice
-            .book_seat(booking(&id, 1))
-            .await
-            .expect_err("in another practice's name")
-            .code(),
-        Code::PermissionDenied
+    assert_denied(
+        other_practice.book_seat(booking(&id, 1)).await,
+        "in another practice's name",
     );
     let cancel = pb::CancelBookingRequest {
         session_id: id.clone(),
         booking_reference: "LIB-0001".into(),
         ..Default::default()
     };
-    assert_eq!(
-        other_practice
-            .cancel_booking(cancel.clone())
-            .await
-            .expect_err("not its referral")
-            .code(),
-        Code::PermissionDenied
+    assert_denied(
+        other_practice.cancel_booking(cancel.clone()).await,
+        "not its referral",
     );
-    assert_eq!(
+    assert_denied(
         york.cancel_session(pb::CancelSessionRequest {
             session_id: id.clone(),
             reason: "not ours".into(),
             ..Default::default()
         })
-        .await
-        .expect_err("not its session")
-        .code(),
-        Code::PermissionDenied
+        .await,
+        "not its session",
     );
     // An auditor only reads.
-    assert_eq!(
+    assert_denied(
         h.partner("X24", &[Role::Auditor])
             .book_seat(booking(&id, 1))
-            .await
-            .expect_err("auditors never write")
-            .code(),
-        Code::PermissionDenied
+            .await,
+        "auditors never write",
     );
     assert_eq!(h.head().await, head, "no denial recorded anything");
 
@@ -491,21 +475,7 @@ async fn re_sent_requests_return_the_same_result_and_record_nothing() {
         request_id: "schedule-1".into(),
         ..schedule_request(1)
     };
-    let scheduled = partner
-        .schedule_session(schedule.clone())
-        .await
-        .expect("scheduled")
-        .into_inner();
-    let head = h.head().await;
-    assert_eq!(
-        partner
-            .schedule_session(schedule)
-            .await
-            .expect("re-sent")
-            .into_inner(),
-        scheduled
-    );
-    assert_eq!(h.head().await, head);
+    let scheduled = sent_twice!(h, partner.schedule_session(schedule));
 
     // A booking with a generated reference: the re-send gets the same reference back,
     // even though the session has been full since the first send.
@@ -514,20 +484,8 @@ async fn re_sent_requests_return_the_same_result_and_record_nothing() {
         request_id: "book-1".into(),
         ..booking(&scheduled.aggregate_id, 1)
     };
-    let booked = practice
-        .book_seat(book.clone())
-        .await
-        .expect("booked")
-        .into_inner();
+    let booked = sent_twice!(h, practice.book_seat(book));
     assert!(!booked.created_id.is_empty());
-    let head = h.head().await;
-    let again = practice
-        .book_seat(book)
-        .await
-        .expect("re-sent")
-        .into_inner();
-    assert_eq!(again, booked, "the same result, reference included");
-    assert_eq!(h.head().await, head, "and nothing recorded");
 
     // Without the request id, the same booking is a new one: and the session is full.
     assert_rejected(

@@ -1,7 +1,7 @@
 //! PracticeService over real gRPC: facilitation, digital services, champions, staff
 //! training and platforms, recorded on the practice's own stream by those allowed to.
 
-use crate::support::{Harness, assert_rejected};
+use crate::support::{Harness, assert_denied, assert_rejected, reception_programme, sent_twice};
 use auth::Role;
 use chrono::{Datelike, Duration, Utc};
 use domain::EventSet;
@@ -79,18 +79,7 @@ fn training(staff: &str, programme: &str) -> pb::CompleteTrainingRequest {
 /// A national lead launches a programme for reception teams; returns its id.
 async fn launch_programme(h: &Harness) -> String {
     h.icb("X24", &[Role::NationalLead])
-        .launch_training_programme(pb::LaunchTrainingProgrammeRequest {
-            owner_code: "X24".into(),
-            title: "Digital front door for reception teams".into(),
-            audience_roles: vec![
-                pb::StaffRole::Receptionist.into(),
-                pb::StaffRole::CareNavigator.into(),
-            ],
-            module_ids: vec!["nhs-app-basics".into(), "proxy-access".into()],
-            target_percent: 80,
-            deadline: "2099-03-31".into(),
-            ..Default::default()
-        })
+        .launch_training_programme(reception_programme())
         .await
         .expect("launch")
         .into_inner()
@@ -173,15 +162,13 @@ async fn callers_write_only_for_their_own_practice_or_area() {
 
     // A practice manager of A81001 cannot record for A81002.
     let mut manager = h.practice("A81001", &[Role::PracticeManager]);
-    let other = manager.record_facilitation(facilitation("A81002")).await;
-    assert_eq!(
-        other.expect_err("another practice").code(),
-        Code::PermissionDenied
+    assert_denied(
+        manager.record_facilitation(facilitation("A81002")).await,
+        "another practice",
     );
-    let other = manager.change_service_status(pause("A81002")).await;
-    assert_eq!(
-        other.expect_err("another practice").code(),
-        Code::PermissionDenied
+    assert_denied(
+        manager.change_service_status(pause("A81002")).await,
+        "another practice",
     );
     assert_eq!(h.head().await, head, "a denial stores nothing");
 
@@ -191,10 +178,9 @@ async fn callers_write_only_for_their_own_practice_or_area() {
         .await
         .expect("within the PCN");
     assert_eq!(h.head().await, head + 1);
-    let outside = pcn.record_facilitation(facilitation("B82001")).await;
-    assert_eq!(
-        outside.expect_err("another PCN").code(),
-        Code::PermissionDenied
+    assert_denied(
+        pcn.record_facilitation(facilitation("B82001")).await,
+        "another PCN",
     );
     assert_eq!(h.head().await, head + 1);
 
@@ -204,14 +190,7 @@ async fn callers_write_only_for_their_own_practice_or_area() {
         .record_facilitation(facilitation("A81001"))
         .await
         .expect("staff record facilitation");
-    assert_eq!(
-        staff
-            .change_service_status(pause("A81001"))
-            .await
-            .expect_err("staff")
-            .code(),
-        Code::PermissionDenied
-    );
+    assert_denied(staff.change_service_status(pause("A81001")).await, "staff");
     let head = h.head().await;
 
     // An auditor never writes, wherever it sits.
@@ -434,22 +413,7 @@ async fn re_sent_and_repeated_commands_store_nothing_new() {
         request_id: "facilitation-reception-1".into(),
         ..facilitation("A81001")
     };
-    let first = manager
-        .record_facilitation(request.clone())
-        .await
-        .expect("recorded")
-        .into_inner();
-    let head = h.head().await;
-    let again = manager
-        .record_facilitation(request)
-        .await
-        .expect("re-sent")
-        .into_inner();
-    assert_eq!(
-        again, first,
-        "a re-sent request returns the original result"
-    );
-    assert_eq!(h.head().await, head, "and stores nothing");
+    sent_twice!(h, manager.record_facilitation(request));
 
     // The same status again is accepted and stores nothing.
     manager

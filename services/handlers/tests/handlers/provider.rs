@@ -1,7 +1,7 @@
 //! ProviderService over real gRPC: platforms, announced changes, training material, and
 //! the usability issues practices report and providers answer.
 
-use crate::support::{Harness, assert_rejected};
+use crate::support::{Harness, assert_denied, assert_rejected, sent_twice};
 use auth::Role;
 use domain::EventSet;
 use domain::platform::{IssueEvent, PlatformEvent};
@@ -252,58 +252,52 @@ async fn a_provider_answers_only_issues_on_its_own_platforms() {
     let head = h.head().await;
 
     let mut other = h.provider("V-other-app", &[Role::ProviderAdmin]);
-    let denied = other
-        .acknowledge_usability_issue(pb::AcknowledgeUsabilityIssueRequest {
-            issue_id: issue_id.clone(),
-            note: "Looking into it".into(),
-            ..Default::default()
-        })
-        .await;
-    assert_eq!(
-        denied.expect_err("not its platform").code(),
-        Code::PermissionDenied
+    assert_denied(
+        other
+            .acknowledge_usability_issue(pb::AcknowledgeUsabilityIssueRequest {
+                issue_id: issue_id.clone(),
+                note: "Looking into it".into(),
+                ..Default::default()
+            })
+            .await,
+        "not its platform",
     );
-    let denied = other
-        .resolve_usability_issue(pb::ResolveUsabilityIssueRequest {
-            issue_id: issue_id.clone(),
-            resolution: "Closed".into(),
-            ..Default::default()
-        })
-        .await;
-    assert_eq!(
-        denied.expect_err("not its platform").code(),
-        Code::PermissionDenied
+    assert_denied(
+        other
+            .resolve_usability_issue(pb::ResolveUsabilityIssueRequest {
+                issue_id: issue_id.clone(),
+                resolution: "Closed".into(),
+                ..Default::default()
+            })
+            .await,
+        "not its platform",
     );
     // Nor does it speak for the platform in any other way.
-    let denied = other
-        .announce_platform_change(change_request(&platform_id))
-        .await;
-    assert_eq!(
-        denied.expect_err("not its platform").code(),
-        Code::PermissionDenied
+    assert_denied(
+        other
+            .announce_platform_change(change_request(&platform_id))
+            .await,
+        "not its platform",
     );
-    let denied = other
-        .publish_training_material(material_request(&platform_id, ""))
-        .await;
-    assert_eq!(
-        denied.expect_err("not its platform").code(),
-        Code::PermissionDenied
+    assert_denied(
+        other
+            .publish_training_material(material_request(&platform_id, ""))
+            .await,
+        "not its platform",
     );
-    let denied = other.register_platform(register_request()).await;
-    assert_eq!(
-        denied.expect_err("registers only for itself").code(),
-        Code::PermissionDenied
+    assert_denied(
+        other.register_platform(register_request()).await,
+        "registers only for itself",
     );
     // The reporting practice does not answer its own issue either.
-    let denied = practice_a(&h)
-        .acknowledge_usability_issue(pb::AcknowledgeUsabilityIssueRequest {
-            issue_id,
-            ..Default::default()
-        })
-        .await;
-    assert_eq!(
-        denied.expect_err("not the provider").code(),
-        Code::PermissionDenied
+    assert_denied(
+        practice_a(&h)
+            .acknowledge_usability_issue(pb::AcknowledgeUsabilityIssueRequest {
+                issue_id,
+                ..Default::default()
+            })
+            .await,
+        "not the provider",
     );
     assert_eq!(h.head().await, head, "denials store nothing");
 }
@@ -314,12 +308,11 @@ async fn a_practice_reports_only_for_itself() {
     let platform_id = registered_platform(&h).await;
     let head = h.head().await;
     let mut practice_b = h.provider("B82001", &[Role::PracticeManager]);
-    let denied = practice_b
-        .report_usability_issue(issue_request(&platform_id, "A81001"))
-        .await;
-    assert_eq!(
-        denied.expect_err("on behalf of another practice").code(),
-        Code::PermissionDenied
+    assert_denied(
+        practice_b
+            .report_usability_issue(issue_request(&platform_id, "A81001"))
+            .await,
+        "on behalf of another practice",
     );
     assert_eq!(h.head().await, head, "nothing stored");
     // For itself, practice staff may report.
@@ -471,76 +464,28 @@ async fn re_sent_requests_return_the_original_result_and_store_nothing() {
         request_id: "register-1".into(),
         ..register_request()
     };
-    let first = provider
-        .register_platform(register.clone())
-        .await
-        .expect("register")
-        .into_inner();
-    let head = h.head().await;
-    let again = provider
-        .register_platform(register)
-        .await
-        .expect("re-sent")
-        .into_inner();
-    assert_eq!(again, first);
-    assert_eq!(h.head().await, head);
+    let first = sent_twice!(h, provider.register_platform(register));
 
     // A change whose id the service chose: the re-send names the same change.
     let announce = pb::AnnouncePlatformChangeRequest {
         request_id: "announce-1".into(),
         ..change_request(&first.aggregate_id)
     };
-    let first_change = provider
-        .announce_platform_change(announce.clone())
-        .await
-        .expect("announce")
-        .into_inner();
-    let head = h.head().await;
-    let again = provider
-        .announce_platform_change(announce)
-        .await
-        .expect("re-sent")
-        .into_inner();
-    assert_eq!(again, first_change);
-    assert!(!again.created_id.is_empty());
-    assert_eq!(h.head().await, head);
+    let first_change = sent_twice!(h, provider.announce_platform_change(announce));
+    assert!(!first_change.created_id.is_empty());
 
     let report = pb::ReportUsabilityIssueRequest {
         request_id: "report-1".into(),
         ..issue_request(&first.aggregate_id, "A81001")
     };
     let mut practice = practice_a(&h);
-    let first_issue = practice
-        .report_usability_issue(report.clone())
-        .await
-        .expect("report")
-        .into_inner();
-    let head = h.head().await;
-    let again = practice
-        .report_usability_issue(report)
-        .await
-        .expect("re-sent")
-        .into_inner();
-    assert_eq!(again, first_issue);
-    assert_eq!(h.head().await, head);
+    let first_issue = sent_twice!(h, practice.report_usability_issue(report));
 
+    // Without the request id the re-send would be a second acknowledgement, refused.
     let acknowledge = pb::AcknowledgeUsabilityIssueRequest {
         request_id: "ack-1".into(),
         issue_id: first_issue.aggregate_id.clone(),
         ..Default::default()
     };
-    let first_ack = provider
-        .acknowledge_usability_issue(acknowledge.clone())
-        .await
-        .expect("acknowledge")
-        .into_inner();
-    let head = h.head().await;
-    // Without the request id this would be a second acknowledgement, refused.
-    let again = provider
-        .acknowledge_usability_issue(acknowledge)
-        .await
-        .expect("re-sent")
-        .into_inner();
-    assert_eq!(again, first_ack);
-    assert_eq!(h.head().await, head);
+    sent_twice!(h, provider.acknowledge_usability_issue(acknowledge));
 }

@@ -16,7 +16,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use auth::{BearerToken, Role, TokenIssuer, TokenVerifier};
-use eventlog::{SledConfig, SledLog};
+use eventlog::SledLog;
+use eventlog::conformance::ScratchSled;
 use handlers::{DomainService, Store};
 use proto::v1 as pb;
 use tokio_util::sync::CancellationToken;
@@ -33,7 +34,7 @@ pub struct Harness {
     pub log: Arc<SledLog>,
     channel: Channel,
     shutdown: CancellationToken,
-    _dir: tempfile::TempDir,
+    _sled: ScratchSled,
 }
 
 impl Drop for Harness {
@@ -45,10 +46,8 @@ impl Drop for Harness {
 impl Harness {
     /// A server with every domain service, and no organisations yet.
     pub async fn empty() -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let mut config = SledConfig::new(dir.path());
-        config.cache_capacity = 16 * 1024 * 1024;
-        let log = Arc::new(SledLog::open(&config).expect("open log"));
+        let sled = ScratchSled::open();
+        let log = sled.log.clone();
         let store = Arc::new(Store::new(log.clone()));
         let verifier = Arc::new(TokenVerifier::hs256(SECRET, "difacto", "difacto"));
         let mut routes = tonic::service::RoutesBuilder::default();
@@ -76,7 +75,7 @@ impl Harness {
             log,
             channel,
             shutdown,
-            _dir: dir,
+            _sled: sled,
         }
     }
 
@@ -199,6 +198,23 @@ impl Harness {
     }
 }
 
+/// A national programme for reception teams, as the tests of IcbService launch it and those
+/// of PracticeService train against it.
+pub fn reception_programme() -> pb::LaunchTrainingProgrammeRequest {
+    pb::LaunchTrainingProgrammeRequest {
+        owner_code: "X24".into(),
+        title: "Digital front door for reception teams".into(),
+        audience_roles: vec![
+            pb::StaffRole::Receptionist.into(),
+            pb::StaffRole::CareNavigator.into(),
+        ],
+        module_ids: vec!["nhs-app-basics".into(), "proxy-access".into()],
+        target_percent: 80,
+        deadline: "2099-03-31".into(),
+        ..Default::default()
+    }
+}
+
 pub async fn register(
     client: &mut pb::icb_service_client::IcbServiceClient<Authed>,
     code: &str,
@@ -218,6 +234,52 @@ pub async fn register(
         .await
         .unwrap_or_else(|status| panic!("register {code}: {status}"))
         .into_inner()
+}
+
+/// Sends `$client.$method($request)` twice, as a client re-sending the same request id
+/// does: the second answer must be the first, and nothing more may be stored. Evaluates to
+/// the first answer.
+macro_rules! sent_twice {
+    ($h:expr, $client:ident . $method:ident ($request:expr)) => {{
+        let request = $request;
+        let first = $client
+            .$method(request.clone())
+            .await
+            .expect(concat!(stringify!($method), ": first send"))
+            .into_inner();
+        let head = $h.head().await;
+        let again = $client
+            .$method(request)
+            .await
+            .expect(concat!(stringify!($method), ": re-sent"))
+            .into_inner();
+        assert_eq!(
+            again, first,
+            "a re-sent request returns the original result"
+        );
+        assert_eq!($h.head().await, head, "and stores nothing");
+        first
+    }};
+}
+pub(crate) use sent_twice;
+
+/// Asserts `result` was refused as not this caller's to do (`PERMISSION_DENIED`), `why`
+/// saying why it is not.
+pub fn assert_denied<T: std::fmt::Debug>(
+    result: Result<tonic::Response<T>, tonic::Status>,
+    why: &str,
+) {
+    match result {
+        Err(status) => assert_eq!(
+            status.code(),
+            tonic::Code::PermissionDenied,
+            "{why}: {status:?}"
+        ),
+        Ok(response) => panic!(
+            "{why}: expected PERMISSION_DENIED, got {:?}",
+            response.into_inner()
+        ),
+    }
 }
 
 /// Asserts `result` failed with `code` and a message that starts with `field`.
