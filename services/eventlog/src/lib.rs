@@ -2,6 +2,8 @@
 //!
 //! - [`EventLog`] is the trait; [`event`] the values it takes and returns; [`LogError`]
 //!   its one error type.
+//! - [`Clock`] is the time the log stamps on what it records, shared with the services
+//!   that decide commands against it.
 //! - [`limits`] holds the documented bounds of an append, checked before anything is stored.
 //! - [`record`] is the on-disk layout with its checksum and hash chain.
 //! - [`sled`](crate::sled) is the default backend: one tree, a group-commit pipeline, and
@@ -11,6 +13,7 @@
 //! Nothing here knows about gRPC: the remote backend and the server live in
 //! `eventlog-grpc`.
 
+mod clock;
 pub mod error;
 pub mod event;
 pub mod limits;
@@ -22,6 +25,7 @@ pub mod sled;
 pub mod conformance;
 
 pub use self::sled::{LogStats, SledConfig, SledLog, VerifyReport};
+pub use clock::Clock;
 pub use error::LogError;
 pub use event::{AppendOutcome, Direction, ExpectedVersion, Metadata, NewEvent, RecordedEvent};
 pub use log::{EventLog, EventStream};

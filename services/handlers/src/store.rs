@@ -21,12 +21,14 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use auth::Principal;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use domain::commissioning::{self, Commissions};
 use domain::envelope::{self, SCHEMA_VERSION, meta};
 use domain::registry::{self, Registry};
 use domain::{Aggregate, Context, DomainError, EventSet};
-use eventlog::{Direction, EventLog, ExpectedVersion, LogError, Metadata, NewEvent, RecordedEvent};
+use eventlog::{
+    Clock, Direction, EventLog, ExpectedVersion, LogError, Metadata, NewEvent, RecordedEvent,
+};
 use proto::v1::CommandResult;
 use uuid::Uuid;
 
@@ -151,6 +153,9 @@ type Slot = Arc<tokio::sync::Mutex<Option<Box<dyn Any + Send + Sync>>>>;
 pub struct Store {
     log: Arc<dyn EventLog>,
     slots: Mutex<HashMap<String, Slot>>,
+    /// The time commands are decided at: the log's own clock when the log is in-process,
+    /// so that an event's recorded time is the time it was decided at.
+    clock: Clock,
 }
 
 impl std::fmt::Debug for Store {
@@ -160,15 +165,31 @@ impl std::fmt::Debug for Store {
 }
 
 impl Store {
+    /// A store deciding by the system's time.
     pub fn new(log: Arc<dyn EventLog>) -> Self {
         Self {
             log,
             slots: Mutex::new(HashMap::new()),
+            clock: Clock::system(),
         }
+    }
+
+    /// Decides by `clock` instead: give it the clock the log stamps with
+    /// ([`eventlog::SledLog::clock`]), so that holding it moves both.
+    pub fn with_clock(self, clock: Clock) -> Self {
+        Self { clock, ..self }
     }
 
     pub fn log(&self) -> &Arc<dyn EventLog> {
         &self.log
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        DateTime::from_timestamp_micros(self.clock.now_unix_micros()).unwrap_or_else(Utc::now)
     }
 
     fn slot(&self, stream: &str) -> Slot {
@@ -273,7 +294,7 @@ impl Store {
                 actor: caller.principal.clone(),
                 registry,
                 commissions,
-                now: Utc::now(),
+                now: self.now(),
             };
             let decided = decide(&cached.state, &context);
             if let Some(done) = replay {

@@ -263,7 +263,7 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
     // As `difacto dev --demo`: the log, the gateway folding it live, then the load.
     let sled = open_log(&dir)?;
     let log: Arc<dyn EventLog> = Arc::new(sled.clone());
-    let store = Arc::new(Store::new(log.clone()));
+    let store = Arc::new(Store::new(log.clone()).with_clock(sled.clock().clone()));
     let shutdown = CancellationToken::new();
     let gateway = start_gateway(log.clone(), &dir, shutdown.clone()).await?;
 
@@ -405,7 +405,7 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
         });
     }
 
-    // asOf: the gaps as they stood half way through the load, which is a replay of the
+    // asOf: the gaps as they stood half way through the log, which is a replay of the
     // log cut at that time; then the same question again, answered from the replay kept.
     let middle = log
         .read_all(head / 2, 1)
@@ -569,7 +569,7 @@ fn render(r: &Report) -> String {
          | query | answer | requests | p50 | p99 | p50 ÷ ref | p99 ÷ ref |\n|---|---:|---:|---:|---:|---:|---:|\n\
          {table}\n\n\
          | also measured | |\n|---|---:|\n\
-         | `asOf` {as_of_at} (half way through the load): first answer, a replay of the log cut there | {as_of:.2} s |\n\
+         | `asOf` {as_of_at} (half way through the log): first answer, a replay of the log cut there | {as_of:.2} s |\n\
          | read models replayed from zero (`projection::replay_to`, {head} events) | {replay:.2} s, {rate:.0} events/s |\n\
          | process RSS after the load (log, services and gateway in one process) | {rss} |\n\
          | log on disk (sled) | {log} |\n\

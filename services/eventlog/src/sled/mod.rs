@@ -16,6 +16,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 pub use verify::VerifyReport;
 
+use crate::clock::Clock;
 use crate::error::LogError;
 use crate::event::{AppendOutcome, Direction, ExpectedVersion, NewEvent, RecordedEvent};
 use crate::limits::{page_size, validate_append, validate_stream_name};
@@ -35,15 +36,19 @@ pub struct SledConfig {
     pub cache_capacity: u64,
     /// zstd-compress pages on disk: fewer disk bytes per logical byte for some CPU.
     pub compression: bool,
+    /// The time stamped on each append; hand the same clock to whoever decides commands
+    /// against this log ([`SledLog::clock`]).
+    pub clock: Clock,
 }
 
 impl SledConfig {
-    /// The defaults: a 256 MiB cache and compressed pages.
+    /// The defaults: a 256 MiB cache, uncompressed pages and the system's time.
     pub fn new(path: impl Into<PathBuf>) -> Self {
         Self {
             path: path.into(),
             cache_capacity: 256 * 1024 * 1024,
             compression: false,
+            clock: Clock::system(),
         }
     }
 }
@@ -69,6 +74,7 @@ struct Inner {
     opened_at_head: u64,
     /// Every stream's positions (see `index`).
     streams: Arc<index::StreamIndex>,
+    clock: Clock,
 }
 
 /// How group commit has worked since the log was opened.
@@ -108,6 +114,7 @@ impl SledLog {
             })?,
             None => (0, GENESIS_HASH),
         };
+        let mut recorded_at = i64::MIN;
         if head > 0 {
             // The last record must be the one the head names, or the tail was damaged.
             let stored = tree
@@ -123,6 +130,7 @@ impl SledLog {
                     reason: "the head's hash differs from the record's".into(),
                 });
             }
+            recorded_at = decoded.event.recorded_at_unix_micros;
         }
         let (jobs_tx, jobs_rx) = mpsc::channel(QUEUE_DEPTH);
         let (durable_tx, durable_rx) = watch::channel(head);
@@ -141,11 +149,15 @@ impl SledLog {
         let threads = writer::Writer::new(
             db.clone(),
             tree.clone(),
-            head,
-            last_hash,
+            writer::Tail {
+                head,
+                last_hash,
+                recorded_at,
+            },
             poison,
             streams.clone(),
             ids,
+            config.clock.clone(),
         )
         .spawn(jobs_rx, durable_tx, counters.clone())
         .map_err(|e| LogError::Storage(format!("cannot start the log's writer: {e}")))?;
@@ -161,8 +173,14 @@ impl SledLog {
                 counters,
                 opened_at_head: head,
                 streams,
+                clock: config.clock.clone(),
             }),
         })
+    }
+
+    /// The clock this log stamps appends with: the one to decide commands by.
+    pub fn clock(&self) -> &Clock {
+        &self.inner.clock
     }
 
     /// Stops taking appends, finishes and flushes those already queued, and waits for the
@@ -471,6 +489,7 @@ pub fn verify_path(path: &Path, cache_capacity: u64) -> Result<VerifyReport, Log
         path: path.to_owned(),
         cache_capacity,
         compression: false,
+        clock: Clock::system(),
     };
     let db = open_db(&config)?;
     let tree = db.open_tree(TREE_NAME)?;

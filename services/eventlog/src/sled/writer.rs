@@ -12,13 +12,14 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, oneshot, watch};
 use uuid::Uuid;
 
 use super::index::StreamIndex;
 use super::keys;
+use crate::clock::Clock;
 use crate::error::LogError;
 use crate::event::{AppendOutcome, ExpectedVersion, NewEvent};
 use crate::record::{self, StoredBody};
@@ -64,11 +65,22 @@ impl Poison {
     }
 }
 
+/// Where the log ends: what the next append builds on.
+pub(super) struct Tail {
+    pub head: u64,
+    pub last_hash: [u8; 32],
+    /// The last record's time (`i64::MIN` for an empty log). Readers cut the log by time
+    /// (`asOf`) assuming times never go back along it, so no append is stamped earlier.
+    pub recorded_at: i64,
+}
+
 pub(super) struct Writer {
     pub db: sled::Db,
     pub tree: sled::Tree,
     pub head: u64,
     pub last_hash: [u8; 32],
+    last_recorded_at: i64,
+    clock: Clock,
     pub poison: Arc<Poison>,
     /// Every stream's positions, shared with the readers (see `index`).
     streams: Arc<StreamIndex>,
@@ -91,17 +103,19 @@ impl Writer {
     pub fn new(
         db: sled::Db,
         tree: sled::Tree,
-        head: u64,
-        last_hash: [u8; 32],
+        tail: Tail,
         poison: Arc<Poison>,
         streams: Arc<StreamIndex>,
         ids: HashMap<Uuid, u64>,
+        clock: Clock,
     ) -> Self {
         Self {
             db,
             tree,
-            head,
-            last_hash,
+            head: tail.head,
+            last_hash: tail.last_hash,
+            last_recorded_at: tail.recorded_at,
+            clock,
             poison,
             streams,
             ids,
@@ -157,7 +171,7 @@ impl Writer {
     }
 
     fn apply_group(&mut self, mut group: Vec<AppendJob>) -> Applied {
-        let (start_head, start_hash) = (self.head, self.last_hash);
+        let start = (self.head, self.last_hash, self.last_recorded_at);
         let mut batch = sled::Batch::default();
         let mut overlay = GroupOverlay::default();
         let mut results = Vec::with_capacity(group.len());
@@ -171,13 +185,12 @@ impl Writer {
             };
             results.push(result);
         }
-        if self.head != start_head {
+        if self.head != start.0 {
             batch.insert(keys::HEAD, keys::head_value(self.head, &self.last_hash));
             if let Err(err) = self.tree.apply_batch(batch) {
                 tracing::error!(error = %err, "applying a group to sled failed; the log stops accepting appends");
                 self.poison.set();
-                self.head = start_head;
-                self.last_hash = start_hash;
+                (self.head, self.last_hash, self.last_recorded_at) = start;
                 for result in &mut results {
                     if result.is_ok() {
                         *result = Err(LogError::Storage(err.to_string()));
@@ -221,7 +234,8 @@ impl Writer {
         }
         let first_version = actual.map_or(0, |v| v + 1);
         let first_position = self.head + 1;
-        let recorded_at = now_unix_micros();
+        let recorded_at = self.clock.now_unix_micros().max(self.last_recorded_at);
+        self.last_recorded_at = recorded_at;
         let append_len =
             u32::try_from(job.events.len()).map_err(|_| LogError::invalid("events", "too many"))?;
         // The job's fields move into the stored bodies: the job only needs its reply now.
@@ -423,8 +437,52 @@ fn callers(groups: &[Applied]) -> usize {
     groups.iter().map(|group| group.replies.len()).sum()
 }
 
-fn now_unix_micros() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+#[cfg(test)]
+mod tests {
+    use crate::{Clock, EventLog, ExpectedVersion, NewEvent, SledConfig, SledLog};
+
+    fn event() -> NewEvent {
+        NewEvent {
+            event_id: uuid::Uuid::new_v4(),
+            event_type: "difacto.v1.Test".into(),
+            payload: bytes::Bytes::from_static(b"x"),
+            metadata: Default::default(),
+        }
+    }
+
+    async fn stamp(log: &SledLog) -> i64 {
+        let outcome = log
+            .append("s", ExpectedVersion::Any, vec![event()])
+            .await
+            .expect("append");
+        let read = log
+            .read_all(outcome.first_position - 1, 1)
+            .await
+            .expect("read");
+        read[0].recorded_at_unix_micros
+    }
+
+    #[tokio::test]
+    async fn appends_carry_the_clocks_time_and_never_go_back_even_after_a_reopen() {
+        let dir = tempfile::tempdir().expect("dir");
+        let clock = Clock::system();
+        let mut config = SledConfig::new(dir.path());
+        config.clock = clock.clone();
+        let log = SledLog::open(&config).expect("open");
+        clock.hold(2_000_000);
+        assert_eq!(stamp(&log).await, 2_000_000);
+        clock.hold(5_000_000);
+        assert_eq!(stamp(&log).await, 5_000_000);
+        // A clock set back does not take the log back with it.
+        clock.hold(3_000_000);
+        assert_eq!(stamp(&log).await, 5_000_000);
+        log.close().await.expect("close");
+        drop(log);
+
+        let reopened = SledLog::open(&config).expect("reopen");
+        clock.hold(1_000_000);
+        assert_eq!(stamp(&reopened).await, 5_000_000);
+        clock.follow_system();
+        assert!(stamp(&reopened).await > 5_000_000);
+    }
 }
