@@ -3,8 +3,10 @@
 //! (rolled out region by region) and its weekly facilitation records, mostly passive or
 //! reactive and rarely proactive, with the small counts that disclosure control hides.
 //!
-//! A practice's plan is kept compact ([`Item`]) until its script runs, so the requests of
-//! six thousand practices are never all in memory at once.
+//! Each step is sent on its fact's date (a week's records during that week, a completion
+//! on its day; platforms adopted before the year on its first day). A practice's plan is
+//! kept compact ([`Item`]) until each step's day comes ([`Cursor`]), so the requests of six
+//! thousand practices are never all in memory at once.
 
 use chrono::NaiveDate;
 use proto::v1::{
@@ -17,10 +19,10 @@ use rand::Rng;
 
 use super::Scale;
 use super::catalogue::{PROGRAMMES, programme_id};
-use super::command::{Script, Step, Who};
+use super::command::{Cmd, Step, Who};
 use super::england::{REGIONS, Tree};
 use super::platforms::{adoptions, platform_id};
-use super::seed::{DemoRng, Seed, days, index, iso, iso_week, monday, weighted};
+use super::seed::{DemoRng, Seed, Year, days, index, iso, iso_week, monday, weighted};
 
 /// A member of staff: their day-to-day role and number, e.g. `REC-02`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +50,8 @@ impl Staff {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Facilitation {
     pub week: NaiveDate,
+    /// Days after the week's Monday that the practice records it (0 to 4).
+    pub weekday: u8,
     pub mode: FacilitationMode,
     pub service: DigitalService,
     pub channel: FacilitationChannel,
@@ -104,7 +108,8 @@ pub(crate) enum Item {
 }
 
 impl Item {
-    fn on(&self) -> NaiveDate {
+    /// The day the practice sends it.
+    pub fn on(&self) -> NaiveDate {
         match self {
             Item::Adopt { on, .. }
             | Item::Champion { on, .. }
@@ -112,7 +117,7 @@ impl Item {
             | Item::Enrol { on, .. }
             | Item::Module { on, .. }
             | Item::Trained { on, .. } => *on,
-            Item::Facilitation(f) => f.week,
+            Item::Facilitation(f) => days(f.week, i64::from(f.weekday)),
         }
     }
 }
@@ -159,8 +164,9 @@ pub(crate) fn plan(
     scale: &Scale,
     tree: &Tree,
     practice: usize,
-    today: NaiveDate,
+    year: Year,
 ) -> PracticePlan {
+    let today = year.today;
     let mut rng = seed.rng("practice", practice as u64);
     let mut items: Vec<Item> = adoptions(seed, practice, tree, today)
         .into_iter()
@@ -574,6 +580,7 @@ fn record(rng: &mut DemoRng, week: NaiveDate, proactive: u32) -> Facilitation {
     };
     Facilitation {
         week,
+        weekday: rng.random_range(0..=4),
         mode,
         service,
         channel,
@@ -590,140 +597,152 @@ fn record(rng: &mut DemoRng, week: NaiveDate, proactive: u32) -> Facilitation {
     }
 }
 
-/// The practice's script: its plan as requests, sent by its practice manager.
-pub(crate) fn steps(seed: Seed, plan: PracticePlan) -> Script {
-    let code = plan.code;
-    let who = || Who::PracticeManager(code.clone());
-    plan.items
-        .into_iter()
-        .enumerate()
-        .map(|(n, item)| {
-            let request_id = seed.request_id(format_args!("{code}-{n}"));
-            let practice_code = code.clone();
-            match item {
-                Item::Adopt { platform, on } => Step::new(
-                    who(),
-                    AdoptPlatformRequest {
-                        request_id,
-                        practice_code,
-                        platform_id: platform_id(seed, platform).to_string(),
-                        effective_date: iso(on),
-                        services: Vec::new(),
-                    },
-                ),
-                Item::Champion {
-                    staff,
-                    services,
-                    on,
-                } => Step::new(
-                    who(),
-                    NameDigitalChampionRequest {
-                        request_id,
-                        practice_code,
-                        staff_ref: staff.reference(),
-                        staff_role: staff.role.into(),
-                        services: SERVICES
-                            .iter()
-                            .enumerate()
-                            .filter(|(bit, _)| services & (1 << bit) != 0)
-                            .map(|(_, s)| i32::from(*s))
-                            .collect(),
-                        effective_date: iso(on),
-                    },
-                ),
-                Item::Status {
-                    service,
-                    status,
-                    reason,
-                    on,
-                } => Step::new(
-                    who(),
-                    ChangeServiceStatusRequest {
-                        request_id,
-                        practice_code,
-                        service: service.into(),
-                        status: status.into(),
-                        reason: reason_text(service, reason).to_owned(),
-                        effective_date: iso(on),
-                        reason_kind: reason.into(),
-                    },
-                ),
-                Item::Enrol {
-                    staff,
-                    counted_as,
-                    programme,
-                    on,
-                } => Step::new(
-                    who(),
-                    EnrolStaffRequest {
-                        request_id,
-                        practice_code,
-                        staff_ref: staff.reference(),
-                        staff_role: counted_as.into(),
-                        programme_id: programme_id(seed, programme).to_string(),
-                        enrolled_on: iso(on),
-                    },
-                ),
-                Item::Module {
-                    staff,
-                    programme,
-                    module,
-                    on,
-                } => Step::new(
-                    who(),
-                    CompleteModuleRequest {
-                        request_id,
-                        practice_code,
-                        staff_ref: staff.reference(),
-                        programme_id: programme_id(seed, programme).to_string(),
-                        module_id: PROGRAMMES[programme].modules[module].to_owned(),
-                        completed_on: iso(on),
-                    },
-                ),
-                Item::Trained {
-                    staff,
-                    programme,
-                    on,
-                } => Step::new(
-                    who(),
-                    CompleteTrainingRequest {
-                        request_id,
-                        practice_code,
-                        staff_ref: staff.reference(),
-                        programme_id: programme_id(seed, programme).to_string(),
-                        completed_on: iso(on),
-                    },
-                ),
-                Item::Facilitation(f) => Step::new(
-                    who(),
-                    RecordFacilitationRequest {
-                        request_id,
-                        practice_code,
-                        week: iso_week(f.week),
-                        mode: f.mode.into(),
-                        service: f.service.into(),
-                        channel: f.channel.into(),
-                        delivered_by: f.by.into(),
-                        patient_groups: GROUPS
-                            .iter()
-                            .filter(|(g, _)| f.groups & (1 << i32::from(*g)) != 0)
-                            .map(|(g, _)| i32::from(*g))
-                            .collect(),
-                        patients_supported: f.patients.into(),
-                        registered_for_nhs_app: f.registered.into(),
-                        completed_task_online: f.online.into(),
-                        referred_to_community_session: f.referred.into(),
-                        declined_help: f.declined.into(),
-                        set_up_proxy_access: f.proxy.into(),
-                        staff_minutes: f.minutes.into(),
-                        notes: if f.note == 0 {
-                            String::new()
-                        } else {
-                            NOTES[usize::from(f.note - 1)].to_owned()
-                        },
-                    },
-                ),
-            }
-        })
-        .collect()
+/// A practice's plan, turned into its steps one at a time as their days come.
+#[derive(Debug)]
+pub(crate) struct Cursor {
+    seed: Seed,
+    year: Year,
+    plan: PracticePlan,
+    next: usize,
+}
+
+impl Cursor {
+    pub fn new(seed: Seed, year: Year, plan: PracticePlan) -> Self {
+        Self {
+            seed,
+            year,
+            plan,
+            next: 0,
+        }
+    }
+
+    pub fn next_day(&self) -> Option<NaiveDate> {
+        let item = self.plan.items.get(self.next)?;
+        Some(self.year.day(item.on()))
+    }
+
+    pub fn next_step(&mut self) -> Option<Step> {
+        let item = *self.plan.items.get(self.next)?;
+        let on = self.year.day(item.on());
+        let step = step(self.seed, &self.plan.code, self.next, item, on);
+        self.next += 1;
+        Some(step)
+    }
+}
+
+/// Item `n` of practice `code`'s plan as a request, sent by its practice manager on `day`.
+fn step(seed: Seed, code: &str, n: usize, item: Item, day: NaiveDate) -> Step {
+    let request_id = seed.request_id(format_args!("{code}-{n}"));
+    let practice_code = code.to_owned();
+    let cmd: Cmd = match item {
+        Item::Adopt { platform, on } => AdoptPlatformRequest {
+            request_id,
+            practice_code,
+            platform_id: platform_id(seed, platform).to_string(),
+            effective_date: iso(on),
+            services: Vec::new(),
+        }
+        .into(),
+        Item::Champion {
+            staff,
+            services,
+            on,
+        } => NameDigitalChampionRequest {
+            request_id,
+            practice_code,
+            staff_ref: staff.reference(),
+            staff_role: staff.role.into(),
+            services: SERVICES
+                .iter()
+                .enumerate()
+                .filter(|(bit, _)| services & (1 << bit) != 0)
+                .map(|(_, s)| i32::from(*s))
+                .collect(),
+            effective_date: iso(on),
+        }
+        .into(),
+        Item::Status {
+            service,
+            status,
+            reason,
+            on,
+        } => ChangeServiceStatusRequest {
+            request_id,
+            practice_code,
+            service: service.into(),
+            status: status.into(),
+            reason: reason_text(service, reason).to_owned(),
+            effective_date: iso(on),
+            reason_kind: reason.into(),
+        }
+        .into(),
+        Item::Enrol {
+            staff,
+            counted_as,
+            programme,
+            on,
+        } => EnrolStaffRequest {
+            request_id,
+            practice_code,
+            staff_ref: staff.reference(),
+            staff_role: counted_as.into(),
+            programme_id: programme_id(seed, programme).to_string(),
+            enrolled_on: iso(on),
+        }
+        .into(),
+        Item::Module {
+            staff,
+            programme,
+            module,
+            on,
+        } => CompleteModuleRequest {
+            request_id,
+            practice_code,
+            staff_ref: staff.reference(),
+            programme_id: programme_id(seed, programme).to_string(),
+            module_id: PROGRAMMES[programme].modules[module].to_owned(),
+            completed_on: iso(on),
+        }
+        .into(),
+        Item::Trained {
+            staff,
+            programme,
+            on,
+        } => CompleteTrainingRequest {
+            request_id,
+            practice_code,
+            staff_ref: staff.reference(),
+            programme_id: programme_id(seed, programme).to_string(),
+            completed_on: iso(on),
+        }
+        .into(),
+        Item::Facilitation(f) => RecordFacilitationRequest {
+            request_id,
+            practice_code,
+            week: iso_week(f.week),
+            mode: f.mode.into(),
+            service: f.service.into(),
+            channel: f.channel.into(),
+            delivered_by: f.by.into(),
+            patient_groups: GROUPS
+                .iter()
+                .filter(|(g, _)| f.groups & (1 << i32::from(*g)) != 0)
+                .map(|(g, _)| i32::from(*g))
+                .collect(),
+            patients_supported: f.patients.into(),
+            registered_for_nhs_app: f.registered.into(),
+            completed_task_online: f.online.into(),
+            referred_to_community_session: f.referred.into(),
+            declined_help: f.declined.into(),
+            set_up_proxy_access: f.proxy.into(),
+            staff_minutes: f.minutes.into(),
+            notes: if f.note == 0 {
+                String::new()
+            } else {
+                NOTES[usize::from(f.note - 1)].to_owned()
+            },
+        }
+        .into(),
+    };
+    Step::new(day, Who::PracticeManager(code.to_owned()), cmd)
 }

@@ -1,5 +1,5 @@
-//! What commissioners define once: the duty catalogue and the training programmes, with
-//! the rollout targets set for regions and ICBs.
+//! What commissioners define once, early in the year: the duty catalogue and the training
+//! programmes, with the rollout targets regions and ICBs set in the weeks after.
 
 use chrono::NaiveDate;
 use proto::v1::{
@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::command::{Script, Step, Who};
 use super::england::{ICBS, REGIONS, Tree};
-use super::seed::{Seed, index, iso, next_date};
+use super::seed::{Seed, Year, days, index, iso, next_date};
 
 pub(crate) struct DutyInfo {
     pub title: &'static str,
@@ -178,13 +178,15 @@ fn deadline(programme: usize, today: NaiveDate) -> String {
     iso(next_date(today, month, day, ahead))
 }
 
-/// The national team defines each duty: one script each (each duty is its own stream).
-pub(crate) fn duties(seed: Seed) -> Vec<Script> {
+/// The national team defines each duty in the year's first days: one script each (each
+/// duty is its own stream).
+pub(crate) fn duties(seed: Seed, year: Year) -> Vec<Script> {
     DUTIES
         .iter()
         .enumerate()
         .map(|(n, duty)| {
             vec![Step::new(
+                days(year.start, 1 + (n % 3) as i64),
                 Who::National,
                 DefineDutyRequest {
                     request_id: seed.request_id(format_args!("duty-{n}")),
@@ -198,16 +200,20 @@ pub(crate) fn duties(seed: Seed) -> Vec<Script> {
         .collect()
 }
 
-/// Each programme launched by the national team, then the targets regions and some ICBs
-/// set for it: one script a programme (its stream).
-pub(crate) fn programmes(seed: Seed, tree: &Tree, today: NaiveDate) -> Vec<Script> {
+/// Each programme launched by the national team in the year's first weeks (before any
+/// region's rollout begins), then the targets regions and some ICBs set for it over the
+/// following months: one script a programme (its stream).
+pub(crate) fn programmes(seed: Seed, tree: &Tree, year: Year) -> Vec<Script> {
+    let today = year.today;
     PROGRAMMES
         .iter()
         .enumerate()
         .map(|(n, programme)| {
             let mut rng = seed.rng("programme", n as u64);
             let id = programme_id(seed, n).to_string();
+            let launched = days(year.start, 7 + 3 * n as i64);
             let mut script = vec![Step::new(
+                launched,
                 Who::National,
                 LaunchTrainingProgrammeRequest {
                     request_id: seed.request_id(format_args!("programme-{}", programme.key)),
@@ -225,8 +231,9 @@ pub(crate) fn programmes(seed: Seed, tree: &Tree, today: NaiveDate) -> Vec<Scrip
                     deadline: deadline(n, today),
                 },
             )];
-            let target = |who: Who, area: &str, percent: u32, what: &str| {
+            let target = |on: NaiveDate, who: Who, area: &str, percent: u32, what: &str| {
                 Step::new(
+                    year.day(on),
                     who,
                     SetRolloutTargetRequest {
                         request_id: seed
@@ -243,7 +250,9 @@ pub(crate) fn programmes(seed: Seed, tree: &Tree, today: NaiveDate) -> Vec<Scrip
             if n == 0 {
                 for region in &REGIONS {
                     let percent = programme.target_percent - 8 + rng.random_range(0..=12);
+                    let on = days(launched, rng.random_range(7..=42));
                     script.push(target(
+                        on,
                         Who::RegionalLead(region.code.to_owned()),
                         region.code,
                         percent,
@@ -262,22 +271,27 @@ pub(crate) fn programmes(seed: Seed, tree: &Tree, today: NaiveDate) -> Vec<Scrip
             for icb in chosen {
                 let code = ICBS[icb].code;
                 let percent = (programme.target_percent + rng.random_range(0..=15)).min(100);
+                let on = days(launched, rng.random_range(14..=120));
                 script.push(target(
+                    on,
                     Who::Commissioner(code.to_owned()),
                     code,
                     percent,
                     code,
                 ));
             }
+            script.sort_by_key(|s| s.on);
             script
         })
         .collect()
 }
 
-/// The load's last step: the national team confirms the first programme's national target.
-/// Its presence in the log says a load finished.
-pub(crate) fn final_step(seed: Seed, today: NaiveDate) -> Step {
+/// The load's last step, today: the national team confirms the first programme's national
+/// target. Its presence in the log says a load finished.
+pub(crate) fn final_step(seed: Seed, year: Year) -> Step {
+    let today = year.today;
     Step::new(
+        today,
         Who::National,
         SetRolloutTargetRequest {
             request_id: final_request_id(seed),

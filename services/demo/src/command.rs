@@ -1,8 +1,9 @@
 //! One step of the demo: a command of one of the four services, sent in-process by
-//! someone with the role the policy asks for, so validation, policy and the store run
-//! exactly as they do for a gRPC call.
+//! someone with the role the policy asks for, on the day it happens, so validation, policy
+//! and the store run exactly as they do for a gRPC call sent that day.
 
 use auth::{Principal, Role};
+use chrono::NaiveDate;
 use handlers::partner::Partner;
 use handlers::practice::Practice;
 use handlers::provider::Provider;
@@ -160,6 +161,7 @@ commands! {
     CancelBooking(CancelBookingRequest) => partner.cancel_booking,
     JoinWaitlist(JoinWaitlistRequest) => partner.join_waitlist,
     CancelSession(CancelSessionRequest) => partner.cancel_session,
+    RecordAttendance(RecordAttendanceRequest) => partner.record_attendance,
     RegisterPlatform(RegisterPlatformRequest) => provider.register_platform,
     AnnouncePlatformChange(AnnouncePlatformChangeRequest) => provider.announce_platform_change,
     PublishTrainingMaterial(PublishTrainingMaterialRequest) => provider.publish_training_material,
@@ -168,16 +170,20 @@ commands! {
     ResolveUsabilityIssue(ResolveUsabilityIssueRequest) => provider.resolve_usability_issue,
 }
 
-/// One command and who sends it.
+/// One command, who sends it and the day they do.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Step {
+    /// The day the command is sent: the clock stands on it while the step runs, so the
+    /// events are recorded that day and the domain judges the command as of that day.
+    pub on: NaiveDate,
     pub who: Who,
     pub cmd: Cmd,
 }
 
 impl Step {
-    pub fn new(who: Who, cmd: impl Into<Cmd>) -> Self {
+    pub fn new(on: NaiveDate, who: Who, cmd: impl Into<Cmd>) -> Self {
         Self {
+            on,
             who,
             cmd: cmd.into(),
         }
@@ -185,5 +191,6 @@ impl Step {
 }
 
 /// Steps that must reach the log in order (they touch one stream, or one depends on the
-/// other); scripts run concurrently with each other.
+/// other), in the order of their days; scripts run concurrently with each other, day by
+/// day.
 pub(crate) type Script = Vec<Step>;

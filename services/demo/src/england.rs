@@ -1,7 +1,8 @@
 //! The organisation tree: NHS England, the seven NHS England regions and the 42 ICBs with
 //! their real codes and names; synthetic sub-ICB locations, PCNs, practices and partners
-//! (every synthetic name says so); the providers of `platforms`. Then the tree changing
-//! over time: two ICBs merge on 1 April 2026 and some practices move PCN.
+//! (every synthetic name says so); the providers of `platforms`, all registered on the
+//! first day of the demo's year. Then the tree changing over the year, each change sent
+//! on its effective date: two ICBs merge on 1 April 2026 and some practices move PCN.
 
 use std::collections::HashSet;
 
@@ -15,7 +16,7 @@ use rand::Rng;
 use super::Scale;
 use super::command::{Script, Step, Who};
 use super::platforms::PROVIDERS;
-use super::seed::{self, DemoRng, Seed, days, index, iso};
+use super::seed::{self, DemoRng, Seed, Year, days, index, iso};
 
 /// The date the tree below the regions took its current shape (ICBs were established).
 pub(crate) const ICBS_ESTABLISHED: (i32, u32, u32) = (2022, 7, 1);
@@ -376,7 +377,8 @@ fn apportion(total: usize, weights: &[u32], floor: usize) -> Vec<usize> {
 }
 
 impl Tree {
-    pub fn build(seed: Seed, scale: &Scale, today: NaiveDate) -> Self {
+    pub fn build(seed: Seed, scale: &Scale, year: Year) -> Self {
+        let today = year.today;
         let mut rng = seed.rng("tree", 0);
         let weights: Vec<u32> = ICBS.iter().map(|i| i.weight).collect();
         let established = date(ICBS_ESTABLISHED);
@@ -456,7 +458,8 @@ impl Tree {
         }
 
         // Partners: in proportion to population, each covering its ICB and sometimes a
-        // neighbour in the same region.
+        // neighbour in the same region, registered before the year begins (they act
+        // from its first day).
         let mut partners = Vec::new();
         let per_icb = apportion(
             scale.partners,
@@ -477,7 +480,7 @@ impl Tree {
                         covers.push(neighbours[index(&mut rng, neighbours.len())]);
                     }
                 }
-                let latest = (today - established).num_days().max(31) - 30;
+                let latest = (year.start - established).num_days().max(31) - 30;
                 partners.push(PartnerOrg {
                     code: format!("P-{slug}-{}-{n}", info.code.to_lowercase()),
                     name: format!("Synthetic {title} {n}, {} (demo)", info.area),
@@ -532,12 +535,14 @@ impl Tree {
             + PROVIDERS.len()
     }
 
-    /// The whole tree, parents first, registered by the national team: one script, since
-    /// the tree is one stream.
-    pub fn registrations(&self, seed: Seed) -> Script {
+    /// The whole tree, parents first, registered by the national team on the first day of
+    /// the year (with the dates each organisation has stood since): one script, since the
+    /// tree is one stream.
+    pub fn registrations(&self, seed: Seed, year: Year) -> Script {
         let established = iso(self.established);
         let register = |code: &str, kind: OrganisationKind, name: &str, parent: &str, on: &str| {
             Step::new(
+                year.start,
                 Who::National,
                 RegisterOrganisationRequest {
                     request_id: seed.request_id(format_args!("org-{code}")),
@@ -644,10 +649,11 @@ impl Tree {
         steps
     }
 
-    /// The tree changing: the merger, then practices moving PCN, oldest first.
-    pub fn changes(&self, seed: Seed) -> Script {
+    /// The tree changing: the merger and practices moving PCN, each sent on its date.
+    pub fn changes(&self, seed: Seed, year: Year) -> Script {
         let (predecessors, successor, _) = MERGER;
         let mut steps = vec![Step::new(
+            year.day(self.merger_on),
             Who::National,
             MergeOrganisationsRequest {
                 request_id: seed.request_id(format_args!("merge-{successor}")),
@@ -659,6 +665,7 @@ impl Tree {
         for (n, change) in self.moves.iter().enumerate() {
             let practice = &self.practices[change.practice];
             steps.push(Step::new(
+                year.day(change.on),
                 Who::National,
                 ReparentOrganisationRequest {
                     request_id: seed.request_id(format_args!("move-{}-{n}", practice.code)),
@@ -668,6 +675,8 @@ impl Tree {
                 },
             ));
         }
+        // Stable: of two changes on one day, the merger goes first.
+        steps.sort_by_key(|s| s.on);
         steps
     }
 }

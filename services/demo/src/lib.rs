@@ -3,6 +3,16 @@
 //! in-process with a caller of the role the policy asks for, so validation, policy and
 //! the store run as for any client; only the transport is skipped.
 //!
+//! It tells a year's story, recorded across that year: each command is sent on its
+//! fact's day with the store's clock held there (DESIGN.md §8), so the log's recorded
+//! times and the facts' dates agree, `asOf` and `onDate` answer for any day of the year,
+//! sessions in the past were scheduled before they started and have attendance. The
+//! clock must be the one the log stamps with ([`handlers::Store::with_clock`] over
+//! [`eventlog::SledLog::clock`]): the in-process sled log of `difacto dev`. A remote log
+//! stamps with its own clock, so over one the events are recorded at load time. Days
+//! before today are simulated; today's steps run on the clock's own time, and once the
+//! load ends (or fails) the clock is as it was before, in `dev` the system's time.
+//!
 //! The dataset is a function of a seed, a [`Scale`] and the day it is loaded (facts are
 //! dated relative to it): the same seed on the same day gives the same events in every
 //! stream, because every random choice comes from a stream of its own ([`seed`]) and
@@ -16,12 +26,14 @@
 //! - [`activity`]: each practice's year: platforms, champions, service changes, training,
 //!   weekly facilitation;
 //! - [`sessions`]: partners' community sessions, hosting, bookings and waitlists;
-//! - [`command`], [`runner`], [`progress`]: sending the steps, many streams at once.
+//! - [`command`], [`runner`], [`progress`]: sending the steps day by day, many streams at
+//!   once.
 //!
 //! A load ends with one marker command ([`catalogue::final_step`]); a log that holds it is
 //! left alone, so a restart on existing data returns at once. A load that stopped half way
 //! is resumed by sending everything again: request ids make the commands already recorded
-//! harmless.
+//! harmless (recorded times stay in log order: the log never stamps an append earlier
+//! than the one before, so resumed steps carry the time the load stopped at).
 
 mod activity;
 mod catalogue;
@@ -40,7 +52,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use chrono::{NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use domain::envelope::meta;
 use eventlog::Direction;
 use handlers::Store;
@@ -49,8 +61,8 @@ use proto::v1::OrganisationKind;
 use self::command::{Script, Step};
 use self::england::Tree;
 use self::progress::Progress;
-use self::runner::Runner;
-use self::seed::Seed;
+use self::runner::{Phase, Runner, Timeline};
+use self::seed::{Seed, Year};
 
 /// How big the dataset is.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,7 +73,7 @@ pub struct Scale {
     pub practices_per_pcn: (usize, usize),
     /// Third-sector partners (about one for every 20 practices).
     pub partners: usize,
-    /// Community sessions partners schedule.
+    /// Community sessions partners hold over the year and the coming weeks.
     pub sessions: usize,
     /// Weeks of facilitation records, back from the current week.
     pub weeks: u32,
@@ -141,8 +153,9 @@ pub enum DemoOutcome {
 /// together, few enough that memory stays flat.
 const CONCURRENCY: usize = 128;
 
-/// Loads the dataset into `store` unless it is already there. Deterministic for a seed
-/// (and the day it is loaded, which its dates are relative to).
+/// Loads the dataset into `store` unless it is already there, moving the store's clock
+/// through the year (see the crate's documentation). Deterministic for a seed (and the day
+/// it is loaded, which its dates are relative to).
 pub async fn load(
     store: Arc<Store>,
     seed: u64,
@@ -181,14 +194,21 @@ pub async fn load_scaled(
             head: store.log().head_position().await?,
         });
     }
-    let today = Utc::now().date_naive();
-    let plan = Plan::build(seed, scale, today);
+    let clock = store.clock().clone();
+    let today = DateTime::from_timestamp_micros(clock.now_unix_micros())
+        .unwrap_or_else(Utc::now)
+        .date_naive();
+    let year = Year::ending(today);
+    let plan = Plan::build(seed, scale, year);
     let (organisations, practices) = (plan.tree.organisations(), plan.tree.practices.len());
     let progress = Progress::new(show_progress, plan.commands());
     let runner = Arc::new(Runner::new(store.clone(), progress, CONCURRENCY));
-    let result = plan.send(&runner).await;
+    let result = plan.send(&runner, clock).await;
     runner.progress().finish();
     result?;
+    if found == DemoOutcome::Loaded {
+        warn_unless_recorded_on(&store, year.start).await?;
+    }
     Ok(DemoSummary {
         events: runner.events(),
         commands: runner.commands(),
@@ -198,6 +218,25 @@ pub async fn load_scaled(
         outcome: found,
         head: store.log().head_position().await?,
     })
+}
+
+/// Warns when the log's first event was not recorded on `day`, the year's first: the log
+/// stamps with a clock other than the store's, so the history is recorded at load time.
+async fn warn_unless_recorded_on(store: &Store, day: chrono::NaiveDate) -> anyhow::Result<()> {
+    let first = store.log().read_all(0, 1).await?;
+    let recorded = first
+        .first()
+        .and_then(|e| DateTime::from_timestamp_micros(e.recorded_at_unix_micros))
+        .map(|at| at.date_naive());
+    if recorded != Some(day) {
+        tracing::warn!(
+            ?recorded,
+            expected = %day,
+            "the demo's year was not recorded across the year: the log stamps with its own \
+             clock, not the store's (give the store the log's clock)"
+        );
+    }
+    Ok(())
 }
 
 /// What the log holds: nothing (`Loaded` is what a load will do), this dataset in full,
@@ -231,10 +270,11 @@ async fn existing(store: &Store, seed: Seed) -> anyhow::Result<DemoOutcome> {
     Ok(DemoOutcome::OtherData)
 }
 
-/// The whole dataset as scripts, phase by phase.
+/// The whole dataset as scripts, each step on its day.
 #[derive(Debug)]
 struct Plan {
     seed: Seed,
+    year: Year,
     tree: Tree,
     registrations: Script,
     tree_changes: Script,
@@ -249,22 +289,23 @@ struct Plan {
 }
 
 impl Plan {
-    fn build(seed: Seed, scale: &Scale, today: NaiveDate) -> Self {
-        let tree = Tree::build(seed, scale, today);
+    fn build(seed: Seed, scale: &Scale, year: Year) -> Self {
+        let tree = Tree::build(seed, scale, year);
         Self {
             seed,
-            registrations: tree.registrations(seed),
-            tree_changes: tree.changes(seed),
-            duties: catalogue::duties(seed),
-            programmes: catalogue::programmes(seed, &tree, today),
-            platforms: platforms::platforms(seed, today),
-            responsibilities: responsibility::scripts(seed, scale, &tree, today),
-            sessions: sessions::scripts(seed, scale.sessions, &tree, today),
-            issues: platforms::issues(seed, scale, &tree, today),
+            year,
+            registrations: tree.registrations(seed, year),
+            tree_changes: tree.changes(seed, year),
+            duties: catalogue::duties(seed, year),
+            programmes: catalogue::programmes(seed, &tree, year),
+            platforms: platforms::platforms(seed, year),
+            responsibilities: responsibility::scripts(seed, scale, &tree, year),
+            sessions: sessions::scripts(seed, scale.sessions, &tree, year),
+            issues: platforms::issues(seed, scale, &tree, year),
             practices: (0..tree.practices.len())
-                .map(|p| activity::plan(seed, scale, &tree, p, today))
+                .map(|p| activity::plan(seed, scale, &tree, p, year))
                 .collect(),
-            last: catalogue::final_step(seed, today),
+            last: catalogue::final_step(seed, year),
             tree,
         }
     }
@@ -284,37 +325,36 @@ impl Plan {
             + 1) as u64
     }
 
-    /// Sends the phases in dependency order; within a phase, scripts run concurrently.
-    async fn send(self, runner: &Arc<Runner>) -> anyhow::Result<()> {
-        let progress = runner.progress();
-        let phase = |name: &'static str| {
-            progress.phase(name);
-            tracing::debug!(phase = name, "demo data");
+    /// Sends every step on its day, holding `clock` there: the year day by day, and within
+    /// a day in dependency order (the tree, the catalogue, responsibilities, sessions,
+    /// issues, practices, the final marker).
+    async fn send(self, runner: &Arc<Runner>, clock: eventlog::Clock) -> anyhow::Result<()> {
+        let (seed, year) = (self.seed, self.year);
+        let mut tree = self.registrations;
+        tree.extend(self.tree_changes);
+        let scripts = |phase: Phase, scripts: Vec<Script>| {
+            scripts
+                .into_iter()
+                .map(move |script| Timeline::script(phase, script))
         };
-        phase("organisation tree");
-        runner.script(self.registrations).await?;
-        runner.script(self.tree_changes).await?;
-        phase("duties, programmes and platforms");
-        let catalogue: Vec<Script> = self
-            .duties
-            .into_iter()
-            .chain(self.programmes)
-            .chain(self.platforms)
+        let timelines: Vec<Timeline> = std::iter::once(Timeline::script(Phase::Tree, tree))
+            .chain(scripts(Phase::Catalogue, self.duties))
+            .chain(scripts(Phase::Catalogue, self.programmes))
+            .chain(scripts(Phase::Catalogue, self.platforms))
+            .chain(scripts(Phase::Responsibilities, self.responsibilities))
+            .chain(scripts(Phase::Sessions, self.sessions))
+            .chain(scripts(Phase::Issues, self.issues))
+            .chain(
+                self.practices
+                    .into_iter()
+                    .map(|plan| Timeline::practice(activity::Cursor::new(seed, year, plan))),
+            )
+            .chain(std::iter::once(Timeline::script(
+                Phase::Finish,
+                vec![self.last],
+            )))
             .collect();
-        runner.all(catalogue, |script| script).await?;
-        phase("responsibilities");
-        runner.all(self.responsibilities, |script| script).await?;
-        phase("community sessions");
-        runner.all(self.sessions, |script| script).await?;
-        phase("usability issues");
-        runner.all(self.issues, |script| script).await?;
-        phase("practices: platforms, training and facilitation");
-        let seed = self.seed;
-        runner
-            .all(self.practices, move |plan| activity::steps(seed, plan))
-            .await?;
-        phase("finishing");
-        runner.step(self.last).await?;
-        Ok(())
+        tracing::debug!(from = %year.start, to = %year.today, "demo data");
+        runner.run(timelines, year, clock).await
     }
 }

@@ -1,6 +1,7 @@
 //! Providers and their platforms (all synthetic but one listing of the NHS App), which
-//! platforms each practice uses, the changes providers announce with training material,
-//! and the usability issues practices report, some answered.
+//! platforms each practice uses, the changes providers announce through the year with
+//! training material, and the usability issues practices report, some answered days or
+//! weeks later.
 
 use chrono::NaiveDate;
 use proto::v1::{
@@ -15,7 +16,7 @@ use uuid::Uuid;
 use super::Scale;
 use super::command::{Script, Step, Who};
 use super::england::Tree;
-use super::seed::{DemoRng, Seed, days, index, iso, weighted};
+use super::seed::{DemoRng, Seed, Year, days, index, iso, weighted};
 
 /// Provider codes and names.
 pub(crate) const PROVIDERS: [(&str, &str); 15] = [
@@ -339,11 +340,12 @@ pub(crate) fn adoptions(
     adopted
 }
 
-/// Each platform registered by its provider, with the changes it announced and the
-/// material it published: one script a platform (its stream).
-pub(crate) fn platforms(seed: Seed, today: NaiveDate) -> Vec<Script> {
+/// Each platform registered by its provider on the year's first day, with the changes it
+/// announced (weeks before they take effect) and the material it published: one script a
+/// platform (its stream).
+pub(crate) fn platforms(seed: Seed, year: Year) -> Vec<Script> {
     (0..PLATFORMS.len())
-        .map(|n| platform_script(seed, n, today))
+        .map(|n| platform_script(seed, n, year))
         .collect()
 }
 
@@ -360,12 +362,14 @@ const LANGUAGES: [&str; 10] = [
     "pl", "ur", "pa-Guru", "ro", "bn", "ar", "so", "pt", "gu", "ti",
 ];
 
-fn platform_script(seed: Seed, n: usize, today: NaiveDate) -> Script {
+fn platform_script(seed: Seed, n: usize, year: Year) -> Script {
+    let today = year.today;
     let info = &PLATFORMS[n];
     let mut rng = seed.rng("platform", n as u64);
     let admin = || Who::ProviderAdmin(provider(n).to_owned());
     let id = platform_id(seed, n).to_string();
     let mut script = vec![Step::new(
+        year.start,
         admin(),
         RegisterPlatformRequest {
             request_id: seed.request_id(format_args!("platform-{n}")),
@@ -381,13 +385,16 @@ fn platform_script(seed: Seed, n: usize, today: NaiveDate) -> Script {
     for change in 0..rng.random_range(0..=3) {
         let change_id = seed.id("change", format_args!("{n}-{change}"));
         let retraining = rng.random_bool(0.5);
+        let effective = days(today, rng.random_range(-180..60));
+        let announced = year.day(days(effective, -rng.random_range(14..45)));
         script.push(Step::new(
+            announced,
             admin(),
             AnnouncePlatformChangeRequest {
                 request_id: seed.request_id(format_args!("change-{n}-{change}")),
                 change_id: change_id.to_string(),
                 platform_id: id.clone(),
-                effective_date: iso(days(today, rng.random_range(-180..60))),
+                effective_date: iso(effective),
                 roles_affected: [StaffRole::Receptionist, StaffRole::CareNavigator]
                     .into_iter()
                     .take(rng.random_range(1..=2))
@@ -400,7 +407,9 @@ fn platform_script(seed: Seed, n: usize, today: NaiveDate) -> Script {
             },
         ));
         if retraining {
+            let on = year.day(days(announced, rng.random_range(0..7)));
             script.push(material(
+                on,
                 seed,
                 n,
                 &format!("change-{change}"),
@@ -411,12 +420,16 @@ fn platform_script(seed: Seed, n: usize, today: NaiveDate) -> Script {
         }
     }
     if rng.random_bool(0.4) {
-        script.push(material(seed, n, "patients", None, true, &mut rng));
+        let on = year.day(days(year.start, rng.random_range(7..300)));
+        script.push(material(on, seed, n, "patients", None, true, &mut rng));
     }
+    // Stable: a change's material stays after its announcement.
+    script.sort_by_key(|s| s.on);
     script
 }
 
 fn material(
+    on: NaiveDate,
     seed: Seed,
     platform: usize,
     what: &str,
@@ -455,6 +468,7 @@ fn material(
         }
     }
     Step::new(
+        on,
         Who::ProviderAdmin(provider(platform).to_owned()),
         PublishTrainingMaterialRequest {
             request_id: seed.request_id(format_args!("material-{platform}-{what}")),
@@ -546,9 +560,10 @@ const RESOLUTIONS: [(IssueResolutionKind, &str, u32); 4] = [
     ),
 ];
 
-/// Usability issues practices report on platforms they use, and what providers did: one
-/// script an issue (its stream).
-pub(crate) fn issues(seed: Seed, scale: &Scale, tree: &Tree, today: NaiveDate) -> Vec<Script> {
+/// Usability issues practices report on platforms they use through the year, and what
+/// providers did in the days and weeks after: one script an issue (its stream).
+pub(crate) fn issues(seed: Seed, scale: &Scale, tree: &Tree, year: Year) -> Vec<Script> {
+    let today = year.today;
     let mut scripts = Vec::new();
     for (n, practice) in tree.practices.iter().enumerate() {
         let mut rng = seed.rng("issues", n as u64);
@@ -558,7 +573,8 @@ pub(crate) fn issues(seed: Seed, scale: &Scale, tree: &Tree, today: NaiveDate) -
         let adopted = adoptions(seed, n, tree, today);
         let reports = if rng.random_bool(0.2) { 2 } else { 1 };
         for report in 0..reports {
-            let platform = adopted[index(&mut rng, adopted.len())].platform;
+            let adoption = adopted[index(&mut rng, adopted.len())];
+            let platform = adoption.platform;
             let info = &PLATFORMS[platform];
             let issue = seed.id("issue", format_args!("{}-{report}", practice.code));
             let what = format!("{}-{report}", practice.code);
@@ -585,7 +601,11 @@ pub(crate) fn issues(seed: Seed, scale: &Scale, tree: &Tree, today: NaiveDate) -
                 I::ProxyAccess => vec![PatientGroup::LearningDisability, PatientGroup::OlderPeople],
                 _ => vec![],
             };
+            // Reported once the practice has used the platform a while.
+            let from = days(year.start, 14).max(days(adoption.on, 14));
+            let reported = year.days_in_order(&mut rng, 1, from, today)[0];
             let mut script = vec![Step::new(
+                reported,
                 Who::PracticeManager(practice.code.clone()),
                 ReportUsabilityIssueRequest {
                     request_id: seed.request_id(format_args!("issue-{what}")),
@@ -600,15 +620,18 @@ pub(crate) fn issues(seed: Seed, scale: &Scale, tree: &Tree, today: NaiveDate) -
                 },
             )];
             let admin = || Who::ProviderAdmin(provider(platform).to_owned());
+            let mut answered = reported;
             if rng.random_bool(0.65) {
+                answered = year.day(days(reported, rng.random_range(1..=14)));
                 script.push(Step::new(
+                    answered,
                     admin(),
                     AcknowledgeUsabilityIssueRequest {
                         request_id: seed.request_id(format_args!("issue-ack-{what}")),
                         issue_id: issue.to_string(),
                         note: "Thank you: our team is looking into this".to_owned(),
                         expected_resolution_date: if rng.random_bool(0.5) {
-                            iso(days(today, rng.random_range(14..90)))
+                            iso(days(answered, rng.random_range(14..90)))
                         } else {
                             String::new()
                         },
@@ -623,6 +646,7 @@ pub(crate) fn issues(seed: Seed, scale: &Scale, tree: &Tree, today: NaiveDate) -
                     .collect();
                 let (kind, resolution, _) = RESOLUTIONS[weighted(&mut rng, &kinds)];
                 script.push(Step::new(
+                    year.day(days(answered, rng.random_range(7..=60))),
                     admin(),
                     ResolveUsabilityIssueRequest {
                         request_id: seed.request_id(format_args!("issue-resolve-{what}")),

@@ -1,8 +1,10 @@
-//! One progress bar over the whole load, on stderr, with a message per phase. Drawn only
+//! One progress bar over the whole load, on stderr, showing the day being loaded. Drawn only
 //! when asked for and stderr is a terminal outside CI, so logs and CI output stay clean.
 
 use std::io::IsTerminal;
 use std::time::Duration;
+
+use chrono::NaiveDate;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -32,8 +34,10 @@ impl Progress {
         Self { bar }
     }
 
-    pub fn phase(&self, message: &'static str) {
-        self.bar.set_message(message);
+    pub fn day(&self, day: NaiveDate) {
+        if !self.bar.is_hidden() {
+            self.bar.set_message(day.format("%-d %B %Y").to_string());
+        }
     }
 
     pub fn inc(&self) {

@@ -1,7 +1,8 @@
 //! Who is responsible for what, with the gaps the research found: for each ICB and duty,
 //! and for duties in some PCNs, a scenario: owned, a Responsible still to answer, one who
 //! declined, two accepted Accountables (a contest), an owner whose commitment ended, only
-//! beliefs (attributions to someone who never accepted), or nothing at all.
+//! beliefs (attributions to someone who never accepted), or nothing at all. Proposals are
+//! spread over the year, answered days or weeks after, and commitments end later still.
 
 use chrono::NaiveDate;
 use proto::v1::{
@@ -14,7 +15,7 @@ use super::Scale;
 use super::catalogue::{DUTIES, duty_id};
 use super::command::{Script, Step, Who};
 use super::england::{ICBS, REGIONS, Tree};
-use super::seed::{DemoRng, Seed, days, index, iso, weighted};
+use super::seed::{DemoRng, Seed, Year, days, index, iso, weighted};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Scenario {
@@ -93,7 +94,7 @@ struct Area {
 
 struct Planner {
     seed: Seed,
-    today: NaiveDate,
+    year: Year,
     /// The random stream of the area being planned.
     rng: DemoRng,
     scripts: Vec<Script>,
@@ -120,7 +121,11 @@ impl Planner {
         } else {
             ""
         };
+        let proposed = self
+            .year
+            .day(days(self.year.start, self.rng.random_range(14..=330)));
         let script = vec![Step::new(
+            proposed,
             area.proposer.clone(),
             ProposeResponsibilityRequest {
                 request_id: self.seed.request_id(format_args!("assign-{key}")),
@@ -148,10 +153,14 @@ impl Planner {
     ) {
         let (mut script, key) = self.propose(area, duty, role, to, k);
         let id = self.seed.id("assignment", &key).to_string();
+        let answered = self
+            .year
+            .day(days(script[0].on, self.rng.random_range(1..=40)));
         match answer {
             Answer::None => {}
             Answer::Accept | Answer::AcceptThenEnd => {
                 script.push(Step::new(
+                    answered,
                     to.who.clone(),
                     AcceptResponsibilityRequest {
                         request_id: self.seed.request_id(format_args!("accept-{key}")),
@@ -160,13 +169,17 @@ impl Planner {
                 ));
                 if answer == Answer::AcceptThenEnd {
                     let reason = END_REASONS[index(&mut self.rng, END_REASONS.len())];
+                    let ended = self
+                        .year
+                        .day(days(answered, self.rng.random_range(14..=200)));
                     script.push(Step::new(
+                        ended,
                         to.who.clone(),
                         EndResponsibilityRequest {
                             request_id: self.seed.request_id(format_args!("end-{key}")),
                             assignment_id: id,
                             reason: reason.to_owned(),
-                            effective_date: iso(days(self.today, -self.rng.random_range(7..120))),
+                            effective_date: iso(ended),
                         },
                     ));
                 }
@@ -174,6 +187,7 @@ impl Planner {
             Answer::Decline => {
                 let reason = DECLINE_REASONS[index(&mut self.rng, DECLINE_REASONS.len())];
                 script.push(Step::new(
+                    answered,
                     to.who.clone(),
                     DeclineResponsibilityRequest {
                         request_id: self.seed.request_id(format_args!("decline-{key}")),
@@ -200,7 +214,11 @@ impl Planner {
             }
         }
         for believer in by {
+            let on = self
+                .year
+                .day(days(self.year.start, self.rng.random_range(14..=364)));
             self.scripts.push(vec![Step::new(
+                on,
                 believer.who.clone(),
                 AttributeResponsibilityRequest {
                     request_id: self.seed.request_id(format_args!(
@@ -317,10 +335,11 @@ fn duties_at(level: Level) -> impl Iterator<Item = usize> {
 }
 
 /// Every assignment and attribution: one script each (each is its own stream).
-pub(crate) fn scripts(seed: Seed, scale: &Scale, tree: &Tree, today: NaiveDate) -> Vec<Script> {
+pub(crate) fn scripts(seed: Seed, scale: &Scale, tree: &Tree, year: Year) -> Vec<Script> {
+    let today = year.today;
     let mut planner = Planner {
         seed,
-        today,
+        year,
         rng: seed.rng("responsibility", 0),
         scripts: Vec::new(),
     };

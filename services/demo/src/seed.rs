@@ -10,6 +10,9 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use uuid::Uuid;
 
+/// Days from the first of the demo's year to today.
+const YEAR_DAYS: i64 = 364;
+
 /// The namespace of every id the demo chooses (UUID v5).
 const NAMESPACE: Uuid = Uuid::from_u128(0x5d1f_a3c0_7e24_4b8a_9f61_d3e0_c2b4_a817);
 
@@ -38,6 +41,47 @@ impl Seed {
     /// derives from it are the same in every load.
     pub fn request_id(self, what: impl Display) -> String {
         format!("demo-{}-{what}", self.0)
+    }
+}
+
+/// The demo's year, the 365 days up to the day it is loaded: every step is sent on one of
+/// them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Year {
+    pub start: NaiveDate,
+    pub today: NaiveDate,
+}
+
+impl Year {
+    pub fn ending(today: NaiveDate) -> Self {
+        Self {
+            start: days(today, -YEAR_DAYS),
+            today,
+        }
+    }
+
+    /// The day a fact dated `date` is recorded: its own, or the year's first for one
+    /// dated before the year (the tree, platforms adopted years ago); never after today.
+    pub fn day(self, date: NaiveDate) -> NaiveDate {
+        date.clamp(self.start, self.today)
+    }
+
+    /// `n` days from `from` to `to` (both taken into the year), drawn evenly and in
+    /// order: the days of steps that must follow one another.
+    pub fn days_in_order(
+        self,
+        rng: &mut DemoRng,
+        n: usize,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Vec<NaiveDate> {
+        let (from, to) = (self.day(from), self.day(to));
+        let span = (to - from).num_days().max(0);
+        let mut drawn: Vec<NaiveDate> = (0..n)
+            .map(|_| days(from, rng.random_range(0..=span)))
+            .collect();
+        drawn.sort_unstable();
+        drawn
     }
 }
 
@@ -112,6 +156,19 @@ mod tests {
         assert_ne!(draw(1, "practice", 7), draw(2, "practice", 7));
         assert_eq!(Seed(3).id("duty", 1), Seed(3).id("duty", 1));
         assert_ne!(Seed(3).id("duty", 1), Seed(4).id("duty", 1));
+    }
+
+    #[test]
+    fn the_year_holds_every_day_drawn_in_it() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 21).unwrap_or_default();
+        let year = Year::ending(today);
+        assert_eq!(iso(year.start), "2025-11-22");
+        assert_eq!(year.day(days(today, 3)), today);
+        assert_eq!(year.day(days(year.start, -400)), year.start);
+        let mut rng = Seed(1).rng("year", 0);
+        let drawn = year.days_in_order(&mut rng, 50, days(today, -30), days(today, 30));
+        assert!(drawn.windows(2).all(|w| w[0] <= w[1]));
+        assert!(drawn.iter().all(|d| *d >= days(today, -30) && *d <= today));
     }
 
     #[test]

@@ -1,27 +1,38 @@
-//! Community sessions run by partners over the coming weeks: at host practices (most
-//! confirm, some decline and the session is called off, some have not answered) or at
-//! community venues, in several languages, with practices booking seats for the people
-//! they refer, full sessions keeping waitlists, cancellations promoting the waitlist, and
-//! a few sessions cancelled.
+//! Community sessions run by partners across the year and the coming weeks: at host
+//! practices (most confirm, some decline and the session is called off, some never answer)
+//! or at community venues, in several languages, with practices booking seats for the
+//! people they refer, full sessions keeping waitlists, cancellations promoting the
+//! waitlist, and a few sessions cancelled.
 //!
-//! Every session starts in the future: `ScheduleSession` refuses a start in the past and
-//! `RecordAttendance` one that has not begun, both against the store's clock, so a year of
-//! past sessions with attendance cannot be loaded through the commands as they stand.
+//! Each session is scheduled one to six weeks before it starts; hosting answers, bookings
+//! and cancellations follow in the days between, and once a session is over its partner
+//! records who came and what they achieved. The store's clock stands on each step's day,
+//! so `ScheduleSession` (no start in the past) and `RecordAttendance` (only once started)
+//! judge them as on that day.
 
 use chrono::{Datelike, NaiveDate, NaiveTime, SecondsFormat, TimeDelta, Weekday};
 use proto::v1::{
     AccessNeed, BookSeatRequest, CancelBookingRequest, CancelSessionRequest, ConfirmHostingRequest,
     DeclineHostingRequest, DigitalService, JoinWaitlistRequest, PatientGroup,
-    ScheduleSessionRequest,
+    RecordAttendanceRequest, ScheduleSessionRequest,
 };
 use rand::Rng;
 
 use super::command::{Script, Step, Who};
 use super::england::{ICBS, PARTNER_KINDS, Tree};
-use super::seed::{DemoRng, Seed, days, index, weighted};
+use super::seed::{DemoRng, Seed, Year, days, index, weighted};
 
-/// How far ahead partners schedule, in days.
+/// How far past today sessions are planned, in days.
 const HORIZON_DAYS: i64 = 112;
+/// The first sessions start three weeks into the year.
+const FIRST_DAY: i64 = 21;
+
+const ATTENDANCE_NOTES: [&str; 4] = [
+    "Most people left with the NHS App working on their own phone",
+    "Several people came back from the last session to learn more",
+    "Two borrowed devices were set up for people who have none",
+    "The room was small for the number who came",
+];
 
 const LANGUAGES: [&str; 9] = ["pl", "ur", "pa-Guru", "ro", "bn", "ar", "so", "pt", "gu"];
 
@@ -81,27 +92,43 @@ struct Held {
 }
 
 /// Every session: one script each (its stream).
-pub(crate) fn scripts(seed: Seed, sessions: usize, tree: &Tree, today: NaiveDate) -> Vec<Script> {
+pub(crate) fn scripts(seed: Seed, sessions: usize, tree: &Tree, year: Year) -> Vec<Script> {
     if tree.partners.is_empty() {
         return Vec::new();
     }
     (0..sessions)
-        .map(|n| session(seed, n, tree, today))
+        .map(|n| session(seed, n, tree, year))
         .collect()
 }
 
-fn session(seed: Seed, n: usize, tree: &Tree, today: NaiveDate) -> Script {
+/// The practices within ICB `icb_code` on `day` (a merged ICB's from the merger on).
+fn practices_on(tree: &Tree, icb_code: &str, day: NaiveDate) -> Vec<usize> {
+    (0..ICBS.len())
+        .filter(|i| tree.icb_code_on(*i, day) == icb_code)
+        .flat_map(|i| tree.icb_practices[i].iter().copied())
+        .collect()
+}
+
+fn session(seed: Seed, n: usize, tree: &Tree, year: Year) -> Script {
+    let today = year.today;
     let mut rng = seed.rng("session", n as u64);
     let partner = &tree.partners[index(&mut rng, tree.partners.len())];
     let coordinator = || Who::Coordinator(partner.code.clone());
     let kind = PARTNER_KINDS[partner.kind].0;
 
-    let mut on = days(today, rng.random_range(1..=HORIZON_DAYS));
+    let span = (today - year.start).num_days() + HORIZON_DAYS;
+    let mut on = days(year.start, rng.random_range(FIRST_DAY..=span));
     match on.weekday() {
         Weekday::Sat => on = days(on, 2),
         Weekday::Sun => on = days(on, 1),
         _ => {}
     }
+    // Scheduled weeks ahead, and never today for a session that starts today (it may
+    // have started already by the clock).
+    let scheduled =
+        days(on, -rng.random_range(7..=42)).clamp(days(year.start, 1), days(on, -1).min(today));
+    // What happens before the session happens by the day before it, and by today.
+    let eve = days(on, -1).min(today);
     let start_minutes = weighted(&mut rng, &[(600, 45), (810, 40), (1080, 15)]);
     let length = weighted(&mut rng, &[(90, 60), (120, 40)]);
     let at = |minutes: i64| {
@@ -112,15 +139,22 @@ fn session(seed: Seed, n: usize, tree: &Tree, today: NaiveDate) -> Script {
 
     let icb = partner.covers[index(&mut rng, partner.covers.len())];
     let icb_code = tree.icb_code_on(icb, on);
-    let practices: Vec<usize> = (0..ICBS.len())
-        .filter(|i| tree.icb_code_on(*i, on) == icb_code)
-        .flat_map(|i| tree.icb_practices[i].iter().copied())
-        .collect();
+    let practices = practices_on(tree, icb_code, on);
     let host = (!practices.is_empty() && rng.random_bool(0.55)).then(|| {
         tree.practices[practices[index(&mut rng, practices.len())]]
             .code
             .clone()
     });
+    // Referrers belong to the session's ICB on every day they may act on it: a merged
+    // ICB's practices join its successor's sessions only from the merger on.
+    let referrers: Vec<usize> = {
+        let before = practices_on(tree, icb_code, scheduled);
+        practices
+            .iter()
+            .copied()
+            .filter(|p| before.contains(p))
+            .collect()
+    };
     let (venue_name, venue_district) = if host.is_some() {
         (String::new(), String::new())
     } else {
@@ -171,6 +205,7 @@ fn session(seed: Seed, n: usize, tree: &Tree, today: NaiveDate) -> Script {
     let capacity: u32 = rng.random_range(8..=20);
     let session_id = seed.id("session", n).to_string();
     let mut script = vec![Step::new(
+        scheduled,
         coordinator(),
         ScheduleSessionRequest {
             request_id: seed.request_id(format_args!("session-{n}")),
@@ -201,11 +236,15 @@ fn session(seed: Seed, n: usize, tree: &Tree, today: NaiveDate) -> Script {
             },
         },
     )];
+    // What follows before the session, in order: each step is dated `scheduled` until
+    // `spread` gives them their days, once they are all known.
+    let mut before: Script = Vec::new();
 
     if let Some(host) = &host {
         let practice = || Who::PracticeManager(host.clone());
         match weighted(&mut rng, &[(0, 70), (1, 10), (2, 20)]) {
-            0 => script.push(Step::new(
+            0 => before.push(Step::new(
+                scheduled,
                 practice(),
                 ConfirmHostingRequest {
                     request_id: seed.request_id(format_args!("host-{n}")),
@@ -214,7 +253,8 @@ fn session(seed: Seed, n: usize, tree: &Tree, today: NaiveDate) -> Script {
                 },
             )),
             1 => {
-                script.push(Step::new(
+                before.push(Step::new(
+                    scheduled,
                     practice(),
                     DeclineHostingRequest {
                         request_id: seed.request_id(format_args!("host-{n}")),
@@ -224,7 +264,8 @@ fn session(seed: Seed, n: usize, tree: &Tree, today: NaiveDate) -> Script {
                 ));
                 // A declined session cannot take bookings: most partners call it off.
                 if rng.random_bool(0.8) {
-                    script.push(cancel_session(
+                    before.push(cancel_session(
+                        scheduled,
                         seed,
                         n,
                         &session_id,
@@ -232,6 +273,9 @@ fn session(seed: Seed, n: usize, tree: &Tree, today: NaiveDate) -> Script {
                         "The host practice could not offer a room; it will be rescheduled",
                     ));
                 }
+                // Nowhere to hold it: whatever happened on the day, nobody records it.
+                spread(&mut rng, year, &mut before, scheduled, eve);
+                script.extend(before);
                 return script;
             }
             _ => {}
@@ -245,10 +289,10 @@ fn session(seed: Seed, n: usize, tree: &Tree, today: NaiveDate) -> Script {
     let mut k = 0;
     while asked < demand {
         let places = weighted(&mut rng, &[(1u32, 80), (2, 20)]);
-        let (referrer, by) = if practices.is_empty() || rng.random_bool(0.15) {
+        let (referrer, by) = if referrers.is_empty() || rng.random_bool(0.15) {
             (partner.code.clone(), coordinator())
         } else {
-            let code = tree.practices[practices[index(&mut rng, practices.len())]]
+            let code = tree.practices[referrers[index(&mut rng, referrers.len())]]
                 .code
                 .clone();
             (code.clone(), Who::PracticeManager(code))
@@ -271,7 +315,8 @@ fn session(seed: Seed, n: usize, tree: &Tree, today: NaiveDate) -> Script {
             by: by.clone(),
         };
         if places <= remaining {
-            script.push(Step::new(
+            before.push(Step::new(
+                scheduled,
                 by,
                 BookSeatRequest {
                     request_id: seed.request_id(format_args!("book-{n}-{k}")),
@@ -285,7 +330,8 @@ fn session(seed: Seed, n: usize, tree: &Tree, today: NaiveDate) -> Script {
             ));
             confirmed.push(held);
         } else {
-            script.push(Step::new(
+            before.push(Step::new(
+                scheduled,
                 by,
                 JoinWaitlistRequest {
                     request_id: seed.request_id(format_args!("wait-{n}-{k}")),
@@ -310,7 +356,8 @@ fn session(seed: Seed, n: usize, tree: &Tree, today: NaiveDate) -> Script {
     while i < confirmed.len() {
         if rng.random_bool(0.08) {
             let gone = confirmed.remove(i);
-            script.push(cancel_booking(
+            before.push(cancel_booking(
+                scheduled,
                 seed,
                 n,
                 c,
@@ -334,7 +381,8 @@ fn session(seed: Seed, n: usize, tree: &Tree, today: NaiveDate) -> Script {
         }
     }
     if let Some(gone) = waitlist.first().filter(|_| rng.random_bool(0.1)).cloned() {
-        script.push(cancel_booking(
+        before.push(cancel_booking(
+            scheduled,
             seed,
             n,
             c,
@@ -343,8 +391,10 @@ fn session(seed: Seed, n: usize, tree: &Tree, today: NaiveDate) -> Script {
             "Found help elsewhere",
         ));
     }
-    if rng.random_bool(0.03) {
-        script.push(cancel_session(
+    let cancelled = rng.random_bool(0.03);
+    if cancelled {
+        before.push(cancel_session(
+            scheduled,
             seed,
             n,
             &session_id,
@@ -352,10 +402,77 @@ fn session(seed: Seed, n: usize, tree: &Tree, today: NaiveDate) -> Script {
             "The facilitator is unwell; the session will be rescheduled",
         ));
     }
+    spread(&mut rng, year, &mut before, scheduled, eve);
+    script.extend(before);
+
+    // Once it is over, the partner records who came: a day or three later.
+    if !cancelled && on < today {
+        let recorded = days(on, rng.random_range(1..=3)).min(today);
+        let places: u32 = confirmed.iter().map(|h| h.places).sum();
+        script.push(attendance(
+            seed,
+            n,
+            &session_id,
+            places,
+            recorded,
+            coordinator(),
+            &mut rng,
+        ));
+    }
     script
 }
 
+/// Gives `steps` days from `from` to `to`, in their order.
+fn spread(rng: &mut DemoRng, year: Year, steps: &mut Script, from: NaiveDate, to: NaiveDate) {
+    let drawn = year.days_in_order(rng, steps.len(), from, to);
+    for (step, on) in steps.iter_mut().zip(drawn) {
+        step.on = on;
+    }
+}
+
+/// What happened at a session that held `places` confirmed places: some booked people did
+/// not come, a few walked in, and most who came left with something done.
+fn attendance(
+    seed: Seed,
+    n: usize,
+    session_id: &str,
+    places: u32,
+    on: NaiveDate,
+    who: Who,
+    rng: &mut DemoRng,
+) -> Step {
+    let no_shows = (f64::from(places) * rng.random_range(0.05..0.35)).round() as u32;
+    let walk_ins = weighted(rng, &[(0u32, 55), (1, 25), (2, 12), (3, 8)]);
+    let attended = places - no_shows + walk_ins;
+    let part = |rng: &mut DemoRng, share: f64| -> u32 {
+        let most = (f64::from(attended) * share).round() as u32;
+        rng.random_range(0..=most.min(attended))
+    };
+    Step::new(
+        on,
+        who,
+        RecordAttendanceRequest {
+            request_id: seed.request_id(format_args!("attendance-{n}")),
+            session_id: session_id.to_owned(),
+            attended,
+            no_shows,
+            walk_ins,
+            registered_for_nhs_app: part(rng, 0.6),
+            completed_task_online: part(rng, 0.7),
+            referred_to_community_session: part(rng, 0.15),
+            declined_help: part(rng, 0.1),
+            set_up_proxy_access: part(rng, 0.1),
+            notes: if rng.random_bool(0.2) {
+                ATTENDANCE_NOTES[index(rng, ATTENDANCE_NOTES.len())].to_owned()
+            } else {
+                String::new()
+            },
+        },
+    )
+}
+
 fn cancel_booking(
+    on: NaiveDate,
     seed: Seed,
     n: usize,
     c: usize,
@@ -364,6 +481,7 @@ fn cancel_booking(
     reason: &str,
 ) -> Step {
     Step::new(
+        on,
         held.by.clone(),
         CancelBookingRequest {
             request_id: seed.request_id(format_args!("cancel-{n}-{c}")),
@@ -374,8 +492,16 @@ fn cancel_booking(
     )
 }
 
-fn cancel_session(seed: Seed, n: usize, session_id: &str, who: Who, reason: &str) -> Step {
+fn cancel_session(
+    on: NaiveDate,
+    seed: Seed,
+    n: usize,
+    session_id: &str,
+    who: Who,
+    reason: &str,
+) -> Step {
     Step::new(
+        on,
         who,
         CancelSessionRequest {
             request_id: seed.request_id(format_args!("cancel-session-{n}")),
