@@ -2,6 +2,7 @@
 //! read model folds events incrementally and indexes the tree; the brute force below
 //! recomputes each answer from the raw list of events, knowing nothing of either.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use bytes::Bytes;
@@ -11,12 +12,13 @@ use gateway::checkpoint::Checkpoint;
 use gateway::model::ReadModel;
 use gateway::model::coverage::CoverageFlag;
 use gateway::model::facilitation::week_start;
-use gateway::views::AreaLevel;
+use gateway::views::commissioning::{CommissionStatus, Delivery, commissioning};
 use gateway::views::coverage;
 use gateway::views::facilitation::tally;
 use gateway::views::page::PageArgs;
 use gateway::views::perceptions::perceptions;
 use gateway::views::training::rollout;
+use gateway::views::{AreaLevel, TreeAt};
 use proptest::prelude::*;
 use proto::v1 as pb;
 use rand::rngs::StdRng;
@@ -45,6 +47,8 @@ const PRACTICES: [(&str, &str); 6] = [
     ("C83002", "U00004"),
 ];
 const PARTNER: &str = "P-leeds-libraries";
+/// Partners that are commissioned and run sessions.
+const PARTNERS: [&str; 2] = [PARTNER, "P-age-uk-leeds"];
 const DUTIES: [&str; 3] = [
     "00000000-0000-4000-8000-000000000001",
     "00000000-0000-4000-8000-000000000002",
@@ -138,7 +142,9 @@ impl History {
         for (practice, pcn) in PRACTICES {
             h.register(practice, K::Practice, pcn);
         }
-        h.register(PARTNER, K::Partner, NATIONAL);
+        for partner in PARTNERS {
+            h.register(partner, K::Partner, NATIONAL);
+        }
         if h.rng.random_bool(0.5) {
             h.push(
                 "organisations",
@@ -169,6 +175,9 @@ impl History {
                 },
             );
         }
+        // Early in the log, so that the prefix cut holds some commissions and sessions
+        // (and a commission without the end recorded later).
+        h.commissions_and_sessions();
         let levels = [pb::Level::Local, pb::Level::Regional, pb::Level::National];
         for duty in DUTIES {
             let mut required: Vec<i32> = levels
@@ -381,7 +390,199 @@ impl History {
                 },
             );
         }
+        h.staff_in_post(&staff_roles);
         h
+    }
+
+    /// Headcounts in post, a few per practice and role, dated across the rollout: some
+    /// practices report none, some report the audience role at zero, some report twice
+    /// on one day (the later report stands).
+    fn staff_in_post(&mut self, roles: &[pb::StaffRole]) {
+        for (practice, _) in PRACTICES {
+            if self.rng.random_bool(0.25) {
+                continue;
+            }
+            let mut as_of = day("2025-09-01");
+            for _ in 0..self.rng.random_range(1..4) {
+                let role = *self.pick(roles);
+                if !self.rng.random_bool(0.2) {
+                    as_of += chrono::Duration::days(self.rng.random_range(0..300));
+                }
+                let headcount = self.rng.random_range(0..4);
+                self.push(
+                    &format!("practice-{practice}"),
+                    pb::StaffInPostReported {
+                        practice_code: practice.into(),
+                        staff_role: role.into(),
+                        headcount,
+                        as_of: as_of.format("%Y-%m-%d").to_string(),
+                    },
+                );
+            }
+        }
+    }
+
+    /// Commissions (some ended early, some across the merger) and the partners'
+    /// sessions: at practices and at venues, funded or not, booked, cancelled, and with
+    /// attendance recorded before and after the days asked about.
+    fn commissions_and_sessions(&mut self) {
+        let commissioners = [NATIONAL, "Y63", "QMJ", "QWO", "QF7"];
+        let areas = [
+            NATIONAL, "Y63", "QMJ", "QWO", "QF7", "U00004", "B82002", "C83001",
+        ];
+        let topics = [
+            pb::DigitalService::NhsApp as i32,
+            pb::DigitalService::OnlinePrescriptions as i32,
+            pb::DigitalService::OnlineAppointments as i32,
+        ];
+        let some_topics = |h: &mut Self, at_least: usize| -> Vec<i32> {
+            let mut chosen: Vec<i32> = topics
+                .iter()
+                .copied()
+                .filter(|_| h.rng.random_bool(0.4))
+                .collect();
+            if chosen.len() < at_least {
+                chosen.push(*h.pick(&topics));
+            }
+            chosen
+        };
+        let date_from = |h: &mut Self, from: &str, days: i64| {
+            day(from) + chrono::Duration::days(h.rng.random_range(0..days))
+        };
+        let text = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
+        let mut ids = Vec::new();
+        for _ in 0..self.rng.random_range(1..5) {
+            let id = Uuid::new_v4().to_string();
+            let starts = date_from(self, "2025-10-01", 400);
+            let ends = starts + chrono::Duration::days(self.rng.random_range(30..400));
+            let commission = pb::PartnerCommissioned {
+                commission_id: id.clone(),
+                commissioner_code: (*self.pick(&commissioners)).into(),
+                partner_code: (*self.pick(&PARTNERS)).into(),
+                area_code: (*self.pick(&areas)).into(),
+                starts_on: text(starts),
+                ends_on: text(ends),
+                sessions_promised: self.rng.random_range(0..8),
+                topics: some_topics(self, 0),
+            };
+            self.push("commissions", commission);
+            ids.push((id, starts, ends));
+        }
+        for (id, starts, ends) in ids {
+            if self.rng.random_bool(0.35) {
+                // Mostly inside the period; now and then before it starts or after it ends.
+                let span = (ends - starts).num_days() + 60;
+                let ended = starts - chrono::Duration::days(30)
+                    + chrono::Duration::days(self.rng.random_range(0..span));
+                self.push(
+                    "commissions",
+                    pb::CommissionEnded {
+                        commission_id: id,
+                        reason: "budget".into(),
+                        ended_on: text(ended),
+                    },
+                );
+            }
+        }
+        for _ in 0..self.rng.random_range(2..12) {
+            let id = Uuid::new_v4().to_string();
+            let stream = format!("session-{id}");
+            let host = if self.rng.random_bool(0.6) {
+                self.pick(&PRACTICES).0
+            } else {
+                ""
+            };
+            let starts = date_from(self, "2025-10-01", 500);
+            let funder = if self.rng.random_bool(0.5) {
+                ""
+            } else {
+                *self.pick(&commissioners)
+            };
+            let scheduled = pb::SessionScheduled {
+                session_id: id.clone(),
+                partner_code: (*self.pick(&PARTNERS)).into(),
+                icb_code: self.pick(&ICBS).0.into(),
+                host_practice_code: host.into(),
+                venue_name: "Library".into(),
+                starts_at: format!("{}T10:00:00Z", text(starts)),
+                ends_at: format!("{}T12:00:00Z", text(starts)),
+                capacity: 10,
+                topics: some_topics(self, 1),
+                commissioner_code: funder.into(),
+                ..Default::default()
+            };
+            self.push(&stream, scheduled);
+            let mut references = Vec::new();
+            for _ in 0..self.rng.random_range(0..4) {
+                let reference = Uuid::new_v4().to_string();
+                let places = self.rng.random_range(1..4);
+                if self.rng.random_bool(0.8) {
+                    self.push(
+                        &stream,
+                        pb::SeatBooked {
+                            session_id: id.clone(),
+                            booking_reference: reference.clone(),
+                            referring_organisation_code: "A81001".into(),
+                            places,
+                            ..Default::default()
+                        },
+                    );
+                } else {
+                    self.push(
+                        &stream,
+                        pb::WaitlistJoined {
+                            session_id: id.clone(),
+                            booking_reference: reference.clone(),
+                            referring_organisation_code: "A81001".into(),
+                            places,
+                            ..Default::default()
+                        },
+                    );
+                    if self.rng.random_bool(0.5) {
+                        self.push(
+                            &stream,
+                            pb::WaitlistPromoted {
+                                session_id: id.clone(),
+                                booking_reference: reference.clone(),
+                            },
+                        );
+                    }
+                }
+                references.push(reference);
+            }
+            if let Some(reference) = references.first()
+                && self.rng.random_bool(0.3)
+            {
+                self.push(
+                    &stream,
+                    pb::BookingCancelled {
+                        session_id: id.clone(),
+                        booking_reference: reference.clone(),
+                        reason: "cannot come".into(),
+                    },
+                );
+            }
+            if self.rng.random_bool(0.15) {
+                self.push(
+                    &stream,
+                    pb::SessionCancelled {
+                        session_id: id.clone(),
+                        reason: "venue closed".into(),
+                    },
+                );
+            }
+            for _ in 0..self.rng.random_range(0..3) {
+                let attended = self.rng.random_range(0..12);
+                self.push(
+                    &stream,
+                    pb::AttendanceRecorded {
+                        session_id: id.clone(),
+                        attended,
+                        ..Default::default()
+                    },
+                );
+            }
+        }
     }
 
     fn fold(&self, upto: usize) -> ReadModel {
@@ -396,6 +597,13 @@ impl History {
 /// The brute force: facts pulled from the raw events by type.
 struct Facts<'a> {
     events: &'a [RecordedEvent],
+    /// `lineage` answers, remembered: the rollout's weekly series asks for every practice
+    /// every week, and each answer re-reads the tree's events.
+    lineages: RefCell<HashMap<(String, NaiveDate), Vec<String>>>,
+    /// Each organisation's kind, as first registered.
+    kinds: HashMap<String, i32>,
+    /// `chain` answers, remembered likewise.
+    chains: RefCell<HashMap<(String, NaiveDate), Vec<String>>>,
     /// The events of each type, in log order: the brute force asks for the tree's few
     /// events thousands of times, and should not scan the whole log each time.
     by_type: HashMap<&'a str, Vec<&'a RecordedEvent>>,
@@ -419,7 +627,22 @@ impl<'a> Facts<'a> {
         for e in events {
             by_type.entry(e.event_type.as_str()).or_default().push(e);
         }
-        Self { events, by_type }
+        let mut kinds = HashMap::new();
+        for e in by_type
+            .get("difacto.v1.OrganisationRegistered")
+            .into_iter()
+            .flatten()
+        {
+            let o: pb::OrganisationRegistered = decode(e).expect("registered");
+            kinds.entry(o.code).or_insert(o.kind);
+        }
+        Self {
+            events,
+            by_type,
+            kinds,
+            lineages: RefCell::default(),
+            chains: RefCell::default(),
+        }
     }
 
     fn all<M: prost::Message + prost::Name + Default>(&self) -> Vec<M> {
@@ -432,10 +655,7 @@ impl<'a> Facts<'a> {
     }
 
     fn kind(&self, code: &str) -> Option<i32> {
-        self.all::<pb::OrganisationRegistered>()
-            .into_iter()
-            .find(|o| o.code == code)
-            .map(|o| o.kind)
+        self.kinds.get(code).copied()
     }
 
     fn merged(&self, code: &str, date: NaiveDate) -> Option<String> {
@@ -467,6 +687,10 @@ impl<'a> Facts<'a> {
 
     /// `code` and what it sat in on `date`; a predecessor merged by then holds nothing.
     fn lineage(&self, code: &str, date: NaiveDate) -> Vec<String> {
+        let key = (code.to_owned(), date);
+        if let Some(known) = self.lineages.borrow().get(&key) {
+            return known.clone();
+        }
         let mut out = vec![code.to_owned()];
         let mut at = code.to_owned();
         while let Some(parent) = self.parent(&at, date) {
@@ -475,6 +699,26 @@ impl<'a> Facts<'a> {
             }
             at = parent;
         }
+        self.lineages.borrow_mut().insert(key, out.clone());
+        out
+    }
+
+    /// `code` and everything above it on `date`, merged predecessors included: what a
+    /// commission's area reaches (a commission for a merged ICB still covers sessions in
+    /// the practices it had, as the services book by), unlike `lineage`, which places facts.
+    fn chain(&self, code: &str, date: NaiveDate) -> Vec<String> {
+        let key = (code.to_owned(), date);
+        if let Some(known) = self.chains.borrow().get(&key) {
+            return known.clone();
+        }
+        let mut out = vec![code.to_owned()];
+        while let Some(parent) = self.parent(out.last().expect("not empty"), date) {
+            if out.contains(&parent) {
+                break;
+            }
+            out.push(parent);
+        }
+        self.chains.borrow_mut().insert(key, out.clone());
         out
     }
 
@@ -822,28 +1066,108 @@ fn model_perceptions(model: &ReadModel, area: &str, duty: &str, date: NaiveDate)
     )
 }
 
-/// (practices, enrolled, completed, practices with trained reception staff) per area.
-type RolloutCounts = BTreeMap<String, (u64, u64, u64, u64)>;
+/// One area's rollout figures, as both sides count them.
+#[derive(Debug, Default, PartialEq)]
+struct RolloutRow {
+    practices: u64,
+    enrolled: u64,
+    completed: u64,
+    /// Practices with a trained receptionist or care navigator.
+    reception: u64,
+    staff_in_post: u64,
+    trained: u64,
+    percent_trained: Option<f64>,
+    without_denominator: u64,
+    /// role → (enrolled, completed, in post)
+    by_role: BTreeMap<i32, (u64, u64, u64)>,
+}
+
+/// Per area ("*" is the whole of `within`).
+type RolloutCounts = BTreeMap<String, RolloutRow>;
+/// Per area ("*" is the whole of `within`): each week's (staff in post, trained) at its end.
+type RolloutWeeks = BTreeMap<String, BTreeMap<NaiveDate, (u64, u64)>>;
+
+fn percent_of(part: u64, whole: u64) -> Option<f64> {
+    (whole > 0).then(|| (part as f64 * 1000.0 / whole as f64).round() / 10.0)
+}
+
+/// The rollout's raw material: each member of staff's role and completion, and the
+/// headcount reports.
+struct Staff {
+    /// (practice, staff ref) → (role, completed on)
+    trainees: BTreeMap<(String, String), (i32, Option<NaiveDate>)>,
+    reports: Vec<pb::StaffInPostReported>,
+    audience: Vec<i32>,
+}
+
+impl Staff {
+    fn of(facts: &Facts<'_>) -> Self {
+        let mut trainees: BTreeMap<(String, String), (i32, Option<NaiveDate>)> = BTreeMap::new();
+        for e in facts.events {
+            if let Some(s) = decode::<pb::StaffEnrolled>(e) {
+                trainees
+                    .entry((s.practice_code, s.staff_ref))
+                    .or_insert((s.staff_role, None))
+                    .0 = s.staff_role;
+            } else if let Some(t) = decode::<pb::TrainingCompleted>(e)
+                && let Some(entry) = trainees.get_mut(&(t.practice_code, t.staff_ref))
+            {
+                entry.1 = Some(day(&t.completed_on));
+            }
+        }
+        let audience = facts
+            .all::<pb::TrainingProgrammeLaunched>()
+            .into_iter()
+            .flat_map(|p| p.audience_roles)
+            .collect();
+        Self {
+            trainees,
+            reports: facts.all::<pb::StaffInPostReported>(),
+            audience,
+        }
+    }
+
+    /// The latest headcount reported for `role` at `practice` as of `date`; of two
+    /// reports for one day, the later recorded.
+    fn in_post(&self, practice: &str, role: i32, date: NaiveDate) -> Option<u64> {
+        self.reports
+            .iter()
+            .filter(|r| r.practice_code == practice && r.staff_role == role)
+            .filter(|r| day(&r.as_of) <= date)
+            .max_by_key(|r| day(&r.as_of))
+            .map(|r| u64::from(r.headcount))
+    }
+
+    /// (in post, trained, any report) at `practice` on `date` over the audience roles, and
+    /// the headcount of each role reported: trained are completions by then, at most the
+    /// headcount of their role.
+    fn on(&self, practice: &str, date: NaiveDate) -> (u64, u64, bool, Vec<(i32, u64)>) {
+        let (mut in_post, mut trained, mut roles) = (0, 0, Vec::new());
+        for &role in &self.audience {
+            let Some(n) = self.in_post(practice, role, date) else {
+                continue;
+            };
+            let done = self
+                .trainees
+                .iter()
+                .filter(|((p, _), (r, _))| p == practice && *r == role)
+                .filter(|(_, (_, d))| d.is_some_and(|d| d <= date))
+                .count() as u64;
+            in_post += n;
+            trained += done.min(n);
+            roles.push((role, n));
+        }
+        (in_post, trained, !roles.is_empty(), roles)
+    }
+}
 
 fn brute_rollout(
     facts: &Facts<'_>,
     group: pb::OrganisationKind,
     within: &str,
     date: NaiveDate,
-) -> (RolloutCounts, BTreeSet<String>) {
-    let mut staff: BTreeMap<(String, String), (i32, Option<NaiveDate>)> = BTreeMap::new();
-    for e in facts.events {
-        if let Some(s) = decode::<pb::StaffEnrolled>(e) {
-            staff
-                .entry((s.practice_code, s.staff_ref))
-                .or_insert((s.staff_role, None))
-                .0 = s.staff_role;
-        } else if let Some(t) = decode::<pb::TrainingCompleted>(e)
-            && let Some(entry) = staff.get_mut(&(t.practice_code, t.staff_ref))
-        {
-            entry.1 = Some(day(&t.completed_on));
-        }
-    }
+) -> (RolloutCounts, BTreeSet<String>, RolloutWeeks) {
+    let staff = Staff::of(facts);
     let mut counts = RolloutCounts::new();
     let mut without = BTreeSet::new();
     for (practice, _) in PRACTICES {
@@ -853,6 +1177,7 @@ fn brute_rollout(
             continue;
         }
         let mine: Vec<&(i32, Option<NaiveDate>)> = staff
+            .trainees
             .iter()
             .filter(|((p, _), _)| p == practice)
             .map(|(_, v)| v)
@@ -869,18 +1194,67 @@ fn brute_rollout(
         if !reception {
             without.insert(practice.to_owned());
         }
+        let (in_post, trained, reported, roles) = staff.on(practice, date);
         for key in [Some("*".to_owned()), facts.ancestor(practice, group, date)]
             .into_iter()
             .flatten()
         {
             let entry = counts.entry(key).or_default();
-            entry.0 += 1;
-            entry.1 += mine.len() as u64;
-            entry.2 += completed;
-            entry.3 += u64::from(reception);
+            entry.practices += 1;
+            entry.enrolled += mine.len() as u64;
+            entry.completed += completed;
+            entry.reception += u64::from(reception);
+            entry.staff_in_post += in_post;
+            entry.trained += trained;
+            entry.without_denominator += u64::from(!reported);
+            for (role, done) in &mine {
+                let r = entry.by_role.entry(*role).or_default();
+                r.0 += 1;
+                r.1 += u64::from(done.is_some_and(|d| d <= date));
+            }
+            for (role, n) in &roles {
+                entry.by_role.entry(*role).or_default().2 += n;
+            }
         }
     }
-    (counts, without)
+    for row in counts.values_mut() {
+        row.percent_trained = percent_of(row.trained, row.staff_in_post);
+    }
+    // The weekly series: from the week of the launch (the day it was recorded) to `date`,
+    // each week's practices placed and counted at the week's end.
+    let mut weeks = RolloutWeeks::new();
+    let launched = facts
+        .by_type
+        .get("difacto.v1.TrainingProgrammeLaunched")
+        .and_then(|l| l.first())
+        .map(|e| recorded_on(e));
+    if let Some(launched) = launched.filter(|l| *l <= date) {
+        let mut week =
+            launched - chrono::Duration::days(i64::from(launched.weekday().num_days_from_monday()));
+        while week <= date {
+            let end = (week + chrono::Duration::days(6)).min(date);
+            for (practice, _) in PRACTICES {
+                if !facts.active(practice, end)
+                    || !facts.lineage(practice, end).iter().any(|c| c == within)
+                {
+                    continue;
+                }
+                let (in_post, trained, _, _) = staff.on(practice, end);
+                for key in [Some("*".to_owned()), facts.ancestor(practice, group, end)]
+                    .into_iter()
+                    .flatten()
+                {
+                    let e = weeks.entry(key).or_default().entry(week).or_default();
+                    e.0 += in_post;
+                    e.1 += trained;
+                }
+            }
+            week += chrono::Duration::days(7);
+        }
+    }
+    // A group's series is shown with the group, when it has practices on `date`.
+    weeks.retain(|area, _| area == "*" || counts.contains_key(area));
+    (counts, without, weeks)
 }
 
 fn model_rollout(
@@ -888,45 +1262,269 @@ fn model_rollout(
     group: AreaLevel,
     within: &str,
     date: NaiveDate,
-) -> (RolloutCounts, BTreeSet<String>) {
+) -> (RolloutCounts, BTreeSet<String>, RolloutWeeks) {
     let r = rollout(model, PROGRAMME, group, within, date).expect("rollout");
     let figures = |f: &gateway::views::training::RolloutFigures| {
-        (
-            f.practices,
-            f.enrolled,
-            f.completed,
-            f.practices_with_trained_reception,
-        )
+        assert_eq!(
+            f.practices_without_trained_reception,
+            f.practices - f.practices_with_trained_reception
+        );
+        RolloutRow {
+            practices: f.practices,
+            enrolled: f.enrolled,
+            completed: f.completed,
+            reception: f.practices_with_trained_reception,
+            staff_in_post: f.staff_in_post,
+            trained: f.trained,
+            percent_trained: f.percent_trained,
+            without_denominator: f.practices_without_denominator,
+            by_role: f
+                .by_role
+                .iter()
+                .map(|r| {
+                    let role = r.role.map_or(0, i32::from);
+                    (role, (r.enrolled, r.completed, r.staff_in_post))
+                })
+                .collect(),
+        }
+    };
+    let series = |weeks: &[gateway::views::training::RolloutWeek]| {
+        weeks
+            .iter()
+            .map(|w| {
+                assert_eq!(w.percent_trained, percent_of(w.trained, w.staff_in_post));
+                (w.week_starting, (w.staff_in_post, w.trained))
+            })
+            .collect::<BTreeMap<_, _>>()
     };
     let mut counts: RolloutCounts = r
         .groups
         .iter()
         .map(|g| (g.area.code.clone(), figures(&g.figures)))
         .collect();
-    counts.insert("*".into(), figures(&r.totals));
+    let mut weeks: RolloutWeeks = r
+        .groups
+        .iter()
+        .map(|g| (g.area.code.clone(), series(&g.weekly)))
+        .collect();
+    if r.totals.practices > 0 {
+        counts.insert("*".into(), figures(&r.totals));
+    }
+    weeks.insert("*".into(), series(&r.weekly));
+    weeks.retain(|_, w| !w.is_empty());
     (
         counts,
         r.without_reception.iter().map(|o| o.code.clone()).collect(),
+        weeks,
     )
+}
+
+/// Each commission shown for an area, in the view's order (latest start first), and the
+/// area's totals.
+type CommissionRows = (Vec<(String, CommissionStatus, Delivery)>, Delivery);
+
+/// A session as its stream left it: what `commissioning` counts.
+#[derive(Default)]
+struct RawSession {
+    scheduled: pb::SessionScheduled,
+    /// (reference, places, confirmed, cancelled)
+    bookings: Vec<(String, u32, bool, bool)>,
+    cancelled: bool,
+    attended: Option<u32>,
+}
+
+fn raw_sessions(facts: &Facts<'_>) -> Vec<RawSession> {
+    fn booking<'s>(
+        sessions: &'s mut BTreeMap<String, RawSession>,
+        id: &str,
+        reference: &str,
+    ) -> Option<&'s mut (String, u32, bool, bool)> {
+        sessions
+            .get_mut(id)?
+            .bookings
+            .iter_mut()
+            .find(|b| b.0 == reference)
+    }
+    let mut sessions: BTreeMap<String, RawSession> = BTreeMap::new();
+    for e in facts.events {
+        if let Some(s) = decode::<pb::SessionScheduled>(e) {
+            let id = s.session_id.clone();
+            sessions.insert(
+                id,
+                RawSession {
+                    scheduled: s,
+                    ..RawSession::default()
+                },
+            );
+        } else if let Some(b) = decode::<pb::SeatBooked>(e)
+            && let Some(s) = sessions.get_mut(&b.session_id)
+        {
+            s.bookings
+                .push((b.booking_reference, b.places, true, false));
+        } else if let Some(w) = decode::<pb::WaitlistJoined>(e)
+            && let Some(s) = sessions.get_mut(&w.session_id)
+        {
+            s.bookings
+                .push((w.booking_reference, w.places, false, false));
+        } else if let Some(p) = decode::<pb::WaitlistPromoted>(e)
+            && let Some(b) = booking(&mut sessions, &p.session_id, &p.booking_reference)
+        {
+            b.2 = true;
+        } else if let Some(c) = decode::<pb::BookingCancelled>(e)
+            && let Some(b) = booking(&mut sessions, &c.session_id, &c.booking_reference)
+        {
+            b.3 = true;
+        } else if let Some(c) = decode::<pb::SessionCancelled>(e)
+            && let Some(s) = sessions.get_mut(&c.session_id)
+        {
+            s.cancelled = true;
+        } else if let Some(a) = decode::<pb::AttendanceRecorded>(e)
+            && let Some(s) = sessions.get_mut(&a.session_id)
+        {
+            s.attended = Some(a.attended);
+        }
+    }
+    sessions.into_values().collect()
+}
+
+fn percent_delivered(held: u64, promised: u64) -> f64 {
+    percent_of(held, promised).unwrap_or(0.0)
+}
+
+/// DESIGN.md §5's `commissioning(area)`, from the raw events: the commissions placed in
+/// `area` (held by it, when a partner; else paid for by it or for an area inside it on
+/// the day they started), each with the sessions of its partner it covers.
+fn brute_commissioning(facts: &Facts<'_>, area: &str, date: NaiveDate) -> CommissionRows {
+    // Each commission with the last day it ran when ended: the latest end recorded.
+    let mut commissions: BTreeMap<String, (pb::PartnerCommissioned, Option<NaiveDate>)> =
+        BTreeMap::new();
+    for e in facts.events {
+        if let Some(c) = decode::<pb::PartnerCommissioned>(e) {
+            commissions.insert(c.commission_id.clone(), (c, None));
+        } else if let Some(end) = decode::<pb::CommissionEnded>(e)
+            && let Some(c) = commissions.get_mut(&end.commission_id)
+        {
+            c.1 = Some(day(&end.ended_on));
+        }
+    }
+    let sessions = raw_sessions(facts);
+    let is_partner = facts.kind(area) == Some(pb::OrganisationKind::Partner as i32);
+    let mut rows = Vec::new();
+    let mut totals = Delivery::default();
+    for (id, (c, ended)) in commissions {
+        let (starts, ends) = (day(&c.starts_on), day(&c.ends_on));
+        let placed = if is_partner {
+            c.partner_code == area
+        } else {
+            c.commissioner_code == area
+                || facts
+                    .lineage(&c.area_code, starts)
+                    .iter()
+                    .any(|a| a == area)
+        };
+        if !placed {
+            continue;
+        }
+        let last = ended.map_or(ends, |e| e.min(ends));
+        let mut d = Delivery {
+            sessions_promised: u64::from(c.sessions_promised),
+            ..Delivery::default()
+        };
+        for s in &sessions {
+            let x = &s.scheduled;
+            let on = chrono::DateTime::parse_from_rfc3339(&x.starts_at)
+                .expect("a time")
+                .date_naive();
+            let place = if x.host_practice_code.is_empty() {
+                &x.icb_code
+            } else {
+                &x.host_practice_code
+            };
+            let covered = x.partner_code == c.partner_code
+                && starts <= on
+                && on <= last
+                && (x.commissioner_code.is_empty() || x.commissioner_code == c.commissioner_code)
+                && (c.topics.is_empty() || x.topics.iter().any(|t| c.topics.contains(t)))
+                && facts.chain(place, on).contains(&c.area_code);
+            if !covered {
+                continue;
+            }
+            if s.cancelled {
+                d.sessions_cancelled += 1;
+                continue;
+            }
+            d.sessions_scheduled += 1;
+            d.seats_booked += s
+                .bookings
+                .iter()
+                .filter(|b| b.2 && !b.3)
+                .map(|b| u64::from(b.1))
+                .sum::<u64>();
+            if on > date {
+                d.sessions_to_come += 1;
+            } else if let Some(came) = s.attended {
+                d.sessions_held += 1;
+                d.attended += u64::from(came);
+            }
+        }
+        d.percent_delivered = percent_delivered(d.sessions_held, d.sessions_promised);
+        let status = if date < starts {
+            CommissionStatus::Upcoming
+        } else if date <= last {
+            CommissionStatus::Running
+        } else if ended.is_some_and(|e| e < ends) {
+            CommissionStatus::EndedEarly
+        } else {
+            CommissionStatus::Finished
+        };
+        totals.sessions_promised += d.sessions_promised;
+        totals.sessions_scheduled += d.sessions_scheduled;
+        totals.sessions_held += d.sessions_held;
+        totals.sessions_to_come += d.sessions_to_come;
+        totals.sessions_cancelled += d.sessions_cancelled;
+        totals.seats_booked += d.seats_booked;
+        totals.attended += d.attended;
+        rows.push((starts, id, status, d));
+    }
+    totals.percent_delivered = percent_delivered(totals.sessions_held, totals.sessions_promised);
+    rows.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    let rows = rows
+        .into_iter()
+        .map(|(_, id, status, d)| (id, status, d))
+        .collect();
+    (rows, totals)
+}
+
+fn model_commissioning(model: &ReadModel, area: &str, date: NaiveDate) -> CommissionRows {
+    let answer = commissioning(model, area, date).expect("an area of the tree");
+    let rows = answer
+        .all
+        .iter()
+        .map(|c| (c.id.clone(), c.status, c.delivery))
+        .collect();
+    (rows, answer.totals)
 }
 
 /// (records, patients, proactive patients) per area; "*" is the whole of `within`.
 type MixCounts = BTreeMap<String, (u64, u64, u64)>;
 
+/// The facilitation mix, each record placed by the tree of the day `tree` names for its
+/// week (the week itself, or today for `TreeAt::Today`).
 fn brute_mix(
     facts: &Facts<'_>,
     within: &str,
-    from: NaiveDate,
-    to: NaiveDate,
+    (from, to): (NaiveDate, NaiveDate),
     group: pb::OrganisationKind,
+    tree: impl Fn(NaiveDate) -> NaiveDate,
 ) -> MixCounts {
     let mut out = MixCounts::new();
     for r in facts.all::<pb::FacilitationRecorded>() {
         let week = week_start(&r.week).expect("a week");
+        let placed = tree(week);
         if week < from
             || week > to
             || !facts
-                .lineage(&r.practice_code, week)
+                .lineage(&r.practice_code, placed)
                 .iter()
                 .any(|c| c == within)
         {
@@ -939,7 +1537,7 @@ fn brute_mix(
         };
         for key in [
             Some("*".to_owned()),
-            facts.ancestor(&r.practice_code, group, week),
+            facts.ancestor(&r.practice_code, group, placed),
         ]
         .into_iter()
         .flatten()
@@ -956,19 +1554,12 @@ fn brute_mix(
 fn model_mix(
     model: &ReadModel,
     within: &str,
-    from: NaiveDate,
-    to: NaiveDate,
+    (from, to): (NaiveDate, NaiveDate),
     group: AreaLevel,
+    tree_at: TreeAt,
 ) -> MixCounts {
-    let (total, groups) = tally(
-        model,
-        within,
-        Some(from),
-        Some(to),
-        Some(group),
-        gateway::views::TreeAt::FactDate,
-    )
-    .expect("tally");
+    let (total, groups) =
+        tally(model, within, Some(from), Some(to), Some(group), tree_at).expect("tally");
     let proactive = |t: &gateway::views::facilitation::Tally| {
         t.by_mode
             .get(&(pb::FacilitationMode::Proactive as i32))
@@ -1000,6 +1591,18 @@ const GROUPS: [(AreaLevel, pb::OrganisationKind); 3] = [
     (AreaLevel::Pcn, pb::OrganisationKind::Pcn),
 ];
 
+/// Areas whose commissions are checked: every level, the merged ICB, and both partners.
+const COMMISSIONING_AREAS: [&str; 8] = [
+    NATIONAL,
+    "Y63",
+    "QWO",
+    "QF7",
+    "U00004",
+    "C83001",
+    PARTNERS[0],
+    PARTNERS[1],
+];
+
 fn check_views(model: &ReadModel, facts: &Facts<'_>) {
     for date in DATES.map(day) {
         for area in AREAS {
@@ -1016,12 +1619,19 @@ fn check_views(model: &ReadModel, facts: &Facts<'_>) {
                 );
             }
         }
+        for area in COMMISSIONING_AREAS {
+            assert_eq!(
+                model_commissioning(model, area, date),
+                brute_commissioning(facts, area, date),
+                "commissioning in {area} on {date}"
+            );
+        }
         if facts.all::<pb::TrainingProgrammeLaunched>().is_empty() {
             assert!(rollout(model, PROGRAMME, AreaLevel::Icb, NATIONAL, date).is_err());
             continue;
         }
         for (level, kind) in GROUPS {
-            for within in [NATIONAL, "Y63", "QWO"] {
+            for within in [NATIONAL, "Y63", "QWO", "QF7"] {
                 assert_eq!(
                     model_rollout(model, level, within, date),
                     brute_rollout(facts, kind, within, date),
@@ -1030,20 +1640,82 @@ fn check_views(model: &ReadModel, facts: &Facts<'_>) {
             }
         }
     }
+    let today = chrono::Utc::now().date_naive();
     for (level, kind) in GROUPS {
         for within in [NATIONAL, "Y63", "QWO", "QF7"] {
-            let (from, to) = (day("2025-01-01"), day("2027-12-31"));
-            assert_eq!(
-                model_mix(model, within, from, to, level),
-                brute_mix(facts, within, from, to, kind),
-                "mix by {level:?} within {within}"
+            for span in [
+                (day("2025-01-01"), day("2027-12-31")),
+                (day("2026-01-05"), day("2026-06-29")),
+            ] {
+                assert_eq!(
+                    model_mix(model, within, span, level, TreeAt::FactDate),
+                    brute_mix(facts, within, span, kind, |week| week),
+                    "mix by {level:?} within {within} over {span:?}"
+                );
+                assert_eq!(
+                    model_mix(model, within, span, level, TreeAt::Today),
+                    brute_mix(facts, within, span, kind, |week| week.max(today)),
+                    "mix by {level:?} within {within} over {span:?} in today's tree"
+                );
+            }
+        }
+    }
+    check_merged_predecessor(model, facts, today);
+}
+
+/// DESIGN.md §5's placement across a merger, said outright rather than left to the
+/// oracle's tree: once QF7 has merged into QWO, QF7 holds none of the facts dated from the
+/// merger on (its practices count in QWO), and today's tree places all of them in QWO.
+fn check_merged_predecessor(model: &ReadModel, facts: &Facts<'_>, today: NaiveDate) {
+    let merger = day(MERGER_DATE);
+    if facts.merged("QF7", merger).is_none() {
+        return;
+    }
+    // Every B and C practice sits in QWO from the merger on (B82002 through QF7's PCN or,
+    // moved before, QWO's own); the A practices in QMJ.
+    let in_qwo = |r: &&pb::FacilitationRecorded| !r.practice_code.starts_with('A');
+    let records = facts.all::<pb::FacilitationRecorded>();
+    let (from, to) = (Some(merger), Some(day("2027-12-31")));
+    let (qf7, _) = tally(model, "QF7", from, to, None, TreeAt::FactDate).expect("tally");
+    assert_eq!(qf7.records, 0, "QF7 holds nothing from its merger on");
+    let (qwo, _) = tally(model, "QWO", from, to, None, TreeAt::FactDate).expect("tally");
+    let since = records
+        .iter()
+        .filter(|r| week_start(&r.week).expect("a week") >= merger)
+        .filter(in_qwo)
+        .count() as u64;
+    assert_eq!(
+        qwo.records, since,
+        "QWO holds QF7's practices from the merger on"
+    );
+    if today >= merger {
+        let (qf7, _) = tally(model, "QF7", None, None, None, TreeAt::Today).expect("tally");
+        assert_eq!(qf7.records, 0, "today's tree has no QF7");
+        let (qwo, _) = tally(model, "QWO", None, None, None, TreeAt::Today).expect("tally");
+        let all = records.iter().filter(in_qwo).count() as u64;
+        assert_eq!(
+            qwo.records, all,
+            "today's tree re-bases QF7's history onto QWO"
+        );
+    }
+    // A commission is placed by the day it started: QF7 shows none started after it
+    // merged, but for those it paid for or that name it as their area.
+    for date in DATES.map(day) {
+        let answer = commissioning(model, "QF7", date).expect("QF7 is in the tree");
+        for c in &answer.all {
+            assert!(
+                c.starts_on < merger || c.commissioner.code == "QF7" || c.area.code == "QF7",
+                "QF7 shows {} in {} from {}",
+                c.id,
+                c.area.code,
+                c.starts_on
             );
-            let (from, to) = (day("2026-01-05"), day("2026-06-29"));
-            assert_eq!(
-                model_mix(model, within, from, to, level),
-                brute_mix(facts, within, from, to, kind),
-                "mix by {level:?} within {within}, half a year"
-            );
+        }
+    }
+    for date in [merger, day("2027-01-01")] {
+        if let Ok(r) = rollout(model, PROGRAMME, AreaLevel::Pcn, "QF7", date) {
+            assert_eq!(r.totals.practices, 0, "QF7 has no practices on {date}");
+            assert_eq!(r.totals.staff_in_post, 0, "nor staff in post on {date}");
         }
     }
 }
