@@ -269,6 +269,10 @@ pub(crate) const ICBS: [IcbInfo; 42] = icbs![
     ),
 ];
 
+/// How long before it takes effect the merger is recorded: more than the six weeks ahead
+/// partners schedule sessions.
+pub(crate) const MERGER_NOTICE_DAYS: u64 = 60;
+
 /// The merger the demo records: predecessors into a successor (indexes into [`ICBS`]).
 pub(crate) const MERGER: (&[&str], &str, (i32, u32, u32)) = (&["QHG"], "QM7", (2026, 4, 1));
 
@@ -649,11 +653,14 @@ impl Tree {
         steps
     }
 
-    /// The tree changing: the merger and practices moving PCN, each sent on its date.
+    /// The tree changing: the merger, recorded when it is decided, weeks before it takes
+    /// effect (as ICB mergers are: partners schedule sessions under the successor before
+    /// the day), and practices moving PCN, each sent on its date.
     pub fn changes(&self, seed: Seed, year: Year) -> Script {
         let (predecessors, successor, _) = MERGER;
+        let decided = (self.merger_on - chrono::Days::new(MERGER_NOTICE_DAYS)).max(year.start);
         let mut steps = vec![Step::new(
-            year.day(self.merger_on),
+            year.day(decided),
             Who::National,
             MergeOrganisationsRequest {
                 request_id: seed.request_id(format_args!("merge-{successor}")),

@@ -229,8 +229,7 @@ async fn the_year_is_recorded_across_the_year_on_the_facts_own_days() {
             .collect::<Vec<_>>()
     };
     // Facts are recorded on their own dates: a week's facilitation during that week, a
-    // completion on its day, the merger on its effective date (or the year's first day,
-    // once it is older than the year), a responsibility ended on the day it ended.
+    // completion on its day, a responsibility ended on the day it ended.
     let records = of("FacilitationRecorded");
     assert!(!records.is_empty());
     for event in records {
@@ -248,7 +247,7 @@ async fn the_year_is_recorded_across_the_year_on_the_facts_own_days() {
             "week {week} recorded on {day}"
         );
     }
-    let facts: [(&str, FactDate); 5] = [
+    let facts: [(&str, FactDate); 4] = [
         ("TrainingCompleted", |e| {
             decoded::<pb::TrainingCompleted>(e).completed_on
         }),
@@ -261,9 +260,6 @@ async fn the_year_is_recorded_across_the_year_on_the_facts_own_days() {
         ("ResponsibilityEnded", |e| {
             decoded::<pb::ResponsibilityEnded>(e).effective_date
         }),
-        ("OrganisationsMerged", |e| {
-            decoded::<pb::OrganisationsMerged>(e).effective_date
-        }),
     ];
     for (name, fact) in facts {
         let dated = of(name);
@@ -272,6 +268,14 @@ async fn the_year_is_recorded_across_the_year_on_the_facts_own_days() {
             let on = fact(event);
             assert_eq!(day_of(event), year.day(date(&on)), "{name} of {on}");
         }
+    }
+    // The merger is recorded when it is decided, weeks before it takes effect.
+    let merged = of("OrganisationsMerged");
+    assert!(!merged.is_empty(), "no merger");
+    for event in merged {
+        let on = date(&decoded::<pb::OrganisationsMerged>(event).effective_date);
+        let decided = (on - chrono::Days::new(crate::england::MERGER_NOTICE_DAYS)).max(year.start);
+        assert_eq!(day_of(event), year.day(decided), "merger of {on}");
     }
 
     // Sessions: scheduled and booked before they start; every one that is over, neither
