@@ -372,7 +372,7 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
             format!("commissioning, one ICB ({icb})"),
             &commissioner,
             format!(
-                r#"{{ commissioning(area: "{icb}") {{ totals {{ sessionsPromised sessionsHeld attended percentDelivered }} commissions(first: 50) {{ totalCount nodes {{ id status partner {{ code name }} startsOn endsOn delivery {{ sessionsPromised sessionsScheduled sessionsHeld sessionsToCome sessionsCancelled seatsBooked attended percentDelivered }} }} }} }} }}"#
+                r#"{{ commissioning(area: "{icb}") {{ totals {{ sessionsPromised sessionsHeld attended {{ display }} percentDelivered }} commissions(first: 50) {{ totalCount nodes {{ id status partner {{ code name }} startsOn endsOn delivery {{ sessionsPromised sessionsScheduled sessionsHeld sessionsToCome sessionsCancelled seatsBooked attended {{ display }} percentDelivered }} }} }} }} }}"#
             ),
         ),
         (
