@@ -75,6 +75,16 @@ pub struct Session {
 }
 
 impl Session {
+    /// Where the session is held, for placing it in the tree: its host practice, or its
+    /// ICB for a community venue (as the domain's `Session::place`).
+    pub fn place(&self) -> &str {
+        if self.host_practice_code.is_empty() {
+            &self.icb_code
+        } else {
+            &self.host_practice_code
+        }
+    }
+
     /// Places confirmed in the session's stream; never above capacity (the stream
     /// guarantees it). Still counted after a cancellation, as the stream does.
     pub fn confirmed_places(&self) -> u32 {

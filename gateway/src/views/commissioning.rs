@@ -14,7 +14,7 @@ use domain::commissioning::Commission as Held;
 
 use super::organisations::OrganisationSummary;
 use super::page::{Page, PageArgs, page_cost};
-use super::{default_area, open};
+use super::{default_area, open, percent};
 use crate::disclosure::{Disclosure, PatientCount, protect_partition};
 use crate::error::Result;
 use crate::model::ReadModel;
@@ -81,16 +81,13 @@ impl Delivery {
         self.sessions_cancelled += other.sessions_cancelled;
         self.seats_booked += other.seats_booked;
         self.attended_exact += other.attended_exact;
-        self.percent_delivered = percent(self.sessions_held, self.sessions_promised);
+        self.percent_delivered = delivered(self.sessions_held, self.sessions_promised);
     }
 }
 
-fn percent(part: u64, whole: u64) -> f64 {
-    if whole == 0 {
-        0.0
-    } else {
-        (part as f64 * 1000.0 / whole as f64).round() / 10.0
-    }
+/// Sessions held as a share of those promised (0 when none were promised).
+fn delivered(held: u64, promised: u64) -> f64 {
+    percent(held, promised).unwrap_or(0.0)
 }
 
 #[derive(Debug, Clone, SimpleObject)]
@@ -151,14 +148,9 @@ fn delivery(
         let Some(starts) = session.starts_at.map(|t| t.date_naive()) else {
             continue;
         };
-        let place = if session.host_practice_code.is_empty() {
-            &session.icb_code
-        } else {
-            &session.host_practice_code
-        };
         if !commission.covers(
             &session.partner_code,
-            place,
+            session.place(),
             starts,
             &session.topics,
             &session.commissioner_code,
@@ -181,7 +173,7 @@ fn delivery(
             _ => {}
         }
     }
-    delivery.percent_delivered = percent(delivery.sessions_held, delivery.sessions_promised);
+    delivery.percent_delivered = delivered(delivery.sessions_held, delivery.sessions_promised);
     delivery
 }
 

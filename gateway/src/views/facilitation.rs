@@ -83,6 +83,7 @@ pub fn tally(
     let area = super::area(&index, "within", within)?;
     let mut total = Tally::default();
     let mut groups: BTreeMap<u32, Tally> = BTreeMap::new();
+    let placed_on = tree_at.placer();
     for (practice, records) in &model.facilitation.by_practice {
         let Some(id) = index.id(practice) else {
             continue;
@@ -91,7 +92,7 @@ pub fn tally(
             if from.is_some_and(|f| record.week < f) || to.is_some_and(|t| record.week > t) {
                 continue;
             }
-            let placed = tree_at.places(record.week);
+            let placed = placed_on(record.week);
             if !index.lineage(id, placed).contains(&area) {
                 continue;
             }

@@ -174,13 +174,20 @@ pub enum TreeAt {
 }
 
 impl TreeAt {
-    /// The day whose tree places a fact of `day`.
-    pub fn places(self, day: NaiveDate) -> NaiveDate {
-        match self {
+    /// The day whose tree places a fact of a given day. Reads the clock once, not once
+    /// per fact: views call it for every record they fold.
+    pub fn placer(self) -> impl Fn(NaiveDate) -> NaiveDate {
+        let today = Utc::now().date_naive();
+        move |day| match self {
             TreeAt::FactDate => day,
-            TreeAt::Today => Utc::now().date_naive().max(day),
+            TreeAt::Today => today.max(day),
         }
     }
+}
+
+/// `part` as a percentage of `whole` to one decimal place; none when `whole` is 0.
+pub(crate) fn percent(part: u64, whole: u64) -> Option<f64> {
+    (whole > 0).then(|| (part as f64 * 1000.0 / whole as f64).round() / 10.0)
 }
 
 /// The area a view covers when the caller names none: England for national roles, else

@@ -9,7 +9,7 @@ use proto::v1 as pb;
 
 use super::organisations::OrganisationSummary;
 use super::page::{Page, PageArgs, page_cost};
-use super::{AreaLevel, TreeAt, default_area, open};
+use super::{AreaLevel, TreeAt, default_area, open, percent};
 use crate::error::{GatewayError, Result};
 use crate::model::ReadModel;
 use crate::model::training::{Programme as ModelProgramme, Target, Trainee};
@@ -160,10 +160,6 @@ impl TrainingRollout {
     ) -> async_graphql::Result<Page<OrganisationSummary>> {
         Ok(PageArgs::new(after, before, first, last).page(self.without_reception.clone())?)
     }
-}
-
-fn percent(part: u64, whole: u64) -> Option<f64> {
-    (whole > 0).then(|| (part as f64 * 1000.0 / whole as f64).round() / 10.0)
 }
 
 /// Where the straight line from `launched` (0%) to `target` by its deadline stands on
@@ -320,7 +316,7 @@ pub fn rollout_placed(
             domain::values::excerpt(programme)
         ))
     })?;
-    let placed = |day: NaiveDate| tree_at.places(day);
+    let placed = tree_at.placer();
     let index = model.tree.index();
     let within_id = super::area(&index, "within", within)?;
     let staff = model.training.trainees.get(p.id.as_str());
