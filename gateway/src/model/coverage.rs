@@ -8,7 +8,7 @@
 //! that someone believes is owned by another organisation is both `COVERED` and
 //! `MISATTRIBUTED`: nothing hides anything else.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use proto::v1::{Level, OrganisationKind, RaciRole};
@@ -143,6 +143,10 @@ pub fn coverage<'a>(
     filter: Filter<'_>,
 ) -> Coverage<'a> {
     let mut answer = Coverage::default();
+    // A national roll-up asks about every practice for every duty: the units of a level
+    // and the claims on their covering areas are found once, not once per duty.
+    let mut units_of: HashMap<Level, Vec<(u32, Vec<&str>)>> = HashMap::new();
+    let mut claims_of: HashMap<Level, Claims<'a>> = HashMap::new();
     let duties = model
         .responsibility
         .duties
@@ -161,10 +165,19 @@ pub fn coverage<'a>(
             let Some((unit_kind, _)) = unit_kinds(level) else {
                 continue;
             };
-            let units = units_within(model, index, area, unit_kind, date);
+            let units = units_of.entry(level).or_insert_with(|| {
+                units_within(model, index, area, unit_kind, date)
+                    .into_iter()
+                    .map(|u| (u, covering_areas(index, u, level, date)))
+                    .collect()
+            });
             if units.is_empty() {
                 let unit = index.ancestor(area, unit_kind, date);
-                let owners = unit.map(|u| owners(model, index, duty, level, u, date));
+                let owners = unit.map(|u| {
+                    let areas = covering_areas(index, u, level, date);
+                    let claims = Claims::on(model, &areas, level);
+                    owners(model, index, duty, level, (u, &areas), &claims, date)
+                });
                 let (responsible, accountable) = owners
                     .map(|o| (o.responsible, o.accountable))
                     .unwrap_or_default();
@@ -177,14 +190,83 @@ pub fn coverage<'a>(
                 });
                 continue;
             }
+            let claims = claims_of.entry(level).or_insert_with(|| {
+                let areas: BTreeSet<&str> = units
+                    .iter()
+                    .flat_map(|(_, areas)| areas.iter().copied())
+                    .collect();
+                Claims::on(model, &areas.into_iter().collect::<Vec<_>>(), level)
+            });
             let units = units
-                .into_iter()
-                .map(|u| owners(model, index, duty, level, u, date))
+                .iter()
+                .map(|(u, areas)| owners(model, index, duty, level, (*u, areas), claims, date))
                 .collect();
             answer.entries.push(DutyCoverage { duty, level, units });
         }
     }
     answer
+}
+
+/// The assignments and beliefs at one level made for a set of areas, by duty and area:
+/// what the units of those areas are judged on, gathered in one pass.
+#[derive(Debug, Default)]
+struct Claims<'a> {
+    assignments: HashMap<(&'a str, &'a str), Vec<&'a Assignment>>,
+    attributions: HashMap<(&'a str, &'a str), Vec<&'a Attribution>>,
+}
+
+impl<'a> Claims<'a> {
+    fn on(model: &'a ReadModel, areas: &[&str], level: Level) -> Self {
+        let responsibility = &model.responsibility;
+        let mut claims = Self::default();
+        for area in areas {
+            for a in responsibility
+                .in_area(area)
+                .filter(|a| a.level == level as i32)
+            {
+                claims
+                    .assignments
+                    .entry((a.duty_id.as_str(), a.area_code.as_str()))
+                    .or_default()
+                    .push(a);
+            }
+            for b in responsibility
+                .attributions_in(area)
+                .filter(|b| b.level == level as i32)
+            {
+                claims
+                    .attributions
+                    .entry((b.duty_id.as_str(), b.area_code.as_str()))
+                    .or_default()
+                    .push(b);
+            }
+        }
+        claims
+    }
+
+    fn assignments<'s>(
+        &'s self,
+        duty: &'s str,
+        areas: &'s [&'s str],
+    ) -> impl Iterator<Item = &'a Assignment> + 's {
+        areas
+            .iter()
+            .filter_map(move |area| self.assignments.get(&(duty, *area)))
+            .flatten()
+            .copied()
+    }
+
+    fn attributions<'s>(
+        &'s self,
+        duty: &'s str,
+        areas: &'s [&'s str],
+    ) -> impl Iterator<Item = &'a Attribution> + 's {
+        areas
+            .iter()
+            .filter_map(move |area| self.attributions.get(&(duty, *area)))
+            .flatten()
+            .copied()
+    }
 }
 
 /// The open units of `kind` that are `area` or lie inside it on `date`, in code order.
@@ -249,16 +331,13 @@ fn owners<'a>(
     index: &TreeIndex,
     duty: &Duty,
     level: Level,
-    unit: u32,
+    (unit, areas): (u32, &[&str]),
+    claims: &Claims<'a>,
     date: NaiveDate,
 ) -> UnitCoverage<'a> {
-    let areas = covering_areas(index, unit, level, date);
-    let responsibility = &model.responsibility;
     // The assignments covering the unit, each with its status at the end of `date`.
-    let here: Vec<(&Assignment, AssignmentStatus, DateTime<Utc>)> = areas
-        .iter()
-        .flat_map(|a| responsibility.in_area(a))
-        .filter(|a| a.duty_id == duty.id && a.level == level as i32)
+    let here: Vec<(&Assignment, AssignmentStatus, DateTime<Utc>)> = claims
+        .assignments(&duty.id, areas)
         .filter_map(|a| a.on(date).map(|(status, at)| (a, status, at)))
         .collect();
     let active = |code: &str| model.tree.get(code).is_none_or(|o| o.is_active_on(date));
@@ -288,10 +367,8 @@ fn owners<'a>(
         })
         .map(|(d, _, _)| *d)
         .collect();
-    let misattributions: Vec<&Attribution> = areas
-        .iter()
-        .flat_map(|a| responsibility.attributions_in(a))
-        .filter(|b| b.duty_id == duty.id && b.level == level as i32)
+    let misattributions: Vec<&Attribution> = claims
+        .attributions(&duty.id, areas)
         .filter(|b| b.at.date_naive() <= date)
         .filter(|b| {
             !has_accepted(

@@ -3,7 +3,7 @@
 //! many carry each flag; the units themselves, filtered by flag and paginated; the roll-up
 //! by region, ICB or PCN (the heat map); and who owns each level above the area.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use async_graphql::{Context, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -151,25 +151,40 @@ fn unit_ownership(
 }
 
 /// The roll-up of `entry`'s units by the organisation of `kind` each lies in on `date`
-/// (a unit of that kind or above it stands for itself), in code order.
+/// (a unit of that kind or above it stands for itself), in code order. `group_of` keeps
+/// each unit's group across the duties of one answer.
 fn by_area(
     model: &ReadModel,
     index: &TreeIndex,
     entry: &DutyCoverage<'_>,
     kind: pb::OrganisationKind,
     date: NaiveDate,
+    group_of: &mut HashMap<u32, u32>,
 ) -> Vec<AreaCoverage> {
-    let mut groups: BTreeMap<&str, Vec<&UnitCoverage<'_>>> = BTreeMap::new();
+    // Dense ids follow code order, so a map keyed by id is in code order.
+    let mut groups: BTreeMap<u32, (usize, [usize; CoverageFlag::ALL.len()])> = BTreeMap::new();
     for unit in &entry.units {
-        let group = index.ancestor(unit.unit, kind, date).unwrap_or(unit.unit);
-        groups.entry(index.code(group)).or_default().push(unit);
+        let group = *group_of
+            .entry(unit.unit)
+            .or_insert_with(|| index.ancestor(unit.unit, kind, date).unwrap_or(unit.unit));
+        let (units, counts) = groups.entry(group).or_default();
+        *units += 1;
+        for flag in &unit.flags {
+            counts[*flag as usize] += 1;
+        }
     }
     groups
         .into_iter()
-        .map(|(code, units)| AreaCoverage {
-            area: OrganisationSummary::of(model, code),
-            units: units.len(),
-            counts: counts(units.iter().copied()),
+        .map(|(group, (units, counts))| AreaCoverage {
+            area: OrganisationSummary::of(model, index.code(group)),
+            units,
+            counts: CoverageFlag::ALL
+                .iter()
+                .map(|&flag| FlagCount {
+                    flag,
+                    units: counts[flag as usize],
+                })
+                .collect(),
         })
         .collect()
 }
@@ -225,6 +240,7 @@ pub fn answer(model: &ReadModel, question: &Question<'_>) -> Result<Responsibili
         .unwrap_or_else(|| default_group(index.kind(area)))
         .kind();
     let mut entries = Vec::with_capacity(coverage.entries.len());
+    let mut group_of = HashMap::new();
     for entry in &coverage.entries {
         let by_unit = if question.want_units {
             let rows: Vec<&UnitCoverage<'_>> = entry
@@ -248,7 +264,7 @@ pub fn answer(model: &ReadModel, question: &Question<'_>) -> Result<Responsibili
             counts: counts(entry.units.iter()),
             by_unit,
             by_area: if question.want_areas {
-                by_area(model, &index, entry, group_kind, date)
+                by_area(model, &index, entry, group_kind, date, &mut group_of)
             } else {
                 Vec::new()
             },

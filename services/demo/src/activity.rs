@@ -13,7 +13,7 @@ use proto::v1::{
     AdoptPlatformRequest, ChangeServiceStatusRequest, CompleteModuleRequest,
     CompleteTrainingRequest, DigitalService, EnrolStaffRequest, FacilitationChannel,
     FacilitationMode, NameDigitalChampionRequest, PatientGroup, RecordFacilitationRequest,
-    ServiceChangeReason, ServiceStatus, StaffRole,
+    ReportStaffInPostRequest, ServiceChangeReason, ServiceStatus, StaffRole,
 };
 use rand::Rng;
 
@@ -104,6 +104,12 @@ pub(crate) enum Item {
         programme: usize,
         on: NaiveDate,
     },
+    /// How many people the practice employs in a role: the rollout's denominator.
+    StaffInPost {
+        role: StaffRole,
+        headcount: u8,
+        on: NaiveDate,
+    },
     Facilitation(Facilitation),
 }
 
@@ -116,7 +122,8 @@ impl Item {
             | Item::Status { on, .. }
             | Item::Enrol { on, .. }
             | Item::Module { on, .. }
-            | Item::Trained { on, .. } => *on,
+            | Item::Trained { on, .. }
+            | Item::StaffInPost { on, .. } => *on,
             Item::Facilitation(f) => days(f.week, i64::from(f.weekday)),
         }
     }
@@ -305,12 +312,60 @@ pub(crate) fn plan(
         }
     }
 
+    let mut team = reception.clone();
+    team.push(manager);
+    team.extend(assistant);
+    team.extend(prescriber);
+    staff_in_post(&mut items, seed, practice, &team, year);
     service_changes(&mut items, &mut rng, today);
     facilitation(&mut items, &mut rng, scale, champion || !laggard, today);
     items.sort_by_key(Item::on);
     PracticePlan {
         code: tree.practices[practice].code.clone(),
         items,
+    }
+}
+
+/// Share of practices that never report their staff in post: the rollout shows them as
+/// practices without a denominator rather than guessing one.
+const NO_STAFF_REPORT: f64 = 0.03;
+
+/// The practice's headcount by role, reported early in the year (the team, and sometimes
+/// a receptionist nobody enrolled), and for some a new receptionist reported later. Drawn
+/// from a stream of its own so the rest of the practice's year does not depend on it.
+fn staff_in_post(items: &mut Vec<Item>, seed: Seed, practice: usize, team: &[Staff], year: Year) {
+    let mut rng = seed.rng("staff-in-post", practice as u64);
+    if rng.random_bool(NO_STAFF_REPORT) {
+        return;
+    }
+    let reported = days(year.start, rng.random_range(0..60));
+    let mut headcounts: Vec<(StaffRole, u8)> = Vec::new();
+    for member in team {
+        match headcounts.iter_mut().find(|(role, _)| *role == member.role) {
+            Some((_, n)) => *n += 1,
+            None => headcounts.push((member.role, 1)),
+        }
+    }
+    for (role, headcount) in &mut headcounts {
+        if *role == StaffRole::Receptionist && rng.random_bool(0.3) {
+            *headcount += 1;
+        }
+        items.push(Item::StaffInPost {
+            role: *role,
+            headcount: *headcount,
+            on: reported,
+        });
+    }
+    if rng.random_bool(0.15) {
+        let receptionists = headcounts
+            .iter()
+            .find(|(role, _)| *role == StaffRole::Receptionist)
+            .map_or(0, |(_, n)| *n);
+        items.push(Item::StaffInPost {
+            role: StaffRole::Receptionist,
+            headcount: receptionists + 1,
+            on: days(reported, rng.random_range(60..280)).min(year.today),
+        });
     }
 }
 
@@ -714,6 +769,18 @@ fn step(seed: Seed, code: &str, n: usize, item: Item, day: NaiveDate) -> Step {
             staff_ref: staff.reference(),
             programme_id: programme_id(seed, programme).to_string(),
             completed_on: iso(on),
+        }
+        .into(),
+        Item::StaffInPost {
+            role,
+            headcount,
+            on,
+        } => ReportStaffInPostRequest {
+            request_id,
+            practice_code,
+            staff_role: role.into(),
+            headcount: headcount.into(),
+            as_of: iso(on),
         }
         .into(),
         Item::Facilitation(f) => RecordFacilitationRequest {

@@ -21,6 +21,7 @@
 //! - [`england`]: the organisation tree (real regions and ICBs, synthetic below), a merger
 //!   and practices moving PCN;
 //! - [`catalogue`]: duties and training programmes with rollout targets;
+//! - [`commissions`]: ICBs commissioning partners for sessions, delivered in part;
 //! - [`platforms`]: providers, platforms, changes, training material, usability issues;
 //! - [`responsibility`]: assignments and attributions, with gaps and contests;
 //! - [`activity`]: each practice's year: platforms, champions, service changes, training,
@@ -38,6 +39,7 @@
 mod activity;
 mod catalogue;
 mod command;
+mod commissions;
 mod england;
 mod platforms;
 mod progress;
@@ -280,6 +282,7 @@ struct Plan {
     tree_changes: Script,
     duties: Vec<Script>,
     programmes: Vec<Script>,
+    commissions: Script,
     platforms: Vec<Script>,
     responsibilities: Vec<Script>,
     sessions: Vec<Script>,
@@ -298,6 +301,7 @@ impl Plan {
             tree_changes: tree.changes(seed, year),
             duties: catalogue::duties(seed, year),
             programmes: catalogue::programmes(seed, &tree, year),
+            commissions: commissions::script(seed, &tree, year),
             platforms: platforms::platforms(seed, year),
             responsibilities: responsibility::scripts(seed, scale, &tree, year),
             sessions: sessions::scripts(seed, scale.sessions, &tree, year),
@@ -317,6 +321,7 @@ impl Plan {
             + self.tree_changes.len()
             + scripts(&self.duties)
             + scripts(&self.programmes)
+            + self.commissions.len()
             + scripts(&self.platforms)
             + scripts(&self.responsibilities)
             + scripts(&self.sessions)
@@ -340,6 +345,10 @@ impl Plan {
         let timelines: Vec<Timeline> = std::iter::once(Timeline::script(Phase::Tree, tree))
             .chain(scripts(Phase::Catalogue, self.duties))
             .chain(scripts(Phase::Catalogue, self.programmes))
+            .chain(std::iter::once(Timeline::script(
+                Phase::Catalogue,
+                self.commissions,
+            )))
             .chain(scripts(Phase::Catalogue, self.platforms))
             .chain(scripts(Phase::Responsibilities, self.responsibilities))
             .chain(scripts(Phase::Sessions, self.sessions))

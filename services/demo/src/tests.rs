@@ -119,6 +119,8 @@ async fn a_tiny_dataset_loads_deterministically_and_only_once() {
         "SessionScheduled",
         "SeatBooked",
         "AttendanceRecorded",
+        "PartnerCommissioned",
+        "StaffInPostReported",
     ] {
         assert!(count(&streams, event) > 0, "no {event}");
     }
@@ -379,6 +381,38 @@ fn the_full_plan_is_england_sized() {
         .count() as f64
         / modes.len() as f64;
     assert!((0.03..=0.12).contains(&proactive), "{proactive}");
+
+    // Staff in post, the rollout's denominator, for almost every practice: the few
+    // without one show as such.
+    let reported = plan
+        .practices
+        .iter()
+        .filter(|p| {
+            p.items
+                .iter()
+                .any(|i| matches!(i, Item::StaffInPost { .. }))
+        })
+        .count() as f64
+        / plan.practices.len() as f64;
+    assert!((0.95..1.0).contains(&reported), "{reported}");
+
+    // Nearly every ICB commissions a partner; a few commissions end early.
+    let commissioned = |name| {
+        plan.commissions
+            .iter()
+            .filter(|s| s.cmd.name() == name)
+            .count()
+    };
+    let (commissions, ended) = (
+        commissioned("CommissionPartner"),
+        commissioned("EndCommission"),
+    );
+    assert!(
+        (40..=84).contains(&commissions),
+        "{commissions} commissions"
+    );
+    assert!(ended > 0 && ended < commissions / 3, "{ended} ended early");
+    assert!(plan.commissions.is_sorted_by_key(|s| s.on));
 }
 
 #[test]
