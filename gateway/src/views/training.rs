@@ -388,7 +388,11 @@ pub fn rollout_placed(
             tally.without_denominator += u64::from(!day.reported);
             tally.staff_in_post += day.staff_in_post;
             tally.trained += day.trained;
-            for trainee in trainees {
+            // Who had enrolled by `date`: a later enrolment is not yet part of that day.
+            for trainee in trainees
+                .iter()
+                .filter(|t| t.enrolled_on.is_none_or(|d| d <= date))
+            {
                 let entry = tally.by_role.entry(trainee.role).or_default();
                 entry.0 += 1;
                 entry.1 += u64::from(trainee.completed_on.is_some_and(|d| d <= date));

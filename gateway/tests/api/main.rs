@@ -6,6 +6,7 @@ mod support_mut;
 mod world;
 
 mod delivery;
+mod demo_year;
 mod graphql;
 mod hostile;
 mod http;

@@ -329,6 +329,8 @@ impl History {
                 let staff_ref = format!("S-{n}");
                 let stream = format!("practice-{practice}");
                 let role = *h.pick(&staff_roles);
+                let enrolled =
+                    day("2025-09-01") + chrono::Duration::days(h.rng.random_range(0..400));
                 h.push(
                     &stream,
                     pb::StaffEnrolled {
@@ -336,12 +338,11 @@ impl History {
                         staff_ref: staff_ref.clone(),
                         staff_role: role.into(),
                         programme_id: PROGRAMME.into(),
-                        enrolled_on: "2025-09-01".into(),
+                        enrolled_on: enrolled.format("%Y-%m-%d").to_string(),
                     },
                 );
                 if h.rng.random_bool(0.6) {
-                    let done =
-                        day("2025-09-08") + chrono::Duration::days(h.rng.random_range(0..500));
+                    let done = enrolled + chrono::Duration::days(h.rng.random_range(7..300));
                     h.push(
                         &stream,
                         pb::TrainingCompleted {
@@ -1094,25 +1095,26 @@ fn percent_of(part: u64, whole: u64) -> Option<f64> {
 /// The rollout's raw material: each member of staff's role and completion, and the
 /// headcount reports.
 struct Staff {
-    /// (practice, staff ref) → (role, completed on)
-    trainees: BTreeMap<(String, String), (i32, Option<NaiveDate>)>,
+    /// (practice, staff ref) → (role, enrolled on, completed on)
+    trainees: BTreeMap<(String, String), (i32, NaiveDate, Option<NaiveDate>)>,
     reports: Vec<pb::StaffInPostReported>,
     audience: Vec<i32>,
 }
 
 impl Staff {
     fn of(facts: &Facts<'_>) -> Self {
-        let mut trainees: BTreeMap<(String, String), (i32, Option<NaiveDate>)> = BTreeMap::new();
+        let mut trainees: BTreeMap<(String, String), (i32, NaiveDate, Option<NaiveDate>)> =
+            BTreeMap::new();
         for e in facts.events {
             if let Some(s) = decode::<pb::StaffEnrolled>(e) {
                 trainees
                     .entry((s.practice_code, s.staff_ref))
-                    .or_insert((s.staff_role, None))
+                    .or_insert((s.staff_role, day(&s.enrolled_on), None))
                     .0 = s.staff_role;
             } else if let Some(t) = decode::<pb::TrainingCompleted>(e)
                 && let Some(entry) = trainees.get_mut(&(t.practice_code, t.staff_ref))
             {
-                entry.1 = Some(day(&t.completed_on));
+                entry.2 = Some(day(&t.completed_on));
             }
         }
         let audience = facts
@@ -1150,8 +1152,8 @@ impl Staff {
             let done = self
                 .trainees
                 .iter()
-                .filter(|((p, _), (r, _))| p == practice && *r == role)
-                .filter(|(_, (_, d))| d.is_some_and(|d| d <= date))
+                .filter(|((p, _), (r, _, _))| p == practice && *r == role)
+                .filter(|(_, (_, _, d))| d.is_some_and(|d| d <= date))
                 .count() as u64;
             in_post += n;
             trained += done.min(n);
@@ -1176,11 +1178,12 @@ fn brute_rollout(
         {
             continue;
         }
-        let mine: Vec<&(i32, Option<NaiveDate>)> = staff
+        // Those enrolled by `date`, with the day each completed, if they have.
+        let mine: Vec<(i32, Option<NaiveDate>)> = staff
             .trainees
             .iter()
-            .filter(|((p, _), _)| p == practice)
-            .map(|(_, v)| v)
+            .filter(|((p, _), (_, enrolled, _))| p == practice && *enrolled <= date)
+            .map(|(_, (role, _, done))| (*role, *done))
             .collect();
         let completed = mine
             .iter()
