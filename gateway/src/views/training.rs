@@ -187,32 +187,59 @@ struct Day {
     reported: bool,
 }
 
-/// One practice's audience staff in post and trained on `date`: per audience role with a
-/// report, the latest headcount and the trained (at most that headcount).
-fn practice_day(
-    training: &crate::model::training::Training,
-    audience: &[i32],
-    code: &str,
-    trainees: &[Trainee],
-    date: NaiveDate,
-) -> (Day, Vec<(i32, u64, u64)>) {
-    let mut day = Day::default();
-    let mut roles = Vec::new();
-    for role in audience {
-        let trained = trainees
+/// One practice's audience roles, looked up once and then read on any day: per role the
+/// headcounts it reported (oldest first) and the days its staff in that role completed
+/// (in order). The weekly series reads it once a week since launch, for every practice.
+struct PracticeStaff<'a> {
+    roles: Vec<(i32, &'a [(NaiveDate, u32)], Vec<NaiveDate>)>,
+}
+
+impl<'a> PracticeStaff<'a> {
+    fn of(
+        training: &'a crate::model::training::Training,
+        audience: &[i32],
+        code: &str,
+        trainees: &[Trainee],
+    ) -> Self {
+        let reports = training.staff_in_post.get(code);
+        let roles = audience
             .iter()
-            .filter(|t| t.role == *role && t.completed_on.is_some_and(|d| d <= date))
-            .count() as u64;
-        let Some(in_post) = training.staff_in_post(code, *role, date) else {
-            continue;
-        };
-        let in_post = u64::from(in_post);
-        day.reported = true;
-        day.staff_in_post += in_post;
-        day.trained += trained.min(in_post);
-        roles.push((*role, in_post, trained.min(in_post)));
+            .filter_map(|role| {
+                let reported = reports?.get(role)?;
+                let mut completed: Vec<NaiveDate> = trainees
+                    .iter()
+                    .filter(|t| t.role == *role)
+                    .filter_map(|t| t.completed_on)
+                    .collect();
+                completed.sort_unstable();
+                Some((*role, reported.as_slice(), completed))
+            })
+            .collect();
+        Self { roles }
     }
-    (day, roles)
+
+    /// Per audience role reported by `date`: (role, the latest headcount, the trained by
+    /// then, at most that headcount).
+    fn roles_on(&self, date: NaiveDate) -> impl Iterator<Item = (i32, u64, u64)> + '_ {
+        self.roles
+            .iter()
+            .filter_map(move |(role, reports, completed)| {
+                let known = reports.partition_point(|(as_of, _)| *as_of <= date);
+                let in_post = u64::from(reports.get(known.checked_sub(1)?)?.1);
+                let trained = completed.partition_point(|d| *d <= date) as u64;
+                Some((*role, in_post, trained.min(in_post)))
+            })
+    }
+
+    fn day(&self, date: NaiveDate) -> Day {
+        self.roles_on(date)
+            .fold(Day::default(), |mut day, (_, in_post, trained)| {
+                day.reported = true;
+                day.staff_in_post += in_post;
+                day.trained += trained;
+                day
+            })
+    }
 }
 
 #[derive(Debug, Default)]
@@ -263,7 +290,7 @@ impl Tally {
 
 /// A week's totals for one area: (enrolled, completed that week; in post, trained at
 /// its end).
-type WeekTally = BTreeMap<NaiveDate, (u64, u64, u64, u64)>;
+type WeekFigures = (u64, u64, u64, u64);
 
 fn week_of(d: NaiveDate) -> NaiveDate {
     d - chrono::Duration::days(i64::from(d.weekday().num_days_from_monday()))
@@ -333,9 +360,13 @@ pub fn rollout_placed(
         };
     let mut total = Tally::default();
     let mut groups: BTreeMap<u32, Tally> = BTreeMap::new();
-    let mut total_weeks = WeekTally::new();
-    let mut group_weeks_tally: BTreeMap<u32, WeekTally> = BTreeMap::new();
+    // Per week since launch, in order: (enrolled, completed that week; in post, trained
+    // at its end), for all of `within` and per group.
+    // A week holds figures only once a practice counts in it.
+    let mut total_weeks: Vec<Option<WeekFigures>> = vec![None; weeks.len()];
+    let mut group_weeks_tally: BTreeMap<u32, Vec<Option<WeekFigures>>> = BTreeMap::new();
     let mut without_reception = Vec::new();
+    let mut started_in_week: Vec<(u64, u64)> = vec![(0, 0); weeks.len()];
     for id in index.all_of(Some(pb::OrganisationKind::Practice)) {
         let code = index.code(id);
         let Some(org) = model.tree.get(code) else {
@@ -344,36 +375,50 @@ pub fn rollout_placed(
         let trainees = staff
             .and_then(|s| s.get(code))
             .map_or(&[][..], Vec::as_slice);
+        let practice = PracticeStaff::of(&model.training, &audience, code, trainees);
         // The weekly series: each week's end places the practice by that week's tree.
-        for week in &weeks {
+        if !weeks.is_empty() {
+            started_in_week.fill((0, 0));
+            let week_index =
+                |d: NaiveDate| weeks.binary_search(&week_of(d)).ok().filter(|_| d <= date);
+            for t in trainees {
+                if let Some(w) = t.enrolled_on.and_then(week_index) {
+                    started_in_week[w].0 += 1;
+                }
+                if let Some(w) = t.completed_on.and_then(week_index) {
+                    started_in_week[w].1 += 1;
+                }
+            }
+        }
+        for (w, week) in weeks.iter().enumerate() {
             let end = (*week + chrono::Duration::days(6)).min(date);
             if !org.is_active_on(end) || !index.lineage(id, placed(end)).contains(&within_id) {
                 continue;
             }
-            let (day, _) = practice_day(&model.training, &audience, code, trainees, end);
-            let started =
-                |d: Option<NaiveDate>| d.is_some_and(|d| week_of(d) == *week && d <= date);
-            let enrolled = trainees.iter().filter(|t| started(t.enrolled_on)).count() as u64;
-            let completed = trainees.iter().filter(|t| started(t.completed_on)).count() as u64;
-            let add = |tally: &mut WeekTally| {
-                let entry = tally.entry(*week).or_default();
-                entry.0 += enrolled;
-                entry.1 += completed;
-                entry.2 += day.staff_in_post;
-                entry.3 += day.trained;
+            let day = practice.day(end);
+            let (enrolled, completed) = started_in_week[w];
+            let add = |slot: &mut Option<WeekFigures>| {
+                let figures = slot.get_or_insert_default();
+                figures.0 += enrolled;
+                figures.1 += completed;
+                figures.2 += day.staff_in_post;
+                figures.3 += day.trained;
             };
-            add(&mut total_weeks);
+            add(&mut total_weeks[w]);
             if series_wanted.groups
                 && let Some(group) = index.ancestor(id, group_by.kind(), placed(end))
             {
-                add(group_weeks_tally.entry(group).or_default());
+                add(&mut group_weeks_tally
+                    .entry(group)
+                    .or_insert_with(|| vec![None; weeks.len()])[w]);
             }
         }
         let on = placed(date);
         if !index.lineage(id, on).contains(&within_id) || !org.is_active_on(date) {
             continue;
         }
-        let (day, in_post) = practice_day(&model.training, &audience, code, trainees, date);
+        let day = practice.day(date);
+        let in_post: Vec<(i32, u64, u64)> = practice.roles_on(date).collect();
         let reception = trainees.iter().any(|t| {
             t.completed_on.is_some_and(|d| d <= date)
                 && RECEPTION.iter().any(|r| *r as i32 == t.role)
@@ -414,10 +459,12 @@ pub fn rollout_placed(
                 .map(|a| index.code(*a)),
         )
     };
-    let series = |tally: WeekTally, target: Target| -> Vec<RolloutWeek> {
+    let series = |tally: Vec<Option<WeekFigures>>, target: Target| -> Vec<RolloutWeek> {
         let (mut enrolled, mut completed) = (0, 0);
-        tally
-            .into_iter()
+        weeks
+            .iter()
+            .zip(tally)
+            .filter_map(|(week, figures)| Some((*week, figures?)))
             .map(|(week, (e, c, in_post, trained))| {
                 enrolled += e;
                 completed += c;
