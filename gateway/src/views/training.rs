@@ -191,8 +191,11 @@ struct Day {
 /// headcounts it reported (oldest first) and the days its staff in that role completed
 /// (in order). The weekly series reads it once a week since launch, for every practice.
 struct PracticeStaff<'a> {
-    roles: Vec<(i32, &'a [(NaiveDate, u32)], Vec<NaiveDate>)>,
+    roles: Vec<RoleStaff<'a>>,
 }
+
+/// (role, headcounts reported as (as of, headcount), completion days)
+type RoleStaff<'a> = (i32, &'a [(NaiveDate, u32)], Vec<NaiveDate>);
 
 impl<'a> PracticeStaff<'a> {
     fn of(
