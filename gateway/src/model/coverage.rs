@@ -62,6 +62,30 @@ impl CoverageFlag {
     ];
 }
 
+/// The flags one unit carries: a set small enough to copy, because a national roll-up
+/// judges every practice for every duty.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FlagSet(u8);
+
+impl FlagSet {
+    pub fn has(self, flag: CoverageFlag) -> bool {
+        self.0 & (1 << flag as u8) != 0
+    }
+
+    fn with(self, flag: CoverageFlag, on: bool) -> Self {
+        Self(self.0 | (u8::from(on) << flag as u8))
+    }
+
+    /// In the order of [`CoverageFlag::ALL`].
+    pub fn iter(self) -> impl Iterator<Item = CoverageFlag> {
+        CoverageFlag::ALL.into_iter().filter(move |f| self.has(*f))
+    }
+
+    pub fn to_vec(self) -> Vec<CoverageFlag> {
+        self.iter().collect()
+    }
+}
+
 /// The kind of organisation that is the unit of ownership at `level`, and the kind above
 /// it whose assignments also cover it.
 fn unit_kinds(level: Level) -> Option<(OrganisationKind, Option<OrganisationKind>)> {
@@ -77,7 +101,7 @@ fn unit_kinds(level: Level) -> Option<(OrganisationKind, Option<OrganisationKind
 #[derive(Debug, Clone)]
 pub struct UnitCoverage<'a> {
     pub unit: u32,
-    pub flags: Vec<CoverageFlag>,
+    pub flags: FlagSet,
     pub responsible: Vec<&'a Assignment>,
     pub accountable: Vec<&'a Assignment>,
     pub pending: Vec<&'a Assignment>,
@@ -87,7 +111,7 @@ pub struct UnitCoverage<'a> {
 
 impl UnitCoverage<'_> {
     pub fn has(&self, flag: CoverageFlag) -> bool {
-        self.flags.contains(&flag)
+        self.flags.has(flag)
     }
 }
 
@@ -145,7 +169,7 @@ pub fn coverage<'a>(
     let mut answer = Coverage::default();
     // A national roll-up asks about every practice for every duty: the units of a level
     // and the claims on their covering areas are found once, not once per duty.
-    let mut units_of: HashMap<Level, Vec<(u32, Vec<&str>)>> = HashMap::new();
+    let mut units_of: HashMap<Level, Vec<(u32, Vec<u32>)>> = HashMap::new();
     let mut claims_of: HashMap<Level, Claims<'a>> = HashMap::new();
     let duties = model
         .responsibility
@@ -168,14 +192,15 @@ pub fn coverage<'a>(
             let units = units_of.entry(level).or_insert_with(|| {
                 units_within(model, index, area, unit_kind, date)
                     .into_iter()
-                    .map(|u| (u, covering_areas(index, u, level, date)))
+                    .map(|u| (u, covering_ids(index, u, level, date)))
                     .collect()
             });
             if units.is_empty() {
                 let unit = index.ancestor(area, unit_kind, date);
                 let owners = unit.map(|u| {
-                    let areas = covering_areas(index, u, level, date);
-                    let claims = Claims::on(model, &areas, level);
+                    let areas = covering_ids(index, u, level, date);
+                    let codes: Vec<&str> = areas.iter().map(|a| index.code(*a)).collect();
+                    let claims = Claims::on(model, index, &codes, level);
                     owners(model, index, duty, level, (u, &areas), &claims, date)
                 });
                 let (responsible, accountable) = owners
@@ -193,9 +218,9 @@ pub fn coverage<'a>(
             let claims = claims_of.entry(level).or_insert_with(|| {
                 let areas: BTreeSet<&str> = units
                     .iter()
-                    .flat_map(|(_, areas)| areas.iter().copied())
+                    .flat_map(|(_, areas)| areas.iter().map(|a| index.code(*a)))
                     .collect();
-                Claims::on(model, &areas.into_iter().collect::<Vec<_>>(), level)
+                Claims::on(model, index, &areas.into_iter().collect::<Vec<_>>(), level)
             });
             let units = units
                 .iter()
@@ -208,25 +233,30 @@ pub fn coverage<'a>(
 }
 
 /// The assignments and beliefs at one level made for a set of areas, by duty and area:
-/// what the units of those areas are judged on, gathered in one pass.
+/// what the units of those areas are judged on, gathered in one pass. Keyed by the
+/// tree's dense ids with a fast hash: every unit of a national roll-up looks itself up
+/// here once per duty, and most find nothing.
 #[derive(Debug, Default)]
 struct Claims<'a> {
-    assignments: HashMap<(&'a str, &'a str), Vec<&'a Assignment>>,
-    attributions: HashMap<(&'a str, &'a str), Vec<&'a Attribution>>,
+    assignments: FastMap<(&'a str, u32), Vec<&'a Assignment>>,
+    attributions: FastMap<(&'a str, u32), Vec<&'a Attribution>>,
 }
 
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 impl<'a> Claims<'a> {
-    fn on(model: &'a ReadModel, areas: &[&str], level: Level) -> Self {
+    fn on(model: &'a ReadModel, index: &TreeIndex, areas: &[&str], level: Level) -> Self {
         let responsibility = &model.responsibility;
         let mut claims = Self::default();
         for area in areas {
+            let Some(id) = index.id(area) else { continue };
             for a in responsibility
                 .in_area(area)
                 .filter(|a| a.level == level as i32)
             {
                 claims
                     .assignments
-                    .entry((a.duty_id.as_str(), a.area_code.as_str()))
+                    .entry((a.duty_id.as_str(), id))
                     .or_default()
                     .push(a);
             }
@@ -236,7 +266,7 @@ impl<'a> Claims<'a> {
             {
                 claims
                     .attributions
-                    .entry((b.duty_id.as_str(), b.area_code.as_str()))
+                    .entry((b.duty_id.as_str(), id))
                     .or_default()
                     .push(b);
             }
@@ -247,7 +277,7 @@ impl<'a> Claims<'a> {
     fn assignments<'s>(
         &'s self,
         duty: &'s str,
-        areas: &'s [&'s str],
+        areas: &'s [u32],
     ) -> impl Iterator<Item = &'a Assignment> + 's {
         areas
             .iter()
@@ -259,7 +289,7 @@ impl<'a> Claims<'a> {
     fn attributions<'s>(
         &'s self,
         duty: &'s str,
-        areas: &'s [&'s str],
+        areas: &'s [u32],
     ) -> impl Iterator<Item = &'a Attribution> + 's {
         areas
             .iter()
@@ -301,6 +331,14 @@ pub fn covering_areas(index: &TreeIndex, area: u32, level: Level, date: NaiveDat
     areas
 }
 
+/// [`covering_areas`] as the tree's ids.
+fn covering_ids(index: &TreeIndex, area: u32, level: Level, date: NaiveDate) -> Vec<u32> {
+    let above = unit_kinds(level).and_then(|(_, above)| above);
+    std::iter::once(area)
+        .chain(above.and_then(|k| index.ancestor(area, k, date)))
+        .collect()
+}
+
 #[allow(clippy::too_many_arguments)] // one question, asked with all its parts
 /// Whether `owner` has accepted `duty` at `level` for `area` or the area covering it, in
 /// `role` (any role when unspecified).
@@ -331,7 +369,7 @@ fn owners<'a>(
     index: &TreeIndex,
     duty: &Duty,
     level: Level,
-    (unit, areas): (u32, &[&str]),
+    (unit, areas): (u32, &[u32]),
     claims: &Claims<'a>,
     date: NaiveDate,
 ) -> UnitCoverage<'a> {
@@ -387,21 +425,17 @@ fn owners<'a>(
         .iter()
         .map(|a| a.assignee_code.as_str())
         .collect();
-    let flags = [
-        (CoverageFlag::MissingResponsible, responsible.is_empty()),
-        (CoverageFlag::MissingAccountable, accountable.is_empty()),
-        (CoverageFlag::Contested, accountable_owners.len() > 1),
-        (CoverageFlag::Declined, !declined.is_empty()),
-        (CoverageFlag::Pending, !pending.is_empty()),
-        (CoverageFlag::Misattributed, !misattributions.is_empty()),
-        (
+    let flags = FlagSet::default()
+        .with(CoverageFlag::MissingResponsible, responsible.is_empty())
+        .with(CoverageFlag::MissingAccountable, accountable.is_empty())
+        .with(CoverageFlag::Contested, accountable_owners.len() > 1)
+        .with(CoverageFlag::Declined, !declined.is_empty())
+        .with(CoverageFlag::Pending, !pending.is_empty())
+        .with(CoverageFlag::Misattributed, !misattributions.is_empty())
+        .with(
             CoverageFlag::Covered,
             !responsible.is_empty() && !accountable.is_empty(),
-        ),
-    ]
-    .into_iter()
-    .filter_map(|(flag, on)| on.then_some(flag))
-    .collect();
+        );
     UnitCoverage {
         unit,
         flags,

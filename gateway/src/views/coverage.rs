@@ -124,7 +124,7 @@ fn unit_ownership(
 ) -> UnitOwnership {
     UnitOwnership {
         unit: OrganisationSummary::of(model, index.code(unit.unit)),
-        flags: unit.flags.clone(),
+        flags: unit.flags.to_vec(),
         responsible: owners(model, &unit.responsible),
         accountable: owners(model, &unit.accountable),
         pending: unit
@@ -159,7 +159,7 @@ fn by_area(
     entry: &DutyCoverage<'_>,
     kind: pb::OrganisationKind,
     date: NaiveDate,
-    group_of: &mut HashMap<u32, u32>,
+    group_of: &mut HashMap<u32, u32, foldhash::fast::RandomState>,
 ) -> Vec<AreaCoverage> {
     // Dense ids follow code order, so a map keyed by id is in code order.
     let mut groups: BTreeMap<u32, (usize, [usize; CoverageFlag::ALL.len()])> = BTreeMap::new();
@@ -169,8 +169,8 @@ fn by_area(
             .or_insert_with(|| index.ancestor(unit.unit, kind, date).unwrap_or(unit.unit));
         let (units, counts) = groups.entry(group).or_default();
         *units += 1;
-        for flag in &unit.flags {
-            counts[*flag as usize] += 1;
+        for flag in unit.flags.iter() {
+            counts[flag as usize] += 1;
         }
     }
     groups
@@ -240,7 +240,7 @@ pub fn answer(model: &ReadModel, question: &Question<'_>) -> Result<Responsibili
         .unwrap_or_else(|| default_group(index.kind(area)))
         .kind();
     let mut entries = Vec::with_capacity(coverage.entries.len());
-    let mut group_of = HashMap::new();
+    let mut group_of = HashMap::default();
     for entry in &coverage.entries {
         let by_unit = if question.want_units {
             let rows: Vec<&UnitCoverage<'_>> = entry

@@ -140,7 +140,7 @@ impl World {
                 let units = entry
                     .units
                     .iter()
-                    .map(|u| (index.code(u.unit).to_owned(), u.flags.clone()))
+                    .map(|u| (index.code(u.unit).to_owned(), u.flags.to_vec()))
                     .collect();
                 (entry.level, entry.units.len(), counts, units)
             })
