@@ -140,6 +140,26 @@ where
     record_on(store, stream, id(&command), &caller, command, decide).await
 }
 
+/// A command on the aggregate of an organisation, named by the code the command carries
+/// (`code` reads it; `stream` names the stream it is recorded on: the tree's one stream
+/// for any organisation, a practice's own).
+pub(crate) async fn on_code<R, C, A>(
+    store: &Store,
+    request: Request<R>,
+    stream: fn(&str) -> String,
+    decide: impl Fn(&A, C, &Context) -> Result<Vec<A::Event>, DomainError>,
+    code: impl Fn(&C) -> String,
+) -> Reply
+where
+    R: Body,
+    C: TryFrom<R, Error = DomainError> + Clone,
+    A: Aggregate,
+{
+    let (caller, command) = parse::<R, C>(request)?;
+    let code = code(&command);
+    reply(record(store, &stream(&code), &code, &caller, command, decide).await)
+}
+
 /// A command that creates an aggregate on `stream(id)`, its id chosen as [`parse_new`]
 /// says from the body's `field`.
 pub(crate) async fn on_new<R, C, A>(

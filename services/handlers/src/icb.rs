@@ -5,7 +5,7 @@
 use domain::commissioning::{self, CommissionPartner, Commissions, EndCommission};
 use domain::duty::{self, Duty};
 use domain::programme::{self, Programme};
-use domain::registry::{self, OrganisationEvent, Registry};
+use domain::registry::{self, Registry};
 use domain::responsibility::{
     self, Assignment, AssignmentStep, AttributeResponsibility, Attribution, ProposeResponsibility,
 };
@@ -15,23 +15,23 @@ use proto::v1::icb_service_server::IcbService;
 use tonic::Request;
 
 use crate::handler::{
-    Body, Reply, caller, invalid, load, on_existing, on_new, parse, parse_new, record, record_on,
-    reply, reply_created, rpcs,
+    Body, Reply, caller, invalid, load, on_code, on_existing, on_new, parse, parse_new, record,
+    record_on, reply, reply_created, rpcs,
 };
 use crate::store::Store;
 
 rpcs! {
     IcbService for Icb {
         register_organisation(RegisterOrganisationRequest) =>
-            on_tree(Registry::register, |c| c.code.clone());
+            on_code(tree, Registry::register, |c| c.code.clone());
         rename_organisation(RenameOrganisationRequest) =>
-            on_tree(Registry::rename, |c| c.code.clone());
+            on_code(tree, Registry::rename, |c| c.code.clone());
         reparent_organisation(ReparentOrganisationRequest) =>
-            on_tree(Registry::reparent, |c| c.code.clone());
+            on_code(tree, Registry::reparent, |c| c.code.clone());
         merge_organisations(MergeOrganisationsRequest) =>
-            on_tree(Registry::merge, |c| c.successor_code.clone());
+            on_code(tree, Registry::merge, |c| c.successor_code.clone());
         close_organisation(CloseOrganisationRequest) =>
-            on_tree(Registry::close, |c| c.code.clone());
+            on_code(tree, Registry::close, |c| c.code.clone());
         define_duty(DefineDutyRequest) =>
             on_new(duty::stream, Duty::define, "duty_id", |b| &b.duty_id);
         retire_duty(RetireDutyRequest) => on_existing(duty::stream, Duty::retire, |c| c.duty_id);
@@ -49,21 +49,9 @@ rpcs! {
     }
 }
 
-/// Records a change to the organisation tree (one stream for the whole tree) on the
-/// organisation `code` names.
-async fn on_tree<R, C>(
-    store: &Store,
-    request: Request<R>,
-    decide: fn(&Registry, C, &Context) -> Result<Vec<OrganisationEvent>, DomainError>,
-    code: impl Fn(&C) -> String,
-) -> Reply
-where
-    R: Body,
-    C: TryFrom<R, Error = DomainError> + Clone,
-{
-    let (caller, command) = parse::<R, C>(request)?;
-    let code = code(&command);
-    reply(record(store, registry::STREAM, &code, &caller, command, decide).await)
+/// The organisation tree's one stream, whichever organisation a command names.
+fn tree(_code: &str) -> String {
+    registry::STREAM.to_owned()
 }
 
 /// Records a step in an existing assignment's life (accept, decline, end).

@@ -30,7 +30,8 @@ rpcs! {
             on_existing(session::stream, Session::decline_hosting, |c| c.session_id);
         book_seat(BookSeatRequest) => refer(Referral::from_booking, Session::book_seat);
         cancel_booking(CancelBookingRequest) => cancel_booking();
-        join_waitlist(JoinWaitlistRequest) => refer(Referral::from_waitlist, Session::join_waitlist);
+        join_waitlist(JoinWaitlistRequest) =>
+            refer(Referral::from_waitlist, Session::join_waitlist);
         cancel_session(CancelSessionRequest) =>
             on_existing(session::stream, Session::cancel, |c| c.session_id);
         record_attendance(RecordAttendanceRequest) =>

@@ -10,53 +10,39 @@ use domain::{Aggregate, Context, DomainError};
 use proto::v1::practice_service_server::PracticeService;
 use tonic::Request;
 
-use crate::handler::{Body, Reply, load, parse, record, reply, rpcs};
+use crate::handler::{Body, Reply, load, on_code, parse, record, reply, rpcs};
 use crate::store::Store;
+
+/// A practice as its stream folds it (the service itself is `Practice`).
+type State = practice::Practice;
 
 rpcs! {
     PracticeService for Practice {
         record_facilitation(RecordFacilitationRequest) =>
-            on_practice(practice::Practice::record_facilitation, |c| c.practice_code.clone());
+            on_code(practice::stream, State::record_facilitation, |c| c.practice_code.clone());
         change_service_status(ChangeServiceStatusRequest) =>
-            on_practice(practice::Practice::change_service_status, |c| c.practice_code.clone());
+            on_code(practice::stream, State::change_service_status, |c| c.practice_code.clone());
         name_digital_champion(NameDigitalChampionRequest) =>
-            on_practice(practice::Practice::name_digital_champion, |c| c.practice_code.clone());
+            on_code(practice::stream, State::name_digital_champion, |c| c.practice_code.clone());
         report_staff_in_post(ReportStaffInPostRequest) =>
-            on_practice(practice::Practice::report_staff_in_post, |c| c.practice_code.clone());
+            on_code(practice::stream, State::report_staff_in_post, |c| c.practice_code.clone());
         enrol_staff(EnrolStaffRequest) => on_practice_with(
-            practice::Practice::enrol_staff,
+            State::enrol_staff,
             |c| (c.practice_code.clone(), programme::stream(&c.programme_id)),
         );
         complete_module(CompleteModuleRequest) => on_practice_with(
-            practice::Practice::complete_module,
+            State::complete_module,
             |c| (c.practice_code.clone(), programme::stream(&c.programme_id)),
         );
         complete_training(CompleteTrainingRequest) => on_practice_with(
-            practice::Practice::complete_training,
+            State::complete_training,
             |c| (c.practice_code.clone(), programme::stream(&c.programme_id)),
         );
         adopt_platform(AdoptPlatformRequest) => on_practice_with(
-            practice::Practice::adopt_platform,
+            State::adopt_platform,
             |c| (c.practice_code.clone(), platform::stream(&c.platform_id)),
         );
     }
-}
-
-/// Records a command on the stream of the practice `code` names.
-async fn on_practice<R, C>(
-    store: &Store,
-    request: Request<R>,
-    decide: impl Fn(&practice::Practice, C, &Context) -> Result<Vec<PracticeEvent>, DomainError>,
-    code: impl Fn(&C) -> String,
-) -> Reply
-where
-    R: Body,
-    C: TryFrom<R, Error = DomainError> + Clone,
-{
-    let (caller, command) = parse::<R, C>(request)?;
-    let code = code(&command);
-    let stream = practice::stream(&code);
-    reply(record(store, &stream, &code, &caller, command, decide).await)
 }
 
 /// Records a command that names another aggregate besides the practice (`names` reads
@@ -66,7 +52,7 @@ where
 async fn on_practice_with<R, C, B: Aggregate>(
     store: &Store,
     request: Request<R>,
-    decide: impl Fn(&practice::Practice, C, &B, &Context) -> Result<Vec<PracticeEvent>, DomainError>,
+    decide: impl Fn(&State, C, &B, &Context) -> Result<Vec<PracticeEvent>, DomainError>,
     names: impl Fn(&C) -> (String, String),
 ) -> Reply
 where
@@ -77,6 +63,6 @@ where
     let (code, with) = names(&command);
     let with = load::<B>(store, &with).await?;
     let stream = practice::stream(&code);
-    let decide = |p: &practice::Practice, c, ctx: &Context| decide(p, c, &with, ctx);
+    let decide = |p: &State, c, ctx: &Context| decide(p, c, &with, ctx);
     reply(record(store, &stream, &code, &caller, command, decide).await)
 }

@@ -23,10 +23,18 @@ rpcs! {
     ProviderService for Provider {
         register_platform(RegisterPlatformRequest) =>
             on_new(platform::stream, Platform::register, "platform_id", |b| &b.platform_id);
-        announce_platform_change(AnnouncePlatformChangeRequest) =>
-            on_platform(Platform::announce_change, "change_id", |b| &b.change_id, |c| c.platform_id);
-        publish_training_material(PublishTrainingMaterialRequest) =>
-            on_platform(Platform::publish_material, "material_id", |b| &b.material_id, |c| c.platform_id);
+        announce_platform_change(AnnouncePlatformChangeRequest) => on_platform(
+            Platform::announce_change,
+            "change_id",
+            |b| &b.change_id,
+            |c| c.platform_id,
+        );
+        publish_training_material(PublishTrainingMaterialRequest) => on_platform(
+            Platform::publish_material,
+            "material_id",
+            |b| &b.material_id,
+            |c| c.platform_id,
+        );
         report_usability_issue(ReportUsabilityIssueRequest) => report_issue();
         acknowledge_usability_issue(AcknowledgeUsabilityIssueRequest) =>
             on_existing(platform::issue_stream, UsabilityIssue::acknowledge, |c| c.issue_id);

@@ -16,6 +16,16 @@ pub const SECRET: &[u8] = b"services-test-secret-services-test-secret";
 pub type Client<T> = T;
 pub type Authed = InterceptedService<Channel, BearerToken>;
 
+/// A method per service, `name(org, roles)`: a client of that service on the harness's
+/// channel, sending a token of `org` with `roles`.
+macro_rules! clients {
+    ($($name:ident: $module:ident::$client:ident,)*) => {
+        $(pub fn $name(&self, org: &str, roles: &[Role]) -> pb::$module::$client<Authed> {
+            pb::$module::$client::with_interceptor(self.channel.clone(), self.bearer(org, roles))
+        })*
+    };
+}
+
 pub struct Harness {
     served: Served,
 }
@@ -58,48 +68,11 @@ impl Harness {
         BearerToken::new(self.token(org, roles)).expect("bearer")
     }
 
-    pub fn icb(
-        &self,
-        org: &str,
-        roles: &[Role],
-    ) -> pb::icb_service_client::IcbServiceClient<Authed> {
-        pb::icb_service_client::IcbServiceClient::with_interceptor(
-            self.channel.clone(),
-            self.bearer(org, roles),
-        )
-    }
-
-    pub fn practice(
-        &self,
-        org: &str,
-        roles: &[Role],
-    ) -> pb::practice_service_client::PracticeServiceClient<Authed> {
-        pb::practice_service_client::PracticeServiceClient::with_interceptor(
-            self.channel.clone(),
-            self.bearer(org, roles),
-        )
-    }
-
-    pub fn partner(
-        &self,
-        org: &str,
-        roles: &[Role],
-    ) -> pb::partner_service_client::PartnerServiceClient<Authed> {
-        pb::partner_service_client::PartnerServiceClient::with_interceptor(
-            self.channel.clone(),
-            self.bearer(org, roles),
-        )
-    }
-
-    pub fn provider(
-        &self,
-        org: &str,
-        roles: &[Role],
-    ) -> pb::provider_service_client::ProviderServiceClient<Authed> {
-        pb::provider_service_client::ProviderServiceClient::with_interceptor(
-            self.channel.clone(),
-            self.bearer(org, roles),
-        )
+    clients! {
+        icb: icb_service_client::IcbServiceClient,
+        practice: practice_service_client::PracticeServiceClient,
+        partner: partner_service_client::PartnerServiceClient,
+        provider: provider_service_client::ProviderServiceClient,
     }
 
     /// Every event stored so far, in order.
