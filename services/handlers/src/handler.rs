@@ -180,6 +180,30 @@ where
     record_on(store, stream, id, &caller, command, decide).await
 }
 
+/// [`on_new`] for a command that also reads another aggregate as it stands (the duty an
+/// assignment is of, the platform an issue is about; a missing one is the domain's to
+/// refuse): `reads` names that one's stream from the command.
+pub(crate) async fn on_new_reading<R, C, A, B>(
+    store: &Store,
+    request: Request<R>,
+    stream: fn(&Uuid) -> String,
+    decide: impl Fn(&A, Uuid, C, &B, &Context) -> Result<Vec<A::Event>, DomainError>,
+    field: &str,
+    given: impl Fn(&R) -> &str,
+    reads: impl Fn(&C) -> String,
+) -> Reply
+where
+    R: Body,
+    C: TryFrom<R, Error = DomainError> + Clone,
+    A: Aggregate,
+    B: Aggregate,
+{
+    let (caller, id, command) = parse_new::<R, C>(request, field, given)?;
+    let read = load::<B>(store, &reads(&command)).await?;
+    let decide = |a: &A, c, ctx: &Context| decide(a, id, c, read.as_ref(), ctx);
+    record_on(store, stream, id, &caller, command, decide).await
+}
+
 /// The aggregate of `stream` as it stands, for a command that reads it besides its own.
 pub(crate) async fn load<A: Aggregate>(store: &Store, stream: &str) -> Result<Arc<A>, Status> {
     store.load::<A>(stream).await.map_err(Status::from)

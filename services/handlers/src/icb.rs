@@ -7,7 +7,7 @@ use domain::duty::{self, Duty};
 use domain::programme::{self, Programme};
 use domain::registry::{self, Registry};
 use domain::responsibility::{
-    self, Assignment, AssignmentStep, AttributeResponsibility, Attribution, ProposeResponsibility,
+    self, Assignment, AssignmentStep, AttributeResponsibility, Attribution,
 };
 use domain::{Context, DomainError};
 use proto::v1 as pb;
@@ -15,8 +15,8 @@ use proto::v1::icb_service_server::IcbService;
 use tonic::Request;
 
 use crate::handler::{
-    Body, Reply, caller, invalid, load, on_code, on_existing, on_new, parse, parse_new, record,
-    record_on, reply, reply_created, rpcs,
+    Body, Reply, caller, invalid, load, on_code, on_existing, on_new, on_new_reading, parse,
+    parse_new, record, record_on, reply, reply_created, rpcs,
 };
 use crate::store::Store;
 
@@ -35,7 +35,13 @@ rpcs! {
         define_duty(DefineDutyRequest) =>
             on_new(duty::stream, Duty::define, "duty_id", |b| &b.duty_id);
         retire_duty(RetireDutyRequest) => on_existing(duty::stream, Duty::retire, |c| c.duty_id);
-        propose_responsibility(ProposeResponsibilityRequest) => propose();
+        propose_responsibility(ProposeResponsibilityRequest) => on_new_reading(
+            responsibility::assignment_stream,
+            Assignment::propose,
+            "assignment_id",
+            |b| &b.assignment_id,
+            |c| duty::stream(&c.responsibility.duty_id),
+        );
         accept_responsibility(AcceptResponsibilityRequest) => on_assignment(Assignment::accept);
         decline_responsibility(DeclineResponsibilityRequest) => on_assignment(Assignment::decline);
         end_responsibility(EndResponsibilityRequest) => on_assignment(Assignment::end);
@@ -70,20 +76,6 @@ where
 {
     let stream = responsibility::assignment_stream;
     on_existing(store, request, stream, decide, |step| step.assignment_id).await
-}
-
-/// Proposes an assignment of the duty the command names, as it stands (a missing one is
-/// the domain's to refuse).
-async fn propose(store: &Store, request: Request<pb::ProposeResponsibilityRequest>) -> Reply {
-    let (caller, id, command) = parse_new::<_, ProposeResponsibility>(
-        request,
-        "assignment_id",
-        |b: &pb::ProposeResponsibilityRequest| &b.assignment_id,
-    )?;
-    let duty = load::<Duty>(store, &duty::stream(&command.responsibility.duty_id)).await?;
-    let stream = responsibility::assignment_stream;
-    let decide = |a: &Assignment, c, ctx: &Context| a.propose(id, c, &duty, ctx);
-    record_on(store, stream, id, &caller, command, decide).await
 }
 
 /// Attributes a responsibility of the duty the command names, as it stands.

@@ -7,15 +7,14 @@
 //! platform's stream) are derived from the request id, so a re-sent request names the same
 //! thing, and are returned in `CommandResult.created_id`.
 
-use domain::platform::{self, Platform, PlatformEvent, ReportUsabilityIssue, UsabilityIssue};
+use domain::platform::{self, Platform, PlatformEvent, UsabilityIssue};
 use domain::{Context, DomainError};
-use proto::v1 as pb;
 use proto::v1::provider_service_server::ProviderService;
 use tonic::Request;
 use uuid::Uuid;
 
 use crate::handler::{
-    Body, Reply, load, on_existing, on_new, parse_new, record, record_on, reply_created, rpcs,
+    Body, Reply, on_existing, on_new, on_new_reading, parse_new, record, reply_created, rpcs,
 };
 use crate::store::Store;
 
@@ -35,7 +34,13 @@ rpcs! {
             |b| &b.material_id,
             |c| c.platform_id,
         );
-        report_usability_issue(ReportUsabilityIssueRequest) => report_issue();
+        report_usability_issue(ReportUsabilityIssueRequest) => on_new_reading(
+            platform::issue_stream,
+            UsabilityIssue::report,
+            "issue_id",
+            |b| &b.issue_id,
+            |c| platform::stream(&c.platform_id),
+        );
         acknowledge_usability_issue(AcknowledgeUsabilityIssueRequest) =>
             on_existing(platform::issue_stream, UsabilityIssue::acknowledge, |c| c.issue_id);
         resolve_usability_issue(ResolveUsabilityIssueRequest) =>
@@ -64,16 +69,4 @@ where
     let decide = |p: &Platform, c, ctx: &Context| decide(p, created, c, ctx);
     let result = record(store, &stream, &id.to_string(), &caller, command, decide).await;
     reply_created(result, created.to_string())
-}
-
-/// Reports a usability issue with the platform the command names, as it stands.
-async fn report_issue(store: &Store, request: Request<pb::ReportUsabilityIssueRequest>) -> Reply {
-    let (caller, id, command) = parse_new::<_, ReportUsabilityIssue>(
-        request,
-        "issue_id",
-        |b: &pb::ReportUsabilityIssueRequest| &b.issue_id,
-    )?;
-    let platform = load::<Platform>(store, &platform::stream(&command.platform_id)).await?;
-    let decide = |i: &UsabilityIssue, c, ctx: &Context| i.report(id, c, &platform, ctx);
-    record_on(store, platform::issue_stream, id, &caller, command, decide).await
 }
