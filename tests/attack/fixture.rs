@@ -19,6 +19,7 @@
 use std::time::{Duration, Instant};
 
 use auth::Role;
+use handlers::testing::{TREE, registration};
 use proto::v1 as pb;
 use serde_json::Value;
 
@@ -163,39 +164,13 @@ fn ok<T>(what: &str, result: Result<tonic::Response<T>, tonic::Status>) -> T {
 
 impl Fixture {
     pub async fn build(t: &Target) -> Fixture {
-        use pb::OrganisationKind::*;
         let service = [Role::Service];
         let mut icb = t.icb(FIXTURE_SUB, "X24", &service);
-        let orgs: [(&str, pb::OrganisationKind, &str, &str); 16] = [
-            ("X24", NationalBody, "NHS England", ""),
-            ("Y56", Region, "London", "X24"),
-            ("Y63", Region, "North East and Yorkshire", "X24"),
-            ("QE1", Icb, "Test ICB One", "Y56"),
-            ("QWO", Icb, "Test ICB Two", "Y63"),
-            ("00L", SubIcb, "Sub-ICB One", "QE1"),
-            ("01A", SubIcb, "Sub-ICB Two", "QWO"),
-            ("U00001", Pcn, "PCN One", "00L"),
-            ("U00002", Pcn, "PCN Two", "01A"),
-            ("A81001", Practice, "Practice One", "U00001"),
-            ("A81002", Practice, "Practice Two", "U00001"),
-            ("B82001", Practice, "Practice Three", "U00002"),
-            (LEEDS, Partner, "Leeds Libraries", "QE1"),
-            (YORK, Partner, "York Digital", "QWO"),
-            ("V-nhs-app", Provider, "NHS App team", "X24"),
-            ("V-other-app", Provider, "Other app", "X24"),
-        ];
-        for (code, kind, name, parent) in orgs {
+        for organisation in TREE {
+            let code = organisation.0;
             ok(
                 code,
-                icb.register_organisation(pb::RegisterOrganisationRequest {
-                    code: code.into(),
-                    kind: kind.into(),
-                    name: name.into(),
-                    parent_code: parent.into(),
-                    effective_date: "2020-01-01".into(),
-                    ..Default::default()
-                })
-                .await,
+                icb.register_organisation(registration(organisation)).await,
             );
         }
 

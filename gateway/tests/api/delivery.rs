@@ -1,17 +1,13 @@
 //! Did commissioned partners deliver, and how far has training rolled out against staff
 //! in post: `commissioning` and `trainingRollout` on a small world with known answers.
 
-use std::sync::Arc;
-use std::time::Duration;
-
 use auth::Role;
 use chrono::{Duration as Days, Utc};
-use eventlog::EventLog;
 use proto::v1 as pb;
 use serde_json::Value;
 
 use crate::graphql::ask;
-use crate::world::{append, caught_up, register, schema_on, sled_log};
+use crate::world::{Scratch, append};
 
 const COMMISSION: &str = "00000000-0000-4000-8000-0000000000c1";
 const PROGRAMME: &str = "00000000-0000-4000-8000-0000000000c2";
@@ -37,18 +33,17 @@ fn session(id: u128, partner: &str, host: &str, days: i64) -> (String, pb::Sessi
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn commissioning_shows_what_each_partner_delivered() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let shared: Arc<dyn EventLog> = Arc::new(sled_log(dir.path()));
-    let log = shared.as_ref();
+    let world = Scratch::open();
+    let log = world.log.as_ref();
     use pb::OrganisationKind as K;
-    register(log, "X24", K::NationalBody, "").await;
-    register(log, "QWO", K::Icb, "X24").await;
-    register(log, "U00001", K::Pcn, "QWO").await;
-    register(log, "U00002", K::Pcn, "QWO").await;
-    register(log, "A81001", K::Practice, "U00001").await;
-    register(log, "B82001", K::Practice, "U00002").await;
-    register(log, "P-leeds-libraries", K::Partner, "QWO").await;
-    register(log, "P-york-digital", K::Partner, "QWO").await;
+    world
+        .tree(&[
+            ("U00002", K::Pcn, "QWO"),
+            ("B82001", K::Practice, "U00002"),
+            ("P-leeds-libraries", K::Partner, "QWO"),
+            ("P-york-digital", K::Partner, "QWO"),
+        ])
+        .await;
     let today = Utc::now().date_naive();
     let commissioned = pb::PartnerCommissioned {
         commission_id: COMMISSION.into(),
@@ -95,7 +90,7 @@ async fn commissioning_shows_what_each_partner_delivered() {
         let (id, e) = session(n, partner, host, 3);
         append(log, &format!("session-{id}"), e, &[]).await;
     }
-    let schema = schema_on(caught_up(shared.clone(), Duration::from_secs(10)).await);
+    let schema = world.schema().await;
     let query = "{ commissioning(area: \"QWO\") { area { code } totals { sessionsPromised sessionsHeld } commissions { totalCount nodes { id status partner { code } delivery { sessionsPromised sessionsScheduled sessionsHeld sessionsToCome sessionsCancelled seatsBooked percentDelivered attended { display } } } } } }";
     let answer = ask(&schema, "QWO", Role::IcbCommissioner, query).await;
     let c = &answer["data"]["commissioning"];
@@ -156,16 +151,15 @@ async fn commissioning_shows_what_each_partner_delivered() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rollout_measures_trained_staff_against_staff_in_post() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let shared: Arc<dyn EventLog> = Arc::new(sled_log(dir.path()));
-    let log = shared.as_ref();
+    let world = Scratch::open();
+    let log = world.log.as_ref();
     use pb::OrganisationKind as K;
-    register(log, "X24", K::NationalBody, "").await;
-    register(log, "QWO", K::Icb, "X24").await;
-    register(log, "U00001", K::Pcn, "QWO").await;
-    for practice in ["A81001", "A81002", "A81003"] {
-        register(log, practice, K::Practice, "U00001").await;
-    }
+    world
+        .tree(&[
+            ("A81002", K::Practice, "U00001"),
+            ("A81003", K::Practice, "U00001"),
+        ])
+        .await;
     let today = Utc::now().date_naive();
     let launched = pb::TrainingProgrammeLaunched {
         programme_id: PROGRAMME.into(),
@@ -212,7 +206,7 @@ async fn rollout_measures_trained_staff_against_staff_in_post() {
         };
         append(log, &stream, done, &[]).await;
     }
-    let schema = schema_on(caught_up(shared.clone(), Duration::from_secs(10)).await);
+    let schema = world.schema().await;
     let query = "{ trainingRollout(programme: \"DFD-2027\", groupBy: PRACTICE, within: \"QWO\") { treeAt totals { staffInPost trained percentTrained practicesWithoutDenominator expectedPercent onTrack percentCompleted } groups { nodes { area { code } figures { percentTrained } weekly { trained staffInPost } } } weekly { trained staffInPost percentTrained } } }";
     let answer = ask(&schema, "QWO", Role::IcbCommissioner, query).await;
     let r = &answer["data"]["trainingRollout"];

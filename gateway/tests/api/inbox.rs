@@ -1,15 +1,11 @@
 //! The inbox: each organisation sees what waits for it to act on, and nothing else.
 
-use std::sync::Arc;
-use std::time::Duration;
-
 use auth::Role;
-use eventlog::EventLog;
 use proto::v1 as pb;
 use serde_json::Value;
 
 use crate::graphql::ask;
-use crate::world::{append, caught_up, register, schema_on, sled_log};
+use crate::world::{Scratch, append};
 
 const ASSIGNMENT: &str = "00000000-0000-4000-8000-0000000000b1";
 const SESSION: &str = "00000000-0000-4000-8000-0000000000b2";
@@ -19,17 +15,16 @@ const QUERY: &str = "{ inbox { organisation { code } total proposals { id status
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_organisation_sees_what_waits_for_it() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let shared: Arc<dyn EventLog> = Arc::new(sled_log(dir.path()));
-    let log = shared.as_ref();
+    let world = Scratch::open();
+    let log = world.log.as_ref();
     use pb::OrganisationKind as K;
-    register(log, "X24", K::NationalBody, "").await;
-    register(log, "QWO", K::Icb, "X24").await;
-    register(log, "U00001", K::Pcn, "QWO").await;
-    register(log, "A81001", K::Practice, "U00001").await;
-    register(log, "A81002", K::Practice, "U00001").await;
-    register(log, "P-leeds-libraries", K::Partner, "X24").await;
-    register(log, "V-acme", K::Provider, "X24").await;
+    world
+        .tree(&[
+            ("A81002", K::Practice, "U00001"),
+            ("P-leeds-libraries", K::Partner, "X24"),
+            ("V-acme", K::Provider, "X24"),
+        ])
+        .await;
     let soon = (chrono::Utc::now() + chrono::Duration::days(7)).to_rfc3339();
     let today = chrono::Utc::now().date_naive().to_string();
     let stream = format!("assignment-{ASSIGNMENT}");
@@ -91,8 +86,7 @@ async fn each_organisation_sees_what_waits_for_it() {
         ..Default::default()
     };
     append(log, &format!("issue-{ISSUE}"), reported, &[]).await;
-    let projection = caught_up(shared.clone(), Duration::from_secs(10)).await;
-    let schema = schema_on(projection);
+    let schema = world.schema().await;
     let ask = |org: &'static str, role: Role, query: &'static str| {
         let schema = schema.clone();
         async move {

@@ -88,6 +88,50 @@ pub async fn caught_up(log: Arc<dyn EventLog>, limit: Duration) -> Arc<Projectio
     projection
 }
 
+/// An empty log in a temporary directory, for a test that builds its own world event by
+/// event (a tree, then what happened in it) and then asks the schema about it.
+#[allow(
+    dead_code,
+    reason = "the GraphQL fuzzing harness shares this file and builds no world of its own"
+)]
+pub struct Scratch {
+    pub log: Arc<dyn EventLog>,
+    _dir: tempfile::TempDir,
+}
+
+#[allow(
+    dead_code,
+    reason = "the GraphQL fuzzing harness shares this file and builds no world of its own"
+)]
+impl Scratch {
+    pub fn open() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let log: Arc<dyn EventLog> = Arc::new(sled_log(dir.path()));
+        Self { log, _dir: dir }
+    }
+
+    /// Registers the national body X24, the ICB QWO below it, its PCN U00001 and that
+    /// PCN's practice A81001, then each of `more` as `(code, kind, parent)`, in order (a
+    /// parent before its children).
+    pub async fn tree(&self, more: &[(&str, pb::OrganisationKind, &str)]) {
+        use pb::OrganisationKind as K;
+        let base = [
+            ("X24", K::NationalBody, ""),
+            ("QWO", K::Icb, "X24"),
+            ("U00001", K::Pcn, "QWO"),
+            ("A81001", K::Practice, "U00001"),
+        ];
+        for &(code, kind, parent) in base.iter().chain(more) {
+            register(self.log.as_ref(), code, kind, parent).await;
+        }
+    }
+
+    /// A schema over read models caught up with everything appended so far.
+    pub async fn schema(&self) -> DifactoSchema {
+        schema_on(caught_up(self.log.clone(), Duration::from_secs(10)).await)
+    }
+}
+
 /// The one duty of the world.
 pub const DUTY: &str = "00000000-0000-4000-8000-000000000001";
 

@@ -23,6 +23,7 @@ use crate::error::{DomainError, Result};
 use crate::policy::{Party, Targets};
 use crate::registry::Registry;
 use crate::values;
+use crate::values::parsed;
 
 crate::event_set! {
     pub enum CommissionEvent { PartnerCommissioned, CommissionEnded }
@@ -216,22 +217,12 @@ impl TryFrom<CommissionPartnerRequest> for CommissionPartner {
     }
 }
 
-/// `EndCommission`, parsed.
-#[derive(Debug, Clone, PartialEq)]
-pub struct EndCommission {
-    pub commission_id: Uuid,
-    pub reason: String,
-    pub ended_on: Option<NaiveDate>,
-}
-
-impl TryFrom<EndCommissionRequest> for EndCommission {
-    type Error = DomainError;
-    fn try_from(request: EndCommissionRequest) -> Result<Self> {
-        Ok(Self {
-            commission_id: values::id("commission_id", &request.commission_id)?,
-            reason: values::text("reason", &request.reason, 500)?,
-            ended_on: values::optional_date("ended_on", &request.ended_on)?,
-        })
+parsed! {
+    /// `EndCommission`, parsed.
+    pub struct EndCommission from EndCommissionRequest as request {
+        commission_id: Uuid = values::id("commission_id", &request.commission_id)?,
+        reason: String = values::text("reason", &request.reason, 500)?,
+        ended_on: Option<NaiveDate> = values::optional_date("ended_on", &request.ended_on)?,
     }
 }
 

@@ -9,6 +9,7 @@ use crate::error::{DomainError, Result};
 use crate::policy::Targets;
 use crate::registry::NATIONAL_CODE;
 use crate::values;
+use crate::values::parsed;
 
 crate::event_set! {
     pub enum DutyEvent { DutyDefined, DutyRetired }
@@ -40,43 +41,21 @@ impl Aggregate for Duty {
     }
 }
 
-/// `DefineDuty`, parsed; the duty's id is the client's or derived by the service.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DefineDuty {
-    pub title: String,
-    pub description: String,
-    pub required_levels: Vec<Level>,
-}
-
-impl TryFrom<DefineDutyRequest> for DefineDuty {
-    type Error = DomainError;
-    fn try_from(request: DefineDutyRequest) -> Result<Self> {
-        Ok(Self {
-            title: values::text("title", &request.title, 200)?,
-            description: values::optional_text("description", &request.description, 4000)?,
-            required_levels: values::known_enums(
-                "required_levels",
-                &request.required_levels,
-                true,
-            )?,
-        })
+parsed! {
+    /// `DefineDuty`, parsed; the duty's id is the client's or derived by the service.
+    pub struct DefineDuty from DefineDutyRequest as request {
+        title: String = values::text("title", &request.title, 200)?,
+        description: String = values::optional_text("description", &request.description, 4000)?,
+        required_levels: Vec<Level> =
+            values::known_enums("required_levels", &request.required_levels, true)?,
     }
 }
 
-/// `RetireDuty`, parsed.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RetireDuty {
-    pub duty_id: Uuid,
-    pub reason: String,
-}
-
-impl TryFrom<RetireDutyRequest> for RetireDuty {
-    type Error = DomainError;
-    fn try_from(request: RetireDutyRequest) -> Result<Self> {
-        Ok(Self {
-            duty_id: values::id("duty_id", &request.duty_id)?,
-            reason: values::optional_text("reason", &request.reason, 1000)?,
-        })
+parsed! {
+    /// `RetireDuty`, parsed.
+    pub struct RetireDuty from RetireDutyRequest as request {
+        duty_id: Uuid = values::id("duty_id", &request.duty_id)?,
+        reason: String = values::optional_text("reason", &request.reason, 1000)?,
     }
 }
 

@@ -27,6 +27,7 @@ use crate::command::Command;
 use crate::error::{DomainError, Result};
 use crate::policy::{Party, Targets};
 use crate::values;
+use crate::values::parsed;
 
 crate::event_set! {
     pub enum PlatformEvent {
@@ -193,64 +194,36 @@ fn languages(field: &str, tags: &[String]) -> Result<Vec<String>> {
     Ok(out)
 }
 
-/// `RegisterPlatform`, parsed; the platform's id is the client's or derived by the service.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RegisterPlatform {
-    pub provider_code: String,
-    pub name: String,
-    pub category: PlatformCategory,
-    pub services: Vec<DigitalService>,
-    pub website_url: String,
-    pub description: String,
-}
-
-impl TryFrom<RegisterPlatformRequest> for RegisterPlatform {
-    type Error = DomainError;
-    fn try_from(request: RegisterPlatformRequest) -> Result<Self> {
-        Ok(Self {
-            provider_code: codes::reference("provider_code", &request.provider_code)?,
-            name: values::text("name", &request.name, 200)?,
-            category: values::known_enum("category", request.category)?,
-            services: values::distinct_enums("services", &request.services, false)?,
-            website_url: optional_https_url("website_url", &request.website_url)?,
-            description: values::optional_text("description", &request.description, 4000)?,
-        })
+parsed! {
+    /// `RegisterPlatform`, parsed; the platform's id is the client's or derived by the service.
+    pub struct RegisterPlatform from RegisterPlatformRequest as request {
+        provider_code: String = codes::reference("provider_code", &request.provider_code)?,
+        name: String = values::text("name", &request.name, 200)?,
+        category: PlatformCategory = values::known_enum("category", request.category)?,
+        services: Vec<DigitalService> =
+            values::distinct_enums("services", &request.services, false)?,
+        website_url: String = optional_https_url("website_url", &request.website_url)?,
+        description: String = values::optional_text("description", &request.description, 4000)?,
     }
 }
 
-/// `AnnouncePlatformChange`, parsed; the change's id is the client's or derived by the
-/// service.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AnnouncePlatformChange {
-    pub platform_id: Uuid,
-    pub effective_date: NaiveDate,
-    pub roles_affected: Vec<StaffRole>,
-    pub retraining_required: bool,
-    pub summary: String,
-    pub patient_facing: bool,
-    pub services_affected: Vec<DigitalService>,
-}
-
-impl TryFrom<AnnouncePlatformChangeRequest> for AnnouncePlatformChange {
-    type Error = DomainError;
-    fn try_from(request: AnnouncePlatformChangeRequest) -> Result<Self> {
-        Ok(Self {
-            platform_id: values::id("platform_id", &request.platform_id)?,
-            effective_date: values::date("effective_date", &request.effective_date)?,
-            roles_affected: values::distinct_enums(
+parsed! {
+    /// `AnnouncePlatformChange`, parsed; the change's id is the client's or derived by the
+    /// service.
+    pub struct AnnouncePlatformChange from AnnouncePlatformChangeRequest as request {
+        platform_id: Uuid = values::id("platform_id", &request.platform_id)?,
+        effective_date: NaiveDate = values::date("effective_date", &request.effective_date)?,
+        roles_affected: Vec<StaffRole> =
+            values::distinct_enums(
                 "roles_affected",
                 &request.roles_affected,
                 request.retraining_required,
             )?,
-            retraining_required: request.retraining_required,
-            summary: values::text("summary", &request.summary, 2000)?,
-            patient_facing: request.patient_facing,
-            services_affected: values::distinct_enums(
-                "services_affected",
-                &request.services_affected,
-                false,
-            )?,
-        })
+        retraining_required: bool = request.retraining_required,
+        summary: String = values::text("summary", &request.summary, 2000)?,
+        patient_facing: bool = request.patient_facing,
+        services_affected: Vec<DigitalService> =
+            values::distinct_enums("services_affected", &request.services_affected, false)?,
     }
 }
 
@@ -487,77 +460,43 @@ impl Aggregate for UsabilityIssue {
     }
 }
 
-/// `ReportUsabilityIssue`, parsed; the issue's id is the client's or derived by the
-/// service.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ReportUsabilityIssue {
-    pub platform_id: Uuid,
-    pub practice_code: String,
-    pub category: UsabilityIssueCategory,
-    pub severity: IssueSeverity,
-    pub description: String,
-    pub service: Option<DigitalService>,
-    pub patient_groups_affected: Vec<PatientGroup>,
-}
-
-impl TryFrom<ReportUsabilityIssueRequest> for ReportUsabilityIssue {
-    type Error = DomainError;
-    fn try_from(request: ReportUsabilityIssueRequest) -> Result<Self> {
-        Ok(Self {
-            platform_id: values::id("platform_id", &request.platform_id)?,
-            practice_code: codes::reference("practice_code", &request.practice_code)?,
-            category: values::known_enum("category", request.category)?,
-            severity: values::known_enum("severity", request.severity)?,
-            description: values::text("description", &request.description, 4000)?,
-            service: optional_enum("service", request.service)?,
-            patient_groups_affected: values::distinct_enums(
+parsed! {
+    /// `ReportUsabilityIssue`, parsed; the issue's id is the client's or derived by the
+    /// service.
+    pub struct ReportUsabilityIssue from ReportUsabilityIssueRequest as request {
+        platform_id: Uuid = values::id("platform_id", &request.platform_id)?,
+        practice_code: String = codes::reference("practice_code", &request.practice_code)?,
+        category: UsabilityIssueCategory = values::known_enum("category", request.category)?,
+        severity: IssueSeverity = values::known_enum("severity", request.severity)?,
+        description: String = values::text("description", &request.description, 4000)?,
+        service: Option<DigitalService> = optional_enum("service", request.service)?,
+        patient_groups_affected: Vec<PatientGroup> =
+            values::distinct_enums(
                 "patient_groups_affected",
                 &request.patient_groups_affected,
                 false,
             )?,
-        })
     }
 }
 
-/// `AcknowledgeUsabilityIssue`, parsed. Whether the expected date is past is judged
-/// against the context's today.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AcknowledgeUsabilityIssue {
-    pub issue_id: Uuid,
-    pub note: String,
-    pub expected_resolution_date: Option<NaiveDate>,
-}
-
-impl TryFrom<AcknowledgeUsabilityIssueRequest> for AcknowledgeUsabilityIssue {
-    type Error = DomainError;
-    fn try_from(request: AcknowledgeUsabilityIssueRequest) -> Result<Self> {
-        Ok(Self {
-            issue_id: values::id("issue_id", &request.issue_id)?,
-            note: values::optional_text("note", &request.note, 2000)?,
-            expected_resolution_date: values::optional_date(
-                "expected_resolution_date",
-                &request.expected_resolution_date,
-            )?,
-        })
+parsed! {
+    /// `AcknowledgeUsabilityIssue`, parsed. Whether the expected date is past is judged
+    /// against the context's today.
+    pub struct AcknowledgeUsabilityIssue from AcknowledgeUsabilityIssueRequest as request {
+        issue_id: Uuid = values::id("issue_id", &request.issue_id)?,
+        note: String = values::optional_text("note", &request.note, 2000)?,
+        expected_resolution_date: Option<NaiveDate> =
+            values::optional_date("expected_resolution_date", &request.expected_resolution_date)?,
     }
 }
 
-/// `ResolveUsabilityIssue`, parsed.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ResolveUsabilityIssue {
-    pub issue_id: Uuid,
-    pub resolution: String,
-    pub resolution_kind: Option<IssueResolutionKind>,
-}
-
-impl TryFrom<ResolveUsabilityIssueRequest> for ResolveUsabilityIssue {
-    type Error = DomainError;
-    fn try_from(request: ResolveUsabilityIssueRequest) -> Result<Self> {
-        Ok(Self {
-            issue_id: values::id("issue_id", &request.issue_id)?,
-            resolution: values::text("resolution", &request.resolution, 4000)?,
-            resolution_kind: optional_enum("resolution_kind", request.resolution_kind)?,
-        })
+parsed! {
+    /// `ResolveUsabilityIssue`, parsed.
+    pub struct ResolveUsabilityIssue from ResolveUsabilityIssueRequest as request {
+        issue_id: Uuid = values::id("issue_id", &request.issue_id)?,
+        resolution: String = values::text("resolution", &request.resolution, 4000)?,
+        resolution_kind: Option<IssueResolutionKind> =
+            optional_enum("resolution_kind", request.resolution_kind)?,
     }
 }
 

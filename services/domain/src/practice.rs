@@ -46,6 +46,7 @@ use crate::policy::Targets;
 use crate::privacy;
 use crate::programme::Programme;
 use crate::values;
+use crate::values::parsed;
 
 crate::event_set! {
     pub enum PracticeEvent {
@@ -457,73 +458,40 @@ impl TryFrom<ChangeServiceStatusRequest> for ChangeServiceStatus {
     }
 }
 
-/// `NameDigitalChampion`, parsed; an empty effective date is the context's today.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NameDigitalChampion {
-    pub practice_code: String,
-    pub staff_ref: String,
-    pub staff_role: StaffRole,
-    pub services: Vec<DigitalService>,
-    pub effective_date: Option<NaiveDate>,
-}
-
-impl TryFrom<NameDigitalChampionRequest> for NameDigitalChampion {
-    type Error = DomainError;
-    fn try_from(request: NameDigitalChampionRequest) -> Result<Self> {
-        Ok(Self {
-            practice_code: practice_code(&request.practice_code)?,
-            staff_ref: staff_ref("staff_ref", &request.staff_ref)?,
-            staff_role: values::known_enum("staff_role", request.staff_role)?,
-            services: distinct("services", &request.services)?,
-            effective_date: values::optional_date("effective_date", &request.effective_date)?,
-        })
+parsed! {
+    /// `NameDigitalChampion`, parsed; an empty effective date is the context's today.
+    pub struct NameDigitalChampion from NameDigitalChampionRequest as request {
+        practice_code: String = practice_code(&request.practice_code)?,
+        staff_ref: String = staff_ref("staff_ref", &request.staff_ref)?,
+        staff_role: StaffRole = values::known_enum("staff_role", request.staff_role)?,
+        services: Vec<DigitalService> = distinct("services", &request.services)?,
+        effective_date: Option<NaiveDate> =
+            values::optional_date("effective_date", &request.effective_date)?,
     }
 }
 
 /// People in one role at one practice: more than any practice employs.
 const MAX_HEADCOUNT: u32 = 1_000;
 
-/// `ReportStaffInPost`, parsed; an empty date is the context's today.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ReportStaffInPost {
-    pub practice_code: String,
-    pub staff_role: StaffRole,
-    pub headcount: u32,
-    pub as_of: Option<NaiveDate>,
-}
-
-impl TryFrom<ReportStaffInPostRequest> for ReportStaffInPost {
-    type Error = DomainError;
-    fn try_from(request: ReportStaffInPostRequest) -> Result<Self> {
-        Ok(Self {
-            practice_code: practice_code(&request.practice_code)?,
-            staff_role: values::known_enum("staff_role", request.staff_role)?,
-            headcount: values::count("headcount", request.headcount, true, MAX_HEADCOUNT)?,
-            as_of: values::optional_date("as_of", &request.as_of)?,
-        })
+parsed! {
+    /// `ReportStaffInPost`, parsed; an empty date is the context's today.
+    pub struct ReportStaffInPost from ReportStaffInPostRequest as request {
+        practice_code: String = practice_code(&request.practice_code)?,
+        staff_role: StaffRole = values::known_enum("staff_role", request.staff_role)?,
+        headcount: u32 = values::count("headcount", request.headcount, true, MAX_HEADCOUNT)?,
+        as_of: Option<NaiveDate> = values::optional_date("as_of", &request.as_of)?,
     }
 }
 
-/// `EnrolStaff`, parsed; an empty date is the context's today.
-#[derive(Debug, Clone, PartialEq)]
-pub struct EnrolStaff {
-    pub practice_code: String,
-    pub staff_ref: String,
-    pub staff_role: StaffRole,
-    pub programme_id: Uuid,
-    pub enrolled_on: Option<NaiveDate>,
-}
-
-impl TryFrom<EnrolStaffRequest> for EnrolStaff {
-    type Error = DomainError;
-    fn try_from(request: EnrolStaffRequest) -> Result<Self> {
-        Ok(Self {
-            practice_code: practice_code(&request.practice_code)?,
-            staff_ref: staff_ref("staff_ref", &request.staff_ref)?,
-            staff_role: values::known_enum("staff_role", request.staff_role)?,
-            programme_id: values::id("programme_id", &request.programme_id)?,
-            enrolled_on: values::optional_date("enrolled_on", &request.enrolled_on)?,
-        })
+parsed! {
+    /// `EnrolStaff`, parsed; an empty date is the context's today.
+    pub struct EnrolStaff from EnrolStaffRequest as request {
+        practice_code: String = practice_code(&request.practice_code)?,
+        staff_ref: String = staff_ref("staff_ref", &request.staff_ref)?,
+        staff_role: StaffRole = values::known_enum("staff_role", request.staff_role)?,
+        programme_id: Uuid = values::id("programme_id", &request.programme_id)?,
+        enrolled_on: Option<NaiveDate> =
+            values::optional_date("enrolled_on", &request.enrolled_on)?,
     }
 }
 
@@ -585,24 +553,14 @@ impl TryFrom<CompleteTrainingRequest> for Completion {
     }
 }
 
-/// `AdoptPlatform`, parsed; an empty effective date is the context's today.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AdoptPlatform {
-    pub practice_code: String,
-    pub platform_id: Uuid,
-    pub services: Vec<DigitalService>,
-    pub effective_date: Option<NaiveDate>,
-}
-
-impl TryFrom<AdoptPlatformRequest> for AdoptPlatform {
-    type Error = DomainError;
-    fn try_from(request: AdoptPlatformRequest) -> Result<Self> {
-        Ok(Self {
-            practice_code: practice_code(&request.practice_code)?,
-            platform_id: values::id("platform_id", &request.platform_id)?,
-            services: distinct("services", &request.services)?,
-            effective_date: values::optional_date("effective_date", &request.effective_date)?,
-        })
+parsed! {
+    /// `AdoptPlatform`, parsed; an empty effective date is the context's today.
+    pub struct AdoptPlatform from AdoptPlatformRequest as request {
+        practice_code: String = practice_code(&request.practice_code)?,
+        platform_id: Uuid = values::id("platform_id", &request.platform_id)?,
+        services: Vec<DigitalService> = distinct("services", &request.services)?,
+        effective_date: Option<NaiveDate> =
+            values::optional_date("effective_date", &request.effective_date)?,
     }
 }
 

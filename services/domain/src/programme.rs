@@ -14,6 +14,7 @@ use crate::command::Command;
 use crate::error::{DomainError, Result};
 use crate::policy::Targets;
 use crate::values;
+use crate::values::parsed;
 
 crate::event_set! {
     pub enum ProgrammeEvent { TrainingProgrammeLaunched, RolloutTargetSet }
@@ -173,24 +174,13 @@ impl TryFrom<LaunchTrainingProgrammeRequest> for LaunchTrainingProgramme {
     }
 }
 
-/// `SetRolloutTarget`, parsed.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SetRolloutTarget {
-    pub programme_id: Uuid,
-    pub area_code: String,
-    pub target_percent: u32,
-    pub deadline: NaiveDate,
-}
-
-impl TryFrom<SetRolloutTargetRequest> for SetRolloutTarget {
-    type Error = DomainError;
-    fn try_from(request: SetRolloutTargetRequest) -> Result<Self> {
-        Ok(Self {
-            programme_id: values::id("programme_id", &request.programme_id)?,
-            area_code: codes::reference("area_code", &request.area_code)?,
-            target_percent: percent("target_percent", request.target_percent)?,
-            deadline: values::date("deadline", &request.deadline)?,
-        })
+parsed! {
+    /// `SetRolloutTarget`, parsed.
+    pub struct SetRolloutTarget from SetRolloutTargetRequest as request {
+        programme_id: Uuid = values::id("programme_id", &request.programme_id)?,
+        area_code: String = codes::reference("area_code", &request.area_code)?,
+        target_percent: u32 = percent("target_percent", request.target_percent)?,
+        deadline: NaiveDate = values::date("deadline", &request.deadline)?,
     }
 }
 

@@ -18,6 +18,7 @@ use crate::command::Command;
 use crate::error::{DomainError, Result};
 use crate::policy::{Targets, authorize};
 use crate::values;
+use crate::values::parsed;
 
 /// The stream holding the whole tree.
 pub const STREAM: &str = "organisations";
@@ -299,41 +300,23 @@ impl TryFrom<proto::v1::RegisterOrganisationRequest> for RegisterOrganisation {
     }
 }
 
-/// `RenameOrganisation`, parsed; an empty effective date is the context's today.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RenameOrganisation {
-    pub code: String,
-    pub name: String,
-    pub effective_date: Option<NaiveDate>,
-}
-
-impl TryFrom<proto::v1::RenameOrganisationRequest> for RenameOrganisation {
-    type Error = DomainError;
-    fn try_from(request: proto::v1::RenameOrganisationRequest) -> Result<Self> {
-        Ok(Self {
-            code: codes::reference("code", &request.code)?,
-            name: values::text("name", &request.name, 200)?,
-            effective_date: values::optional_date("effective_date", &request.effective_date)?,
-        })
+parsed! {
+    /// `RenameOrganisation`, parsed; an empty effective date is the context's today.
+    pub struct RenameOrganisation from proto::v1::RenameOrganisationRequest as request {
+        code: String = codes::reference("code", &request.code)?,
+        name: String = values::text("name", &request.name, 200)?,
+        effective_date: Option<NaiveDate> =
+            values::optional_date("effective_date", &request.effective_date)?,
     }
 }
 
-/// `ReparentOrganisation`, parsed; an empty effective date is the context's today.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ReparentOrganisation {
-    pub code: String,
-    pub parent_code: String,
-    pub effective_date: Option<NaiveDate>,
-}
-
-impl TryFrom<proto::v1::ReparentOrganisationRequest> for ReparentOrganisation {
-    type Error = DomainError;
-    fn try_from(request: proto::v1::ReparentOrganisationRequest) -> Result<Self> {
-        Ok(Self {
-            code: codes::reference("code", &request.code)?,
-            parent_code: codes::reference("parent_code", &request.parent_code)?,
-            effective_date: values::optional_date("effective_date", &request.effective_date)?,
-        })
+parsed! {
+    /// `ReparentOrganisation`, parsed; an empty effective date is the context's today.
+    pub struct ReparentOrganisation from proto::v1::ReparentOrganisationRequest as request {
+        code: String = codes::reference("code", &request.code)?,
+        parent_code: String = codes::reference("parent_code", &request.parent_code)?,
+        effective_date: Option<NaiveDate> =
+            values::optional_date("effective_date", &request.effective_date)?,
     }
 }
 
@@ -374,22 +357,13 @@ impl TryFrom<proto::v1::MergeOrganisationsRequest> for MergeOrganisations {
     }
 }
 
-/// `CloseOrganisation`, parsed; an empty effective date is the context's today.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CloseOrganisation {
-    pub code: String,
-    pub effective_date: Option<NaiveDate>,
-    pub reason: String,
-}
-
-impl TryFrom<proto::v1::CloseOrganisationRequest> for CloseOrganisation {
-    type Error = DomainError;
-    fn try_from(request: proto::v1::CloseOrganisationRequest) -> Result<Self> {
-        Ok(Self {
-            code: codes::reference("code", &request.code)?,
-            effective_date: values::optional_date("effective_date", &request.effective_date)?,
-            reason: values::optional_text("reason", &request.reason, 1000)?,
-        })
+parsed! {
+    /// `CloseOrganisation`, parsed; an empty effective date is the context's today.
+    pub struct CloseOrganisation from proto::v1::CloseOrganisationRequest as request {
+        code: String = codes::reference("code", &request.code)?,
+        effective_date: Option<NaiveDate> =
+            values::optional_date("effective_date", &request.effective_date)?,
+        reason: String = values::optional_text("reason", &request.reason, 1000)?,
     }
 }
 

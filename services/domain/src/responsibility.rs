@@ -20,6 +20,7 @@ use crate::duty::Duty;
 use crate::error::{DomainError, Result};
 use crate::policy::{Party, Targets};
 use crate::values;
+use crate::values::parsed;
 
 crate::event_set! {
     pub enum AssignmentEvent {
@@ -123,48 +124,30 @@ impl Responsibility {
     }
 }
 
-/// `ProposeResponsibility`, parsed (`owner_code` is the assignee); the assignment's id is
-/// the client's or derived by the service.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ProposeResponsibility {
-    pub responsibility: Responsibility,
-    pub note: String,
-}
-
-impl TryFrom<ProposeResponsibilityRequest> for ProposeResponsibility {
-    type Error = DomainError;
-    fn try_from(request: ProposeResponsibilityRequest) -> Result<Self> {
-        Ok(Self {
-            responsibility: Responsibility::parse(
+parsed! {
+    /// `ProposeResponsibility`, parsed (`owner_code` is the assignee); the assignment's id is
+    /// the client's or derived by the service.
+    pub struct ProposeResponsibility from ProposeResponsibilityRequest as request {
+        responsibility: Responsibility =
+            Responsibility::parse(
                 &request.duty_id,
                 &request.area_code,
                 ("assignee_code", &request.assignee_code),
                 request.level,
                 request.role,
             )?,
-            note: values::optional_text("note", &request.note, 2000)?,
-        })
+        note: String = values::optional_text("note", &request.note, 2000)?,
     }
 }
 
-/// `AcceptResponsibility`, `DeclineResponsibility` or `EndResponsibility`, parsed: a step
-/// in an existing assignment's life. `reason` is empty for an acceptance; an ending's
-/// date defaults to the context's today.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AssignmentStep {
-    pub assignment_id: Uuid,
-    pub reason: String,
-    pub effective_date: Option<NaiveDate>,
-}
-
-impl TryFrom<AcceptResponsibilityRequest> for AssignmentStep {
-    type Error = DomainError;
-    fn try_from(request: AcceptResponsibilityRequest) -> Result<Self> {
-        Ok(Self {
-            assignment_id: values::id("assignment_id", &request.assignment_id)?,
-            reason: String::new(),
-            effective_date: None,
-        })
+parsed! {
+    /// `AcceptResponsibility`, `DeclineResponsibility` or `EndResponsibility`, parsed: a step
+    /// in an existing assignment's life. `reason` is empty for an acceptance; an ending's
+    /// date defaults to the context's today.
+    pub struct AssignmentStep from AcceptResponsibilityRequest as request {
+        assignment_id: Uuid = values::id("assignment_id", &request.assignment_id)?,
+        reason: String = String::new(),
+        effective_date: Option<NaiveDate> = None,
     }
 }
 
@@ -331,25 +314,18 @@ impl Aggregate for Attribution {
     }
 }
 
-/// `AttributeResponsibility`, parsed (`owner_code` is the believed owner); the
-/// attribution's id is derived by the service.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AttributeResponsibility {
-    pub responsibility: Responsibility,
-}
-
-impl TryFrom<AttributeResponsibilityRequest> for AttributeResponsibility {
-    type Error = DomainError;
-    fn try_from(request: AttributeResponsibilityRequest) -> Result<Self> {
-        Ok(Self {
-            responsibility: Responsibility::parse(
+parsed! {
+    /// `AttributeResponsibility`, parsed (`owner_code` is the believed owner); the
+    /// attribution's id is derived by the service.
+    pub struct AttributeResponsibility from AttributeResponsibilityRequest as request {
+        responsibility: Responsibility =
+            Responsibility::parse(
                 &request.duty_id,
                 &request.area_code,
                 ("believed_owner_code", &request.believed_owner_code),
                 request.level,
                 request.role,
             )?,
-        })
     }
 }
 

@@ -56,6 +56,7 @@ use crate::policy::{Party, Targets};
 use crate::practice::Outcomes;
 use crate::privacy;
 use crate::values;
+use crate::values::parsed;
 
 crate::event_set! {
     /// Every event of a session's stream. `SessionScheduled` is much larger than the
@@ -516,37 +517,19 @@ impl Referral {
     }
 }
 
-/// `ConfirmHosting`, parsed.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ConfirmHosting {
-    pub session_id: Uuid,
-    pub note: String,
-}
-
-impl TryFrom<ConfirmHostingRequest> for ConfirmHosting {
-    type Error = DomainError;
-    fn try_from(request: ConfirmHostingRequest) -> Result<Self> {
-        Ok(Self {
-            session_id: values::id("session_id", &request.session_id)?,
-            note: values::optional_text("note", &request.note, MAX_TEXT)?,
-        })
+parsed! {
+    /// `ConfirmHosting`, parsed.
+    pub struct ConfirmHosting from ConfirmHostingRequest as request {
+        session_id: Uuid = values::id("session_id", &request.session_id)?,
+        note: String = values::optional_text("note", &request.note, MAX_TEXT)?,
     }
 }
 
-/// `DeclineHosting`, parsed.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DeclineHosting {
-    pub session_id: Uuid,
-    pub reason: String,
-}
-
-impl TryFrom<DeclineHostingRequest> for DeclineHosting {
-    type Error = DomainError;
-    fn try_from(request: DeclineHostingRequest) -> Result<Self> {
-        Ok(Self {
-            session_id: values::id("session_id", &request.session_id)?,
-            reason: values::text("reason", &request.reason, MAX_TEXT)?,
-        })
+parsed! {
+    /// `DeclineHosting`, parsed.
+    pub struct DeclineHosting from DeclineHostingRequest as request {
+        session_id: Uuid = values::id("session_id", &request.session_id)?,
+        reason: String = values::text("reason", &request.reason, MAX_TEXT)?,
     }
 }
 
@@ -574,52 +557,30 @@ impl TryFrom<CancelBookingRequest> for CancelBooking {
     }
 }
 
-/// `CancelSession`, parsed.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CancelSession {
-    pub session_id: Uuid,
-    pub reason: String,
-}
-
-impl TryFrom<CancelSessionRequest> for CancelSession {
-    type Error = DomainError;
-    fn try_from(request: CancelSessionRequest) -> Result<Self> {
-        Ok(Self {
-            session_id: values::id("session_id", &request.session_id)?,
-            reason: values::text("reason", &request.reason, MAX_TEXT)?,
-        })
+parsed! {
+    /// `CancelSession`, parsed.
+    pub struct CancelSession from CancelSessionRequest as request {
+        session_id: Uuid = values::id("session_id", &request.session_id)?,
+        reason: String = values::text("reason", &request.reason, MAX_TEXT)?,
     }
 }
 
-/// `RecordAttendance`, parsed. The counts are checked against the session's confirmed
-/// places when it is decided.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RecordAttendance {
-    pub session_id: Uuid,
-    pub attended: u32,
-    pub no_shows: u32,
-    pub walk_ins: u32,
-    pub outcomes: Outcomes,
-    pub notes: String,
-}
-
-impl TryFrom<RecordAttendanceRequest> for RecordAttendance {
-    type Error = DomainError;
-    fn try_from(request: RecordAttendanceRequest) -> Result<Self> {
-        Ok(Self {
-            session_id: values::id("session_id", &request.session_id)?,
-            attended: request.attended,
-            no_shows: request.no_shows,
-            walk_ins: request.walk_ins,
-            outcomes: Outcomes {
-                registered_for_nhs_app: request.registered_for_nhs_app,
-                completed_task_online: request.completed_task_online,
-                referred_to_community_session: request.referred_to_community_session,
-                declined_help: request.declined_help,
-                set_up_proxy_access: request.set_up_proxy_access,
-            },
-            notes: values::optional_text("notes", &request.notes, 2000)?,
-        })
+parsed! {
+    /// `RecordAttendance`, parsed. The counts are checked against the session's confirmed
+    /// places when it is decided.
+    pub struct RecordAttendance from RecordAttendanceRequest as request {
+        session_id: Uuid = values::id("session_id", &request.session_id)?,
+        attended: u32 = request.attended,
+        no_shows: u32 = request.no_shows,
+        walk_ins: u32 = request.walk_ins,
+        outcomes: Outcomes = Outcomes {
+            registered_for_nhs_app: request.registered_for_nhs_app,
+            completed_task_online: request.completed_task_online,
+            referred_to_community_session: request.referred_to_community_session,
+            declined_help: request.declined_help,
+            set_up_proxy_access: request.set_up_proxy_access,
+        },
+        notes: String = values::optional_text("notes", &request.notes, 2000)?,
     }
 }
 

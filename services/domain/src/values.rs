@@ -217,6 +217,34 @@ pub fn excerpt(s: &str) -> &str {
     s.char_indices().nth(40).map_or(s, |(i, _)| &s[..i])
 }
 
+/// A command parsed from its request: the struct of domain types, and `TryFrom` of the
+/// request, which parses each field with the expression written beside it (naming the
+/// field in its error) in the order written, so a field is written once and a command
+/// cannot forget one. Commands whose parsing checks fields against each other keep their
+/// `TryFrom` by hand.
+macro_rules! parsed {
+    (
+        $(#[$meta:meta])*
+        pub struct $command:ident from $request:path as $r:ident {
+            $($(#[$field_meta:meta])* $field:ident: $ty:ty = $parse:expr,)*
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct $command {
+            $($(#[$field_meta])* pub $field: $ty,)*
+        }
+
+        impl TryFrom<$request> for $command {
+            type Error = $crate::DomainError;
+            fn try_from($r: $request) -> ::std::result::Result<Self, $crate::DomainError> {
+                Ok(Self { $($field: $parse,)* })
+            }
+        }
+    };
+}
+pub(crate) use parsed;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,303 +2,110 @@
 //! (checked by the auth layer), parses the request into the domain's command, and records
 //! it through the [`Store`]; the domain decides.
 
-use std::sync::Arc;
-
 use domain::commissioning::{self, CommissionPartner, Commissions, EndCommission};
-use domain::duty::{self, DefineDuty, Duty, RetireDuty};
-use domain::programme::{self, LaunchTrainingProgramme, Programme, SetRolloutTarget};
-use domain::registry::{
-    self, CloseOrganisation, MergeOrganisations, OrganisationEvent, RegisterOrganisation, Registry,
-    RenameOrganisation, ReparentOrganisation,
-};
+use domain::duty::{self, Duty};
+use domain::programme::{self, Programme};
+use domain::registry::{self, Registry};
 use domain::responsibility::{
-    self, Assignment, AssignmentStep, AttributeResponsibility, Attribution, ProposeResponsibility,
+    self, Assignment, AssignmentStep, AttributeResponsibility, Attribution,
 };
 use domain::{Context, DomainError};
 use proto::v1 as pb;
 use proto::v1::icb_service_server::IcbService;
-use tonic::{Request, Status};
-use uuid::Uuid;
+use tonic::Request;
 
-use crate::handler::{Reply, caller, invalid, parse, record, record_on, reply, reply_created};
-use crate::store::{Caller, Store};
+use crate::handler::{
+    Body, Reply, caller, invalid, load, on_code, on_existing, on_new, on_new_reading, parse,
+    parse_new, record, record_on, reply, reply_created, rpcs,
+};
+use crate::store::Store;
 
-#[derive(Debug, Clone)]
-pub struct Icb {
-    store: Arc<Store>,
+rpcs! {
+    IcbService for Icb {
+        register_organisation(RegisterOrganisationRequest) =>
+            on_code(tree, Registry::register, |c| c.code.clone());
+        rename_organisation(RenameOrganisationRequest) =>
+            on_code(tree, Registry::rename, |c| c.code.clone());
+        reparent_organisation(ReparentOrganisationRequest) =>
+            on_code(tree, Registry::reparent, |c| c.code.clone());
+        merge_organisations(MergeOrganisationsRequest) =>
+            on_code(tree, Registry::merge, |c| c.successor_code.clone());
+        close_organisation(CloseOrganisationRequest) =>
+            on_code(tree, Registry::close, |c| c.code.clone());
+        define_duty(DefineDutyRequest) =>
+            on_new(duty::stream, Duty::define, "duty_id", |b| &b.duty_id);
+        retire_duty(RetireDutyRequest) => on_existing(duty::stream, Duty::retire, |c| c.duty_id);
+        propose_responsibility(ProposeResponsibilityRequest) => on_new_reading(
+            responsibility::assignment_stream,
+            Assignment::propose,
+            "assignment_id",
+            |b| &b.assignment_id,
+            |c| duty::stream(&c.responsibility.duty_id),
+        );
+        accept_responsibility(AcceptResponsibilityRequest) => on_assignment(Assignment::accept);
+        decline_responsibility(DeclineResponsibilityRequest) => on_assignment(Assignment::decline);
+        end_responsibility(EndResponsibilityRequest) => on_assignment(Assignment::end);
+        attribute_responsibility(AttributeResponsibilityRequest) => attribute();
+        launch_training_programme(LaunchTrainingProgrammeRequest) =>
+            on_new(programme::stream, Programme::launch, "programme_id", |b| &b.programme_id);
+        set_rollout_target(SetRolloutTargetRequest) =>
+            on_existing(programme::stream, Programme::set_target, |c| c.programme_id);
+        commission_partner(CommissionPartnerRequest) => commission();
+        end_commission(EndCommissionRequest) => end_commission();
+    }
 }
 
-/// A command on the organisation tree.
-type TreeDecision<C> = fn(&Registry, C, &Context) -> Result<Vec<OrganisationEvent>, DomainError>;
-
-impl Icb {
-    pub fn new(store: Arc<Store>) -> Self {
-        Self { store }
-    }
-
-    /// The duty a command names, as it stands (a missing one is the domain's to refuse).
-    async fn duty(&self, id: &Uuid) -> Result<Arc<Duty>, Status> {
-        self.store
-            .load::<Duty>(&duty::stream(id))
-            .await
-            .map_err(Status::from)
-    }
-
-    /// Records a change to organisation `code` (one stream for the whole tree).
-    async fn on_tree<C: Clone>(
-        &self,
-        caller: &Caller,
-        code: &str,
-        command: C,
-        decide: TreeDecision<C>,
-    ) -> Reply {
-        reply(record(&self.store, registry::STREAM, code, caller, command, decide).await)
-    }
-}
-
-#[tonic::async_trait]
-impl IcbService for Icb {
-    #[tracing::instrument(skip_all)]
-    async fn register_organisation(
-        &self,
-        request: Request<pb::RegisterOrganisationRequest>,
-    ) -> Reply {
-        let (caller, command) = parse::<_, RegisterOrganisation>(request)?;
-        let code = command.code.clone();
-        self.on_tree(&caller, &code, command, Registry::register)
-            .await
-    }
-
-    #[tracing::instrument(skip_all)]
-    async fn rename_organisation(&self, request: Request<pb::RenameOrganisationRequest>) -> Reply {
-        let (caller, command) = parse::<_, RenameOrganisation>(request)?;
-        let code = command.code.clone();
-        self.on_tree(&caller, &code, command, Registry::rename)
-            .await
-    }
-
-    #[tracing::instrument(skip_all)]
-    async fn reparent_organisation(
-        &self,
-        request: Request<pb::ReparentOrganisationRequest>,
-    ) -> Reply {
-        let (caller, command) = parse::<_, ReparentOrganisation>(request)?;
-        let code = command.code.clone();
-        self.on_tree(&caller, &code, command, Registry::reparent)
-            .await
-    }
-
-    #[tracing::instrument(skip_all)]
-    async fn merge_organisations(&self, request: Request<pb::MergeOrganisationsRequest>) -> Reply {
-        let (caller, command) = parse::<_, MergeOrganisations>(request)?;
-        let code = command.successor_code.clone();
-        self.on_tree(&caller, &code, command, Registry::merge).await
-    }
-
-    #[tracing::instrument(skip_all)]
-    async fn close_organisation(&self, request: Request<pb::CloseOrganisationRequest>) -> Reply {
-        let (caller, command) = parse::<_, CloseOrganisation>(request)?;
-        let code = command.code.clone();
-        self.on_tree(&caller, &code, command, Registry::close).await
-    }
-
-    #[tracing::instrument(skip_all)]
-    async fn define_duty(&self, request: Request<pb::DefineDutyRequest>) -> Reply {
-        let caller = caller(&request, &request.get_ref().request_id)?;
-        let body = request.into_inner();
-        let id = caller
-            .id_or_derived("duty_id", &body.duty_id, "duty")
-            .map_err(invalid)?;
-        let command = DefineDuty::try_from(body).map_err(invalid)?;
-        record_on(
-            &self.store,
-            duty::stream,
-            id,
-            &caller,
-            command,
-            |d: &Duty, c, ctx| d.define(id, c, ctx),
-        )
-        .await
-    }
-
-    #[tracing::instrument(skip_all)]
-    async fn retire_duty(&self, request: Request<pb::RetireDutyRequest>) -> Reply {
-        let (caller, command) = parse::<_, RetireDuty>(request)?;
-        let id = command.duty_id;
-        record_on(
-            &self.store,
-            duty::stream,
-            id,
-            &caller,
-            command,
-            Duty::retire,
-        )
-        .await
-    }
-
-    #[tracing::instrument(skip_all)]
-    async fn propose_responsibility(
-        &self,
-        request: Request<pb::ProposeResponsibilityRequest>,
-    ) -> Reply {
-        let caller = caller(&request, &request.get_ref().request_id)?;
-        let body = request.into_inner();
-        let id = caller
-            .id_or_derived("assignment_id", &body.assignment_id, "assignment")
-            .map_err(invalid)?;
-        let command = ProposeResponsibility::try_from(body).map_err(invalid)?;
-        let duty = self.duty(&command.responsibility.duty_id).await?;
-        let stream = responsibility::assignment_stream;
-        record_on(
-            &self.store,
-            stream,
-            id,
-            &caller,
-            command,
-            |a: &Assignment, c, ctx| a.propose(id, c, &duty, ctx),
-        )
-        .await
-    }
-
-    #[tracing::instrument(skip_all)]
-    async fn accept_responsibility(
-        &self,
-        request: Request<pb::AcceptResponsibilityRequest>,
-    ) -> Reply {
-        let (caller, step) = parse::<_, AssignmentStep>(request)?;
-        on_assignment(&self.store, &caller, step, Assignment::accept).await
-    }
-
-    #[tracing::instrument(skip_all)]
-    async fn decline_responsibility(
-        &self,
-        request: Request<pb::DeclineResponsibilityRequest>,
-    ) -> Reply {
-        let (caller, step) = parse::<_, AssignmentStep>(request)?;
-        on_assignment(&self.store, &caller, step, Assignment::decline).await
-    }
-
-    #[tracing::instrument(skip_all)]
-    async fn end_responsibility(&self, request: Request<pb::EndResponsibilityRequest>) -> Reply {
-        let (caller, step) = parse::<_, AssignmentStep>(request)?;
-        on_assignment(&self.store, &caller, step, Assignment::end).await
-    }
-
-    #[tracing::instrument(skip_all)]
-    async fn attribute_responsibility(
-        &self,
-        request: Request<pb::AttributeResponsibilityRequest>,
-    ) -> Reply {
-        let caller = caller(&request, &request.get_ref().request_id)?;
-        let id = caller.derived_id("attribution");
-        let command = AttributeResponsibility::try_from(request.into_inner()).map_err(invalid)?;
-        let duty = self.duty(&command.responsibility.duty_id).await?;
-        let stream = responsibility::attribution_stream;
-        record_on(
-            &self.store,
-            stream,
-            id,
-            &caller,
-            command,
-            |a: &Attribution, c, ctx| a.attribute(id, c, &duty, ctx),
-        )
-        .await
-    }
-
-    #[tracing::instrument(skip_all)]
-    async fn launch_training_programme(
-        &self,
-        request: Request<pb::LaunchTrainingProgrammeRequest>,
-    ) -> Reply {
-        let caller = caller(&request, &request.get_ref().request_id)?;
-        let body = request.into_inner();
-        let id = caller
-            .id_or_derived("programme_id", &body.programme_id, "programme")
-            .map_err(invalid)?;
-        let command = LaunchTrainingProgramme::try_from(body).map_err(invalid)?;
-        record_on(
-            &self.store,
-            programme::stream,
-            id,
-            &caller,
-            command,
-            |p: &Programme, c, ctx| p.launch(id, c, ctx),
-        )
-        .await
-    }
-
-    #[tracing::instrument(skip_all)]
-    async fn set_rollout_target(&self, request: Request<pb::SetRolloutTargetRequest>) -> Reply {
-        let (caller, command) = parse::<_, SetRolloutTarget>(request)?;
-        let id = command.programme_id;
-        record_on(
-            &self.store,
-            programme::stream,
-            id,
-            &caller,
-            command,
-            Programme::set_target,
-        )
-        .await
-    }
-
-    #[tracing::instrument(skip_all)]
-    async fn commission_partner(&self, request: Request<pb::CommissionPartnerRequest>) -> Reply {
-        let caller = caller(&request, &request.get_ref().request_id)?;
-        let body = request.into_inner();
-        let id = caller
-            .id_or_derived("commission_id", &body.commission_id, "commission")
-            .map_err(invalid)?;
-        let command = CommissionPartner::try_from(body).map_err(invalid)?;
-        let result = record(
-            &self.store,
-            commissioning::STREAM,
-            &id.to_string(),
-            &caller,
-            command,
-            |c: &Commissions, command, ctx| c.commission(id, command, ctx),
-        )
-        .await;
-        reply_created(result, id.to_string())
-    }
-
-    #[tracing::instrument(skip_all)]
-    async fn end_commission(&self, request: Request<pb::EndCommissionRequest>) -> Reply {
-        let (caller, command) = parse::<_, EndCommission>(request)?;
-        let id = command.commission_id.to_string();
-        reply(
-            record(
-                &self.store,
-                commissioning::STREAM,
-                &id,
-                &caller,
-                command,
-                Commissions::end,
-            )
-            .await,
-        )
-    }
+/// The organisation tree's one stream, whichever organisation a command names.
+fn tree(_code: &str) -> String {
+    registry::STREAM.to_owned()
 }
 
 /// Records a step in an existing assignment's life (accept, decline, end).
-async fn on_assignment(
+async fn on_assignment<R>(
     store: &Store,
-    caller: &Caller,
-    step: AssignmentStep,
+    request: Request<R>,
     decide: fn(
         &Assignment,
         AssignmentStep,
         &Context,
-    ) -> Result<Vec<domain::responsibility::AssignmentEvent>, DomainError>,
-) -> Reply {
-    let id = step.assignment_id;
-    record_on(
-        store,
-        responsibility::assignment_stream,
-        id,
-        caller,
-        step,
-        decide,
-    )
-    .await
+    ) -> Result<Vec<responsibility::AssignmentEvent>, DomainError>,
+) -> Reply
+where
+    R: Body,
+    AssignmentStep: TryFrom<R, Error = DomainError>,
+{
+    let stream = responsibility::assignment_stream;
+    on_existing(store, request, stream, decide, |step| step.assignment_id).await
+}
+
+/// Attributes a responsibility of the duty the command names, as it stands.
+async fn attribute(store: &Store, request: Request<pb::AttributeResponsibilityRequest>) -> Reply {
+    let caller = caller(&request, &request.get_ref().request_id)?;
+    let id = caller.derived_id("attribution");
+    let command = AttributeResponsibility::try_from(request.into_inner()).map_err(invalid)?;
+    let duty = load::<Duty>(store, &duty::stream(&command.responsibility.duty_id)).await?;
+    let stream = responsibility::attribution_stream;
+    let decide = |a: &Attribution, c, ctx: &Context| a.attribute(id, c, &duty, ctx);
+    record_on(store, stream, id, &caller, command, decide).await
+}
+
+/// Commissions a partner (all commissions are on one stream), answering with the
+/// commission's id.
+async fn commission(store: &Store, request: Request<pb::CommissionPartnerRequest>) -> Reply {
+    let (caller, id, command) = parse_new::<_, CommissionPartner>(
+        request,
+        "commission_id",
+        |b: &pb::CommissionPartnerRequest| &b.commission_id,
+    )?;
+    let decide = |c: &Commissions, command, ctx: &Context| c.commission(id, command, ctx);
+    let stream = commissioning::STREAM;
+    let result = record(store, stream, &id.to_string(), &caller, command, decide).await;
+    reply_created(result, id.to_string())
+}
+
+async fn end_commission(store: &Store, request: Request<pb::EndCommissionRequest>) -> Reply {
+    let (caller, command) = parse::<_, EndCommission>(request)?;
+    let id = command.commission_id.to_string();
+    let stream = commissioning::STREAM;
+    reply(record(store, stream, &id, &caller, command, Commissions::end).await)
 }

@@ -8,169 +8,79 @@
 //! lost to another (here or in another process) is decided again on the new state and
 //! told the session is full.
 
-use std::sync::Arc;
-
-use domain::session::{
-    self, CancelBooking, CancelSession, ConfirmHosting, DeclineHosting, RecordAttendance, Referral,
-    ScheduleSession, Session,
-};
+use domain::session::{self, CancelBooking, Referral, Session, SessionEvent};
+use domain::{Context, DomainError};
 use proto::v1 as pb;
 use proto::v1::partner_service_server::PartnerService;
 use tonic::Request;
+use uuid::Uuid;
 
-use crate::handler::{Reply, caller, invalid, parse, record_on, reply, reply_created};
+use crate::handler::{
+    Body, Reply, caller, invalid, on_existing, on_new, parse, reply, reply_created, rpcs,
+};
 use crate::store::{Consults, Store};
 
-#[derive(Debug, Clone)]
-pub struct Partner {
-    store: Arc<Store>,
-}
-
-impl Partner {
-    pub fn new(store: Arc<Store>) -> Self {
-        Self { store }
-    }
-
-    /// Records a referral (a booking or a place on the waitlist) with `decide`, answering
-    /// with its booking reference (chosen by the client or derived from its request id, so
-    /// a re-send gets the same one).
-    async fn refer(
-        &self,
-        caller: &crate::store::Caller,
-        referral: Referral,
-        decide: fn(
-            &Session,
-            Referral,
-            &domain::Context,
-        ) -> domain::error::Result<Vec<session::SessionEvent>>,
-    ) -> Reply {
-        let id = referral.session_id;
-        let reference = referral.booking_reference.clone();
-        let result = self
-            .store
-            .execute_consulting::<Session, _>(
-                &session::stream(&id),
-                &id.to_string(),
-                caller,
-                Consults::Commissions,
-                |session, ctx| decide(session, referral.clone(), ctx),
-            )
-            .await;
-        reply_created(result, reference)
+rpcs! {
+    PartnerService for Partner {
+        schedule_session(ScheduleSessionRequest) =>
+            on_new(session::stream, Session::schedule, "session_id", |b| &b.session_id);
+        confirm_hosting(ConfirmHostingRequest) =>
+            on_existing(session::stream, Session::confirm_hosting, |c| c.session_id);
+        decline_hosting(DeclineHostingRequest) =>
+            on_existing(session::stream, Session::decline_hosting, |c| c.session_id);
+        book_seat(BookSeatRequest) => refer(Referral::from_booking, Session::book_seat);
+        cancel_booking(CancelBookingRequest) => cancel_booking();
+        join_waitlist(JoinWaitlistRequest) =>
+            refer(Referral::from_waitlist, Session::join_waitlist);
+        cancel_session(CancelSessionRequest) =>
+            on_existing(session::stream, Session::cancel, |c| c.session_id);
+        record_attendance(RecordAttendanceRequest) =>
+            on_existing(session::stream, Session::record_attendance, |c| c.session_id);
     }
 }
 
-#[tonic::async_trait]
-impl PartnerService for Partner {
-    #[tracing::instrument(skip_all)]
-    async fn schedule_session(&self, request: Request<pb::ScheduleSessionRequest>) -> Reply {
-        let caller = caller(&request, &request.get_ref().request_id)?;
-        let body = request.into_inner();
-        let id = caller
-            .id_or_derived("session_id", &body.session_id, "session")
-            .map_err(invalid)?;
-        let command = ScheduleSession::try_from(body).map_err(invalid)?;
-        record_on(
-            &self.store,
-            session::stream,
-            id,
-            &caller,
-            command,
-            |s: &Session, c, ctx| s.schedule(id, c, ctx),
+/// Records a referral (a booking or a place on the waitlist) with `decide`, answering
+/// with its booking reference (chosen by the client or derived from its request id, so
+/// a re-send gets the same one).
+async fn refer<R: Body>(
+    store: &Store,
+    request: Request<R>,
+    parse: fn(&R, Uuid) -> Result<Referral, DomainError>,
+    decide: fn(&Session, Referral, &Context) -> Result<Vec<SessionEvent>, DomainError>,
+) -> Reply {
+    let caller = caller(&request, request.get_ref().request_id())?;
+    let referral = parse(request.get_ref(), caller.derived_id("booking")).map_err(invalid)?;
+    let reference = referral.booking_reference.clone();
+    let decide = |session: &Session, ctx: &Context| decide(session, referral.clone(), ctx);
+    reply_created(
+        consulting(store, &caller, referral.session_id, decide).await,
+        reference,
+    )
+}
+
+async fn cancel_booking(store: &Store, request: Request<pb::CancelBookingRequest>) -> Reply {
+    let (caller, command) = parse::<_, CancelBooking>(request)?;
+    let id = command.session_id;
+    let decide = |session: &Session, ctx: &Context| session.cancel_booking(command.clone(), ctx);
+    reply(consulting(store, &caller, id, decide).await)
+}
+
+/// Decides on session `id` with the commissions in force in the context: a commissioned
+/// partner may refer (and cancel) on another partner's session.
+async fn consulting(
+    store: &Store,
+    caller: &crate::store::Caller,
+    id: Uuid,
+    decide: impl Fn(&Session, &Context) -> Result<Vec<SessionEvent>, DomainError>,
+) -> Result<proto::v1::CommandResult, crate::error::ServiceError> {
+    let stream = session::stream(&id);
+    store
+        .execute_consulting::<Session, _>(
+            &stream,
+            &id.to_string(),
+            caller,
+            Consults::Commissions,
+            decide,
         )
         .await
-    }
-
-    #[tracing::instrument(skip_all)]
-    async fn confirm_hosting(&self, request: Request<pb::ConfirmHostingRequest>) -> Reply {
-        let (caller, command) = parse::<_, ConfirmHosting>(request)?;
-        let id = command.session_id;
-        record_on(
-            &self.store,
-            session::stream,
-            id,
-            &caller,
-            command,
-            Session::confirm_hosting,
-        )
-        .await
-    }
-
-    #[tracing::instrument(skip_all)]
-    async fn decline_hosting(&self, request: Request<pb::DeclineHostingRequest>) -> Reply {
-        let (caller, command) = parse::<_, DeclineHosting>(request)?;
-        let id = command.session_id;
-        record_on(
-            &self.store,
-            session::stream,
-            id,
-            &caller,
-            command,
-            Session::decline_hosting,
-        )
-        .await
-    }
-
-    #[tracing::instrument(skip_all)]
-    async fn book_seat(&self, request: Request<pb::BookSeatRequest>) -> Reply {
-        let caller = caller(&request, &request.get_ref().request_id)?;
-        let referral = Referral::from_booking(request.get_ref(), caller.derived_id("booking"))
-            .map_err(invalid)?;
-        self.refer(&caller, referral, Session::book_seat).await
-    }
-
-    #[tracing::instrument(skip_all)]
-    async fn cancel_booking(&self, request: Request<pb::CancelBookingRequest>) -> Reply {
-        let (caller, command) = parse::<_, CancelBooking>(request)?;
-        let id = command.session_id;
-        reply(
-            self.store
-                .execute_consulting::<Session, _>(
-                    &session::stream(&id),
-                    &id.to_string(),
-                    &caller,
-                    Consults::Commissions,
-                    |session, ctx| session.cancel_booking(command.clone(), ctx),
-                )
-                .await,
-        )
-    }
-
-    #[tracing::instrument(skip_all)]
-    async fn join_waitlist(&self, request: Request<pb::JoinWaitlistRequest>) -> Reply {
-        let caller = caller(&request, &request.get_ref().request_id)?;
-        let referral = Referral::from_waitlist(request.get_ref(), caller.derived_id("booking"))
-            .map_err(invalid)?;
-        self.refer(&caller, referral, Session::join_waitlist).await
-    }
-
-    #[tracing::instrument(skip_all)]
-    async fn cancel_session(&self, request: Request<pb::CancelSessionRequest>) -> Reply {
-        let (caller, command) = parse::<_, CancelSession>(request)?;
-        let id = command.session_id;
-        record_on(
-            &self.store,
-            session::stream,
-            id,
-            &caller,
-            command,
-            Session::cancel,
-        )
-        .await
-    }
-
-    #[tracing::instrument(skip_all)]
-    async fn record_attendance(&self, request: Request<pb::RecordAttendanceRequest>) -> Reply {
-        let (caller, command) = parse::<_, RecordAttendance>(request)?;
-        let id = command.session_id;
-        record_on(
-            &self.store,
-            session::stream,
-            id,
-            &caller,
-            command,
-            Session::record_attendance,
-        )
-        .await
-    }
 }

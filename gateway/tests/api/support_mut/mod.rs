@@ -1,21 +1,17 @@
 //! The four domain services served over loopback gRPC on a free port, on a sled log in a
 //! temporary directory, and a schema whose mutations call them: what a mutation test
-//! needs to go from GraphQL to the log and back. (The minimal part of
-//! `services/handlers/tests/handlers/support`.)
+//! needs to go from GraphQL to the log and back (the services are
+//! [`handlers::testing::Served`], as in the handlers' own tests).
 #![allow(dead_code)]
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use async_graphql::{EmptySubscription, Object, Request, Response, Schema, Variables};
 use auth::{Role, TokenIssuer, TokenVerifier};
-use eventlog::conformance::ScratchSled;
 use gateway::caller::Authentication;
 use gateway::mutation::MutationRoot;
 use gateway::services::DomainEndpoints;
-use handlers::{DomainService, Store};
-use tokio_util::sync::CancellationToken;
-use tonic::transport::Channel;
+use handlers::testing::Served;
 
 const SECRET: &[u8] = b"gateway-mutations-test-secret-0123456789";
 
@@ -35,47 +31,19 @@ pub type TestSchema = Schema<NoQueries, MutationRoot, EmptySubscription>;
 pub struct Harness {
     pub schema: TestSchema,
     verifier: TokenVerifier,
-    shutdown: CancellationToken,
-    _sled: ScratchSled,
-}
-
-impl Drop for Harness {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
-    }
+    _served: Served,
 }
 
 impl Harness {
     pub async fn start() -> Self {
-        let sled = ScratchSled::open();
-        let store = Arc::new(Store::new(sled.log.clone()));
-        let verifier = Arc::new(TokenVerifier::hs256(SECRET, "difacto", "difacto"));
-        let mut routes = tonic::service::RoutesBuilder::default();
-        handlers::add_routes(&mut routes, &DomainService::ALL, store, verifier);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let url = format!("http://{}", listener.local_addr().expect("addr"));
-        let shutdown = CancellationToken::new();
-        let stop = shutdown.clone();
-        tokio::spawn(async move {
-            tonic::transport::Server::builder()
-                .add_routes(routes.routes())
-                .serve_with_incoming_shutdown(
-                    tokio_stream::wrappers::TcpListenerStream::new(listener),
-                    stop.cancelled_owned(),
-                )
-                .await
-        });
-        let channel = Channel::from_shared(url).expect("url").connect_lazy();
+        let served = Served::start(SECRET).await;
         let schema = Schema::build(NoQueries, MutationRoot::default(), EmptySubscription)
-            .data(DomainEndpoints::from_channel(channel))
+            .data(DomainEndpoints::from_channel(served.channel.clone()))
             .finish();
         Self {
             schema,
             verifier: TokenVerifier::hs256(SECRET, "difacto", "difacto"),
-            shutdown,
-            _sled: sled,
+            _served: served,
         }
     }
 

@@ -1,26 +1,13 @@
 //! A real gRPC server on loopback over a sled log in a temporary directory, with every
-//! domain service, tokens for any organisation and role, and a small organisation tree:
-//!
-//! ```text
-//! X24 (national)
-//! ├── Y56 (region) ── QE1 (ICB) ── 00L (sub-ICB) ── U00001 (PCN) ── A81001, A81002 (practices)
-//! │                        ├── P-leeds-libraries (partner)
-//! │                        └── V-nhs-app (provider)          (registered under X24, see below)
-//! └── Y63 (region) ── QWO (ICB) ── 01A (sub-ICB) ── U00002 (PCN) ── B82001 (practice)
-//!                          └── P-york-digital (partner)
-//! V-nhs-app and V-other-app are providers under X24.
-//! ```
+//! domain service ([`handlers::testing::Served`]), tokens for any organisation and role,
+//! and the shared organisation tree ([`handlers::testing::TREE`]).
 #![allow(dead_code)]
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use auth::{BearerToken, Role, TokenIssuer, TokenVerifier};
-use eventlog::SledLog;
-use eventlog::conformance::ScratchSled;
-use handlers::{DomainService, Store};
+use auth::{BearerToken, Role, TokenIssuer};
+use handlers::testing::{Served, TREE, registration};
 use proto::v1 as pb;
-use tokio_util::sync::CancellationToken;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 
@@ -29,53 +16,33 @@ pub const SECRET: &[u8] = b"services-test-secret-services-test-secret";
 pub type Client<T> = T;
 pub type Authed = InterceptedService<Channel, BearerToken>;
 
-pub struct Harness {
-    pub url: String,
-    pub log: Arc<SledLog>,
-    channel: Channel,
-    shutdown: CancellationToken,
-    _sled: ScratchSled,
+/// A method per service, `name(org, roles)`: a client of that service on the harness's
+/// channel, sending a token of `org` with `roles`.
+macro_rules! clients {
+    ($($name:ident: $module:ident::$client:ident,)*) => {
+        $(pub fn $name(&self, org: &str, roles: &[Role]) -> pb::$module::$client<Authed> {
+            pb::$module::$client::with_interceptor(self.channel.clone(), self.bearer(org, roles))
+        })*
+    };
 }
 
-impl Drop for Harness {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
+pub struct Harness {
+    served: Served,
+}
+
+impl std::ops::Deref for Harness {
+    type Target = Served;
+
+    fn deref(&self) -> &Served {
+        &self.served
     }
 }
 
 impl Harness {
     /// A server with every domain service, and no organisations yet.
     pub async fn empty() -> Self {
-        let sled = ScratchSled::open();
-        let log = sled.log.clone();
-        let store = Arc::new(Store::new(log.clone()));
-        let verifier = Arc::new(TokenVerifier::hs256(SECRET, "difacto", "difacto"));
-        let mut routes = tonic::service::RoutesBuilder::default();
-        handlers::add_routes(&mut routes, &DomainService::ALL, store, verifier);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let url = format!("http://{}", listener.local_addr().expect("addr"));
-        let shutdown = CancellationToken::new();
-        let stop = shutdown.clone();
-        tokio::spawn(async move {
-            tonic::transport::Server::builder()
-                .add_routes(routes.routes())
-                .serve_with_incoming_shutdown(
-                    tokio_stream::wrappers::TcpListenerStream::new(listener),
-                    stop.cancelled_owned(),
-                )
-                .await
-        });
-        let channel = Channel::from_shared(url.clone())
-            .expect("url")
-            .connect_lazy();
         Self {
-            url,
-            log,
-            channel,
-            shutdown,
-            _sled: sled,
+            served: Served::start(SECRET).await,
         }
     }
 
@@ -101,48 +68,11 @@ impl Harness {
         BearerToken::new(self.token(org, roles)).expect("bearer")
     }
 
-    pub fn icb(
-        &self,
-        org: &str,
-        roles: &[Role],
-    ) -> pb::icb_service_client::IcbServiceClient<Authed> {
-        pb::icb_service_client::IcbServiceClient::with_interceptor(
-            self.channel.clone(),
-            self.bearer(org, roles),
-        )
-    }
-
-    pub fn practice(
-        &self,
-        org: &str,
-        roles: &[Role],
-    ) -> pb::practice_service_client::PracticeServiceClient<Authed> {
-        pb::practice_service_client::PracticeServiceClient::with_interceptor(
-            self.channel.clone(),
-            self.bearer(org, roles),
-        )
-    }
-
-    pub fn partner(
-        &self,
-        org: &str,
-        roles: &[Role],
-    ) -> pb::partner_service_client::PartnerServiceClient<Authed> {
-        pb::partner_service_client::PartnerServiceClient::with_interceptor(
-            self.channel.clone(),
-            self.bearer(org, roles),
-        )
-    }
-
-    pub fn provider(
-        &self,
-        org: &str,
-        roles: &[Role],
-    ) -> pb::provider_service_client::ProviderServiceClient<Authed> {
-        pb::provider_service_client::ProviderServiceClient::with_interceptor(
-            self.channel.clone(),
-            self.bearer(org, roles),
-        )
+    clients! {
+        icb: icb_service_client::IcbServiceClient,
+        practice: practice_service_client::PracticeServiceClient,
+        partner: partner_service_client::PartnerServiceClient,
+        provider: provider_service_client::ProviderServiceClient,
     }
 
     /// Every event stored so far, in order.
@@ -172,29 +102,10 @@ impl Harness {
     }
 
     pub async fn seed_tree(&self) {
-        use pb::OrganisationKind::*;
         let mut national = self.icb("X24", &[Role::NationalLead]);
-        let orgs: [(&str, pb::OrganisationKind, &str, &str); 15] = [
-            ("X24", NationalBody, "NHS England", ""),
-            ("Y56", Region, "London", "X24"),
-            ("Y63", Region, "North East and Yorkshire", "X24"),
-            ("QE1", Icb, "Test ICB One", "Y56"),
-            ("QWO", Icb, "Test ICB Two", "Y63"),
-            ("00L", SubIcb, "Sub-ICB One", "QE1"),
-            ("01A", SubIcb, "Sub-ICB Two", "QWO"),
-            ("U00001", Pcn, "PCN One", "00L"),
-            ("U00002", Pcn, "PCN Two", "01A"),
-            ("A81001", Practice, "Practice One", "U00001"),
-            ("A81002", Practice, "Practice Two", "U00001"),
-            ("B82001", Practice, "Practice Three", "U00002"),
-            ("P-leeds-libraries", Partner, "Leeds Libraries", "QE1"),
-            ("P-york-digital", Partner, "York Digital", "QWO"),
-            ("V-nhs-app", Provider, "NHS App team", "X24"),
-        ];
-        for (code, kind, name, parent) in orgs {
+        for (code, kind, name, parent) in TREE {
             register(&mut national, code, kind, name, parent).await;
         }
-        register(&mut national, "V-other-app", Provider, "Other app", "X24").await;
     }
 }
 
@@ -223,14 +134,7 @@ pub async fn register(
     parent: &str,
 ) -> pb::CommandResult {
     client
-        .register_organisation(pb::RegisterOrganisationRequest {
-            code: code.into(),
-            kind: kind.into(),
-            name: name.into(),
-            parent_code: parent.into(),
-            effective_date: "2020-01-01".into(),
-            ..Default::default()
-        })
+        .register_organisation(registration((code, kind, name, parent)))
         .await
         .unwrap_or_else(|status| panic!("register {code}: {status}"))
         .into_inner()
