@@ -9,14 +9,14 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource};
+use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse};
 use auth::TokenVerifier;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Request, State, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode, Version, header};
 use axum::middleware::Next;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use http_body_util::BodyExt;
@@ -33,6 +33,7 @@ use crate::metrics::{Metrics, Outcome};
 use crate::projection::Projection;
 use crate::schema::DifactoSchema;
 use crate::schema::cost::BoundedRejection;
+use crate::web::WebConfig;
 
 /// The largest request body accepted (DESIGN.md §8): far above any real query.
 pub const MAX_BODY: usize = 256 * 1024;
@@ -72,6 +73,8 @@ pub struct Gateway {
     /// in `dev --demo`, the demo is loaded): what `/readyz` reports.
     pub ready: watch::Receiver<bool>,
     pub config: ServeConfig,
+    /// How the web app signs people in and seals its session cookie.
+    pub web: Arc<WebConfig>,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -97,6 +100,7 @@ impl Gateway {
             metrics,
             ready,
             config: ServeConfig::default(),
+            web: Arc::new(WebConfig::default()),
         }
     }
 
@@ -111,9 +115,17 @@ impl Gateway {
         self
     }
 
+    /// Without it nobody can sign in to the web app (bearer tokens still work).
+    pub fn with_web(mut self, web: WebConfig) -> Self {
+        self.web = Arc::new(web);
+        self
+    }
+
     pub fn router(self) -> Router {
         Router::new()
-            .route("/", get(graphiql))
+            .route("/", get(crate::web::graphiql::page))
+            .route("/graphiql", get(crate::web::graphiql::page))
+            .route("/assets/{*path}", get(crate::web::assets::serve))
             .route("/graphql", get(graphql).post(graphql))
             .route("/graphql/ws", get(websocket))
             .route("/healthz", get(healthz))
@@ -310,16 +322,6 @@ async fn websocket(
                 from_header,
             )
         })
-}
-
-async fn graphiql() -> impl IntoResponse {
-    Html(
-        GraphiQLSource::build()
-            .endpoint("/graphql")
-            .subscription_endpoint("/graphql/ws")
-            .title("difacto")
-            .finish(),
-    )
 }
 
 async fn healthz(State(gw): State<Gateway>) -> impl IntoResponse {
