@@ -1,6 +1,6 @@
 //! The gateway on axum: `/graphql` (POST and GET), `/graphql/ws` (graphql-transport-ws,
-//! the token in `connection_init`), GraphiQL at `/`, `/healthz`, `/readyz` and
-//! `/metrics`; served by hyper with the connection bounds of DESIGN.md §8
+//! the token in `connection_init`), `/healthz`, `/readyz`, `/metrics`, and the web app
+//! (`crate::web`: its pages, GraphiQL, the files they load); served by hyper with the connection bounds of DESIGN.md §8
 //! ([`crate::connection`]) and a request body limit enforced before the body is read
 //! whole.
 
@@ -14,7 +14,7 @@ use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse};
 use auth::TokenVerifier;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Request, State, WebSocketUpgrade};
-use axum::http::{HeaderMap, StatusCode, Version, header};
+use axum::http::{HeaderMap, Method, StatusCode, Version, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -123,7 +123,6 @@ impl Gateway {
 
     pub fn router(self) -> Router {
         Router::new()
-            .route("/", get(crate::web::graphiql::page))
             .route("/graphiql", get(crate::web::graphiql::page))
             .route("/assets/{*path}", get(crate::web::assets::serve))
             .route("/graphql", get(graphql).post(graphql))
@@ -131,6 +130,7 @@ impl Gateway {
             .route("/healthz", get(healthz))
             .route("/readyz", get(readyz))
             .route("/metrics", get(metrics))
+            .merge(crate::web::routes(&self))
             // axum's own limit binds only axum's extractors; async-graphql-axum reads
             // the body itself, so the limit is also enforced in front of every handler.
             .layer(DefaultBodyLimit::max(MAX_BODY))
@@ -287,13 +287,14 @@ fn authentication(headers: &HeaderMap, verifier: &TokenVerifier) -> Authenticati
 
 async fn graphql(
     State(gw): State<Gateway>,
+    method: Method,
     headers: HeaderMap,
     // The library's own rejection quotes an unreadable body whole; this one repeats at
     // most 100 characters of it (DESIGN.md §8).
     request: GraphQLRequest<BoundedRejection>,
 ) -> GraphQLResponse {
     let started = Instant::now();
-    let auth = authentication(&headers, &gw.verifier);
+    let auth = crate::web::session::api_caller(&method, &headers, &gw);
     let response = gw.schema.execute(request.into_inner().data(auth)).await;
     gw.metrics.latency.observe(started.elapsed().as_secs_f64());
     let outcome = if response.is_ok() { "ok" } else { "error" };

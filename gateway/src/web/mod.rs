@@ -1,19 +1,44 @@
 //! The web app of DESIGN.md §10: server-rendered pages in the NHS.UK design system on
-//! the same views as the API, GraphiQL, and the files both load.
+//! the same schema as the API, signing in, GraphiQL, and the files they load.
 //!
-//! `assets` serves the embedded files, `graphiql` the GraphiQL page, `config` says how
-//! people sign in.
+//! `assets` serves the embedded files and `graphiql` the GraphiQL page; `config` says how
+//! people sign in; `session` keeps who is signed in and `csrf` guards every form;
+//! `query` runs a page's GraphQL document as its visitor; `layout` is every page's frame,
+//! `pages/` the pages (one file each), `flags` the coverage flags in words and colours.
 
 pub mod assets;
 pub mod config;
+pub mod csrf;
+pub mod flags;
 pub mod graphiql;
+pub mod layout;
+pub mod pages;
+pub mod query;
+pub mod session;
 
 pub use config::WebConfig;
 
 use askama::Template;
+use axum::Router;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
 
+use crate::http::Gateway;
+
+/// The web app's routes, each behind the session layer.
+pub fn routes(gw: &Gateway) -> Router<Gateway> {
+    Router::new()
+        .route("/", get(pages::home::page))
+        .route("/signin", get(pages::signin::page))
+        .route("/signin/dev", post(pages::signin::development))
+        .route("/signout", post(pages::signin::sign_out))
+        .route("/responsibility", get(pages::responsibility::page))
+        .route_layer(axum::middleware::from_fn_with_state(
+            gw.clone(),
+            session::sessions,
+        ))
+}
 /// What a page may load: its own origin only (NHS networks reach no other, and DESIGN.md
 /// §10 allows none), no inline script. Inline styles stay allowed for GraphiQL's editor;
 /// `data:` images and fonts are what GraphiQL's CSS embeds.

@@ -1,11 +1,11 @@
 //! The web app in-process (DESIGN.md §10): the vendored files and GraphiQL served with
 //! nothing from another origin, signing in with the development form (CSRF on every
 //! POST), a session that is exactly the caller a bearer token makes, the responsibility
-//! map and the CSV export answering what the API answers.
+//! map answering what the API answers.
 
 use std::sync::Arc;
 
-use auth::{DEFAULT_AUDIENCE, DEFAULT_ISSUER, TokenVerifier};
+use auth::{DEFAULT_AUDIENCE, DEFAULT_ISSUER, Role, TokenIssuer, TokenVerifier};
 use axum::body::Body;
 use axum::http::{Request, Response, StatusCode, header};
 use gateway::http::Gateway;
@@ -19,7 +19,7 @@ const SECRET: &[u8] = b"web-test-secret-0123456789abcdef";
 
 struct Site {
     router: axum::Router,
-    _world: World,
+    world: World,
 }
 
 async fn site() -> Site {
@@ -36,16 +36,32 @@ async fn site() -> Site {
             DEFAULT_AUDIENCE,
         ))
         .router();
-    Site {
-        router,
-        _world: world,
-    }
+    Site { router, world }
 }
 
 struct Answer {
     status: StatusCode,
     headers: axum::http::HeaderMap,
     body: String,
+}
+
+impl Answer {
+    /// The session cookie this answer sets (`name=value`), if any.
+    fn cookie(&self) -> Option<String> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with("difacto_session="))
+            .map(|v| v.split(';').next().unwrap_or_default().to_owned())
+    }
+
+    /// The CSRF token of the page's first form.
+    fn csrf(&self) -> String {
+        let marker = "name=\"csrf\" value=\"";
+        let start = self.body.find(marker).expect("a form with a CSRF token") + marker.len();
+        self.body[start..start + 64].to_owned()
+    }
 }
 
 async fn read(response: Response<Body>) -> Answer {
@@ -77,6 +93,51 @@ impl Site {
             .await
             .expect("infallible");
         read(response).await
+    }
+
+    async fn get_with_bearer(&self, path: &str, token: &str) -> Answer {
+        let request = Request::get(path)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(Body::empty())
+            .expect("request");
+        read(
+            self.router
+                .clone()
+                .oneshot(request)
+                .await
+                .expect("infallible"),
+        )
+        .await
+    }
+
+    async fn post(&self, path: &str, cookie: Option<&str>, form: &str) -> Answer {
+        let mut request =
+            Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        if let Some(cookie) = cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        let response = self
+            .router
+            .clone()
+            .oneshot(request.body(Body::from(form.to_owned())).expect("request"))
+            .await
+            .expect("infallible");
+        read(response).await
+    }
+
+    /// Signs in as `role` of `org` with the development form; the session cookie.
+    async fn sign_in(&self, org: &str, role: &str) -> String {
+        let form = self.get("/signin", None).await;
+        let cookie = form.cookie().expect("a session for the sign-in form");
+        let done = self
+            .post(
+                "/signin/dev",
+                Some(&cookie),
+                &format!("org={org}&role={role}&csrf={}", form.csrf()),
+            )
+            .await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+        done.cookie().expect("a signed-in session")
     }
 }
 
@@ -183,6 +244,199 @@ async fn graphiql_loads_only_what_difacto_serves() {
         assert_eq!(asset.status, StatusCode::OK, "{r}");
         if r.contains(".css") {
             assert_one_origin(&r, &asset.body);
+        }
+    }
+}
+
+#[tokio::test]
+async fn signing_in_needs_the_forms_csrf_token_and_names_bad_fields() {
+    let site = site().await;
+    let form = site.get("/signin", None).await;
+    assert_eq!(form.status, StatusCode::OK);
+    let set = form.headers[header::SET_COOKIE]
+        .to_str()
+        .expect("cookie")
+        .to_owned();
+    for attribute in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(set.contains(attribute), "{set}");
+    }
+    let cookie = form.cookie().expect("a session");
+    // No token, a wrong token, no session: 403 and nobody signed in.
+    for (cookie, body) in [
+        (
+            Some(cookie.as_str()),
+            "org=QWO&role=icb_commissioner".to_owned(),
+        ),
+        (
+            Some(cookie.as_str()),
+            format!("org=QWO&role=icb_commissioner&csrf={}", "0".repeat(64)),
+        ),
+        (
+            None,
+            format!("org=QWO&role=icb_commissioner&csrf={}", form.csrf()),
+        ),
+    ] {
+        let refused = site.post("/signin/dev", cookie, &body).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{body}");
+        assert!(refused.cookie().is_none() || cookie.is_none());
+    }
+    // Bad fields are named next to the field, and the form keeps what was typed.
+    let bad = site
+        .post(
+            "/signin/dev",
+            Some(&cookie),
+            &format!("org=nope&role=wizard&csrf={}", form.csrf()),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.body.contains("id=\"org-error\""), "{}", bad.body);
+    assert!(
+        bad.body.contains("No organisation has the code NOPE"),
+        "{}",
+        bad.body
+    );
+    assert!(bad.body.contains("id=\"role-error\""), "{}", bad.body);
+    assert!(bad.body.contains("value=\"NOPE\""));
+    // Searching by name finds the organisation's code.
+    let found = site.get("/signin?search=a81", Some(&cookie)).await;
+    assert!(found.body.contains("A81001") && found.body.contains("A81002"));
+    // Signed in, the home page says who and what they can do; a sign-out without the
+    // token is refused, with it the session ends.
+    let session = site.sign_in("QWO", "icb_commissioner").await;
+    assert_ne!(session, cookie, "a sign-in starts a new session");
+    let home = site.get("/", Some(&session)).await;
+    assert!(
+        home.body.contains("Signed in as ICB commissioner for QWO"),
+        "{}",
+        home.body
+    );
+    assert!(home.body.contains("href=\"/responsibility\""));
+    let csrf = home.csrf();
+    assert_eq!(
+        site.post("/signout", Some(&session), "").await.status,
+        StatusCode::FORBIDDEN
+    );
+    let out = site
+        .post("/signout", Some(&session), &format!("csrf={csrf}"))
+        .await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    let after = out.cookie().expect("a new session");
+    assert!(
+        site.get("/", Some(&after))
+            .await
+            .body
+            .contains("Sign in to difacto")
+    );
+}
+
+#[tokio::test]
+async fn a_session_is_the_caller_its_bearer_token_would_be() {
+    let site = site().await;
+    let session = site.sign_in("QWO", "icb_commissioner").await;
+    let token = TokenIssuer::hs256(SECRET, DEFAULT_ISSUER, DEFAULT_AUDIENCE)
+        .mint(
+            "someone",
+            "QWO",
+            &[Role::IcbCommissioner],
+            std::time::Duration::from_secs(60),
+        )
+        .expect("token");
+    // The same page for either, but for the session's own CSRF token.
+    let by_cookie = site
+        .get("/responsibility?area=U00001", Some(&session))
+        .await;
+    let by_token = site
+        .get_with_bearer("/responsibility?area=U00001", &token)
+        .await;
+    assert_eq!(by_cookie.status, StatusCode::OK, "{}", by_cookie.body);
+    assert_eq!(
+        by_cookie.body.replace(&by_cookie.csrf(), ""),
+        by_token.body.replace(&by_token.csrf(), "")
+    );
+    // /graphql takes the session for a JSON POST, and only then.
+    let ask = |json: bool| {
+        let mut request = Request::post("/graphql").header(header::COOKIE, &session);
+        if json {
+            request = request.header(header::CONTENT_TYPE, "application/json");
+        }
+        request
+            .body(Body::from(
+                r#"{"query":"{ organisation(code: \"QWO\") { code } }"}"#,
+            ))
+            .expect("request")
+    };
+    let answer = read(site.router.clone().oneshot(ask(true)).await.expect("ok")).await;
+    assert!(answer.body.contains("\"QWO\""), "{}", answer.body);
+    assert!(!answer.body.contains("UNAUTHENTICATED"), "{}", answer.body);
+    let answer = read(site.router.clone().oneshot(ask(false)).await.expect("ok")).await;
+    assert!(!answer.body.contains("\"QWO\""), "{}", answer.body);
+}
+
+#[tokio::test]
+async fn the_responsibility_map_shows_what_the_api_answers() {
+    let site = site().await;
+    let signed_out = site.get("/responsibility", None).await;
+    assert_eq!(signed_out.status, StatusCode::UNAUTHORIZED);
+    let session = site.sign_in("QWO", "icb_commissioner").await;
+    let map = site.get("/responsibility", Some(&session)).await;
+    assert_eq!(map.status, StatusCode::OK, "{}", map.body);
+    assert_one_origin("/responsibility", &map.body);
+    assert!(map.body.contains("NHS App sign-up support"));
+    // Flags in words as well as colours, and the drill-down to the PCN.
+    assert!(
+        map.body
+            .contains("nhsuk-tag nhsuk-tag--red\">No one accountable")
+    );
+    assert!(
+        map.body.contains("href=\"/responsibility?area=U00001\""),
+        "{}",
+        map.body
+    );
+    // The API's own answer for the same caller: 2 practices, none covered, both
+    // without an accountable owner.
+    let answer = site
+        .world
+        .schema
+        .execute(
+            async_graphql::Request::new(
+                r#"{ responsibilityGaps(area: "QWO") { coverage { level units counts { flag units } } } }"#,
+            )
+            .data(crate::world::verified("QWO", &[Role::IcbCommissioner])),
+        )
+        .await;
+    let answer = serde_json::to_value(&answer).expect("json");
+    let local = &answer["data"]["responsibilityGaps"]["coverage"][0];
+    assert_eq!(local["units"], 2, "{answer}");
+    // A bad area is named next to its field.
+    let bad = site.get("/responsibility?area=ZZZ", Some(&session)).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.body.contains("id=\"area-error\""), "{}", bad.body);
+}
+
+#[tokio::test]
+async fn no_page_names_another_origin() {
+    let site = site().await;
+    let session = site.sign_in("QWO", "icb_commissioner").await;
+    for (path, cookie) in [
+        ("/", None),
+        ("/signin", None),
+        ("/graphiql", None),
+        ("/", Some(session.as_str())),
+        ("/responsibility", Some(session.as_str())),
+        ("/responsibility?area=U00001", Some(session.as_str())),
+    ] {
+        let page = site.get(path, cookie).await;
+        assert_eq!(page.status, StatusCode::OK, "{path}");
+        assert_one_origin(path, &page.body);
+        for r in references(&page.body)
+            .into_iter()
+            .filter(|r| r.starts_with("/assets/"))
+        {
+            let asset = site.get(&r, None).await;
+            assert_eq!(asset.status, StatusCode::OK, "{r}");
+            if r.contains(".css") {
+                assert_one_origin(&r, &asset.body);
+            }
         }
     }
 }
