@@ -1,14 +1,16 @@
 //! The web app of DESIGN.md §10: server-rendered pages in the NHS.UK design system on
-//! the same schema as the API, signing in, GraphiQL, and the files they load.
+//! the same schema as the API, signing in, CSV exports, GraphiQL, and the files they load.
 //!
 //! `assets` serves the embedded files and `graphiql` the GraphiQL page; `config` says how
 //! people sign in; `session` keeps who is signed in and `csrf` guards every form;
 //! `query` runs a page's GraphQL document as its visitor; `layout` is every page's frame,
-//! `pages/` the pages (one file each), `flags` the coverage flags in words and colours.
+//! `pages/` the pages (one file each), `flags` the coverage flags in words and colours,
+//! `export` the CSV downloads.
 
 pub mod assets;
 pub mod config;
 pub mod csrf;
+pub mod export;
 pub mod flags;
 pub mod graphiql;
 pub mod layout;
@@ -34,6 +36,7 @@ pub fn routes(gw: &Gateway) -> Router<Gateway> {
         .route("/signin/dev", post(pages::signin::development))
         .route("/signout", post(pages::signin::sign_out))
         .route("/responsibility", get(pages::responsibility::page))
+        .route("/export/{file}", get(export::download))
         .route_layer(axum::middleware::from_fn_with_state(
             gw.clone(),
             session::sessions,

@@ -1,7 +1,7 @@
 //! The web app in-process (DESIGN.md §10): the vendored files and GraphiQL served with
 //! nothing from another origin, signing in with the development form (CSRF on every
 //! POST), a session that is exactly the caller a bearer token makes, the responsibility
-//! map answering what the API answers.
+//! map and the CSV export answering what the API answers.
 
 use std::sync::Arc;
 
@@ -353,6 +353,15 @@ async fn a_session_is_the_caller_its_bearer_token_would_be() {
         by_cookie.body.replace(&by_cookie.csrf(), ""),
         by_token.body.replace(&by_token.csrf(), "")
     );
+    // The export too, byte for byte.
+    let by_cookie = site
+        .get("/export/responsibilityGaps.csv?area=QWO", Some(&session))
+        .await;
+    let by_token = site
+        .get_with_bearer("/export/responsibilityGaps.csv?area=QWO", &token)
+        .await;
+    assert_eq!(by_cookie.status, StatusCode::OK, "{}", by_cookie.body);
+    assert_eq!(by_cookie.body, by_token.body);
     // /graphql takes the session for a JSON POST, and only then.
     let ask = |json: bool| {
         let mut request = Request::post("/graphql").header(header::COOKIE, &session);
@@ -407,10 +416,67 @@ async fn the_responsibility_map_shows_what_the_api_answers() {
     let answer = serde_json::to_value(&answer).expect("json");
     let local = &answer["data"]["responsibilityGaps"]["coverage"][0];
     assert_eq!(local["units"], 2, "{answer}");
+    let csv = site
+        .get("/export/responsibilityGaps.csv?area=QWO", Some(&session))
+        .await;
+    assert_eq!(csv.headers[header::CONTENT_TYPE], "text/csv; charset=utf-8");
+    let mut lines = csv.body.lines();
+    assert_eq!(
+        lines.next(),
+        Some(
+            "duty_id,duty,level,units,missing_responsible,missing_accountable,contested,declined,pending,misattributed,covered"
+        )
+    );
+    let row: Vec<&str> = lines.next().expect("a row").split(',').collect();
+    assert_eq!(row[1], "NHS App sign-up support");
+    assert_eq!(row[2], local["level"].as_str().expect("level"));
+    assert_eq!(row[3], local["units"].to_string());
+    let count = |flag: &str| {
+        local["counts"]
+            .as_array()
+            .and_then(|c| c.iter().find(|c| c["flag"] == flag))
+            .map(|c| c["units"].to_string())
+            .expect("count")
+    };
+    assert_eq!(row[5], count("MISSING_ACCOUNTABLE"));
+    assert_eq!(row[10], count("COVERED"));
     // A bad area is named next to its field.
     let bad = site.get("/responsibility?area=ZZZ", Some(&session)).await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     assert!(bad.body.contains("id=\"area-error\""), "{}", bad.body);
+}
+
+#[tokio::test]
+async fn exports_refuse_what_the_api_refuses() {
+    let site = site().await;
+    let nobody = site
+        .get("/export/responsibilityGaps.csv?area=QWO", None)
+        .await;
+    assert_eq!(nobody.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(nobody.headers[header::WWW_AUTHENTICATE], "Bearer");
+    let session = site.sign_in("QWO", "icb_commissioner").await;
+    let unknown = site.get("/export/secrets.csv", Some(&session)).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    let bad = site
+        .get("/export/responsibilityGaps.csv?sort=name", Some(&session))
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(
+        bad.body.starts_with("sort: not a parameter"),
+        "{}",
+        bad.body
+    );
+    // The caller's own area when none is named.
+    let own = site
+        .get("/export/responsibilityGaps.csv", Some(&session))
+        .await;
+    assert_eq!(own.status, StatusCode::OK, "{}", own.body);
+    assert!(
+        own.headers[header::CONTENT_DISPOSITION]
+            .to_str()
+            .expect("disposition")
+            .contains("responsibilityGaps-QWO.csv")
+    );
 }
 
 #[tokio::test]

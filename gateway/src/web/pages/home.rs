@@ -28,13 +28,21 @@ struct Home {
 }
 
 /// Each task and the roles it is for (empty: everyone signed in).
-const TASKS: [(&[Role], Task); 2] = [
+const TASKS: [(&[Role], Task); 3] = [
     (
         &READS_RESPONSIBILITY,
         Task {
             title: "Responsibility map",
             href: Some("/responsibility"),
             description: "which duties have nobody responsible or accountable at each level, and where organisations disagree",
+        },
+    ),
+    (
+        &READS_RESPONSIBILITY,
+        Task {
+            title: "Download responsibility gaps",
+            href: Some("/export/responsibilityGaps.csv"),
+            description: "the same figures as a spreadsheet (CSV)",
         },
     ),
     (

@@ -162,6 +162,7 @@ struct AboveRow {
 struct Map {
     area_name: String,
     on_date: String,
+    export: String,
     rows: Vec<Row>,
     above: Vec<AboveRow>,
 }
@@ -265,6 +266,10 @@ fn map(gaps: Gaps, area: &str) -> Map {
     Map {
         area_name: gaps.area.label(),
         on_date: gaps.on_date,
+        export: format!(
+            "/export/responsibilityGaps.csv?area={}",
+            crate::web::export::encode(&gaps.area.code)
+        ),
         rows,
         above,
     }
