@@ -28,6 +28,9 @@ const JOURNEY: Duration = Duration::from_secs(180);
 const MAX_TABS: usize = 80;
 const TAB: &str = "\u{e004}";
 const ENTER: &str = "\u{e007}";
+const CONTROL: &str = "\u{e009}";
+/// Releases the modifier keys held down.
+const RELEASE: &str = "\u{e000}";
 
 /// chromedriver, ended when the test ends however it ends.
 struct Driver(Child);
@@ -253,11 +256,8 @@ async fn journey(client: &Client, origin: &str) {
     );
     check_page(client, origin, &mut violations).await;
     tab_to(client, "e.id === 'org'").await;
-    client
-        .execute("document.activeElement.select();", vec![])
-        .await
-        .expect("select the field's text, as a keyboard user would with Ctrl+A");
-    type_here(client, "QWO").await;
+    // Ctrl+A, then the right code over what was typed.
+    type_here(client, &format!("{CONTROL}a{RELEASE}QWO")).await;
     tab_to(
         client,
         "e.tagName === 'BUTTON' && e.textContent.trim() === 'Sign in'",

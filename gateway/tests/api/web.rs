@@ -466,6 +466,16 @@ async fn exports_refuse_what_the_api_refuses() {
         "{}",
         bad.body
     );
+    // Every argument the table declares is accepted with its GraphQL type.
+    let today = chrono::Utc::now().date_naive();
+    let filtered = site
+        .get(
+            &format!("/export/responsibilityGaps.csv?area=QWO&level=LOCAL&onDate={today}"),
+            Some(&session),
+        )
+        .await;
+    assert_eq!(filtered.status, StatusCode::OK, "{}", filtered.body);
+    assert_eq!(filtered.body.lines().count(), 2, "{}", filtered.body);
     // The caller's own area when none is named.
     let own = site
         .get("/export/responsibilityGaps.csv", Some(&session))
