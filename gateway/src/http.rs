@@ -124,7 +124,7 @@ impl Gateway {
     pub fn router(self) -> Router {
         Router::new()
             .route("/graphiql", get(crate::web::graphiql::page))
-            .route("/assets/{*path}", get(crate::web::assets::serve))
+            .merge(crate::web::assets::routes())
             .route("/graphql", get(graphql).post(graphql))
             .route("/graphql/ws", get(websocket))
             .route("/healthz", get(healthz))

@@ -215,6 +215,11 @@ pub async fn download(
             &format!("no such export; there are {}", known.join(", ")),
         );
     };
+    // Every view needs a caller; saying so first spares a signed-out visitor an error
+    // about a missing `area` that signing in would have filled.
+    if let Err(error) = visitor.auth.caller() {
+        return refuse(StatusCode::UNAUTHORIZED, &error.message());
+    }
     let mut given = match variables(view, raw.as_deref().unwrap_or_default()) {
         Ok(given) => given,
         Err(message) => return refuse(StatusCode::BAD_REQUEST, &message),

@@ -187,6 +187,24 @@ async fn assets_are_embedded_typed_and_cached_by_version() {
     {
         assert_eq!(site.get(&icon, None).await.status, StatusCode::OK, "{icon}");
     }
+    // Gzipped for a browser that says it takes it.
+    let request = Request::get(&url)
+        .header(header::ACCEPT_ENCODING, "gzip")
+        .body(Body::empty())
+        .expect("request");
+    let zipped = site
+        .router
+        .clone()
+        .oneshot(request)
+        .await
+        .expect("infallible");
+    assert_eq!(zipped.headers()[header::CONTENT_ENCODING], "gzip");
+    let zipped = zipped.into_body().collect().await.expect("body").to_bytes();
+    assert!(
+        zipped.len() * 5 < css.body.len(),
+        "{} bytes gzipped",
+        zipped.len()
+    );
     let js = site
         .get("/assets/vendor/graphiql/graphiql.min.js", None)
         .await;
@@ -454,6 +472,8 @@ async fn exports_refuse_what_the_api_refuses() {
         .await;
     assert_eq!(nobody.status, StatusCode::UNAUTHORIZED);
     assert_eq!(nobody.headers[header::WWW_AUTHENTICATE], "Bearer");
+    let nobody = site.get("/export/responsibilityGaps.csv", None).await;
+    assert_eq!(nobody.status, StatusCode::UNAUTHORIZED, "{}", nobody.body);
     let session = site.sign_in("QWO", "icb_commissioner").await;
     let unknown = site.get("/export/secrets.csv", Some(&session)).await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
