@@ -109,10 +109,17 @@ async fn the_http_surface_authentication_and_abuse_limits() {
         let addr = dev.http_addr.as_str();
         let national = token("X24", Role::NationalLead);
 
-        // Health, GraphiQL.
+        // Health, the web app, GraphiQL.
         let health = http(addr, "GET", "/healthz", None, None).await;
         assert_eq!(health.status, 200, "{}", health.body);
-        let graphiql = http(addr, "GET", "/", None, None).await;
+        let home = http(addr, "GET", "/", None, None).await;
+        assert_eq!(home.status, 200);
+        assert!(
+            home.body.contains("href=\"/signin\""),
+            "home page: {}",
+            home.body
+        );
+        let graphiql = http(addr, "GET", "/graphiql", None, None).await;
         assert_eq!(graphiql.status, 200);
         assert!(
             graphiql.content_type.starts_with("text/html"),

@@ -1,6 +1,6 @@
 //! The gateway on axum: `/graphql` (POST and GET), `/graphql/ws` (graphql-transport-ws,
-//! the token in `connection_init`), GraphiQL at `/`, `/healthz`, `/readyz` and
-//! `/metrics`; served by hyper with the connection bounds of DESIGN.md §8
+//! the token in `connection_init`), `/healthz`, `/readyz`, `/metrics`, and the web app
+//! (`crate::web`: its pages, GraphiQL, the files they load); served by hyper with the connection bounds of DESIGN.md §8
 //! ([`crate::connection`]) and a request body limit enforced before the body is read
 //! whole.
 
@@ -9,14 +9,14 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource};
+use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse};
 use auth::TokenVerifier;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Request, State, WebSocketUpgrade};
-use axum::http::{HeaderMap, StatusCode, Version, header};
+use axum::http::{HeaderMap, Method, StatusCode, Version, header};
 use axum::middleware::Next;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use http_body_util::BodyExt;
@@ -33,6 +33,7 @@ use crate::metrics::{Metrics, Outcome};
 use crate::projection::Projection;
 use crate::schema::DifactoSchema;
 use crate::schema::cost::BoundedRejection;
+use crate::web::WebConfig;
 
 /// The largest request body accepted (DESIGN.md §8): far above any real query.
 pub const MAX_BODY: usize = 256 * 1024;
@@ -72,6 +73,8 @@ pub struct Gateway {
     /// in `dev --demo`, the demo is loaded): what `/readyz` reports.
     pub ready: watch::Receiver<bool>,
     pub config: ServeConfig,
+    /// How the web app signs people in and seals its session cookie.
+    pub web: Arc<WebConfig>,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -97,6 +100,7 @@ impl Gateway {
             metrics,
             ready,
             config: ServeConfig::default(),
+            web: Arc::new(WebConfig::default()),
         }
     }
 
@@ -111,14 +115,22 @@ impl Gateway {
         self
     }
 
+    /// Without it nobody can sign in to the web app (bearer tokens still work).
+    pub fn with_web(mut self, web: WebConfig) -> Self {
+        self.web = Arc::new(web);
+        self
+    }
+
     pub fn router(self) -> Router {
         Router::new()
-            .route("/", get(graphiql))
+            .route("/graphiql", get(crate::web::graphiql::page))
+            .merge(crate::web::assets::routes())
             .route("/graphql", get(graphql).post(graphql))
             .route("/graphql/ws", get(websocket))
             .route("/healthz", get(healthz))
             .route("/readyz", get(readyz))
             .route("/metrics", get(metrics))
+            .merge(crate::web::routes(&self))
             // axum's own limit binds only axum's extractors; async-graphql-axum reads
             // the body itself, so the limit is also enforced in front of every handler.
             .layer(DefaultBodyLimit::max(MAX_BODY))
@@ -275,13 +287,14 @@ fn authentication(headers: &HeaderMap, verifier: &TokenVerifier) -> Authenticati
 
 async fn graphql(
     State(gw): State<Gateway>,
+    method: Method,
     headers: HeaderMap,
     // The library's own rejection quotes an unreadable body whole; this one repeats at
     // most 100 characters of it (DESIGN.md §8).
     request: GraphQLRequest<BoundedRejection>,
 ) -> GraphQLResponse {
     let started = Instant::now();
-    let auth = authentication(&headers, &gw.verifier);
+    let auth = crate::web::session::api_caller(&method, &headers, &gw);
     let response = gw.schema.execute(request.into_inner().data(auth)).await;
     gw.metrics.latency.observe(started.elapsed().as_secs_f64());
     let outcome = if response.is_ok() { "ok" } else { "error" };
@@ -310,16 +323,6 @@ async fn websocket(
                 from_header,
             )
         })
-}
-
-async fn graphiql() -> impl IntoResponse {
-    Html(
-        GraphiQLSource::build()
-            .endpoint("/graphql")
-            .subscription_endpoint("/graphql/ws")
-            .title("difacto")
-            .finish(),
-    )
 }
 
 async fn healthz(State(gw): State<Gateway>) -> impl IntoResponse {

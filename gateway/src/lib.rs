@@ -24,3 +24,4 @@ pub mod subscription;
 #[allow(clippy::too_many_arguments)]
 pub mod views;
 pub mod vocabulary;
+pub mod web;

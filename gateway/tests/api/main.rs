@@ -14,3 +14,4 @@ mod inbox;
 mod mutations;
 mod upcast;
 mod views_match;
+mod web;

@@ -137,6 +137,10 @@ pub const DUTY: &str = "00000000-0000-4000-8000-000000000001";
 
 pub struct World {
     pub schema: DifactoSchema,
+    /// For tests that serve the schema over HTTP (the web app's); the fuzzer, which
+    /// shares this file, does not.
+    #[allow(dead_code)]
+    pub projection: Arc<Projection>,
     _dir: tempfile::TempDir,
 }
 
@@ -198,7 +202,8 @@ pub async fn world() -> World {
     .await;
     let projection = caught_up(log, Duration::from_secs(10)).await;
     World {
-        schema: schema_on(projection),
+        schema: schema_on(projection.clone()),
+        projection,
         _dir: dir,
     }
 }

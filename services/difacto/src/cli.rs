@@ -61,6 +61,9 @@ pub struct AuthArgs {
     /// The `aud` every token must carry.
     #[arg(long, env = "DIFACTO_JWT_AUDIENCE", global = true, default_value = auth::DEFAULT_AUDIENCE)]
     pub jwt_audience: String,
+    /// Mark the web app's session cookie Secure: set it when difacto is served behind TLS.
+    #[arg(long, env = "DIFACTO_SECURE_COOKIES", global = true)]
+    pub secure_cookies: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

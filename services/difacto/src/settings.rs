@@ -74,6 +74,21 @@ pub fn verifier(auth: &AuthArgs, data_dir: &Path) -> anyhow::Result<Arc<TokenVer
     Ok(Arc::new(verifier))
 }
 
+/// How the web app signs people in. With the HS256 development secret (no public key),
+/// the development form; with a public key, none yet: OpenID Connect will go here, and
+/// until then sessions are sealed with a key of this process only.
+pub fn web(auth: &AuthArgs, data_dir: &Path) -> anyhow::Result<gateway::web::WebConfig> {
+    let web = match &auth.jwt_public_key {
+        Some(_) => gateway::web::WebConfig::default(),
+        None => gateway::web::WebConfig::development(
+            &dev_secret(auth, data_dir, true)?,
+            &auth.jwt_issuer,
+            &auth.jwt_audience,
+        ),
+    };
+    Ok(web.with_secure_cookies(auth.secure_cookies))
+}
+
 /// Mints the token a process uses to call the log (role `service`).
 pub fn service_token(auth: &AuthArgs, data_dir: &Path, subject: &str) -> anyhow::Result<String> {
     let issuer = TokenIssuer::hs256(

@@ -167,7 +167,10 @@ async fn start_gateway(
     crate::commands::gateway::start(
         log,
         endpoints,
-        verifier,
+        crate::commands::gateway::Access {
+            verifier,
+            web: gateway::web::WebConfig::default(),
+        },
         std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
         dir,
         false,

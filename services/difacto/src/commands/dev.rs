@@ -53,7 +53,10 @@ pub async fn run(args: DevArgs, auth: &AuthArgs) -> anyhow::Result<()> {
     let gateway = super::gateway::start(
         log.clone(),
         endpoints,
-        verifier,
+        super::gateway::Access {
+            verifier,
+            web: crate::settings::web(auth, data_dir)?,
+        },
         args.http_addr,
         data_dir,
         args.read_models.replay,

@@ -72,12 +72,20 @@ impl RunningGateway {
     }
 }
 
+/// Who may call the gateway: the token check every request passes, and how people sign
+/// in to the web app (whose sessions carry tokens the same check accepts).
+#[derive(Debug)]
+pub struct Access {
+    pub verifier: Arc<TokenVerifier>,
+    pub web: gateway::web::WebConfig,
+}
+
 /// Binds `http_addr`, opens the read models from their checkpoint in `state_dir` (or from
 /// zero when `replay`), and starts serving.
 pub async fn start(
     log: Arc<dyn EventLog>,
     endpoints: DomainEndpoints,
-    verifier: Arc<TokenVerifier>,
+    access: Access,
     http_addr: SocketAddr,
     state_dir: &Path,
     replay: bool,
@@ -102,7 +110,9 @@ pub async fn start(
     let folding = tokio::spawn(projection.clone().run(shutdown.clone()));
     let schema = gateway::schema::build(projection.clone(), endpoints);
     let (ready, readiness) = watch::channel(false);
-    let gateway = Gateway::new(schema, verifier, projection.clone()).with_readiness(readiness);
+    let gateway = Gateway::new(schema, access.verifier, projection.clone())
+        .with_readiness(readiness)
+        .with_web(access.web);
     let server = tokio::spawn(gateway.serve(listener, shutdown));
     Ok(RunningGateway {
         projection,
@@ -113,10 +123,12 @@ pub async fn start(
     })
 }
 
-/// What a new user needs at start: where GraphiQL is and how to get a token.
+/// What a new user needs at start: where the web app and GraphiQL are, and how to get a
+/// token.
 pub fn greet(http_addr: SocketAddr, data_dir: &Path) {
+    tracing::info!("web app: http://{http_addr}/  (sign in at /signin)");
     tracing::info!(
-        "GraphiQL: http://{http_addr}/  (GraphQL at /graphql, subscriptions at /graphql/ws)"
+        "GraphiQL: http://{http_addr}/graphiql  (GraphQL at /graphql, subscriptions at /graphql/ws)"
     );
     tracing::info!(
         "get a token: difacto token --data-dir {} --org X24 --role national_lead   (then send `Authorization: Bearer <token>`; in GraphiQL, under Headers)",

@@ -70,7 +70,10 @@ async fn serve_gateway(
     let gateway = super::gateway::start(
         log.clone(),
         endpoints,
-        verifier,
+        super::gateway::Access {
+            verifier,
+            web: crate::settings::web(auth, data_dir)?,
+        },
         args.http_addr,
         data_dir,
         args.read_models.replay,

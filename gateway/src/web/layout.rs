@@ -1,0 +1,142 @@
+//! What every page's frame shows: who is signed in, the navigation their roles open,
+//! the CSRF token of the sign-out form, and the URLs of the shared files.
+
+use auth::Role;
+
+use super::assets::url;
+use super::session::Visitor;
+use crate::http::Gateway;
+
+/// The signed-in caller, in the words of the header.
+#[derive(Debug, Clone)]
+pub struct Who {
+    pub role_name: String,
+    /// "Name (CODE)", or the code alone when the tree does not know it.
+    pub organisation: String,
+    pub code: String,
+    pub roles: Vec<Role>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NavItem {
+    pub href: &'static str,
+    pub text: &'static str,
+    pub current: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Layout {
+    pub who: Option<Who>,
+    pub nav: Vec<NavItem>,
+    pub csrf: String,
+    pub favicon: String,
+    pub css: String,
+    pub own_css: String,
+    pub js: String,
+}
+
+/// The roles that read the responsibility map: the commissioners and those above them.
+pub const READS_RESPONSIBILITY: [Role; 6] = [
+    Role::IcbCommissioner,
+    Role::RegionalLead,
+    Role::NationalLead,
+    Role::PcnLead,
+    Role::Auditor,
+    Role::PracticeManager,
+];
+
+/// Each page of the menu and the roles it is for (empty: everyone signed in).
+const PAGES: [(&str, &str, &[Role]); 2] = [
+    ("/", "Home", &[]),
+    (
+        "/responsibility",
+        "Responsibility map",
+        &READS_RESPONSIBILITY,
+    ),
+];
+
+/// A role as its holders say it.
+pub fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::NationalLead => "National training lead",
+        Role::RegionalLead => "Regional lead",
+        Role::IcbCommissioner => "ICB commissioner",
+        Role::PcnLead => "PCN lead",
+        Role::PracticeManager => "Practice manager",
+        Role::PracticeStaff => "Practice staff",
+        Role::PartnerCoordinator => "Partner coordinator",
+        Role::ProviderAdmin => "Platform provider",
+        Role::Auditor => "Auditor",
+        Role::Service => "Service",
+    }
+}
+
+impl Layout {
+    /// The frame of a page at `path` for `visitor`.
+    pub fn new(gw: &Gateway, visitor: &Visitor, path: &str) -> Self {
+        let who = visitor.caller().map(|caller| {
+            let principal = &caller.principal;
+            let code = principal.organisation.clone();
+            let name = gw
+                .projection
+                .live()
+                .read(|model| model.tree.get(&code).map(|org| org.name.clone()));
+            Who {
+                role_name: principal
+                    .roles
+                    .iter()
+                    .map(|r| role_name(*r))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                organisation: match name {
+                    Some(name) if !name.is_empty() => format!("{name} ({code})"),
+                    _ => code.clone(),
+                },
+                code,
+                roles: principal.roles.clone(),
+            }
+        });
+        let nav = match &who {
+            None => Vec::new(),
+            Some(who) => PAGES
+                .iter()
+                .filter(|(_, _, roles)| {
+                    roles.is_empty() || roles.iter().any(|r| who.roles.contains(r))
+                })
+                .map(|(href, text, _)| NavItem {
+                    href,
+                    text,
+                    current: *href == path,
+                })
+                .collect(),
+        };
+        Self {
+            who,
+            nav,
+            csrf: visitor.csrf.clone(),
+            favicon: url("vendor/nhsuk-frontend/images/favicon.ico"),
+            css: url("vendor/nhsuk-frontend/nhsuk-frontend.min.css"),
+            own_css: url("difacto.css"),
+            js: url("web.js"),
+        }
+    }
+
+    /// The frame of a page shown to nobody in particular (an error before a session).
+    pub fn bare() -> Self {
+        Self {
+            who: None,
+            nav: Vec::new(),
+            csrf: String::new(),
+            favicon: url("vendor/nhsuk-frontend/images/favicon.ico"),
+            css: url("vendor/nhsuk-frontend/nhsuk-frontend.min.css"),
+            own_css: url("difacto.css"),
+            js: url("web.js"),
+        }
+    }
+
+    pub fn may(&self, roles: &[Role]) -> bool {
+        self.who
+            .as_ref()
+            .is_some_and(|w| roles.iter().any(|r| w.roles.contains(r)))
+    }
+}

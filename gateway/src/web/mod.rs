@@ -1,0 +1,79 @@
+//! The web app of DESIGN.md §10: server-rendered pages in the NHS.UK design system on
+//! the same schema as the API, signing in, CSV exports, GraphiQL, and the files they load.
+//!
+//! `assets` serves the embedded files and `graphiql` the GraphiQL page; `config` says how
+//! people sign in; `session` keeps who is signed in and `csrf` guards every form;
+//! `query` runs a page's GraphQL document as its visitor; `layout` is every page's frame,
+//! `pages/` the pages (one file each), `flags` the coverage flags in words and colours,
+//! `export` the CSV downloads.
+
+pub mod assets;
+pub mod config;
+pub mod csrf;
+pub mod export;
+pub mod flags;
+pub mod graphiql;
+pub mod layout;
+pub mod pages;
+pub mod query;
+pub mod session;
+
+pub use config::WebConfig;
+
+use askama::Template;
+use axum::Router;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+
+use crate::http::Gateway;
+
+/// The web app's routes, each behind the session layer.
+pub fn routes(gw: &Gateway) -> Router<Gateway> {
+    Router::new()
+        .route("/", get(pages::home::page))
+        .route("/signin", get(pages::signin::page))
+        .route("/signin/dev", post(pages::signin::development))
+        .route("/signout", post(pages::signin::sign_out))
+        .route("/responsibility", get(pages::responsibility::page))
+        .route("/export/{file}", get(export::download))
+        .route_layer(axum::middleware::from_fn_with_state(
+            gw.clone(),
+            session::sessions,
+        ))
+}
+/// What a page may load: its own origin only (NHS networks reach no other, and DESIGN.md
+/// §10 allows none), no inline script. Inline styles stay allowed for GraphiQL's editor;
+/// `data:` images and fonts are what GraphiQL's CSS embeds.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
+    style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; \
+    connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// Renders a page with the headers every page carries. A template that fails to render
+/// is a bug, answered with a 500 rather than a panic.
+pub fn html(page: &impl Template) -> Response {
+    match page.render() {
+        Ok(body) => {
+            let mut response = Html(body).into_response();
+            let headers = response.headers_mut();
+            headers.insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+            );
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            headers.insert(
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            );
+            response
+        }
+        Err(err) => {
+            tracing::error!(error = %err, "a page failed to render");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the page could not be shown",
+            )
+                .into_response()
+        }
+    }
+}

@@ -1,0 +1,66 @@
+//! `/`: signed out, what difacto is and the way in; signed in, what the caller's roles
+//! let them do, in their words.
+
+use askama::Template;
+use auth::Role;
+use axum::Extension;
+use axum::extract::State;
+use axum::response::Response;
+
+use crate::http::Gateway;
+use crate::web::html;
+use crate::web::layout::{Layout, READS_RESPONSIBILITY};
+use crate::web::session::Visitor;
+
+#[derive(Debug)]
+struct Task {
+    title: &'static str,
+    /// The page that does it; none while it is done through the API only.
+    href: Option<&'static str>,
+    description: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct Home {
+    layout: Layout,
+    tasks: Vec<Task>,
+}
+
+/// Each task and the roles it is for (empty: everyone signed in).
+const TASKS: [(&[Role], Task); 3] = [
+    (
+        &READS_RESPONSIBILITY,
+        Task {
+            title: "Responsibility map",
+            href: Some("/responsibility"),
+            description: "which duties have nobody responsible or accountable at each level, and where organisations disagree",
+        },
+    ),
+    (
+        &READS_RESPONSIBILITY,
+        Task {
+            title: "Download responsibility gaps",
+            href: Some("/export/responsibilityGaps.csv"),
+            description: "the same figures as a spreadsheet (CSV)",
+        },
+    ),
+    (
+        &[],
+        Task {
+            title: "GraphQL API",
+            href: Some("/graphiql"),
+            description: "every view difacto answers, to explore or to connect another system",
+        },
+    ),
+];
+
+pub async fn page(State(gw): State<Gateway>, Extension(visitor): Extension<Visitor>) -> Response {
+    let layout = Layout::new(&gw, &visitor, "/");
+    let tasks = TASKS
+        .into_iter()
+        .filter(|(roles, _)| roles.is_empty() || layout.may(roles))
+        .map(|(_, task)| task)
+        .collect();
+    html(&Home { layout, tasks })
+}

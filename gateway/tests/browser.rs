@@ -1,0 +1,357 @@
+//! The web app in headless Chromium (DESIGN.md §10): a commissioner signs in with the
+//! keyboard alone, reads the responsibility map and signs out; a POST without the CSRF
+//! token is refused; axe-core finds no serious or critical violation on any page; and no
+//! request leaves 127.0.0.1. Needs `chromium` and `/usr/bin/chromedriver`
+//! (`scripts/install-test-deps`, which `.ci/run` calls). Each step is bounded in time.
+
+#[path = "api/world.rs"]
+#[allow(dead_code)]
+mod world;
+
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use auth::{DEFAULT_AUDIENCE, DEFAULT_ISSUER, TokenVerifier};
+use fantoccini::{Client, ClientBuilder, Locator};
+use gateway::http::Gateway;
+use gateway::web::WebConfig;
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+
+const SECRET: &[u8] = b"browser-test-secret-0123456789abcdef";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// The whole journey; a hung browser fails the test instead of the CI run.
+const JOURNEY: Duration = Duration::from_secs(180);
+/// Tab presses before giving up on reaching a control.
+const MAX_TABS: usize = 80;
+const TAB: &str = "\u{e004}";
+const ENTER: &str = "\u{e007}";
+const CONTROL: &str = "\u{e009}";
+/// Releases the modifier keys held down.
+const RELEASE: &str = "\u{e000}";
+
+/// chromedriver, ended when the test ends however it ends.
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+async fn start_driver() -> (Driver, u16) {
+    assert!(
+        std::path::Path::new(CHROMEDRIVER).exists(),
+        "{CHROMEDRIVER} is missing: run scripts/install-test-deps (as root) first"
+    );
+    let port = free_port();
+    let child = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .arg("--allowed-ips=127.0.0.1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver starts");
+    let driver = Driver(child);
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return (driver, port);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("chromedriver did not listen on port {port} within 10 s");
+}
+
+async fn start_gateway(world: &world::World) -> (SocketAddr, CancellationToken) {
+    let verifier = Arc::new(TokenVerifier::hs256(
+        SECRET,
+        DEFAULT_ISSUER,
+        DEFAULT_AUDIENCE,
+    ));
+    let gateway = Gateway::new(world.schema.clone(), verifier, world.projection.clone()).with_web(
+        WebConfig::development(SECRET, DEFAULT_ISSUER, DEFAULT_AUDIENCE),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let shutdown = CancellationToken::new();
+    tokio::spawn(gateway.serve(listener, shutdown.clone()));
+    (addr, shutdown)
+}
+
+async fn browser(driver_port: u16, profile: &std::path::Path) -> Client {
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "args": [
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--disable-dev-shm-usage",
+                // Anything not on loopback goes to a proxy that is not there, so a
+                // request to another origin fails instead of leaving the machine.
+                "--proxy-server=http://127.0.0.1:9",
+                format!("--user-data-dir={}", profile.display()),
+            ],
+        }),
+    );
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    ClientBuilder::new(connector)
+        .capabilities(capabilities)
+        .connect(&format!("http://127.0.0.1:{driver_port}"))
+        .await
+        .expect("a Chromium session")
+}
+
+/// Presses Tab until the focused element satisfies `test` (a JS expression on `e`).
+async fn tab_to(client: &Client, test: &str) {
+    let script = format!("const e = document.activeElement; return !!(e && ({test}));");
+    for _ in 0..MAX_TABS {
+        if client.execute(&script, vec![]).await.expect("script") == Value::Bool(true) {
+            return;
+        }
+        client
+            .active_element()
+            .await
+            .expect("a focused element")
+            .send_keys(TAB)
+            .await
+            .expect("Tab");
+    }
+    panic!("{MAX_TABS} presses of Tab never reached {test}");
+}
+
+async fn type_here(client: &Client, text: &str) {
+    client
+        .active_element()
+        .await
+        .expect("a focused element")
+        .send_keys(text)
+        .await
+        .expect("typing");
+}
+
+async fn text(client: &Client, css: &str) -> String {
+    client
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .text()
+        .await
+        .expect("text")
+}
+
+/// Every URL the page loaded (itself and its resources) is on `origin`.
+async fn assert_stays_home(client: &Client, origin: &str) {
+    let urls = client
+        .execute(
+            "return [document.location.href].concat(performance.getEntriesByType('resource').map(e => e.name));",
+            vec![],
+        )
+        .await
+        .expect("resource list");
+    for url in urls.as_array().expect("a list") {
+        let url = url.as_str().unwrap_or_default();
+        assert!(url.starts_with(origin), "a request left {origin}: {url}");
+    }
+}
+
+/// axe-core's serious and critical violations on the page, as readable lines.
+async fn axe(client: &Client) -> Vec<String> {
+    let source = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/assets/vendor/axe-core/axe.min.js"
+    ))
+    .expect("the vendored axe-core");
+    client.execute(&source, vec![]).await.expect("axe loads");
+    let found = client
+        .execute_async(
+            r#"const done = arguments[arguments.length - 1];
+               axe.run(document, { resultTypes: ["violations"] })
+                 .then(r => done(r.violations
+                   .filter(v => v.impact === "serious" || v.impact === "critical")
+                   .map(v => v.impact + " " + v.id + ": " + v.help + " at " +
+                        v.nodes.map(n => n.target.join(" ")).join(", "))))
+                 .catch(e => done(["axe failed: " + e]));"#,
+            vec![],
+        )
+        .await
+        .expect("axe runs");
+    found
+        .as_array()
+        .map(|v| {
+            v.iter()
+                .filter_map(|s| s.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Checks the page now shown: axe finds nothing serious, nothing left loopback.
+async fn check_page(client: &Client, origin: &str, violations: &mut Vec<String>) {
+    assert_stays_home(client, origin).await;
+    let url = client.current_url().await.expect("url");
+    violations.extend(axe(client).await.into_iter().map(|v| format!("{url}: {v}")));
+}
+
+async fn journey(client: &Client, origin: &str) {
+    let mut violations = Vec::new();
+
+    // Signed out, the home page says what difacto is and how to sign in.
+    client.goto(&format!("{origin}/")).await.expect("home");
+    assert!(text(client, "main").await.contains("Sign in to difacto"));
+    // axe-core finds what it should: an image without a text alternative is critical.
+    client
+        .execute(
+            "document.querySelector('main').appendChild(document.createElement('img')).src = '/assets/vendor/nhsuk-frontend/images/favicon.svg';",
+            vec![],
+        )
+        .await
+        .expect("spoil the page");
+    let spoilt = axe(client).await;
+    assert!(spoilt.iter().any(|v| v.contains("image-alt")), "{spoilt:?}");
+    client.refresh().await.expect("reload");
+    check_page(client, origin, &mut violations).await;
+
+    // Sign in with the keyboard alone: a wrong code first, named next to its field.
+    client
+        .goto(&format!("{origin}/signin"))
+        .await
+        .expect("sign-in page");
+    check_page(client, origin, &mut violations).await;
+    tab_to(client, "e.id === 'org'").await;
+    type_here(client, "NOPE1").await;
+    tab_to(client, "e.id === 'role'").await;
+    type_here(client, "ICB").await;
+    tab_to(
+        client,
+        "e.tagName === 'BUTTON' && e.textContent.trim() === 'Sign in'",
+    )
+    .await;
+    type_here(client, ENTER).await;
+    let error = text(client, "#org-error").await;
+    assert!(
+        error.contains("No organisation has the code NOPE1"),
+        "{error}"
+    );
+    check_page(client, origin, &mut violations).await;
+    tab_to(client, "e.id === 'org'").await;
+    // Ctrl+A, then the right code over what was typed.
+    type_here(client, &format!("{CONTROL}a{RELEASE}QWO")).await;
+    tab_to(
+        client,
+        "e.tagName === 'BUTTON' && e.textContent.trim() === 'Sign in'",
+    )
+    .await;
+    type_here(client, ENTER).await;
+    let home = text(client, "main").await;
+    assert!(home.contains("Signed in as ICB commissioner"), "{home}");
+    check_page(client, origin, &mut violations).await;
+
+    // The responsibility map, reached from the menu.
+    tab_to(
+        client,
+        "e.tagName === 'A' && e.textContent.trim() === 'Responsibility map'",
+    )
+    .await;
+    type_here(client, ENTER).await;
+    let map = text(client, "main").await;
+    assert!(map.contains("NHS App sign-up support"), "{map}");
+    assert!(map.contains("No one accountable"), "{map}");
+    check_page(client, origin, &mut violations).await;
+
+    // A POST without the form's CSRF token is refused, even with the session cookie.
+    let status = client
+        .execute_async(
+            r#"const done = arguments[arguments.length - 1];
+               fetch("/signout", { method: "POST", body: new URLSearchParams({}) })
+                 .then(r => done(r.status)).catch(e => done(String(e)));"#,
+            vec![],
+        )
+        .await
+        .expect("fetch");
+    assert_eq!(status, json!(403));
+
+    // GraphiQL loads offline, introspects the schema (its docs explorer opens) and
+    // asks nothing of another origin.
+    client
+        .goto(&format!("{origin}/graphiql"))
+        .await
+        .expect("graphiql");
+    client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css(".graphiql-container"))
+        .await
+        .expect("GraphiQL renders");
+    assert_stays_home(client, origin).await;
+
+    // Sign out, with the keyboard.
+    client.goto(&format!("{origin}/")).await.expect("home");
+    tab_to(
+        client,
+        "e.tagName === 'BUTTON' && e.textContent.trim() === 'Sign out'",
+    )
+    .await;
+    type_here(client, ENTER).await;
+    assert!(text(client, "main").await.contains("Sign in to difacto"));
+    client
+        .goto(&format!("{origin}/responsibility"))
+        .await
+        .expect("map");
+    assert!(
+        text(client, "main")
+            .await
+            .contains("Sign in to see this page")
+    );
+
+    assert!(violations.is_empty(), "axe-core: {violations:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_commissioner_signs_in_reads_the_map_and_signs_out_with_the_keyboard() {
+    let world = world::world().await;
+    let (addr, shutdown) = start_gateway(&world).await;
+    let (_driver, driver_port) = start_driver().await;
+    let profile = tempfile::tempdir().expect("profile dir");
+    let started = std::time::Instant::now();
+    let outcome = tokio::time::timeout(JOURNEY, async {
+        let client = browser(driver_port, profile.path()).await;
+        // The session is closed whatever the journey's outcome.
+        let result = tokio::spawn({
+            let client = client.clone();
+            let origin = format!("http://{addr}");
+            async move { journey(&client, &origin).await }
+        })
+        .await;
+        let _ = client.close().await;
+        result
+    })
+    .await;
+    shutdown.cancel();
+    match outcome {
+        Err(_) => panic!("the browser journey took longer than {JOURNEY:?}"),
+        Ok(Err(failed)) => std::panic::resume_unwind(failed.into_panic()),
+        Ok(Ok(())) => eprintln!("browser journey: {:?}", started.elapsed()),
+    }
+}
