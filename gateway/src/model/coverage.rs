@@ -279,11 +279,7 @@ impl<'a> Claims<'a> {
         duty: &'s str,
         areas: &'s [u32],
     ) -> impl Iterator<Item = &'a Assignment> + 's {
-        areas
-            .iter()
-            .filter_map(move |area| self.assignments.get(&(duty, *area)))
-            .flatten()
-            .copied()
+        claimed(&self.assignments, duty, areas)
     }
 
     fn attributions<'s>(
@@ -291,12 +287,21 @@ impl<'a> Claims<'a> {
         duty: &'s str,
         areas: &'s [u32],
     ) -> impl Iterator<Item = &'a Attribution> + 's {
-        areas
-            .iter()
-            .filter_map(move |area| self.attributions.get(&(duty, *area)))
-            .flatten()
-            .copied()
+        claimed(&self.attributions, duty, areas)
     }
+}
+
+/// What `claims` holds for `duty` on each of `areas`, in the order of the areas.
+fn claimed<'a, 's, T>(
+    claims: &'s FastMap<(&'a str, u32), Vec<&'a T>>,
+    duty: &'s str,
+    areas: &'s [u32],
+) -> impl Iterator<Item = &'a T> + 's {
+    areas
+        .iter()
+        .filter_map(move |area| claims.get(&(duty, *area)))
+        .flatten()
+        .copied()
 }
 
 /// The open units of `kind` that are `area` or lie inside it on `date`, in code order.
