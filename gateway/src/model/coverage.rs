@@ -328,15 +328,13 @@ fn units_within(
 /// is one, the organisation above it that owns at that level (a practice's PCN, an ICB's
 /// region). The one statement of the rule, for coverage and for perceptions.
 pub fn covering_areas(index: &TreeIndex, area: u32, level: Level, date: NaiveDate) -> Vec<&str> {
-    let mut areas = vec![index.code(area)];
-    let above = unit_kinds(level).and_then(|(_, above)| above);
-    if let Some(parent) = above.and_then(|k| index.ancestor(area, k, date)) {
-        areas.push(index.code(parent));
-    }
-    areas
+    covering_ids(index, area, level, date)
+        .into_iter()
+        .map(|id| index.code(id))
+        .collect()
 }
 
-/// [`covering_areas`] as the tree's ids.
+/// [`covering_areas`] as the tree's ids, which the roll-ups look claims up by.
 fn covering_ids(index: &TreeIndex, area: u32, level: Level, date: NaiveDate) -> Vec<u32> {
     let above = unit_kinds(level).and_then(|(_, above)| above);
     std::iter::once(area)
