@@ -171,6 +171,9 @@ pub fn coverage<'a>(
     // and the claims on their covering areas are found once, not once per duty.
     let mut units_of: HashMap<Level, Vec<(u32, Vec<u32>)>> = HashMap::new();
     let mut claims_of: HashMap<Level, Claims<'a>> = HashMap::new();
+    let duty_numbers = DutyNumbers::of(model);
+    // Each duty and level whose units lie inside the area, judged once all are known.
+    let mut work: Vec<(&'a Duty, u32, Level)> = Vec::new();
     let duties = model
         .responsibility
         .duties
@@ -178,6 +181,7 @@ pub fn coverage<'a>(
         .filter(|d| d.is_live_on(date))
         .filter(|d| filter.duty.is_none_or(|id| d.id == id));
     for duty in duties {
+        let number = duty_numbers.of_id(&duty.id);
         for level in duty
             .required_levels
             .iter()
@@ -200,8 +204,16 @@ pub fn coverage<'a>(
                 let owners = unit.map(|u| {
                     let areas = covering_ids(index, u, level, date);
                     let codes: Vec<&str> = areas.iter().map(|a| index.code(*a)).collect();
-                    let claims = Claims::on(model, index, &codes, level);
-                    owners(model, index, duty, level, (u, &areas), &claims, date)
+                    let claims = Claims::on(model, index, &codes, level, &duty_numbers);
+                    owners(
+                        model,
+                        index,
+                        (duty, number),
+                        level,
+                        (u, &areas),
+                        &claims,
+                        date,
+                    )
                 });
                 let (responsible, accountable) = owners
                     .map(|o| (o.responsible, o.accountable))
@@ -215,37 +227,127 @@ pub fn coverage<'a>(
                 });
                 continue;
             }
-            let claims = claims_of.entry(level).or_insert_with(|| {
+            claims_of.entry(level).or_insert_with(|| {
                 let areas: BTreeSet<&str> = units
                     .iter()
                     .flat_map(|(_, areas)| areas.iter().map(|a| index.code(*a)))
                     .collect();
-                Claims::on(model, index, &areas.into_iter().collect::<Vec<_>>(), level)
+                let areas: Vec<&str> = areas.into_iter().collect();
+                Claims::on(model, index, &areas, level, &duty_numbers)
             });
-            let units = units
-                .iter()
-                .map(|(u, areas)| owners(model, index, duty, level, (*u, areas), claims, date))
-                .collect();
-            answer.entries.push(DutyCoverage { duty, level, units });
+            work.push((duty, number, level));
         }
     }
+    let judgements: usize = work.iter().map(|(_, _, level)| units_of[level].len()).sum();
+    answer.entries = judged(&work, judgements, |&(duty, number, level)| {
+        let claims = &claims_of[&level];
+        let units = units_of[&level]
+            .iter()
+            .map(|(u, areas)| {
+                owners(
+                    model,
+                    index,
+                    (duty, number),
+                    level,
+                    (*u, areas),
+                    claims,
+                    date,
+                )
+            })
+            .collect();
+        DutyCoverage { duty, level, units }
+    });
     answer
 }
 
+/// How many unit judgements make it worth using every core: a national roll-up judges
+/// every practice for every local duty (about 70,000 on the demo, 40 ms on one core); a
+/// single ICB's few thousand are done before a thread would start.
+const PARALLEL_FROM: usize = 20_000;
+
+/// `judge` applied to each of `work`, in order; on every core when `judgements` (the
+/// units all of `work` covers) reach [`PARALLEL_FROM`]. Work is dealt out in turn, since
+/// items of one level cost alike and the levels come in runs.
+fn judged<T: Sync, R: Send>(
+    work: &[T],
+    judgements: usize,
+    judge: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if cores < 2 || judgements < PARALLEL_FROM || work.len() < 2 {
+        return work.iter().map(judge).collect();
+    }
+    let hands = cores.min(work.len());
+    let hand = |k: usize| -> Vec<(usize, R)> {
+        work.iter()
+            .enumerate()
+            .skip(k)
+            .step_by(hands)
+            .map(|(i, item)| (i, judge(item)))
+            .collect()
+    };
+    let mut dealt: Vec<(usize, R)> = std::thread::scope(|scope| {
+        let others: Vec<_> = (1..hands).map(|k| scope.spawn(move || hand(k))).collect();
+        let mut all = hand(0);
+        for other in others {
+            // A panic in a judgement is the caller's, as it would be on one core.
+            all.extend(
+                other
+                    .join()
+                    .unwrap_or_else(|p| std::panic::resume_unwind(p)),
+            );
+        }
+        all
+    });
+    dealt.sort_unstable_by_key(|(i, _)| *i);
+    dealt.into_iter().map(|(_, r)| r).collect()
+}
+
+/// Each duty's number for one answer: claims are keyed by numbers, not by the duty's
+/// id, because every unit of a national roll-up looks itself up once per duty and
+/// hashing a number is a fraction of hashing an id.
+#[derive(Debug)]
+struct DutyNumbers<'a>(FastMap<&'a str, u32>);
+
+impl<'a> DutyNumbers<'a> {
+    fn of(model: &'a ReadModel) -> Self {
+        Self(
+            model
+                .responsibility
+                .duties
+                .keys()
+                .zip(0..)
+                .map(|(id, n)| (id.as_str(), n))
+                .collect(),
+        )
+    }
+
+    /// Duties the model does not define share a number that no live duty has.
+    fn of_id(&self, id: &str) -> u32 {
+        self.0.get(id).copied().unwrap_or(u32::MAX)
+    }
+}
+
 /// The assignments and beliefs at one level made for a set of areas, by duty and area:
-/// what the units of those areas are judged on, gathered in one pass. Keyed by the
-/// tree's dense ids with a fast hash: every unit of a national roll-up looks itself up
-/// here once per duty, and most find nothing.
+/// what the units of those areas are judged on, gathered in one pass. Keyed by duty
+/// number and the tree's dense ids with a fast hash: every unit of a national roll-up
+/// looks itself up here once per duty, and most find nothing.
 #[derive(Debug, Default)]
 struct Claims<'a> {
-    assignments: FastMap<(&'a str, u32), Vec<&'a Assignment>>,
-    attributions: FastMap<(&'a str, u32), Vec<&'a Attribution>>,
+    assignments: FastMap<(u32, u32), Vec<&'a Assignment>>,
+    attributions: FastMap<(u32, u32), Vec<&'a Attribution>>,
 }
 
 type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 impl<'a> Claims<'a> {
-    fn on(model: &'a ReadModel, index: &TreeIndex, areas: &[&str], level: Level) -> Self {
+    fn on(
+        model: &'a ReadModel,
+        index: &TreeIndex,
+        areas: &[&str],
+        level: Level,
+        duties: &DutyNumbers<'_>,
+    ) -> Self {
         let responsibility = &model.responsibility;
         let mut claims = Self::default();
         for area in areas {
@@ -256,7 +358,7 @@ impl<'a> Claims<'a> {
             {
                 claims
                     .assignments
-                    .entry((a.duty_id.as_str(), id))
+                    .entry((duties.of_id(&a.duty_id), id))
                     .or_default()
                     .push(a);
             }
@@ -266,7 +368,7 @@ impl<'a> Claims<'a> {
             {
                 claims
                     .attributions
-                    .entry((b.duty_id.as_str(), id))
+                    .entry((duties.of_id(&b.duty_id), id))
                     .or_default()
                     .push(b);
             }
@@ -276,7 +378,7 @@ impl<'a> Claims<'a> {
 
     fn assignments<'s>(
         &'s self,
-        duty: &'s str,
+        duty: u32,
         areas: &'s [u32],
     ) -> impl Iterator<Item = &'a Assignment> + 's {
         claimed(&self.assignments, duty, areas)
@@ -284,7 +386,7 @@ impl<'a> Claims<'a> {
 
     fn attributions<'s>(
         &'s self,
-        duty: &'s str,
+        duty: u32,
         areas: &'s [u32],
     ) -> impl Iterator<Item = &'a Attribution> + 's {
         claimed(&self.attributions, duty, areas)
@@ -293,8 +395,8 @@ impl<'a> Claims<'a> {
 
 /// What `claims` holds for `duty` on each of `areas`, in the order of the areas.
 fn claimed<'a, 's, T>(
-    claims: &'s FastMap<(&'a str, u32), Vec<&'a T>>,
-    duty: &'s str,
+    claims: &'s FastMap<(u32, u32), Vec<&'a T>>,
+    duty: u32,
     areas: &'s [u32],
 ) -> impl Iterator<Item = &'a T> + 's {
     areas
@@ -370,7 +472,7 @@ pub fn has_accepted(
 fn owners<'a>(
     model: &'a ReadModel,
     index: &TreeIndex,
-    duty: &Duty,
+    (duty, number): (&Duty, u32),
     level: Level,
     (unit, areas): (u32, &[u32]),
     claims: &Claims<'a>,
@@ -378,7 +480,7 @@ fn owners<'a>(
 ) -> UnitCoverage<'a> {
     // The assignments covering the unit, each with its status at the end of `date`.
     let here: Vec<(&Assignment, AssignmentStatus, DateTime<Utc>)> = claims
-        .assignments(&duty.id, areas)
+        .assignments(number, areas)
         .filter_map(|a| a.on(date).map(|(status, at)| (a, status, at)))
         .collect();
     let active = |code: &str| model.tree.get(code).is_none_or(|o| o.is_active_on(date));
@@ -409,7 +511,7 @@ fn owners<'a>(
         .map(|(d, _, _)| *d)
         .collect();
     let misattributions: Vec<&Attribution> = claims
-        .attributions(&duty.id, areas)
+        .attributions(number, areas)
         .filter(|b| b.at.date_naive() <= date)
         .filter(|b| {
             !has_accepted(

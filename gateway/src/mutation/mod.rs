@@ -244,7 +244,7 @@ mod tests {
 
     #[tokio::test]
     async fn there_is_one_documented_mutation_per_command_taking_its_input() {
-        let schema = crate::schema::builder().finish();
+        let schema = crate::schema::unattached();
         let response = schema
             .execute(
                 "{ __schema { mutationType { fields { name description \

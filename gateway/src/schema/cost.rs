@@ -1,34 +1,27 @@
 //! What a query may cost (DESIGN.md §5 "Cost"), priced from the document before any
 //! resolver runs, and the bound on what an error may repeat of its input (§8).
 //!
-//! [`CostControl`] is an async-graphql extension. Right after parsing it walks the
-//! operation once (each fragment once): it counts the fields the document has once its
-//! fragments are expanded, the distinct `asOf`/`onDate` times it names (each is a replay
-//! of the log), how deep it nests, and what its introspection reads, priced by walking
-//! the schema's own shape. After validation it checks async-graphql's complexity (each
-//! field 1, each list its page size times its contents, each `history` the events it may
-//! read: see the `complexity` attributes in `views`). Anything over a limit is refused
-//! with `BAD_USER_INPUT` naming the limit, before any work is done. Every response then
-//! passes through [`bound_errors`], the one place error messages are cut to size.
+//! [`CostControl::admit`] parses each request once and walks the operation (each
+//! fragment once): it counts the fields the document has once its fragments are
+//! expanded, the distinct `asOf`/`onDate` times it names (each is a replay of the log),
+//! how deep it nests, and what its introspection reads, priced by walking the schema's
+//! own shape. The schema's validation then checks async-graphql's complexity (each field
+//! 1, each list its page size times its contents, each `history` the events it may read:
+//! see the `complexity` attributes in `views`). Anything over a limit is refused with
+//! `BAD_USER_INPUT` naming the limit, before any work is done. Every response then passes
+//! through [`bound_errors`], the one place error messages are cut to size.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest, NextRequest,
-    NextSubscribe, NextValidation,
-};
 use async_graphql::parser::types::{
     BaseType, DocumentOperations, ExecutableDocument, FragmentDefinition, OperationDefinition,
     Selection, SelectionSet, ServiceDocument, Type, TypeKind, TypeSystemDefinition,
 };
 use async_graphql::{
-    ErrorExtensions, Name, Pos, Positioned, Request, Response, ServerError, ServerResult,
-    ValidationResult, Value, Variables,
+    ErrorExtensions, Name, Pos, Positioned, Request, ServerError, Value, Variables,
 };
 use chrono::{DateTime, NaiveDate, Utc};
-use futures::StreamExt;
-use futures::stream::BoxStream;
 
 use crate::error::GatewayError;
 use crate::projection::ReplayTurn;
@@ -63,7 +56,11 @@ pub const MAX_ECHO_WORD: usize = 40;
 /// The longest message difacto writes itself.
 pub const MAX_MESSAGE: usize = 300;
 
-/// The extension; one instance per request (or per websocket operation).
+/// Prices each request before it runs. It is not an async-graphql extension: once any
+/// extension is installed, the library sends every field of every answer through the
+/// extension chain (a registry lookup and a boxed future per field), which doubled the
+/// time of the largest views. [`crate::schema::DifactoSchema`] calls it instead, on every
+/// entry point.
 #[derive(Debug, Clone)]
 pub struct CostControl {
     shape: Arc<SchemaShape>,
@@ -77,96 +74,39 @@ impl CostControl {
             shape: Arc::new(SchemaShape::from_sdl(sdl)),
         }
     }
-}
 
-impl ExtensionFactory for CostControl {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(Pricing {
-            shape: self.shape.clone(),
-            operation: Mutex::new(None),
-        })
-    }
-}
-
-struct Pricing {
-    shape: Arc<SchemaShape>,
-    /// The operation the request names: only it is priced.
-    operation: Mutex<Option<String>>,
-}
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for Pricing {
-    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
-        let mut response = next.run(ctx).await;
-        bound_errors(&mut response.errors);
-        response
-    }
-
-    fn subscribe<'s>(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        stream: BoxStream<'s, Response>,
-        next: NextSubscribe<'_>,
-    ) -> BoxStream<'s, Response> {
-        next.run(ctx, stream)
-            .map(|mut response| {
-                bound_errors(&mut response.errors);
-                response
-            })
-            .boxed()
-    }
-
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        mut request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
-        *self.operation.lock().unwrap_or_else(|p| p.into_inner()) = request.operation_name.clone();
-        // The request's own queue for replays: its second replay waits here, not in the
-        // queue everyone shares, so no request holds the replayer for two in a row.
-        request = request.data(ReplayTurn::default());
-        next.run(ctx, request).await
-    }
-
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let document = next.run(ctx, query, variables).await?;
-        let operation = self
-            .operation
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
-        price(&document, operation.as_deref(), variables, &self.shape)
+    /// `request` with its document parsed once and priced, and its own queue for replays
+    /// (its second replay waits there, not in the queue everyone shares, so no request
+    /// holds the replayer for two in a row); or why it costs too much. A document that
+    /// does not parse goes on, for the schema to refuse in its own words.
+    pub fn admit(&self, mut request: Request) -> Result<Request, ServerError> {
+        if let Ok(document) = async_graphql::parser::parse_query(&request.query) {
+            price(
+                &document,
+                request.operation_name.as_deref(),
+                &request.variables,
+                &self.shape,
+            )
             .map_err(|err| err.extend().into_server_error(Pos::default()))?;
-        Ok(document)
-    }
-
-    async fn validation(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextValidation<'_>,
-    ) -> Result<ValidationResult, Vec<ServerError>> {
-        let result = next.run(ctx).await?;
-        let cost = result.complexity;
-        if cost > MAX_COMPLEXITY {
-            return Err(vec![
-                GatewayError::bad_input(
-                    "query",
-                    format!(
-                        "costs {cost}, above the complexity limit of {MAX_COMPLEXITY} (each field costs 1, each list its page size times its contents, each history the events it may read); ask for smaller pages"
-                    ),
-                )
-                .extend()
-                .into_server_error(Pos::default()),
-            ]);
+            request.set_parsed_query(document);
         }
-        Ok(result)
+        Ok(request.data(ReplayTurn::default()))
+    }
+}
+
+/// The library's own complexity check (the schema's `limit_complexity`, at
+/// [`MAX_COMPLEXITY`]) says only "Query is too complex."; this says which limit and how
+/// to stay under it.
+fn explain_complexity(error: &mut ServerError) {
+    if error.message == "Query is too complex." && error.extensions.is_none() {
+        *error = GatewayError::bad_input(
+            "query",
+            format!(
+                "costs more than the complexity limit of {MAX_COMPLEXITY} (each field costs 1, each list its page size times its contents, each history the events it may read); ask for smaller pages"
+            ),
+        )
+        .extend()
+        .into_server_error(Pos::default());
     }
 }
 
@@ -849,6 +789,7 @@ pub fn bound_message(message: &str, limit: usize) -> String {
 /// or reading a variable). Paths are cut too: an alias is input.
 pub fn bound_errors(errors: &mut [ServerError]) {
     for error in errors {
+        explain_complexity(error);
         let ours = error
             .extensions
             .as_ref()

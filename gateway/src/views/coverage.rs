@@ -3,7 +3,7 @@
 //! many carry each flag; the units themselves, filtered by flag and paginated; the roll-up
 //! by region, ICB or PCN (the heat map); and who owns each level above the area.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use async_graphql::{Context, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -151,22 +151,22 @@ fn unit_ownership(
 }
 
 /// The roll-up of `entry`'s units by the organisation of `kind` each lies in on `date`
-/// (a unit of that kind or above it stands for itself), in code order. `group_of` keeps
-/// each unit's group across the duties of one answer.
+/// (a unit of that kind or above it stands for itself), in code order. `group_of`, by
+/// the tree's dense ids, keeps each unit's group across the duties of one answer.
 fn by_area(
     model: &ReadModel,
     index: &TreeIndex,
     entry: &DutyCoverage<'_>,
     kind: pb::OrganisationKind,
     date: NaiveDate,
-    group_of: &mut HashMap<u32, u32, foldhash::fast::RandomState>,
+    group_of: &mut [Option<u32>],
 ) -> Vec<AreaCoverage> {
     // Dense ids follow code order, so a map keyed by id is in code order.
     let mut groups: BTreeMap<u32, (usize, [usize; CoverageFlag::ALL.len()])> = BTreeMap::new();
     for unit in &entry.units {
-        let group = *group_of
-            .entry(unit.unit)
-            .or_insert_with(|| index.ancestor(unit.unit, kind, date).unwrap_or(unit.unit));
+        let slot = &mut group_of[unit.unit as usize];
+        let group =
+            *slot.get_or_insert_with(|| index.ancestor(unit.unit, kind, date).unwrap_or(unit.unit));
         let (units, counts) = groups.entry(group).or_default();
         *units += 1;
         for flag in unit.flags.iter() {
@@ -240,7 +240,7 @@ pub fn answer(model: &ReadModel, question: &Question<'_>) -> Result<Responsibili
         .unwrap_or_else(|| default_group(index.kind(area)))
         .kind();
     let mut entries = Vec::with_capacity(coverage.entries.len());
-    let mut group_of = HashMap::default();
+    let mut group_of = vec![None; index.len()];
     for entry in &coverage.entries {
         let by_unit = if question.want_units {
             let rows: Vec<&UnitCoverage<'_>> = entry

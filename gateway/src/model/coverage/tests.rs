@@ -276,3 +276,22 @@ fn a_merged_icb_is_not_a_unit_after_the_merger() {
         .expect("REGIONAL");
     assert_eq!(regional.1, 1, "only QAA: {regional:?}");
 }
+
+#[test]
+fn judgements_dealt_to_every_core_come_back_in_order() {
+    let work: Vec<u64> = (0..101).collect();
+    let alone: Vec<u64> = work.iter().map(|w| w * 3).collect();
+    let threads = std::sync::Mutex::new(std::collections::HashSet::new());
+    let dealt = judged(&work, PARALLEL_FROM, |w| {
+        threads
+            .lock()
+            .expect("not poisoned")
+            .insert(std::thread::current().id());
+        w * 3
+    });
+    assert_eq!(dealt, alone);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let used = threads.lock().expect("not poisoned").len();
+    assert_eq!(used, cores.min(work.len()), "{cores} cores, {used} threads");
+    assert_eq!(judged(&work, PARALLEL_FROM - 1, |w| w * 3), alone);
+}
