@@ -45,14 +45,35 @@ pub const READS_RESPONSIBILITY: [Role; 6] = [
     Role::PracticeManager,
 ];
 
+/// The roles that follow training rollout: the national and regional leads, and the
+/// commissioners and PCNs who see their own area's (the API scopes what each sees).
+pub const READS_ROLLOUT: [Role; 6] = [
+    Role::NationalLead,
+    Role::RegionalLead,
+    Role::IcbCommissioner,
+    Role::PcnLead,
+    Role::Auditor,
+    Role::PracticeManager,
+];
+
+/// The roles the heat map of ownership is for: those whose area holds regions or ICBs.
+pub const READS_HEAT_MAP: [Role; 4] = [
+    Role::NationalLead,
+    Role::RegionalLead,
+    Role::IcbCommissioner,
+    Role::Auditor,
+];
+
 /// Each page of the menu and the roles it is for (empty: everyone signed in).
-const PAGES: [(&str, &str, &[Role]); 2] = [
+const PAGES: [(&str, &str, &[Role]); 4] = [
     ("/", "Home", &[]),
     (
         "/responsibility",
         "Responsibility map",
         &READS_RESPONSIBILITY,
     ),
+    ("/heatmap", "Heat map", &READS_HEAT_MAP),
+    ("/rollout", "Training rollout", &READS_ROLLOUT),
 ];
 
 /// A role as its holders say it.

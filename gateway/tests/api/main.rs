@@ -15,3 +15,4 @@ mod mutations;
 mod upcast;
 mod views_match;
 mod web;
+mod web_pages;

@@ -9,7 +9,7 @@ use axum::response::Response;
 
 use crate::http::Gateway;
 use crate::web::html;
-use crate::web::layout::{Layout, READS_RESPONSIBILITY};
+use crate::web::layout::{Layout, READS_HEAT_MAP, READS_RESPONSIBILITY, READS_ROLLOUT};
 use crate::web::session::Visitor;
 
 #[derive(Debug)]
@@ -28,7 +28,7 @@ struct Home {
 }
 
 /// Each task and the roles it is for (empty: everyone signed in).
-const TASKS: [(&[Role], Task); 3] = [
+const TASKS: [(&[Role], Task); 5] = [
     (
         &READS_RESPONSIBILITY,
         Task {
@@ -43,6 +43,22 @@ const TASKS: [(&[Role], Task); 3] = [
             title: "Download responsibility gaps",
             href: Some("/export/responsibilityGaps.csv"),
             description: "the same figures as a spreadsheet (CSV)",
+        },
+    ),
+    (
+        &READS_HEAT_MAP,
+        Task {
+            title: "Heat map of ownership",
+            href: Some("/heatmap"),
+            description: "by region and ICB, the share of each duty that somebody owns, and where nobody does",
+        },
+    ),
+    (
+        &READS_ROLLOUT,
+        Task {
+            title: "Training rollout",
+            href: Some("/rollout"),
+            description: "how far each training programme has rolled out against its target, week by week, and which practices have no trained reception staff",
         },
     ),
     (

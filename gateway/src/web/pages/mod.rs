@@ -1,8 +1,10 @@
 //! The pages, one file each. Each reads through [`super::query`] as the visitor and
 //! renders a template of `gateway/templates/`.
 
+pub mod heatmap;
 pub mod home;
 pub mod responsibility;
+pub mod rollout;
 pub mod signin;
 
 use askama::Template;
@@ -47,6 +49,7 @@ pub fn query_failed(layout: Layout, error: &QueryError) -> Response {
         ),
         QueryError::NotFound(_) => (StatusCode::NOT_FOUND, "Not found", None),
         QueryError::BadInput { .. } => (StatusCode::BAD_REQUEST, "There is a problem", None),
+        QueryError::Conflict { .. } => (StatusCode::CONFLICT, "There is a problem", None),
         QueryError::Internal => (
             StatusCode::INTERNAL_SERVER_ERROR,
             "Sorry, there is a problem with difacto",
