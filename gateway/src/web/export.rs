@@ -27,10 +27,13 @@ pub struct View {
     pub arguments: &'static [(&'static str, &'static str)],
     /// The argument that is the caller's own organisation when the URL names none.
     pub own_area: Option<&'static str>,
+    /// Arguments the document always passes besides the URL's: a page size that takes
+    /// every row a page of difacto's can show.
+    pub fixed: &'static str,
     /// What to select on the field.
     pub selection: &'static str,
-    /// The path in the answer to the list whose items are the rows: fields joined by
-    /// `.`; a list met on the way gives a row per item of each of its items' lists
+    /// The path in the field's answer to the list whose items are the rows (empty: the
+    /// field is the list): fields joined by `.`; a list met on the way gives a row per item of each of its items' lists
     /// (`coverage.byArea`: one row per area of each duty).
     pub rows: &'static str,
     /// Each column's heading and its path in a row: fields joined by `.`; `name[key=value]`
@@ -152,6 +155,7 @@ pub const VIEWS: &[View] = &[
             ("onDate", "NaiveDate"),
         ],
         own_area: Some("area"),
+        fixed: "",
         selection: "coverage { duty { id title } level units counts { flag units } }",
         rows: "coverage",
         columns: &GAPS_COLUMNS,
@@ -169,6 +173,7 @@ pub const VIEWS: &[View] = &[
             TIMES[1],
         ],
         own_area: Some("area"),
+        fixed: "",
         selection: "coverage { duty { id title } level byArea { area { code name } units counts { flag units } } }",
         rows: "coverage.byArea",
         columns: &HEAT_MAP_COLUMNS,
@@ -178,6 +183,7 @@ pub const VIEWS: &[View] = &[
         field: "trainingRollout",
         arguments: ROLLOUT_ARGUMENTS,
         own_area: Some("within"),
+        fixed: "",
         selection: "groups(first: 500) { nodes { area { code name } figures { practices \
             staffInPost trained percentTrained expectedPercent targetPercent deadline onTrack \
             enrolled completed practicesWithoutDenominator practicesWithoutTrainedReception } } }",
@@ -189,6 +195,7 @@ pub const VIEWS: &[View] = &[
         field: "trainingRollout",
         arguments: ROLLOUT_ARGUMENTS,
         own_area: Some("within"),
+        fixed: "",
         selection: "weekly { weekStarting enrolled completed staffInPost trained percentTrained expectedPercent }",
         rows: "weekly",
         columns: &[
@@ -206,9 +213,69 @@ pub const VIEWS: &[View] = &[
         field: "trainingRollout",
         arguments: ROLLOUT_ARGUMENTS,
         own_area: Some("within"),
+        fixed: "",
         selection: "practicesWithoutTrainedReception(first: 500) { nodes { code name } }",
         rows: "practicesWithoutTrainedReception.nodes",
         columns: &[("practice_code", "code"), ("practice", "name")],
+    },
+    View {
+        name: "sessions",
+        field: "sessions",
+        arguments: &[
+            ("within", "String"),
+            ("from", "DateTime"),
+            ("to", "DateTime"),
+            ("topic", "DigitalService"),
+            ("language", "String"),
+            ("openOnly", "Boolean"),
+            TIMES[0],
+            TIMES[1],
+        ],
+        own_area: Some("within"),
+        fixed: "first: 500",
+        selection: "nodes { id title startsAt endsAt partner { code } icb { code } \
+            hostPractice { code } venueName venuePostcodeDistrict capacity booked available \
+            waitlisted full cancelled attendance { attended { display } noShows { display } \
+            walkIns { display } } }",
+        rows: "nodes",
+        columns: &[
+            ("session_id", "id"),
+            ("title", "title"),
+            ("starts_at", "startsAt"),
+            ("ends_at", "endsAt"),
+            ("partner", "partner.code"),
+            ("icb", "icb.code"),
+            ("host_practice", "hostPractice.code"),
+            ("venue", "venueName"),
+            ("venue_postcode_district", "venuePostcodeDistrict"),
+            ("capacity", "capacity"),
+            ("booked", "booked"),
+            ("available", "available"),
+            ("waitlisted", "waitlisted"),
+            ("full", "full"),
+            ("cancelled", "cancelled"),
+            ("attended", "attendance.attended.display"),
+            ("no_shows", "attendance.noShows.display"),
+            ("walk_ins", "attendance.walkIns.display"),
+        ],
+    },
+    // A list itself: the rows are the field's answer.
+    View {
+        name: "hostPractices",
+        field: "hostPractices",
+        arguments: &[("partner", "String"), TIMES[0]],
+        own_area: None,
+        fixed: "",
+        selection: "practice { code name } confirmed pending declined nextSession",
+        rows: "",
+        columns: &[
+            ("practice_code", "practice.code"),
+            ("practice", "practice.name"),
+            ("confirmed", "confirmed"),
+            ("pending", "pending"),
+            ("declined", "declined"),
+            ("next_session", "nextSession"),
+        ],
     },
 ];
 
@@ -241,6 +308,7 @@ fn document(view: &View, given: &[(&str, &str)]) -> String {
     let passed: Vec<String> = given
         .iter()
         .map(|(name, _)| format!("{name}: ${name}"))
+        .chain((!view.fixed.is_empty()).then(|| view.fixed.to_owned()))
         .collect();
     let declared = if declared.is_empty() {
         String::new()
@@ -351,7 +419,13 @@ fn rows<'a>(answer: &'a Value, path: &str) -> Vec<(Option<&'a Value>, &'a Value)
 fn csv(view: &View, answer: &Value) -> Result<Vec<u8>, csv::Error> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer.write_record(view.columns.iter().map(|(heading, _)| *heading))?;
-    for (parent, row) in rows(answer.get(view.field).unwrap_or(&Value::Null), view.rows) {
+    // From the answer's root, so that a field that is itself the list has rows too.
+    let path = if view.rows.is_empty() {
+        view.field.to_owned()
+    } else {
+        format!("{}.{}", view.field, view.rows)
+    };
+    for (parent, row) in rows(answer, &path) {
         writer.write_record(
             view.columns
                 .iter()

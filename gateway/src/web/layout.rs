@@ -64,8 +64,16 @@ pub const READS_HEAT_MAP: [Role; 4] = [
     Role::Auditor,
 ];
 
+/// The roles that run or book community sessions: partners, and the practices that
+/// refer people to them and host them.
+pub const READS_SESSIONS: [Role; 3] = [
+    Role::PartnerCoordinator,
+    Role::PracticeManager,
+    Role::PracticeStaff,
+];
+
 /// Each page of the menu and the roles it is for (empty: everyone signed in).
-const PAGES: [(&str, &str, &[Role]); 4] = [
+const PAGES: [(&str, &str, &[Role]); 6] = [
     ("/", "Home", &[]),
     (
         "/responsibility",
@@ -74,6 +82,12 @@ const PAGES: [(&str, &str, &[Role]); 4] = [
     ),
     ("/heatmap", "Heat map", &READS_HEAT_MAP),
     ("/rollout", "Training rollout", &READS_ROLLOUT),
+    ("/sessions", "Sessions", &READS_SESSIONS),
+    (
+        "/host-practices",
+        "Host practices",
+        &[Role::PartnerCoordinator],
+    ),
 ];
 
 /// A role as its holders say it.

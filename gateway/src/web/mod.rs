@@ -41,6 +41,15 @@ pub fn routes(gw: &Gateway) -> Router<Gateway> {
         .route("/responsibility", get(pages::responsibility::page))
         .route("/rollout", get(pages::rollout::page))
         .route("/heatmap", get(pages::heatmap::page))
+        .route("/sessions", get(pages::sessions::page))
+        .route("/sessions/{id}", get(pages::session::page))
+        .route("/sessions/{id}/book", post(pages::session::book))
+        .route("/sessions/{id}/cancel", post(pages::session::cancel))
+        .route(
+            "/sessions/{id}/attendance",
+            post(pages::session::attendance),
+        )
+        .route("/host-practices", get(pages::host_practices::page))
         .route("/export/{file}", get(export::download))
         .route_layer(axum::middleware::from_fn_with_state(
             gw.clone(),

@@ -16,3 +16,4 @@ mod upcast;
 mod views_match;
 mod web;
 mod web_pages;
+mod web_partner;

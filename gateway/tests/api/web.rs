@@ -15,28 +15,53 @@ use tower::ServiceExt;
 
 use crate::world::{World, world};
 
-const SECRET: &[u8] = b"web-test-secret-0123456789abcdef";
+pub(crate) const SECRET: &[u8] = b"web-test-secret-0123456789abcdef";
 
 pub(crate) struct Site {
     pub(crate) router: axum::Router,
     pub(crate) world: World,
+    /// The verifier of the site's tokens, for tests that make their own callers.
+    pub(crate) verifier: Arc<TokenVerifier>,
+    /// The domain services behind the mutations, when the test writes.
+    _served: Option<handlers::testing::Served>,
 }
 
 pub(crate) async fn site() -> Site {
-    let world = world().await;
+    site_on(world().await, None)
+}
+
+/// The site with the domain services serving its log, for pages whose forms write.
+pub(crate) async fn live_site() -> Site {
+    let served = handlers::testing::Served::start(SECRET).await;
+    let log: Arc<dyn eventlog::EventLog> = served.log.clone();
+    let endpoints = gateway::services::DomainEndpoints::from_channel(served.channel.clone());
+    let world = crate::world::world_on(log, endpoints, None).await;
+    site_on(world, Some(served))
+}
+
+fn site_on(world: World, served: Option<handlers::testing::Served>) -> Site {
     let verifier = Arc::new(TokenVerifier::hs256(
         SECRET,
         DEFAULT_ISSUER,
         DEFAULT_AUDIENCE,
     ));
-    let router = Gateway::new(world.schema.clone(), verifier, world.projection.clone())
-        .with_web(WebConfig::development(
-            SECRET,
-            DEFAULT_ISSUER,
-            DEFAULT_AUDIENCE,
-        ))
-        .router();
-    Site { router, world }
+    let router = Gateway::new(
+        world.schema.clone(),
+        verifier.clone(),
+        world.projection.clone(),
+    )
+    .with_web(WebConfig::development(
+        SECRET,
+        DEFAULT_ISSUER,
+        DEFAULT_AUDIENCE,
+    ))
+    .router();
+    Site {
+        router,
+        world,
+        verifier,
+        _served: served,
+    }
 }
 
 pub(crate) struct Answer {

@@ -145,12 +145,25 @@ pub struct World {
     /// training); the projection keeps folding what they append.
     #[allow(dead_code)]
     pub log: Arc<dyn EventLog>,
-    _dir: tempfile::TempDir,
+    /// The log's directory, when the world made it.
+    _dir: Option<tempfile::TempDir>,
 }
 
 pub async fn world() -> World {
     let dir = tempfile::tempdir().expect("tempdir");
     let log: Arc<dyn EventLog> = Arc::new(sled_log(dir.path()));
+    let endpoints =
+        gateway::services::DomainEndpoints::from_flag("http://127.0.0.1:9").expect("endpoints");
+    world_on(log, endpoints, Some(dir)).await
+}
+
+/// The world on `log`, its mutations sent to `endpoints`: with the domain services
+/// serving the same log, a write through the schema is read back by its views.
+pub async fn world_on(
+    log: Arc<dyn EventLog>,
+    endpoints: gateway::services::DomainEndpoints,
+    dir: Option<tempfile::TempDir>,
+) -> World {
     use pb::OrganisationKind as K;
     register(log.as_ref(), "X24", K::NationalBody, "").await;
     register(log.as_ref(), "Y63", K::Region, "X24").await;
@@ -206,7 +219,7 @@ pub async fn world() -> World {
     .await;
     let projection = caught_up(log.clone(), Duration::from_secs(10)).await;
     World {
-        schema: schema_on(projection.clone()),
+        schema: gateway::schema::build(projection.clone(), endpoints),
         projection,
         log,
         _dir: dir,

@@ -9,7 +9,9 @@ use axum::response::Response;
 
 use crate::http::Gateway;
 use crate::web::html;
-use crate::web::layout::{Layout, READS_HEAT_MAP, READS_RESPONSIBILITY, READS_ROLLOUT};
+use crate::web::layout::{
+    Layout, READS_HEAT_MAP, READS_RESPONSIBILITY, READS_ROLLOUT, READS_SESSIONS,
+};
 use crate::web::session::Visitor;
 
 #[derive(Debug)]
@@ -28,7 +30,7 @@ struct Home {
 }
 
 /// Each task and the roles it is for (empty: everyone signed in).
-const TASKS: [(&[Role], Task); 5] = [
+const TASKS: [(&[Role], Task); 7] = [
     (
         &READS_RESPONSIBILITY,
         Task {
@@ -59,6 +61,22 @@ const TASKS: [(&[Role], Task); 5] = [
             title: "Training rollout",
             href: Some("/rollout"),
             description: "how far each training programme has rolled out against its target, week by week, and which practices have no trained reception staff",
+        },
+    ),
+    (
+        &READS_SESSIONS,
+        Task {
+            title: "Sessions",
+            href: Some("/sessions"),
+            description: "community sessions: how full they are, who is waiting, booking places for someone referred, cancelling, and who came",
+        },
+    ),
+    (
+        &[Role::PartnerCoordinator],
+        Task {
+            title: "Host practices",
+            href: Some("/host-practices"),
+            description: "the practices that host your sessions",
         },
     ),
     (

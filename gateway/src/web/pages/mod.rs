@@ -3,8 +3,11 @@
 
 pub mod heatmap;
 pub mod home;
+pub mod host_practices;
 pub mod responsibility;
 pub mod rollout;
+pub mod session;
+pub mod sessions;
 pub mod signin;
 
 use askama::Template;
