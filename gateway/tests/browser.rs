@@ -34,11 +34,12 @@ const RELEASE: &str = "\u{e000}";
 
 /// The pages axe-core checks besides those the journey walks through, as the ICB
 /// commissioner QWO sees them.
-const PAGES: [&str; 4] = [
+const PAGES: [&str; 5] = [
     "/heatmap",
     "/rollout",
     "/rollout?within=U00001",
     "/sessions",
+    "/inbox",
 ];
 
 /// chromedriver, ended when the test ends however it ends.

@@ -72,9 +72,13 @@ pub const READS_SESSIONS: [Role; 3] = [
     Role::PracticeStaff,
 ];
 
+/// The roles whose organisation is asked things: duties to accept, sessions to host.
+pub const ANSWERS_INBOX: [Role; 3] = [Role::PracticeManager, Role::PracticeStaff, Role::PcnLead];
+
 /// Each page of the menu and the roles it is for (empty: everyone signed in).
-const PAGES: [(&str, &str, &[Role]); 6] = [
+const PAGES: [(&str, &str, &[Role]); 7] = [
     ("/", "Home", &[]),
+    ("/inbox", "Inbox", &ANSWERS_INBOX),
     (
         "/responsibility",
         "Responsibility map",

@@ -50,6 +50,11 @@ pub fn routes(gw: &Gateway) -> Router<Gateway> {
             post(pages::session::attendance),
         )
         .route("/host-practices", get(pages::host_practices::page))
+        .route("/inbox", get(pages::inbox::page))
+        .route("/inbox/accept", post(pages::inbox::accept))
+        .route("/inbox/decline", post(pages::inbox::decline))
+        .route("/inbox/host", post(pages::inbox::host))
+        .route("/inbox/not-host", post(pages::inbox::not_host))
         .route("/export/{file}", get(export::download))
         .route_layer(axum::middleware::from_fn_with_state(
             gw.clone(),

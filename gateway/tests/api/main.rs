@@ -17,3 +17,4 @@ mod views_match;
 mod web;
 mod web_pages;
 mod web_partner;
+mod web_practice;

@@ -10,7 +10,7 @@ use axum::response::Response;
 use crate::http::Gateway;
 use crate::web::html;
 use crate::web::layout::{
-    Layout, READS_HEAT_MAP, READS_RESPONSIBILITY, READS_ROLLOUT, READS_SESSIONS,
+    ANSWERS_INBOX, Layout, READS_HEAT_MAP, READS_RESPONSIBILITY, READS_ROLLOUT, READS_SESSIONS,
 };
 use crate::web::session::Visitor;
 
@@ -30,7 +30,15 @@ struct Home {
 }
 
 /// Each task and the roles it is for (empty: everyone signed in).
-const TASKS: [(&[Role], Task); 7] = [
+const TASKS: [(&[Role], Task); 8] = [
+    (
+        &ANSWERS_INBOX,
+        Task {
+            title: "Inbox",
+            href: Some("/inbox"),
+            description: "duties proposed to you to accept or decline, and sessions you were asked to host",
+        },
+    ),
     (
         &READS_RESPONSIBILITY,
         Task {

@@ -4,6 +4,7 @@
 pub mod heatmap;
 pub mod home;
 pub mod host_practices;
+pub mod inbox;
 pub mod responsibility;
 pub mod rollout;
 pub mod session;
