@@ -34,12 +34,13 @@ const RELEASE: &str = "\u{e000}";
 
 /// The pages axe-core checks besides those the journey walks through, as the ICB
 /// commissioner QWO sees them.
-const PAGES: [&str; 5] = [
+const PAGES: [&str; 6] = [
     "/heatmap",
     "/rollout",
     "/rollout?within=U00001",
     "/sessions",
     "/inbox",
+    "/commissioning",
 ];
 
 /// chromedriver, ended when the test ends however it ends.

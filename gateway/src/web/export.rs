@@ -259,6 +259,36 @@ pub const VIEWS: &[View] = &[
             ("walk_ins", "attendance.walkIns.display"),
         ],
     },
+    View {
+        name: "commissioning",
+        field: "commissioning",
+        arguments: &[("area", "String"), TIMES[0], TIMES[1]],
+        own_area: Some("area"),
+        fixed: "",
+        selection: "commissions(first: 500) { nodes { id partner { code name } \
+            commissioner { code } area { code } startsOn endsOn status delivery { \
+            sessionsPromised sessionsScheduled sessionsHeld sessionsToCome sessionsCancelled \
+            seatsBooked attended { display } percentDelivered } } }",
+        rows: "commissions.nodes",
+        columns: &[
+            ("commission_id", "id"),
+            ("partner_code", "partner.code"),
+            ("partner", "partner.name"),
+            ("commissioner", "commissioner.code"),
+            ("area", "area.code"),
+            ("starts_on", "startsOn"),
+            ("ends_on", "endsOn"),
+            ("status", "status"),
+            ("sessions_promised", "delivery.sessionsPromised"),
+            ("sessions_scheduled", "delivery.sessionsScheduled"),
+            ("sessions_held", "delivery.sessionsHeld"),
+            ("sessions_to_come", "delivery.sessionsToCome"),
+            ("sessions_cancelled", "delivery.sessionsCancelled"),
+            ("seats_booked", "delivery.seatsBooked"),
+            ("attended", "delivery.attended.display"),
+            ("percent_delivered", "delivery.percentDelivered"),
+        ],
+    },
     // A list itself: the rows are the field's answer.
     View {
         name: "hostPractices",

@@ -75,8 +75,16 @@ pub const READS_SESSIONS: [Role; 3] = [
 /// The roles whose organisation is asked things: duties to accept, sessions to host.
 pub const ANSWERS_INBOX: [Role; 3] = [Role::PracticeManager, Role::PracticeStaff, Role::PcnLead];
 
+/// The roles that commission partners and follow what they delivered.
+pub const READS_COMMISSIONING: [Role; 4] = [
+    Role::IcbCommissioner,
+    Role::RegionalLead,
+    Role::NationalLead,
+    Role::Auditor,
+];
+
 /// Each page of the menu and the roles it is for (empty: everyone signed in).
-const PAGES: [(&str, &str, &[Role]); 7] = [
+const PAGES: [(&str, &str, &[Role]); 8] = [
     ("/", "Home", &[]),
     ("/inbox", "Inbox", &ANSWERS_INBOX),
     (
@@ -85,6 +93,7 @@ const PAGES: [(&str, &str, &[Role]); 7] = [
         &READS_RESPONSIBILITY,
     ),
     ("/heatmap", "Heat map", &READS_HEAT_MAP),
+    ("/commissioning", "Commissioning", &READS_COMMISSIONING),
     ("/rollout", "Training rollout", &READS_ROLLOUT),
     ("/sessions", "Sessions", &READS_SESSIONS),
     (

@@ -50,6 +50,7 @@ pub fn routes(gw: &Gateway) -> Router<Gateway> {
             post(pages::session::attendance),
         )
         .route("/host-practices", get(pages::host_practices::page))
+        .route("/commissioning", get(pages::commissioning::page))
         .route("/inbox", get(pages::inbox::page))
         .route("/inbox/accept", post(pages::inbox::accept))
         .route("/inbox/decline", post(pages::inbox::decline))

@@ -10,7 +10,8 @@ use axum::response::Response;
 use crate::http::Gateway;
 use crate::web::html;
 use crate::web::layout::{
-    ANSWERS_INBOX, Layout, READS_HEAT_MAP, READS_RESPONSIBILITY, READS_ROLLOUT, READS_SESSIONS,
+    ANSWERS_INBOX, Layout, READS_COMMISSIONING, READS_HEAT_MAP, READS_RESPONSIBILITY,
+    READS_ROLLOUT, READS_SESSIONS,
 };
 use crate::web::session::Visitor;
 
@@ -30,7 +31,7 @@ struct Home {
 }
 
 /// Each task and the roles it is for (empty: everyone signed in).
-const TASKS: [(&[Role], Task); 8] = [
+const TASKS: [(&[Role], Task); 9] = [
     (
         &ANSWERS_INBOX,
         Task {
@@ -69,6 +70,14 @@ const TASKS: [(&[Role], Task); 8] = [
             title: "Training rollout",
             href: Some("/rollout"),
             description: "how far each training programme has rolled out against its target, week by week, and which practices have no trained reception staff",
+        },
+    ),
+    (
+        &READS_COMMISSIONING,
+        Task {
+            title: "Commissioning",
+            href: Some("/commissioning"),
+            description: "which partners you commissioned, and whether they delivered the sessions they promised",
         },
     ),
     (

@@ -1,6 +1,7 @@
 //! The pages, one file each. Each reads through [`super::query`] as the visitor and
 //! renders a template of `gateway/templates/`.
 
+pub mod commissioning;
 pub mod heatmap;
 pub mod home;
 pub mod host_practices;
