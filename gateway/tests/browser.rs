@@ -34,13 +34,14 @@ const RELEASE: &str = "\u{e000}";
 
 /// The pages axe-core checks besides those the journey walks through, as the ICB
 /// commissioner QWO sees them.
-const PAGES: [&str; 6] = [
+const PAGES: [&str; 7] = [
     "/heatmap",
     "/rollout",
     "/rollout?within=U00001",
     "/sessions",
     "/inbox",
     "/commissioning",
+    "/service-status",
 ];
 
 /// chromedriver, ended when the test ends however it ends.

@@ -289,6 +289,31 @@ pub const VIEWS: &[View] = &[
             ("percent_delivered", "delivery.percentDelivered"),
         ],
     },
+    View {
+        name: "serviceStatus",
+        field: "serviceStatus",
+        arguments: &[
+            ("within", "String"),
+            ("service", "DigitalService"),
+            ("status", "ServiceStatus"),
+            ("includeOffered", "Boolean"),
+            TIMES[0],
+            TIMES[1],
+        ],
+        own_area: Some("within"),
+        fixed: "first: 500",
+        selection: "nodes { practice { code name } service status reason reasonKind effectiveDate }",
+        rows: "nodes",
+        columns: &[
+            ("practice_code", "practice.code"),
+            ("practice", "practice.name"),
+            ("service", "service"),
+            ("status", "status"),
+            ("reason_kind", "reasonKind"),
+            ("reason", "reason"),
+            ("effective_date", "effectiveDate"),
+        ],
+    },
     // A list itself: the rows are the field's answer.
     View {
         name: "hostPractices",

@@ -84,7 +84,7 @@ pub const READS_COMMISSIONING: [Role; 4] = [
 ];
 
 /// Each page of the menu and the roles it is for (empty: everyone signed in).
-const PAGES: [(&str, &str, &[Role]); 8] = [
+const PAGES: [(&str, &str, &[Role]); 9] = [
     ("/", "Home", &[]),
     ("/inbox", "Inbox", &ANSWERS_INBOX),
     (
@@ -94,6 +94,7 @@ const PAGES: [(&str, &str, &[Role]); 8] = [
     ),
     ("/heatmap", "Heat map", &READS_HEAT_MAP),
     ("/commissioning", "Commissioning", &READS_COMMISSIONING),
+    ("/service-status", "Service status", &READS_COMMISSIONING),
     ("/rollout", "Training rollout", &READS_ROLLOUT),
     ("/sessions", "Sessions", &READS_SESSIONS),
     (

@@ -258,3 +258,64 @@ async fn the_heat_map_shows_the_share_covered_in_words_as_the_api_answers() {
     let home = site.get("/", Some(&practice)).await;
     assert!(!home.body.contains("href=\"/heatmap\""));
 }
+
+#[tokio::test]
+async fn service_status_shows_the_services_practices_switched_off_as_the_api_answers() {
+    let site = site().await;
+    crate::world::append(
+        site.world.log.as_ref(),
+        "practice-A81002",
+        proto::v1::DigitalServiceStatusChanged {
+            practice_code: "A81002".into(),
+            service: proto::v1::DigitalService::OnlineConsultation.into(),
+            status: proto::v1::ServiceStatus::Paused.into(),
+            reason: "Two receptionists off sick".into(),
+            effective_date: "2026-03-02".into(),
+            reason_kind: proto::v1::ServiceChangeReason::StaffCapacity.into(),
+        },
+        &[],
+    )
+    .await;
+    site.world
+        .projection
+        .catch_up(std::time::Duration::from_secs(10))
+        .await
+        .expect("caught up");
+    let session = site.sign_in("QWO", "icb_commissioner").await;
+    let page = site.get("/service-status", Some(&session)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let answer = api(
+        &site,
+        "QWO",
+        &[Role::IcbCommissioner],
+        r#"{ serviceStatus { nodes { practice { code } service status reason effectiveDate } } }"#,
+    )
+    .await;
+    let nodes = answer["serviceStatus"]["nodes"].as_array().expect("nodes");
+    assert_eq!(nodes.len(), 1, "{answer}");
+    let n = &nodes[0];
+    let row = &page.body[page.body.find("(A81002)</th>").expect("the practice")..];
+    let row = &row[..row.find("</tr>").expect("row end")];
+    assert!(row.contains(n["reason"].as_str().expect("reason")), "{row}");
+    assert!(
+        row.contains(n["effectiveDate"].as_str().expect("date")),
+        "{row}"
+    );
+    assert!(row.contains("nhsuk-tag--yellow\">Paused<"), "{row}");
+    assert_eq!(n["status"], "PAUSED");
+    let csv = site.get("/export/serviceStatus.csv", Some(&session)).await;
+    assert_eq!(csv.status, StatusCode::OK, "{}", csv.body);
+    let lines: Vec<&str> = csv.body.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", csv.body);
+    assert!(
+        lines[1].starts_with(&format!(
+            "A81002,A81002,{},PAUSED,",
+            n["service"].as_str().expect("service")
+        )),
+        "{}",
+        lines[1]
+    );
+    let bad = site.get("/service-status?within=zzz", Some(&session)).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.body);
+    assert!(bad.body.contains("id=\"within-error\""), "{}", bad.body);
+}

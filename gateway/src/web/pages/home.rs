@@ -31,7 +31,7 @@ struct Home {
 }
 
 /// Each task and the roles it is for (empty: everyone signed in).
-const TASKS: [(&[Role], Task); 9] = [
+const TASKS: [(&[Role], Task); 10] = [
     (
         &ANSWERS_INBOX,
         Task {
@@ -78,6 +78,14 @@ const TASKS: [(&[Role], Task); 9] = [
             title: "Commissioning",
             href: Some("/commissioning"),
             description: "which partners you commissioned, and whether they delivered the sessions they promised",
+        },
+    ),
+    (
+        &READS_COMMISSIONING,
+        Task {
+            title: "Service status",
+            href: Some("/service-status"),
+            description: "which practices have switched a digital service off, and why",
         },
     ),
     (

@@ -8,6 +8,7 @@ pub mod host_practices;
 pub mod inbox;
 pub mod responsibility;
 pub mod rollout;
+pub mod service_status;
 pub mod session;
 pub mod sessions;
 pub mod signin;
