@@ -34,7 +34,7 @@ const RELEASE: &str = "\u{e000}";
 
 /// The pages axe-core checks besides those the journey walks through, as the ICB
 /// commissioner QWO sees them.
-const PAGES: [&str; 7] = [
+const PAGES: [&str; 8] = [
     "/heatmap",
     "/rollout",
     "/rollout?within=U00001",
@@ -42,6 +42,7 @@ const PAGES: [&str; 7] = [
     "/inbox",
     "/commissioning",
     "/service-status",
+    "/staff",
 ];
 
 /// chromedriver, ended when the test ends however it ends.

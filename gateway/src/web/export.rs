@@ -209,6 +209,21 @@ pub const VIEWS: &[View] = &[
         ],
     },
     View {
+        name: "trainingRollout.totals.byRole",
+        field: "trainingRollout",
+        arguments: ROLLOUT_ARGUMENTS,
+        own_area: Some("within"),
+        fixed: "",
+        selection: "totals { byRole { role enrolled completed staffInPost } }",
+        rows: "totals.byRole",
+        columns: &[
+            ("role", "role"),
+            ("staff_in_post", "staffInPost"),
+            ("enrolled", "enrolled"),
+            ("completed", "completed"),
+        ],
+    },
+    View {
         name: "trainingRollout.practicesWithoutTrainedReception",
         field: "trainingRollout",
         arguments: ROLLOUT_ARGUMENTS,

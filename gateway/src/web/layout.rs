@@ -84,9 +84,10 @@ pub const READS_COMMISSIONING: [Role; 4] = [
 ];
 
 /// Each page of the menu and the roles it is for (empty: everyone signed in).
-const PAGES: [(&str, &str, &[Role]); 9] = [
+const PAGES: [(&str, &str, &[Role]); 10] = [
     ("/", "Home", &[]),
     ("/inbox", "Inbox", &ANSWERS_INBOX),
+    ("/staff", "Staff", &[Role::PracticeManager]),
     (
         "/responsibility",
         "Responsibility map",

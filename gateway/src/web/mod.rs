@@ -52,6 +52,7 @@ pub fn routes(gw: &Gateway) -> Router<Gateway> {
         .route("/host-practices", get(pages::host_practices::page))
         .route("/commissioning", get(pages::commissioning::page))
         .route("/service-status", get(pages::service_status::page))
+        .route("/staff", get(pages::staff::page))
         .route("/inbox", get(pages::inbox::page))
         .route("/inbox/accept", post(pages::inbox::accept))
         .route("/inbox/decline", post(pages::inbox::decline))

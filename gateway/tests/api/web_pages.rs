@@ -319,3 +319,39 @@ async fn service_status_shows_the_services_practices_switched_off_as_the_api_ans
     assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.body);
     assert!(bad.body.contains("id=\"within-error\""), "{}", bad.body);
 }
+
+#[tokio::test]
+async fn a_practice_sees_its_staff_and_training_as_the_api_answers() {
+    let site = site().await;
+    launch_training(&site.world).await;
+    let session = site.sign_in("A81001", "practice_manager").await;
+    let home = site.get("/", Some(&session)).await;
+    assert!(home.body.contains("href=\"/staff\""));
+    let page = site.get("/staff", Some(&session)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let answer = api(
+        &site,
+        "A81001",
+        &[Role::PracticeManager],
+        r#"{ trainingRollout(programme: "DFR-2027", groupBy: PRACTICE, within: "A81001") {
+              totals { byRole { role enrolled completed staffInPost } } } }"#,
+    )
+    .await;
+    let roles = answer["trainingRollout"]["totals"]["byRole"]
+        .as_array()
+        .expect("roles");
+    let reception = roles
+        .iter()
+        .find(|r| r["role"] == "RECEPTIONIST")
+        .expect("receptionists");
+    assert_eq!(reception["staffInPost"], 2, "{answer}");
+    let row = &page.body[page.body.find(">Receptionist</th>").expect("the row")..];
+    let row = &row[..row.find("</tr>").expect("row end")];
+    for n in [
+        &reception["staffInPost"],
+        &reception["enrolled"],
+        &reception["completed"],
+    ] {
+        assert!(row.contains(&format!(">{n}</td>")), "{n}: {row}");
+    }
+}

@@ -31,7 +31,7 @@ struct Home {
 }
 
 /// Each task and the roles it is for (empty: everyone signed in).
-const TASKS: [(&[Role], Task); 10] = [
+const TASKS: [(&[Role], Task); 11] = [
     (
         &ANSWERS_INBOX,
         Task {
@@ -70,6 +70,14 @@ const TASKS: [(&[Role], Task); 10] = [
             title: "Training rollout",
             href: Some("/rollout"),
             description: "how far each training programme has rolled out against its target, week by week, and which practices have no trained reception staff",
+        },
+    ),
+    (
+        &[Role::PracticeManager],
+        Task {
+            title: "Staff and training",
+            href: Some("/staff"),
+            description: "your staff in post and how far each training programme has reached them",
         },
     ),
     (

@@ -12,6 +12,7 @@ pub mod service_status;
 pub mod session;
 pub mod sessions;
 pub mod signin;
+pub mod staff;
 
 use askama::Template;
 use axum::http::StatusCode;
