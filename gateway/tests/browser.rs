@@ -32,6 +32,19 @@ const CONTROL: &str = "\u{e009}";
 /// Releases the modifier keys held down.
 const RELEASE: &str = "\u{e000}";
 
+/// The pages axe-core checks besides those the journey walks through, as the ICB
+/// commissioner QWO sees them.
+const PAGES: [&str; 8] = [
+    "/heatmap",
+    "/rollout",
+    "/rollout?within=U00001",
+    "/sessions",
+    "/inbox",
+    "/commissioning",
+    "/service-status",
+    "/staff",
+];
+
 /// chromedriver, ended when the test ends however it ends.
 struct Driver(Child);
 
@@ -280,6 +293,17 @@ async fn journey(client: &Client, origin: &str) {
     assert!(map.contains("No one accountable"), "{map}");
     check_page(client, origin, &mut violations).await;
 
+    // Every other page the commissioner's menu opens, and the drill-downs it offers.
+    for path in PAGES {
+        client
+            .goto(&format!("{origin}{path}"))
+            .await
+            .expect("a page");
+        let main = text(client, "main").await;
+        assert!(!main.contains("There is a problem"), "{path}: {main}");
+        check_page(client, origin, &mut violations).await;
+    }
+
     // A POST without the form's CSRF token is refused, even with the session cookie.
     let status = client
         .execute_async(
@@ -331,6 +355,7 @@ async fn journey(client: &Client, origin: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_commissioner_signs_in_reads_the_map_and_signs_out_with_the_keyboard() {
     let world = world::world().await;
+    world::launch_training(&world).await;
     let (addr, shutdown) = start_gateway(&world).await;
     let (_driver, driver_port) = start_driver().await;
     let profile = tempfile::tempdir().expect("profile dir");

@@ -14,57 +14,340 @@ use super::query::{self, QueryError};
 use super::session::Visitor;
 use crate::http::Gateway;
 
-/// One exportable view.
+/// One exportable table.
 #[derive(Debug)]
 pub struct View {
-    /// The query field, as in the URL.
+    /// The file's name without `.csv`: the query field, then, for a field whose answer
+    /// holds more than one table, `.` and the list that is this one
+    /// (`trainingRollout.weekly`).
+    pub name: &'static str,
+    /// The query field.
     pub field: &'static str,
     /// The arguments a URL may give, with their GraphQL types.
     pub arguments: &'static [(&'static str, &'static str)],
     /// The argument that is the caller's own organisation when the URL names none.
     pub own_area: Option<&'static str>,
+    /// Arguments the document always passes besides the URL's: a page size that takes
+    /// every row a page of difacto's can show.
+    pub fixed: &'static str,
     /// What to select on the field.
     pub selection: &'static str,
-    /// The list (a field of the answer) whose items are the rows.
+    /// The path in the field's answer to the list whose items are the rows (empty: the
+    /// field is the list): fields joined by `.`; a list met on the way gives a row per item of each of its items' lists
+    /// (`coverage.byArea`: one row per area of each duty).
     pub rows: &'static str,
     /// Each column's heading and its path in a row: fields joined by `.`; `name[key=value]`
     /// takes the item of list `name` whose `key` is `value`; a list met without a
-    /// selector gives its values joined by `; `.
+    /// selector gives its values joined by `; `; a leading `^` reads the item of the list
+    /// one step up the rows' path (the duty of an area's row).
     pub columns: &'static [(&'static str, &'static str)],
 }
 
-pub const VIEWS: &[View] = &[View {
-    field: "responsibilityGaps",
-    arguments: &[
-        ("area", "String!"),
-        ("level", "Level"),
-        ("duty", "String"),
-        ("asOf", "DateTime"),
-        ("onDate", "NaiveDate"),
-    ],
-    own_area: Some("area"),
-    selection: "coverage { duty { id title } level units counts { flag units } }",
-    rows: "coverage",
-    columns: &[
+/// The arguments every view takes: the two times of DESIGN.md §5.
+const TIMES: [(&str, &str); 2] = [("asOf", "DateTime"), ("onDate", "NaiveDate")];
+
+/// The arguments of `trainingRollout`, for each of its tables.
+const ROLLOUT_ARGUMENTS: &[(&str, &str)] = &[
+    ("programme", "String!"),
+    ("groupBy", "AreaLevel!"),
+    ("within", "String"),
+    ("treeAt", "TreeAt"),
+    TIMES[0],
+    TIMES[1],
+];
+
+/// The figures of a rollout row, as columns.
+macro_rules! rollout_columns {
+    ($prefix:literal) => {
+        [
+            ("practices", concat!($prefix, "practices")),
+            ("staff_in_post", concat!($prefix, "staffInPost")),
+            ("trained", concat!($prefix, "trained")),
+            ("percent_trained", concat!($prefix, "percentTrained")),
+            ("expected_percent", concat!($prefix, "expectedPercent")),
+            ("target_percent", concat!($prefix, "targetPercent")),
+            ("deadline", concat!($prefix, "deadline")),
+            ("on_track", concat!($prefix, "onTrack")),
+            ("enrolled", concat!($prefix, "enrolled")),
+            ("completed", concat!($prefix, "completed")),
+            (
+                "practices_without_denominator",
+                concat!($prefix, "practicesWithoutDenominator"),
+            ),
+            (
+                "practices_without_trained_reception",
+                concat!($prefix, "practicesWithoutTrainedReception"),
+            ),
+        ]
+    };
+}
+
+const COVERAGE_COUNTS: [(&str, &str); 7] = [
+    (
+        "missing_responsible",
+        "counts[flag=MISSING_RESPONSIBLE].units",
+    ),
+    (
+        "missing_accountable",
+        "counts[flag=MISSING_ACCOUNTABLE].units",
+    ),
+    ("contested", "counts[flag=CONTESTED].units"),
+    ("declined", "counts[flag=DECLINED].units"),
+    ("pending", "counts[flag=PENDING].units"),
+    ("misattributed", "counts[flag=MISATTRIBUTED].units"),
+    ("covered", "counts[flag=COVERED].units"),
+];
+
+/// `a` then `b`, as one array: the columns of a view from shared parts.
+const fn join<const A: usize, const B: usize, const N: usize>(
+    a: [(&'static str, &'static str); A],
+    b: [(&'static str, &'static str); B],
+) -> [(&'static str, &'static str); N] {
+    let mut out = [("", ""); N];
+    let mut i = 0;
+    while i < A {
+        out[i] = a[i];
+        i += 1;
+    }
+    while i < N {
+        out[i] = b[i - A];
+        i += 1;
+    }
+    out
+}
+
+const GAPS_COLUMNS: [(&str, &str); 11] = join(
+    [
         ("duty_id", "duty.id"),
         ("duty", "duty.title"),
         ("level", "level"),
         ("units", "units"),
-        (
-            "missing_responsible",
-            "counts[flag=MISSING_RESPONSIBLE].units",
-        ),
-        (
-            "missing_accountable",
-            "counts[flag=MISSING_ACCOUNTABLE].units",
-        ),
-        ("contested", "counts[flag=CONTESTED].units"),
-        ("declined", "counts[flag=DECLINED].units"),
-        ("pending", "counts[flag=PENDING].units"),
-        ("misattributed", "counts[flag=MISATTRIBUTED].units"),
-        ("covered", "counts[flag=COVERED].units"),
     ],
-}];
+    COVERAGE_COUNTS,
+);
+
+const HEAT_MAP_COLUMNS: [(&str, &str); 13] = join(
+    [
+        ("duty_id", "^duty.id"),
+        ("duty", "^duty.title"),
+        ("level", "^level"),
+        ("area_code", "area.code"),
+        ("area", "area.name"),
+        ("units", "units"),
+    ],
+    COVERAGE_COUNTS,
+);
+
+const GROUP_COLUMNS: [(&str, &str); 14] = join(
+    [("area_code", "area.code"), ("area", "area.name")],
+    rollout_columns!("figures."),
+);
+
+pub const VIEWS: &[View] = &[
+    View {
+        name: "responsibilityGaps",
+        field: "responsibilityGaps",
+        arguments: &[
+            ("area", "String!"),
+            ("level", "Level"),
+            ("duty", "String"),
+            ("asOf", "DateTime"),
+            ("onDate", "NaiveDate"),
+        ],
+        own_area: Some("area"),
+        fixed: "",
+        selection: "coverage { duty { id title } level units counts { flag units } }",
+        rows: "coverage",
+        columns: &GAPS_COLUMNS,
+    },
+    // The heat map: each duty and level by the areas of the roll-up.
+    View {
+        name: "responsibilityGaps.byArea",
+        field: "responsibilityGaps",
+        arguments: &[
+            ("area", "String!"),
+            ("level", "Level"),
+            ("duty", "String"),
+            ("groupBy", "AreaLevel"),
+            TIMES[0],
+            TIMES[1],
+        ],
+        own_area: Some("area"),
+        fixed: "",
+        selection: "coverage { duty { id title } level byArea { area { code name } units counts { flag units } } }",
+        rows: "coverage.byArea",
+        columns: &HEAT_MAP_COLUMNS,
+    },
+    View {
+        name: "trainingRollout",
+        field: "trainingRollout",
+        arguments: ROLLOUT_ARGUMENTS,
+        own_area: Some("within"),
+        fixed: "",
+        selection: "groups(first: 500) { nodes { area { code name } figures { practices \
+            staffInPost trained percentTrained expectedPercent targetPercent deadline onTrack \
+            enrolled completed practicesWithoutDenominator practicesWithoutTrainedReception } } }",
+        rows: "groups.nodes",
+        columns: &GROUP_COLUMNS,
+    },
+    View {
+        name: "trainingRollout.weekly",
+        field: "trainingRollout",
+        arguments: ROLLOUT_ARGUMENTS,
+        own_area: Some("within"),
+        fixed: "",
+        selection: "weekly { weekStarting enrolled completed staffInPost trained percentTrained expectedPercent }",
+        rows: "weekly",
+        columns: &[
+            ("week_starting", "weekStarting"),
+            ("enrolled", "enrolled"),
+            ("completed", "completed"),
+            ("staff_in_post", "staffInPost"),
+            ("trained", "trained"),
+            ("percent_trained", "percentTrained"),
+            ("expected_percent", "expectedPercent"),
+        ],
+    },
+    View {
+        name: "trainingRollout.totals.byRole",
+        field: "trainingRollout",
+        arguments: ROLLOUT_ARGUMENTS,
+        own_area: Some("within"),
+        fixed: "",
+        selection: "totals { byRole { role enrolled completed staffInPost } }",
+        rows: "totals.byRole",
+        columns: &[
+            ("role", "role"),
+            ("staff_in_post", "staffInPost"),
+            ("enrolled", "enrolled"),
+            ("completed", "completed"),
+        ],
+    },
+    View {
+        name: "trainingRollout.practicesWithoutTrainedReception",
+        field: "trainingRollout",
+        arguments: ROLLOUT_ARGUMENTS,
+        own_area: Some("within"),
+        fixed: "",
+        selection: "practicesWithoutTrainedReception(first: 500) { nodes { code name } }",
+        rows: "practicesWithoutTrainedReception.nodes",
+        columns: &[("practice_code", "code"), ("practice", "name")],
+    },
+    View {
+        name: "sessions",
+        field: "sessions",
+        arguments: &[
+            ("within", "String"),
+            ("from", "DateTime"),
+            ("to", "DateTime"),
+            ("topic", "DigitalService"),
+            ("language", "String"),
+            ("openOnly", "Boolean"),
+            TIMES[0],
+            TIMES[1],
+        ],
+        own_area: Some("within"),
+        fixed: "first: 500",
+        selection: "nodes { id title startsAt endsAt partner { code } icb { code } \
+            hostPractice { code } venueName venuePostcodeDistrict capacity booked available \
+            waitlisted full cancelled attendance { attended { display } noShows { display } \
+            walkIns { display } } }",
+        rows: "nodes",
+        columns: &[
+            ("session_id", "id"),
+            ("title", "title"),
+            ("starts_at", "startsAt"),
+            ("ends_at", "endsAt"),
+            ("partner", "partner.code"),
+            ("icb", "icb.code"),
+            ("host_practice", "hostPractice.code"),
+            ("venue", "venueName"),
+            ("venue_postcode_district", "venuePostcodeDistrict"),
+            ("capacity", "capacity"),
+            ("booked", "booked"),
+            ("available", "available"),
+            ("waitlisted", "waitlisted"),
+            ("full", "full"),
+            ("cancelled", "cancelled"),
+            ("attended", "attendance.attended.display"),
+            ("no_shows", "attendance.noShows.display"),
+            ("walk_ins", "attendance.walkIns.display"),
+        ],
+    },
+    View {
+        name: "commissioning",
+        field: "commissioning",
+        arguments: &[("area", "String"), TIMES[0], TIMES[1]],
+        own_area: Some("area"),
+        fixed: "",
+        selection: "commissions(first: 500) { nodes { id partner { code name } \
+            commissioner { code } area { code } startsOn endsOn status delivery { \
+            sessionsPromised sessionsScheduled sessionsHeld sessionsToCome sessionsCancelled \
+            seatsBooked attended { display } percentDelivered } } }",
+        rows: "commissions.nodes",
+        columns: &[
+            ("commission_id", "id"),
+            ("partner_code", "partner.code"),
+            ("partner", "partner.name"),
+            ("commissioner", "commissioner.code"),
+            ("area", "area.code"),
+            ("starts_on", "startsOn"),
+            ("ends_on", "endsOn"),
+            ("status", "status"),
+            ("sessions_promised", "delivery.sessionsPromised"),
+            ("sessions_scheduled", "delivery.sessionsScheduled"),
+            ("sessions_held", "delivery.sessionsHeld"),
+            ("sessions_to_come", "delivery.sessionsToCome"),
+            ("sessions_cancelled", "delivery.sessionsCancelled"),
+            ("seats_booked", "delivery.seatsBooked"),
+            ("attended", "delivery.attended.display"),
+            ("percent_delivered", "delivery.percentDelivered"),
+        ],
+    },
+    View {
+        name: "serviceStatus",
+        field: "serviceStatus",
+        arguments: &[
+            ("within", "String"),
+            ("service", "DigitalService"),
+            ("status", "ServiceStatus"),
+            ("includeOffered", "Boolean"),
+            TIMES[0],
+            TIMES[1],
+        ],
+        own_area: Some("within"),
+        fixed: "first: 500",
+        selection: "nodes { practice { code name } service status reason reasonKind effectiveDate }",
+        rows: "nodes",
+        columns: &[
+            ("practice_code", "practice.code"),
+            ("practice", "practice.name"),
+            ("service", "service"),
+            ("status", "status"),
+            ("reason_kind", "reasonKind"),
+            ("reason", "reason"),
+            ("effective_date", "effectiveDate"),
+        ],
+    },
+    // A list itself: the rows are the field's answer.
+    View {
+        name: "hostPractices",
+        field: "hostPractices",
+        arguments: &[("partner", "String"), TIMES[0]],
+        own_area: None,
+        fixed: "",
+        selection: "practice { code name } confirmed pending declined nextSession",
+        rows: "",
+        columns: &[
+            ("practice_code", "practice.code"),
+            ("practice", "practice.name"),
+            ("confirmed", "confirmed"),
+            ("pending", "pending"),
+            ("declined", "declined"),
+            ("next_session", "nextSession"),
+        ],
+    },
+];
 
 /// The longest argument value read from a URL.
 const MAX_VALUE: usize = 100;
@@ -95,6 +378,7 @@ fn document(view: &View, given: &[(&str, &str)]) -> String {
     let passed: Vec<String> = given
         .iter()
         .map(|(name, _)| format!("{name}: ${name}"))
+        .chain((!view.fixed.is_empty()).then(|| view.fixed.to_owned()))
         .collect();
     let declared = if declared.is_empty() {
         String::new()
@@ -181,17 +465,45 @@ fn cell(row: &Value, path: &str) -> String {
         .join("; ")
 }
 
+/// The rows at `path` in `answer`, each with the item of the list one step up the path
+/// (if any): a list inside a list gives one row per inner item.
+fn rows<'a>(answer: &'a Value, path: &str) -> Vec<(Option<&'a Value>, &'a Value)> {
+    // (the item of the last list passed, the item of the one before, where we are)
+    let mut at: Vec<(Option<&Value>, Option<&Value>, &Value)> = vec![(None, None, answer)];
+    for segment in path.split('.') {
+        at = at
+            .into_iter()
+            .filter_map(|(last, before, v)| v.get(segment).map(|next| (last, before, next)))
+            .flat_map(|(last, before, next)| match next {
+                Value::Array(items) => items.iter().map(|i| (Some(i), last, i)).collect(),
+                _ => vec![(last, before, next)],
+            })
+            .collect();
+    }
+    at.into_iter()
+        .filter(|(last, _, v)| last.is_some_and(|l| std::ptr::eq(l, *v)))
+        .map(|(_, before, v)| (before, v))
+        .collect()
+}
+
 fn csv(view: &View, answer: &Value) -> Result<Vec<u8>, csv::Error> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer.write_record(view.columns.iter().map(|(heading, _)| *heading))?;
-    let rows = answer
-        .get(view.field)
-        .and_then(|a| a.get(view.rows))
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    for row in rows {
-        writer.write_record(view.columns.iter().map(|(_, path)| cell(row, path)))?;
+    // From the answer's root, so that a field that is itself the list has rows too.
+    let path = if view.rows.is_empty() {
+        view.field.to_owned()
+    } else {
+        format!("{}.{}", view.field, view.rows)
+    };
+    for (parent, row) in rows(answer, &path) {
+        writer.write_record(
+            view.columns
+                .iter()
+                .map(|(_, path)| match path.strip_prefix('^') {
+                    Some(path) => parent.map(|p| cell(p, path)).unwrap_or_default(),
+                    None => cell(row, path),
+                }),
+        )?;
     }
     writer
         .into_inner()
@@ -207,9 +519,9 @@ pub async fn download(
 ) -> Response {
     let Some(view) = file
         .strip_suffix(".csv")
-        .and_then(|name| VIEWS.iter().find(|v| v.field == name))
+        .and_then(|name| VIEWS.iter().find(|v| v.name == name))
     else {
-        let known: Vec<String> = VIEWS.iter().map(|v| format!("{}.csv", v.field)).collect();
+        let known: Vec<String> = VIEWS.iter().map(|v| format!("{}.csv", v.name)).collect();
         return refuse(
             StatusCode::NOT_FOUND,
             &format!("no such export; there are {}", known.join(", ")),
@@ -250,6 +562,7 @@ pub async fn download(
                 QueryError::Forbidden(_) => StatusCode::FORBIDDEN,
                 QueryError::NotFound(_) => StatusCode::NOT_FOUND,
                 QueryError::BadInput { .. } => StatusCode::BAD_REQUEST,
+                QueryError::Conflict { .. } => StatusCode::CONFLICT,
                 QueryError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             };
             return refuse(status, error.message());
@@ -274,9 +587,9 @@ pub async fn download(
         .filter(char::is_ascii_alphanumeric)
         .collect();
     let filename = if area.is_empty() {
-        format!("{}.csv", view.field)
+        format!("{}.csv", view.name)
     } else {
-        format!("{}-{area}.csv", view.field)
+        format!("{}-{area}.csv", view.name)
     };
     let disposition = format!("attachment; filename=\"{filename}\"");
     let mut response = body.into_response();
@@ -326,5 +639,34 @@ mod tests {
             "{err}"
         );
         assert!(variables(view, "area=A&area=B").is_err());
+    }
+
+    #[test]
+    fn rows_inside_rows_carry_their_parent() {
+        let answer = serde_json::json!({
+            "coverage": [
+                { "duty": "a", "byArea": [{ "area": "R1" }, { "area": "R2" }] },
+                { "duty": "b", "byArea": [{ "area": "R1" }] },
+            ],
+            "groups": { "nodes": [{ "area": "Q" }] },
+        });
+        let found: Vec<(String, String)> = rows(&answer, "coverage.byArea")
+            .into_iter()
+            .map(|(parent, row)| {
+                (
+                    parent.map(|p| cell(p, "duty")).unwrap_or_default(),
+                    cell(row, "area"),
+                )
+            })
+            .collect();
+        let expected =
+            [("a", "R1"), ("a", "R2"), ("b", "R1")].map(|(d, a)| (d.to_owned(), a.to_owned()));
+        assert_eq!(found, expected);
+        let groups = rows(&answer, "groups.nodes");
+        assert_eq!(groups.len(), 1);
+        assert!(groups[0].0.is_none());
+        // A path that ends on something other than a list has no rows.
+        assert!(rows(&answer, "groups").is_empty());
+        assert_eq!(rows(&answer, "coverage").len(), 2);
     }
 }

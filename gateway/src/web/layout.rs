@@ -45,13 +45,63 @@ pub const READS_RESPONSIBILITY: [Role; 6] = [
     Role::PracticeManager,
 ];
 
+/// The roles that follow training rollout: the national and regional leads, and the
+/// commissioners and PCNs who see their own area's (the API scopes what each sees).
+pub const READS_ROLLOUT: [Role; 6] = [
+    Role::NationalLead,
+    Role::RegionalLead,
+    Role::IcbCommissioner,
+    Role::PcnLead,
+    Role::Auditor,
+    Role::PracticeManager,
+];
+
+/// The roles the heat map of ownership is for: those whose area holds regions or ICBs.
+pub const READS_HEAT_MAP: [Role; 4] = [
+    Role::NationalLead,
+    Role::RegionalLead,
+    Role::IcbCommissioner,
+    Role::Auditor,
+];
+
+/// The roles that run or book community sessions: partners, and the practices that
+/// refer people to them and host them.
+pub const READS_SESSIONS: [Role; 3] = [
+    Role::PartnerCoordinator,
+    Role::PracticeManager,
+    Role::PracticeStaff,
+];
+
+/// The roles whose organisation is asked things: duties to accept, sessions to host.
+pub const ANSWERS_INBOX: [Role; 3] = [Role::PracticeManager, Role::PracticeStaff, Role::PcnLead];
+
+/// The roles that commission partners and follow what they delivered.
+pub const READS_COMMISSIONING: [Role; 4] = [
+    Role::IcbCommissioner,
+    Role::RegionalLead,
+    Role::NationalLead,
+    Role::Auditor,
+];
+
 /// Each page of the menu and the roles it is for (empty: everyone signed in).
-const PAGES: [(&str, &str, &[Role]); 2] = [
+const PAGES: [(&str, &str, &[Role]); 10] = [
     ("/", "Home", &[]),
+    ("/inbox", "Inbox", &ANSWERS_INBOX),
+    ("/staff", "Staff", &[Role::PracticeManager]),
     (
         "/responsibility",
         "Responsibility map",
         &READS_RESPONSIBILITY,
+    ),
+    ("/heatmap", "Heat map", &READS_HEAT_MAP),
+    ("/commissioning", "Commissioning", &READS_COMMISSIONING),
+    ("/service-status", "Service status", &READS_COMMISSIONING),
+    ("/rollout", "Training rollout", &READS_ROLLOUT),
+    ("/sessions", "Sessions", &READS_SESSIONS),
+    (
+        "/host-practices",
+        "Host practices",
+        &[Role::PartnerCoordinator],
     ),
 ];
 

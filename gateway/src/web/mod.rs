@@ -3,15 +3,18 @@
 //!
 //! `assets` serves the embedded files and `graphiql` the GraphiQL page; `config` says how
 //! people sign in; `session` keeps who is signed in and `csrf` guards every form;
-//! `query` runs a page's GraphQL document as its visitor; `layout` is every page's frame,
+//! `query` runs a page's GraphQL document as its visitor; `form` reads forms and puts
+//! the API's errors next to their fields; `chart` lays out SVG charts; `layout` is every page's frame,
 //! `pages/` the pages (one file each), `flags` the coverage flags in words and colours,
 //! `export` the CSV downloads.
 
 pub mod assets;
+pub mod chart;
 pub mod config;
 pub mod csrf;
 pub mod export;
 pub mod flags;
+pub mod form;
 pub mod graphiql;
 pub mod layout;
 pub mod pages;
@@ -36,6 +39,25 @@ pub fn routes(gw: &Gateway) -> Router<Gateway> {
         .route("/signin/dev", post(pages::signin::development))
         .route("/signout", post(pages::signin::sign_out))
         .route("/responsibility", get(pages::responsibility::page))
+        .route("/rollout", get(pages::rollout::page))
+        .route("/heatmap", get(pages::heatmap::page))
+        .route("/sessions", get(pages::sessions::page))
+        .route("/sessions/{id}", get(pages::session::page))
+        .route("/sessions/{id}/book", post(pages::session::book))
+        .route("/sessions/{id}/cancel", post(pages::session::cancel))
+        .route(
+            "/sessions/{id}/attendance",
+            post(pages::session::attendance),
+        )
+        .route("/host-practices", get(pages::host_practices::page))
+        .route("/commissioning", get(pages::commissioning::page))
+        .route("/service-status", get(pages::service_status::page))
+        .route("/staff", get(pages::staff::page))
+        .route("/inbox", get(pages::inbox::page))
+        .route("/inbox/accept", post(pages::inbox::accept))
+        .route("/inbox/decline", post(pages::inbox::decline))
+        .route("/inbox/host", post(pages::inbox::host))
+        .route("/inbox/not-host", post(pages::inbox::not_host))
         .route("/export/{file}", get(export::download))
         .route_layer(axum::middleware::from_fn_with_state(
             gw.clone(),

@@ -20,6 +20,12 @@ pub enum QueryError {
         message: String,
     },
     NotFound(String),
+    /// The command does not fit what is recorded (a full session, a cancelled booking):
+    /// `field` is the input it concerns, when the API names one.
+    Conflict {
+        field: Option<String>,
+        message: String,
+    },
     /// Logged here; the visitor learns only that it happened.
     Internal,
 }
@@ -28,7 +34,7 @@ impl QueryError {
     pub fn message(&self) -> &str {
         match self {
             Self::Unauthenticated(m) | Self::Forbidden(m) | Self::NotFound(m) => m,
-            Self::BadInput { message, .. } => message,
+            Self::BadInput { message, .. } | Self::Conflict { message, .. } => message,
             Self::Internal => "difacto could not answer; the error has been logged",
         }
     }
@@ -63,6 +69,10 @@ pub async fn run<T: DeserializeOwned>(
             Some("FORBIDDEN") => QueryError::Forbidden(message),
             Some("NOT_FOUND") => QueryError::NotFound(message),
             Some("BAD_USER_INPUT") => QueryError::BadInput {
+                field: extension("field"),
+                message,
+            },
+            Some("CONFLICT") => QueryError::Conflict {
                 field: extension("field"),
                 message,
             },

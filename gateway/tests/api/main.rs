@@ -15,3 +15,7 @@ mod mutations;
 mod upcast;
 mod views_match;
 mod web;
+mod web_commissioner;
+mod web_pages;
+mod web_partner;
+mod web_practice;

@@ -15,39 +15,64 @@ use tower::ServiceExt;
 
 use crate::world::{World, world};
 
-const SECRET: &[u8] = b"web-test-secret-0123456789abcdef";
+pub(crate) const SECRET: &[u8] = b"web-test-secret-0123456789abcdef";
 
-struct Site {
-    router: axum::Router,
-    world: World,
+pub(crate) struct Site {
+    pub(crate) router: axum::Router,
+    pub(crate) world: World,
+    /// The verifier of the site's tokens, for tests that make their own callers.
+    pub(crate) verifier: Arc<TokenVerifier>,
+    /// The domain services behind the mutations, when the test writes.
+    _served: Option<handlers::testing::Served>,
 }
 
-async fn site() -> Site {
-    let world = world().await;
+pub(crate) async fn site() -> Site {
+    site_on(world().await, None)
+}
+
+/// The site with the domain services serving its log, for pages whose forms write.
+pub(crate) async fn live_site() -> Site {
+    let served = handlers::testing::Served::start(SECRET).await;
+    let log: Arc<dyn eventlog::EventLog> = served.log.clone();
+    let endpoints = gateway::services::DomainEndpoints::from_channel(served.channel.clone());
+    let world = crate::world::world_on(log, endpoints, None).await;
+    site_on(world, Some(served))
+}
+
+fn site_on(world: World, served: Option<handlers::testing::Served>) -> Site {
     let verifier = Arc::new(TokenVerifier::hs256(
         SECRET,
         DEFAULT_ISSUER,
         DEFAULT_AUDIENCE,
     ));
-    let router = Gateway::new(world.schema.clone(), verifier, world.projection.clone())
-        .with_web(WebConfig::development(
-            SECRET,
-            DEFAULT_ISSUER,
-            DEFAULT_AUDIENCE,
-        ))
-        .router();
-    Site { router, world }
+    let router = Gateway::new(
+        world.schema.clone(),
+        verifier.clone(),
+        world.projection.clone(),
+    )
+    .with_web(WebConfig::development(
+        SECRET,
+        DEFAULT_ISSUER,
+        DEFAULT_AUDIENCE,
+    ))
+    .router();
+    Site {
+        router,
+        world,
+        verifier,
+        _served: served,
+    }
 }
 
-struct Answer {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: String,
+pub(crate) struct Answer {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: axum::http::HeaderMap,
+    pub(crate) body: String,
 }
 
 impl Answer {
     /// The session cookie this answer sets (`name=value`), if any.
-    fn cookie(&self) -> Option<String> {
+    pub(crate) fn cookie(&self) -> Option<String> {
         self.headers
             .get_all(header::SET_COOKIE)
             .iter()
@@ -57,7 +82,7 @@ impl Answer {
     }
 
     /// The CSRF token of the page's first form.
-    fn csrf(&self) -> String {
+    pub(crate) fn csrf(&self) -> String {
         let marker = "name=\"csrf\" value=\"";
         let start = self.body.find(marker).expect("a form with a CSRF token") + marker.len();
         self.body[start..start + 64].to_owned()
@@ -81,7 +106,7 @@ async fn read(response: Response<Body>) -> Answer {
 }
 
 impl Site {
-    async fn get(&self, path: &str, cookie: Option<&str>) -> Answer {
+    pub(crate) async fn get(&self, path: &str, cookie: Option<&str>) -> Answer {
         let mut request = Request::get(path);
         if let Some(cookie) = cookie {
             request = request.header(header::COOKIE, cookie);
@@ -110,7 +135,7 @@ impl Site {
         .await
     }
 
-    async fn post(&self, path: &str, cookie: Option<&str>, form: &str) -> Answer {
+    pub(crate) async fn post(&self, path: &str, cookie: Option<&str>, form: &str) -> Answer {
         let mut request =
             Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
         if let Some(cookie) = cookie {
@@ -126,7 +151,7 @@ impl Site {
     }
 
     /// Signs in as `role` of `org` with the development form; the session cookie.
-    async fn sign_in(&self, org: &str, role: &str) -> String {
+    pub(crate) async fn sign_in(&self, org: &str, role: &str) -> String {
         let form = self.get("/signin", None).await;
         let cookie = form.cookie().expect("a session for the sign-in form");
         let done = self
@@ -156,7 +181,7 @@ fn references(text: &str) -> Vec<String> {
 }
 
 /// Nothing in `text` names another origin: no scheme, no protocol-relative URL.
-fn assert_one_origin(what: &str, text: &str) {
+pub(crate) fn assert_one_origin(what: &str, text: &str) {
     for needle in ["http://", "https://", "src=\"//", "href=\"//", "url(//"] {
         assert!(
             !text.contains(needle),

@@ -141,12 +141,29 @@ pub struct World {
     /// shares this file, does not.
     #[allow(dead_code)]
     pub projection: Arc<Projection>,
-    _dir: tempfile::TempDir,
+    /// For tests that add to the world after it is built (the web app's pages over
+    /// training); the projection keeps folding what they append.
+    #[allow(dead_code)]
+    pub log: Arc<dyn EventLog>,
+    /// The log's directory, when the world made it.
+    _dir: Option<tempfile::TempDir>,
 }
 
 pub async fn world() -> World {
     let dir = tempfile::tempdir().expect("tempdir");
     let log: Arc<dyn EventLog> = Arc::new(sled_log(dir.path()));
+    let endpoints =
+        gateway::services::DomainEndpoints::from_flag("http://127.0.0.1:9").expect("endpoints");
+    world_on(log, endpoints, Some(dir)).await
+}
+
+/// The world on `log`, its mutations sent to `endpoints`: with the domain services
+/// serving the same log, a write through the schema is read back by its views.
+pub async fn world_on(
+    log: Arc<dyn EventLog>,
+    endpoints: gateway::services::DomainEndpoints,
+    dir: Option<tempfile::TempDir>,
+) -> World {
     use pb::OrganisationKind as K;
     register(log.as_ref(), "X24", K::NationalBody, "").await;
     register(log.as_ref(), "Y63", K::Region, "X24").await;
@@ -200,10 +217,11 @@ pub async fn world() -> World {
         &[],
     )
     .await;
-    let projection = caught_up(log, Duration::from_secs(10)).await;
+    let projection = caught_up(log.clone(), Duration::from_secs(10)).await;
     World {
-        schema: schema_on(projection.clone()),
+        schema: gateway::schema::build(projection.clone(), endpoints),
         projection,
+        log,
         _dir: dir,
     }
 }
@@ -218,4 +236,76 @@ pub fn verified(org: &str, roles: &[auth::Role]) -> gateway::caller::Authenticat
         },
         token: "unused".into(),
     })
+}
+
+/// The training programme of [`launch_training`].
+#[allow(dead_code)]
+pub const PROGRAMME: &str = "00000000-0000-4000-8000-0000000000f1";
+
+/// Adds to `world` a reception programme, `DFR-2027`, launched today: A81001 has 2
+/// receptionists in post, one of them trained today; A81002 has 3, none trained.
+#[allow(dead_code)]
+pub async fn launch_training(world: &World) {
+    let log = world.log.as_ref();
+    let today = chrono::Utc::now().date_naive().to_string();
+    append(
+        log,
+        &format!("programme-{PROGRAMME}"),
+        pb::TrainingProgrammeLaunched {
+            programme_id: PROGRAMME.into(),
+            owner_code: "X24".into(),
+            title: "Digital facilitation for reception teams".into(),
+            audience_roles: vec![pb::StaffRole::Receptionist as i32],
+            module_ids: vec!["m1".into()],
+            target_percent: 60,
+            deadline: "2027-03-31".into(),
+            code: "DFR-2027".into(),
+        },
+        &[],
+    )
+    .await;
+    for (practice, headcount) in [("A81001", 2), ("A81002", 3)] {
+        append(
+            log,
+            &format!("practice-{practice}"),
+            pb::StaffInPostReported {
+                practice_code: practice.into(),
+                staff_role: pb::StaffRole::Receptionist.into(),
+                headcount,
+                as_of: today.clone(),
+            },
+            &[],
+        )
+        .await;
+    }
+    append(
+        log,
+        "practice-A81001",
+        pb::StaffEnrolled {
+            practice_code: "A81001".into(),
+            staff_ref: "S-1".into(),
+            staff_role: pb::StaffRole::Receptionist.into(),
+            programme_id: PROGRAMME.into(),
+            enrolled_on: today.clone(),
+        },
+        &[],
+    )
+    .await;
+    append(
+        log,
+        "practice-A81001",
+        pb::TrainingCompleted {
+            practice_code: "A81001".into(),
+            staff_ref: "S-1".into(),
+            programme_id: PROGRAMME.into(),
+            completed_on: today,
+        },
+        &[],
+    )
+    .await;
+    world
+        .projection
+        .catch_up(Duration::from_secs(10))
+        .await
+        .expect("caught up");
 }

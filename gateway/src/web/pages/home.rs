@@ -9,7 +9,10 @@ use axum::response::Response;
 
 use crate::http::Gateway;
 use crate::web::html;
-use crate::web::layout::{Layout, READS_RESPONSIBILITY};
+use crate::web::layout::{
+    ANSWERS_INBOX, Layout, READS_COMMISSIONING, READS_HEAT_MAP, READS_RESPONSIBILITY,
+    READS_ROLLOUT, READS_SESSIONS,
+};
 use crate::web::session::Visitor;
 
 #[derive(Debug)]
@@ -28,7 +31,15 @@ struct Home {
 }
 
 /// Each task and the roles it is for (empty: everyone signed in).
-const TASKS: [(&[Role], Task); 3] = [
+const TASKS: [(&[Role], Task); 11] = [
+    (
+        &ANSWERS_INBOX,
+        Task {
+            title: "Inbox",
+            href: Some("/inbox"),
+            description: "duties proposed to you to accept or decline, and sessions you were asked to host",
+        },
+    ),
     (
         &READS_RESPONSIBILITY,
         Task {
@@ -43,6 +54,62 @@ const TASKS: [(&[Role], Task); 3] = [
             title: "Download responsibility gaps",
             href: Some("/export/responsibilityGaps.csv"),
             description: "the same figures as a spreadsheet (CSV)",
+        },
+    ),
+    (
+        &READS_HEAT_MAP,
+        Task {
+            title: "Heat map of ownership",
+            href: Some("/heatmap"),
+            description: "by region and ICB, the share of each duty that somebody owns, and where nobody does",
+        },
+    ),
+    (
+        &READS_ROLLOUT,
+        Task {
+            title: "Training rollout",
+            href: Some("/rollout"),
+            description: "how far each training programme has rolled out against its target, week by week, and which practices have no trained reception staff",
+        },
+    ),
+    (
+        &[Role::PracticeManager],
+        Task {
+            title: "Staff and training",
+            href: Some("/staff"),
+            description: "your staff in post and how far each training programme has reached them",
+        },
+    ),
+    (
+        &READS_COMMISSIONING,
+        Task {
+            title: "Commissioning",
+            href: Some("/commissioning"),
+            description: "which partners you commissioned, and whether they delivered the sessions they promised",
+        },
+    ),
+    (
+        &READS_COMMISSIONING,
+        Task {
+            title: "Service status",
+            href: Some("/service-status"),
+            description: "which practices have switched a digital service off, and why",
+        },
+    ),
+    (
+        &READS_SESSIONS,
+        Task {
+            title: "Sessions",
+            href: Some("/sessions"),
+            description: "community sessions: how full they are, who is waiting, booking places for someone referred, cancelling, and who came",
+        },
+    ),
+    (
+        &[Role::PartnerCoordinator],
+        Task {
+            title: "Host practices",
+            href: Some("/host-practices"),
+            description: "the practices that host your sessions",
         },
     ),
     (

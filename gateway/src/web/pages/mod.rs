@@ -1,9 +1,18 @@
 //! The pages, one file each. Each reads through [`super::query`] as the visitor and
 //! renders a template of `gateway/templates/`.
 
+pub mod commissioning;
+pub mod heatmap;
 pub mod home;
+pub mod host_practices;
+pub mod inbox;
 pub mod responsibility;
+pub mod rollout;
+pub mod service_status;
+pub mod session;
+pub mod sessions;
 pub mod signin;
+pub mod staff;
 
 use askama::Template;
 use axum::http::StatusCode;
@@ -47,6 +56,7 @@ pub fn query_failed(layout: Layout, error: &QueryError) -> Response {
         ),
         QueryError::NotFound(_) => (StatusCode::NOT_FOUND, "Not found", None),
         QueryError::BadInput { .. } => (StatusCode::BAD_REQUEST, "There is a problem", None),
+        QueryError::Conflict { .. } => (StatusCode::CONFLICT, "There is a problem", None),
         QueryError::Internal => (
             StatusCode::INTERNAL_SERVER_ERROR,
             "Sorry, there is a problem with difacto",

@@ -207,8 +207,18 @@ pub async fn development(
         )
             .into_response();
     };
+    // NHS codes are upper case and often typed in lower case; partners' codes
+    // (`P-leeds-libraries`) are mixed case and are taken as typed when they exist.
+    let typed = bounded(form.org.as_deref());
+    let org = gw.projection.live().read(|model| {
+        if model.tree.get(&typed).is_some() {
+            typed.clone()
+        } else {
+            typed.to_uppercase()
+        }
+    });
     let mut filled = Filled {
-        org: bounded(form.org.as_deref()).to_uppercase(),
+        org,
         role: bounded(form.role.as_deref()),
         ..Filled::default()
     };

@@ -1,0 +1,309 @@
+//! What every page's form shares: reading an organisation code a visitor typed, and the
+//! NHS.UK error pattern (an error summary at the top linking to each field, the message
+//! next to the field) fed by the API's own errors, which name the field in
+//! `extensions.field` (DESIGN.md §10: shown next to the field they concern); a POSTed
+//! form as typed, and [`send`], the one way a form runs its mutation.
+
+use std::time::Duration;
+
+use axum::http::StatusCode;
+
+use super::csrf;
+use super::query::{self, QueryError};
+use super::session::Visitor;
+use crate::http::Gateway;
+
+/// The longest code read from a form: longer is not a code.
+const MAX_CODE: usize = 40;
+
+/// An organisation code as typed: trimmed, at most 40 characters, upper case (codes
+/// are, and people type them in lower case).
+pub fn code(typed: Option<&str>) -> String {
+    typed
+        .unwrap_or_default()
+        .trim()
+        .chars()
+        .take(MAX_CODE)
+        .collect::<String>()
+        .to_uppercase()
+}
+
+/// A problem with one field of a form: `field` is the `id` of its input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+/// The problems of one form, for the error summary and the fields.
+#[derive(Debug, Clone, Default)]
+pub struct Problems {
+    pub list: Vec<FieldError>,
+}
+
+impl Problems {
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// The message for the input `field`, if it has one.
+    pub fn of(&self, field: &str) -> Option<&str> {
+        self.list
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| e.message.as_str())
+    }
+
+    pub fn add(&mut self, field: &str, message: impl Into<String>) {
+        self.list.push(FieldError {
+            field: field.to_owned(),
+            message: message.into(),
+        });
+    }
+
+    /// The problem an API error states, put against the field it names (its
+    /// `extensions.field`, or the `field: ` its message starts with), else against
+    /// `fallback`, the field the visitor last chose. The message loses the field's
+    /// prefix: the page shows it next to the field already.
+    pub fn from_error(error: &QueryError, fields: &[(&str, &str)], fallback: &str) -> Self {
+        let message = error.message();
+        let named = match error {
+            QueryError::BadInput { field: Some(f), .. }
+            | QueryError::Conflict { field: Some(f), .. } => Some(f.as_str()),
+            _ => message
+                .split_once(": ")
+                .map(|(f, _)| f)
+                .filter(|f| fields.iter().any(|(api, _)| api == f)),
+        };
+        // `fields` maps the API's argument names to the inputs' ids.
+        let input = named
+            .and_then(|n| fields.iter().find(|(api, _)| *api == n))
+            .map_or(fallback, |(_, id)| *id);
+        // The services name a field in snake case (`session_id: …`) where the extension
+        // has it in camelCase: a leading identifier is the field either way.
+        let text = match message.split_once(": ") {
+            Some((prefix, rest))
+                if named.is_some()
+                    && !prefix.is_empty()
+                    && prefix
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_') =>
+            {
+                rest
+            }
+            _ => message,
+        };
+        let mut problems = Self::default();
+        problems.add(input, capitalise(text));
+        problems
+    }
+}
+
+fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// A POSTed form as it came: every field in order, kept to be shown again with the
+/// errors. Read by hand because a list of checkboxes sends one field per box ticked,
+/// which a struct of single values cannot take.
+#[derive(Debug, Clone, Default)]
+pub struct Posted {
+    pairs: Vec<(String, String)>,
+}
+
+/// The most fields a form of difacto's has; a body with more is not one of its forms.
+const MAX_FIELDS: usize = 64;
+
+impl Posted {
+    pub fn parse(body: &[u8]) -> Self {
+        Self {
+            pairs: form_urlencoded::parse(body)
+                .take(MAX_FIELDS)
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+        }
+    }
+
+    /// The field `name` as typed, or empty.
+    pub fn get(&self, name: &str) -> &str {
+        self.pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or("", |(_, v)| v.as_str())
+    }
+
+    /// Every value sent as `name` (the boxes ticked).
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.pairs
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    /// Whether `value` was sent as `name`: a box ticked, an option chosen.
+    pub fn has(&self, name: &str, value: &str) -> bool {
+        self.pairs.iter().any(|(k, v)| k == name && v == value)
+    }
+
+    /// Whether the form carries the session's CSRF token.
+    pub fn from_this_session(&self, visitor: &Visitor) -> bool {
+        csrf::matches(&visitor.csrf, Some(self.get(csrf::FIELD)))
+    }
+
+    /// The field `name` as a count, or the problem with it, put against the input
+    /// `name`; left empty it is `default`, or a problem when there is none.
+    pub fn count(
+        &self,
+        name: &str,
+        words: &str,
+        default: Option<i64>,
+        problems: &mut Problems,
+    ) -> i64 {
+        match (self.get(name).trim(), default) {
+            ("", Some(d)) => d,
+            ("", None) => {
+                problems.add(name, format!("Enter {words}"));
+                0
+            }
+            (typed, _) => typed.parse::<i64>().unwrap_or_else(|_| {
+                problems.add(name, format!("Enter {words} as a whole number, like 2"));
+                0
+            }),
+        }
+    }
+
+    /// The field `name` trimmed, `None` when left empty (an optional input).
+    pub fn optional(&self, name: &str) -> Option<&str> {
+        Some(self.get(name).trim()).filter(|v| !v.is_empty())
+    }
+}
+
+/// A mutation a form sends, and how to read its errors: `fields` maps the API's input
+/// field names to the inputs' ids, `fallback` is the input an error naming no field is
+/// shown against.
+#[derive(Debug)]
+pub struct Command<'a> {
+    pub mutation: &'a str,
+    pub input: serde_json::Value,
+    pub fields: &'a [(&'a str, &'a str)],
+    pub fallback: &'a str,
+}
+
+/// What came of a form's command.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Recorded, and the read models have folded it: the page may be shown again.
+    Done,
+    /// The visitor's to correct (or not theirs to do): the form again with `Problems`,
+    /// answered with the status.
+    Refused(StatusCode, Problems),
+    /// Nothing the visitor can correct.
+    Failed(QueryError),
+}
+
+/// Runs `command`'s mutation as the visitor through the API's schema: the same policy
+/// and the same errors as a GraphQL client gets (DESIGN.md §10).
+pub async fn send(gw: &Gateway, visitor: &Visitor, command: Command<'_>) -> Outcome {
+    let answer: Result<serde_json::Value, QueryError> = query::run(
+        &gw.schema,
+        &visitor.auth,
+        command.mutation,
+        serde_json::json!({ "input": command.input }),
+    )
+    .await;
+    match answer {
+        Ok(_) => {
+            // The next page reads the read models: let them fold what was just recorded,
+            // or the visitor would not see what they did.
+            if let Err(err) = gw.projection.catch_up(Duration::from_secs(5)).await {
+                tracing::warn!(error = ?err, "the read models did not catch up after a form");
+            }
+            Outcome::Done
+        }
+        Err(
+            e @ (QueryError::BadInput { .. }
+            | QueryError::Conflict { .. }
+            | QueryError::NotFound(_)
+            | QueryError::Forbidden(_)),
+        ) => {
+            let status = match &e {
+                QueryError::Forbidden(_) => StatusCode::FORBIDDEN,
+                QueryError::Conflict { .. } => StatusCode::CONFLICT,
+                _ => StatusCode::BAD_REQUEST,
+            };
+            Outcome::Refused(
+                status,
+                Problems::from_error(&e, command.fields, command.fallback),
+            )
+        }
+        Err(other) => Outcome::Failed(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_posted_form_keeps_every_box_ticked_and_reads_counts() {
+        let form =
+            Posted::parse(b"places=2&accessNeeds=WHEELCHAIR&accessNeeds=QUIET_SPACE&walkIns=x");
+        assert_eq!(form.get("places"), "2");
+        assert_eq!(form.get("nothing"), "");
+        assert_eq!(form.all("accessNeeds"), ["WHEELCHAIR", "QUIET_SPACE"]);
+        assert!(form.has("accessNeeds", "QUIET_SPACE"));
+        let mut problems = Problems::default();
+        assert_eq!(form.count("places", "places", None, &mut problems), 2);
+        assert_eq!(form.count("noShows", "no-shows", Some(0), &mut problems), 0);
+        assert!(problems.is_empty());
+        form.count("walkIns", "walk-ins", Some(0), &mut problems);
+        form.count("attended", "how many came", None, &mut problems);
+        assert_eq!(
+            problems.of("walkIns"),
+            Some("Enter walk-ins as a whole number, like 2")
+        );
+        assert_eq!(problems.of("attended"), Some("Enter how many came"));
+    }
+
+    #[test]
+    fn codes_are_trimmed_and_upper_case() {
+        assert_eq!(code(Some("  qwo ")), "QWO");
+        assert_eq!(code(None), "");
+        assert_eq!(code(Some(&"a".repeat(100))).len(), 40);
+    }
+
+    #[test]
+    fn an_api_error_lands_on_the_field_it_names() {
+        let error = QueryError::BadInput {
+            field: Some("sessionId".into()),
+            message: "sessionId: no such session".into(),
+        };
+        let p = Problems::from_error(&error, &[("sessionId", "session")], "other");
+        assert_eq!(p.of("session"), Some("No such session"));
+        let error = QueryError::BadInput {
+            field: Some("sessionId".into()),
+            message: "session_id: has not started yet".into(),
+        };
+        let p = Problems::from_error(&error, &[("sessionId", "session")], "other");
+        assert_eq!(p.of("session"), Some("Has not started yet"));
+        let error = QueryError::NotFound("within: no organisation ZZZ".into());
+        let p = Problems::from_error(&error, &[("within", "within")], "programme");
+        assert_eq!(p.of("within"), Some("No organisation ZZZ"));
+        // Naming no field, it lands on the fallback, whole.
+        let error = QueryError::Forbidden("not yours".into());
+        let p = Problems::from_error(&error, &[("within", "within")], "programme");
+        assert_eq!(p.of("programme"), Some("Not yours"));
+        // A message that only looks like it names a field is kept whole.
+        let error = QueryError::Conflict {
+            field: None,
+            message: "the session is full: 0 places left".into(),
+        };
+        let p = Problems::from_error(&error, &[("places", "places")], "places");
+        assert_eq!(p.of("places"), Some("The session is full: 0 places left"));
+    }
+}

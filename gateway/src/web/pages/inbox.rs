@@ -1,0 +1,306 @@
+//! `/inbox`: what waits for the practice (DESIGN.md §5 `inbox`): duties proposed to it, to
+//! accept or decline, and community sessions it was asked to host, to confirm or decline.
+//! Each answer is a POST form with the session's CSRF token that runs the API's own
+//! mutation as the visitor; an error is shown next to the field it names.
+
+use askama::Template;
+use axum::Extension;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::sessions::{Org, place, when};
+use crate::http::Gateway;
+use crate::web::form::{self, Command, Outcome, Posted, Problems};
+use crate::web::layout::Layout;
+use crate::web::session::Visitor;
+use crate::web::{csrf, html, query};
+
+const QUERY: &str = r#"
+{ inbox {
+    organisation { code name }
+    total
+    proposals { id duty { title } level role area { code name } proposer { code name } }
+    hostingRequests { id title startsAt partner { code name } hostPractice { code name } venueName venuePostcodeDistrict capacity }
+} }"#;
+
+#[derive(Debug, Deserialize)]
+struct Answer {
+    inbox: Inbox,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Inbox {
+    organisation: Org,
+    total: usize,
+    proposals: Vec<Proposal>,
+    hosting_requests: Vec<Hosting>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Titled {
+    title: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct Proposal {
+    id: String,
+    duty: Titled,
+    level: Option<String>,
+    role: Option<String>,
+    area: Org,
+    proposer: Org,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Hosting {
+    id: String,
+    title: String,
+    starts_at: Option<String>,
+    partner: Org,
+    host_practice: Option<Org>,
+    venue_name: String,
+    venue_postcode_district: String,
+    capacity: u32,
+}
+
+#[derive(Debug)]
+struct ProposalRow {
+    id: String,
+    /// The ids of its accept button and its reason input, where its errors are shown.
+    answer_id: String,
+    reason_id: String,
+    duty: String,
+    what: String,
+    area: String,
+    proposer: String,
+}
+
+#[derive(Debug)]
+struct HostingRow {
+    id: String,
+    /// The ids of its note and reason inputs, where its errors are shown.
+    note_id: String,
+    reason_id: String,
+    title: String,
+    when: String,
+    place: String,
+    partner: String,
+    capacity: u32,
+}
+
+#[derive(Template)]
+#[template(path = "inbox.html")]
+struct Page {
+    layout: Layout,
+    organisation: String,
+    total: usize,
+    proposals: Vec<ProposalRow>,
+    hosting: Vec<HostingRow>,
+    done: Option<&'static str>,
+    typed: Posted,
+    problems: Problems,
+}
+
+/// A RACI role and level in words: "Accountable at local level".
+fn what(role: Option<&str>, level: Option<&str>) -> String {
+    let role = match role {
+        Some("RESPONSIBLE") => "Responsible",
+        Some("ACCOUNTABLE") => "Accountable",
+        Some("CONSULTED") => "Consulted",
+        Some("INFORMED") => "Informed",
+        _ => "A role",
+    };
+    let level = match level {
+        Some("LOCAL") => "local",
+        Some("REGIONAL") => "regional",
+        Some("NATIONAL") => "national",
+        _ => "some",
+    };
+    format!("{role} at {level} level")
+}
+
+fn label(org: &Org) -> String {
+    format!("{} ({})", org.name, org.code)
+}
+
+async fn render(
+    gw: &Gateway,
+    visitor: &Visitor,
+    typed: Posted,
+    problems: Problems,
+    done: Option<&'static str>,
+) -> Response {
+    let layout = Layout::new(gw, visitor, "/inbox");
+    let answer: Answer =
+        match query::run(&gw.schema, &visitor.auth, QUERY, serde_json::json!({})).await {
+            Ok(a) => a,
+            Err(e) => return super::query_failed(layout, &e),
+        };
+    let inbox = answer.inbox;
+    html(&Page {
+        layout,
+        organisation: label(&inbox.organisation),
+        total: inbox.total,
+        proposals: inbox
+            .proposals
+            .iter()
+            .map(|p| ProposalRow {
+                id: p.id.clone(),
+                answer_id: format!("answer-{}", p.id),
+                reason_id: format!("reason-{}", p.id),
+                duty: p.duty.title.clone(),
+                what: what(p.role.as_deref(), p.level.as_deref()),
+                area: label(&p.area),
+                proposer: label(&p.proposer),
+            })
+            .collect(),
+        hosting: inbox
+            .hosting_requests
+            .iter()
+            .map(|h| HostingRow {
+                id: h.id.clone(),
+                note_id: format!("note-{}", h.id),
+                reason_id: format!("reason-{}", h.id),
+                title: h.title.clone(),
+                when: when(h.starts_at.as_deref()),
+                place: place(
+                    h.host_practice.as_ref(),
+                    &h.venue_name,
+                    &h.venue_postcode_district,
+                ),
+                partner: label(&h.partner),
+                capacity: h.capacity,
+            })
+            .collect(),
+        done,
+        typed,
+        problems,
+    })
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Done {
+    done: Option<String>,
+}
+
+/// `GET /inbox`; `?done=` says which answer was just recorded.
+pub async fn page(
+    State(gw): State<Gateway>,
+    Extension(visitor): Extension<Visitor>,
+    Query(done): Query<Done>,
+) -> Response {
+    let done = match done.done.as_deref() {
+        Some("accepted") => Some("You accepted the duty."),
+        Some("declined") => Some("You declined the duty."),
+        Some("hosting") => Some("You confirmed hosting the session."),
+        Some("not-hosting") => Some("You declined hosting the session."),
+        _ => None,
+    };
+    render(&gw, &visitor, Posted::default(), Problems::default(), done).await
+}
+
+/// What each answer button sends: the mutation, the id field of its input, whether it
+/// takes a reason (or a note), and the word the page says after.
+struct Answerable {
+    mutation: &'static str,
+    id_field: &'static str,
+    reason: Option<&'static str>,
+    done: &'static str,
+}
+
+const ACCEPT: Answerable = Answerable {
+    mutation: "mutation ($input: AcceptResponsibilityInput!) { acceptResponsibility(input: $input) { lastPosition } }",
+    id_field: "assignmentId",
+    reason: None,
+    done: "accepted",
+};
+const DECLINE: Answerable = Answerable {
+    mutation: "mutation ($input: DeclineResponsibilityInput!) { declineResponsibility(input: $input) { lastPosition } }",
+    id_field: "assignmentId",
+    reason: Some("reason"),
+    done: "declined",
+};
+const CONFIRM_HOSTING: Answerable = Answerable {
+    mutation: "mutation ($input: ConfirmHostingInput!) { confirmHosting(input: $input) { lastPosition } }",
+    id_field: "sessionId",
+    reason: Some("note"),
+    done: "hosting",
+};
+const DECLINE_HOSTING: Answerable = Answerable {
+    mutation: "mutation ($input: DeclineHostingInput!) { declineHosting(input: $input) { lastPosition } }",
+    id_field: "sessionId",
+    reason: Some("reason"),
+    done: "not-hosting",
+};
+
+/// One answer's POST: the row's id and its reason go to the mutation; an error lands on
+/// the row's own reason input (`reason-<id>`), or its button when it has none.
+async fn answer(gw: Gateway, visitor: Visitor, body: Bytes, what: &Answerable) -> Response {
+    let typed = Posted::parse(&body);
+    if !typed.from_this_session(&visitor) {
+        return csrf::refused();
+    }
+    let id = typed.get("id").trim().to_owned();
+    let mut input = serde_json::json!({ what.id_field: id });
+    let row_input = format!("{}-{id}", what.reason.unwrap_or("answer"));
+    if let Some(reason) = what.reason {
+        input[reason] = serde_json::json!(typed.get(&row_input).trim());
+    }
+    let fields = [
+        (what.reason.unwrap_or("reason"), row_input.as_str()),
+        (what.id_field, row_input.as_str()),
+    ];
+    let command = Command {
+        mutation: what.mutation,
+        input,
+        fields: &fields,
+        fallback: &row_input,
+    };
+    match form::send(&gw, &visitor, command).await {
+        Outcome::Done => Redirect::to(&format!("/inbox?done={}", what.done)).into_response(),
+        Outcome::Refused(status, problems) => {
+            (status, render(&gw, &visitor, typed, problems, None).await).into_response()
+        }
+        Outcome::Failed(e) => super::query_failed(Layout::new(&gw, &visitor, "/inbox"), &e),
+    }
+}
+
+/// `POST /inbox/accept`.
+pub async fn accept(
+    State(gw): State<Gateway>,
+    Extension(v): Extension<Visitor>,
+    body: Bytes,
+) -> Response {
+    answer(gw, v, body, &ACCEPT).await
+}
+
+/// `POST /inbox/decline`.
+pub async fn decline(
+    State(gw): State<Gateway>,
+    Extension(v): Extension<Visitor>,
+    body: Bytes,
+) -> Response {
+    answer(gw, v, body, &DECLINE).await
+}
+
+/// `POST /inbox/host`.
+pub async fn host(
+    State(gw): State<Gateway>,
+    Extension(v): Extension<Visitor>,
+    body: Bytes,
+) -> Response {
+    answer(gw, v, body, &CONFIRM_HOSTING).await
+}
+
+/// `POST /inbox/not-host`.
+pub async fn not_host(
+    State(gw): State<Gateway>,
+    Extension(v): Extension<Visitor>,
+    body: Bytes,
+) -> Response {
+    answer(gw, v, body, &DECLINE_HOSTING).await
+}

@@ -1,0 +1,289 @@
+//! The partner's pages with the domain services behind them: my sessions, one session's
+//! forms (book for a referral, cancel, record attendance) going through the API's own
+//! mutations, and host practices; each compared with what the API answers the same
+//! caller.
+
+use auth::{DEFAULT_AUDIENCE, DEFAULT_ISSUER, Role, TokenIssuer};
+use axum::http::{StatusCode, header};
+use gateway::caller::Authentication;
+
+use crate::web::{SECRET, Site, assert_one_origin, live_site};
+
+const PARTNER: &str = "P-leeds-libraries";
+
+/// A verified caller of `org` with `roles`, as a bearer token of the site's would make.
+pub(crate) fn caller(site: &Site, org: &str, roles: &[Role]) -> Authentication {
+    let token = TokenIssuer::hs256(SECRET, DEFAULT_ISSUER, DEFAULT_AUDIENCE)
+        .mint(
+            &format!("test@{org}"),
+            org,
+            roles,
+            std::time::Duration::from_secs(600),
+        )
+        .expect("token");
+    Authentication::from_token(&token, &site.verifier)
+}
+
+/// Runs `query` through the API as `auth`; its data.
+pub(crate) async fn api(
+    site: &Site,
+    auth: Authentication,
+    query: &str,
+    vars: serde_json::Value,
+) -> serde_json::Value {
+    let answer = site
+        .world
+        .schema
+        .execute(
+            async_graphql::Request::new(query)
+                .variables(async_graphql::Variables::from_json(vars))
+                .data(auth),
+        )
+        .await;
+    assert!(answer.errors.is_empty(), "{:?}", answer.errors);
+    answer.data.into_json().expect("json")
+}
+
+/// Schedules a session of `capacity` places tomorrow at A81001, as the partner; its id.
+pub(crate) async fn schedule(site: &Site, capacity: i64) -> String {
+    let tomorrow = chrono::Utc::now().date_naive() + chrono::Days::new(1);
+    let data = api(
+        site,
+        caller(site, PARTNER, &[Role::PartnerCoordinator]),
+        "mutation ($input: ScheduleSessionInput!) { scheduleSession(input: $input) { aggregateId } }",
+        serde_json::json!({ "input": {
+            "partnerCode": PARTNER,
+            "icbCode": "QWO",
+            "hostPracticeCode": "A81001",
+            "startsAt": format!("{tomorrow}T10:00:00Z"),
+            "endsAt": format!("{tomorrow}T12:00:00Z"),
+            "capacity": capacity,
+            "topics": ["NHS_APP"],
+            "title": "NHS App help at the surgery",
+        }}),
+    )
+    .await;
+    site.world
+        .projection
+        .catch_up(std::time::Duration::from_secs(10))
+        .await
+        .expect("caught up");
+    data["scheduleSession"]["aggregateId"]
+        .as_str()
+        .expect("id")
+        .to_owned()
+}
+
+/// The session's figures as the API answers the partner.
+async fn figures(site: &Site, id: &str) -> serde_json::Value {
+    api(
+        site,
+        caller(site, PARTNER, &[Role::PartnerCoordinator]),
+        "query ($id: String!) { session(id: $id) { capacity booked available waitlisted bookings { reference places state } attendance { attended { display } } } }",
+        serde_json::json!({ "id": id }),
+    )
+    .await["session"]
+        .clone()
+}
+
+#[tokio::test]
+async fn a_partner_books_cancels_and_records_attendance_through_the_api() {
+    let site = live_site().await;
+    let id = schedule(&site, 3).await;
+    let session = site.sign_in(PARTNER, "partner_coordinator").await;
+    let home = site.get("/", Some(&session)).await;
+    assert!(home.body.contains("href=\"/sessions\""), "{}", home.body);
+    assert!(home.body.contains("href=\"/host-practices\""));
+
+    // My sessions: the one scheduled, with the API's fill.
+    let list = site.get("/sessions", Some(&session)).await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.body);
+    assert_one_origin("/sessions", &list.body);
+    assert!(
+        list.body.contains(&format!("href=\"/sessions/{id}\"")),
+        "{}",
+        list.body
+    );
+    assert!(list.body.contains("Places free"));
+
+    // Book 2 places for a referral from A81001, with needs and no name.
+    let page = site.get(&format!("/sessions/{id}"), Some(&session)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let csrf = page.csrf();
+    let booked = site
+        .post(
+            &format!("/sessions/{id}/book"),
+            Some(&session),
+            &format!("csrf={csrf}&referringOrganisationCode=a81001&places=2&accessNeeds=WHEELCHAIR&accessNeeds=QUIET_SPACE"),
+        )
+        .await;
+    assert_eq!(booked.status, StatusCode::SEE_OTHER, "{}", booked.body);
+    let after = site
+        .get(
+            booked.headers[header::LOCATION].to_str().expect("location"),
+            Some(&session),
+        )
+        .await;
+    let api_now = figures(&site, &id).await;
+    assert_eq!(api_now["booked"], 2, "{api_now}");
+    assert!(after.body.contains("The places are booked."));
+    assert!(
+        after.body.contains(&format!(
+            "{} of {} booked, {} free, {} waiting",
+            api_now["booked"], api_now["capacity"], api_now["available"], api_now["waitlisted"]
+        )),
+        "{}",
+        after.body
+    );
+    assert!(
+        after
+            .body
+            .contains("Step-free access and wheelchair space; A quiet room")
+    );
+
+    // Overbooking is the API's CONFLICT, shown next to the places and nothing recorded.
+    let over = site
+        .post(
+            &format!("/sessions/{id}/book"),
+            Some(&session),
+            &format!("csrf={csrf}&referringOrganisationCode=A81001&places=5"),
+        )
+        .await;
+    assert_eq!(over.status, StatusCode::CONFLICT, "{}", over.body);
+    assert!(over.body.contains("id=\"places-error\""), "{}", over.body);
+    assert!(over.body.contains("href=\"#places\""));
+    assert!(
+        over.body.contains("value=\"5\""),
+        "the form keeps what was typed"
+    );
+    assert_eq!(figures(&site, &id).await["booked"], 2);
+    // A count that is not a number is named before anything is sent.
+    let typo = site
+        .post(
+            &format!("/sessions/{id}/book"),
+            Some(&session),
+            &format!("csrf={csrf}&referringOrganisationCode=A81001&places=two"),
+        )
+        .await;
+    assert_eq!(typo.status, StatusCode::BAD_REQUEST);
+    assert!(
+        typo.body
+            .contains("Enter how many places as a whole number")
+    );
+    // Without the CSRF token nothing happens.
+    let forged = site
+        .post(
+            &format!("/sessions/{id}/book"),
+            Some(&session),
+            "referringOrganisationCode=A81001&places=1",
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert_eq!(figures(&site, &id).await["booked"], 2);
+
+    // Cancel the booking: its places are free again.
+    let reference = api_now["bookings"][0]["reference"]
+        .as_str()
+        .expect("reference")
+        .to_owned();
+    assert!(after.body.contains(&format!("value=\"{reference}\"")));
+    let cancelled = site
+        .post(
+            &format!("/sessions/{id}/cancel"),
+            Some(&session),
+            &format!("csrf={csrf}&bookingReference={reference}"),
+        )
+        .await;
+    assert_eq!(
+        cancelled.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        cancelled.body
+    );
+    let api_now = figures(&site, &id).await;
+    assert_eq!(api_now["booked"], 0, "{api_now}");
+    assert_eq!(api_now["bookings"][0]["state"], "CANCELLED");
+
+    // Attendance before the session has started is the API's refusal, shown next to the
+    // count, and nothing is recorded.
+    let early = site
+        .post(
+            &format!("/sessions/{id}/attendance"),
+            Some(&session),
+            &format!("csrf={csrf}&attended=12&walkIns=2"),
+        )
+        .await;
+    assert_eq!(early.status, StatusCode::CONFLICT, "{}", early.body);
+    assert!(
+        early.body.contains("id=\"attended-error\""),
+        "{}",
+        early.body
+    );
+    assert!(early.body.contains("has not started yet"), "{}", early.body);
+    assert!(
+        early.body.contains("value=\"12\""),
+        "the form keeps what was typed"
+    );
+    assert!(figures(&site, &id).await["attendance"].is_null());
+    let page = site.get(&format!("/sessions/{id}"), Some(&session)).await;
+    assert!(page.body.contains("Not recorded yet"));
+
+    // The CSV of my sessions is the API's.
+    let csv = site.get("/export/sessions.csv", Some(&session)).await;
+    assert_eq!(csv.status, StatusCode::OK, "{}", csv.body);
+    let rows: Vec<&str> = csv.body.lines().collect();
+    assert!(
+        rows[0].starts_with("session_id,title,starts_at"),
+        "{}",
+        rows[0]
+    );
+    assert!(
+        rows[1].starts_with(&format!("{id},NHS App help at the surgery,")),
+        "{}",
+        rows[1]
+    );
+
+    // Host practices: A81001 was asked, as the API says.
+    let hosts = site.get("/host-practices", Some(&session)).await;
+    assert_eq!(hosts.status, StatusCode::OK, "{}", hosts.body);
+    let answer = api(
+        &site,
+        caller(&site, PARTNER, &[Role::PartnerCoordinator]),
+        "{ hostPractices { practice { code } confirmed pending declined } }",
+        serde_json::json!({}),
+    )
+    .await;
+    let host = &answer["hostPractices"][0];
+    assert_eq!(host["practice"]["code"], "A81001");
+    let row = &hosts.body[hosts.body.find("(A81001)</th>").expect("the practice")..];
+    for n in [&host["confirmed"], &host["pending"], &host["declined"]] {
+        assert!(row.contains(&format!(">{n}</td>")), "{n}: {row}");
+    }
+}
+
+#[tokio::test]
+async fn a_practice_cannot_book_in_another_practices_name() {
+    let site = live_site().await;
+    let id = schedule(&site, 3).await;
+    // A practice refers only for itself (DESIGN.md §6): naming another is refused.
+    let other = site.sign_in("A81002", "practice_staff").await;
+    let page = site.get(&format!("/sessions/{id}"), Some(&other)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let refused = site
+        .post(
+            &format!("/sessions/{id}/book"),
+            Some(&other),
+            &format!(
+                "csrf={}&referringOrganisationCode=A81001&places=1",
+                page.csrf()
+            ),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    assert!(
+        refused.body.contains("nhsuk-error-summary"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(figures(&site, &id).await["booked"], 0);
+}
