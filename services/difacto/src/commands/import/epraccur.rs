@@ -83,15 +83,18 @@ pub fn parse(bytes: &[u8], include_wales: bool) -> Result<Epraccur, String> {
     let mut out = Epraccur::default();
     let mut wrong_width = 0u32;
     let mut record = csv::StringRecord::new();
+    let mut counted = (0usize, 1u64);
     loop {
-        let line = reader.position().line();
+        let line = line_at(bytes, &mut counted, reader.position().byte() as usize);
         match reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
             Err(err) => {
                 // The reader cannot go on after a broken quote: the rest is one bad row.
                 out.rows += 1;
-                let line = err.position().map_or(line, csv::Position::line);
+                let line = err
+                    .position()
+                    .map_or(line, |p| line_at(bytes, &mut counted, p.byte() as usize));
                 out.bad.push(BadRow {
                     line,
                     column: None,
@@ -103,7 +106,9 @@ pub fn parse(bytes: &[u8], include_wales: bool) -> Result<Epraccur, String> {
                 break;
             }
         }
-        let line = record.position().map_or(line, csv::Position::line);
+        let line = record
+            .position()
+            .map_or(line, |p| line_at(bytes, &mut counted, p.byte() as usize));
         if record.iter().all(|f| f.trim().is_empty()) {
             continue;
         }
@@ -271,15 +276,47 @@ fn date(line: u64, record: &csv::StringRecord, column: usize) -> Result<Option<N
         })
 }
 
-/// The outward part of a postcode (`DL15 4SB` → `DL15`), or nothing when it has none
-/// that difacto would accept.
+/// The outward part of a postcode (`DL15 4SB` → `DL15`), or nothing when the text is no
+/// postcode: one or two letters, a digit, and at most one more letter or digit.
 pub fn district(postcode: &str) -> String {
-    let outward = postcode.split_whitespace().next().unwrap_or_default();
-    if (2..=4).contains(&outward.len()) && outward.chars().all(|c| c.is_ascii_alphanumeric()) {
-        outward.to_ascii_uppercase()
-    } else {
-        String::new()
+    let outward = postcode
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_ascii_uppercase();
+    let letters = outward
+        .chars()
+        .take_while(char::is_ascii_alphabetic)
+        .count();
+    let rest: Vec<char> = outward.chars().skip(letters).collect();
+    let shaped = (1..=2).contains(&letters)
+        && rest.first().is_some_and(char::is_ascii_digit)
+        && rest.len() <= 2
+        && rest.iter().all(char::is_ascii_alphanumeric);
+    if shaped { outward } else { String::new() }
+}
+
+/// The line (from 1) at which byte `offset` of `bytes` is, counted on from a known
+/// `(offset, line)` so that a whole file is counted once. The csv reader's own line
+/// count is one short after the first record.
+fn line_at(bytes: &[u8], from: &mut (usize, u64), offset: usize) -> u64 {
+    // The reader may stand on the line ending before a record: the record starts at
+    // the first byte after it (and after any blank lines).
+    let mut offset = offset.min(bytes.len());
+    while bytes
+        .get(offset)
+        .is_some_and(|b| matches!(b, b'\n' | b'\r'))
+    {
+        offset += 1;
     }
+    if offset >= from.0 {
+        from.1 += bytes[from.0..offset]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count() as u64;
+        from.0 = offset;
+    }
+    from.1
 }
 
 #[cfg(test)]

@@ -64,6 +64,8 @@ impl IcbCommand {
 }
 
 /// Sends commands to the services.
+// One per import, never moved in a loop: boxing the larger variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Sender {
     /// The services' handlers called in-process, as the auth layer would call them.

@@ -97,6 +97,7 @@ fn with_row(n: usize, change: impl Fn(&mut Vec<String>)) -> Vec<u8> {
         .has_headers(false)
         .from_reader(SAMPLE);
     let mut writer = csv::WriterBuilder::new()
+        .flexible(true)
         .quote_style(csv::QuoteStyle::Always)
         .from_writer(Vec::new());
     for (i, record) in reader.records().enumerate() {
