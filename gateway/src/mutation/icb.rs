@@ -19,6 +19,9 @@ mutations! {
         merge_organisations(MergeOrganisationsInput);
         /// Records that an organisation closed, from a date.
         close_organisation(CloseOrganisationInput);
+        /// Records that the registry was brought in line with an NHS file (what
+        /// `difacto import ods` sends once the file's differences are recorded).
+        record_registry_import(RecordRegistryImportInput);
         /// Adds a duty to the catalogue: something that must have a Responsible and an
         /// Accountable owner at the levels given.
         define_duty(DefineDutyInput);
@@ -68,6 +71,22 @@ command_input! {
         covers_codes: Vec<String>,
         /// Practices: the outward postcode only, e.g. `LS6`.
         postcode_district: Option<String>,
+    }
+}
+
+command_input! {
+    /// The NHS file the registry was last brought in line with.
+    RecordRegistryImportInput => RecordRegistryImportRequest {
+        /// An id of your choosing: sending the same one again returns the first result.
+        request_id: Option<String>,
+        /// The file's name, e.g. `epraccur.csv`, without a directory.
+        source_file: String,
+        /// `YYYY-MM-DD`: the date the NHS extracted the file; today when left out.
+        extract_date: Option<String>,
+        /// How many data rows the file held.
+        rows: i32,
+        /// The blake3 digest of the file's bytes, 64 lower-case hex digits.
+        digest: String,
     }
 }
 

@@ -34,6 +34,9 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Print the GraphQL schema (SDL), exactly as the gateway serves it.
     Schema,
+    /// Bring in data the NHS publishes: the ODS registry, the GP workforce.
+    #[command(subcommand)]
+    Import(ImportCommand),
     /// Measure difacto against references taken in the same run; writes BENCHMARKS.md.
     Bench(BenchArgs),
 }
@@ -203,6 +206,76 @@ pub struct VerifyArgs {
     /// (through the API: density and stream versions).
     #[arg(long, env = "DIFACTO_LOG")]
     pub log: Option<LogTarget>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// The organisation tree from NHS ODS files: epraccur.csv and gp-reg-pat-prac-map.csv.
+    Ods(ImportOdsArgs),
+    /// Staff in post per practice and role from the NHS "General Practice Workforce"
+    /// practice-level CSV.
+    Workforce(ImportWorkforceArgs),
+}
+
+/// Where an import reads the registry from and sends its commands to: by default the
+/// sled log in --data-dir, opened by the import itself (difacto must not be running on
+/// it); with --services, a running difacto, through its gRPC services.
+#[derive(Debug, Args)]
+pub struct ImportTargetArgs {
+    /// The sled directory of a difacto that is not running; also where the development
+    /// secret lives when DIFACTO_JWT_SECRET is not set.
+    #[arg(long, env = "DIFACTO_DATA_DIR", default_value = "./difacto-data")]
+    pub data_dir: PathBuf,
+    /// The log to read the registry from: `sled:<dir>`, or `grpc://host:port` with
+    /// --services (by default where --services points, as `dev` serves both).
+    #[arg(long, env = "DIFACTO_LOG")]
+    pub log: Option<LogTarget>,
+    /// Where a running difacto's services listen: one URL for all (as `dev` serves them,
+    /// e.g. `http://127.0.0.1:50051`) or `icb=URL,practice=URL,…`.
+    #[arg(long, env = "DIFACTO_SERVICES")]
+    pub services: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportOdsArgs {
+    /// epraccur.csv as NHS ODS publishes it (27 columns, no header).
+    #[arg(long, env = "DIFACTO_EPRACCUR", required_unless_present = "map")]
+    pub epraccur: Option<PathBuf>,
+    /// gp-reg-pat-prac-map.csv (with header): PCNs and the names of areas.
+    #[arg(long, env = "DIFACTO_MAP")]
+    pub map: Option<PathBuf>,
+    /// The date the files were extracted (YYYY-MM-DD): the date of changes the files do
+    /// not date themselves. Defaults to the map's EXTRACT_DATE, else today.
+    #[arg(long, env = "DIFACTO_EXTRACT_DATE", value_parser = parse_date)]
+    pub extract_date: Option<chrono::NaiveDate>,
+    /// Also bring in Welsh practices (codes starting W).
+    #[arg(long, env = "DIFACTO_INCLUDE_WALES")]
+    pub include_wales: bool,
+    /// Say what would be recorded, and record nothing.
+    #[arg(long, env = "DIFACTO_DRY_RUN")]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub target: ImportTargetArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportWorkforceArgs {
+    /// The practice-level CSV (with header; PRAC_CODE and headcount columns ending _HC).
+    pub file: PathBuf,
+    /// The date the headcounts are as of (YYYY-MM-DD); defaults to today.
+    #[arg(long, env = "DIFACTO_AS_OF", value_parser = parse_date)]
+    pub as_of: Option<chrono::NaiveDate>,
+    /// Say what would be recorded, and record nothing.
+    #[arg(long, env = "DIFACTO_DRY_RUN")]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub target: ImportTargetArgs,
+}
+
+/// Parses `YYYY-MM-DD`.
+pub fn parse_date(text: &str) -> Result<chrono::NaiveDate, String> {
+    chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .map_err(|_| format!("{text:?} is not a date like 2026-01-31"))
 }
 
 #[derive(Debug, Args)]

@@ -35,6 +35,7 @@ fn main() -> ExitCode {
             Command::Token(args) => commands::token::run(args, &cli.auth),
             Command::Verify(args) => commands::verify::run(args, &cli.auth).await,
             Command::Schema => commands::schema::run(),
+            Command::Import(command) => commands::import::run(command, &cli.auth).await,
             Command::Bench(args) => difacto::bench::run(args).await,
         }
     });

@@ -13,7 +13,10 @@ fn pattern(kind: OrganisationKind) -> &'static Regex {
     static PATTERNS: LazyLock<Vec<(OrganisationKind, Regex)>> = LazyLock::new(|| {
         [
             (OrganisationKind::NationalBody, r"^X24$"),
-            (OrganisationKind::Region, r"^Y(5[6-9]|6[0-3])$"),
+            // Y56 to Y63 are today's regions; Y54 and Y55 (North of England, Midlands and
+            // East) are older ones that ODS files still name for long-closed practices;
+            // W00 is the grouping ODS gives Welsh practices (`import ods --include-wales`).
+            (OrganisationKind::Region, r"^(Y(5[4-9]|6[0-3])|W00)$"),
             (OrganisationKind::Icb, r"^Q[A-Z0-9]{2}$"),
             (OrganisationKind::SubIcb, r"^[0-9A-Z]{3,5}$"),
             (OrganisationKind::Pcn, r"^U\d{5}$"),
@@ -37,7 +40,7 @@ fn pattern(kind: OrganisationKind) -> &'static Regex {
 pub fn example(kind: OrganisationKind) -> &'static str {
     match kind {
         OrganisationKind::NationalBody => "X24",
-        OrganisationKind::Region => "Y56 to Y63",
+        OrganisationKind::Region => "Y54 to Y63, or W00 for Wales",
         OrganisationKind::Icb => "Q followed by two letters or digits, e.g. QE1",
         OrganisationKind::SubIcb => "3 to 5 letters or digits, e.g. 00L",
         OrganisationKind::Pcn => "U followed by 5 digits, e.g. U12345",
@@ -109,6 +112,7 @@ mod tests {
     fn codes_by_kind() {
         for (code, kind) in [
             ("X24", NationalBody),
+            ("Y54", Region),
             ("Y56", Region),
             ("Y63", Region),
             ("QE1", Icb),
@@ -122,6 +126,7 @@ mod tests {
         }
         for (code, kind) in [
             ("Y64", Region),
+            ("Y53", Region),
             ("E1", Icb),
             ("U1234", Pcn),
             ("A8100", Practice),

@@ -50,6 +50,7 @@ commands! {
         ReparentOrganisation,
         MergeOrganisations,
         CloseOrganisation,
+        RecordRegistryImport,
         DefineDuty,
         RetireDuty,
         ProposeResponsibility,

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use proto::v1::{
     OrganisationClosed, OrganisationKind, OrganisationRegistered, OrganisationRenamed,
-    OrganisationReparented, OrganisationsMerged,
+    OrganisationReparented, OrganisationsMerged, RegistryImported,
 };
 
 use crate::aggregate::{Aggregate, Context};
@@ -367,6 +367,42 @@ parsed! {
     }
 }
 
+parsed! {
+    /// `RecordRegistryImport`, parsed; an empty extract date is the context's today.
+    pub struct RecordRegistryImport from proto::v1::RecordRegistryImportRequest as request {
+        source_file: String = file_name("source_file", &request.source_file)?,
+        extract_date: Option<NaiveDate> =
+            values::optional_date("extract_date", &request.extract_date)?,
+        rows: u32 = request.rows,
+        digest: String = digest("digest", &request.digest)?,
+    }
+}
+
+/// A file's own name: what the commissioner would recognise, never a directory of the
+/// machine the import ran on.
+fn file_name(field: &str, text: &str) -> Result<String> {
+    let name = values::text(field, text, 200)?;
+    if name.contains(['/', '\\']) {
+        return Err(DomainError::invalid(
+            field,
+            "must be the file's name only, without a directory",
+        ));
+    }
+    Ok(name)
+}
+
+/// A blake3 digest as 64 lower-case hex digits, so two imports of one file compare equal.
+fn digest(field: &str, text: &str) -> Result<String> {
+    let text = text.trim();
+    if text.len() != 64 || !text.chars().all(|c| matches!(c, '0'..='9' | 'a'..='f')) {
+        return Err(DomainError::invalid(
+            field,
+            "must be a blake3 digest: 64 lower-case hex digits",
+        ));
+    }
+    Ok(text.to_owned())
+}
+
 fn iso(date: NaiveDate) -> String {
     date.format("%Y-%m-%d").to_string()
 }
@@ -564,6 +600,35 @@ impl Registry {
                 code,
                 effective_date: iso(on),
                 reason,
+            }
+            .into(),
+        ])
+    }
+}
+
+impl Registry {
+    /// Records that the registry was brought in line with an NHS file. It changes nothing
+    /// in the tree: it says which file the tree now agrees with, so that a later import
+    /// (or a person) can tell what the registry was last checked against.
+    pub fn record_import(
+        &self,
+        command: RecordRegistryImport,
+        ctx: &Context,
+    ) -> Result<Vec<OrganisationEvent>> {
+        authorize(
+            &ctx.actor,
+            Command::RecordRegistryImport,
+            &Targets::of(NATIONAL_CODE),
+            self,
+            ctx.today(),
+        )?;
+        let on = command.extract_date.unwrap_or_else(|| ctx.today());
+        Ok(vec![
+            RegistryImported {
+                source_file: command.source_file,
+                extract_date: iso(on),
+                rows: command.rows,
+                digest: command.digest,
             }
             .into(),
         ])

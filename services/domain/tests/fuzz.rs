@@ -225,6 +225,16 @@ fn close() -> pb::CloseOrganisationRequest {
     }
 }
 
+fn record_import() -> pb::RecordRegistryImportRequest {
+    pb::RecordRegistryImportRequest {
+        request_id: "r-5b".into(),
+        source_file: "epraccur.csv".into(),
+        extract_date: "2026-06-01".into(),
+        rows: 13_000,
+        digest: "ab".repeat(32),
+    }
+}
+
 fn define_duty() -> pb::DefineDutyRequest {
     pb::DefineDutyRequest {
         request_id: "r-6".into(),
@@ -1122,6 +1132,10 @@ fn fuzz_registry() {
         command("CloseOrganisation", encoded(&[&close()]), |c| {
             let request: pb::CloseOrganisationRequest = c.decode()?;
             Some(when(request, |cmd| c.state.close(cmd, &over(c))))
+        }),
+        command("RecordRegistryImport", encoded(&[&record_import()]), |c| {
+            let request: pb::RecordRegistryImportRequest = c.decode()?;
+            Some(when(request, |cmd| c.state.record_import(cmd, &over(c))))
         }),
     ];
     let states: Vec<(&str, &Registry)> = w.registries.iter().map(|r| ("", r)).collect();

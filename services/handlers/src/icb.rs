@@ -32,6 +32,8 @@ rpcs! {
             on_code(tree, Registry::merge, |c| c.successor_code.clone());
         close_organisation(CloseOrganisationRequest) =>
             on_code(tree, Registry::close, |c| c.code.clone());
+        record_registry_import(RecordRegistryImportRequest) =>
+            on_code(tree, Registry::record_import, |_| registry::NATIONAL_CODE.to_owned());
         define_duty(DefineDutyRequest) =>
             on_new(duty::stream, Duty::define, "duty_id", |b| &b.duty_id);
         retire_duty(RetireDutyRequest) => on_existing(duty::stream, Duty::retire, |c| c.duty_id);

@@ -2,6 +2,7 @@
 
 pub mod dev;
 pub mod gateway;
+pub mod import;
 pub mod schema;
 pub mod serve;
 pub mod token;

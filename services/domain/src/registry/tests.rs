@@ -962,3 +962,74 @@ fn after_a_cross_region_merger_the_successors_region_holds_the_predecessors_subt
     );
     assert!(!within(&registry, "D84001", "Y63", TODAY));
 }
+
+// ---- RecordRegistryImport ----
+
+fn import_request() -> proto::v1::RecordRegistryImportRequest {
+    proto::v1::RecordRegistryImportRequest {
+        source_file: "epraccur.csv".into(),
+        extract_date: "2026-06-01".into(),
+        rows: 13_000,
+        digest: "0f".repeat(32),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn the_national_team_records_an_import_and_the_tree_is_unchanged() {
+    let registry = tree();
+    let events = when(import_request(), |c| {
+        registry.record_import(c, &as_(&registry, "X24", Role::NationalLead))
+    })
+    .expect("recorded");
+    assert_eq!(
+        events,
+        [RegistryImported {
+            source_file: "epraccur.csv".into(),
+            extract_date: "2026-06-01".into(),
+            rows: 13_000,
+            digest: "0f".repeat(32),
+        }
+        .into()]
+    );
+    assert_eq!(then(&registry, &events), registry);
+}
+
+#[test]
+fn an_import_is_refused_to_commissioners_and_for_bad_fields() {
+    let registry = tree();
+    refusals(
+        &registry,
+        Registry::record_import,
+        COMMISSIONER,
+        vec![(import_request(), forbidden())],
+    );
+    refusals(
+        &registry,
+        Registry::record_import,
+        NATIONAL_LEAD,
+        vec![
+            (
+                proto::v1::RecordRegistryImportRequest {
+                    source_file: "/home/me/epraccur.csv".into(),
+                    ..import_request()
+                },
+                invalid("source_file"),
+            ),
+            (
+                proto::v1::RecordRegistryImportRequest {
+                    digest: "not hex".into(),
+                    ..import_request()
+                },
+                invalid("digest"),
+            ),
+            (
+                proto::v1::RecordRegistryImportRequest {
+                    extract_date: "31/01/2026".into(),
+                    ..import_request()
+                },
+                invalid("extract_date"),
+            ),
+        ],
+    );
+}

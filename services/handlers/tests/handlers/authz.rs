@@ -358,6 +358,19 @@ async fn attempt(
             };
             (one(fresh), unit(r))
         }
+        Command::RecordRegistryImport => {
+            let r = actor
+                .icb()
+                .record_registry_import(pb::RecordRegistryImportRequest {
+                    source_file: "epraccur.csv".into(),
+                    extract_date: "2026-01-31".into(),
+                    rows: 48,
+                    digest: "0".repeat(64),
+                    ..Default::default()
+                })
+                .await;
+            (one("X24"), unit(r))
+        }
         Command::DefineDuty => {
             let r = actor
                 .icb()
@@ -920,7 +933,7 @@ fn target_of(command: Command) -> Vec<String> {
         | Command::ReparentOrganisation
         | Command::CloseOrganisation
         | Command::MergeOrganisations => &["A81001"],
-        Command::DefineDuty | Command::RetireDuty => &["X24"],
+        Command::DefineDuty | Command::RetireDuty | Command::RecordRegistryImport => &["X24"],
         Command::LaunchTrainingProgramme => &["QE1"],
         Command::ScheduleSession | Command::CancelSession | Command::RecordAttendance => {
             &["P-leeds-libraries"]

@@ -1,0 +1,89 @@
+//! What every imported file shares: it is read whole (the national files are a few
+//! megabytes), refused whole when it is not the file it claims to be, and reports each
+//! bad row by line and column.
+
+use std::fmt;
+use std::path::Path;
+
+use anyhow::Context as _;
+
+/// Far above any national file (epraccur is about 3 MB, the workforce file about 20 MB):
+/// a bigger one is the wrong file, and is refused before it is read.
+pub const MAX_BYTES: u64 = 256 * 1024 * 1024;
+
+/// A file read whole, with what a `RegistryImported` says about it.
+#[derive(Debug)]
+pub struct Source {
+    /// The file's own name, without its directory.
+    pub name: String,
+    pub bytes: Vec<u8>,
+    /// blake3 of the bytes, hex: two imports of one file compare equal.
+    pub digest: String,
+}
+
+impl Source {
+    /// Reads `path`, refusing (in one sentence) what cannot be the file: too large,
+    /// empty, or not UTF-8 text.
+    pub fn read(flag: &str, path: &Path) -> anyhow::Result<Self> {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| path.display().to_string());
+        let size = std::fs::metadata(path)
+            .with_context(|| format!("{flag}: cannot read {}", path.display()))?
+            .len();
+        if size > MAX_BYTES {
+            anyhow::bail!(
+                "{flag}: {name} is {} MB, more than any NHS file of this kind: is it the right file?",
+                size / (1024 * 1024)
+            );
+        }
+        let bytes = std::fs::read(path)
+            .with_context(|| format!("{flag}: cannot read {}", path.display()))?;
+        check_text(&bytes).map_err(|reason| anyhow::anyhow!("{flag}: {name} {reason}"))?;
+        Ok(Self {
+            name,
+            digest: blake3::hash(&bytes).to_hex().to_string(),
+            bytes,
+        })
+    }
+}
+
+/// Why a file as a whole is not one difacto reads, as the end of a sentence that starts
+/// with the file's name.
+pub fn check_text(bytes: &[u8]) -> Result<(), String> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err("is empty".into());
+    }
+    if let Err(err) = std::str::from_utf8(bytes) {
+        return Err(format!(
+            "is not UTF-8 text (byte {} is not): save it as CSV in UTF-8",
+            err.valid_up_to() + 1
+        ));
+    }
+    Ok(())
+}
+
+/// A row that could not be read, skipped with everything it would have recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadRow {
+    /// The line in the file, from 1.
+    pub line: u64,
+    /// The column, from 1, when one column is at fault.
+    pub column: Option<usize>,
+    pub reason: String,
+}
+
+impl fmt::Display for BadRow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.column {
+            Some(column) => write!(f, "line {}, column {column}: {}", self.line, self.reason),
+            None => write!(f, "line {}: {}", self.line, self.reason),
+        }
+    }
+}
+
+/// A value quoted in a message: at most 40 characters of what the file held.
+pub fn quoted(value: &str) -> String {
+    format!("{:?}", value.chars().take(40).collect::<String>())
+}
