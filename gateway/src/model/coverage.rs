@@ -238,24 +238,66 @@ pub fn coverage<'a>(
             work.push((duty, number, level));
         }
     }
+    // Most units have no claim at all for a duty and carry what no claim gives; only the
+    // units a claim's area reaches (a practice itself, a PCN's members) are judged one by
+    // one.
+    let reach_of: HashMap<Level, FastMap<u32, Vec<usize>>> = claims_of
+        .keys()
+        .map(|level| {
+            let mut reach: FastMap<u32, Vec<usize>> = FastMap::default();
+            for (i, (_, areas)) in units_of[level].iter().enumerate() {
+                for area in areas {
+                    reach.entry(*area).or_default().push(i);
+                }
+            }
+            (*level, reach)
+        })
+        .collect();
     let judgements: usize = work.iter().map(|(_, _, level)| units_of[level].len()).sum();
     answer.entries = judged(&work, judgements, |&(duty, number, level)| {
         let claims = &claims_of[&level];
-        let units = units_of[&level]
+        let units = &units_of[&level];
+        let judge = |(unit, areas): &(u32, Vec<u32>), claims: &Claims<'a>| {
+            owners(
+                model,
+                index,
+                (duty, number),
+                level,
+                (*unit, areas),
+                claims,
+                date,
+            )
+        };
+        let mut reached: Vec<usize> = claims
+            .areas_of(number)
             .iter()
-            .map(|(u, areas)| {
-                owners(
-                    model,
-                    index,
-                    (duty, number),
-                    level,
-                    (*u, areas),
-                    claims,
-                    date,
-                )
-            })
+            .filter_map(|area| reach_of[&level].get(area))
+            .flatten()
+            .copied()
             .collect();
-        DutyCoverage { duty, level, units }
+        reached.sort_unstable();
+        reached.dedup();
+        let mut judged: Vec<UnitCoverage<'a>> = match units.first() {
+            Some(first) => {
+                let unclaimed = judge(first, &Claims::default());
+                units
+                    .iter()
+                    .map(|(unit, _)| UnitCoverage {
+                        unit: *unit,
+                        ..unclaimed.clone()
+                    })
+                    .collect()
+            }
+            None => Vec::new(),
+        };
+        for i in reached {
+            judged[i] = judge(&units[i], claims);
+        }
+        DutyCoverage {
+            duty,
+            level,
+            units: judged,
+        }
     });
     answer
 }
@@ -336,6 +378,8 @@ impl<'a> DutyNumbers<'a> {
 struct Claims<'a> {
     assignments: FastMap<(u32, u32), Vec<&'a Assignment>>,
     attributions: FastMap<(u32, u32), Vec<&'a Attribution>>,
+    /// By duty number, the areas holding any of them (an area may come twice).
+    areas: FastMap<u32, Vec<u32>>,
 }
 
 type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
@@ -356,24 +400,24 @@ impl<'a> Claims<'a> {
                 .in_area(area)
                 .filter(|a| a.level == level as i32)
             {
-                claims
-                    .assignments
-                    .entry((duties.of_id(&a.duty_id), id))
-                    .or_default()
-                    .push(a);
+                let duty = duties.of_id(&a.duty_id);
+                claims.assignments.entry((duty, id)).or_default().push(a);
+                claims.areas.entry(duty).or_default().push(id);
             }
             for b in responsibility
                 .attributions_in(area)
                 .filter(|b| b.level == level as i32)
             {
-                claims
-                    .attributions
-                    .entry((duties.of_id(&b.duty_id), id))
-                    .or_default()
-                    .push(b);
+                let duty = duties.of_id(&b.duty_id);
+                claims.attributions.entry((duty, id)).or_default().push(b);
+                claims.areas.entry(duty).or_default().push(id);
             }
         }
         claims
+    }
+
+    fn areas_of(&self, duty: u32) -> &[u32] {
+        self.areas.get(&duty).map_or(&[], Vec::as_slice)
     }
 
     fn assignments<'s>(
