@@ -302,9 +302,9 @@ pub fn coverage<'a>(
     answer
 }
 
-/// How many unit judgements make it worth using every core: a national roll-up judges
-/// every practice for every local duty (about 70,000 on the demo, 40 ms on one core); a
-/// single ICB's few thousand are done before a thread would start.
+/// How many units to judge make it worth using every core: a national roll-up covers
+/// every practice for every local duty (about 70,000 on the demo); a single ICB's few
+/// thousand are done before a thread would start.
 const PARALLEL_FROM: usize = 20_000;
 
 /// `judge` applied to each of `work`, in order; on every core when `judgements` (the

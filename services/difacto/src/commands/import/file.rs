@@ -87,3 +87,32 @@ impl fmt::Display for BadRow {
 pub fn quoted(value: &str) -> String {
     format!("{:?}", value.chars().take(40).collect::<String>())
 }
+
+/// One record of a headed CSV file, as the importers take it.
+#[derive(Debug)]
+pub enum Record {
+    /// A row, with its line.
+    Row(u64, csv::StringRecord),
+    /// A line with nothing on it: not a row.
+    Blank,
+    /// What the reader could not read. A bad encoding spoils one record, so reading goes
+    /// on; after a broken quote the rest of the file is one bad row.
+    Unreadable { bad: BadRow, go_on: bool },
+}
+
+impl Record {
+    pub fn of(result: csv::Result<csv::StringRecord>) -> Self {
+        match result {
+            Ok(record) if record.iter().all(str::is_empty) => Self::Blank,
+            Ok(record) => Self::Row(record.position().map_or(0, csv::Position::line), record),
+            Err(err) => Self::Unreadable {
+                go_on: matches!(err.kind(), csv::ErrorKind::Utf8 { .. }),
+                bad: BadRow {
+                    line: err.position().map_or(0, csv::Position::line),
+                    column: None,
+                    reason: format!("is not CSV: {err}"),
+                },
+            },
+        }
+    }
+}

@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use domain::codes;
 use proto::v1::OrganisationKind;
 
-use super::file::{BadRow, quoted};
+use super::file::{BadRow, Record, quoted};
 
 /// An area: its code and, when the file names it, its name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,27 +80,20 @@ pub fn parse(bytes: &[u8]) -> Result<Map, String> {
     let column: Vec<usize> = REQUIRED.iter().filter_map(|n| index(n)).collect();
     let extract_column = index("EXTRACT_DATE");
     let mut out = Map::default();
-    for record in reader.records() {
-        let record = match record {
-            Ok(record) => record,
-            Err(err) => {
+    for result in reader.records() {
+        let (line, record) = match Record::of(result) {
+            Record::Row(line, record) => (line, record),
+            Record::Blank => continue,
+            Record::Unreadable { bad, go_on } => {
                 out.rows += 1;
-                out.bad.push(BadRow {
-                    line: err.position().map_or(0, csv::Position::line),
-                    column: None,
-                    reason: format!("is not CSV: {err}"),
-                });
-                if matches!(err.kind(), csv::ErrorKind::Utf8 { .. }) {
+                out.bad.push(bad);
+                if go_on {
                     continue;
                 }
                 break;
             }
         };
-        if record.iter().all(str::is_empty) {
-            continue;
-        }
         out.rows += 1;
-        let line = record.position().map_or(0, csv::Position::line);
         if out.extract_date.is_none() {
             out.extract_date = extract_column
                 .and_then(|c| record.get(c))

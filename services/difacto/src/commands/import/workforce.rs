@@ -12,7 +12,7 @@ use domain::codes;
 use proto::v1 as pb;
 use proto::v1::{OrganisationKind, StaffRole};
 
-use super::file::{BadRow, Source, quoted};
+use super::file::{BadRow, Record, Source, quoted};
 use super::send::{self, RequestIds};
 use super::target::Target;
 use crate::cli::{AuthArgs, ImportWorkforceArgs};
@@ -79,27 +79,20 @@ pub fn parse(bytes: &[u8]) -> Result<Workforce, String> {
         ));
     }
     let mut out = Workforce::default();
-    for record in reader.records() {
-        let record = match record {
-            Ok(record) => record,
-            Err(err) => {
+    for result in reader.records() {
+        let (line, record) = match Record::of(result) {
+            Record::Row(line, record) => (line, record),
+            Record::Blank => continue,
+            Record::Unreadable { bad, go_on } => {
                 out.rows += 1;
-                out.bad.push(BadRow {
-                    line: err.position().map_or(0, csv::Position::line),
-                    column: None,
-                    reason: format!("is not CSV: {err}"),
-                });
-                if matches!(err.kind(), csv::ErrorKind::Utf8 { .. }) {
+                out.bad.push(bad);
+                if go_on {
                     continue;
                 }
                 break;
             }
         };
-        if record.iter().all(str::is_empty) {
-            continue;
-        }
         out.rows += 1;
-        let line = record.position().map_or(0, csv::Position::line);
         match staffing(line, &record, code_column, &columns) {
             Ok(staffing) => out.practices.push(staffing),
             Err(bad) => out.bad.push(bad),
