@@ -88,31 +88,37 @@ pub fn quoted(value: &str) -> String {
     format!("{:?}", value.chars().take(40).collect::<String>())
 }
 
-/// One record of a headed CSV file, as the importers take it.
-#[derive(Debug)]
-pub enum Record {
-    /// A row, with its line.
-    Row(u64, csv::StringRecord),
-    /// A line with nothing on it: not a row.
-    Blank,
-    /// What the reader could not read. A bad encoding spoils one record, so reading goes
-    /// on; after a broken quote the rest of the file is one bad row.
-    Unreadable { bad: BadRow, go_on: bool },
-}
-
-impl Record {
-    pub fn of(result: csv::Result<csv::StringRecord>) -> Self {
+/// Gives each row of a headed CSV file to `row`, with its line and where to put what is
+/// wrong with it, and returns how many rows there were, unreadable ones included. A line
+/// with nothing on it is no row. What the reader cannot read is a bad row: a bad
+/// encoding spoils one record and reading goes on; after a broken quote the rest of the
+/// file is that one bad row.
+pub fn each_row<R: std::io::Read>(
+    reader: &mut csv::Reader<R>,
+    bad: &mut Vec<BadRow>,
+    mut row: impl FnMut(u64, &csv::StringRecord, &mut Vec<BadRow>),
+) -> u32 {
+    let mut rows = 0;
+    for result in reader.records() {
         match result {
-            Ok(record) if record.iter().all(str::is_empty) => Self::Blank,
-            Ok(record) => Self::Row(record.position().map_or(0, csv::Position::line), record),
-            Err(err) => Self::Unreadable {
-                go_on: matches!(err.kind(), csv::ErrorKind::Utf8 { .. }),
-                bad: BadRow {
+            Ok(record) if record.iter().all(str::is_empty) => continue,
+            Ok(record) => {
+                rows += 1;
+                let line = record.position().map_or(0, csv::Position::line);
+                row(line, &record, bad);
+            }
+            Err(err) => {
+                rows += 1;
+                bad.push(BadRow {
                     line: err.position().map_or(0, csv::Position::line),
                     column: None,
                     reason: format!("is not CSV: {err}"),
-                },
-            },
+                });
+                if !matches!(err.kind(), csv::ErrorKind::Utf8 { .. }) {
+                    break;
+                }
+            }
         }
     }
+    rows
 }

@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use domain::codes;
 use proto::v1::OrganisationKind;
 
-use super::file::{BadRow, Record, quoted};
+use super::file::{BadRow, each_row, quoted};
 
 /// An area: its code and, when the file names it, its name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,32 +80,19 @@ pub fn parse(bytes: &[u8]) -> Result<Map, String> {
     let column: Vec<usize> = REQUIRED.iter().filter_map(|n| index(n)).collect();
     let extract_column = index("EXTRACT_DATE");
     let mut out = Map::default();
-    for result in reader.records() {
-        let (line, record) = match Record::of(result) {
-            Record::Row(line, record) => (line, record),
-            Record::Blank => continue,
-            Record::Unreadable { bad, go_on } => {
-                out.rows += 1;
-                out.bad.push(bad);
-                if go_on {
-                    continue;
-                }
-                break;
-            }
-        };
-        out.rows += 1;
+    out.rows = each_row(&mut reader, &mut out.bad, |line, record, bad| {
         if out.extract_date.is_none() {
             out.extract_date = extract_column
                 .and_then(|c| record.get(c))
                 .and_then(extract_date);
         }
-        match placement(line, &record, &column) {
+        match placement(line, record, &column) {
             Ok((code, placement)) => {
                 out.practices.insert(code, placement);
             }
-            Err(bad) => out.bad.push(bad),
+            Err(wrong) => bad.push(wrong),
         }
-    }
+    });
     if out.rows == 0 {
         return Err("holds a header and no rows".into());
     }

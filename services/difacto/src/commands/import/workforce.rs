@@ -12,7 +12,7 @@ use domain::codes;
 use proto::v1 as pb;
 use proto::v1::{OrganisationKind, StaffRole};
 
-use super::file::{BadRow, Record, Source, quoted};
+use super::file::{BadRow, Source, each_row, quoted};
 use super::send::{self, RequestIds};
 use super::target::Target;
 use crate::cli::{AuthArgs, ImportWorkforceArgs};
@@ -79,25 +79,14 @@ pub fn parse(bytes: &[u8]) -> Result<Workforce, String> {
         ));
     }
     let mut out = Workforce::default();
-    for result in reader.records() {
-        let (line, record) = match Record::of(result) {
-            Record::Row(line, record) => (line, record),
-            Record::Blank => continue,
-            Record::Unreadable { bad, go_on } => {
-                out.rows += 1;
-                out.bad.push(bad);
-                if go_on {
-                    continue;
-                }
-                break;
-            }
-        };
-        out.rows += 1;
-        match staffing(line, &record, code_column, &columns) {
+    out.rows = each_row(
+        &mut reader,
+        &mut out.bad,
+        |line, record, bad| match staffing(line, record, code_column, &columns) {
             Ok(staffing) => out.practices.push(staffing),
-            Err(bad) => out.bad.push(bad),
-        }
-    }
+            Err(wrong) => bad.push(wrong),
+        },
+    );
     Ok(out)
 }
 
