@@ -69,6 +69,8 @@ macro_rules! vocabulary {
         }
 
         impl Vocabulary for $name {}
+
+        $crate::views::eager::eager_enum!($name);
     )+};
 }
 

@@ -9,6 +9,7 @@ use async_graphql::{Context, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use proto::v1 as pb;
 
+use super::eager::{Eagerly, eager_object};
 use super::organisations::OrganisationSummary;
 use super::page::{Page, PageArgs, page_cost};
 use super::responsibilities::{Assignment, DutySummary, Misattribution, assignment};
@@ -44,6 +45,16 @@ pub struct UnitOwnership {
     pub misattributions: Vec<Misattribution>,
 }
 
+eager_object!(UnitOwnership {
+    "unit" => unit,
+    "flags" => flags,
+    "responsible" => responsible,
+    "accountable" => accountable,
+    "pending" => pending,
+    "declined" => declined,
+    "misattributions" => misattributions,
+});
+
 /// The units of one duty and level that lie in one area of the roll-up.
 #[derive(Debug, Clone, SimpleObject)]
 pub struct AreaCoverage {
@@ -64,7 +75,7 @@ pub struct DutyLevelCoverage {
     /// One entry per flag, in the order of `CoverageFlag`.
     pub counts: Vec<FlagCount>,
     /// The units, filtered by the query's `flag`, a page at a time.
-    pub by_unit: Page<UnitOwnership>,
+    pub by_unit: Page<Eagerly<UnitOwnership>>,
     /// The same units grouped by the area they lie in (`groupBy`): the heat map.
     pub by_area: Vec<AreaCoverage>,
 }
@@ -251,7 +262,7 @@ pub fn answer(model: &ReadModel, question: &Question<'_>) -> Result<Responsibili
             question.page.page_with(rows.len(), |range| {
                 rows[range]
                     .iter()
-                    .map(|u| unit_ownership(model, &index, u, date))
+                    .map(|u| Eagerly(unit_ownership(model, &index, u, date)))
                     .collect()
             })?
         } else {

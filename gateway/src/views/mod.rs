@@ -3,6 +3,7 @@
 
 pub mod commissioning;
 pub mod coverage;
+pub mod eager;
 pub mod facilitation;
 pub mod history;
 pub mod inbox;

@@ -4,6 +4,7 @@ use async_graphql::{ComplexObject, Context, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::registry::Organisation as Org;
 
+use super::eager::eager_object;
 use super::page::{Page, PageArgs, page_cost};
 use super::{kind_of, open};
 use crate::error::{GatewayError, Result};
@@ -19,6 +20,12 @@ pub struct OrganisationSummary {
     pub name: String,
     pub kind: Option<OrganisationKind>,
 }
+
+eager_object!(OrganisationSummary {
+    "code" => code,
+    "name" => name,
+    "kind" => kind,
+});
 
 impl OrganisationSummary {
     pub fn of(model: &ReadModel, code: &str) -> Self {

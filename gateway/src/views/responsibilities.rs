@@ -4,6 +4,7 @@
 use async_graphql::{Context, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 
+use super::eager::eager_object;
 use super::open;
 use super::organisations::OrganisationSummary;
 use super::page::{Page, PageArgs, page_cost};
@@ -17,6 +18,8 @@ pub struct DutySummary {
     pub id: String,
     pub title: String,
 }
+
+eager_object!(DutySummary { "id" => id, "title" => title });
 
 #[derive(Debug, Clone, SimpleObject)]
 pub struct Duty {
@@ -45,6 +48,20 @@ pub struct Assignment {
     pub changed_at: DateTime<Utc>,
 }
 
+eager_object!(Assignment {
+    "id" => id,
+    "duty" => duty,
+    "area" => area,
+    "level" => level,
+    "assignee" => assignee,
+    "role" => role,
+    "status" => status,
+    "proposer" => proposer,
+    "reason" => reason,
+    "proposedAt" => proposed_at,
+    "changedAt" => changed_at,
+});
+
 /// An organisation's belief about who owns a duty, which nobody accepted.
 #[derive(Debug, Clone, SimpleObject)]
 pub struct Misattribution {
@@ -53,6 +70,13 @@ pub struct Misattribution {
     pub role: Option<RaciRole>,
     pub at: DateTime<Utc>,
 }
+
+eager_object!(Misattribution {
+    "attributedBy" => attributed_by,
+    "believedOwner" => believed_owner,
+    "role" => role,
+    "at" => at,
+});
 
 /// `a` as it stood at the end of `date` (as it stands now, if it was proposed later).
 pub(super) fn assignment(
