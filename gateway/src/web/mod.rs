@@ -2,7 +2,8 @@
 //! the same schema as the API, signing in, CSV exports, GraphiQL, and the files they load.
 //!
 //! `assets` serves the embedded files and `graphiql` the GraphiQL page; `config` says how
-//! people sign in; `session` keeps who is signed in and `csrf` guards every form;
+//! people sign in; `session` keeps who is signed in and `csrf` guards every form (through
+//! `form::CheckedForm`, the extractor of every POST);
 //! `query` runs a page's GraphQL document as its visitor; `form` reads forms and puts
 //! the API's errors next to their fields; `chart` lays out SVG charts; `layout` is every page's frame,
 //! `pages/` the pages (one file each), `flags` the coverage flags in words and colours,
