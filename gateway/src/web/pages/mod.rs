@@ -2,10 +2,12 @@
 //! renders a template of `gateway/templates/`.
 
 pub mod commissioning;
+pub mod facilitation;
 pub mod heatmap;
 pub mod home;
 pub mod host_practices;
 pub mod inbox;
+pub mod provider;
 pub mod responsibility;
 pub mod rollout;
 pub mod service_status;
@@ -13,6 +15,8 @@ pub mod session;
 pub mod sessions;
 pub mod signin;
 pub mod staff;
+pub mod unit;
+pub mod usability;
 
 use askama::Template;
 use axum::http::StatusCode;
