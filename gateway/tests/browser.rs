@@ -1,7 +1,8 @@
 //! The web app in headless Chromium (DESIGN.md §10): a commissioner signs in with the
 //! keyboard alone, reads the responsibility map and signs out; a POST without the CSRF
-//! token is refused; axe-core finds no serious or critical violation on any page; and no
-//! request leaves 127.0.0.1. Needs `chromium` and `/usr/bin/chromedriver`
+//! token is refused; axe-core finds no serious or critical violation on any page (the
+//! practice's and the provider's pages signed in as them); and no request leaves
+//! 127.0.0.1. Needs `chromium` and `/usr/bin/chromedriver`
 //! (`scripts/install-test-deps`, which `.ci/run` calls). Each step is bounded in time.
 
 #[path = "api/world.rs"]
@@ -34,7 +35,10 @@ const RELEASE: &str = "\u{e000}";
 
 /// The pages axe-core checks besides those the journey walks through, as the ICB
 /// commissioner QWO sees them.
-const PAGES: [&str; 8] = [
+const PAGES: [&str; 11] = [
+    "/responsibility/QWO?duty=00000000-0000-4000-8000-000000000001",
+    "/responsibility/A81001?duty=00000000-0000-4000-8000-000000000001",
+    "/responsibility/assignments/00000000-0000-4000-8000-0000000000a1",
     "/heatmap",
     "/rollout",
     "/rollout?within=U00001",
@@ -43,6 +47,25 @@ const PAGES: [&str; 8] = [
     "/commissioning",
     "/service-status",
     "/staff",
+];
+
+/// The pages of the other roles axe-core checks: each role's organisation and role, and
+/// the pages it signs in to see.
+const ROLE_PAGES: [(&str, &str, &[&str]); 2] = [
+    (
+        "A81001",
+        "practice_manager",
+        &["/facilitation", "/usability"],
+    ),
+    (
+        "V-acme",
+        "provider_admin",
+        &[
+            "/provider/issues",
+            "/provider/changes",
+            "/provider/materials",
+        ],
+    ),
 ];
 
 /// chromedriver, ended when the test ends however it ends.
@@ -349,13 +372,114 @@ async fn journey(client: &Client, origin: &str) {
             .contains("Sign in to see this page")
     );
 
+    // The practice's and the provider's pages, each signed in as its role.
+    for (org, role, paths) in ROLE_PAGES {
+        sign_in_as(client, origin, org, role).await;
+        for path in paths {
+            client
+                .goto(&format!("{origin}{path}"))
+                .await
+                .expect("a page");
+            let main = text(client, "main").await;
+            assert!(!main.contains("There is a problem"), "{path}: {main}");
+            assert!(!main.contains("You cannot see this page"), "{path}: {main}");
+            check_page(client, origin, &mut violations).await;
+        }
+    }
+
     assert!(violations.is_empty(), "axe-core: {violations:#?}");
+}
+
+/// Signs in as `role` of `org` with the development form (a new session each time).
+async fn sign_in_as(client: &Client, origin: &str, org: &str, role: &str) {
+    client
+        .goto(&format!("{origin}/signin"))
+        .await
+        .expect("sign-in page");
+    client
+        .find(Locator::Id("org"))
+        .await
+        .expect("the organisation field")
+        .send_keys(org)
+        .await
+        .expect("typing");
+    client
+        .find(Locator::Id("role"))
+        .await
+        .expect("the role list")
+        .select_by_value(role)
+        .await
+        .expect("a role");
+    client
+        .find(Locator::XPath(
+            "//main//button[normalize-space()='Sign in']",
+        ))
+        .await
+        .expect("the sign-in button")
+        .click()
+        .await
+        .expect("sign in");
+    // The home page that follows says who is signed in.
+    client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::XPath(
+            "//main//p[starts-with(normalize-space(), 'Signed in as')]",
+        ))
+        .await
+        .unwrap_or_else(|e| panic!("{org} {role} not signed in: {e}"));
+}
+
+/// Adds to `world` a provider, `V-acme`, its platform and one usability issue A81001
+/// reported on it, for the provider's and the practice's pages.
+async fn add_a_platform(world: &world::World) {
+    use proto::v1 as pb;
+    let log = world.log.as_ref();
+    world::register(log, "V-acme", pb::OrganisationKind::Provider, "X24").await;
+    let platform = "00000000-0000-4000-8000-0000000000c1";
+    world::append(
+        log,
+        &format!("platform-{platform}"),
+        pb::PlatformRegistered {
+            platform_id: platform.into(),
+            provider_code: "V-acme".into(),
+            name: "Acme Patient App".into(),
+            category: pb::PlatformCategory::PatientApp.into(),
+            services: vec![pb::DigitalService::NhsApp.into()],
+            ..Default::default()
+        },
+        &[],
+    )
+    .await;
+    let issue = "00000000-0000-4000-8000-0000000000c2";
+    world::append(
+        log,
+        &format!("issue-{issue}"),
+        pb::UsabilityIssueReported {
+            issue_id: issue.into(),
+            platform_id: platform.into(),
+            provider_code: "V-acme".into(),
+            practice_code: "A81001".into(),
+            category: pb::UsabilityIssueCategory::Navigation.into(),
+            severity: pb::IssueSeverity::Medium.into(),
+            description: "The repeat prescription button is hidden".into(),
+            ..Default::default()
+        },
+        &[],
+    )
+    .await;
+    world
+        .projection
+        .catch_up(Duration::from_secs(10))
+        .await
+        .expect("caught up");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_commissioner_signs_in_reads_the_map_and_signs_out_with_the_keyboard() {
     let world = world::world().await;
     world::launch_training(&world).await;
+    add_a_platform(&world).await;
     let (addr, shutdown) = start_gateway(&world).await;
     let (_driver, driver_port) = start_driver().await;
     let profile = tempfile::tempdir().expect("profile dir");

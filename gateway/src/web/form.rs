@@ -2,11 +2,15 @@
 //! NHS.UK error pattern (an error summary at the top linking to each field, the message
 //! next to the field) fed by the API's own errors, which name the field in
 //! `extensions.field` (DESIGN.md §10: shown next to the field they concern); a POSTed
-//! form as typed, and [`send`], the one way a form runs its mutation.
+//! form as typed, [`CheckedForm`], the one way a POST handler receives it (only with the
+//! session's CSRF token), and [`send`], the one way a form runs its mutation.
 
 use std::time::Duration;
 
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 
 use super::csrf;
 use super::query::{self, QueryError};
@@ -150,11 +154,6 @@ impl Posted {
         self.pairs.iter().any(|(k, v)| k == name && v == value)
     }
 
-    /// Whether the form carries the session's CSRF token.
-    pub fn from_this_session(&self, visitor: &Visitor) -> bool {
-        csrf::matches(&visitor.csrf, Some(self.get(csrf::FIELD)))
-    }
-
     /// The field `name` as a count, or the problem with it, put against the input
     /// `name`; left empty it is `default`, or a problem when there is none.
     pub fn count(
@@ -181,6 +180,131 @@ impl Posted {
     pub fn optional(&self, name: &str) -> Option<&str> {
         Some(self.get(name).trim()).filter(|v| !v.is_empty())
     }
+}
+
+/// A POSTed form that came from a page of the visitor's own session: who sent it and
+/// its fields as typed. It is the extractor of every POST handler of the web app, so no
+/// handler can forget the CSRF check: a form without the session's token (or a request
+/// outside the session layer) is answered with [`csrf::refused`] before the handler
+/// runs.
+#[derive(Debug, Clone)]
+pub struct CheckedForm {
+    pub visitor: Visitor,
+    pub form: Posted,
+}
+
+impl<S: Send + Sync> FromRequest<S> for CheckedForm {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let Some(visitor) = request.extensions().get::<Visitor>().cloned() else {
+            return Err(csrf::refused());
+        };
+        let body = Bytes::from_request(request, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let form = Posted::parse(&body);
+        if !csrf::matches(&visitor.csrf, Some(form.get(csrf::FIELD))) {
+            return Err(csrf::refused());
+        }
+        Ok(Self { visitor, form })
+    }
+}
+
+/// One value of a GraphQL enum as a form offers it: the value sent, in words, and the
+/// schema's own description of it as the hint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Choice {
+    pub value: String,
+    pub words: String,
+    pub hint: String,
+}
+
+impl Choice {
+    /// Whether this is the value `chosen`.
+    pub fn matches(&self, chosen: &str) -> bool {
+        self.value == chosen
+    }
+}
+
+/// The enum values of a `__type(name:)` introspection, as a page's query selects them
+/// with [`ENUM_VALUES`]: a form's choices come from the schema, in its order and with its
+/// descriptions, so the form offers exactly what the API takes.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EnumValues {
+    #[serde(default)]
+    enum_values: Vec<EnumValue>,
+}
+
+#[derive(Debug, Clone, serde::Deserialize)]
+struct EnumValue {
+    name: String,
+    description: Option<String>,
+}
+
+/// What a page's query selects on `__type(name: "…")` to read [`EnumValues`].
+pub const ENUM_VALUES: &str = "{ enumValues { name description } }";
+
+impl EnumValues {
+    pub fn choices(&self) -> Vec<Choice> {
+        self.enum_values
+            .iter()
+            .map(|v| Choice {
+                words: words(&v.name),
+                hint: v.description.clone().unwrap_or_default(),
+                value: v.name.clone(),
+            })
+            .collect()
+    }
+}
+
+/// A GraphQL enum value in words: `CARE_NAVIGATOR` is "Care navigator", `NHS_APP` is
+/// "NHS App"; the abbreviations people write in capitals stay so.
+pub fn words(name: &str) -> String {
+    const CAPITALS: [&str; 7] = ["NHS", "GP", "BSL", "SMS", "ICB", "PCN", "URL"];
+    let mut out = String::new();
+    for (i, word) in name.split('_').filter(|w| !w.is_empty()).enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        if CAPITALS.contains(&word) {
+            out.push_str(word);
+        } else if i == 0 || out.ends_with("NHS ") {
+            // "NHS App": a product's name keeps its capital.
+            let lower = word.to_lowercase();
+            let mut chars = lower.chars();
+            out.extend(chars.next().map(|c| c.to_ascii_uppercase()));
+            out.push_str(chars.as_str());
+        } else {
+            out.push_str(&word.to_lowercase());
+        }
+    }
+    out
+}
+
+/// The enum value `T` names that the field `name` holds, or the problem put against it:
+/// `what` says what to choose. Only a value of the API's enum is sent on.
+pub fn chosen<'a, T: async_graphql::EnumType>(
+    typed: &'a Posted,
+    name: &str,
+    what: &str,
+    problems: &mut Problems,
+) -> &'a str {
+    let value = typed.get(name).trim();
+    if !T::items().iter().any(|item| item.name == value) {
+        problems.add(name, format!("Choose {what}"));
+    }
+    value
+}
+
+/// Every value of `T` ticked as `name`; anything else sent is no choice the form offered.
+pub fn ticked<'a, T: async_graphql::EnumType>(typed: &'a Posted, name: &str) -> Vec<&'a str> {
+    typed
+        .all(name)
+        .into_iter()
+        .filter(|v| T::items().iter().any(|item| item.name == *v))
+        .collect()
 }
 
 /// A mutation a form sends, and how to read its errors: `fields` maps the API's input
@@ -245,6 +369,31 @@ pub async fn send(gw: &Gateway, visitor: &Visitor, command: Command<'_>) -> Outc
     }
 }
 
+/// Sends a form's `command` and answers the browser: when it worked, a redirect to
+/// `done` (so a reload does not send it twice, and the page shows what was done); when
+/// refused, `again` (the form with the problems, as typed) with the refusal's status;
+/// anything else, the failure's page in the frame of the page at `path`.
+pub async fn submit<F, Fut>(
+    gw: &Gateway,
+    visitor: &Visitor,
+    command: Command<'_>,
+    done: &str,
+    path: &str,
+    again: F,
+) -> Response
+where
+    F: FnOnce(Problems) -> Fut,
+    Fut: std::future::Future<Output = Response>,
+{
+    match send(gw, visitor, command).await {
+        Outcome::Done => axum::response::Redirect::to(done).into_response(),
+        Outcome::Refused(status, problems) => (status, again(problems).await).into_response(),
+        Outcome::Failed(e) => {
+            super::pages::query_failed(super::layout::Layout::new(gw, visitor, path), &e)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -268,6 +417,26 @@ mod tests {
             Some("Enter walk-ins as a whole number, like 2")
         );
         assert_eq!(problems.of("attended"), Some("Enter how many came"));
+    }
+
+    #[test]
+    fn enum_values_read_as_words() {
+        use crate::vocabulary::{FacilitationMode, PatientGroup};
+        assert_eq!(words("CARE_NAVIGATOR"), "Care navigator");
+        assert_eq!(words("NHS_APP"), "NHS App");
+        assert_eq!(words("GP"), "GP");
+        assert_eq!(words("BSL_VIDEO"), "BSL video");
+        assert_eq!(words("SMS_LINK"), "SMS link");
+        let typed = Posted::parse(b"mode=PROACTIVE&bad=SIDEWAYS&groups=HOMELESS&groups=NOPE");
+        let mut problems = Problems::default();
+        assert_eq!(
+            chosen::<FacilitationMode>(&typed, "mode", "how", &mut problems),
+            "PROACTIVE"
+        );
+        assert!(problems.is_empty());
+        chosen::<FacilitationMode>(&typed, "bad", "how it came about", &mut problems);
+        assert_eq!(problems.of("bad"), Some("Choose how it came about"));
+        assert_eq!(ticked::<PatientGroup>(&typed, "groups"), ["HOMELESS"]);
     }
 
     #[test]

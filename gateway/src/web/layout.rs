@@ -83,10 +83,23 @@ pub const READS_COMMISSIONING: [Role; 4] = [
     Role::Auditor,
 ];
 
+/// The roles of a practice's own team: they record its facilitation and report the
+/// problems it has with platforms.
+pub const PRACTICE_TEAM: [Role; 2] = [Role::PracticeManager, Role::PracticeStaff];
+
+/// The role of a platform provider: it answers usability issues on its platforms and
+/// publishes their changes and training material.
+pub const PROVIDER: [Role; 1] = [Role::ProviderAdmin];
+
 /// Each page of the menu and the roles it is for (empty: everyone signed in).
-const PAGES: [(&str, &str, &[Role]); 10] = [
+const PAGES: [(&str, &str, &[Role]); 15] = [
     ("/", "Home", &[]),
     ("/inbox", "Inbox", &ANSWERS_INBOX),
+    ("/facilitation", "Facilitation", &PRACTICE_TEAM),
+    ("/usability", "Usability problems", &PRACTICE_TEAM),
+    ("/provider/issues", "Issues to answer", &PROVIDER),
+    ("/provider/changes", "Changes", &PROVIDER),
+    ("/provider/materials", "Training material", &PROVIDER),
     ("/staff", "Staff", &[Role::PracticeManager]),
     (
         "/responsibility",

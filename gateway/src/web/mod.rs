@@ -2,7 +2,8 @@
 //! the same schema as the API, signing in, CSV exports, GraphiQL, and the files they load.
 //!
 //! `assets` serves the embedded files and `graphiql` the GraphiQL page; `config` says how
-//! people sign in; `session` keeps who is signed in and `csrf` guards every form;
+//! people sign in; `session` keeps who is signed in and `csrf` guards every form (through
+//! `form::CheckedForm`, the extractor of every POST);
 //! `query` runs a page's GraphQL document as its visitor; `form` reads forms and puts
 //! the API's errors next to their fields; `chart` lays out SVG charts; `layout` is every page's frame,
 //! `pages/` the pages (one file each), `flags` the coverage flags in words and colours,
@@ -39,6 +40,11 @@ pub fn routes(gw: &Gateway) -> Router<Gateway> {
         .route("/signin/dev", post(pages::signin::development))
         .route("/signout", post(pages::signin::sign_out))
         .route("/responsibility", get(pages::responsibility::page))
+        .route("/responsibility/{area}", get(pages::unit::page))
+        .route(
+            "/responsibility/assignments/{id}",
+            get(pages::unit::history),
+        )
         .route("/rollout", get(pages::rollout::page))
         .route("/heatmap", get(pages::heatmap::page))
         .route("/sessions", get(pages::sessions::page))
@@ -58,6 +64,28 @@ pub fn routes(gw: &Gateway) -> Router<Gateway> {
         .route("/inbox/decline", post(pages::inbox::decline))
         .route("/inbox/host", post(pages::inbox::host))
         .route("/inbox/not-host", post(pages::inbox::not_host))
+        .route(
+            "/facilitation",
+            get(pages::facilitation::page).post(pages::facilitation::record),
+        )
+        .route(
+            "/usability",
+            get(pages::usability::page).post(pages::usability::report),
+        )
+        .route("/provider/issues", get(pages::provider::issues))
+        .route(
+            "/provider/issues/acknowledge",
+            post(pages::provider::acknowledge),
+        )
+        .route("/provider/issues/resolve", post(pages::provider::resolve))
+        .route(
+            "/provider/changes",
+            get(pages::provider::changes).post(pages::provider::announce),
+        )
+        .route(
+            "/provider/materials",
+            get(pages::provider::materials).post(pages::provider::publish_material),
+        )
         .route("/export/{file}", get(export::download))
         .route_layer(axum::middleware::from_fn_with_state(
             gw.clone(),

@@ -38,6 +38,13 @@ impl Visitor {
     pub fn caller(&self) -> Option<&crate::caller::Caller> {
         self.auth.caller().ok()
     }
+
+    /// The code of the organisation the visitor acts for; empty when not signed in.
+    pub fn organisation(&self) -> String {
+        self.caller()
+            .map(|c| c.principal.organisation.clone())
+            .unwrap_or_default()
+    }
 }
 
 fn read(headers: &HeaderMap, gw: &Gateway) -> Option<Session> {

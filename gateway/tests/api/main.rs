@@ -19,3 +19,4 @@ mod web_commissioner;
 mod web_pages;
 mod web_partner;
 mod web_practice;
+mod web_provider;

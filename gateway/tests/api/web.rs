@@ -106,6 +106,15 @@ async fn read(response: Response<Body>) -> Answer {
 }
 
 impl Site {
+    /// Waits for the read models to fold everything appended so far.
+    pub(crate) async fn caught_up(&self) {
+        self.world
+            .projection
+            .catch_up(std::time::Duration::from_secs(10))
+            .await
+            .expect("caught up");
+    }
+
     pub(crate) async fn get(&self, path: &str, cookie: Option<&str>) -> Answer {
         let mut request = Request::get(path);
         if let Some(cookie) = cookie {

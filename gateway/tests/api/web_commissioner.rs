@@ -1,11 +1,14 @@
-//! The commissioner's commissioning page with the domain services behind it: a partner
-//! commissioned by the ICB, shown with what the API says it delivered, and its CSV.
+//! The commissioner's pages: commissioning with the domain services behind it (a partner
+//! commissioned by the ICB, shown with what the API says it delivered, and its CSV), and
+//! the responsibility map's drill-down to a unit, its perceptions and an assignment's
+//! history, each as the API answers them.
 
 use auth::Role;
 use axum::http::StatusCode;
 
 use crate::web::live_site;
 use crate::web_partner::{api, caller, schedule};
+use crate::world::DUTY;
 
 #[tokio::test]
 async fn the_commissioning_page_shows_what_the_api_answers() {
@@ -73,4 +76,142 @@ async fn the_commissioning_page_shows_what_the_api_answers() {
     let bad = site.get("/commissioning?area=zzz", Some(&session)).await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.body);
     assert!(bad.body.contains("id=\"area-error\""), "{}", bad.body);
+}
+
+#[tokio::test]
+async fn the_map_drills_down_to_a_unit_its_perceptions_and_an_assignments_history() {
+    let site = crate::web::site().await;
+    // A81002 believes A81001 is accountable for the duty for it, which A81001 never
+    // accepted: a misattribution, and a belief about someone else.
+    crate::world::append(
+        site.world.log.as_ref(),
+        "attribution-00000000-0000-4000-8000-0000000000b1",
+        proto::v1::ResponsibilityAttributed {
+            attribution_id: "00000000-0000-4000-8000-0000000000b1".into(),
+            duty_id: DUTY.into(),
+            area_code: "A81002".into(),
+            level: proto::v1::Level::Local.into(),
+            attributed_by_code: "A81002".into(),
+            believed_owner_code: "A81001".into(),
+            role: proto::v1::RaciRole::Accountable.into(),
+        },
+        &[],
+    )
+    .await;
+    site.caught_up().await;
+    let session = site.sign_in("QWO", "icb_commissioner").await;
+    let map = site.get("/responsibility", Some(&session)).await;
+    assert!(
+        map.body
+            .contains(&format!("href=\"/responsibility/A81002?duty={DUTY}\"")),
+        "{}",
+        map.body
+    );
+    assert!(
+        map.body
+            .contains(&format!("href=\"/responsibility/QWO?duty={DUTY}\""))
+    );
+
+    let unit = site
+        .get(
+            &format!("/responsibility/A81002?duty={DUTY}"),
+            Some(&session),
+        )
+        .await;
+    assert_eq!(unit.status, StatusCode::OK, "{}", unit.body);
+    crate::web::assert_one_origin("/responsibility/A81002", &unit.body);
+    assert!(unit.body.contains("NHS App sign-up support"));
+    // Its owners as the API answers them: the PCN responsible, nobody accountable.
+    assert!(unit.body.contains(">U00001 (U00001)</dd>"), "{}", unit.body);
+    assert!(unit.body.contains(">Nobody</dd>"));
+    assert!(unit.body.contains("Misattributed"));
+    assert!(unit.body.contains(
+        "A81002 (A81002) believes A81001 (A81001) is Accountable, which it has not accepted."
+    ));
+    // The perceptions, as the API answers them.
+    let answer = api(
+        &site,
+        caller(&site, "QWO", &[Role::IcbCommissioner]),
+        "query ($d: String!) { perceptions(area: \"A81002\", duty: $d) { beliefs notAccepted believedToBeOthers } }",
+        serde_json::json!({ "d": DUTY }),
+    )
+    .await;
+    let p = &answer["perceptions"];
+    assert_eq!(p["notAccepted"], 1, "{p}");
+    assert!(
+        unit.body.contains(&format!(
+            "{} belief stated inside A81002 (A81002): 0 name an owner who accepted the duty there, {} do not, and {} name someone other than the believer.",
+            p["beliefs"], p["notAccepted"], p["believedToBeOthers"]
+        )),
+        "{}",
+        unit.body
+    );
+    let csv = site
+        .get(
+            &format!("/export/perceptions.matrix.csv?area=A81002&duty={DUTY}"),
+            Some(&session),
+        )
+        .await;
+    assert_eq!(csv.status, StatusCode::OK, "{}", csv.body);
+    assert_eq!(
+        csv.body.lines().nth(1),
+        Some("A81002,A81001,LOCAL,ACCOUNTABLE,1,A81002,0,true")
+    );
+
+    // The PCN's page lists its assignment, which links to its history.
+    let assignment = "00000000-0000-4000-8000-0000000000a1";
+    let pcn = site
+        .get(
+            &format!("/responsibility/U00001?duty={DUTY}"),
+            Some(&session),
+        )
+        .await;
+    assert_eq!(pcn.status, StatusCode::OK, "{}", pcn.body);
+    assert!(
+        pcn.body.contains(&format!(
+            "href=\"/responsibility/assignments/{assignment}\""
+        )),
+        "{}",
+        pcn.body
+    );
+    let history = site
+        .get(
+            &format!("/responsibility/assignments/{assignment}"),
+            Some(&session),
+        )
+        .await;
+    assert_eq!(history.status, StatusCode::OK, "{}", history.body);
+    let proposed = history
+        .body
+        .find("Responsibility proposed")
+        .expect("proposed");
+    let accepted = history
+        .body
+        .find("Responsibility accepted")
+        .expect("accepted");
+    assert!(proposed < accepted, "oldest first");
+    let csv = site
+        .get(
+            &format!("/export/history.csv?stream=assignment-{assignment}"),
+            Some(&session),
+        )
+        .await;
+    assert_eq!(csv.status, StatusCode::OK, "{}", csv.body);
+    assert_eq!(csv.body.lines().count(), 3, "{}", csv.body);
+
+    // Not a page for a partner; a duty that names nothing is the API's not found.
+    let partner = site
+        .sign_in("P-leeds-libraries", "partner_coordinator")
+        .await;
+    let refused = site
+        .get(
+            &format!("/responsibility/A81002?duty={DUTY}"),
+            Some(&partner),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let unknown = site
+        .get("/responsibility/A81002?duty=nothing", Some(&session))
+        .await;
+    assert!(unknown.status.is_client_error(), "{}", unknown.status);
 }

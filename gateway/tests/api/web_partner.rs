@@ -44,14 +44,36 @@ pub(crate) async fn api(
     answer.data.into_json().expect("json")
 }
 
+/// Runs the mutation `field` (`scheduleSession`) with `input` as a caller of `org` with
+/// `roles`, and waits for the read models to fold it; the id of the aggregate it acted on.
+pub(crate) async fn command(
+    site: &Site,
+    org: &str,
+    roles: &[Role],
+    field: &str,
+    input: serde_json::Value,
+) -> String {
+    let input_type = format!("{}{}Input", field[..1].to_uppercase(), &field[1..]);
+    let data = api(
+        site,
+        caller(site, org, roles),
+        &format!("mutation ($input: {input_type}!) {{ {field}(input: $input) {{ aggregateId }} }}"),
+        serde_json::json!({ "input": input }),
+    )
+    .await;
+    site.caught_up().await;
+    data[field]["aggregateId"].as_str().expect("id").to_owned()
+}
+
 /// Schedules a session of `capacity` places tomorrow at A81001, as the partner; its id.
 pub(crate) async fn schedule(site: &Site, capacity: i64) -> String {
     let tomorrow = chrono::Utc::now().date_naive() + chrono::Days::new(1);
-    let data = api(
+    command(
         site,
-        caller(site, PARTNER, &[Role::PartnerCoordinator]),
-        "mutation ($input: ScheduleSessionInput!) { scheduleSession(input: $input) { aggregateId } }",
-        serde_json::json!({ "input": {
+        PARTNER,
+        &[Role::PartnerCoordinator],
+        "scheduleSession",
+        serde_json::json!({
             "partnerCode": PARTNER,
             "icbCode": "QWO",
             "hostPracticeCode": "A81001",
@@ -60,18 +82,9 @@ pub(crate) async fn schedule(site: &Site, capacity: i64) -> String {
             "capacity": capacity,
             "topics": ["NHS_APP"],
             "title": "NHS App help at the surgery",
-        }}),
+        }),
     )
-    .await;
-    site.world
-        .projection
-        .catch_up(std::time::Duration::from_secs(10))
-        .await
-        .expect("caught up");
-    data["scheduleSession"]["aggregateId"]
-        .as_str()
-        .expect("id")
-        .to_owned()
+    .await
 }
 
 /// The session's figures as the API answers the partner.

@@ -6,30 +6,23 @@ use auth::Role;
 use axum::http::{StatusCode, header};
 
 use crate::web::{Site, live_site};
-use crate::web_partner::{api, caller, schedule};
+use crate::web_partner::{api, caller, command, schedule};
 use crate::world::DUTY;
 
 /// Proposes `role` of the world's duty to A81001 for itself, as the ICB; the id.
 async fn propose(site: &Site, role: &str) -> String {
-    let data = api(
+    let input = serde_json::json!({
+        "dutyId": DUTY, "areaCode": "A81001", "level": "LOCAL",
+        "assigneeCode": "A81001", "role": role,
+    });
+    command(
         site,
-        caller(site, "QWO", &[Role::IcbCommissioner]),
-        "mutation ($input: ProposeResponsibilityInput!) { proposeResponsibility(input: $input) { aggregateId } }",
-        serde_json::json!({ "input": {
-            "dutyId": DUTY, "areaCode": "A81001", "level": "LOCAL",
-            "assigneeCode": "A81001", "role": role,
-        }}),
+        "QWO",
+        &[Role::IcbCommissioner],
+        "proposeResponsibility",
+        input,
     )
-    .await;
-    site.world
-        .projection
-        .catch_up(std::time::Duration::from_secs(10))
-        .await
-        .expect("caught up");
-    data["proposeResponsibility"]["aggregateId"]
-        .as_str()
-        .expect("id")
-        .to_owned()
+    .await
 }
 
 async fn inbox(site: &Site) -> serde_json::Value {
@@ -143,4 +136,296 @@ async fn a_practice_answers_its_inbox_through_the_api() {
     // Without the form's token nothing is done.
     let forged = site.post("/inbox/accept", Some(&session), "id=x").await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
+}
+
+/// The Monday of an ISO week written `2026-W14`.
+fn monday_of(week: &str) -> chrono::NaiveDate {
+    let (year, number) = week.split_once("-W").expect("a week");
+    chrono::NaiveDate::from_isoywd_opt(
+        year.parse().expect("year"),
+        number.parse().expect("week"),
+        chrono::Weekday::Mon,
+    )
+    .expect("a monday")
+}
+
+/// The practice's figures for it as the API answers.
+async fn week_figures(site: &Site, week: &str) -> serde_json::Value {
+    let monday = monday_of(week);
+    api(
+        site,
+        caller(site, "A81001", &[Role::PracticeManager]),
+        "query ($d: NaiveDate!) { facilitationMix(within: \"A81001\", from: $d, to: $d) { totals { records patients { display } byMode { key records patients { display } } } } }",
+        serde_json::json!({ "d": monday }),
+    )
+    .await["facilitationMix"]["totals"]
+        .clone()
+}
+
+fn this_week() -> String {
+    let week = chrono::Datelike::iso_week(&chrono::Utc::now().date_naive());
+    format!("{}-W{:02}", week.year(), week.week())
+}
+
+#[tokio::test]
+async fn a_practice_records_its_week_of_facilitation_through_the_api() {
+    let site = live_site().await;
+    let week = this_week();
+    // Only the practice's own team records its facilitation.
+    assert_eq!(
+        site.get("/facilitation", None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let partner = site
+        .sign_in("P-leeds-libraries", "partner_coordinator")
+        .await;
+    let refused = site.get("/facilitation", Some(&partner)).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    let home = site.get("/", Some(&partner)).await;
+    assert!(!home.body.contains("href=\"/facilitation\""));
+
+    let session = site.sign_in("A81001", "practice_manager").await;
+    let home = site.get("/", Some(&session)).await;
+    assert!(
+        home.body.contains("href=\"/facilitation\""),
+        "{}",
+        home.body
+    );
+    let page = site.get("/facilitation", Some(&session)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    crate::web::assert_one_origin("/facilitation", &page.body);
+    // The week is preselected, and the modes carry the schema's own descriptions.
+    assert!(
+        page.body
+            .contains(&format!("name=\"week\" type=\"text\" value=\"{week}\"")),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("id=\"mode-PROACTIVE\""));
+    assert!(page.body.contains("The practice reached out first"));
+    assert!(page.body.contains("Nothing is recorded for this week yet."));
+    let csrf = page.csrf();
+
+    let form = |extra: &str| {
+        format!(
+            "csrf={csrf}&week={week}&mode=PROACTIVE&service=NHS_APP&channel=GROUP_SESSION&deliveredBy=RECEPTIONIST&patientGroups=OLDER_PEOPLE&patientsSupported=9&registeredForNhsApp=4{extra}"
+        )
+    };
+    let recorded = site.post("/facilitation", Some(&session), &form("")).await;
+    assert_eq!(recorded.status, StatusCode::SEE_OTHER, "{}", recorded.body);
+    let location = recorded.headers[header::LOCATION]
+        .to_str()
+        .expect("location")
+        .to_owned();
+    assert_eq!(location, format!("/facilitation?week={week}&done=recorded"));
+    let shown = site.get(&location, Some(&session)).await;
+    assert!(
+        shown
+            .body
+            .contains(&format!("The facilitation is recorded for week {week}.")),
+        "{}",
+        shown.body
+    );
+    // The week as the API answers it for the practice.
+    let figures = week_figures(&site, &week).await;
+    assert_eq!(figures["records"], 1, "{figures}");
+    assert!(
+        shown.body.contains(&format!(
+            "1 record, {} people helped",
+            figures["patients"]["display"].as_str().expect("display")
+        )),
+        "{}",
+        shown.body
+    );
+    assert!(shown.body.contains(">Proactive</th>"), "{}", shown.body);
+
+    // The API's refusal is shown next to the field it names, and nothing is recorded.
+    let over = site
+        .post(
+            "/facilitation",
+            Some(&session),
+            &form("&completedTaskOnline=12"),
+        )
+        .await;
+    assert_eq!(over.status, StatusCode::BAD_REQUEST, "{}", over.body);
+    assert!(
+        over.body.contains("id=\"completedTaskOnline-error\""),
+        "{}",
+        over.body
+    );
+    assert!(over.body.contains("href=\"#completedTaskOnline\""));
+    assert!(
+        over.body.contains("value=\"12\""),
+        "the form keeps what was typed"
+    );
+    let future = site
+        .post(
+            "/facilitation",
+            Some(&session),
+            &form("").replace(&format!("week={week}"), "week=2999-W01"),
+        )
+        .await;
+    assert_eq!(future.status, StatusCode::BAD_REQUEST, "{}", future.body);
+    assert!(future.body.contains("id=\"week-error\""), "{}", future.body);
+    // A choice the form does not offer, or a count that is not one, is named before
+    // anything is sent.
+    let sideways = site
+        .post(
+            "/facilitation",
+            Some(&session),
+            &form("").replace("mode=PROACTIVE", "mode=SIDEWAYS"),
+        )
+        .await;
+    assert_eq!(sideways.status, StatusCode::BAD_REQUEST);
+    assert!(sideways.body.contains("Choose how the help came about"));
+    // Without the form's token nothing is done.
+    let forged = site
+        .post(
+            "/facilitation",
+            Some(&session),
+            &form("").replace(&format!("csrf={csrf}&"), ""),
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert_eq!(week_figures(&site, &week).await["records"], 1);
+
+    // The week's CSV is the API's.
+    assert!(
+        shown
+            .body
+            .contains("/export/facilitationMix.totals.byMode.csv?within=A81001")
+    );
+    let monday = monday_of(&week);
+    let csv = site
+        .get(
+            &format!(
+                "/export/facilitationMix.totals.byMode.csv?within=A81001&from={monday}&to={monday}"
+            ),
+            Some(&session),
+        )
+        .await;
+    assert_eq!(csv.status, StatusCode::OK, "{}", csv.body);
+    assert_eq!(
+        csv.body.lines().collect::<Vec<_>>(),
+        [
+            "mode,records,patients".to_owned(),
+            format!(
+                "PROACTIVE,1,{}",
+                figures["byMode"][0]["patients"]["display"]
+                    .as_str()
+                    .expect("display")
+            )
+        ]
+    );
+}
+
+/// Registers the provider `V-acme` and its platform, as the provider; the platform's id.
+pub(crate) async fn platform(site: &Site) -> String {
+    crate::world::register(
+        site.world.log.as_ref(),
+        "V-acme",
+        proto::v1::OrganisationKind::Provider,
+        "X24",
+    )
+    .await;
+    let input = serde_json::json!({
+        "providerCode": "V-acme", "name": "Acme Patient App", "category": "PATIENT_APP",
+        "services": ["NHS_APP"],
+    });
+    command(
+        site,
+        "V-acme",
+        &[Role::ProviderAdmin],
+        "registerPlatform",
+        input,
+    )
+    .await
+}
+
+/// The usability issues as the API answers the practice.
+pub(crate) async fn issues(site: &Site) -> serde_json::Value {
+    api(
+        site,
+        caller(site, "A81001", &[Role::PracticeManager]),
+        "{ platformIssues { nodes { id status reportedBy { code } description } } }",
+        serde_json::json!({}),
+    )
+    .await["platformIssues"]["nodes"]
+        .clone()
+}
+
+#[tokio::test]
+async fn a_practice_reports_a_usability_problem_through_the_api() {
+    let site = live_site().await;
+    let platform = platform(&site).await;
+    let provider = site.sign_in("V-acme", "provider_admin").await;
+    assert_eq!(
+        site.get("/usability", Some(&provider)).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let session = site.sign_in("A81001", "practice_staff").await;
+    let home = site.get("/", Some(&session)).await;
+    assert!(home.body.contains("href=\"/usability\""), "{}", home.body);
+    let page = site.get("/usability", Some(&session)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    crate::web::assert_one_origin("/usability", &page.body);
+    assert!(page.body.contains(&format!("value=\"{platform}\"")));
+    assert!(
+        page.body
+            .contains("Your practice has not reported a problem yet.")
+    );
+    let csrf = page.csrf();
+    let form = format!(
+        "csrf={csrf}&platformId={platform}&category=LOGIN_IDENTITY&severity=HIGH&service=NHS_APP&patientGroupsAffected=OLDER_PEOPLE"
+    );
+
+    // No description: the API's refusal, next to the field, and nothing recorded.
+    let empty = site.post("/usability", Some(&session), &form).await;
+    assert_eq!(empty.status, StatusCode::BAD_REQUEST, "{}", empty.body);
+    assert!(
+        empty.body.contains("id=\"description-error\""),
+        "{}",
+        empty.body
+    );
+    assert!(empty.body.contains("href=\"#description\""));
+    assert!(issues(&site).await.as_array().expect("list").is_empty());
+    // Without the form's token nothing is done.
+    let forged = site
+        .post(
+            "/usability",
+            Some(&session),
+            &format!("{form}&description=x").replace(&format!("csrf={csrf}&"), ""),
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+
+    let sent = site
+        .post(
+            "/usability",
+            Some(&session),
+            &format!("{form}&description=Older+people+cannot+get+past+the+login+code"),
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
+    assert_eq!(sent.headers[header::LOCATION], "/usability?done=reported");
+    let reported = issues(&site).await;
+    assert_eq!(reported.as_array().expect("list").len(), 1, "{reported}");
+    assert_eq!(reported[0]["status"], "OPEN");
+    let shown = site.get("/usability?done=reported", Some(&session)).await;
+    assert!(shown.body.contains("Your report is sent"));
+    assert!(
+        shown
+            .body
+            .contains("Older people cannot get past the login code")
+    );
+    assert!(
+        shown.body.contains("Waiting for an answer"),
+        "{}",
+        shown.body
+    );
+    assert!(
+        shown
+            .body
+            .contains("Login identity, High severity, NHS App")
+    );
 }

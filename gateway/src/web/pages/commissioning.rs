@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::sessions::{Org, Shown};
+use super::{Org, Shown};
 use crate::http::Gateway;
 use crate::web::export::encode;
 use crate::web::form::{self, Problems};

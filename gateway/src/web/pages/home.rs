@@ -10,8 +10,8 @@ use axum::response::Response;
 use crate::http::Gateway;
 use crate::web::html;
 use crate::web::layout::{
-    ANSWERS_INBOX, Layout, READS_COMMISSIONING, READS_HEAT_MAP, READS_RESPONSIBILITY,
-    READS_ROLLOUT, READS_SESSIONS,
+    ANSWERS_INBOX, Layout, PRACTICE_TEAM, PROVIDER, READS_COMMISSIONING, READS_HEAT_MAP,
+    READS_RESPONSIBILITY, READS_ROLLOUT, READS_SESSIONS,
 };
 use crate::web::session::Visitor;
 
@@ -31,13 +31,53 @@ struct Home {
 }
 
 /// Each task and the roles it is for (empty: everyone signed in).
-const TASKS: [(&[Role], Task); 11] = [
+const TASKS: [(&[Role], Task); 16] = [
     (
         &ANSWERS_INBOX,
         Task {
             title: "Inbox",
             href: Some("/inbox"),
             description: "duties proposed to you to accept or decline, and sessions you were asked to host",
+        },
+    ),
+    (
+        &PRACTICE_TEAM,
+        Task {
+            title: "This week's facilitation",
+            href: Some("/facilitation"),
+            description: "record the help you gave people to use digital services this week, and see the week as recorded",
+        },
+    ),
+    (
+        &PRACTICE_TEAM,
+        Task {
+            title: "Usability problems",
+            href: Some("/usability"),
+            description: "report a problem with a platform to its provider, and follow your reports to their answer",
+        },
+    ),
+    (
+        &PROVIDER,
+        Task {
+            title: "Issues to answer",
+            href: Some("/provider/issues"),
+            description: "the usability problems practices reported with your platforms, to acknowledge and resolve",
+        },
+    ),
+    (
+        &PROVIDER,
+        Task {
+            title: "Platform changes",
+            href: Some("/provider/changes"),
+            description: "announce a change to a platform, and whether staff need retraining before it goes live",
+        },
+    ),
+    (
+        &PROVIDER,
+        Task {
+            title: "Training material",
+            href: Some("/provider/materials"),
+            description: "publish guides, videos and other material for your platforms",
         },
     ),
     (

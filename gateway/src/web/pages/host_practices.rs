@@ -8,7 +8,8 @@ use axum::extract::State;
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::sessions::{Org, when};
+use super::Org;
+use super::sessions::when;
 use crate::http::Gateway;
 use crate::web::html;
 use crate::web::layout::Layout;

@@ -5,17 +5,17 @@
 
 use askama::Template;
 use axum::Extension;
-use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use serde::Deserialize;
 
-use super::sessions::{Org, place, when};
+use super::Org;
+use super::sessions::{place, when};
 use crate::http::Gateway;
-use crate::web::form::{self, Command, Outcome, Posted, Problems};
+use crate::web::form::{self, CheckedForm, Command, Posted, Problems};
 use crate::web::layout::Layout;
 use crate::web::session::Visitor;
-use crate::web::{csrf, html, query};
+use crate::web::{html, query};
 
 const QUERY: &str = r#"
 { inbox {
@@ -123,10 +123,6 @@ fn what(role: Option<&str>, level: Option<&str>) -> String {
     format!("{role} at {level} level")
 }
 
-fn label(org: &Org) -> String {
-    format!("{} ({})", org.name, org.code)
-}
-
 async fn render(
     gw: &Gateway,
     visitor: &Visitor,
@@ -143,7 +139,7 @@ async fn render(
     let inbox = answer.inbox;
     html(&Page {
         layout,
-        organisation: label(&inbox.organisation),
+        organisation: inbox.organisation.label(),
         total: inbox.total,
         proposals: inbox
             .proposals
@@ -154,8 +150,8 @@ async fn render(
                 reason_id: format!("reason-{}", p.id),
                 duty: p.duty.title.clone(),
                 what: what(p.role.as_deref(), p.level.as_deref()),
-                area: label(&p.area),
-                proposer: label(&p.proposer),
+                area: p.area.label(),
+                proposer: p.proposer.label(),
             })
             .collect(),
         hosting: inbox
@@ -172,7 +168,7 @@ async fn render(
                     &h.venue_name,
                     &h.venue_postcode_district,
                 ),
-                partner: label(&h.partner),
+                partner: h.partner.label(),
                 capacity: h.capacity,
             })
             .collect(),
@@ -182,16 +178,11 @@ async fn render(
     })
 }
 
-#[derive(Debug, Default, Deserialize)]
-pub struct Done {
-    done: Option<String>,
-}
-
 /// `GET /inbox`; `?done=` says which answer was just recorded.
 pub async fn page(
     State(gw): State<Gateway>,
     Extension(visitor): Extension<Visitor>,
-    Query(done): Query<Done>,
+    Query(done): Query<super::Done>,
 ) -> Response {
     let done = match done.done.as_deref() {
         Some("accepted") => Some("You accepted the duty."),
@@ -239,11 +230,11 @@ const DECLINE_HOSTING: Answerable = Answerable {
 
 /// One answer's POST: the row's id and its reason go to the mutation; an error lands on
 /// the row's own reason input (`reason-<id>`), or its button when it has none.
-async fn answer(gw: Gateway, visitor: Visitor, body: Bytes, what: &Answerable) -> Response {
-    let typed = Posted::parse(&body);
-    if !typed.from_this_session(&visitor) {
-        return csrf::refused();
-    }
+async fn answer(gw: Gateway, checked: CheckedForm, what: &Answerable) -> Response {
+    let CheckedForm {
+        visitor,
+        form: typed,
+    } = checked;
     let id = typed.get("id").trim().to_owned();
     let mut input = serde_json::json!({ what.id_field: id });
     let row_input = format!("{}-{id}", what.reason.unwrap_or("answer"));
@@ -260,47 +251,29 @@ async fn answer(gw: Gateway, visitor: Visitor, body: Bytes, what: &Answerable) -
         fields: &fields,
         fallback: &row_input,
     };
-    match form::send(&gw, &visitor, command).await {
-        Outcome::Done => Redirect::to(&format!("/inbox?done={}", what.done)).into_response(),
-        Outcome::Refused(status, problems) => {
-            (status, render(&gw, &visitor, typed, problems, None).await).into_response()
-        }
-        Outcome::Failed(e) => super::query_failed(Layout::new(&gw, &visitor, "/inbox"), &e),
-    }
+    let done = format!("/inbox?done={}", what.done);
+    form::submit(&gw, &visitor, command, &done, "/inbox", |problems| {
+        render(&gw, &visitor, typed, problems, None)
+    })
+    .await
 }
 
 /// `POST /inbox/accept`.
-pub async fn accept(
-    State(gw): State<Gateway>,
-    Extension(v): Extension<Visitor>,
-    body: Bytes,
-) -> Response {
-    answer(gw, v, body, &ACCEPT).await
+pub async fn accept(State(gw): State<Gateway>, form: CheckedForm) -> Response {
+    answer(gw, form, &ACCEPT).await
 }
 
 /// `POST /inbox/decline`.
-pub async fn decline(
-    State(gw): State<Gateway>,
-    Extension(v): Extension<Visitor>,
-    body: Bytes,
-) -> Response {
-    answer(gw, v, body, &DECLINE).await
+pub async fn decline(State(gw): State<Gateway>, form: CheckedForm) -> Response {
+    answer(gw, form, &DECLINE).await
 }
 
 /// `POST /inbox/host`.
-pub async fn host(
-    State(gw): State<Gateway>,
-    Extension(v): Extension<Visitor>,
-    body: Bytes,
-) -> Response {
-    answer(gw, v, body, &CONFIRM_HOSTING).await
+pub async fn host(State(gw): State<Gateway>, form: CheckedForm) -> Response {
+    answer(gw, form, &CONFIRM_HOSTING).await
 }
 
 /// `POST /inbox/not-host`.
-pub async fn not_host(
-    State(gw): State<Gateway>,
-    Extension(v): Extension<Visitor>,
-    body: Bytes,
-) -> Response {
-    answer(gw, v, body, &DECLINE_HOSTING).await
+pub async fn not_host(State(gw): State<Gateway>, form: CheckedForm) -> Response {
+    answer(gw, form, &DECLINE_HOSTING).await
 }

@@ -2,10 +2,12 @@
 //! renders a template of `gateway/templates/`.
 
 pub mod commissioning;
+pub mod facilitation;
 pub mod heatmap;
 pub mod home;
 pub mod host_practices;
 pub mod inbox;
+pub mod provider;
 pub mod responsibility;
 pub mod rollout;
 pub mod service_status;
@@ -13,14 +15,56 @@ pub mod session;
 pub mod sessions;
 pub mod signin;
 pub mod staff;
+pub mod unit;
+pub mod usability;
 
 use askama::Template;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
+use auth::Role;
+
+use serde::Deserialize;
+
 use super::html;
 use super::layout::Layout;
 use super::query::QueryError;
+
+/// An organisation as a page's query selects it: `{ code name }`.
+#[derive(Debug, Deserialize)]
+pub struct Org {
+    pub code: String,
+    pub name: String,
+}
+
+impl Org {
+    /// "Name (CODE)", or the code alone when the tree does not know its name.
+    pub fn label(&self) -> String {
+        if self.name.is_empty() {
+            self.code.clone()
+        } else {
+            format!("{} ({})", self.name, self.code)
+        }
+    }
+}
+
+/// A count under disclosure control, as the API prints it: `{ display }`.
+#[derive(Debug, Deserialize)]
+pub struct Shown {
+    pub display: String,
+}
+
+/// The nodes of a Relay connection: `{ nodes { … } }`.
+#[derive(Debug, Deserialize)]
+pub struct Nodes<T> {
+    pub nodes: Vec<T>,
+}
+
+/// The `?done=` a form's redirect adds, saying what it did; each page puts it in words.
+#[derive(Debug, Default, Deserialize)]
+pub struct Done {
+    pub done: Option<String>,
+}
 
 #[derive(Template)]
 #[template(path = "message.html")]
@@ -73,4 +117,27 @@ pub fn query_failed(layout: Layout, error: &QueryError) -> Response {
         }),
     )
         .into_response()
+}
+
+/// The refusal of a page that is for `roles` only: a visitor not signed in is asked to
+/// sign in (401), one signed in without any of the roles is told so (403). `None` lets
+/// the page through. The API judges every read and write again; this only spares a
+/// visitor a page of forms that are not theirs to send.
+pub fn only_for(layout: &Layout, roles: &[Role], what: &str) -> Option<Response> {
+    if layout.may(roles) {
+        return None;
+    }
+    let error = if layout.who.is_none() {
+        QueryError::Unauthenticated("Sign in to see this page.".into())
+    } else {
+        QueryError::Forbidden(format!(
+            "{what} is for the {} of an organisation; your role cannot use it.",
+            roles
+                .iter()
+                .map(|r| super::layout::role_name(*r).to_lowercase())
+                .collect::<Vec<_>>()
+                .join(" or ")
+        ))
+    };
+    Some(query_failed(layout.clone(), &error))
 }

@@ -127,6 +127,8 @@ struct Above {
 #[derive(Debug)]
 struct Row {
     anchor: String,
+    /// The duty's id, for the drill-down to a unit (`/responsibility/{unit}?duty=`).
+    duty_id: String,
     duty: String,
     level: &'static str,
     units: usize,
@@ -161,6 +163,7 @@ struct AboveRow {
 #[derive(Debug)]
 struct Map {
     area_name: String,
+    area_code: String,
     on_date: String,
     export: String,
     rows: Vec<Row>,
@@ -208,6 +211,7 @@ fn map(gaps: Gaps, area: &str) -> Map {
         .enumerate()
         .map(|(i, e)| Row {
             anchor: format!("duty-{i}"),
+            duty_id: e.duty.id,
             duty: e.duty.title,
             level: level_word(&e.level),
             units: e.units,
@@ -265,6 +269,7 @@ fn map(gaps: Gaps, area: &str) -> Map {
         .collect();
     Map {
         area_name: gaps.area.label(),
+        area_code: gaps.area.code.clone(),
         on_date: gaps.on_date,
         export: format!(
             "/export/responsibilityGaps.csv?area={}",

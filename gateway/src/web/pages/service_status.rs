@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::sessions::Org;
+use super::Org;
 use crate::http::Gateway;
 use crate::web::export::encode;
 use crate::web::form::{self, Problems};

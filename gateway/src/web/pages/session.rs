@@ -6,20 +6,20 @@
 
 use askama::Template;
 use axum::Extension;
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::sessions::{Org, Shown, place, status, when};
+use super::sessions::{place, status, when};
+use super::{Org, Shown};
 use crate::http::Gateway;
 use crate::web::export::encode;
-use crate::web::form::{self, Command, Outcome, Posted, Problems};
+use crate::web::form::{self, CheckedForm, Command, Posted, Problems};
+use crate::web::html;
 use crate::web::layout::Layout;
 use crate::web::query;
 use crate::web::session::Visitor;
-use crate::web::{csrf, html};
 use auth::Role;
 
 const QUERY: &str = r#"
@@ -222,17 +222,12 @@ async fn render(
     html(&page)
 }
 
-#[derive(Debug, Default, Deserialize)]
-pub struct Done {
-    done: Option<String>,
-}
-
 /// `GET /sessions/{id}`; `?done=` says which form just worked.
 pub async fn page(
     State(gw): State<Gateway>,
     Extension(visitor): Extension<Visitor>,
     Path(id): Path<String>,
-    Query(done): Query<Done>,
+    Query(done): Query<super::Done>,
 ) -> Response {
     let done = match done.done.as_deref() {
         Some("booked") => Some("The places are booked."),
@@ -278,28 +273,22 @@ async fn submit(
     command: Command<'_>,
     done: &str,
 ) -> Response {
-    match form::send(gw, visitor, command).await {
-        Outcome::Done => {
-            Redirect::to(&format!("/sessions/{}?done={done}", encode(id))).into_response()
-        }
-        Outcome::Refused(status, problems) => {
-            (status, render(gw, visitor, id, typed, problems, None).await).into_response()
-        }
-        Outcome::Failed(e) => super::query_failed(Layout::new(gw, visitor, "/sessions"), &e),
-    }
+    let done = format!("/sessions/{}?done={done}", encode(id));
+    form::submit(gw, visitor, command, &done, "/sessions", |problems| {
+        render(gw, visitor, id, typed, problems, None)
+    })
+    .await
 }
 
 /// `POST /sessions/{id}/book`.
 pub async fn book(
     State(gw): State<Gateway>,
-    Extension(visitor): Extension<Visitor>,
     Path(id): Path<String>,
-    body: Bytes,
+    CheckedForm {
+        visitor,
+        form: typed,
+    }: CheckedForm,
 ) -> Response {
-    let typed = Posted::parse(&body);
-    if !typed.from_this_session(&visitor) {
-        return csrf::refused();
-    }
     let mut problems = Problems::default();
     let places = typed.count("places", "how many places", None, &mut problems);
     let referrer = form::code(Some(typed.get("referringOrganisationCode")));
@@ -338,14 +327,12 @@ pub async fn book(
 /// `POST /sessions/{id}/cancel`: one booking's button.
 pub async fn cancel(
     State(gw): State<Gateway>,
-    Extension(visitor): Extension<Visitor>,
     Path(id): Path<String>,
-    body: Bytes,
+    CheckedForm {
+        visitor,
+        form: typed,
+    }: CheckedForm,
 ) -> Response {
-    let typed = Posted::parse(&body);
-    if !typed.from_this_session(&visitor) {
-        return csrf::refused();
-    }
     let input = serde_json::json!({
         "sessionId": id,
         "bookingReference": typed.get("bookingReference").trim(),
@@ -362,14 +349,12 @@ pub async fn cancel(
 /// `POST /sessions/{id}/attendance`.
 pub async fn attendance(
     State(gw): State<Gateway>,
-    Extension(visitor): Extension<Visitor>,
     Path(id): Path<String>,
-    body: Bytes,
+    CheckedForm {
+        visitor,
+        form: typed,
+    }: CheckedForm,
 ) -> Response {
-    let typed = Posted::parse(&body);
-    if !typed.from_this_session(&visitor) {
-        return csrf::refused();
-    }
     let mut problems = Problems::default();
     let p = &mut problems;
     let input = serde_json::json!({

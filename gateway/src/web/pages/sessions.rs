@@ -8,6 +8,7 @@ use axum::extract::State;
 use axum::response::Response;
 use serde::Deserialize;
 
+use super::{Org, Shown};
 use crate::http::Gateway;
 use crate::web::export::encode;
 use crate::web::html;
@@ -58,20 +59,8 @@ pub(super) struct Session {
 }
 
 #[derive(Debug, Deserialize)]
-pub(super) struct Org {
-    pub code: String,
-    pub name: String,
-}
-
-#[derive(Debug, Deserialize)]
 pub(super) struct Attendance {
     attended: Shown,
-}
-
-/// A count under disclosure control, as the API prints it.
-#[derive(Debug, Deserialize)]
-pub(super) struct Shown {
-    pub display: String,
 }
 
 /// A session's state as a tag: words and a colour.

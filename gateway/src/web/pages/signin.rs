@@ -4,19 +4,19 @@
 
 use askama::Template;
 use auth::Role;
-use axum::extract::rejection::FormRejection;
+use axum::Extension;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Extension, Form};
 use proto::v1::OrganisationKind as Kind;
 use serde::Deserialize;
 
 use crate::http::Gateway;
 use crate::web::config::{SESSION_HOURS, SignIn};
+use crate::web::form::CheckedForm;
+use crate::web::html;
 use crate::web::layout::{Layout, role_name};
 use crate::web::session::{self, Visitor};
-use crate::web::{csrf, html};
 
 /// The most organisations a search lists: enough to find one, small enough to read.
 const MAX_MATCHES: usize = 50;
@@ -122,13 +122,6 @@ pub struct SearchQuery {
     search: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-pub struct DevForm {
-    org: Option<String>,
-    role: Option<String>,
-    csrf: Option<String>,
-}
-
 fn bounded(text: Option<&str>) -> String {
     text.unwrap_or_default()
         .trim()
@@ -189,14 +182,9 @@ pub async fn page(
 /// `POST /signin/dev`: fields `org` and `role` (and the form's `csrf`).
 pub async fn development(
     State(gw): State<Gateway>,
-    Extension(visitor): Extension<Visitor>,
     headers: HeaderMap,
-    form: Result<Form<DevForm>, FormRejection>,
+    CheckedForm { visitor, form }: CheckedForm,
 ) -> Response {
-    let form = form.map(|Form(f)| f).unwrap_or_default();
-    if !csrf::matches(&visitor.csrf, form.csrf.as_deref()) {
-        return csrf::refused();
-    }
     let SignIn::Development(issuer) = &gw.web.sign_in else {
         return (
             StatusCode::NOT_FOUND,
@@ -209,7 +197,7 @@ pub async fn development(
     };
     // NHS codes are upper case and often typed in lower case; partners' codes
     // (`P-leeds-libraries`) are mixed case and are taken as typed when they exist.
-    let typed = bounded(form.org.as_deref());
+    let typed = bounded(Some(form.get("org")));
     let org = gw.projection.live().read(|model| {
         if model.tree.get(&typed).is_some() {
             typed.clone()
@@ -219,7 +207,7 @@ pub async fn development(
     });
     let mut filled = Filled {
         org,
-        role: bounded(form.role.as_deref()),
+        role: bounded(Some(form.get("role"))),
         ..Filled::default()
     };
     let known = !filled.org.is_empty()
@@ -265,22 +253,9 @@ pub async fn development(
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
-pub struct SignOutForm {
-    csrf: Option<String>,
-}
-
-/// `POST /signout`: a new session, signed out.
-pub async fn sign_out(
-    State(gw): State<Gateway>,
-    Extension(visitor): Extension<Visitor>,
-    headers: HeaderMap,
-    form: Result<Form<SignOutForm>, FormRejection>,
-) -> Response {
-    let form = form.map(|Form(f)| f).unwrap_or_default();
-    if !csrf::matches(&visitor.csrf, form.csrf.as_deref()) {
-        return csrf::refused();
-    }
+/// `POST /signout`: a new session, signed out. The form carries nothing but its CSRF
+/// token, which [`CheckedForm`] has checked.
+pub async fn sign_out(State(gw): State<Gateway>, headers: HeaderMap, _: CheckedForm) -> Response {
     let jar = session::start(&gw, &headers, None);
     (jar, Redirect::to("/")).into_response()
 }

@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use crate::http::Gateway;
 use crate::web::export::encode;
+use crate::web::form::words;
 use crate::web::html;
 use crate::web::layout::Layout;
 use crate::web::query::{self, QueryError};
@@ -92,21 +93,6 @@ struct Page {
     tables: Vec<Table>,
 }
 
-/// A staff role as the API names it, in words: `CARE_NAVIGATOR` is "Care navigator".
-fn role_words(role: Option<&str>) -> String {
-    let lower = role.unwrap_or("other").replace('_', " ").to_lowercase();
-    match lower.as_str() {
-        "gp" => "GP".into(),
-        _ => {
-            let mut chars = lower.chars();
-            chars
-                .next()
-                .map(|c| c.to_uppercase().chain(chars).collect())
-                .unwrap_or_default()
-        }
-    }
-}
-
 pub async fn page(State(gw): State<Gateway>, Extension(visitor): Extension<Visitor>) -> Response {
     let layout = Layout::new(&gw, &visitor, "/staff");
     let Some(caller) = visitor.caller() else {
@@ -154,7 +140,7 @@ pub async fn page(State(gw): State<Gateway>, Extension(visitor): Extension<Visit
                 .by_role
                 .into_iter()
                 .map(|r| Row {
-                    role: role_words(r.role.as_deref()),
+                    role: words(r.role.as_deref().unwrap_or("OTHER")),
                     staff_in_post: r.staff_in_post,
                     enrolled: r.enrolled,
                     completed: r.completed,

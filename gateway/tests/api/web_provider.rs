@@ -1,0 +1,286 @@
+//! The platform provider's pages with the domain services behind them: the usability
+//! issues practices reported, acknowledged and resolved; changes announced and training
+//! material published; each through the API's own mutation, each error next to its field.
+
+use auth::Role;
+use axum::http::{StatusCode, header};
+
+use crate::web::{Site, live_site};
+use crate::web_partner::{api, caller, command};
+use crate::web_practice::{issues, platform};
+
+/// Reports a problem with `platform` as A81001; the issue's id.
+async fn report(site: &Site, platform: &str) -> String {
+    let input = serde_json::json!({
+        "platformId": platform, "practiceCode": "A81001", "category": "NAVIGATION",
+        "severity": "MEDIUM", "description": "The repeat prescription button is hidden",
+    });
+    command(
+        site,
+        "A81001",
+        &[Role::PracticeManager],
+        "reportUsabilityIssue",
+        input,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_provider_answers_the_issues_on_its_platforms_through_the_api() {
+    let site = live_site().await;
+    let platform = platform(&site).await;
+    let id = report(&site, &platform).await;
+    // Not a page for a practice.
+    let practice = site.sign_in("A81001", "practice_manager").await;
+    let refused = site.get("/provider/issues", Some(&practice)).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+
+    let session = site.sign_in("V-acme", "provider_admin").await;
+    let home = site.get("/", Some(&session)).await;
+    for page in [
+        "/provider/issues",
+        "/provider/changes",
+        "/provider/materials",
+    ] {
+        assert!(home.body.contains(&format!("href=\"{page}\"")), "{page}");
+    }
+    let page = site.get("/provider/issues", Some(&session)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    crate::web::assert_one_origin("/provider/issues", &page.body);
+    assert!(
+        page.body
+            .contains("The repeat prescription button is hidden")
+    );
+    assert!(
+        page.body.contains(&format!("id=\"note-{id}\"")),
+        "{}",
+        page.body
+    );
+    let csrf = page.csrf();
+
+    // An expected date in the past is the API's refusal, next to that row's date.
+    let past = site
+        .post(
+            "/provider/issues/acknowledge",
+            Some(&session),
+            &format!("csrf={csrf}&id={id}&expected-{id}=2020-01-01"),
+        )
+        .await;
+    assert_eq!(past.status, StatusCode::BAD_REQUEST, "{}", past.body);
+    assert!(
+        past.body.contains(&format!("id=\"expected-{id}-error\"")),
+        "{}",
+        past.body
+    );
+    assert_eq!(issues(&site).await[0]["status"], "OPEN");
+    let acknowledged = site
+        .post(
+            "/provider/issues/acknowledge",
+            Some(&session),
+            &format!("csrf={csrf}&id={id}&note-{id}=We+are+moving+it"),
+        )
+        .await;
+    assert_eq!(
+        acknowledged.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        acknowledged.body
+    );
+    assert_eq!(
+        acknowledged.headers[header::LOCATION],
+        "/provider/issues?done=acknowledged"
+    );
+    assert_eq!(issues(&site).await[0]["status"], "ACKNOWLEDGED");
+    let page = site
+        .get("/provider/issues?done=acknowledged", Some(&session))
+        .await;
+    assert!(page.body.contains("You acknowledged the issue."));
+    assert!(page.body.contains("Being dealt with"));
+    assert!(page.body.contains("We are moving it"));
+
+    // Resolving says what was done: left empty, the API's error is next to it.
+    let empty = site
+        .post(
+            "/provider/issues/resolve",
+            Some(&session),
+            &format!("csrf={csrf}&id={id}&kind-{id}=FIXED"),
+        )
+        .await;
+    assert_eq!(empty.status, StatusCode::BAD_REQUEST, "{}", empty.body);
+    assert!(
+        empty
+            .body
+            .contains(&format!("id=\"resolution-{id}-error\"")),
+        "{}",
+        empty.body
+    );
+    let forged = site
+        .post(
+            "/provider/issues/resolve",
+            Some(&session),
+            &format!("id={id}&resolution-{id}=Moved"),
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert_eq!(issues(&site).await[0]["status"], "ACKNOWLEDGED");
+    let resolved = site
+        .post(
+            "/provider/issues/resolve",
+            Some(&session),
+            &format!("csrf={csrf}&id={id}&resolution-{id}=Moved+to+the+top&kind-{id}=FIXED"),
+        )
+        .await;
+    assert_eq!(resolved.status, StatusCode::SEE_OTHER, "{}", resolved.body);
+    assert_eq!(issues(&site).await[0]["status"], "RESOLVED");
+    let page = site.get("/provider/issues", Some(&session)).await;
+    assert!(page.body.contains("No issue waits for your answer."));
+    // The practice sees the answer.
+    let theirs = site.get("/usability", Some(&practice)).await;
+    assert!(theirs.body.contains("Resolved on"), "{}", theirs.body);
+    assert!(theirs.body.contains("(fixed): Moved to the top"));
+
+    // The CSV of the issues is the API's, the provider's own.
+    let csv = site
+        .get("/export/platformIssues.csv?provider=V-acme", Some(&session))
+        .await;
+    assert_eq!(csv.status, StatusCode::OK, "{}", csv.body);
+    let lines: Vec<&str> = csv.body.lines().collect();
+    assert!(lines[0].starts_with("issue_id,platform_id,platform,provider"));
+    assert_eq!(lines.len(), 2, "{}", csv.body);
+    assert!(
+        lines[1].starts_with(&format!(
+            "{id},{platform},Acme Patient App,V-acme,A81001,NAVIGATION,MEDIUM,,RESOLVED"
+        )),
+        "{}",
+        lines[1]
+    );
+}
+
+/// What the platform's trail holds of `event`, as the API answers the provider.
+async fn published(site: &Site, platform: &str, event: &str) -> usize {
+    let trail = api(
+        site,
+        caller(site, "V-acme", &[Role::ProviderAdmin]),
+        "query ($s: String!) { history(stream: $s) { nodes { eventType } } }",
+        serde_json::json!({ "s": format!("platform-{platform}") }),
+    )
+    .await;
+    trail["history"]["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .filter(|n| n["eventType"] == event)
+        .count()
+}
+
+#[tokio::test]
+async fn a_provider_announces_changes_and_publishes_material_through_the_api() {
+    let site = live_site().await;
+    let platform = platform(&site).await;
+    let practice = site.sign_in("A81001", "practice_manager").await;
+    assert_eq!(
+        site.get("/provider/changes", Some(&practice)).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let session = site.sign_in("V-acme", "provider_admin").await;
+    let page = site.get("/provider/changes", Some(&session)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    crate::web::assert_one_origin("/provider/changes", &page.body);
+    assert!(page.body.contains(&format!("value=\"{platform}\"")));
+    assert!(page.body.contains("Nothing yet."));
+    let csrf = page.csrf();
+    let live = chrono::Utc::now().date_naive() + chrono::Days::new(30);
+    let change = format!(
+        "csrf={csrf}&platformId={platform}&effectiveDate={live}&summary=The+login+page+moves&retrainingRequired=true&servicesAffected=NHS_APP"
+    );
+
+    // Retraining for nobody: the API's refusal, next to the staff affected.
+    let nobody = site
+        .post("/provider/changes", Some(&session), &change)
+        .await;
+    assert_eq!(nobody.status, StatusCode::BAD_REQUEST, "{}", nobody.body);
+    assert!(
+        nobody.body.contains("id=\"rolesAffected-error\""),
+        "{}",
+        nobody.body
+    );
+    assert!(
+        nobody.body.contains("The login page moves"),
+        "the form keeps what was typed"
+    );
+    let changes = "difacto.v1.PlatformChangeAnnounced";
+    assert_eq!(published(&site, &platform, changes).await, 0);
+    let forged = site
+        .post(
+            "/provider/changes",
+            Some(&session),
+            &format!("{change}&rolesAffected=RECEPTIONIST").replace(&format!("csrf={csrf}&"), ""),
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let announced = site
+        .post(
+            "/provider/changes",
+            Some(&session),
+            &format!("{change}&rolesAffected=RECEPTIONIST"),
+        )
+        .await;
+    assert_eq!(
+        announced.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        announced.body
+    );
+    assert_eq!(published(&site, &platform, changes).await, 1);
+    let page = site
+        .get("/provider/changes?done=announced", Some(&session))
+        .await;
+    assert!(page.body.contains("The change is announced"));
+    assert!(page.body.contains("The login page moves"));
+    assert!(page.body.contains(&live.to_string()));
+    assert!(page.body.contains(">Receptionist</dd>"), "{}", page.body);
+
+    // Material: at least one format, or the API says so next to the formats.
+    let page = site.get("/provider/materials", Some(&session)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    // The change just announced is offered as what the material trains for.
+    assert!(page.body.contains("Acme Patient App: The login page moves"));
+    let material = format!(
+        "csrf={csrf}&platformId={platform}&title=Signing+in+after+the+change&url=https%3A%2F%2Facme.example%2Fguide&languages=en%2C+pl&audienceRoles=RECEPTIONIST"
+    );
+    let formatless = site
+        .post("/provider/materials", Some(&session), &material)
+        .await;
+    assert_eq!(
+        formatless.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        formatless.body
+    );
+    assert!(
+        formatless.body.contains("id=\"formats-error\""),
+        "{}",
+        formatless.body
+    );
+    let materials = "difacto.v1.TrainingMaterialPublished";
+    assert_eq!(published(&site, &platform, materials).await, 0);
+    let done = site
+        .post(
+            "/provider/materials",
+            Some(&session),
+            &format!("{material}&formats=GUIDE&formats=EASY_READ"),
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert_eq!(
+        done.headers[header::LOCATION],
+        "/provider/materials?done=published"
+    );
+    assert_eq!(published(&site, &platform, materials).await, 1);
+    let page = site
+        .get("/provider/materials?done=published", Some(&session))
+        .await;
+    assert!(page.body.contains("Signing in after the change"));
+    assert!(page.body.contains("Guide, Easy read"), "{}", page.body);
+    assert!(page.body.contains("en, pl"));
+}
