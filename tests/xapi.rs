@@ -459,6 +459,15 @@ async fn statements_become_completions_once_and_nothing_else() {
     let answer = send(&dev, "PUT", &query, Some("1.0.3"), basic(), &changed).await;
     assert_eq!(answer.status, 409, "{answer:?}");
     assert_eq!(answer.body["property"], "id");
+    // So is the same id with another verb, although that verb records nothing.
+    let mut attempted = statement.clone();
+    attempted["verb"]["id"] = json!("http://adlnet.gov/expapi/verbs/attempted");
+    let answer = send(&dev, "POST", "", Some("1.0.3"), basic(), &attempted).await;
+    assert_eq!(
+        (answer.status, answer.body["property"].as_str()),
+        (409, Some("id")),
+        "{answer:?}"
+    );
     // A body whose id is not the statementId is refused.
     let other = format!("?statementId={}", uuid::Uuid::new_v4());
     let answer = send(&dev, "PUT", &other, Some("1.0.3"), basic(), &statement).await;

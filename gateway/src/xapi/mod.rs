@@ -378,31 +378,28 @@ async fn receive(
         ids.push(id);
     }
     let completions = completions(&xapi.config, &practice, &statements, &ids, index);
-    if completions.is_empty() {
-        tracing::info!(
-            statements = statements.len(),
-            "xAPI statements accepted; none is a mapped completion"
-        );
-        return Ok(ids);
-    }
     check_programmes(gw, &completions)?;
     let _turn = xapi.turn.lock().await;
+    // Every statement is compared with what was recorded under its id, a completion or
+    // not: the same id with another verb is as much a conflict as with another score.
     let recorded = recorded_statements(gw, &practice).await?;
-    let mut pending = Vec::with_capacity(completions.len());
-    for completion in completions {
-        match recorded.get(&completion.id) {
-            Some(digest) if *digest == completion.digest => {}
-            Some(_) => {
-                return Err(Refusal {
-                    status: StatusCode::CONFLICT,
-                    message: "id: a different statement with this id was received before".into(),
-                    property: Some("id".into()),
-                    statement: completion.index,
-                });
-            }
-            None => pending.push(completion),
+    for (i, (statement, id)) in statements.iter().zip(&ids).enumerate() {
+        if recorded
+            .get(id)
+            .is_some_and(|digest| *digest != short_digest(statement))
+        {
+            return Err(Refusal {
+                status: StatusCode::CONFLICT,
+                message: "id: a different statement with this id was received before".into(),
+                property: Some("id".into()),
+                statement: index(i),
+            });
         }
     }
+    let mut pending: Vec<Completion<'_>> = completions
+        .into_iter()
+        .filter(|c| !recorded.contains_key(&c.id))
+        .collect();
     // Earliest first, and a module before the programme it belongs to, so an enrolment
     // made for the first completion is not dated after a later one in the same batch.
     pending.sort_by_key(|c| {
@@ -440,13 +437,20 @@ fn completions<'a>(
             Some(Completion {
                 index: index(i),
                 id: *id,
-                digest: data_encoding::HEXLOWER.encode(&statement.digest)[..DIGEST_HEX].to_owned(),
+                digest: short_digest(statement),
                 staff_ref: statement.actor.staff_ref(config.pseudonym_key(), practice),
                 activity,
                 date: statement.date(),
             })
         })
         .collect()
+}
+
+/// The part of a statement's digest its request id carries.
+fn short_digest(statement: &Statement) -> String {
+    let mut hex = data_encoding::HEXLOWER.encode(&statement.digest);
+    hex.truncate(DIGEST_HEX);
+    hex
 }
 
 /// The configuration names programmes and modules that exist, checked before anything
