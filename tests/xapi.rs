@@ -577,3 +577,63 @@ async fn statements_become_completions_once_and_nothing_else() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_configuration_there_is_no_endpoint_and_a_bad_one_stops_difacto() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    // A file that does not parse is one sentence naming the setting, and no start.
+    let bad = dir.path().join("xapi.json");
+    let mut config = config();
+    config["activities"][1]["staff_role"] = json!("RECEPTION");
+    std::fs::write(&bad, config.to_string()).expect("written");
+    let output = support::command()
+        .args(["dev", "--data-dir"])
+        .arg(dir.path().join("refused"))
+        .args([
+            "--grpc-addr",
+            "127.0.0.1:0",
+            "--http-addr",
+            "127.0.0.1:0",
+            "--xapi-config",
+        ])
+        .arg(&bad)
+        .output()
+        .expect("difacto runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("--xapi-config") && stderr.contains("activities[1].staff_role"),
+        "{stderr}"
+    );
+
+    // Without one, the endpoint says it is not configured; a body over the bound is 413.
+    let dev = Dev::start(&dir.path().join("data"));
+    let manager = token("A81001", Role::PracticeManager);
+    let answer = send(
+        &dev,
+        "POST",
+        "",
+        Some("1.0.3"),
+        Credentials::Bearer(&manager),
+        &adl_simple(),
+    )
+    .await;
+    assert_eq!(answer.status, 404, "{answer:?}");
+    assert!(
+        answer.body["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("--xapi-config")
+    );
+    let huge = json!(vec![adl_simple(); 800]);
+    let answer = send(
+        &dev,
+        "POST",
+        "",
+        Some("1.0.3"),
+        Credentials::Bearer(&manager),
+        &huge,
+    )
+    .await;
+    assert_eq!(answer.status, 413, "{answer:?}");
+}
