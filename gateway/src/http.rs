@@ -75,6 +75,9 @@ pub struct Gateway {
     pub config: ServeConfig,
     /// How the web app signs people in and seals its session cookie.
     pub web: Arc<WebConfig>,
+    /// `/xapi/statements`: the activities it records and the platforms it trusts; without
+    /// it the endpoint answers 404.
+    pub xapi: Option<Arc<crate::xapi::Xapi>>,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -101,6 +104,7 @@ impl Gateway {
             ready,
             config: ServeConfig::default(),
             web: Arc::new(WebConfig::default()),
+            xapi: None,
         }
     }
 
@@ -121,6 +125,12 @@ impl Gateway {
         self
     }
 
+    /// Serves `/xapi/statements` with these settings.
+    pub fn with_xapi(mut self, xapi: crate::xapi::Xapi) -> Self {
+        self.xapi = Some(Arc::new(xapi));
+        self
+    }
+
     pub fn router(self) -> Router {
         Router::new()
             .route("/graphiql", get(crate::web::graphiql::page))
@@ -130,6 +140,10 @@ impl Gateway {
             .route("/healthz", get(healthz))
             .route("/readyz", get(readyz))
             .route("/metrics", get(metrics))
+            .route(
+                "/xapi/statements",
+                axum::routing::post(crate::xapi::post).put(crate::xapi::put),
+            )
             .merge(crate::web::routes(&self))
             // axum's own limit binds only axum's extractors; async-graphql-axum reads
             // the body itself, so the limit is also enforced in front of every handler.

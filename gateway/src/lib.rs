@@ -4,7 +4,8 @@
 //! to disk (`projection`, `model`); queries answer from them (`views`), scoped to what
 //! the caller may read (`scope`) and with small patient counts suppressed
 //! (`disclosure`). Mutations forward to the four domain services over gRPC with the
-//! caller's own token (`mutation`, `services`). `http` serves it all on axum.
+//! caller's own token (`mutation`, `services`). `http` serves it all on axum; `xapi`
+//! takes e-learning platforms' completion statements in through the same mutations.
 
 pub mod caller;
 pub mod checkpoint;
@@ -25,3 +26,4 @@ pub mod subscription;
 pub mod views;
 pub mod vocabulary;
 pub mod web;
+pub mod xapi;

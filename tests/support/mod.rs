@@ -38,6 +38,7 @@ const CLEARED_ENV: &[&str] = &[
     "DIFACTO_ROLE",
     "DIFACTO_SUB",
     "DIFACTO_TTL",
+    "DIFACTO_XAPI_CONFIG",
     "RUST_LOG",
 ];
 

@@ -100,6 +100,17 @@ pub struct DevArgs {
     pub demo_seed: u64,
     #[command(flatten)]
     pub read_models: ReadModelArgs,
+    #[command(flatten)]
+    pub xapi: XapiArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct XapiArgs {
+    /// A JSON file that turns on /xapi/statements: the pseudonym key, the platforms'
+    /// Basic credentials and practices, and which activities are which programme's
+    /// modules (see the gateway README).
+    #[arg(long, env = "DIFACTO_XAPI_CONFIG")]
+    pub xapi_config: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -150,6 +161,8 @@ pub struct ServeGatewayArgs {
     pub data_dir: PathBuf,
     #[command(flatten)]
     pub read_models: ReadModelArgs,
+    #[command(flatten)]
+    pub xapi: XapiArgs,
 }
 
 /// A domain service on its own port, on a log it shares with other processes.

@@ -89,6 +89,31 @@ pub fn web(auth: &AuthArgs, data_dir: &Path) -> anyhow::Result<gateway::web::Web
     Ok(web.with_secure_cookies(auth.secure_cookies))
 }
 
+/// The xAPI endpoint's settings, when `--xapi-config` names a file. Basic clients act
+/// through tokens minted with the HS256 secret, so they need it (and no public key).
+pub fn xapi(
+    auth: &AuthArgs,
+    data_dir: &Path,
+    args: &crate::cli::XapiArgs,
+) -> anyhow::Result<Option<gateway::xapi::Xapi>> {
+    let Some(path) = &args.xapi_config else {
+        return Ok(None);
+    };
+    let named = |err: String| anyhow::anyhow!("--xapi-config {}: {err}", path.display());
+    let config = gateway::xapi::config::XapiConfig::load(path).map_err(named)?;
+    let issuer = match &auth.jwt_public_key {
+        Some(_) => None,
+        None => Some(TokenIssuer::hs256(
+            &dev_secret(auth, data_dir, true)?,
+            &auth.jwt_issuer,
+            &auth.jwt_audience,
+        )),
+    };
+    Ok(Some(
+        gateway::xapi::Xapi::new(config, issuer).map_err(named)?,
+    ))
+}
+
 /// Mints the token a process uses to call the log (role `service`).
 pub fn service_token(auth: &AuthArgs, data_dir: &Path, subject: &str) -> anyhow::Result<String> {
     let issuer = TokenIssuer::hs256(

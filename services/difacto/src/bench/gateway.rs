@@ -170,6 +170,7 @@ async fn start_gateway(
         crate::commands::gateway::Access {
             verifier,
             web: gateway::web::WebConfig::default(),
+            xapi: None,
         },
         std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
         dir,

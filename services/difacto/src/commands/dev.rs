@@ -56,6 +56,7 @@ pub async fn run(args: DevArgs, auth: &AuthArgs) -> anyhow::Result<()> {
         super::gateway::Access {
             verifier,
             web: crate::settings::web(auth, data_dir)?,
+            xapi: crate::settings::xapi(auth, data_dir, &args.xapi)?,
         },
         args.http_addr,
         data_dir,

@@ -78,6 +78,8 @@ impl RunningGateway {
 pub struct Access {
     pub verifier: Arc<TokenVerifier>,
     pub web: gateway::web::WebConfig,
+    /// `/xapi/statements`, when configured.
+    pub xapi: Option<gateway::xapi::Xapi>,
 }
 
 /// Binds `http_addr`, opens the read models from their checkpoint in `state_dir` (or from
@@ -110,9 +112,13 @@ pub async fn start(
     let folding = tokio::spawn(projection.clone().run(shutdown.clone()));
     let schema = gateway::schema::build(projection.clone(), endpoints);
     let (ready, readiness) = watch::channel(false);
-    let gateway = Gateway::new(schema, access.verifier, projection.clone())
+    let mut gateway = Gateway::new(schema, access.verifier, projection.clone())
         .with_readiness(readiness)
         .with_web(access.web);
+    if let Some(xapi) = access.xapi {
+        tracing::info!("xAPI statements are received at /xapi/statements");
+        gateway = gateway.with_xapi(xapi);
+    }
     let server = tokio::spawn(gateway.serve(listener, shutdown));
     Ok(RunningGateway {
         projection,

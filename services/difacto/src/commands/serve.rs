@@ -73,6 +73,7 @@ async fn serve_gateway(
         super::gateway::Access {
             verifier,
             web: crate::settings::web(auth, data_dir)?,
+            xapi: crate::settings::xapi(auth, data_dir, &args.xapi)?,
         },
         args.http_addr,
         data_dir,
