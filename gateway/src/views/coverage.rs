@@ -64,6 +64,13 @@ pub struct AreaCoverage {
     pub counts: Vec<FlagCount>,
 }
 
+eager_object!(FlagCount { "flag" => flag, "units" => units });
+eager_object!(AreaCoverage {
+    "area" => area,
+    "units" => units,
+    "counts" => counts,
+});
+
 /// One duty at one level over the units of the area.
 #[derive(SimpleObject)]
 #[allow(missing_debug_implementations)] // async-graphql's Connection is not Debug
@@ -77,7 +84,7 @@ pub struct DutyLevelCoverage {
     /// The units, filtered by the query's `flag`, a page at a time.
     pub by_unit: Page<Eagerly<UnitOwnership>>,
     /// The same units grouped by the area they lie in (`groupBy`): the heat map.
-    pub by_area: Vec<AreaCoverage>,
+    pub by_area: Vec<Eagerly<AreaCoverage>>,
 }
 
 /// Who owns a duty at a level above the area: context, not a gap of the area.
@@ -171,7 +178,7 @@ fn by_area(
     kind: pb::OrganisationKind,
     date: NaiveDate,
     group_of: &mut [Option<u32>],
-) -> Vec<AreaCoverage> {
+) -> Vec<Eagerly<AreaCoverage>> {
     // Dense ids follow code order, so a map keyed by id is in code order.
     let mut groups: BTreeMap<u32, (usize, [usize; CoverageFlag::ALL.len()])> = BTreeMap::new();
     for unit in &entry.units {
@@ -186,16 +193,18 @@ fn by_area(
     }
     groups
         .into_iter()
-        .map(|(group, (units, counts))| AreaCoverage {
-            area: OrganisationSummary::of(model, index.code(group)),
-            units,
-            counts: CoverageFlag::ALL
-                .iter()
-                .map(|&flag| FlagCount {
-                    flag,
-                    units: counts[flag as usize],
-                })
-                .collect(),
+        .map(|(group, (units, counts))| {
+            Eagerly(AreaCoverage {
+                area: OrganisationSummary::of(model, index.code(group)),
+                units,
+                counts: CoverageFlag::ALL
+                    .iter()
+                    .map(|&flag| FlagCount {
+                        flag,
+                        units: counts[flag as usize],
+                    })
+                    .collect(),
+            })
         })
         .collect()
 }

@@ -13,7 +13,7 @@ use proptest::prelude::*;
 use super::Eagerly;
 use crate::model::coverage::CoverageFlag;
 use crate::model::responsibility::AssignmentStatus;
-use crate::views::coverage::UnitOwnership;
+use crate::views::coverage::{AreaCoverage, FlagCount, UnitOwnership};
 use crate::views::organisations::OrganisationSummary;
 use crate::views::responsibilities::{Assignment, DutySummary, Misattribution};
 use crate::vocabulary::{Level, OrganisationKind, RaciRole};
@@ -25,6 +25,10 @@ impl Derived {
     async fn rows(&self) -> &[UnitOwnership] {
         &self.0
     }
+
+    async fn areas(&self) -> Vec<AreaCoverage> {
+        areas(&self.0)
+    }
 }
 
 struct Walked(Vec<Eagerly<UnitOwnership>>);
@@ -34,6 +38,29 @@ impl Walked {
     async fn rows(&self) -> &[Eagerly<UnitOwnership>] {
         &self.0
     }
+
+    async fn areas(&self) -> Vec<Eagerly<AreaCoverage>> {
+        let rows: Vec<UnitOwnership> = self.0.iter().map(|row| row.0.clone()).collect();
+        areas(&rows).into_iter().map(Eagerly).collect()
+    }
+}
+
+/// A roll-up row per unit: its code as the area, with its flags counted.
+fn areas(rows: &[UnitOwnership]) -> Vec<AreaCoverage> {
+    rows.iter()
+        .map(|row| AreaCoverage {
+            area: row.unit.clone(),
+            units: row.flags.len() + 1,
+            counts: row
+                .flags
+                .iter()
+                .map(|&flag| FlagCount {
+                    flag,
+                    units: row.responsible.len(),
+                })
+                .collect(),
+        })
+        .collect()
 }
 
 /// The answers of both resolvers to `query`, as JSON, errors included.
@@ -81,9 +108,11 @@ fn every_field(registry: &Registry, type_name: &str) -> String {
 fn full_query() -> String {
     let mut registry = Registry::default();
     UnitOwnership::create_type_info(&mut registry);
+    AreaCoverage::create_type_info(&mut registry);
     format!(
-        "{{ rows {{ {} }} }}",
-        every_field(&registry, "UnitOwnership")
+        "{{ rows {{ {} }} areas {{ {} }} }}",
+        every_field(&registry, "UnitOwnership"),
+        every_field(&registry, "AreaCoverage"),
     )
 }
 
@@ -164,6 +193,10 @@ fn every_declared_field_answers_as_the_derived_resolver_does() {
     assert!(derived.get("errors").is_none(), "{derived}");
     assert_eq!(derived, walked);
     // The query reached every kind of value the rows hold.
+    assert!(
+        walked["data"]["areas"][4]["counts"][0]["flag"].is_string(),
+        "{walked}"
+    );
     let text = walked.to_string();
     for part in [
         "DECLINED",
