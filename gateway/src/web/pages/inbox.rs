@@ -184,13 +184,12 @@ pub async fn page(
     Extension(visitor): Extension<Visitor>,
     Query(done): Query<super::Done>,
 ) -> Response {
-    let done = match done.done.as_deref() {
-        Some("accepted") => Some("You accepted the duty."),
-        Some("declined") => Some("You declined the duty."),
-        Some("hosting") => Some("You confirmed hosting the session."),
-        Some("not-hosting") => Some("You declined hosting the session."),
-        _ => None,
-    };
+    let done = done.in_words(&[
+        ("accepted", "You accepted the duty."),
+        ("declined", "You declined the duty."),
+        ("hosting", "You confirmed hosting the session."),
+        ("not-hosting", "You declined hosting the session."),
+    ]);
     render(&gw, &visitor, Posted::default(), Problems::default(), done).await
 }
 

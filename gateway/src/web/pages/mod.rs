@@ -66,6 +66,15 @@ pub struct Done {
     pub done: Option<String>,
 }
 
+impl Done {
+    /// The page's words for what its form did, from its table of `?done=` values; none
+    /// for a value the page does not know.
+    pub fn in_words(&self, words: &[(&str, &'static str)]) -> Option<&'static str> {
+        let done = self.done.as_deref()?;
+        words.iter().find(|(key, _)| *key == done).map(|(_, w)| *w)
+    }
+}
+
 #[derive(Template)]
 #[template(path = "message.html")]
 struct Message<'a> {

@@ -27,15 +27,15 @@ use crate::web::{html, query};
 
 /// `?done=` after a form, in words.
 fn done_words(done: &super::Done) -> Option<&'static str> {
-    match done.done.as_deref() {
-        Some("acknowledged") => Some("You acknowledged the issue."),
-        Some("resolved") => Some("You resolved the issue."),
-        Some("announced") => {
-            Some("The change is announced to the practices that use the platform.")
-        }
-        Some("published") => Some("The training material is published."),
-        _ => None,
-    }
+    done.in_words(&[
+        ("acknowledged", "You acknowledged the issue."),
+        ("resolved", "You resolved the issue."),
+        (
+            "announced",
+            "The change is announced to the practices that use the platform.",
+        ),
+        ("published", "The training material is published."),
+    ])
 }
 
 // ---- Issues to answer ----

@@ -229,14 +229,14 @@ pub async fn page(
     Path(id): Path<String>,
     Query(done): Query<super::Done>,
 ) -> Response {
-    let done = match done.done.as_deref() {
-        Some("booked") => Some("The places are booked."),
-        Some("cancelled") => {
-            Some("The booking is cancelled; its places went to the waitlist if anyone was waiting.")
-        }
-        Some("recorded") => Some("Attendance is recorded."),
-        _ => None,
-    };
+    let done = done.in_words(&[
+        ("booked", "The places are booked."),
+        (
+            "cancelled",
+            "The booking is cancelled; its places went to the waitlist if anyone was waiting.",
+        ),
+        ("recorded", "Attendance is recorded."),
+    ]);
     render(
         &gw,
         &visitor,

@@ -225,8 +225,10 @@ pub async fn page(
     Extension(visitor): Extension<Visitor>,
     Query(done): Query<super::Done>,
 ) -> Response {
-    let done = (done.done.as_deref() == Some("reported"))
-        .then_some("Your report is sent to the platform's provider.");
+    let done = done.in_words(&[(
+        "reported",
+        "Your report is sent to the platform's provider.",
+    )]);
     render(&gw, &visitor, Posted::default(), Problems::default(), done).await
 }
 
