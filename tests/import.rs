@@ -1,7 +1,7 @@
 //! `difacto import` end to end: a real `difacto dev` on free ports, the real binary's
 //! `import ods` and `import workforce` sent to it over gRPC, and what they recorded read
 //! back from the log (event by event) and through GraphQL. The registry is the 48 real
-//! rows of `services/difacto/tests/data/epraccur-sample.csv`; a later extract is the
+//! rows of `services/import/tests/data/epraccur-sample.csv`; a later extract is the
 //! same file with a practice renamed, one closed and one moved.
 
 mod support;
@@ -18,7 +18,7 @@ use support::gateway::{Dev, data, error_code, graphql, token};
 const CATCH_UP: Duration = Duration::from_secs(10);
 
 fn sample() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/epraccur-sample.csv")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../import/tests/data/epraccur-sample.csv")
 }
 
 /// Runs `difacto import <args> --services <dev>` and returns what it printed.

@@ -4,10 +4,12 @@
 
 use auth::{Principal, Role};
 use chrono::NaiveDate;
+use domain::registry::Registry;
 use handlers::partner::Partner;
 use handlers::practice::Practice;
 use handlers::provider::Provider;
 use handlers::{Icb, Store};
+use import::IcbCommand;
 use proto::v1 as pb;
 use proto::v1::icb_service_server::IcbService;
 use proto::v1::partner_service_server::PartnerService;
@@ -15,6 +17,8 @@ use proto::v1::practice_service_server::PracticeService;
 use proto::v1::provider_service_server::ProviderService;
 use std::sync::Arc;
 use tonic::{Request, Status};
+
+use super::ods::Extract;
 
 /// Who sends a step: a person acting for an organisation, by its code.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,6 +65,7 @@ impl Who {
 /// The four services, in-process, over one store.
 #[derive(Debug, Clone)]
 pub(crate) struct Services {
+    store: Arc<Store>,
     icb: Icb,
     practice: Practice,
     partner: Partner,
@@ -73,9 +78,45 @@ impl Services {
             icb: Icb::new(store.clone()),
             practice: Practice::new(store.clone()),
             partner: Partner::new(store.clone()),
-            provider: Provider::new(store),
+            provider: Provider::new(store.clone()),
+            store,
         }
     }
+
+    /// The registry as the log holds it now.
+    pub async fn registry(&self) -> Result<Arc<Registry>, handlers::error::ServiceError> {
+        self.store.registry().await
+    }
+
+    /// An import's command, sent as `principal`.
+    pub async fn icb_command(
+        &self,
+        command: IcbCommand,
+        principal: Principal,
+    ) -> Result<pb::CommandResult, Status> {
+        fn called<T>(body: T, principal: Principal) -> Request<T> {
+            let mut request = Request::new(body);
+            request.extensions_mut().insert(principal);
+            request
+        }
+        let icb = &self.icb;
+        let reply = match command {
+            IcbCommand::Register(b) => icb.register_organisation(called(b, principal)).await,
+            IcbCommand::Rename(b) => icb.rename_organisation(called(b, principal)).await,
+            IcbCommand::Reparent(b) => icb.reparent_organisation(called(b, principal)).await,
+            IcbCommand::Merge(b) => icb.merge_organisations(called(b, principal)).await,
+            IcbCommand::Close(b) => icb.close_organisation(called(b, principal)).await,
+            IcbCommand::RecordImport(b) => icb.record_registry_import(called(b, principal)).await,
+        };
+        reply.map(tonic::Response::into_inner)
+    }
+}
+
+/// What a step sent and recorded.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Sent {
+    pub commands: u64,
+    pub events: u64,
 }
 
 /// Declares [`Cmd`]: one variant per command the demo sends, with the service method that
@@ -88,30 +129,31 @@ macro_rules! commands {
         #[allow(clippy::large_enum_variant)]
         #[derive(Debug, Clone, PartialEq)]
         pub(crate) enum Cmd {
-            $($variant(pb::$request)),*
+            $($variant(pb::$request),)*
+            /// NHS files brought in by the importer, which sends the commands they call
+            /// for.
+            ImportOds(Box<Extract>),
         }
 
         impl Cmd {
             /// The command's name, as in DESIGN.md §9.
             pub fn name(&self) -> &'static str {
                 match self {
-                    $(Self::$variant(_) => stringify!($variant)),*
+                    $(Self::$variant(_) => stringify!($variant),)*
+                    Self::ImportOds(_) => "difacto import ods",
                 }
             }
 
             pub fn request_id(&self) -> &str {
                 match self {
-                    $(Self::$variant(body) => &body.request_id),*
+                    $(Self::$variant(body) => &body.request_id,)*
+                    Self::ImportOds(extract) => &extract.ids,
                 }
             }
 
             /// Sends the command to its service's handler as `principal`.
-            pub async fn send(
-                self,
-                services: &Services,
-                principal: Principal,
-            ) -> Result<pb::CommandResult, Status> {
-                match self {
+            pub async fn send(self, services: &Services, principal: Principal) -> Result<Sent, Status> {
+                let result = match self {
                     $(Self::$variant(body) => {
                         let mut request = Request::new(body);
                         request.extensions_mut().insert(principal);
@@ -121,7 +163,9 @@ macro_rules! commands {
                             .await
                             .map(tonic::Response::into_inner)
                     })*
-                }
+                    Self::ImportOds(extract) => return extract.import(services, principal).await,
+                };
+                result.map(|r| Sent { commands: 1, events: r.event_ids.len() as u64 })
             }
         }
 
@@ -132,6 +176,12 @@ macro_rules! commands {
                 }
             }
         )*
+
+        impl From<Extract> for Cmd {
+            fn from(extract: Extract) -> Self {
+                Self::ImportOds(Box::new(extract))
+            }
+        }
     };
 }
 

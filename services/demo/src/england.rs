@@ -1,16 +1,14 @@
 //! The organisation tree: NHS England, the seven NHS England regions and the 42 ICBs with
 //! their real codes and names; synthetic sub-ICB locations, PCNs, practices and partners
 //! (every synthetic name says so); the providers of `platforms`, all registered on the
-//! first day of the demo's year. Then the tree changing over the year, each change sent
-//! on its effective date: two ICBs merge on 1 April 2026 and some practices move PCN.
+//! first day of the demo's year. Then the tree changing over the year: two ICBs merge on
+//! 1 April 2026 and some practices move PCN. The NHS part of the tree goes in through the
+//! importer, as NHS files ([`super::ods`]).
 
 use std::collections::HashSet;
 
-use chrono::NaiveDate;
-use proto::v1::{
-    MergeOrganisationsRequest, OrganisationKind, RegisterOrganisationRequest,
-    ReparentOrganisationRequest,
-};
+use chrono::{Datelike, NaiveDate};
+use proto::v1::{OrganisationKind, RegisterOrganisationRequest};
 use rand::Rng;
 
 use super::Scale;
@@ -355,6 +353,10 @@ pub(crate) fn region_index(code: &str) -> usize {
     REGIONS.iter().position(|r| r.code == code).unwrap_or(0)
 }
 
+fn first_of_month(day: NaiveDate) -> NaiveDate {
+    day.with_day(1).unwrap_or(day)
+}
+
 fn date((y, m, d): (i32, u32, u32)) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default()
 }
@@ -382,12 +384,13 @@ fn apportion(total: usize, weights: &[u32], floor: usize) -> Vec<usize> {
 
 impl Tree {
     pub fn build(seed: Seed, scale: &Scale, year: Year) -> Self {
-        let today = year.today;
         let mut rng = seed.rng("tree", 0);
         let weights: Vec<u32> = ICBS.iter().map(|i| i.weight).collect();
         let established = date(ICBS_ESTABLISHED);
 
-        // Sub-ICB locations: 1 to 3 an ICB, more for the larger ones.
+        // Sub-ICB locations: 1 to 3 an ICB, more for the larger ones, and none without a
+        // PCN (the NHS files name a sub-ICB location only through its practices).
+        let pcn_counts = apportion(scale.pcns, &weights, 1);
         let mut sub_icbs = Vec::new();
         let mut icb_subs: Vec<Vec<usize>> = vec![Vec::new(); ICBS.len()];
         for (icb, info) in ICBS.iter().enumerate() {
@@ -395,7 +398,8 @@ impl Tree {
                 0..=9 => 1,
                 10..=17 => rng.random_range(1..=2),
                 _ => rng.random_range(2..=3),
-            };
+            }
+            .min(pcn_counts[icb]);
             for _ in 0..count {
                 let n = sub_icbs.len();
                 icb_subs[icb].push(n);
@@ -413,7 +417,7 @@ impl Tree {
         let mut practice_codes = HashSet::new();
         let mut icb_pcns = vec![Vec::new(); ICBS.len()];
         let mut icb_practices = vec![Vec::new(); ICBS.len()];
-        for (icb, count) in apportion(scale.pcns, &weights, 1).into_iter().enumerate() {
+        for (icb, count) in pcn_counts.into_iter().enumerate() {
             let info = &ICBS[icb];
             let region = &REGIONS[region_index(info.region)];
             for _ in 0..count {
@@ -424,7 +428,12 @@ impl Tree {
                     }
                 };
                 let pcn = pcns.len();
-                let sub_icb = icb_subs[icb][index(&mut rng, icb_subs[icb].len())];
+                // Each sub-ICB location its first PCN, then any.
+                let subs = &icb_subs[icb];
+                let sub_icb = match subs.get(icb_pcns[icb].len()) {
+                    Some(first) => *first,
+                    None => subs[index(&mut rng, subs.len())],
+                };
                 let (low, high) = scale.practices_per_pcn;
                 let size = rng.random_range(low..=high.max(low));
                 let mut members = Vec::with_capacity(size);
@@ -496,7 +505,7 @@ impl Tree {
             }
         }
 
-        let moves = plan_moves(&mut rng, scale, &practices, &icb_pcns, today);
+        let moves = plan_moves(&mut rng, scale, &practices, &icb_pcns, year);
         Self {
             sub_icbs,
             pcns,
@@ -539,11 +548,22 @@ impl Tree {
             + PROVIDERS.len()
     }
 
-    /// The whole tree, parents first, registered by the national team on the first day of
-    /// the year (with the dates each organisation has stood since): one script, since the
-    /// tree is one stream.
+    /// The sub-ICB location's name.
+    pub fn sub_icb_name(&self, sub: usize) -> String {
+        let sub = &self.sub_icbs[sub];
+        format!(
+            "Synthetic Sub-ICB Location {}, {} (demo)",
+            sub.code, ICBS[sub.icb].area
+        )
+    }
+
+    /// The tree on the first day of the year: the NHS files imported by the national
+    /// team (the importer creates everything from NHS England down to the practices,
+    /// with the dates each has stood since), then the partners and providers, which no
+    /// NHS file lists. One script, since the tree is one stream.
     pub fn registrations(&self, seed: Seed, year: Year) -> Script {
-        let established = iso(self.established);
+        let files = self.extract(seed, year.start, year.start, false, true);
+        let mut steps = vec![Step::new(year.start, Who::National, files)];
         let register = |code: &str, kind: OrganisationKind, name: &str, parent: &str, on: &str| {
             Step::new(
                 year.start,
@@ -559,70 +579,6 @@ impl Tree {
                 },
             )
         };
-        let mut steps = vec![register(
-            "X24",
-            OrganisationKind::NationalBody,
-            "NHS England",
-            "",
-            "2013-04-01",
-        )];
-        for region in &REGIONS {
-            steps.push(register(
-                region.code,
-                OrganisationKind::Region,
-                region.name,
-                "X24",
-                "2013-04-01",
-            ));
-        }
-        for icb in &ICBS {
-            let name = format!("NHS {} Integrated Care Board", icb.area);
-            steps.push(register(
-                icb.code,
-                OrganisationKind::Icb,
-                &name,
-                icb.region,
-                &established,
-            ));
-        }
-        for sub in &self.sub_icbs {
-            let icb = &ICBS[sub.icb];
-            let name = format!(
-                "Synthetic Sub-ICB Location {}, {} (demo)",
-                sub.code, icb.area
-            );
-            steps.push(register(
-                &sub.code,
-                OrganisationKind::SubIcb,
-                &name,
-                icb.code,
-                &established,
-            ));
-        }
-        for pcn in &self.pcns {
-            let parent = &self.sub_icbs[pcn.sub_icb].code;
-            steps.push(register(
-                &pcn.code,
-                OrganisationKind::Pcn,
-                &pcn.name,
-                parent,
-                &established,
-            ));
-        }
-        for practice in &self.practices {
-            let parent = &self.pcns[practice.pcn].code;
-            let mut step = register(
-                &practice.code,
-                OrganisationKind::Practice,
-                &practice.name,
-                parent,
-                &established,
-            );
-            if let super::command::Cmd::RegisterOrganisation(body) = &mut step.cmd {
-                body.postcode_district = practice.postcode_district.clone();
-            }
-            steps.push(step);
-        }
         for partner in &self.partners {
             // A partner registered after the merger sits under the successor from the start.
             let on = partner.registered_on;
@@ -643,6 +599,7 @@ impl Tree {
             }
             steps.push(step);
         }
+        let established = iso(self.established);
         for (code, name) in PROVIDERS {
             let mut step = register(code, OrganisationKind::Provider, name, "X24", &established);
             if let super::command::Cmd::RegisterOrganisation(body) = &mut step.cmd {
@@ -653,49 +610,42 @@ impl Tree {
         steps
     }
 
-    /// The tree changing: the merger, recorded when it is decided, weeks before it takes
-    /// effect (as ICB mergers are: partners schedule sessions under the successor before
-    /// the day), and practices moving PCN, each sent on its date.
+    /// The tree changing, as the NHS files tell it: the merger in the reconfiguration
+    /// extract, published and imported when the merger is decided, weeks before it takes
+    /// effect (partners schedule sessions under the successor before the day); each
+    /// month's moves of practices between PCNs in that month's extract, imported on its
+    /// date. Each extract shows the tree as known on the day it is imported.
     pub fn changes(&self, seed: Seed, year: Year) -> Script {
-        let (predecessors, successor, _) = MERGER;
         let decided = (self.merger_on - chrono::Days::new(MERGER_NOTICE_DAYS)).max(year.start);
         let mut steps = vec![Step::new(
             year.day(decided),
             Who::National,
-            MergeOrganisationsRequest {
-                request_id: seed.request_id(format_args!("merge-{successor}")),
-                predecessor_codes: predecessors.iter().map(|c| (*c).to_owned()).collect(),
-                successor_code: successor.to_owned(),
-                effective_date: iso(self.merger_on),
-            },
+            self.extract(seed, self.merger_on, decided, true, false),
         )];
-        for (n, change) in self.moves.iter().enumerate() {
-            let practice = &self.practices[change.practice];
+        let mut months: Vec<NaiveDate> = self.moves.iter().map(|m| m.on).collect();
+        months.dedup();
+        for month in months {
+            let merged = month >= self.merger_on;
             steps.push(Step::new(
-                year.day(change.on),
+                year.day(month),
                 Who::National,
-                ReparentOrganisationRequest {
-                    request_id: seed.request_id(format_args!("move-{}-{n}", practice.code)),
-                    code: practice.code.clone(),
-                    parent_code: self.pcns[change.to_pcn].code.clone(),
-                    effective_date: iso(change.on),
-                },
+                self.extract(seed, month, month, merged, false),
             ));
         }
-        // Stable: of two changes on one day, the merger goes first.
+        // Stable: of two extracts on one day, the merger's goes first.
         steps.sort_by_key(|s| s.on);
         steps
     }
 }
 
 /// Some practices (one in a hundred in England) move to another PCN of their ICB during
-/// the past year.
+/// the past year, each on the first day of a month (the monthly extract tells it).
 fn plan_moves(
     rng: &mut DemoRng,
     scale: &Scale,
     practices: &[PracticeOrg],
     icb_pcns: &[Vec<usize>],
-    today: NaiveDate,
+    year: Year,
 ) -> Vec<Move> {
     let mut moves = Vec::new();
     for (n, practice) in practices.iter().enumerate() {
@@ -713,7 +663,7 @@ fn plan_moves(
         moves.push(Move {
             practice: n,
             to_pcn: others[index(rng, others.len())],
-            on: seed::monday(today, rng.random_range(2..50)),
+            on: first_of_month(seed::monday(year.today, rng.random_range(2..50))).max(year.start),
         });
     }
     moves.sort_by_key(|m| m.on);

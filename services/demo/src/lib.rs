@@ -19,7 +19,7 @@
 //! every command carries a request id derived from the seed.
 //!
 //! - [`england`]: the organisation tree (real regions and ICBs, synthetic below), a merger
-//!   and practices moving PCN;
+//!   and practices moving PCN; [`ods`]: the tree written as NHS files and imported;
 //! - [`catalogue`]: duties and training programmes with rollout targets;
 //! - [`commissions`]: ICBs commissioning partners for sessions, delivered in part;
 //! - [`platforms`]: providers, platforms, changes, training material, usability issues;
@@ -41,6 +41,7 @@ mod catalogue;
 mod command;
 mod commissions;
 mod england;
+mod ods;
 mod platforms;
 mod progress;
 mod responsibility;
@@ -265,7 +266,7 @@ async fn existing(store: &Store, seed: Seed) -> anyhow::Result<DemoOutcome> {
         from = last.version + 1;
     }
     let first = log.read_all(0, 1).await?;
-    let ours = seed.request_id("org-X24");
+    let ours = ods::first_request_id(seed);
     if first.first().and_then(|e| e.metadata.get(meta::REQUEST_ID)) == Some(&ours) {
         return Ok(DemoOutcome::Resumed);
     }

@@ -14,11 +14,10 @@ use anyhow::{Context as _, anyhow};
 use chrono::{NaiveDate, NaiveTime, TimeDelta};
 use eventlog::Clock;
 use handlers::Store;
-use proto::v1::CommandResult;
 use tokio::task::JoinSet;
 
 use super::activity::Cursor;
-use super::command::{Script, Services, Step};
+use super::command::{Script, Sent, Services, Step};
 use super::progress::Progress;
 use super::seed::Year;
 
@@ -162,13 +161,13 @@ impl Runner {
 
     /// Sends one step; a refusal becomes an error naming the command, its request id, the
     /// caller and the day.
-    pub async fn step(&self, step: Step) -> anyhow::Result<CommandResult> {
+    pub async fn step(&self, step: Step) -> anyhow::Result<Sent> {
         let name = step.cmd.name();
         let request_id = step.cmd.request_id().to_owned();
         let principal = step.who.principal();
         let subject = principal.subject.clone();
         let on = step.on;
-        let result = step
+        let sent = step
             .cmd
             .send(&self.services, principal)
             .await
@@ -179,11 +178,10 @@ impl Runner {
                     status.message()
                 )
             })?;
-        self.commands.fetch_add(1, Ordering::Relaxed);
-        self.events
-            .fetch_add(result.event_ids.len() as u64, Ordering::Relaxed);
+        self.commands.fetch_add(sent.commands, Ordering::Relaxed);
+        self.events.fetch_add(sent.events, Ordering::Relaxed);
         self.progress.inc();
-        Ok(result)
+        Ok(sent)
     }
 
     /// Sends a script's steps in order, whatever their days (for tests that stop a load

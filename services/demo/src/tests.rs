@@ -124,6 +124,13 @@ async fn a_tiny_dataset_loads_deterministically_and_only_once() {
     ] {
         assert!(count(&streams, event) > 0, "no {event}");
     }
+    // The NHS part of the tree came in through the importer, as a deployment's does: both
+    // files of the first extract, of the merger's and of each month with moves.
+    let imported = count(&streams, "RegistryImported");
+    assert!(
+        imported >= 6 && imported.is_multiple_of(2),
+        "{imported} files imported"
+    );
 
     // Loading again on the same log sends nothing.
     let again = load_scaled(first.clone(), 7, &Scale::tiny(), false)

@@ -2,17 +2,14 @@
 //! own commands (DESIGN.md §11), so validation, policy and the store judge every change
 //! as they judge a person's.
 //!
-//! - [`ods`]: the organisation tree from `epraccur.csv` ([`epraccur`]) and
-//!   `gp-reg-pat-prac-map.csv` ([`map`]), compared with the registry ([`plan`]);
+//! - [`ods`]: the organisation tree from `epraccur.csv` and `gp-reg-pat-prac-map.csv`,
+//!   read, compared with the registry and sent by the `import` crate (which the demo
+//!   shares);
 //! - [`workforce`]: staff in post per practice and role, the rollout's denominators;
-//! - [`file`]: reading a file whole and refusing the wrong one; [`target`]: where the
-//!   registry is read and the commands go; [`send`]: sending them, many at once.
+//! - [`target`]: where the registry is read and the commands go; [`send`]: sending them,
+//!   many at once.
 
-mod epraccur;
-mod file;
-mod map;
 mod ods;
-mod plan;
 mod send;
 mod target;
 mod workforce;

@@ -9,16 +9,16 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::time::Instant;
 
-use anyhow::Context as _;
 use chrono::{NaiveDate, Utc};
-use proto::v1 as pb;
 
-use super::epraccur::{self, Epraccur};
-use super::file::{BadRow, Source};
-use super::map::{self, Map};
-use super::plan::{self, Plan};
+use import::apply::ImportedFile;
+use import::epraccur::{self, Epraccur};
+use import::file::{BadRow, Source};
+use import::map::{self, Map};
+use import::plan::{self, Plan};
+
 use super::send::{self, RequestIds};
-use super::target::{IcbCommand, Target};
+use super::target::Target;
 use crate::cli::{AuthArgs, ImportOdsArgs};
 
 /// Bad rows listed one by one; past this, how many more.
@@ -76,56 +76,44 @@ pub async fn run(args: ImportOdsArgs, auth: &AuthArgs) -> anyhow::Result<()> {
     let mut ids = RequestIds::new("import-ods");
     let total: usize = plan.phases.iter().map(Vec::len).sum();
     let bar = send::progress(total as u64, "recording the registry");
-    let mut refused = Vec::new();
-    for phase in plan.phases {
-        let commands: Vec<(String, IcbCommand)> = phase
-            .into_iter()
-            .map(|c| (c.describe(), c.with_request_id(ids.next())))
-            .collect();
-        let sent = send::all(commands, &bar, |c| target.sender.icb(c)).await;
-        refused.extend(sent.refused);
-        // A child whose parent was refused would be refused too: stop at the phase.
-        if !refused.is_empty() {
-            break;
-        }
-    }
+    let files: Vec<ImportedFile> = [
+        (epraccur_source.as_ref(), epraccur.as_ref().map(|e| e.rows)),
+        (map_source.as_ref(), map.as_ref().map(|m| m.rows)),
+    ]
+    .into_iter()
+    .filter_map(|(source, rows)| {
+        Some(ImportedFile {
+            source: source?,
+            rows: rows?,
+        })
+    })
+    .collect();
+    let applied = import::apply(
+        plan.phases,
+        &files,
+        extract,
+        &target.sender,
+        &mut |_| ids.next(),
+        &|| bar.inc(1),
+    )
+    .await;
     bar.finish_and_clear();
-    if !refused.is_empty() {
-        for refusal in refused.iter().take(BAD_ROWS_SHOWN) {
+    if !applied.refused.is_empty() {
+        for refusal in applied.refused.iter().take(BAD_ROWS_SHOWN) {
             tracing::error!("refused: {refusal}");
         }
         target.close().await?;
         anyhow::bail!(
             "{} change(s) were refused (listed above); the registry is not marked as imported: correct the cause and run the import again",
-            refused.len()
+            applied.refused.len()
         );
     }
-
-    for (source, rows) in [
-        (epraccur_source.as_ref(), epraccur.as_ref().map(|e| e.rows)),
-        (map_source.as_ref(), map.as_ref().map(|m| m.rows)),
-    ] {
-        let (Some(source), Some(rows)) = (source, rows) else {
-            continue;
-        };
-        let command = IcbCommand::RecordImport(pb::RecordRegistryImportRequest {
-            request_id: ids.next(),
-            source_file: source.name.clone(),
-            extract_date: extract.format("%Y-%m-%d").to_string(),
-            rows,
-            digest: source.digest.clone(),
-        });
-        target
-            .sender
-            .icb(command)
-            .await
-            .map_err(|status| anyhow::anyhow!("{}", status.message()))
-            .with_context(|| format!("recording the import of {}", source.name))?;
+    for file in &files {
         writeln!(
             summary,
             "recorded RegistryImported for {} (blake3 {})",
-            source.name,
-            &source.digest[..16]
+            file.source.name,
+            &file.source.digest[..16]
         )?;
     }
     writeln!(summary, "done in {:.1} s", started.elapsed().as_secs_f64())?;

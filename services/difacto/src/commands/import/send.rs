@@ -11,9 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use proto::v1 as pb;
 use tonic::Status;
 
-/// Commands in flight at once: enough to hide a round trip, few enough that a
-/// refusal stops little work behind it.
-const IN_FLIGHT: usize = 64;
+use import::apply::IN_FLIGHT;
 
 /// A progress bar on stderr when it is a terminal; nothing otherwise (logs, CI).
 pub fn progress(total: u64, what: &str) -> ProgressBar {

@@ -14,6 +14,7 @@ use eventlog_grpc::RemoteLog;
 use gateway::services::{DomainEndpoints, IcbClient, PracticeClient, ServiceUrls};
 use handlers::practice::Practice;
 use handlers::{Icb, Store};
+use import::IcbCommand;
 use proto::v1 as pb;
 use proto::v1::icb_service_server::IcbService;
 use proto::v1::practice_service_server::PracticeService;
@@ -24,44 +25,6 @@ use crate::settings::LogTarget;
 
 /// The subject imports are recorded under, so the log says which changes came from a file.
 const SUBJECT: &str = "difacto-import";
-
-/// A command of IcbService that an import sends.
-#[derive(Debug, Clone, PartialEq)]
-pub enum IcbCommand {
-    Register(pb::RegisterOrganisationRequest),
-    Rename(pb::RenameOrganisationRequest),
-    Reparent(pb::ReparentOrganisationRequest),
-    Merge(pb::MergeOrganisationsRequest),
-    Close(pb::CloseOrganisationRequest),
-    RecordImport(pb::RecordRegistryImportRequest),
-}
-
-impl IcbCommand {
-    /// The command's name (DESIGN.md §9) and the organisation it is about, for reports.
-    pub fn describe(&self) -> String {
-        match self {
-            Self::Register(r) => format!("RegisterOrganisation {}", r.code),
-            Self::Rename(r) => format!("RenameOrganisation {}", r.code),
-            Self::Reparent(r) => format!("ReparentOrganisation {}", r.code),
-            Self::Merge(r) => format!("MergeOrganisations into {}", r.successor_code),
-            Self::Close(r) => format!("CloseOrganisation {}", r.code),
-            Self::RecordImport(r) => format!("RecordRegistryImport {}", r.source_file),
-        }
-    }
-
-    /// The command with `id` as its request id.
-    pub fn with_request_id(mut self, id: String) -> Self {
-        match &mut self {
-            Self::Register(r) => r.request_id = id,
-            Self::Rename(r) => r.request_id = id,
-            Self::Reparent(r) => r.request_id = id,
-            Self::Merge(r) => r.request_id = id,
-            Self::Close(r) => r.request_id = id,
-            Self::RecordImport(r) => r.request_id = id,
-        }
-        self
-    }
-}
 
 /// Sends commands to the services.
 // One per import, never moved in a loop: boxing the larger variant would buy nothing.
@@ -137,6 +100,17 @@ impl Sender {
             Self::Remote { practice, .. } => practice.clone().report_staff_in_post(body).await,
         };
         reply.map(tonic::Response::into_inner)
+    }
+}
+
+/// The import crate sends its plans through the same calls as every other command.
+#[async_trait::async_trait]
+impl import::Registrar for Sender {
+    async fn send(&self, command: IcbCommand) -> Result<usize, String> {
+        self.icb(command)
+            .await
+            .map(|result| result.event_ids.len())
+            .map_err(|status| status.message().to_owned())
     }
 }
 

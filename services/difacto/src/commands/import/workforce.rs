@@ -12,10 +12,10 @@ use domain::codes;
 use proto::v1 as pb;
 use proto::v1::{OrganisationKind, StaffRole};
 
-use super::file::{BadRow, Source, each_row, quoted};
 use super::send::{self, RequestIds};
 use super::target::Target;
 use crate::cli::{AuthArgs, ImportWorkforceArgs};
+use import::file::{BadRow, Source, each_row, quoted};
 
 const PRACTICE: &str = "PRAC_CODE";
 const GPS: &str = "TOTAL_GP_HC";
@@ -52,7 +52,7 @@ pub struct Workforce {
 
 /// Reads the file's text. `Err` is a sentence saying why it is not the workforce file.
 pub fn parse(bytes: &[u8]) -> Result<Workforce, String> {
-    super::file::check_text(bytes)?;
+    import::file::check_text(bytes)?;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)

@@ -41,11 +41,16 @@ impl Source {
         let bytes = std::fs::read(path)
             .with_context(|| format!("{flag}: cannot read {}", path.display()))?;
         check_text(&bytes).map_err(|reason| anyhow::anyhow!("{flag}: {name} {reason}"))?;
-        Ok(Self {
+        Ok(Self::from_bytes(name, bytes))
+    }
+
+    /// A file made in memory (the demo's), named as if it had been read.
+    pub fn from_bytes(name: String, bytes: Vec<u8>) -> Self {
+        Self {
             name,
             digest: blake3::hash(&bytes).to_hex().to_string(),
             bytes,
-        })
+        }
     }
 }
 

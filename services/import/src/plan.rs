@@ -14,9 +14,9 @@ use domain::registry::{NATIONAL_CODE, Registry};
 use proto::v1 as pb;
 use proto::v1::OrganisationKind as Kind;
 
+use super::command::IcbCommand;
 use super::epraccur::{Epraccur, Status};
 use super::map::{Area, Map};
-use super::target::IcbCommand;
 
 /// The national body's name in the registry.
 const NATIONAL_NAME: &str = "NHS England";

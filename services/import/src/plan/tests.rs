@@ -7,9 +7,9 @@ use domain::registry::OrganisationEvent;
 use proto::v1 as pb;
 
 use super::*;
-use crate::commands::import::{epraccur, map};
+use crate::{epraccur, map};
 
-const SAMPLE: &[u8] = include_bytes!("../../../../tests/data/epraccur-sample.csv");
+const SAMPLE: &[u8] = include_bytes!("../../tests/data/epraccur-sample.csv");
 
 fn day(text: &str) -> NaiveDate {
     NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("a date")

@@ -3,7 +3,7 @@
 
 use super::*;
 
-const SAMPLE: &[u8] = include_bytes!("../../../../tests/data/epraccur-sample.csv");
+const SAMPLE: &[u8] = include_bytes!("../../tests/data/epraccur-sample.csv");
 
 fn sample() -> Epraccur {
     parse(SAMPLE, false).expect("the sample reads")
