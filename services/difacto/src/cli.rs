@@ -315,6 +315,8 @@ pub enum BenchTarget {
     Services,
     /// The GraphQL views over HTTP on the demo dataset, against `{ __typename }`.
     Gateway,
+    /// Every page of the web app on the demo dataset, against `{ __typename }`.
+    Web,
 }
 
 /// Parses `90s`, `30m`, `1h`, `7d` or a bare number of seconds.

@@ -13,172 +13,17 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
-use auth::{Role, TokenIssuer, TokenVerifier};
-use bytes::Bytes;
-use eventlog::{EventLog, SledConfig, SledLog};
-use gateway::services::DomainEndpoints;
-use handlers::Store;
-use hdrhistogram::Histogram;
-use http_body_util::{BodyExt, Full};
-use hyper::client::conn::http1::SendRequest;
-use serde_json::{Value, json};
+use auth::Role;
+use eventlog::EventLog;
 use tokio_util::sync::CancellationToken;
 
 use super::measure::dir_bytes;
+use super::on_demo::{
+    self, Ask, CATCH_UP, Dataset, Http, Latency, Loaded, REQUESTS, ROW_BUDGET, WARM_UP, measure,
+    ms, open_log, size, start_gateway, token,
+};
 use super::report;
 use crate::cli::BenchArgs;
-use crate::commands::gateway::RunningGateway;
-
-const SECRET: &[u8] = b"difacto-bench-secret-difacto-bench";
-/// The demo's default seed, as `difacto dev --demo` loads it.
-const SEED: u64 = 2026;
-/// Requests before measuring each query (caches, connection, allocator).
-const WARM_UP: usize = 20;
-/// Requests measured per query, unless [`ROW_BUDGET`] runs out first.
-const REQUESTS: usize = 400;
-/// At least this many requests are measured per query, whatever the budget.
-const MIN_REQUESTS: usize = 50;
-/// Time spent measuring one query at most, so the bench stays within minutes.
-const ROW_BUDGET: Duration = Duration::from_secs(8);
-/// How long the read models may take to fold the whole dataset.
-const CATCH_UP: Duration = Duration::from_secs(300);
-
-/// One keep-alive HTTP/1.1 connection to the gateway: requests go one after another, as
-/// from a dashboard, so each latency is the server's and the loopback's only.
-struct Http {
-    sender: SendRequest<Full<Bytes>>,
-    host: String,
-}
-
-impl Http {
-    async fn connect(addr: std::net::SocketAddr) -> anyhow::Result<Self> {
-        let stream = tokio::net::TcpStream::connect(addr).await?;
-        stream.set_nodelay(true)?;
-        let (sender, connection) =
-            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
-        tokio::spawn(async move {
-            if let Err(err) = connection.await {
-                tracing::debug!(error = %err, "bench HTTP connection closed");
-            }
-        });
-        Ok(Self {
-            sender,
-            host: addr.to_string(),
-        })
-    }
-
-    /// POSTs `body` to `/graphql` and returns the answer's bytes.
-    async fn post(&mut self, token: Option<&str>, body: Bytes) -> anyhow::Result<Bytes> {
-        self.sender.ready().await?;
-        let mut request = hyper::Request::post("/graphql")
-            .header(hyper::header::HOST, &self.host)
-            .header(hyper::header::CONTENT_TYPE, "application/json");
-        if let Some(token) = token {
-            request = request.header(hyper::header::AUTHORIZATION, format!("Bearer {token}"));
-        }
-        let response = self
-            .sender
-            .send_request(request.body(Full::new(body))?)
-            .await?;
-        let status = response.status();
-        let bytes = response.into_body().collect().await?.to_bytes();
-        if !status.is_success() {
-            bail!("HTTP {status}: {}", String::from_utf8_lossy(&bytes));
-        }
-        Ok(bytes)
-    }
-
-    /// Runs `query` and returns its `data`, failing on any GraphQL error.
-    async fn data(&mut self, token: Option<&str>, query: &str) -> anyhow::Result<Value> {
-        let bytes = self.post(token, request_body(query)).await?;
-        let answer: Value = serde_json::from_slice(&bytes)?;
-        if let Some(errors) = answer.get("errors").filter(|e| !e.is_null()) {
-            bail!("{query}\nanswered with errors: {errors}");
-        }
-        Ok(answer["data"].clone())
-    }
-}
-
-fn request_body(query: &str) -> Bytes {
-    Bytes::from(json!({ "query": query }).to_string())
-}
-
-/// What one query measured.
-#[derive(Debug, Clone)]
-struct Latency {
-    /// The size of the answer, to show the query did real work.
-    bytes: usize,
-    requests: u64,
-    p50: Duration,
-    p99: Duration,
-}
-
-/// Sends `query` [`WARM_UP`] times, then measures up to [`REQUESTS`] answers (at least
-/// [`MIN_REQUESTS`], at most [`ROW_BUDGET`] of time). The first answer must have no error.
-async fn measure(http: &mut Http, token: &str, query: &str) -> anyhow::Result<Latency> {
-    http.data(Some(token), query).await?;
-    let body = request_body(query);
-    let bytes = http.post(Some(token), body.clone()).await?.len();
-    for _ in 0..WARM_UP {
-        http.post(Some(token), body.clone()).await?;
-    }
-    let mut histogram = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
-    let started = Instant::now();
-    while histogram.len() < REQUESTS as u64
-        && (histogram.len() < MIN_REQUESTS as u64 || started.elapsed() < ROW_BUDGET)
-    {
-        let began = Instant::now();
-        http.post(Some(token), body.clone()).await?;
-        histogram.saturating_record(began.elapsed().as_micros() as u64);
-    }
-    Ok(Latency {
-        bytes,
-        requests: histogram.len(),
-        p50: Duration::from_micros(histogram.value_at_quantile(0.50)),
-        p99: Duration::from_micros(histogram.value_at_quantile(0.99)),
-    })
-}
-
-fn token(org: &str, role: Role) -> anyhow::Result<String> {
-    Ok(TokenIssuer::hs256(SECRET, "difacto", "difacto").mint(
-        &format!("bench-{}@{org}", role.as_str()),
-        org,
-        &[role],
-        Duration::from_secs(3600),
-    )?)
-}
-
-fn open_log(dir: &std::path::Path) -> anyhow::Result<SledLog> {
-    SledLog::open(&SledConfig::new(dir.join("log")))
-        .with_context(|| format!("opening the log in {}", dir.display()))
-}
-
-/// Starts the gateway as `dev` does: read models from the checkpoint in `dir` (if any),
-/// HTTP on a free loopback port. Mutations are not measured, so the services' address is
-/// never dialled.
-async fn start_gateway(
-    log: Arc<dyn EventLog>,
-    dir: &std::path::Path,
-    shutdown: CancellationToken,
-) -> anyhow::Result<RunningGateway> {
-    let endpoints =
-        DomainEndpoints::from_flag("http://127.0.0.1:9").map_err(|err| anyhow::anyhow!("{err}"))?;
-    let verifier = Arc::new(TokenVerifier::hs256(SECRET, "difacto", "difacto"));
-    crate::commands::gateway::start(
-        log,
-        endpoints,
-        crate::commands::gateway::Access {
-            verifier,
-            web: gateway::web::WebConfig::default(),
-            xapi: None,
-        },
-        std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
-        dir,
-        false,
-        shutdown,
-    )
-    .await
-}
 
 /// The codes and ids the queries name, picked from the loaded data itself.
 #[derive(Debug)]
@@ -251,48 +96,18 @@ struct Row {
     latency: Latency,
 }
 
-/// Which data the run used.
-#[derive(Debug)]
-struct Dataset {
-    name: String,
-    load: Duration,
-}
-
 pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
-    let scratch = tempfile::tempdir_in(std::env::current_dir()?)
-        .context("a scratch directory on the same disk")?;
-    let dir = scratch.path().join("dev");
-    std::fs::create_dir_all(&dir)?;
-
-    // As `difacto dev --demo`: the log, the gateway folding it live, then the load.
-    let sled = open_log(&dir)?;
-    let log: Arc<dyn EventLog> = Arc::new(sled.clone());
-    let store = Arc::new(Store::new(log.clone()).with_clock(sled.clock().clone()));
-    let shutdown = CancellationToken::new();
-    let gateway = start_gateway(log.clone(), &dir, shutdown.clone()).await?;
-
-    eprintln!("loading the demo dataset (seed {SEED})…");
-    let started = Instant::now();
-    let summary = demo::load(store.clone(), SEED, false)
-        .await
-        .context("loading the demo dataset")?;
-    let dataset = Dataset {
-        name: format!(
-            "the demo dataset (`difacto dev --demo`, seed {SEED}: {} organisations, {} practices)",
-            summary.organisations, summary.practices
-        ),
-        load: started.elapsed(),
-    };
-    let head = log.head_position().await?;
-    let folded = Instant::now();
-    if !gateway.projection.wait_for(head, CATCH_UP).await {
-        bail!("the read models did not reach position {head} within {CATCH_UP:?}");
-    }
-    eprintln!(
-        "{head} events in {:.1} s; the read models caught up {:.2} s after the load",
-        dataset.load.as_secs_f64(),
-        folded.elapsed().as_secs_f64()
-    );
+    let Loaded {
+        _scratch,
+        dir,
+        sled,
+        log,
+        store,
+        shutdown,
+        gateway,
+        dataset,
+        head,
+    } = on_demo::load().await?;
     let rss_after_load = gateway::metrics::resident_bytes().unwrap_or(0);
 
     let national = token("X24", Role::NationalLead)?;
@@ -310,7 +125,7 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
         practice,
     } = &subjects;
 
-    let reference = measure(&mut http, &national, "{ __typename }").await?;
+    let reference = measure(&mut http, Some(&national), &Ask::graphql("{ __typename }")).await?;
     let gaps_query = |area: &str, as_of: &str| {
         format!(
             r#"{{ responsibilityGaps(area: "{area}", first: 100{as_of}) {{ onDate coverage {{ duty {{ id title }} level units counts {{ flag units }} byUnit {{ totalCount nodes {{ unit {{ code }} flags responsible {{ code }} accountable {{ code }} declined {{ assignee {{ code }} reason }} misattributions {{ attributedBy {{ code }} believedOwner {{ code }} }} }} }} }} above {{ duty {{ id }} level accountable {{ code }} }} }} }}"#
@@ -402,7 +217,7 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
     let mut rows = Vec::new();
     for (what, token, query) in &queries {
         eprintln!("{what}…");
-        let latency = measure(&mut http, token, query)
+        let latency = measure(&mut http, Some(token), &Ask::graphql(query))
             .await
             .with_context(|| what.clone())?;
         rows.push(Row {
@@ -425,7 +240,7 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
     let began = Instant::now();
     http.data(Some(&commissioner), &as_of_query).await?;
     let as_of_cold = began.elapsed();
-    let as_of_kept = measure(&mut http, &commissioner, &as_of_query).await?;
+    let as_of_kept = measure(&mut http, Some(&commissioner), &Ask::graphql(&as_of_query)).await?;
 
     // The read models rebuilt from zero, in this process.
     eprintln!("replaying the whole log into a new read model…");
@@ -514,21 +329,6 @@ struct Report {
     log_opened: Duration,
     restart: Duration,
     resumed_from: u64,
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.2} ms", d.as_secs_f64() * 1e3)
-}
-
-/// Bytes in the largest unit that keeps a whole number in front.
-fn size(bytes: u64) -> String {
-    let b = bytes as f64;
-    match bytes {
-        0..1024 => format!("{bytes} B"),
-        1024..1_048_576 => format!("{:.1} KiB", b / 1024.0),
-        1_048_576..1_073_741_824 => format!("{:.1} MiB", b / 1_048_576.0),
-        _ => format!("{:.2} GiB", b / 1_073_741_824.0),
-    }
 }
 
 fn render(r: &Report) -> String {

@@ -4,8 +4,10 @@
 mod gateway;
 mod log;
 mod measure;
+mod on_demo;
 mod report;
 mod services;
+mod web;
 
 use crate::cli::{BenchArgs, BenchTarget};
 
@@ -14,5 +16,6 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         BenchTarget::Log => log::run(&args).await,
         BenchTarget::Services => services::run(&args).await,
         BenchTarget::Gateway => gateway::run(&args).await,
+        BenchTarget::Web => web::run(&args).await,
     }
 }

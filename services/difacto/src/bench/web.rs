@@ -1,0 +1,467 @@
+//! `difacto bench web`: every page of the web app, as each of its users sees it, on the
+//! demo dataset, through the same gateway `difacto dev` runs.
+//!
+//! Reference, measured in the same run: `{ __typename }` over `/graphql` with the same
+//! kind of token, which pays for HTTP, the token check and GraphQL parsing and nothing
+//! else. Each page's p50 and p99 are shown as ratios to it. A page's weight is what a
+//! browser with an empty cache fetches to show it: the HTML and every stylesheet,
+//! script, module, icon and font it loads, as sent (gzip accepted); a reference to
+//! another origin fails the run.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use auth::Role;
+
+use super::on_demo::{
+    self, Ask, Http, Latency, Loaded, REQUESTS, ROW_BUDGET, WARM_UP, measure, ms, size, token,
+};
+use super::report;
+use crate::cli::BenchArgs;
+
+/// DESIGN.md §10 and the issue's floors.
+const P99_FLOOR: Duration = Duration::from_millis(100);
+const WEIGHT_FLOOR: u64 = 300 * 1000;
+
+/// One page as one user opens it.
+struct Page {
+    who: &'static str,
+    path: String,
+    token: Option<String>,
+}
+
+struct Measured {
+    page: Page,
+    latency: Latency,
+    /// Bytes fetched with an empty cache, as sent, and how many requests.
+    weight: u64,
+    fetches: usize,
+}
+
+pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
+    let Loaded {
+        _scratch,
+        sled,
+        log,
+        store,
+        shutdown,
+        gateway,
+        dataset,
+        head,
+        ..
+    } = on_demo::load().await?;
+    let mut http = Http::connect(gateway.http_addr).await?;
+    let national = token("X24", Role::NationalLead)?;
+    let first = |kind: &str| {
+        format!(r#"{{ organisations(kind: {kind}, first: 1) {{ nodes {{ code }} }} }}"#)
+    };
+    let code = |data: serde_json::Value| -> anyhow::Result<String> {
+        Ok(data["organisations"]["nodes"][0]["code"]
+            .as_str()
+            .context("the dataset has none")?
+            .to_owned())
+    };
+    let icb = code(http.data(Some(&national), &first("ICB")).await?)?;
+    let practice = code(
+        http.data(
+            Some(&national),
+            &format!(r#"{{ organisations(kind: PRACTICE, within: "{icb}", first: 1) {{ nodes {{ code }} }} }}"#),
+        )
+        .await?,
+    )?;
+    let provider = code(http.data(Some(&national), &first("PROVIDER")).await?)?;
+    let commissioner = token(&icb, Role::IcbCommissioner)?;
+    // The partner with the most sessions in this ICB: the fullest sessions page.
+    let partner = http
+        .data(
+            Some(&commissioner),
+            &format!(
+                r#"{{ sessions(within: "{icb}", first: 1) {{ nodes {{ partner {{ code }} }} }} }}"#
+            ),
+        )
+        .await?["sessions"]["nodes"][0]["partner"]["code"]
+        .as_str()
+        .context("the ICB has no session")?
+        .to_owned();
+    let coordinator = token(&partner, Role::PartnerCoordinator)?;
+    let manager = token(&practice, Role::PracticeManager)?;
+    let provider_admin = token(&provider, Role::ProviderAdmin)?;
+
+    // Pages reached by links: found in the pages that link to them, as a user finds them.
+    let sessions_html = page_text(&mut http, Some(&coordinator), "/sessions").await?;
+    let session = first_link(&sessions_html, "/sessions/").context("no session on /sessions")?;
+    let unit = format!("/responsibility/{practice}");
+    let unit_html = page_text(&mut http, Some(&commissioner), &unit).await?;
+    let assignment = first_link(&unit_html, "/responsibility/assignments/");
+
+    let as_who = |who: &'static str, token: &str, paths: &[&str]| -> Vec<Page> {
+        paths
+            .iter()
+            .map(|path| Page {
+                who,
+                path: (*path).to_owned(),
+                token: Some(token.to_owned()),
+            })
+            .collect()
+    };
+    let mut pages = vec![
+        Page {
+            who: "anyone",
+            path: "/signin".into(),
+            token: None,
+        },
+        Page {
+            who: "anyone",
+            path: "/graphiql".into(),
+            token: None,
+        },
+    ];
+    pages.extend(as_who(
+        "national lead",
+        &national,
+        &["/", "/heatmap", "/rollout"],
+    ));
+    let mut commissioner_pages = vec![
+        "/".to_owned(),
+        "/responsibility".to_owned(),
+        unit.clone(),
+        "/service-status".to_owned(),
+        "/commissioning".to_owned(),
+        "/rollout".to_owned(),
+        "/sessions".to_owned(),
+    ];
+    commissioner_pages.extend(assignment);
+    pages.extend(commissioner_pages.into_iter().map(|path| Page {
+        who: "commissioner",
+        path,
+        token: Some(commissioner.clone()),
+    }));
+    pages.extend(as_who(
+        "partner",
+        &coordinator,
+        &["/sessions", &session, "/host-practices"],
+    ));
+    pages.extend(as_who(
+        "practice",
+        &manager,
+        &["/inbox", "/facilitation", "/staff", "/usability"],
+    ));
+    pages.extend(as_who(
+        "provider",
+        &provider_admin,
+        &[
+            "/provider/issues",
+            "/provider/changes",
+            "/provider/materials",
+        ],
+    ));
+
+    let reference = measure(&mut http, Some(&national), &Ask::graphql("{ __typename }")).await?;
+    let mut measured = Vec::new();
+    for page in pages {
+        eprintln!("{} {}…", page.who, page.path);
+        let ask = Ask::Page(page.path.clone());
+        let latency = measure(&mut http, page.token.as_deref(), &ask)
+            .await
+            .with_context(|| format!("{} as {}", page.path, page.who))?;
+        let (weight, fetches) = weigh(&mut http, page.token.as_deref(), &page.path).await?;
+        measured.push(Measured {
+            page,
+            latency,
+            weight,
+            fetches,
+        });
+    }
+
+    drop(http);
+    shutdown.cancel();
+    gateway.stopped().await?;
+    drop(store);
+    drop(log);
+    sled.close().await?;
+
+    let body = render(&dataset.name, head, &reference, &measured);
+    report::write_section(&args.out, "web", &body)?;
+    eprintln!("{body}");
+    Ok(())
+}
+
+async fn page_text(http: &mut Http, token: Option<&str>, path: &str) -> anyhow::Result<String> {
+    let bytes = http.send(token, &Ask::Page(path.to_owned()), false).await?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// The first link in `html` to a path under `prefix` (one more segment, no query).
+fn first_link(html: &str, prefix: &str) -> Option<String> {
+    let needle = format!("href=\"{prefix}");
+    let at = html.find(&needle)? + "href=\"".len();
+    let rest = &html[at..];
+    let end = rest.find(['"', '?', '#'])?;
+    let link = &rest[..end];
+    (link.len() > prefix.len() && !link[prefix.len()..].contains('/')).then(|| link.to_owned())
+}
+
+/// What a browser with an empty cache fetches for `path`: the page, then everything it
+/// loads and everything those load, each once; the bytes as sent and the requests.
+async fn weigh(http: &mut Http, token: Option<&str>, path: &str) -> anyhow::Result<(u64, usize)> {
+    let mut seen = BTreeSet::new();
+    let mut queue = vec![(path.to_owned(), Kind::Html)];
+    let mut bytes = 0u64;
+    while let Some((url, kind)) = queue.pop() {
+        if !seen.insert(url.clone()) {
+            continue;
+        }
+        // The page is not compressed (it carries a CSRF token); its files are.
+        let sent = http
+            .send(token, &Ask::Page(url.clone()), kind != Kind::Html)
+            .await?;
+        bytes += sent.len() as u64;
+        if kind == Kind::Other {
+            continue;
+        }
+        let text = match kind {
+            Kind::Html => String::from_utf8_lossy(&sent).into_owned(),
+            _ => {
+                let plain = http.send(token, &Ask::Page(url.clone()), false).await?;
+                String::from_utf8_lossy(&plain).into_owned()
+            }
+        };
+        for found in references(&text, kind) {
+            let resolved = resolve(&url, &found)
+                .with_context(|| format!("{path} loads {found} (from {url}): another origin"))?;
+            if let Some(resolved) = resolved {
+                let kind = Kind::of(&resolved);
+                queue.push((resolved, kind));
+            }
+        }
+    }
+    Ok((bytes, seen.len()))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Html,
+    Css,
+    Js,
+    Other,
+}
+
+impl Kind {
+    fn of(url: &str) -> Self {
+        let path = url.split(['?', '#']).next().unwrap_or(url);
+        if path.ends_with(".css") {
+            Self::Css
+        } else if path.ends_with(".js") || path.ends_with(".mjs") {
+            Self::Js
+        } else {
+            Self::Other
+        }
+    }
+}
+
+/// The URLs a file makes the browser load: in a page, stylesheets, icons, scripts and
+/// images (not the links a person follows); in a stylesheet, `url(…)`; in a module, its
+/// static imports.
+fn references(text: &str, kind: Kind) -> Vec<String> {
+    let mut found = Vec::new();
+    match kind {
+        Kind::Html => {
+            for (tag, attribute) in [("<link", "href"), ("<script", "src"), ("<img", "src")] {
+                found.extend(
+                    tags(text, tag)
+                        .iter()
+                        .filter_map(|e| attribute_of(e, attribute)),
+                );
+            }
+        }
+        Kind::Js => {
+            let mut rest = text;
+            while let Some(at) = rest.find(" from ") {
+                rest = rest[at + " from ".len()..].trim_start();
+                let Some(quote) = rest.chars().next().filter(|c| matches!(c, '"' | '\'')) else {
+                    continue;
+                };
+                if let Some(end) = rest[1..].find(quote) {
+                    found.push(rest[1..1 + end].to_owned());
+                }
+            }
+        }
+        Kind::Css => {
+            let mut rest = text;
+            while let Some(at) = rest.find("url(") {
+                rest = &rest[at + "url(".len()..];
+                if let Some(end) = rest.find(')') {
+                    found.push(rest[..end].trim().trim_matches(['"', '\'']).to_owned());
+                }
+            }
+        }
+        Kind::Other => {}
+    }
+    found
+}
+
+/// Each element starting with `open` (e.g. `<link`), up to its `>`.
+fn tags(html: &str, open: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = html;
+    while let Some(at) = rest.find(open) {
+        rest = &rest[at..];
+        let end = rest.find('>').unwrap_or(rest.len());
+        out.push(rest[..end].to_owned());
+        rest = &rest[end..];
+    }
+    out
+}
+
+/// The value of `name="…"` in an element's text.
+fn attribute_of(element: &str, name: &str) -> Option<String> {
+    let marker = format!(" {name}=\"");
+    let at = element.find(&marker)? + marker.len();
+    let end = element[at..].find('"')?;
+    Some(element[at..at + end].replace("&amp;", "&"))
+}
+
+/// `reference` as a path on this origin, resolved against `base`; `Ok(None)` for what
+/// loads nothing (`data:`, a fragment); `Err` for another origin.
+fn resolve(base: &str, reference: &str) -> anyhow::Result<Option<String>> {
+    if reference.is_empty() || reference.starts_with('#') || reference.starts_with("data:") {
+        return Ok(None);
+    }
+    if reference.contains("://") || reference.starts_with("//") {
+        bail!("{reference}");
+    }
+    if reference.starts_with('/') {
+        return Ok(Some(reference.to_owned()));
+    }
+    let base = base.split(['?', '#']).next().unwrap_or(base);
+    let mut parts: Vec<&str> = base.split('/').collect();
+    parts.pop();
+    for segment in reference.split('/') {
+        match segment {
+            "." => {}
+            ".." => {
+                if parts.len() > 1 {
+                    parts.pop();
+                }
+            }
+            other => parts.push(other),
+        }
+    }
+    Ok(Some(parts.join("/")))
+}
+
+fn render(dataset: &str, head: u64, reference: &Latency, pages: &[Measured]) -> String {
+    let ratio = |d: Duration, r: Duration| d.as_secs_f64() / r.as_secs_f64();
+    let mut rows = vec![format!(
+        "| **reference:** `{{ __typename }}` over `/graphql` | | {} | {} | {} | {} | 1.0 | | |",
+        size(reference.bytes as u64),
+        reference.requests,
+        ms(reference.p50),
+        ms(reference.p99),
+    )];
+    for m in pages {
+        rows.push(format!(
+            "| `{}` | {} | {} | {} | {} | {} | {:.1} | {} in {} requests | {} |",
+            m.page.path,
+            m.page.who,
+            size(m.latency.bytes as u64),
+            m.latency.requests,
+            ms(m.latency.p50),
+            ms(m.latency.p99),
+            ratio(m.latency.p99, reference.p99),
+            size(m.weight),
+            m.fetches,
+            if m.latency.p99 <= P99_FLOOR && m.weight <= WEIGHT_FLOOR {
+                "yes"
+            } else {
+                "**no**"
+            },
+        ));
+    }
+    let slowest = pages
+        .iter()
+        .map(|m| m.latency.p99)
+        .max()
+        .unwrap_or_default();
+    let heaviest = pages.iter().map(|m| m.weight).max().unwrap_or_default();
+    let met = |ok: bool| if ok { "yes" } else { "**no**" };
+    format!(
+        "## Web app (`difacto bench web`)\n\n\
+         Machine: {machine}. Data: {dataset}; {head} events.\n\n\
+         Each page is fetched with its user's bearer token over one keep-alive HTTP/1.1 connection on loopback, \
+         {WARM_UP} times to warm up and then up to {REQUESTS} times (at most {budget} s a page). \
+         Weight: the page and everything it loads with an empty cache, as sent (files gzipped, the page not). \
+         No page loads anything from another origin (the run fails if one does).\n\n\
+         | page | as | HTML | requests | p50 | p99 | p99 ÷ ref | weight | floors met |\n\
+         |---|---|---:|---:|---:|---:|---:|---:|:---:|\n{rows}\n\n\
+         | floor | measured | met |\n|---|---:|:---:|\n\
+         | every page p99 ≤ 100 ms | slowest {slowest} | {slow_met} |\n\
+         | every page ≤ 300 KB before caching | heaviest {heaviest} | {heavy_met} |\n",
+        machine = report::machine(),
+        budget = ROW_BUDGET.as_secs(),
+        rows = rows.join("\n"),
+        slowest = ms(slowest),
+        slow_met = met(slowest <= P99_FLOOR),
+        heaviest = size(heaviest),
+        heavy_met = met(heaviest <= WEIGHT_FLOOR),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_loads_its_stylesheets_scripts_and_icon_not_its_links() {
+        let html = r#"<link rel="icon" href="/assets/i.png"><link rel="stylesheet" href="/assets/a.css?v=1&amp;x=2">
+            <a href="/inbox">Inbox</a><script src="/assets/web.js"></script><img alt="" src="/assets/logo.svg">"#;
+        assert_eq!(
+            references(html, Kind::Html),
+            [
+                "/assets/i.png",
+                "/assets/a.css?v=1&x=2",
+                "/assets/web.js",
+                "/assets/logo.svg"
+            ]
+        );
+        assert_eq!(
+            references(
+                r#"import { initAll } from "/assets/vendor/x.min.js";"#,
+                Kind::Js
+            ),
+            ["/assets/vendor/x.min.js"]
+        );
+        assert_eq!(
+            references(
+                "a{background:url(\"../img/b.svg\")} c{src:url(f.woff2)}",
+                Kind::Css
+            ),
+            ["../img/b.svg", "f.woff2"]
+        );
+    }
+
+    #[test]
+    fn references_resolve_on_this_origin_or_fail() {
+        assert_eq!(
+            resolve("/assets/vendor/css/x.css?v=1", "../img/b.svg").expect("ours"),
+            Some("/assets/vendor/img/b.svg".to_owned())
+        );
+        assert_eq!(
+            resolve("/assets/a.css", "data:image/png;base64,x").expect("none"),
+            None
+        );
+        assert!(resolve("/", "https://assets.nhs.uk/fonts/x.woff2").is_err());
+        assert!(resolve("/", "//cdn.example/x.js").is_err());
+    }
+
+    #[test]
+    fn the_first_link_to_a_session_is_found() {
+        let html = r#"<a href="/sessions">All</a> <a href="/sessions/abc-1?x=1">One</a>"#;
+        assert_eq!(
+            first_link(html, "/sessions/"),
+            Some("/sessions/abc-1".to_owned())
+        );
+        assert_eq!(first_link("<a href=\"/sessions\">", "/sessions/"), None);
+    }
+}
