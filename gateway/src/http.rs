@@ -325,7 +325,11 @@ async fn websocket(
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    let from_header = authentication(&headers, &gw.verifier);
+    // A page of the web app opens the socket with its session, never a token in script.
+    let from_header = match authentication(&headers, &gw.verifier) {
+        Authentication::Missing => crate::web::session::websocket_caller(&headers, &gw),
+        other => other,
+    };
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |socket| {

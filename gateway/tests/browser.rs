@@ -475,6 +475,131 @@ async fn add_a_platform(world: &world::World) {
         .expect("caught up");
 }
 
+/// A session of P-leeds-libraries in QWO with 10 places, none booked.
+const SESSION: &str = "00000000-0000-4000-8000-0000000000d1";
+
+async fn schedule_a_session(world: &world::World) {
+    use proto::v1 as pb;
+    world::append(
+        world.log.as_ref(),
+        &format!("session-{SESSION}"),
+        pb::SessionScheduled {
+            session_id: SESSION.into(),
+            partner_code: "P-leeds-libraries".into(),
+            icb_code: "QWO".into(),
+            venue_name: "Hyde Park library".into(),
+            venue_postcode_district: "LS6".into(),
+            starts_at: "2030-03-02T10:00:00Z".into(),
+            ends_at: "2030-03-02T12:00:00Z".into(),
+            capacity: 10,
+            title: "NHS App drop-in".into(),
+            ..Default::default()
+        },
+        &[],
+    )
+    .await;
+    world
+        .projection
+        .catch_up(Duration::from_secs(10))
+        .await
+        .expect("caught up");
+}
+
+/// The partner's session page, open in the browser, shows a booking made elsewhere
+/// without being reloaded: the page listens on the events subscription with its session.
+async fn a_booking_appears_live(client: &Client, origin: &str, world: &world::World) {
+    use proto::v1 as pb;
+    sign_in_as(client, origin, "P-leeds-libraries", "partner_coordinator").await;
+    client
+        .goto(&format!("{origin}/sessions/{SESSION}"))
+        .await
+        .expect("session page");
+    assert!(text(client, "#fill").await.starts_with("0 of 10 booked"));
+    // Marked by the page's script once its subscription is sent.
+    let listening = async {
+        while client
+            .find(Locator::Css("body[data-live=listening]"))
+            .await
+            .is_err()
+        {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    if tokio::time::timeout(Duration::from_secs(10), listening)
+        .await
+        .is_err()
+    {
+        let state = client
+            .execute(
+                "return [document.body.dataset.live ?? 'unset', document.getElementById('maincontent')?.dataset.liveStream ?? 'no stream', document.body.className]",
+                vec![],
+            )
+            .await;
+        panic!("the page does not listen within 10 s: {state:?}");
+    }
+    world::append(
+        world.log.as_ref(),
+        &format!("session-{SESSION}"),
+        pb::SeatBooked {
+            session_id: SESSION.into(),
+            booking_reference: "REF-LIVE".into(),
+            referring_organisation_code: "A81001".into(),
+            places: 3,
+            ..Default::default()
+        },
+        &[],
+    )
+    .await;
+    world
+        .projection
+        .catch_up(Duration::from_secs(10))
+        .await
+        .expect("caught up");
+    // Read by script: the element is replaced under a held reference when the news lands.
+    let shown = async {
+        loop {
+            let fill = client
+                .execute(
+                    "return document.getElementById('fill')?.textContent ?? ''",
+                    vec![],
+                )
+                .await
+                .expect("script")
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            if fill.starts_with("3 of 10 booked") {
+                return fill;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    let fill = tokio::time::timeout(Duration::from_secs(10), shown)
+        .await
+        .expect("the booking shows within 10 s, without a reload");
+    assert!(fill.contains("7 free"), "{fill}");
+    let url = client.current_url().await.expect("url");
+    assert_eq!(url.path(), format!("/sessions/{SESSION}"), "no navigation");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partners_session_page_shows_a_booking_live() {
+    let world = world::world().await;
+    schedule_a_session(&world).await;
+    let (addr, shutdown) = start_gateway(&world).await;
+    let (_driver, driver_port) = start_driver().await;
+    let profile = tempfile::tempdir().expect("profile dir");
+    let outcome = tokio::time::timeout(JOURNEY, async {
+        let client = browser(driver_port, profile.path()).await;
+        let origin = format!("http://{addr}");
+        a_booking_appears_live(&client, &origin, &world).await;
+        let _ = client.close().await;
+    })
+    .await;
+    shutdown.cancel();
+    outcome.expect("the live journey took longer than its bound");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_commissioner_signs_in_reads_the_map_and_signs_out_with_the_keyboard() {
     let world = world::world().await;

@@ -22,6 +22,19 @@ use crate::vocabulary::StaffRole;
 /// effect: long enough to book the training, short enough that the inbox empties.
 const RETRAINING_WINDOW_DAYS: u64 = 28;
 
+/// The events that can change what an inbox holds: a page showing one listens for them.
+pub const CHANGED_BY: [&str; 9] = [
+    "ResponsibilityProposed",
+    "ResponsibilityAccepted",
+    "ResponsibilityDeclined",
+    "ResponsibilityEnded",
+    "SessionScheduled",
+    "HostingConfirmed",
+    "HostingDeclined",
+    "SessionCancelled",
+    "PlatformChangeAnnounced",
+];
+
 /// A change to a platform the practice uses, after which its staff need retraining.
 #[derive(Debug, Clone, SimpleObject)]
 pub struct RetrainingNeeded {

@@ -76,6 +76,23 @@ pub fn api_caller(method: &Method, headers: &HeaderMap, gw: &Gateway) -> Authent
     }
 }
 
+/// The caller of a `/graphql/ws` upgrade without a bearer token: the session's, when the
+/// page opening the socket is one of this gateway's own (its `Origin` names the host the
+/// upgrade was sent to). Browsers send cookies with a websocket upgrade from any site and
+/// no preflight guards it, so without that check another site's page could listen in.
+pub fn websocket_caller(headers: &HeaderMap, gw: &Gateway) -> Authentication {
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    let same_origin = headers
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|origin| origin.split_once("://"))
+        .is_some_and(|(_, authority)| host.is_some_and(|h| h.eq_ignore_ascii_case(authority)));
+    match read(headers, gw).and_then(|s| s.token) {
+        Some(token) if same_origin => Authentication::from_token(&token, &gw.verifier),
+        _ => Authentication::Missing,
+    }
+}
+
 fn secure(headers: &HeaderMap, gw: &Gateway) -> bool {
     gw.web.secure_cookies
         || headers

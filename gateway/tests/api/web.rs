@@ -570,3 +570,110 @@ async fn no_page_names_another_origin() {
         }
     }
 }
+
+/// What the events socket answers a browser that opens it with `cookie` from a page of
+/// `origin`: `None` when it acknowledges, else its close code.
+async fn socket_answer(
+    addr: std::net::SocketAddr,
+    cookie: &str,
+    origin: Option<&str>,
+) -> Option<u16> {
+    use futures::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut request = format!("ws://{addr}/graphql/ws")
+        .into_client_request()
+        .expect("request");
+    let headers = request.headers_mut();
+    headers.insert(
+        "sec-websocket-protocol",
+        "graphql-transport-ws".parse().expect("header"),
+    );
+    headers.insert(header::COOKIE, cookie.parse().expect("header"));
+    if let Some(origin) = origin {
+        headers.insert(header::ORIGIN, origin.parse().expect("header"));
+    }
+    let (mut socket, _) = tokio_tungstenite::connect_async(request)
+        .await
+        .expect("connect");
+    let init = serde_json::json!({ "type": "connection_init", "payload": {} });
+    socket
+        .send(Message::Text(init.to_string().into()))
+        .await
+        .expect("send");
+    let answer = tokio::time::timeout(std::time::Duration::from_secs(5), socket.next())
+        .await
+        .expect("an answer within 5 s");
+    match answer {
+        Some(Ok(Message::Close(Some(frame)))) => Some(u16::from(frame.code)),
+        Some(Ok(Message::Text(text))) => {
+            assert!(text.contains("connection_ack"), "{text}");
+            None
+        }
+        other => panic!("unexpected answer: {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_listens_with_its_session_and_another_site_cannot() {
+    let site = site().await;
+    let cookie = site.sign_in("QWO", "icb_commissioner").await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let served = tokio::spawn(axum::serve(listener, site.router.clone()).into_future());
+    let ours = format!("http://{addr}");
+
+    assert_eq!(
+        socket_answer(addr, &cookie, Some(&ours)).await,
+        None,
+        "our own page"
+    );
+    // A page of another site has the browser send the same cookie: refused.
+    assert_eq!(
+        socket_answer(addr, &cookie, Some("http://attacker.example")).await,
+        Some(gateway::subscription::CLOSE_UNAUTHENTICATED)
+    );
+    assert_eq!(
+        socket_answer(
+            addr,
+            &cookie,
+            Some(&format!("http://{addr}.attacker.example"))
+        )
+        .await,
+        Some(gateway::subscription::CLOSE_UNAUTHENTICATED)
+    );
+    // No Origin (not a browser): the cookie alone admits nobody; a token must be sent.
+    assert_eq!(
+        socket_answer(addr, &cookie, None).await,
+        Some(gateway::subscription::CLOSE_UNAUTHENTICATED)
+    );
+    // Signed out: the session holds no token.
+    let signed_out = site.get("/signin", None).await.cookie().expect("a session");
+    assert_eq!(
+        socket_answer(addr, &signed_out, Some(&ours)).await,
+        Some(gateway::subscription::CLOSE_UNAUTHENTICATED)
+    );
+    served.abort();
+}
+
+#[tokio::test]
+async fn pages_that_change_say_what_they_listen_for_and_what_to_refresh() {
+    let site = site().await;
+    let cookie = site.sign_in("A81001", "practice_manager").await;
+    let inbox = site.get("/inbox", Some(&cookie)).await;
+    assert_eq!(inbox.status, StatusCode::OK);
+    assert!(
+        inbox
+            .body
+            .contains("data-live-types=\"ResponsibilityProposed,"),
+        "{}",
+        inbox.body
+    );
+    assert!(inbox.body.contains("id=\"live-inbox\" data-live"));
+    for page in ["/staff", "/facilitation"] {
+        let body = site.get(page, Some(&cookie)).await.body;
+        assert!(!body.contains("data-live-"), "{page} listens for nothing");
+    }
+}

@@ -96,6 +96,8 @@ struct HostingRow {
 #[template(path = "inbox.html")]
 struct Page {
     layout: Layout,
+    /// The events that change an inbox, which the page listens for.
+    changed_by: String,
     organisation: String,
     total: usize,
     proposals: Vec<ProposalRow>,
@@ -138,6 +140,7 @@ async fn render(
         };
     let inbox = answer.inbox;
     html(&Page {
+        changed_by: crate::views::inbox::CHANGED_BY.join(","),
         layout,
         organisation: inbox.organisation.label(),
         total: inbox.total,
