@@ -452,22 +452,22 @@ async fn add_a_platform(world: &world::World) {
     )
     .await;
     let issue = "00000000-0000-4000-8000-0000000000c2";
-    world::append(
-        log,
-        &format!("issue-{issue}"),
-        pb::UsabilityIssueReported {
-            issue_id: issue.into(),
-            platform_id: platform.into(),
-            provider_code: "V-acme".into(),
-            practice_code: "A81001".into(),
-            category: pb::UsabilityIssueCategory::Navigation.into(),
-            severity: pb::IssueSeverity::Medium.into(),
-            description: "The repeat prescription button is hidden".into(),
-            ..Default::default()
-        },
-        &[],
-    )
-    .await;
+    let reported = pb::UsabilityIssueReported {
+        issue_id: issue.into(),
+        platform_id: platform.into(),
+        provider_code: "V-acme".into(),
+        practice_code: "A81001".into(),
+        category: pb::UsabilityIssueCategory::Navigation.into(),
+        severity: pb::IssueSeverity::Medium.into(),
+        description: "The repeat prescription button is hidden".into(),
+        ..Default::default()
+    };
+    recorded(world, &format!("issue-{issue}"), reported).await;
+}
+
+/// Appends `event` to `stream` and waits for the read models to fold it.
+async fn recorded<M: prost::Message + prost::Name>(world: &world::World, stream: &str, event: M) {
+    world::append(world.log.as_ref(), stream, event, &[]).await;
     world
         .projection
         .catch_up(Duration::from_secs(10))
@@ -480,29 +480,19 @@ const SESSION: &str = "00000000-0000-4000-8000-0000000000d1";
 
 async fn schedule_a_session(world: &world::World) {
     use proto::v1 as pb;
-    world::append(
-        world.log.as_ref(),
-        &format!("session-{SESSION}"),
-        pb::SessionScheduled {
-            session_id: SESSION.into(),
-            partner_code: "P-leeds-libraries".into(),
-            icb_code: "QWO".into(),
-            venue_name: "Hyde Park library".into(),
-            venue_postcode_district: "LS6".into(),
-            starts_at: "2030-03-02T10:00:00Z".into(),
-            ends_at: "2030-03-02T12:00:00Z".into(),
-            capacity: 10,
-            title: "NHS App drop-in".into(),
-            ..Default::default()
-        },
-        &[],
-    )
-    .await;
-    world
-        .projection
-        .catch_up(Duration::from_secs(10))
-        .await
-        .expect("caught up");
+    let scheduled = pb::SessionScheduled {
+        session_id: SESSION.into(),
+        partner_code: "P-leeds-libraries".into(),
+        icb_code: "QWO".into(),
+        venue_name: "Hyde Park library".into(),
+        venue_postcode_district: "LS6".into(),
+        starts_at: "2030-03-02T10:00:00Z".into(),
+        ends_at: "2030-03-02T12:00:00Z".into(),
+        capacity: 10,
+        title: "NHS App drop-in".into(),
+        ..Default::default()
+    };
+    recorded(world, &format!("session-{SESSION}"), scheduled).await;
 }
 
 /// The partner's session page, open in the browser, shows a booking made elsewhere
@@ -537,24 +527,14 @@ async fn a_booking_appears_live(client: &Client, origin: &str, world: &world::Wo
             .await;
         panic!("the page does not listen within 10 s: {state:?}");
     }
-    world::append(
-        world.log.as_ref(),
-        &format!("session-{SESSION}"),
-        pb::SeatBooked {
-            session_id: SESSION.into(),
-            booking_reference: "REF-LIVE".into(),
-            referring_organisation_code: "A81001".into(),
-            places: 3,
-            ..Default::default()
-        },
-        &[],
-    )
-    .await;
-    world
-        .projection
-        .catch_up(Duration::from_secs(10))
-        .await
-        .expect("caught up");
+    let booked = pb::SeatBooked {
+        session_id: SESSION.into(),
+        booking_reference: "REF-LIVE".into(),
+        referring_organisation_code: "A81001".into(),
+        places: 3,
+        ..Default::default()
+    };
+    recorded(world, &format!("session-{SESSION}"), booked).await;
     // Read by script: the element is replaced under a held reference when the news lands.
     let shown = async {
         loop {

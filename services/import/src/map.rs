@@ -40,7 +40,8 @@ pub struct Map {
     pub bad: Vec<BadRow>,
 }
 
-const REQUIRED: [&str; 11] = [
+/// The columns the importer reads, by their header.
+pub(crate) const REQUIRED: [&str; 11] = [
     "PRACTICE_CODE",
     "PRACTICE_NAME",
     "PRACTICE_POSTCODE",

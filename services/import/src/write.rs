@@ -21,22 +21,8 @@ pub struct PracticeRow {
     pub region: Area,
 }
 
-/// The map's header, as published (columns the importer does not read are left out).
-const MAP_HEADER: [&str; 13] = [
-    "PUBLICATION",
-    "EXTRACT_DATE",
-    "PRACTICE_CODE",
-    "PRACTICE_NAME",
-    "PRACTICE_POSTCODE",
-    "PCN_CODE",
-    "PCN_NAME",
-    "SUB_ICB_LOCATION_CODE",
-    "SUB_ICB_LOCATION_NAME",
-    "ICB_CODE",
-    "ICB_NAME",
-    "COMM_REGION_CODE",
-    "COMM_REGION_NAME",
-];
+/// The map's first columns, before those the importer reads.
+const MAP_PREFIX: [&str; 2] = ["PUBLICATION", "EXTRACT_DATE"];
 
 /// `epraccur.csv`: no header, 27 quoted columns, `YYYYMMDD` dates, status `A`, sub-type
 /// `B`, prescribing setting 4 (a GP practice).
@@ -86,7 +72,7 @@ pub fn epraccur(rows: &[PracticeRow]) -> Vec<u8> {
 /// date written as NHS England writes it (`01APR2026`).
 pub fn map(extract: NaiveDate, rows: &[PracticeRow]) -> Vec<u8> {
     let mut out = csv::Writer::from_writer(Vec::new());
-    let _ = out.write_record(MAP_HEADER);
+    let _ = out.write_record(MAP_PREFIX.iter().chain(&crate::map::REQUIRED));
     let date = extract.format("%d%b%Y").to_string().to_ascii_uppercase();
     let none = Area {
         code: String::new(),

@@ -270,6 +270,18 @@ pub(super) async fn load() -> anyhow::Result<Loaded> {
     })
 }
 
+impl Loaded {
+    /// Stops as `dev` does on SIGTERM and closes the log.
+    pub async fn close(self) -> anyhow::Result<()> {
+        self.shutdown.cancel();
+        self.gateway.stopped().await?;
+        drop(self.store);
+        drop(self.log);
+        self.sled.close().await?;
+        Ok(())
+    }
+}
+
 pub(super) fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1e3)
 }

@@ -15,7 +15,7 @@ use anyhow::{Context as _, bail};
 use auth::Role;
 
 use super::on_demo::{
-    self, Ask, Http, Latency, Loaded, REQUESTS, ROW_BUDGET, WARM_UP, measure, ms, size, token,
+    self, Ask, Http, Latency, REQUESTS, ROW_BUDGET, WARM_UP, measure, ms, size, token,
 };
 use super::report;
 use crate::cli::BenchArgs;
@@ -40,18 +40,8 @@ struct Measured {
 }
 
 pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
-    let Loaded {
-        _scratch,
-        sled,
-        log,
-        store,
-        shutdown,
-        gateway,
-        dataset,
-        head,
-        ..
-    } = on_demo::load().await?;
-    let mut http = Http::connect(gateway.http_addr).await?;
+    let loaded = on_demo::load().await?;
+    let mut http = Http::connect(loaded.gateway.http_addr).await?;
     let national = token("X24", Role::NationalLead)?;
     let first = |kind: &str| {
         format!(r#"{{ organisations(kind: {kind}, first: 1) {{ nodes {{ code }} }} }}"#)
@@ -175,13 +165,10 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
     }
 
     drop(http);
-    shutdown.cancel();
-    gateway.stopped().await?;
-    drop(store);
-    drop(log);
-    sled.close().await?;
+    let (dataset, head) = (loaded.dataset.name.clone(), loaded.head);
+    loaded.close().await?;
 
-    let body = render(&dataset.name, head, &reference, &measured);
+    let body = render(&dataset, head, &reference, &measured);
     report::write_section(&args.out, "web", &body)?;
     eprintln!("{body}");
     Ok(())
