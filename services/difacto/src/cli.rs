@@ -346,6 +346,17 @@ pub fn parse_ttl(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs(seconds))
 }
 
+/// `dev --log` takes the logs `dev` can hold itself: `sled:<dir>` or `nats://…`.
+fn parse_dev_log(text: &str) -> Result<LogTarget, String> {
+    match text.parse::<LogTarget>()? {
+        LogTarget::Grpc(_) => Err(
+            "dev serves the log itself: --log takes sled:<dir> or nats://host:port[,host:port…]"
+                .into(),
+        ),
+        target => Ok(target),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -365,16 +376,5 @@ mod tests {
     fn the_command_line_is_well_formed() {
         use clap::CommandFactory;
         Cli::command().debug_assert();
-    }
-}
-
-/// `dev --log` takes the logs `dev` can hold itself: `sled:<dir>` or `nats://…`.
-fn parse_dev_log(text: &str) -> Result<LogTarget, String> {
-    match text.parse::<LogTarget>()? {
-        LogTarget::Grpc(_) => Err(
-            "dev serves the log itself: --log takes sled:<dir> or nats://host:port[,host:port…]"
-                .into(),
-        ),
-        target => Ok(target),
     }
 }

@@ -27,24 +27,27 @@ pub async fn run(args: DevArgs, auth: &AuthArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("--data-dir: cannot create {}", data_dir.display()))?;
     let verifier = crate::settings::verifier(auth, data_dir)?;
-    let (log, clock, sled, log_name): (Arc<dyn EventLog>, Clock, Option<SledLog>, String) =
-        match &args.log {
-            Some(LogTarget::Nats(servers)) => {
-                let nats = crate::settings::connect_nats(servers).await?;
-                let clock = nats.clock().clone();
-                (
-                    Arc::new(nats),
-                    clock,
-                    None,
-                    format!("nats://{}", servers.join(",")),
-                )
+    let OpenedLog {
+        log,
+        clock,
+        sled,
+        name: log_name,
+    } = match &args.log {
+        Some(LogTarget::Nats(servers)) => {
+            let nats = crate::settings::connect_nats(servers).await?;
+            OpenedLog {
+                clock: nats.clock().clone(),
+                log: Arc::new(nats),
+                sled: None,
+                name: format!("nats://{}", servers.join(",")),
             }
-            Some(LogTarget::Grpc(_)) => {
-                anyhow::bail!("--log: dev serves the log itself; give sled:<dir> or nats://…")
-            }
-            Some(LogTarget::Sled(dir)) => open_sled(dir)?,
-            None => open_sled(data_dir)?,
-        };
+        }
+        Some(LogTarget::Grpc(_)) => {
+            anyhow::bail!("--log: dev serves the log itself; give sled:<dir> or nats://…")
+        }
+        Some(LogTarget::Sled(dir)) => open_sled(dir)?,
+        None => open_sled(data_dir)?,
+    };
     // The services decide by the log's own clock: the demo holds it on each day of its
     // year, so what it sends is recorded on that day.
     let store = Arc::new(Store::new(log.clone()).with_clock(clock));
@@ -125,17 +128,26 @@ pub async fn run(args: DevArgs, auth: &AuthArgs) -> anyhow::Result<()> {
     gateway_result
 }
 
+/// The log `dev` runs on, with what it needs of it.
+struct OpenedLog {
+    log: Arc<dyn EventLog>,
+    /// The clock the log stamps appends with, handed to the services.
+    clock: Clock,
+    /// The sled log to close (flush) at exit; JetStream needs no closing.
+    sled: Option<SledLog>,
+    /// How the ready line names the log.
+    name: String,
+}
+
 /// The sled log in `dir` (its `log` folder), with what `dev` needs of it.
-fn open_sled(
-    dir: &std::path::Path,
-) -> anyhow::Result<(Arc<dyn EventLog>, Clock, Option<SledLog>, String)> {
+fn open_sled(dir: &std::path::Path) -> anyhow::Result<OpenedLog> {
     let sled = SledLog::open(&SledConfig::new(dir.join("log")))
         .with_context(|| format!("--data-dir: cannot open the log in {}", dir.display()))?;
     let clock = sled.clock().clone();
-    Ok((
-        Arc::new(sled.clone()),
+    Ok(OpenedLog {
+        log: Arc::new(sled.clone()),
         clock,
-        Some(sled),
-        format!("sled:{}", dir.display()),
-    ))
+        sled: Some(sled),
+        name: format!("sled:{}", dir.display()),
+    })
 }
