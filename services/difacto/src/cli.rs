@@ -92,6 +92,11 @@ pub struct DevArgs {
     /// Where the GraphQL gateway listens (/graphql, /graphql/ws, /healthz, /metrics).
     #[arg(long, env = "DIFACTO_HTTP_ADDR", default_value = "127.0.0.1:8080")]
     pub http_addr: SocketAddr,
+    /// The log: the sled log in --data-dir by default, or a JetStream cluster,
+    /// `nats://host:port[,host:port…]` (--data-dir then keeps only the secret and the
+    /// read models' checkpoint).
+    #[arg(long, env = "DIFACTO_LOG", value_parser = parse_dev_log)]
+    pub log: Option<LogTarget>,
     /// Load the synthetic England-wide demo dataset (once; a restart keeps it).
     #[arg(long, env = "DIFACTO_DEMO")]
     pub demo: bool,
@@ -140,7 +145,8 @@ pub enum ServeCommand {
 pub struct ServeGatewayArgs {
     #[arg(long, env = "DIFACTO_HTTP_ADDR", default_value = "127.0.0.1:8080")]
     pub http_addr: SocketAddr,
-    /// The log the views are built from: `grpc://host:port` or `sled:<dir>`.
+    /// The log the views are built from: `grpc://host:port`, `sled:<dir>` or
+    /// `nats://host:port[,host:port…]`.
     #[arg(long, env = "DIFACTO_LOG", default_value = "grpc://127.0.0.1:50051")]
     pub log: LogTarget,
     /// Where the four domain services listen: one URL for all
@@ -170,8 +176,8 @@ pub struct ServeGatewayArgs {
 pub struct ServeServiceArgs<const PORT: u16> {
     #[arg(long, env = "DIFACTO_GRPC_ADDR", default_value_t = std::net::SocketAddr::from(([127, 0, 0, 1], PORT)))]
     pub grpc_addr: SocketAddr,
-    /// The log: `grpc://host:port` (a `difacto serve log`) or `sled:<dir>` (this process
-    /// alone opens the directory).
+    /// The log: `grpc://host:port` (a `difacto serve log`), `sled:<dir>` (this process
+    /// alone opens the directory) or `nats://host:port[,host:port…]` (JetStream).
     #[arg(long, env = "DIFACTO_LOG", default_value = "grpc://127.0.0.1:50051")]
     pub log: LogTarget,
     /// Where the development secret lives when DIFACTO_JWT_SECRET is not set.
@@ -215,8 +221,9 @@ pub struct VerifyArgs {
     /// The sled directory to check (the whole chain is checked).
     #[arg(long, env = "DIFACTO_DATA_DIR", conflicts_with = "log")]
     pub data_dir: Option<PathBuf>,
-    /// A log to check: `sled:<dir>` (checksums and chain) or `grpc://host:port`
-    /// (through the API: density and stream versions).
+    /// A log to check: `sled:<dir>` (checksums and chain), `nats://host:port[,…]`
+    /// (checksums and chains, read from JetStream) or `grpc://host:port` (through the
+    /// API: density and stream versions).
     #[arg(long, env = "DIFACTO_LOG")]
     pub log: Option<LogTarget>,
 }
@@ -339,6 +346,17 @@ pub fn parse_ttl(text: &str) -> Result<Duration, String> {
         return Err("a token must live for at least one second".into());
     }
     Ok(Duration::from_secs(seconds))
+}
+
+/// `dev --log` takes the logs `dev` can hold itself: `sled:<dir>` or `nats://…`.
+fn parse_dev_log(text: &str) -> Result<LogTarget, String> {
+    match text.parse::<LogTarget>()? {
+        LogTarget::Grpc(_) => Err(
+            "dev serves the log itself: --log takes sled:<dir> or nats://host:port[,host:port…]"
+                .into(),
+        ),
+        target => Ok(target),
+    }
 }
 
 #[cfg(test)]

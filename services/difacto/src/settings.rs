@@ -10,11 +10,33 @@ use auth::{KeyAlgorithm, Role, TokenIssuer, TokenVerifier};
 
 use crate::cli::{AuthArgs, PublicKeyAlgorithm};
 
-/// Where a process finds the log: `sled:<dir>` (embedded) or `grpc://host:port` (remote).
+/// Where a process finds the log: `sled:<dir>` (embedded), `grpc://host:port` (remote)
+/// or `nats://host:port[,host:port…]` (a JetStream cluster, DESIGN.md §3.8).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LogTarget {
     Sled(PathBuf),
     Grpc(String),
+    /// The servers' `host:port`s; the client finds the rest of the cluster itself.
+    Nats(Vec<String>),
+}
+
+impl LogTarget {
+    /// How a log line names this target.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Sled(dir) => format!("sled:{}", dir.display()),
+            Self::Grpc(url) => url.clone(),
+            Self::Nats(servers) => format!("nats://{}", servers.join(",")),
+        }
+    }
+}
+
+/// Connects to the JetStream log on `servers` (creating its stream on first use).
+pub async fn connect_nats(servers: &[String]) -> anyhow::Result<eventlog_nats::NatsLog> {
+    let config = eventlog_nats::NatsConfig::new(servers.to_vec());
+    eventlog_nats::NatsLog::connect(config)
+        .await
+        .with_context(|| format!("--log nats://{}", servers.join(",")))
 }
 
 impl FromStr for LogTarget {
@@ -30,8 +52,14 @@ impl FromStr for LogTarget {
                 return Err("--log grpc://host:port needs an address".into());
             }
             Ok(Self::Grpc(format!("http://{rest}")))
+        } else if text.starts_with("nats://") {
+            eventlog_nats::NatsConfig::parse_url(text)
+                .map(Self::Nats)
+                .map_err(|e| format!("--log nats://host:port[,host:port…]: {e}"))
         } else {
-            Err(format!("--log {text:?} must start with sled: or grpc://"))
+            Err(format!(
+                "--log {text:?} must start with sled:, grpc:// or nats://"
+            ))
         }
     }
 }
@@ -141,6 +169,15 @@ mod tests {
             Ok(LogTarget::Grpc("http://127.0.0.1:50051".into()))
         );
         assert!("sled:".parse::<LogTarget>().is_err());
+        assert_eq!(
+            "nats://127.0.0.1:4222,127.0.0.1:4223".parse(),
+            Ok(LogTarget::Nats(vec![
+                "127.0.0.1:4222".into(),
+                "127.0.0.1:4223".into()
+            ]))
+        );
+        assert!("nats://".parse::<LogTarget>().is_err());
+        assert!("nats://host".parse::<LogTarget>().is_err());
         assert!("postgres://x".parse::<LogTarget>().is_err());
     }
 }

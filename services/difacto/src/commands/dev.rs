@@ -1,4 +1,5 @@
-//! `difacto dev`: everything in one process on an embedded sled log: the log's API and
+//! `difacto dev`: everything in one process on an embedded sled log (or, with `--log
+//! nats://…`, on a JetStream cluster): the log's API and
 //! the four domain services on one gRPC port, and the GraphQL gateway on HTTP; with
 //! `--demo`, the synthetic England-sized dataset loaded through the real command path.
 
@@ -7,12 +8,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use eventlog::{EventLog, SledConfig, SledLog};
+use eventlog::{Clock, EventLog, SledConfig, SledLog};
 use gateway::services::DomainEndpoints;
 use handlers::{DomainService, Store};
 
 use crate::cli::{AuthArgs, DevArgs};
 use crate::grpc::Served;
+use crate::settings::LogTarget;
 
 /// How long the read models may take to catch up with the log before `dev` says ready
 /// anyway (it keeps catching up in the background).
@@ -25,12 +27,30 @@ pub async fn run(args: DevArgs, auth: &AuthArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("--data-dir: cannot create {}", data_dir.display()))?;
     let verifier = crate::settings::verifier(auth, data_dir)?;
-    let sled = SledLog::open(&SledConfig::new(data_dir.join("log")))
-        .with_context(|| format!("--data-dir: cannot open the log in {}", data_dir.display()))?;
-    let log: Arc<dyn EventLog> = Arc::new(sled.clone());
+    let OpenedLog {
+        log,
+        clock,
+        sled,
+        name: log_name,
+    } = match &args.log {
+        Some(LogTarget::Nats(servers)) => {
+            let nats = crate::settings::connect_nats(servers).await?;
+            OpenedLog {
+                clock: nats.clock().clone(),
+                log: Arc::new(nats),
+                sled: None,
+                name: format!("nats://{}", servers.join(",")),
+            }
+        }
+        Some(LogTarget::Grpc(_)) => {
+            anyhow::bail!("--log: dev serves the log itself; give sled:<dir> or nats://…")
+        }
+        Some(LogTarget::Sled(dir)) => open_sled(dir)?,
+        None => open_sled(data_dir)?,
+    };
     // The services decide by the log's own clock: the demo holds it on each day of its
     // year, so what it sends is recorded on that day.
-    let store = Arc::new(Store::new(log.clone()).with_clock(sled.clock().clone()));
+    let store = Arc::new(Store::new(log.clone()).with_clock(clock));
 
     let grpc_listener = tokio::net::TcpListener::bind(args.grpc_addr)
         .await
@@ -89,7 +109,7 @@ pub async fn run(args: DevArgs, auth: &AuthArgs) -> anyhow::Result<()> {
     tracing::info!(
         grpc_addr = %grpc_addr,
         http_addr = %gateway.http_addr,
-        log = %format!("sled:{} (head {head})", data_dir.display()),
+        log = %format!("{log_name} (head {head})"),
         read_model_position = gateway.projection.position(),
         seconds = format!("{:.1}", started.elapsed().as_secs_f64()),
         "difacto ready"
@@ -98,9 +118,36 @@ pub async fn run(args: DevArgs, auth: &AuthArgs) -> anyhow::Result<()> {
 
     let grpc_result = grpc.await.context("the gRPC server task failed")?;
     let gateway_result = gateway.stopped().await;
-    // Whatever the servers did, what was acknowledged is flushed before exit.
-    sled.close().await.context("closing the log")?;
-    tracing::info!("log closed cleanly");
+    // Whatever the servers did, what was acknowledged is flushed before exit (JetStream
+    // acknowledged each append only once it was on disk).
+    if let Some(sled) = sled {
+        sled.close().await.context("closing the log")?;
+        tracing::info!("log closed cleanly");
+    }
     grpc_result?;
     gateway_result
+}
+
+/// The log `dev` runs on, with what it needs of it.
+struct OpenedLog {
+    log: Arc<dyn EventLog>,
+    /// The clock the log stamps appends with, handed to the services.
+    clock: Clock,
+    /// The sled log to close (flush) at exit; JetStream needs no closing.
+    sled: Option<SledLog>,
+    /// How the ready line names the log.
+    name: String,
+}
+
+/// The sled log in `dir` (its `log` folder), with what `dev` needs of it.
+fn open_sled(dir: &std::path::Path) -> anyhow::Result<OpenedLog> {
+    let sled = SledLog::open(&SledConfig::new(dir.join("log")))
+        .with_context(|| format!("--data-dir: cannot open the log in {}", dir.display()))?;
+    let clock = sled.clock().clone();
+    Ok(OpenedLog {
+        log: Arc::new(sled.clone()),
+        clock,
+        sled: Some(sled),
+        name: format!("sled:{}", dir.display()),
+    })
 }

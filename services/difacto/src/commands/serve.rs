@@ -66,6 +66,10 @@ async fn serve_gateway(
             let remote = RemoteLog::connect_lazy(url, BearerToken::new(token)?).context("--log")?;
             (Arc::new(remote), None)
         }
+        LogTarget::Nats(servers) => (
+            Arc::new(crate::settings::connect_nats(servers).await?),
+            None,
+        ),
     };
     let gateway = super::gateway::start(
         log.clone(),
@@ -97,30 +101,30 @@ async fn serve_domain<const P: u16>(
     auth: &AuthArgs,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    match &args.log {
+    let data_dir = &args.data.data_dir;
+    let log: Arc<dyn EventLog> = match &args.log {
         LogTarget::Sled(dir) => {
-            run_server(dir, args.grpc_addr, auth, &[service], false, shutdown).await
+            return run_server(dir, args.grpc_addr, auth, &[service], false, shutdown).await;
         }
         LogTarget::Grpc(url) => {
-            let data_dir = &args.data.data_dir;
             let token = crate::settings::service_token(
                 auth,
                 data_dir,
                 &format!("difacto-{}", service.grpc_name()),
             )?;
-            let log: Arc<dyn EventLog> =
-                Arc::new(RemoteLog::connect_lazy(url, BearerToken::new(token)?).context("--log")?);
-            let verifier = crate::settings::verifier(auth, data_dir)?;
-            let listener = bind(args.grpc_addr).await?;
-            let served = Served {
-                log_api: None,
-                domain: vec![service],
-                store: Some(Arc::new(Store::new(log))),
-            };
-            announce(&listener, &served, "remote log")?;
-            crate::grpc::serve(listener, served, verifier, shutdown).await
+            Arc::new(RemoteLog::connect_lazy(url, BearerToken::new(token)?).context("--log")?)
         }
-    }
+        LogTarget::Nats(servers) => Arc::new(crate::settings::connect_nats(servers).await?),
+    };
+    let verifier = crate::settings::verifier(auth, data_dir)?;
+    let listener = bind(args.grpc_addr).await?;
+    let served = Served {
+        log_api: None,
+        domain: vec![service],
+        store: Some(Arc::new(Store::new(log))),
+    };
+    announce(&listener, &served, &args.log.describe())?;
+    crate::grpc::serve(listener, served, verifier, shutdown).await
 }
 
 async fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {

@@ -135,8 +135,21 @@ impl Target {
         };
         match (log, &args.services) {
             (LogTarget::Sled(dir), None) => Self::open_sled(&dir),
+            (LogTarget::Nats(servers), None) => {
+                let nats = crate::settings::connect_nats(&servers).await?;
+                let clock = nats.clock().clone();
+                let name = format!("nats://{}", servers.join(","));
+                Ok(Self::in_process(Arc::new(nats), clock, None, name))
+            }
             (LogTarget::Grpc(url), Some(services)) => {
-                Self::connect(&url, services, &args.data_dir, auth)
+                let token = crate::settings::service_token(auth, &args.data_dir, SUBJECT)?;
+                let remote = RemoteLog::connect_lazy(&url, BearerToken::new(token)?)
+                    .with_context(|| format!("--log: cannot use {url}"))?;
+                Self::connect(Arc::new(remote), services, &args.data_dir, auth)
+            }
+            (LogTarget::Nats(servers), Some(services)) => {
+                let nats = crate::settings::connect_nats(&servers).await?;
+                Self::connect(Arc::new(nats), services, &args.data_dir, auth)
             }
             (LogTarget::Sled(_), Some(_)) => anyhow::bail!(
                 "--services sends to a running difacto, which holds its sled log itself: give --log grpc://host:port or leave --log out"
@@ -157,34 +170,44 @@ impl Target {
             )
         })?;
         let log: Arc<dyn EventLog> = Arc::new(sled.clone());
-        let store = Arc::new(Store::new(log).with_clock(sled.clock().clone()));
+        let clock = sled.clock().clone();
+        let name = format!("sled:{}", dir.display());
+        Ok(Self::in_process(log, clock, Some(sled), name))
+    }
+
+    /// The handlers in this process over `log`, deciding by the log's clock.
+    fn in_process(
+        log: Arc<dyn EventLog>,
+        clock: eventlog::Clock,
+        sled: Option<SledLog>,
+        name: String,
+    ) -> Self {
+        let store = Arc::new(Store::new(log).with_clock(clock));
         let principal = Principal {
             subject: SUBJECT.to_owned(),
             organisation: domain::registry::NATIONAL_CODE.to_owned(),
             roles: vec![Role::Service],
         };
-        Ok(Self {
+        Self {
             sender: Sender::InProcess {
                 icb: Icb::new(store.clone()),
                 practice: Practice::new(store.clone()),
                 principal,
             },
             store,
-            sled: Some(sled),
-            name: format!("sled:{}", dir.display()),
-        })
+            sled,
+            name,
+        }
     }
 
+    /// Reads the registry from `log` and sends commands to a running difacto's services.
     fn connect(
-        log_url: &str,
+        log: Arc<dyn EventLog>,
         services: &str,
         secret_dir: &Path,
         auth: &AuthArgs,
     ) -> anyhow::Result<Self> {
         let token = crate::settings::service_token(auth, secret_dir, SUBJECT)?;
-        let remote = RemoteLog::connect_lazy(log_url, BearerToken::new(token.clone())?)
-            .with_context(|| format!("--log: cannot use {log_url}"))?;
-        let log: Arc<dyn EventLog> = Arc::new(remote);
         let endpoints =
             DomainEndpoints::from_flag(services).map_err(|err| anyhow::anyhow!("{err}"))?;
         let icb = endpoints
