@@ -76,7 +76,8 @@ pub fn api_caller(method: &Method, headers: &HeaderMap, gw: &Gateway) -> Authent
     }
 }
 
-fn secure(headers: &HeaderMap, gw: &Gateway) -> bool {
+/// Whether cookies must be `Secure`: configured so, or the request came over TLS to a proxy.
+pub(crate) fn secure(headers: &HeaderMap, gw: &Gateway) -> bool {
     gw.web.secure_cookies
         || headers
             .get("x-forwarded-proto")

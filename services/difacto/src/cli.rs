@@ -102,6 +102,8 @@ pub struct DevArgs {
     pub read_models: ReadModelArgs,
     #[command(flatten)]
     pub xapi: XapiArgs,
+    #[command(flatten)]
+    pub oidc: crate::oidc::OidcArgs,
 }
 
 #[derive(Debug, Args)]
@@ -163,6 +165,8 @@ pub struct ServeGatewayArgs {
     pub read_models: ReadModelArgs,
     #[command(flatten)]
     pub xapi: XapiArgs,
+    #[command(flatten)]
+    pub oidc: crate::oidc::OidcArgs,
 }
 
 /// A domain service on its own port, on a log it shares with other processes.
