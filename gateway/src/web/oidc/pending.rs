@@ -65,8 +65,12 @@ impl Pending {
         (now().saturating_sub(pending.started) <= LIFETIME.as_secs()).then_some(pending)
     }
 
-    /// `jar` with the cookie removed.
+    /// `jar` with the cookie removed. The removal is added outright (empty, expired):
+    /// a jar's own `remove` says nothing to the browser about a cookie the jar was not
+    /// built from.
     pub fn remove(jar: PrivateCookieJar) -> PrivateCookieJar {
-        jar.remove(Cookie::build(COOKIE).path(PATH))
+        let mut removal = Cookie::build((COOKIE, "")).path(PATH).build();
+        removal.make_removal();
+        jar.add(removal)
     }
 }
