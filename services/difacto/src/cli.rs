@@ -122,6 +122,9 @@ pub struct ReadModelArgs {
     pub replay: bool,
 }
 
+// Parsed once at start: the size of the largest variant (the gateway's, with its
+// OpenID Connect flags) costs nothing worth boxing for.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum ServeCommand {
     /// The event log's gRPC API (EventLogService) on a sled directory.
