@@ -1,19 +1,28 @@
 //! How the web app signs people in and seals its cookies, fixed at start.
 
+use std::sync::Arc;
+
 use auth::TokenIssuer;
 use axum_extra::extract::cookie::Key;
+
+use super::oidc::Oidc;
 
 /// How long a web session's token lasts: a working day. Signing in again is cheap.
 pub const SESSION_HOURS: u64 = 10;
 
-/// How people sign in. OpenID Connect (DESIGN.md §10, production) will be a third
-/// variant: its callback ends, like the development form, in a token the gateway's
-/// verifier accepts, so nothing after sign-in changes.
+/// How people sign in. Every way ends in a token the gateway's verifier accepts, minted
+/// by difacto, so nothing after sign-in changes with the way.
 #[derive(Debug, Clone)]
 pub enum SignIn {
     /// An HS256 secret and no issuer: the form picks an organisation and a role, and
     /// difacto mints the token `difacto token` would.
     Development(TokenIssuer),
+    /// An OpenID Connect issuer (DESIGN.md §10, production): its verified claims, mapped
+    /// to an organisation and roles, become a token minted by `issuer`.
+    OpenIdConnect {
+        oidc: Arc<Oidc>,
+        issuer: TokenIssuer,
+    },
     /// No way to sign in is configured: the pages say so; bearer tokens still work.
     Unavailable,
 }
@@ -59,6 +68,27 @@ impl WebConfig {
             key: key_from_secret(secret),
             secure_cookies: false,
             sign_in: SignIn::Development(TokenIssuer::hs256(secret, issuer, audience)),
+        }
+    }
+
+    /// Sign-in through `oidc`, sessions carrying tokens minted with the HS256 `secret`
+    /// (which also derives the cookie key, as in development).
+    pub fn openid_connect(secret: &[u8], issuer: &str, audience: &str, oidc: Oidc) -> Self {
+        Self {
+            key: key_from_secret(secret),
+            secure_cookies: false,
+            sign_in: SignIn::OpenIdConnect {
+                oidc: Arc::new(oidc),
+                issuer: TokenIssuer::hs256(secret, issuer, audience),
+            },
+        }
+    }
+
+    /// The OpenID Connect issuer, when people sign in through one.
+    pub fn oidc(&self) -> Option<&Arc<Oidc>> {
+        match &self.sign_in {
+            SignIn::OpenIdConnect { oidc, .. } => Some(oidc),
+            _ => None,
         }
     }
 

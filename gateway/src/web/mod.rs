@@ -2,8 +2,9 @@
 //! the same schema as the API, signing in, CSV exports, GraphiQL, and the files they load.
 //!
 //! `assets` serves the embedded files and `graphiql` the GraphiQL page; `config` says how
-//! people sign in; `session` keeps who is signed in and `csrf` guards every form (through
-//! `form::CheckedForm`, the extractor of every POST);
+//! people sign in and `oidc` is signing in through an OpenID Connect issuer; `session`
+//! keeps who is signed in and `csrf` guards every form (through `form::CheckedForm`, the
+//! extractor of every POST);
 //! `query` runs a page's GraphQL document as its visitor; `form` reads forms and puts
 //! the API's errors next to their fields; `chart` lays out SVG charts; `layout` is every page's frame,
 //! `pages/` the pages (one file each), `flags` the coverage flags in words and colours,
@@ -18,6 +19,7 @@ pub mod flags;
 pub mod form;
 pub mod graphiql;
 pub mod layout;
+pub mod oidc;
 pub mod pages;
 pub mod query;
 pub mod session;
@@ -38,6 +40,8 @@ pub fn routes(gw: &Gateway) -> Router<Gateway> {
         .route("/", get(pages::home::page))
         .route("/signin", get(pages::signin::page))
         .route("/signin/dev", post(pages::signin::development))
+        .route("/signin/oidc", get(pages::oidc::start))
+        .route("/signin/callback", get(pages::oidc::callback))
         .route("/signout", post(pages::signin::sign_out))
         .route("/responsibility", get(pages::responsibility::page))
         .route("/responsibility/{area}", get(pages::unit::page))

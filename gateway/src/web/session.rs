@@ -93,7 +93,8 @@ pub fn websocket_caller(headers: &HeaderMap, gw: &Gateway) -> Authentication {
     }
 }
 
-fn secure(headers: &HeaderMap, gw: &Gateway) -> bool {
+/// Whether cookies must be `Secure`: configured so, or the request came over TLS to a proxy.
+pub(crate) fn secure(headers: &HeaderMap, gw: &Gateway) -> bool {
     gw.web.secure_cookies
         || headers
             .get("x-forwarded-proto")

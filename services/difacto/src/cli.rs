@@ -107,6 +107,8 @@ pub struct DevArgs {
     pub read_models: ReadModelArgs,
     #[command(flatten)]
     pub xapi: XapiArgs,
+    #[command(flatten)]
+    pub oidc: crate::oidc::OidcArgs,
 }
 
 #[derive(Debug, Args)]
@@ -125,6 +127,9 @@ pub struct ReadModelArgs {
     pub replay: bool,
 }
 
+// Parsed once at start: the size of the largest variant (the gateway's, with its
+// OpenID Connect flags) costs nothing worth boxing for.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum ServeCommand {
     /// The event log's gRPC API (EventLogService) on a sled directory.
@@ -169,6 +174,8 @@ pub struct ServeGatewayArgs {
     pub read_models: ReadModelArgs,
     #[command(flatten)]
     pub xapi: XapiArgs,
+    #[command(flatten)]
+    pub oidc: crate::oidc::OidcArgs,
 }
 
 /// A domain service on its own port, on a log it shares with other processes.

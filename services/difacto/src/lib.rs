@@ -6,5 +6,6 @@ pub mod bench;
 pub mod cli;
 pub mod commands;
 pub mod grpc;
+pub mod oidc;
 pub mod settings;
 pub mod shutdown;

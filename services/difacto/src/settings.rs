@@ -102,13 +102,19 @@ pub fn verifier(auth: &AuthArgs, data_dir: &Path) -> anyhow::Result<Arc<TokenVer
     Ok(Arc::new(verifier))
 }
 
-/// How the web app signs people in. With the HS256 development secret (no public key),
-/// the development form; with a public key, none yet: OpenID Connect will go here, and
-/// until then sessions are sealed with a key of this process only.
-pub fn web(auth: &AuthArgs, data_dir: &Path) -> anyhow::Result<gateway::web::WebConfig> {
-    let web = match &auth.jwt_public_key {
-        Some(_) => gateway::web::WebConfig::default(),
-        None => gateway::web::WebConfig::development(
+/// How the web app signs people in. With an OpenID Connect issuer, through it
+/// (`crate::oidc`); else with the HS256 development secret (no public key), the
+/// development form; with a public key, none, and sessions are sealed with a key of this
+/// process only.
+pub fn web(
+    auth: &AuthArgs,
+    data_dir: &Path,
+    oidc: &crate::oidc::OidcArgs,
+) -> anyhow::Result<gateway::web::WebConfig> {
+    let web = match (crate::oidc::issuer(oidc, auth)?, &auth.jwt_public_key) {
+        (Some(issuer), _) => crate::oidc::web(issuer, auth, data_dir)?,
+        (None, Some(_)) => gateway::web::WebConfig::default(),
+        (None, None) => gateway::web::WebConfig::development(
             &dev_secret(auth, data_dir, true)?,
             &auth.jwt_issuer,
             &auth.jwt_audience,

@@ -7,6 +7,7 @@ pub mod heatmap;
 pub mod home;
 pub mod host_practices;
 pub mod inbox;
+pub mod oidc;
 pub mod provider;
 pub mod responsibility;
 pub mod rollout;
@@ -91,6 +92,16 @@ pub fn message(heading: &str, body: &str) -> Response {
         heading,
         body,
         link: None,
+    })
+}
+
+/// A page that says something and links to where to go next.
+pub fn message_linked(heading: &str, body: &str, link: (&str, &str)) -> Response {
+    html(&Message {
+        layout: Layout::bare(),
+        heading,
+        body,
+        link: Some(link),
     })
 }
 

@@ -35,6 +35,8 @@ struct Match {
 struct SignInPage {
     layout: Layout,
     development: bool,
+    /// What the "Sign in with …" button names, when an OpenID Connect issuer is set.
+    oidc_name: Option<String>,
     search: String,
     matches: Vec<Match>,
     matches_caption: String,
@@ -149,6 +151,7 @@ fn render(gw: &Gateway, visitor: &Visitor, search: String, form: Filled) -> Resp
     html(&SignInPage {
         layout: Layout::new(gw, visitor, "/signin"),
         development: matches!(gw.web.sign_in, SignIn::Development(_)),
+        oidc_name: gw.web.oidc().map(|oidc| oidc.name().to_owned()),
         search,
         matches,
         matches_caption,
@@ -254,8 +257,14 @@ pub async fn development(
 }
 
 /// `POST /signout`: a new session, signed out. The form carries nothing but its CSRF
-/// token, which [`CheckedForm`] has checked.
+/// token, which [`CheckedForm`] has checked. Signed in through an OpenID Connect issuer
+/// that has an `end_session_endpoint`, the visitor is sent there to end the provider's
+/// session too (RP-initiated logout), and comes back to `/`.
 pub async fn sign_out(State(gw): State<Gateway>, headers: HeaderMap, _: CheckedForm) -> Response {
     let jar = session::start(&gw, &headers, None);
-    (jar, Redirect::to("/")).into_response()
+    let next = match gw.web.oidc() {
+        Some(oidc) => oidc.end_session_url().await.map(|url| url.to_string()),
+        None => None,
+    };
+    (jar, Redirect::to(next.as_deref().unwrap_or("/"))).into_response()
 }

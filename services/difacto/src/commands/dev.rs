@@ -75,7 +75,7 @@ pub async fn run(args: DevArgs, auth: &AuthArgs) -> anyhow::Result<()> {
         endpoints,
         super::gateway::Access {
             verifier,
-            web: crate::settings::web(auth, data_dir)?,
+            web: crate::settings::web(auth, data_dir, &args.oidc)?,
             xapi: crate::settings::xapi(auth, data_dir, &args.xapi)?,
         },
         args.http_addr,

@@ -95,6 +95,10 @@ pub async fn start(
 ) -> anyhow::Result<RunningGateway> {
     let listener = gateway::http::bind(http_addr).await?;
     let http_addr = listener.local_addr()?;
+    if let Some(oidc) = access.web.oidc() {
+        oidc.default_redirect(http_addr);
+        announce(oidc.clone());
+    }
     tracing::info!(http_addr = %http_addr, "gateway listening (/healthz; /readyz says when the read models are ready)");
     let checkpoint_dir = state_dir.join("read-models");
     if replay {
@@ -127,6 +131,22 @@ pub async fn start(
         folding,
         ready: Arc::new(ready),
     })
+}
+
+/// Says which issuer people sign in through, and reads its configuration now, so a wrong
+/// issuer shows in the log at start rather than at the first sign-in (difacto serves
+/// on meanwhile: the provider may simply be starting too).
+fn announce(oidc: Arc<gateway::web::oidc::Oidc>) {
+    tracing::info!(
+        issuer = oidc.issuer(),
+        redirect_url = oidc.redirect_url().unwrap_or_default(),
+        "the web app signs people in through OpenID Connect"
+    );
+    tokio::spawn(async move {
+        if let Err(err) = oidc.discover().await {
+            tracing::warn!(error = %err, issuer = oidc.issuer(), "--oidc-issuer: cannot read the issuer's configuration yet");
+        }
+    });
 }
 
 /// What a new user needs at start: where the web app and GraphiQL are, and how to get a

@@ -76,7 +76,7 @@ async fn serve_gateway(
         endpoints,
         super::gateway::Access {
             verifier,
-            web: crate::settings::web(auth, data_dir)?,
+            web: crate::settings::web(auth, data_dir, &args.oidc)?,
             xapi: crate::settings::xapi(auth, data_dir, &args.xapi)?,
         },
         args.http_addr,
