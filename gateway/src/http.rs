@@ -26,6 +26,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
+use tracing::Instrument;
 
 use crate::caller::Authentication;
 use crate::connection::{Bounded, Bounds};
@@ -164,10 +165,11 @@ impl Gateway {
     }
 }
 
-/// The accept loop. axum::serve cannot bound connections, so each one is served by
+/// The accept loop (also serving the services' `/metrics` listener). axum::serve cannot
+/// bound connections, so each one is served by
 /// hyper directly, its socket wrapped in [`Bounded`] and its requests marked in and out
 /// of the connection's activity.
-async fn serve_router(
+pub async fn serve_router(
     listener: TcpListener,
     router: Router,
     config: ServeConfig,
@@ -309,7 +311,15 @@ async fn graphql(
 ) -> GraphQLResponse {
     let started = Instant::now();
     let auth = crate::web::session::api_caller(&method, &headers, &gw);
-    let response = gw.schema.execute(request.into_inner().data(auth)).await;
+    // One span per request, continuing the client's trace when it sent one; the
+    // mutations' calls to the services carry it on.
+    let span = tracing::info_span!("graphql", otel.name = "graphql", otel.kind = "server");
+    telemetry::propagation::continue_from(&span, &headers);
+    let response = gw
+        .schema
+        .execute(request.into_inner().data(auth))
+        .instrument(span)
+        .await;
     gw.metrics.latency.observe(started.elapsed().as_secs_f64());
     let outcome = if response.is_ok() { "ok" } else { "error" };
     gw.metrics

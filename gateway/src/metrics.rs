@@ -1,5 +1,6 @@
 //! `/metrics` in the Prometheus text format: requests and their latency, and how far the
-//! read model has got.
+//! read model has got. Built from `telemetry::metrics`, which every process's
+//! `/metrics` shares (buckets, resident memory, encoding).
 
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
@@ -8,8 +9,9 @@ use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
-use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
+use telemetry::metrics::{encode, latency_histogram, resident_bytes, set_gauge};
 
 use crate::projection::Projection;
 
@@ -40,7 +42,7 @@ impl Metrics {
             "GraphQL requests answered, by outcome",
             requests.clone(),
         );
-        let latency = Histogram::new(exponential_buckets(0.000_25, 2.0, 16));
+        let latency = latency_histogram();
         registry.register(
             "graphql_request_seconds",
             "Time to answer a GraphQL request",
@@ -87,9 +89,7 @@ impl Metrics {
 
     pub fn render(&self) -> String {
         let stats = &self.projection.stats;
-        let set = |g: &Gauge, v: u64| {
-            g.set(i64::try_from(v).unwrap_or(i64::MAX));
-        };
+        let set = set_gauge;
         set(&self.position, self.projection.position());
         set(&self.applied, stats.events_applied.load(Ordering::Relaxed));
         set(
@@ -98,18 +98,7 @@ impl Metrics {
         );
         set(&self.replays, stats.as_of_replays.load(Ordering::Relaxed));
         set(&self.resident, resident_bytes().unwrap_or(0));
-        let mut text = String::new();
         let registry = self.registry.lock().unwrap_or_else(|p| p.into_inner());
-        if let Err(err) = prometheus_client::encoding::text::encode(&mut text, &registry) {
-            tracing::warn!(error = %err, "could not encode metrics");
-        }
-        text
+        encode(&registry)
     }
-}
-
-/// The process's resident set size, from `/proc/self/statm` (Linux).
-pub fn resident_bytes() -> Option<u64> {
-    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
-    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
-    Some(pages * 4096)
 }

@@ -221,7 +221,10 @@ impl Projection {
             let mut model = self.model.write().unwrap_or_else(|p| p.into_inner());
             for item in batch {
                 match item {
-                    Ok(event) => model.apply(&event),
+                    Ok(event) => {
+                        let _span = applying(&event).map(tracing::Span::entered);
+                        model.apply(&event);
+                    }
                     Err(err) => {
                         failed = Some(err);
                         break;
@@ -399,4 +402,33 @@ pub async fn replay_to(log: &dyn EventLog, position: u64) -> Result<ReadModel> {
         }
     }
     Ok(model)
+}
+
+/// How old an event may be and still have its application traced: a replay of the past
+/// (a start without a checkpoint) would otherwise add a span to every old trace.
+const TRACED_WITHIN_MICROS: i64 = 60_000_000;
+
+/// The span of folding `event`, in the trace of the command that recorded it, when spans
+/// are exported and the event is recent and carries a trace context
+/// (`envelope::meta::TRACEPARENT`).
+fn applying(event: &eventlog::RecordedEvent) -> Option<tracing::Span> {
+    if !telemetry::init::exporting() {
+        return None;
+    }
+    let traceparent = event
+        .metadata
+        .get(domain::envelope::meta::TRACEPARENT)
+        .map(String::as_str)
+        .and_then(domain::envelope::traceparent)?;
+    if Utc::now().timestamp_micros() - event.recorded_at_unix_micros > TRACED_WITHIN_MICROS {
+        return None;
+    }
+    let span = tracing::info_span!(
+        "projection.apply",
+        otel.name = "projection.apply",
+        position = event.position,
+        event_type = %event.event_type,
+    );
+    telemetry::propagation::continue_from_traceparent(&span, traceparent);
+    Some(span)
 }

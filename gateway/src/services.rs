@@ -16,13 +16,15 @@ use proto::v1::icb_service_client::IcbServiceClient;
 use proto::v1::partner_service_client::PartnerServiceClient;
 use proto::v1::practice_service_client::PracticeServiceClient;
 use proto::v1::provider_service_client::ProviderServiceClient;
+use telemetry::grpc::Traced;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, Endpoint, Uri};
 
 use crate::error::GatewayError;
 
-/// A channel whose every request carries the caller's `authorization: Bearer <token>`.
-pub type Authed = InterceptedService<Channel, BearerToken>;
+/// A channel whose every request carries the caller's `authorization: Bearer <token>`,
+/// and the trace context of the GraphQL request it serves.
+pub type Authed = InterceptedService<Channel, Traced<BearerToken>>;
 pub type IcbClient = IcbServiceClient<Authed>;
 pub type PracticeClient = PracticeServiceClient<Authed>;
 pub type PartnerClient = PartnerServiceClient<Authed>;
@@ -248,8 +250,9 @@ impl DomainEndpoints {
 
 /// The token was verified by the gateway already, so this fails only for a token that
 /// cannot be a header value; the caller is told so rather than the service.
-fn bearer(token: &str) -> Result<BearerToken, GatewayError> {
+fn bearer(token: &str) -> Result<Traced<BearerToken>, GatewayError> {
     BearerToken::new(token)
+        .map(Traced::new)
         .map_err(|err| GatewayError::Unauthenticated(format!("Authorization: {err}")))
 }
 

@@ -190,6 +190,16 @@ pub struct ServeServiceArgs<const PORT: u16> {
     /// Where the development secret lives when DIFACTO_JWT_SECRET is not set.
     #[command(flatten)]
     pub data: DataDirArg,
+    /// Where /metrics, /healthz and /readyz are served over HTTP: by default port
+    /// 9152 (practice), 9153 (icb), 9154 (partner) or 9155 (provider).
+    #[arg(long, env = "DIFACTO_METRICS_ADDR", default_value_t = metrics_addr(PORT))]
+    pub metrics_addr: SocketAddr,
+}
+
+/// The default `--metrics-addr` of a process whose gRPC port is `grpc_port`: 9151 for
+/// the log's 50051, 9152 for 50052, and so on.
+pub fn metrics_addr(grpc_port: u16) -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], grpc_port.saturating_sub(50051 - 9151)))
 }
 
 #[derive(Debug, Args)]
@@ -198,6 +208,9 @@ pub struct ServeLogArgs {
     pub data: DataDirArg,
     #[arg(long, env = "DIFACTO_GRPC_ADDR", default_value = "127.0.0.1:50051")]
     pub grpc_addr: SocketAddr,
+    /// Where /metrics, /healthz and /readyz are served over HTTP.
+    #[arg(long, env = "DIFACTO_METRICS_ADDR", default_value = "127.0.0.1:9151")]
+    pub metrics_addr: SocketAddr,
 }
 
 #[derive(Debug, Args)]

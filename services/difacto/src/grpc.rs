@@ -6,7 +6,8 @@
 //! (the log API keeps its own documented 16 MiB, for appends of up to 8 MiB), metadata
 //! over 16 KiB by [`CallBounds`], connections that send no call within 10 s or sit idle
 //! for 60 s are closed ([`gateway::connection`]), and a peer that stops answering
-//! HTTP/2 or TCP keep-alives is dropped.
+//! HTTP/2 or TCP keep-alives is dropped. Every call is traced (continuing the caller's
+//! trace) and counted by [`telemetry::grpc::ServerLayer`].
 
 use std::future::Future;
 use std::sync::Arc;
@@ -76,6 +77,8 @@ pub struct Served {
     /// Domain services, recording through `store`.
     pub domain: Vec<DomainService>,
     pub store: Option<Arc<Store>>,
+    /// Every call's count and latency (served on `/metrics` by `serve`'s listener).
+    pub metrics: Arc<telemetry::metrics::RpcMetrics>,
 }
 
 impl std::fmt::Debug for Served {
@@ -138,6 +141,7 @@ pub async fn serve_with(
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let names = served.names();
+    let served_names = names.clone();
     let (health, health_service) = tonic_health::server::health_reporter();
     for name in &names {
         health
@@ -180,6 +184,10 @@ pub async fn serve_with(
         .http2_keepalive_timeout(Some(config.keepalive_timeout))
         .http2_max_header_list_size(TRANSPORT_HEADER_LIST_BYTES)
         .layer(CallBounds)
+        .layer(telemetry::grpc::ServerLayer::new(
+            served.metrics,
+            &served_names,
+        ))
         .add_routes(routes.routes())
         .serve_with_incoming_shutdown(incoming(listener, &config), draining);
     drain_within(server, &shutdown, config.drain).await

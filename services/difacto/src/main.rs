@@ -1,10 +1,8 @@
-use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
-use difacto::cli::{Cli, Command};
+use difacto::cli::{Cli, Command, ServeCommand};
 use difacto::commands;
-use tracing_subscriber::EnvFilter;
 
 /// mimalloc: the log's hot paths (decoding records, gRPC frames) allocate many small
 /// values, which it serves markedly faster than the system allocator.
@@ -13,13 +11,14 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_env("DIFACTO_LOG_LEVEL").unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
+    // Before the runtime: the OTLP exporter's blocking client must not start inside one.
+    let telemetry = match telemetry::init(process_name(&cli.command)) {
+        Ok(telemetry) => telemetry,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
     raise_open_file_limit();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
@@ -39,12 +38,29 @@ fn main() -> ExitCode {
             Command::Bench(args) => difacto::bench::run(args).await,
         }
     });
+    // The runtime first (its tasks may still hold spans), then the last spans out.
+    drop(runtime);
+    telemetry.shutdown();
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// The process's name in traces (`service.name`), by what it runs.
+fn process_name(command: &Command) -> &'static str {
+    match command {
+        Command::Dev(_) => "difacto-dev",
+        Command::Serve(ServeCommand::Log(_)) => "difacto-log",
+        Command::Serve(ServeCommand::Practice(_)) => "difacto-practice",
+        Command::Serve(ServeCommand::Icb(_)) => "difacto-icb",
+        Command::Serve(ServeCommand::Partner(_)) => "difacto-partner",
+        Command::Serve(ServeCommand::Provider(_)) => "difacto-provider",
+        Command::Serve(ServeCommand::Gateway(_)) => "difacto-gateway",
+        _ => "difacto",
     }
 }
 

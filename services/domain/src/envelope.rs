@@ -34,6 +34,40 @@ pub mod meta {
     pub const AGGREGATE_ID: &str = "aggregate_id";
     /// The [`super::SCHEMA_VERSION`] the payload was written under.
     pub const SCHEMA_VERSION: &str = "schema_version";
+    /// The W3C trace context (`traceparent`) of the call that recorded the event, when
+    /// the call carried one: one command followed from the gateway through its service
+    /// into the log and out to each projection. Only a well-formed value is recorded
+    /// (see [`super::traceparent`]).
+    pub const TRACEPARENT: &str = "traceparent";
+}
+
+/// `text` when it is a well-formed W3C `traceparent` (`00-<32 hex>-<16 hex>-<2 hex>`,
+/// lower case, ids not all zero), so that nothing else a caller sends under that name
+/// reaches the log.
+pub fn traceparent(text: &str) -> Option<&str> {
+    let mut parts = text.split('-');
+    let fields: [&str; 4] = [parts.next()?, parts.next()?, parts.next()?, parts.next()?];
+    let hex = |s: &str, n: usize| {
+        s.len() == n
+            && s.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    };
+    let not_zero = |s: &str| s.bytes().any(|b| b != b'0');
+    let [version, trace, span, flags] = fields;
+    let valid = parts.next().is_none()
+        && version == "00"
+        && hex(trace, 32)
+        && hex(span, 16)
+        && hex(flags, 2)
+        && not_zero(trace)
+        && not_zero(span);
+    valid.then_some(text)
+}
+
+/// The trace id in a `traceparent` value recorded under [`meta::TRACEPARENT`].
+pub fn trace_id(metadata: &BTreeMap<String, String>) -> Option<&str> {
+    let text = traceparent(metadata.get(meta::TRACEPARENT)?)?;
+    text.get(3..35)
 }
 
 /// The schema version `metadata` says its payload was written under. Events appended
@@ -82,6 +116,29 @@ pub fn decode<E: EventSet>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_well_formed_traceparent_is_one() {
+        let good = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        assert_eq!(traceparent(good), Some(good));
+        let recorded = BTreeMap::from([(meta::TRACEPARENT.to_owned(), good.to_owned())]);
+        assert_eq!(
+            trace_id(&recorded),
+            Some("4bf92f3577b34da6a3ce929d0e0e4736")
+        );
+        for bad in [
+            "",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+            "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-x",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\n",
+        ] {
+            assert_eq!(traceparent(bad), None, "{bad:?}");
+        }
+    }
 
     #[test]
     fn an_event_without_a_version_is_read_as_current_and_a_recorded_one_as_recorded() {

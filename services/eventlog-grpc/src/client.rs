@@ -11,13 +11,15 @@ use eventlog::{
 };
 use futures::StreamExt;
 use proto::v1 as pb;
+use telemetry::grpc::Traced;
 use tonic::codegen::InterceptedService;
 use tonic::transport::{Channel, Endpoint};
 
 use crate::convert::{error_from_status, events_to_proto, expected_to_proto, recorded_from_proto};
 
-type Client =
-    pb::event_log_service_client::EventLogServiceClient<InterceptedService<Channel, BearerToken>>;
+type Client = pb::event_log_service_client::EventLogServiceClient<
+    InterceptedService<Channel, Traced<BearerToken>>,
+>;
 
 /// A log served by another process. Cheap to clone: clones share one HTTP/2 connection.
 #[derive(Debug, Clone)]
@@ -42,7 +44,12 @@ impl RemoteLog {
 
     pub fn from_channel(channel: Channel, token: BearerToken) -> Self {
         let client =
-            pb::event_log_service_client::EventLogServiceClient::with_interceptor(channel, token)
+            // Every call carries the caller's trace context, so an append is part of the
+            // command's trace in the log's process too.
+            pb::event_log_service_client::EventLogServiceClient::with_interceptor(
+                channel,
+                Traced::new(token),
+            )
                 .max_decoding_message_size(crate::MAX_MESSAGE_BYTES)
                 .max_encoding_message_size(crate::MAX_MESSAGE_BYTES);
         Self { client }

@@ -18,7 +18,14 @@ use crate::store::{Caller, Store};
 /// The caller of `request`, with the request id its body carries.
 pub(crate) fn caller<T>(request: &Request<T>, request_id: &str) -> Result<Caller, Status> {
     let principal = auth::principal(request)?;
-    Caller::new(principal, request_id).map_err(|e| Status::from(ServiceError::from(e)))
+    // The server's telemetry layer has set `traceparent` to the span of this call.
+    let traceparent = request
+        .metadata()
+        .get(domain::envelope::meta::TRACEPARENT)
+        .and_then(|v| v.to_str().ok());
+    Caller::new(principal, request_id)
+        .map(|caller| caller.in_trace(traceparent))
+        .map_err(|e| Status::from(ServiceError::from(e)))
 }
 
 /// What every command answers.

@@ -66,6 +66,9 @@ pub struct Caller {
     pub principal: Principal,
     pub request_id: Option<String>,
     pub correlation_id: Uuid,
+    /// The W3C trace context of the call, recorded with its events so that the command
+    /// can be followed into the log and its projections (see `envelope::meta::TRACEPARENT`).
+    pub traceparent: Option<String>,
 }
 
 impl Caller {
@@ -74,7 +77,17 @@ impl Caller {
             principal,
             request_id: domain::values::request_id(request_id)?,
             correlation_id: Uuid::new_v4(),
+            traceparent: None,
         })
+    }
+
+    /// The same caller, in the trace `traceparent` names when it is a well-formed one
+    /// (anything else is dropped, not refused: tracing never fails a command).
+    pub fn in_trace(mut self, traceparent: Option<&str>) -> Self {
+        self.traceparent = traceparent
+            .and_then(envelope::traceparent)
+            .map(str::to_owned);
+        self
     }
 
     /// Request ids are the caller's own: two callers may pick the same one, and one
@@ -455,6 +468,9 @@ fn to_new_events<E: EventSet>(
             metadata.insert(meta::SCHEMA_VERSION.into(), SCHEMA_VERSION.to_string());
             if let Some(request_id) = &caller.request_id {
                 metadata.insert(meta::REQUEST_ID.into(), request_id.clone());
+            }
+            if let Some(traceparent) = &caller.traceparent {
+                metadata.insert(meta::TRACEPARENT.into(), traceparent.clone());
             }
             NewEvent {
                 // Derived from the request id when there is one, so that even a re-send that

@@ -108,7 +108,7 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
         dataset,
         head,
     } = on_demo::load().await?;
-    let rss_after_load = gateway::metrics::resident_bytes().unwrap_or(0);
+    let rss_after_load = telemetry::metrics::resident_bytes().unwrap_or(0);
 
     let national = token("X24", Role::NationalLead)?;
     let mut http = Http::connect(gateway.http_addr).await?;

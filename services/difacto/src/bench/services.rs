@@ -82,6 +82,7 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
         log_api: Some(shared.clone()),
         domain: DomainService::ALL.to_vec(),
         store: Some(Arc::new(Store::new(shared.clone()))),
+        ..Served::default()
     };
     let verifier = Arc::new(TokenVerifier::hs256(SECRET, "difacto", "difacto"));
     let server = tokio::spawn(crate::grpc::serve(

@@ -52,7 +52,21 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
             .context("the dataset has none")?
             .to_owned())
     };
-    let icb = code(http.data(Some(&national), &first("ICB")).await?)?;
+    // An ICB that still stands (a merged one has nothing of its own to show).
+    let icbs = http
+        .data(
+            Some(&national),
+            "{ organisations(kind: ICB, first: 100) { nodes { code active } } }",
+        )
+        .await?;
+    let icb = icbs["organisations"]["nodes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|n| n["active"] == true)
+        .and_then(|n| n["code"].as_str())
+        .context("the dataset has no ICB")?
+        .to_owned();
     let practice = code(
         http.data(
             Some(&national),
@@ -81,7 +95,11 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
     // Pages reached by links: found in the pages that link to them, as a user finds them.
     let sessions_html = page_text(&mut http, Some(&coordinator), "/sessions").await?;
     let session = first_link(&sessions_html, "/sessions/").context("no session on /sessions")?;
-    let unit = format!("/responsibility/{practice}");
+    let map_html = page_text(&mut http, Some(&commissioner), "/responsibility").await?;
+    let unit = hrefs(&map_html, "/responsibility/")
+        .into_iter()
+        .find(|href| href.contains("?duty="))
+        .context("no drill-down on /responsibility")?;
     let unit_html = page_text(&mut http, Some(&commissioner), &unit).await?;
     let assignment = first_link(&unit_html, "/responsibility/assignments/");
 
@@ -155,7 +173,9 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
         let latency = measure(&mut http, page.token.as_deref(), &ask)
             .await
             .with_context(|| format!("{} as {}", page.path, page.who))?;
-        let (weight, fetches) = weigh(&mut http, page.token.as_deref(), &page.path).await?;
+        let (weight, fetches) = weigh(&mut http, page.token.as_deref(), &page.path)
+            .await
+            .with_context(|| format!("weighing {} as {}", page.path, page.who))?;
         measured.push(Measured {
             page,
             latency,
@@ -175,8 +195,25 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
 }
 
 async fn page_text(http: &mut Http, token: Option<&str>, path: &str) -> anyhow::Result<String> {
-    let bytes = http.send(token, &Ask::Page(path.to_owned()), false).await?;
+    let bytes = http
+        .send(token, &Ask::Page(path.to_owned()), false)
+        .await
+        .with_context(|| format!("GET {path}"))?;
     Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// Every link in `html` to a path under `prefix`, whole (query included).
+fn hrefs(html: &str, prefix: &str) -> Vec<String> {
+    let needle = format!("href=\"{prefix}");
+    let mut found = Vec::new();
+    let mut rest = html;
+    while let Some(at) = rest.find(&needle) {
+        rest = &rest[at + "href=\"".len()..];
+        if let Some(end) = rest.find('"') {
+            found.push(rest[..end].replace("&amp;", "&"));
+        }
+    }
+    found
 }
 
 /// The first link in `html` to a path under `prefix` (one more segment, no query).
@@ -450,5 +487,10 @@ mod tests {
             Some("/sessions/abc-1".to_owned())
         );
         assert_eq!(first_link("<a href=\"/sessions\">", "/sessions/"), None);
+        let map = r#"<a href="/responsibility/QOP?duty=d1&amp;x=1">QOP</a>"#;
+        assert_eq!(
+            hrefs(map, "/responsibility/"),
+            ["/responsibility/QOP?duty=d1&x=1"]
+        );
     }
 }

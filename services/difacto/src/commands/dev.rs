@@ -60,6 +60,7 @@ pub async fn run(args: DevArgs, auth: &AuthArgs) -> anyhow::Result<()> {
         log_api: Some(log.clone()),
         domain: DomainService::ALL.to_vec(),
         store: Some(store.clone()),
+        ..Served::default()
     };
     let grpc = tokio::spawn(crate::grpc::serve(
         grpc_listener,

@@ -84,6 +84,7 @@ mod bounds {
             log_api: Some(log.clone()),
             domain: DomainService::ALL.to_vec(),
             store: Some(Arc::new(Store::new(log))),
+            ..Served::default()
         };
         let verifier = Arc::new(TokenVerifier::hs256(
             SECRET,
