@@ -56,6 +56,9 @@ pub fn command() -> Command {
     command
         .env("DIFACTO_JWT_SECRET", secret())
         .env("DIFACTO_LOG_LEVEL", "info")
+        // Each `serve` process has its probes on a port of its own (the defaults are
+        // fixed ports, which tests running side by side would fight over).
+        .env("DIFACTO_METRICS_ADDR", "127.0.0.1:0")
         .stdin(Stdio::null());
     command
 }
