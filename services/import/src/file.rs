@@ -69,6 +69,22 @@ pub fn check_text(bytes: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
+/// A headed CSV file's reader and its header: the text checked first, fields trimmed,
+/// rows of any width (a short row is a bad row of its own, not the file's end).
+pub fn headed(bytes: &[u8]) -> Result<(csv::Reader<&[u8]>, csv::StringRecord), String> {
+    check_text(bytes)?;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(bytes);
+    let header = reader
+        .headers()
+        .map_err(|err| format!("has no readable header: {err}"))?
+        .clone();
+    Ok((reader, header))
+}
+
 /// A row that could not be read, skipped with everything it would have recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BadRow {

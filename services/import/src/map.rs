@@ -57,16 +57,7 @@ pub(crate) const REQUIRED: [&str; 11] = [
 
 /// Reads the file's text. `Err` is a sentence saying why it is not the map as a whole.
 pub fn parse(bytes: &[u8]) -> Result<Map, String> {
-    super::file::check_text(bytes)?;
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(bytes);
-    let header = reader
-        .headers()
-        .map_err(|err| format!("has no readable header: {err}"))?
-        .clone();
+    let (mut reader, header) = super::file::headed(bytes)?;
     let index = |name: &str| header.iter().position(|h| h.eq_ignore_ascii_case(name));
     let missing: Vec<&str> = REQUIRED
         .into_iter()

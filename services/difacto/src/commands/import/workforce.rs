@@ -52,16 +52,7 @@ pub struct Workforce {
 
 /// Reads the file's text. `Err` is a sentence saying why it is not the workforce file.
 pub fn parse(bytes: &[u8]) -> Result<Workforce, String> {
-    import::file::check_text(bytes)?;
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(bytes);
-    let header = reader
-        .headers()
-        .map_err(|err| format!("has no readable header: {err}"))?
-        .clone();
+    let (mut reader, header) = import::file::headed(bytes)?;
     let index = |name: &str| header.iter().position(|h| h.eq_ignore_ascii_case(name));
     let Some(code_column) = index(PRACTICE) else {
         return Err(format!(
