@@ -15,7 +15,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use auth::Role;
+use auth::{KeyAlgorithm, Role, TokenIssuer};
 use reqwest::cookie::{CookieStore, Jar};
 use reqwest::{StatusCode, Url, header};
 use serde_json::json;
@@ -224,50 +224,14 @@ async fn signing_in_through_a_real_openid_provider() {
     let data_dir = tempfile::tempdir().expect("a temporary directory");
     let dev = Dev::launch(
         data_dir.path(),
-        &[
-            "--oidc-issuer",
-            &provider.issuer,
-            "--oidc-name",
-            "Test provider",
-            "--oidc-client-id",
-            CLIENT_ID,
-            "--oidc-scope",
-            "difacto",
-            "--oidc-org-claim",
-            "difacto_org",
-            "--oidc-roles-claim",
-            "difacto_roles",
-        ],
+        &provider.flags(),
         &[("DIFACTO_OIDC_CLIENT_SECRET", CLIENT_SECRET)],
         "difacto ready",
     );
     let base = format!("http://{}", dev.http_addr);
 
     // Given the organisation the commissioner's account names.
-    let national = token("X24", Role::NationalLead);
-    for (code, kind, parent, name) in [
-        ("X24", "NATIONAL", None, "NHS England"),
-        ("Y56", "REGION", Some("X24"), "London"),
-        ("QOP", "ICB", Some("Y56"), "North Central London ICB"),
-    ] {
-        let mut input =
-            json!({ "code": code, "kind": kind, "name": name, "effectiveDate": "2020-01-01" });
-        if let Some(parent) = parent {
-            input["parentCode"] = json!(parent);
-        }
-        let answer = graphql(
-            &dev.http_addr,
-            Some(&national),
-            "mutation($input: RegisterOrganisationInput!) { registerOrganisation(input: $input) { aggregateId } }",
-            json!({ "input": input }),
-        )
-        .await;
-        assert_eq!(
-            data(&answer)["registerOrganisation"]["aggregateId"],
-            code,
-            "{answer}"
-        );
-    }
+    register_london(&dev.http_addr, &token("X24", Role::NationalLead)).await;
 
     let jar = Arc::new(Jar::default());
     let client = browser(jar.clone());
@@ -488,6 +452,166 @@ async fn signing_in_through_a_real_openid_provider() {
             .contains("the sign-in was cancelled or Test provider refused it")
     );
     drop(dev);
+}
+
+impl Provider {
+    /// `difacto dev`'s flags for this provider and its claims.
+    fn flags(&self) -> Vec<&str> {
+        vec![
+            "--oidc-issuer",
+            &self.issuer,
+            "--oidc-name",
+            "Test provider",
+            "--oidc-client-id",
+            CLIENT_ID,
+            "--oidc-scope",
+            "difacto",
+            "--oidc-org-claim",
+            "difacto_org",
+            "--oidc-roles-claim",
+            "difacto_roles",
+        ]
+    }
+}
+
+/// Registers NHS England, London and North Central London ICB (`QOP`, the commissioner
+/// account's organisation) as `national`.
+async fn register_london(http_addr: &str, national: &str) {
+    for (code, kind, parent, name) in [
+        ("X24", "NATIONAL", None, "NHS England"),
+        ("Y56", "REGION", Some("X24"), "London"),
+        ("QOP", "ICB", Some("Y56"), "North Central London ICB"),
+    ] {
+        let mut input =
+            json!({ "code": code, "kind": kind, "name": name, "effectiveDate": "2020-01-01" });
+        if let Some(parent) = parent {
+            input["parentCode"] = json!(parent);
+        }
+        let answer = graphql(
+            http_addr,
+            Some(national),
+            "mutation($input: RegisterOrganisationInput!) { registerOrganisation(input: $input) { aggregateId } }",
+            json!({ "input": input }),
+        )
+        .await;
+        assert_eq!(
+            data(&answer)["registerOrganisation"]["aggregateId"],
+            code,
+            "{answer}"
+        );
+    }
+}
+
+/// The auth crate's test keys.
+fn key_fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../auth/tests/fixtures")
+        .join(name)
+}
+
+/// A deployment that checks tokens with a public key gives the gateway its private half
+/// (`--jwt-signing-key`): a session made through the provider then carries a token the
+/// public key accepts. A signing key that is not that half is refused at start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_public_key_deployment_signs_web_sessions_with_its_private_half() {
+    let Some(provider) = Provider::start() else {
+        return;
+    };
+    let public = key_fixture("ed25519-public.pem");
+    let private = key_fixture("ed25519-private.pem");
+    let other_public = key_fixture("ed25519-other-public.pem");
+
+    let data_dir = tempfile::tempdir().expect("a temporary directory");
+    let mut flags = provider.flags();
+    flags.extend([
+        "--jwt-public-key",
+        path_str(&other_public),
+        "--jwt-signing-key",
+        path_str(&private),
+    ]);
+    let refused = support::command()
+        .args(["dev", "--data-dir"])
+        .arg(data_dir.path())
+        .args(["--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0"])
+        .args(&flags)
+        .env("DIFACTO_OIDC_CLIENT_SECRET", CLIENT_SECRET)
+        .output()
+        .expect("run difacto dev");
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("--jwt-signing-key (DIFACTO_JWT_SIGNING_KEY): is not the private half of --jwt-public-key"),
+        "{stderr}"
+    );
+
+    let mut flags = provider.flags();
+    flags.extend([
+        "--jwt-public-key",
+        path_str(&public),
+        "--jwt-signing-key",
+        path_str(&private),
+    ]);
+    let dev = Dev::launch(
+        data_dir.path(),
+        &flags,
+        &[("DIFACTO_OIDC_CLIENT_SECRET", CLIENT_SECRET)],
+        "difacto ready",
+    );
+    let base = format!("http://{}", dev.http_addr);
+    // The API's own callers hold tokens of the external issuer: here, signed with the
+    // same private key, as the deployment's issuer would.
+    let national = TokenIssuer::from_private_key_pem(
+        KeyAlgorithm::EdDsa,
+        &std::fs::read(&private).expect("the fixture key"),
+        auth::DEFAULT_ISSUER,
+        auth::DEFAULT_AUDIENCE,
+    )
+    .expect("the fixture key")
+    .mint(
+        "national@X24",
+        "X24",
+        &[Role::NationalLead],
+        Duration::from_secs(600),
+    )
+    .expect("a token");
+    register_london(&dev.http_addr, &national).await;
+    // A development token is not accepted here.
+    let forged = graphql(
+        &dev.http_addr,
+        Some(&token("X24", Role::NationalLead)),
+        "{ organisation(code: \"QOP\") { code } }",
+        json!({}),
+    )
+    .await;
+    assert!(forged["errors"].is_array(), "{forged}");
+
+    let jar = Arc::new(Jar::default());
+    let client = browser(jar);
+    let callback = to_callback(&client, &base, "commissioner").await;
+    let done = client.get(callback).send().await.expect("GET the callback");
+    assert_eq!(done.status(), StatusCode::OK, "redirected home");
+    let page = done.text().await.expect("the home page");
+    assert!(
+        page.contains("ICB commissioner, North Central London ICB (QOP)"),
+        "{page}"
+    );
+    let me = client
+        .post(format!("{base}/graphql"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(json!({ "query": "{ organisation(code: \"QOP\") { code } }" }).to_string())
+        .send()
+        .await
+        .expect("POST /graphql with the session")
+        .text()
+        .await
+        .expect("an answer");
+    let me: serde_json::Value = serde_json::from_str(&me).expect("a JSON answer");
+    assert_eq!(data(&me)["organisation"]["code"], "QOP", "{me}");
+    drop(dev);
+}
+
+fn path_str(path: &Path) -> &str {
+    path.to_str().expect("a UTF-8 path")
 }
 
 /// The CSRF token of the page's forms.

@@ -172,8 +172,9 @@ impl PlatformViews {
         })?)
     }
 
-    /// Usability issues practices reported, optionally for one provider, platform or
-    /// status; the most severe first, then the oldest. Providers see their own only.
+    /// Usability issues practices reported, optionally for one provider, platform, status
+    /// or reporting practice; the most severe first, then the oldest. Providers see their
+    /// own only.
     #[allow(clippy::too_many_arguments)]
     #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     async fn platform_issues(
@@ -182,6 +183,7 @@ impl PlatformViews {
         provider: Option<String>,
         platform: Option<String>,
         status: Option<IssueStatus>,
+        reported_by: Option<String>,
         as_of: Option<DateTime<Utc>>,
         on_date: Option<NaiveDate>,
         after: Option<String>,
@@ -204,6 +206,7 @@ impl PlatformViews {
                 .filter(|i| own_only.is_none_or(|own| i.provider_code == *own))
                 .filter(|i| provider.as_ref().is_none_or(|v| i.provider_code == *v))
                 .filter(|i| platform.as_ref().is_none_or(|p| i.platform_id == *p))
+                .filter(|i| reported_by.as_ref().is_none_or(|r| i.practice_code == *r))
                 .filter_map(|i| i.status_on(date).map(|now| (i, now)))
                 .filter(|(_, now)| status.is_none_or(|s| *now == s))
                 .collect();

@@ -71,15 +71,17 @@ impl WebConfig {
         }
     }
 
-    /// Sign-in through `oidc`, sessions carrying tokens minted with the HS256 `secret`
-    /// (which also derives the cookie key, as in development).
-    pub fn openid_connect(secret: &[u8], issuer: &str, audience: &str, oidc: Oidc) -> Self {
+    /// Sign-in through `oidc`, sessions carrying tokens minted by `issuer` (the HS256
+    /// secret's, or the private half of the deployment's public key). `key_material` (that
+    /// secret or private key) derives the cookie key, so that every gateway replica given
+    /// it opens the others' sessions.
+    pub fn openid_connect(key_material: &[u8], issuer: TokenIssuer, oidc: Oidc) -> Self {
         Self {
-            key: key_from_secret(secret),
+            key: key_from_secret(key_material),
             secure_cookies: false,
             sign_in: SignIn::OpenIdConnect {
                 oidc: Arc::new(oidc),
-                issuer: TokenIssuer::hs256(secret, issuer, audience),
+                issuer,
             },
         }
     }

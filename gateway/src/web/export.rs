@@ -356,6 +356,7 @@ pub const VIEWS: &[View] = &[
             ("provider", "String"),
             ("platform", "String"),
             ("status", "IssueStatus"),
+            ("reportedBy", "String"),
             TIMES[0],
             TIMES[1],
         ],

@@ -428,4 +428,49 @@ async fn a_practice_reports_a_usability_problem_through_the_api() {
             .body
             .contains("Login identity, High severity, NHS App")
     );
+
+    // Another practice's report: the API lists it to everyone who may see issues, and
+    // `reportedBy` narrows the list to one practice's, which is all the page shows.
+    crate::world::register(
+        site.world.log.as_ref(),
+        "A81002",
+        proto::v1::OrganisationKind::Practice,
+        "U00001",
+    )
+    .await;
+    let input = serde_json::json!({
+        "practiceCode": "A81002", "platformId": platform, "category": "ACCESSIBILITY",
+        "severity": "LOW", "service": "NHS_APP", "patientGroupsAffected": ["SENSORY_IMPAIRMENT"],
+        "description": "The font is too small for the other practice",
+    });
+    command(
+        &site,
+        "A81002",
+        &[Role::PracticeManager],
+        "reportUsabilityIssue",
+        input,
+    )
+    .await;
+    assert_eq!(issues(&site).await.as_array().expect("list").len(), 2);
+    let own = api(
+        &site,
+        caller(&site, "A81001", &[Role::PracticeManager]),
+        "query($p: String) { platformIssues(reportedBy: $p) { nodes { reportedBy { code } } } }",
+        serde_json::json!({ "p": "A81002" }),
+    )
+    .await;
+    assert_eq!(
+        own["platformIssues"]["nodes"],
+        serde_json::json!([{ "reportedBy": { "code": "A81002" } }])
+    );
+    let mine = site.get("/usability", Some(&session)).await;
+    assert!(
+        mine.body
+            .contains("Older people cannot get past the login code")
+    );
+    assert!(
+        !mine.body.contains("too small for the other practice"),
+        "{}",
+        mine.body
+    );
 }

@@ -1,4 +1,5 @@
-//! Minting development tokens (`difacto token`, `difacto dev`, tests).
+//! Minting tokens: development ones (`difacto token`, `difacto dev`, tests) with the HS256
+//! secret, and a gateway's web sessions with the private half of a production key.
 
 use std::fmt;
 use std::time::Duration;
@@ -7,16 +8,19 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 
 use crate::claims::now_unix;
 use crate::provider::ensure_crypto_provider;
-use crate::{AuthError, Claims, Role};
+use crate::{AuthError, Claims, KeyAlgorithm, Role};
 
-/// Signs HS256 tokens with the development secret, so that a developer (or a
-/// test) can act as any organisation and role without an identity provider.
-/// Production tokens come from an external issuer and are checked with
-/// [`crate::TokenVerifier::from_public_key_pem`]; difacto never holds their
-/// private keys.
+/// Signs tokens. With the development secret (HS256) a developer or a test can act as
+/// any organisation and role without an identity provider. In production, API tokens
+/// come from an external issuer and are checked with
+/// [`crate::TokenVerifier::from_public_key_pem`]; the one private key difacto may hold is
+/// the gateway's, for the sessions of people who signed in through OpenID Connect
+/// ([`TokenIssuer::from_private_key_pem`]).
 #[derive(Clone)]
 pub struct TokenIssuer {
-    /// The HMAC secret; never printed.
+    /// HS256, RS256 or EdDSA: the verifier accepts exactly one.
+    algorithm: Algorithm,
+    /// The HMAC secret or the private key; never printed.
     key: EncodingKey,
     /// `iss` written into every token.
     issuer: String,
@@ -27,7 +31,7 @@ pub struct TokenIssuer {
 impl fmt::Debug for TokenIssuer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TokenIssuer")
-            .field("algorithm", &Algorithm::HS256)
+            .field("algorithm", &self.algorithm)
             .field("issuer", &self.issuer)
             .field("audience", &self.audience)
             .finish_non_exhaustive()
@@ -43,10 +47,34 @@ impl TokenIssuer {
             tracing::warn!("HS256 issuer built with an empty secret");
         }
         Self {
+            algorithm: Algorithm::HS256,
             key: EncodingKey::from_secret(secret),
             issuer: issuer.to_owned(),
             audience: audience.to_owned(),
         }
+    }
+
+    /// An issuer whose tokens a [`crate::TokenVerifier::from_public_key_pem`] of the
+    /// matching public key (same algorithm, issuer and audience) accepts: a PEM private
+    /// key (`PRIVATE KEY`, or `RSA PRIVATE KEY` for RS256).
+    pub fn from_private_key_pem(
+        alg: KeyAlgorithm,
+        pem: &[u8],
+        issuer: &str,
+        audience: &str,
+    ) -> Result<Self, AuthError> {
+        ensure_crypto_provider();
+        let key = match alg {
+            KeyAlgorithm::Rs256 => EncodingKey::from_rsa_pem(pem),
+            KeyAlgorithm::EdDsa => EncodingKey::from_ed_pem(pem),
+        }
+        .map_err(|e| AuthError::Key(format!("cannot read {alg:?} private key PEM: {e}")))?;
+        Ok(Self {
+            algorithm: alg.jwt_algorithm(),
+            key,
+            issuer: issuer.to_owned(),
+            audience: audience.to_owned(),
+        })
     }
 
     /// A signed JWT for `subject` acting for `organisation` with `roles`, valid
@@ -75,7 +103,7 @@ impl TokenIssuer {
             exp: iat.saturating_add(ttl.as_secs()),
             iat,
         };
-        encode(&Header::new(Algorithm::HS256), &claims, &self.key)
+        encode(&Header::new(self.algorithm), &claims, &self.key)
             .map_err(|e| AuthError::Key(format!("could not sign token: {e}")))
     }
 }
@@ -83,6 +111,7 @@ impl TokenIssuer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::TokenVerifier;
     use crate::testing::*;
 
     #[test]
@@ -125,6 +154,74 @@ mod tests {
                 .roles
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn a_private_key_mints_what_its_public_key_accepts_and_no_other() {
+        let ed = TokenIssuer::from_private_key_pem(
+            KeyAlgorithm::EdDsa,
+            ED25519_PRIVATE,
+            DEFAULT_ISSUER,
+            DEFAULT_AUDIENCE,
+        )
+        .expect("fixture private key");
+        let token = ed
+            .mint(
+                "web",
+                "QOP",
+                &[Role::IcbCommissioner],
+                Duration::from_secs(60),
+            )
+            .expect("mint");
+        let principal = ed25519_verifier().verify(&token).expect("verified");
+        assert_eq!(principal.organisation, "QOP");
+        assert!(dev_verifier().verify(&token).is_err(), "not an HS256 token");
+        let other = TokenVerifier::from_public_key_pem(
+            KeyAlgorithm::EdDsa,
+            ED25519_OTHER_PUBLIC,
+            DEFAULT_ISSUER,
+            DEFAULT_AUDIENCE,
+        )
+        .expect("fixture public key");
+        assert!(other.verify(&token).is_err(), "another key's verifier");
+
+        let rsa = TokenIssuer::from_private_key_pem(
+            KeyAlgorithm::Rs256,
+            RSA_PRIVATE,
+            DEFAULT_ISSUER,
+            DEFAULT_AUDIENCE,
+        )
+        .expect("fixture private key");
+        let token = rsa
+            .mint(
+                "web",
+                "QOP",
+                &[Role::IcbCommissioner],
+                Duration::from_secs(60),
+            )
+            .expect("mint");
+        let rsa_verifier = TokenVerifier::from_public_key_pem(
+            KeyAlgorithm::Rs256,
+            RSA_PUBLIC,
+            DEFAULT_ISSUER,
+            DEFAULT_AUDIENCE,
+        )
+        .expect("fixture public key");
+        assert_eq!(
+            rsa_verifier.verify(&token).expect("verified").organisation,
+            "QOP"
+        );
+    }
+
+    #[test]
+    fn a_public_key_is_not_a_private_key() {
+        let refused = TokenIssuer::from_private_key_pem(
+            KeyAlgorithm::EdDsa,
+            ED25519_PUBLIC,
+            DEFAULT_ISSUER,
+            DEFAULT_AUDIENCE,
+        );
+        assert!(matches!(refused, Err(AuthError::Key(_))), "{refused:?}");
     }
 
     #[test]

@@ -30,7 +30,7 @@ pub enum KeyAlgorithm {
 }
 
 impl KeyAlgorithm {
-    fn jwt_algorithm(self) -> Algorithm {
+    pub(crate) fn jwt_algorithm(self) -> Algorithm {
         match self {
             KeyAlgorithm::Rs256 => Algorithm::RS256,
             KeyAlgorithm::EdDsa => Algorithm::EdDSA,

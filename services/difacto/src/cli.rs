@@ -55,6 +55,15 @@ pub struct AuthArgs {
     /// A PEM public key: production tokens are then checked with it (see --jwt-algorithm).
     #[arg(long, env = "DIFACTO_JWT_PUBLIC_KEY", global = true)]
     pub jwt_public_key: Option<PathBuf>,
+    /// The PEM private key of --jwt-public-key, for the gateway only when people sign in
+    /// through --oidc-issuer: it signs their web sessions' tokens.
+    #[arg(
+        long,
+        env = "DIFACTO_JWT_SIGNING_KEY",
+        global = true,
+        requires = "jwt_public_key"
+    )]
+    pub jwt_signing_key: Option<PathBuf>,
     /// The algorithm of --jwt-public-key.
     #[arg(long, env = "DIFACTO_JWT_ALGORITHM", global = true, value_enum, default_value_t = PublicKeyAlgorithm::Eddsa)]
     pub jwt_algorithm: PublicKeyAlgorithm,

@@ -78,17 +78,17 @@ fn parse_role_value(text: &str) -> Result<(Role, String), String> {
     Ok((role, value.to_owned()))
 }
 
-/// The issuer the flags configure, if any. Its sessions carry tokens difacto mints with
-/// the HS256 secret, so it needs one: a deployment that checks tokens with
-/// --jwt-public-key cannot mint them.
+/// The issuer the flags configure, if any. Its sessions carry tokens difacto mints: with
+/// the HS256 secret, or, where tokens are checked with --jwt-public-key, with its private
+/// half (--jwt-signing-key), which such a deployment must then give the gateway.
 pub fn issuer(args: &OidcArgs, auth: &AuthArgs) -> anyhow::Result<Option<Oidc>> {
     let Some(issuer) = &args.oidc_issuer else {
         return Ok(None);
     };
-    if auth.jwt_public_key.is_some() {
+    if auth.jwt_public_key.is_some() && auth.jwt_signing_key.is_none() {
         anyhow::bail!(
-            "--oidc-issuer (DIFACTO_OIDC_ISSUER): web sessions carry tokens difacto mints with the HS256 secret, \
-             which --jwt-public-key turns off; use one or the other"
+            "--oidc-issuer (DIFACTO_OIDC_ISSUER) with --jwt-public-key needs --jwt-signing-key (DIFACTO_JWT_SIGNING_KEY): \
+             the private key that signs web sessions' tokens so that the public key accepts them"
         );
     }
     let Some(client_id) = &args.oidc_client_id else {
@@ -130,18 +130,34 @@ pub fn issuer(args: &OidcArgs, auth: &AuthArgs) -> anyhow::Result<Option<Oidc>> 
 }
 
 /// The web app's sign-in with an issuer: sessions keyed and tokens minted with the
-/// development secret (the flag, or the one in `data_dir`).
+/// signing key where tokens are checked with a public key, else with the development
+/// secret (the flag, or the one in `data_dir`).
 pub fn web(
     oidc: Oidc,
     auth: &AuthArgs,
     data_dir: &Path,
 ) -> anyhow::Result<gateway::web::WebConfig> {
-    let secret = crate::settings::dev_secret(auth, data_dir, true)
-        .context("--oidc-issuer: web sessions need the HS256 secret")?;
+    let (key_material, issuer) = match &auth.jwt_signing_key {
+        Some(path) => {
+            let pem = std::fs::read(path).with_context(|| {
+                format!(
+                    "--jwt-signing-key (DIFACTO_JWT_SIGNING_KEY): cannot read {}",
+                    path.display()
+                )
+            })?;
+            let issuer = crate::settings::signing_issuer(auth, &pem)?;
+            (pem, issuer)
+        }
+        None => {
+            let secret = crate::settings::dev_secret(auth, data_dir, true)
+                .context("--oidc-issuer: web sessions need the HS256 secret")?;
+            let issuer = auth::TokenIssuer::hs256(&secret, &auth.jwt_issuer, &auth.jwt_audience);
+            (secret, issuer)
+        }
+    };
     Ok(gateway::web::WebConfig::openid_connect(
-        &secret,
-        &auth.jwt_issuer,
-        &auth.jwt_audience,
+        &key_material,
+        issuer,
         oidc,
     ))
 }

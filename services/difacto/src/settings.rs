@@ -74,6 +74,41 @@ pub fn dev_secret(auth: &AuthArgs, data_dir: &Path, create: bool) -> anyhow::Res
     })
 }
 
+impl From<PublicKeyAlgorithm> for KeyAlgorithm {
+    fn from(alg: PublicKeyAlgorithm) -> Self {
+        match alg {
+            PublicKeyAlgorithm::Rs256 => KeyAlgorithm::Rs256,
+            PublicKeyAlgorithm::Eddsa => KeyAlgorithm::EdDsa,
+        }
+    }
+}
+
+/// The issuer of web sessions' tokens from `pem`, the private half of --jwt-public-key;
+/// refused at start when the public key would not accept what it signs.
+pub fn signing_issuer(auth: &AuthArgs, pem: &[u8]) -> anyhow::Result<TokenIssuer> {
+    const FLAG: &str = "--jwt-signing-key (DIFACTO_JWT_SIGNING_KEY)";
+    let issuer = TokenIssuer::from_private_key_pem(
+        auth.jwt_algorithm.into(),
+        pem,
+        &auth.jwt_issuer,
+        &auth.jwt_audience,
+    )
+    .map_err(|e| anyhow::anyhow!("{FLAG}: {e}"))?;
+    let probe = issuer
+        .mint(
+            "difacto-start",
+            "X24",
+            &[],
+            std::time::Duration::from_secs(60),
+        )
+        .map_err(|e| anyhow::anyhow!("{FLAG}: {e}"))?;
+    let verifier = verifier(auth, Path::new("."))?;
+    if verifier.verify(&probe).is_err() {
+        anyhow::bail!("{FLAG}: is not the private half of --jwt-public-key");
+    }
+    Ok(issuer)
+}
+
 /// How this process checks incoming tokens.
 pub fn verifier(auth: &AuthArgs, data_dir: &Path) -> anyhow::Result<Arc<TokenVerifier>> {
     let verifier = match &auth.jwt_public_key {
@@ -81,17 +116,18 @@ pub fn verifier(auth: &AuthArgs, data_dir: &Path) -> anyhow::Result<Arc<TokenVer
             let pem = std::fs::read(path).with_context(|| {
                 format!("DIFACTO_JWT_PUBLIC_KEY: cannot read {}", path.display())
             })?;
-            let alg = match auth.jwt_algorithm {
-                PublicKeyAlgorithm::Rs256 => KeyAlgorithm::Rs256,
-                PublicKeyAlgorithm::Eddsa => KeyAlgorithm::EdDsa,
-            };
-            TokenVerifier::from_public_key_pem(alg, &pem, &auth.jwt_issuer, &auth.jwt_audience)
-                .with_context(|| {
-                    format!(
-                        "DIFACTO_JWT_PUBLIC_KEY: {} is not a usable public key",
-                        path.display()
-                    )
-                })?
+            TokenVerifier::from_public_key_pem(
+                auth.jwt_algorithm.into(),
+                &pem,
+                &auth.jwt_issuer,
+                &auth.jwt_audience,
+            )
+            .with_context(|| {
+                format!(
+                    "DIFACTO_JWT_PUBLIC_KEY: {} is not a usable public key",
+                    path.display()
+                )
+            })?
         }
         None => TokenVerifier::hs256(
             &dev_secret(auth, data_dir, true)?,

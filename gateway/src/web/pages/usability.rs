@@ -27,9 +27,9 @@ pub const ISSUE: &str = "id platform { id name provider { code name } } reported
     resolution resolutionKind";
 
 const QUERY: &str = r#"
-query Usability {
+query Usability($own: String!) {
   platforms(first: 500) { nodes { id name provider { code name } } }
-  platformIssues(first: 500) { nodes { ISSUE } }
+  platformIssues(reportedBy: $own, first: 500) { nodes { ISSUE } }
   category: __type(name: "UsabilityIssueCategory") ENUM
   severity: __type(name: "IssueSeverity") ENUM
   service: __type(name: "DigitalService") ENUM
@@ -184,11 +184,17 @@ async fn render(
     }
     let own = visitor.organisation();
     let document = QUERY.replace("ISSUE", ISSUE).replace("ENUM", ENUM_VALUES);
-    let answer: Answer =
-        match query::run(&gw.schema, &visitor.auth, &document, serde_json::json!({})).await {
-            Ok(a) => a,
-            Err(e) => return super::query_failed(layout, &e),
-        };
+    let answer: Answer = match query::run(
+        &gw.schema,
+        &visitor.auth,
+        &document,
+        serde_json::json!({ "own": own }),
+    )
+    .await
+    {
+        Ok(a) => a,
+        Err(e) => return super::query_failed(layout, &e),
+    };
     html(&Page {
         layout,
         platforms: answer
@@ -205,12 +211,10 @@ async fn render(
         severities: answer.severity.choices(),
         services: answer.service.choices(),
         groups: answer.groups.choices(),
-        // The API lists every issue the caller may see: the page keeps its practice's own.
         reports: answer
             .platform_issues
             .nodes
             .into_iter()
-            .filter(|i| i.reported_by.code == own)
             .map(IssueRow::from)
             .collect(),
         done,
