@@ -2,9 +2,8 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 use proto::v1::{
-    DutyDefined, OrganisationKind as K, OrganisationsMerged,
-    ResponsibilityAccepted, ResponsibilityAttributed, ResponsibilityDeclined,
-    ResponsibilityProposed,
+    DutyDefined, OrganisationKind as K, OrganisationsMerged, ResponsibilityAccepted,
+    ResponsibilityAttributed, ResponsibilityDeclined, ResponsibilityProposed,
 };
 
 use super::*;
