@@ -11,10 +11,9 @@
 mod support;
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Stdio};
-use std::sync::{Arc, Mutex, mpsc};
+use std::process::Child;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use auth::Role;
@@ -43,53 +42,16 @@ impl Process {
     /// Starts `difacto <args>` with `env` and waits for a JSON line whose message is
     /// `ready_message`.
     fn start(args: &[&str], env: &[(&str, &str)], ready_message: &str) -> Process {
-        let mut command = support::command();
-        command
-            .args(args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        for (name, value) in env {
-            command.env(name, value);
-        }
-        let mut child = command.spawn().expect("spawn difacto");
-        let stderr = child.stderr.take().expect("stderr");
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        let (tx, rx) = mpsc::channel();
-        {
-            let lines = lines.clone();
-            let ready_message = ready_message.to_owned();
-            std::thread::spawn(move || {
-                let mut tx = Some(tx);
-                for line in BufReader::new(stderr).lines() {
-                    let Ok(line) = line else { break };
-                    if let Ok(parsed) = serde_json::from_str::<Value>(&line)
-                        && parsed["fields"]["message"] == ready_message.as_str()
-                        && let Some(tx) = tx.take()
-                    {
-                        let _ = tx.send(parsed["fields"].clone());
-                    }
-                    if let Ok(mut lines) = lines.lock() {
-                        lines.push(line);
-                    }
-                }
-            });
-        }
-        match rx.recv_timeout(READY_TIMEOUT) {
-            Ok(ready) => Process {
-                child,
-                lines,
-                ready,
-            },
-            Err(err) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                std::thread::sleep(Duration::from_millis(100));
-                panic!(
-                    "difacto {} was not ready ({err}):\n{}",
-                    args.join(" "),
-                    lines.lock().map(|l| l.join("\n")).unwrap_or_default()
-                );
-            }
+        let ready_message = ready_message.to_owned();
+        let started = support::start_until_ready(args, env, move |line| {
+            serde_json::from_str::<Value>(line)
+                .is_ok_and(|parsed| parsed["fields"]["message"] == ready_message.as_str())
+        });
+        let ready: Value = serde_json::from_str(&started.ready).expect("a JSON ready line");
+        Process {
+            child: started.child,
+            lines: started.stderr,
+            ready: ready["fields"].clone(),
         }
     }
 
@@ -141,34 +103,20 @@ fn start(dir: &Path, env: &[(&str, &str)]) -> Cluster {
     let data = dir.to_string_lossy().into_owned();
     let gateway_data = dir.join("gateway").to_string_lossy().into_owned();
     let any = "127.0.0.1:0";
+    // The services listen for gRPC and their probes on free ports.
+    let ports = ["--grpc-addr", any, "--metrics-addr", any];
     let log = Process::start(
-        &[
-            "serve",
-            "log",
-            "--data-dir",
-            &data,
-            "--grpc-addr",
-            any,
-            "--metrics-addr",
-            any,
-        ],
+        &[&["serve", "log", "--data-dir", &data][..], &ports].concat(),
         env,
         "difacto log ready",
     );
     let log_url = format!("grpc://{}", log.addr("grpc_addr"));
     let icb = Process::start(
         &[
-            "serve",
-            "icb",
-            "--log",
-            &log_url,
-            "--data-dir",
-            &data,
-            "--grpc-addr",
-            any,
-            "--metrics-addr",
-            any,
-        ],
+            &["serve", "icb", "--log", &log_url, "--data-dir", &data][..],
+            &ports,
+        ]
+        .concat(),
         env,
         "difacto ready",
     );

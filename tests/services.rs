@@ -57,19 +57,6 @@ async fn channel(server: &Server) -> Channel {
 
 type IcbClient = pb::icb_service_client::IcbServiceClient<InterceptedService<Channel, BearerToken>>;
 
-async fn register(icb: &mut IcbClient, code: &str, kind: pb::OrganisationKind, parent: &str) {
-    icb.register_organisation(pb::RegisterOrganisationRequest {
-        code: code.into(),
-        kind: kind.into(),
-        name: format!("Organisation {code}"),
-        parent_code: parent.into(),
-        effective_date: "2020-01-01".into(),
-        ..Default::default()
-    })
-    .await
-    .unwrap_or_else(|s| panic!("register {code}: {s}"));
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn separate_processes_share_one_log() {
     let dir = tempfile::tempdir().expect("dir");
@@ -83,18 +70,11 @@ async fn separate_processes_share_one_log() {
         channel(&all.icb).await,
         bearer("X24", Role::NationalLead),
     );
-    use pb::OrganisationKind::*;
-    for (code, kind, parent) in [
-        ("X24", NationalBody, ""),
-        ("Y56", Region, "X24"),
-        ("QE1", Icb, "Y56"),
-        ("00L", SubIcb, "QE1"),
-        ("U00001", Pcn, "00L"),
-        ("A81001", Practice, "U00001"),
-        ("P-leeds-libraries", Partner, "QE1"),
-        ("V-nhs-app", Provider, "X24"),
-    ] {
-        register(&mut national, code, kind, parent).await;
+    for organisation in handlers::testing::TREE {
+        national
+            .register_organisation(handlers::testing::registration(organisation))
+            .await
+            .unwrap_or_else(|s| panic!("register {}: {s}", organisation.0));
     }
 
     // A practice records facilitation through the practice service process.
@@ -103,17 +83,7 @@ async fn separate_processes_share_one_log() {
         bearer("A81001", Role::PracticeManager),
     );
     practice
-        .record_facilitation(pb::RecordFacilitationRequest {
-            practice_code: "A81001".into(),
-            week: "2026-W10".into(),
-            mode: pb::FacilitationMode::Proactive.into(),
-            service: pb::DigitalService::NhsApp.into(),
-            channel: pb::FacilitationChannel::FaceToFace.into(),
-            delivered_by: pb::StaffRole::Receptionist.into(),
-            patient_groups: vec![pb::PatientGroup::OlderPeople.into()],
-            patients_supported: 14,
-            ..Default::default()
-        })
+        .record_facilitation(handlers::testing::facilitation("A81001", 14))
         .await
         .expect("facilitation recorded");
 
@@ -154,17 +124,10 @@ async fn separate_processes_share_one_log() {
         bearer("P-leeds-libraries", Role::PartnerCoordinator),
     );
     let session = coordinator
-        .schedule_session(pb::ScheduleSessionRequest {
-            partner_code: "P-leeds-libraries".into(),
-            host_practice_code: "A81001".into(),
-            icb_code: "QE1".into(),
-            starts_at: "2099-05-01T10:00:00Z".into(),
-            ends_at: "2099-05-01T12:00:00Z".into(),
-            capacity: 10,
-            title: "NHS App drop-in".into(),
-            topics: vec![pb::DigitalService::NhsApp.into()],
-            ..Default::default()
-        })
+        .schedule_session(handlers::testing::drop_in_session(
+            "P-leeds-libraries",
+            "A81001",
+        ))
         .await
         .expect("session")
         .into_inner()
@@ -285,6 +248,8 @@ async fn dev_serves_everything_on_one_port() {
         channel(&dev).await,
         bearer("X24", Role::NationalLead),
     );
-    register(&mut icb, "X24", pb::OrganisationKind::NationalBody, "").await;
+    icb.register_organisation(handlers::testing::registration(handlers::testing::TREE[0]))
+        .await
+        .expect("NHS England registered");
     assert!(dev.sigterm_and_wait().success());
 }

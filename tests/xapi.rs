@@ -144,6 +144,11 @@ enum Credentials<'a> {
     None,
 }
 
+/// POSTs `body` to the statements resource as an xAPI 1.0.3 client does.
+async fn post(dev: &Dev, credentials: Credentials<'_>, body: &Value) -> Answer {
+    send(dev, "POST", "", Some("1.0.3"), credentials, body).await
+}
+
 /// One exchange with `/xapi/statements`.
 async fn send(
     dev: &Dev,
@@ -307,19 +312,17 @@ async fn statements_become_completions_once_and_nothing_else() {
     )
     .await;
     let basic = || Credentials::Basic(CLIENT, SECRET);
+    // Jane's completion of the NHS App module, POSTed with `version` and `credentials`.
+    let post_app_module = |version, credentials| {
+        let statement = moodle(MODULE_APP, "NHS App", 3);
+        let dev = &dev;
+        async move { send(dev, "POST", "", version, credentials, &statement).await }
+    };
     let before = events(&dev).await.len();
 
     // The version header is required, and must be 1.0.x or 2.0.x.
     for version in [None, Some("0.95"), Some("3.0.0")] {
-        let answer = send(
-            &dev,
-            "POST",
-            "",
-            version,
-            basic(),
-            &moodle(MODULE_APP, "NHS App", 3),
-        )
-        .await;
+        let answer = post_app_module(version, basic()).await;
         assert_eq!(answer.status, 400, "{version:?}: {answer:?}");
         assert_eq!(
             answer.body["property"], "X-Experience-API-Version",
@@ -334,30 +337,14 @@ async fn statements_become_completions_once_and_nothing_else() {
         Credentials::Basic("totara", SECRET),
         Credentials::Bearer("not.a.token"),
     ] {
-        let answer = send(
-            &dev,
-            "POST",
-            "",
-            Some("1.0.3"),
-            credentials,
-            &moodle(MODULE_APP, "NHS App", 3),
-        )
-        .await;
+        let answer = post_app_module(Some("1.0.3"), credentials).await;
         assert_eq!(answer.status, 401, "{answer:?}");
         assert!(answer.authenticate.starts_with("Basic"), "{answer:?}");
     }
     assert_eq!(events(&dev).await.len(), before, "refusals record nothing");
 
     // POST one statement (Moodle, no id): the learner is enrolled and the module recorded.
-    let answer = send(
-        &dev,
-        "POST",
-        "",
-        Some("1.0.3"),
-        basic(),
-        &moodle(MODULE_APP, "NHS App", 3),
-    )
-    .await;
+    let answer = post_app_module(Some("1.0.3"), basic()).await;
     assert_eq!(answer.status, 200, "{answer:?}");
     assert_eq!(answer.version, "1.0.3");
     let ids = answer.body.as_array().expect("an array of ids").clone();
@@ -367,15 +354,7 @@ async fn statements_become_completions_once_and_nothing_else() {
     assert_eq!(of_type(&log, "ModuleCompleted").len(), 1);
 
     // The same id-less statement again is the same statement: nothing new.
-    let again = send(
-        &dev,
-        "POST",
-        "",
-        Some("1.0.0"),
-        basic(),
-        &moodle(MODULE_APP, "NHS App", 3),
-    )
-    .await;
+    let again = post_app_module(Some("1.0.0"), basic()).await;
     assert_eq!((again.status, &again.body), (200, &json!(ids)), "{again:?}");
     assert_eq!(events(&dev).await.len(), log.len());
 
@@ -433,15 +412,7 @@ async fn statements_become_completions_once_and_nothing_else() {
         let answer = send(&dev, "PUT", &query, Some("1.0.3"), credentials, &statement).await;
         assert_eq!(answer.status, 204, "{answer:?}");
     }
-    let answer = send(
-        &dev,
-        "POST",
-        "",
-        Some("1.0.3"),
-        basic(),
-        &json!([statement]),
-    )
-    .await;
+    let answer = post(&dev, basic(), &json!([statement])).await;
     assert_eq!(
         (answer.status, &answer.body),
         (200, &json!([statement_id])),
@@ -462,7 +433,7 @@ async fn statements_become_completions_once_and_nothing_else() {
     // So is the same id with another verb, although that verb records nothing.
     let mut attempted = statement.clone();
     attempted["verb"]["id"] = json!("http://adlnet.gov/expapi/verbs/attempted");
-    let answer = send(&dev, "POST", "", Some("1.0.3"), basic(), &attempted).await;
+    let answer = post(&dev, basic(), &attempted).await;
     assert_eq!(
         (answer.status, answer.body["property"].as_str()),
         (409, Some("id")),
@@ -482,15 +453,7 @@ async fn statements_become_completions_once_and_nothing_else() {
     let mut bad = adl_completion(&uuid::Uuid::new_v4().to_string(), 1);
     bad["actor"]["mbox"] = json!("example.learner@adlnet.gov");
     let good = adl_completion(&uuid::Uuid::new_v4().to_string(), 1);
-    let answer = send(
-        &dev,
-        "POST",
-        "",
-        Some("1.0.3"),
-        basic(),
-        &json!([good, bad]),
-    )
-    .await;
+    let answer = post(&dev, basic(), &json!([good, bad])).await;
     assert_eq!(answer.status, 400, "{answer:?}");
     assert_eq!(answer.body["property"], "actor.mbox");
     assert_eq!(answer.body["statement"], 1);
@@ -507,7 +470,7 @@ async fn statements_become_completions_once_and_nothing_else() {
         for (key, value) in change.as_object().expect("object") {
             statement[key] = value.clone();
         }
-        let answer = send(&dev, "POST", "", Some("1.0.3"), basic(), &statement).await;
+        let answer = post(&dev, basic(), &statement).await;
         assert_eq!(
             (answer.status, answer.body["property"].as_str()),
             (400, Some(property)),
@@ -516,7 +479,7 @@ async fn statements_become_completions_once_and_nothing_else() {
     }
     // A completion in the future is the domain's refusal, named as the statement's.
     let future = adl_completion(&uuid::Uuid::new_v4().to_string(), -3);
-    let answer = send(&dev, "POST", "", Some("1.0.3"), basic(), &future).await;
+    let answer = post(&dev, basic(), &future).await;
     assert_eq!(
         (answer.status, answer.body["property"].as_str()),
         (400, Some("timestamp")),
@@ -529,15 +492,7 @@ async fn statements_become_completions_once_and_nothing_else() {
     );
 
     // Statements difacto has no use for are accepted and kept nowhere.
-    let answer = send(
-        &dev,
-        "POST",
-        "",
-        Some("1.0.3"),
-        basic(),
-        &json!([adl_simple()]),
-    )
-    .await;
+    let answer = post(&dev, basic(), &json!([adl_simple()])).await;
     assert_eq!(answer.status, 200, "{answer:?}");
     let final_log = events(&dev).await;
     assert_eq!(final_log.len(), log.len());
@@ -609,15 +564,7 @@ async fn without_a_configuration_there_is_no_endpoint_and_a_bad_one_stops_difact
     // Without one, the endpoint says it is not configured; a body over the bound is 413.
     let dev = Dev::start(&dir.path().join("data"));
     let manager = token("A81001", Role::PracticeManager);
-    let answer = send(
-        &dev,
-        "POST",
-        "",
-        Some("1.0.3"),
-        Credentials::Bearer(&manager),
-        &adl_simple(),
-    )
-    .await;
+    let answer = post(&dev, Credentials::Bearer(&manager), &adl_simple()).await;
     assert_eq!(answer.status, 404, "{answer:?}");
     assert!(
         answer.body["error"]
@@ -626,14 +573,6 @@ async fn without_a_configuration_there_is_no_endpoint_and_a_bad_one_stops_difact
             .contains("--xapi-config")
     );
     let huge = json!(vec![adl_simple(); 800]);
-    let answer = send(
-        &dev,
-        "POST",
-        "",
-        Some("1.0.3"),
-        Credentials::Bearer(&manager),
-        &huge,
-    )
-    .await;
+    let answer = post(&dev, Credentials::Bearer(&manager), &huge).await;
     assert_eq!(answer.status, 413, "{answer:?}");
 }

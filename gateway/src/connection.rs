@@ -317,6 +317,20 @@ mod tests {
         (Bounded::new(server, short()), client.expect("connect"))
     }
 
+    /// [`pair`], once the server end has read a whole request head.
+    async fn pair_after_a_request_head() -> (Bounded<tokio::net::TcpStream>, tokio::net::TcpStream)
+    {
+        let (mut server, mut client) = pair().await;
+        let head = b"GET / HTTP/1.1\r\n\r\n";
+        client.write_all(head).await.expect("send");
+        let mut buf = [0u8; 64];
+        server
+            .read_exact(&mut buf[..head.len()])
+            .await
+            .expect("the head");
+        (server, client)
+    }
+
     async fn read_result(
         server: &mut Bounded<tokio::net::TcpStream>,
     ) -> (io::Result<usize>, Duration) {
@@ -338,13 +352,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_busy_connection_is_never_cut_and_then_idles_out() {
-        let (mut server, mut client) = pair().await;
-        client
-            .write_all(b"GET / HTTP/1.1\r\n\r\n")
-            .await
-            .expect("send");
+        let (mut server, _client) = pair_after_a_request_head().await;
         let mut buf = [0u8; 64];
-        server.read_exact(&mut buf[..18]).await.expect("the head");
         let guard = server.activity().request(false);
         // Far past the head bound while busy: the read stays pending.
         let waited = tokio::time::timeout(Duration::from_millis(400), server.read(&mut buf)).await;
@@ -360,13 +369,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_byte_after_an_idle_spell_starts_the_head_clock() {
-        let (mut server, mut client) = pair().await;
-        client
-            .write_all(b"GET / HTTP/1.1\r\n\r\n")
-            .await
-            .expect("send");
+        let (mut server, mut client) = pair_after_a_request_head().await;
         let mut buf = [0u8; 64];
-        server.read_exact(&mut buf[..18]).await.expect("the head");
         drop(server.activity().request(false));
         client.write_all(b"G").await.expect("send a byte");
         server.read_exact(&mut buf[..1]).await.expect("the byte");

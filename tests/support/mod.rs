@@ -102,61 +102,19 @@ impl Server {
         env: &[(&str, &str)],
         ready_text: &str,
     ) -> Server {
-        let mut command = command();
-        command
-            .args(args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        for (name, value) in env {
-            command.env(name, value);
-        }
         let ready_text = ready_text.to_owned();
-        let mut child = command.spawn().expect("spawn difacto");
-        let stderr = child.stderr.take().expect("stderr is piped");
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        let (ready_tx, ready_rx) = mpsc::channel::<String>();
-        {
-            let lines = lines.clone();
-            std::thread::spawn(move || {
-                // Keeps reading until the child closes stderr, so it never blocks on a
-                // full pipe; the ready line is also sent to the starter.
-                let mut ready_tx = Some(ready_tx);
-                for line in BufReader::new(stderr).lines() {
-                    let Ok(line) = line else { break };
-                    if line.contains(&ready_text)
-                        && let Some(tx) = ready_tx.take()
-                    {
-                        let _ = tx.send(line.clone());
-                    }
-                    if let Ok(mut lines) = lines.lock() {
-                        lines.push(line);
-                    }
-                }
-            });
-        }
-        let deadline = Instant::now() + READY_TIMEOUT;
-        let ready = ready_rx.recv_timeout(deadline.saturating_duration_since(Instant::now()));
-        let ready = match ready {
-            Ok(line) => line,
-            Err(err) => {
-                let _ = child.kill();
-                let status = child.wait();
-                // Give the draining thread a moment to collect the last lines.
-                std::thread::sleep(Duration::from_millis(100));
-                panic!(
-                    "difacto {} was not ready ({err}); exit: {status:?}; stderr:\n{}",
-                    args.join(" "),
-                    lines.lock().map(|l| l.join("\n")).unwrap_or_default()
-                );
-            }
-        };
+        let Started {
+            child,
+            ready,
+            stderr,
+        } = start_until_ready(args, env, move |line| line.contains(&ready_text));
         let grpc_addr = addr_after(&ready, "grpc_addr=")
             .unwrap_or_else(|| panic!("no grpc_addr=127.0.0.1:PORT in the ready line: {ready}"));
         Server {
             child,
             grpc_addr,
             data_dir: data_dir.to_owned(),
-            stderr: lines,
+            stderr,
         }
     }
 
@@ -221,6 +179,74 @@ impl Drop for Server {
         if let Ok(None) = self.child.try_wait() {
             let _ = self.child.kill();
             let _ = self.child.wait();
+        }
+    }
+}
+
+/// A `difacto` process that said it is ready.
+pub struct Started {
+    pub child: Child,
+    /// The stderr line that said so.
+    pub ready: String,
+    /// Every stderr line so far, kept by the draining thread (for failure messages).
+    pub stderr: Arc<Mutex<Vec<String>>>,
+}
+
+/// Starts `difacto <args>` with `env` applied after the defaults of [`command`], and waits
+/// for a stderr line that `is_ready`. Panics with the collected stderr if none comes in
+/// 30 s.
+pub fn start_until_ready(
+    args: &[&str],
+    env: &[(&str, &str)],
+    is_ready: impl Fn(&str) -> bool + Send + 'static,
+) -> Started {
+    let mut command = command();
+    command
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let mut child = command.spawn().expect("spawn difacto");
+    let stderr = child.stderr.take().expect("stderr is piped");
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let (ready_tx, ready_rx) = mpsc::channel::<String>();
+    {
+        let lines = lines.clone();
+        std::thread::spawn(move || {
+            // Keeps reading until the child closes stderr, so it never blocks on a
+            // full pipe; the ready line is also sent to the starter.
+            let mut ready_tx = Some(ready_tx);
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                if is_ready(&line)
+                    && let Some(tx) = ready_tx.take()
+                {
+                    let _ = tx.send(line.clone());
+                }
+                if let Ok(mut lines) = lines.lock() {
+                    lines.push(line);
+                }
+            }
+        });
+    }
+    match ready_rx.recv_timeout(READY_TIMEOUT) {
+        Ok(ready) => Started {
+            child,
+            ready,
+            stderr: lines,
+        },
+        Err(err) => {
+            let _ = child.kill();
+            let status = child.wait();
+            // Give the draining thread a moment to collect the last lines.
+            std::thread::sleep(Duration::from_millis(100));
+            panic!(
+                "difacto {} was not ready ({err}); exit: {status:?}; stderr:\n{}",
+                args.join(" "),
+                lines.lock().map(|l| l.join("\n")).unwrap_or_default()
+            );
         }
     }
 }

@@ -21,6 +21,24 @@ use serde::{Deserialize, Serialize};
 
 pub use events::GatewayEvent;
 
+/// `code` (named by its code) registered under `parent` as `kind`, in force since 2020:
+/// how the model tests build their trees.
+#[cfg(test)]
+pub(crate) fn registered(
+    code: &str,
+    kind: proto::v1::OrganisationKind,
+    parent: &str,
+) -> GatewayEvent {
+    GatewayEvent::OrganisationRegistered(proto::v1::OrganisationRegistered {
+        code: code.into(),
+        kind: kind.into(),
+        name: code.into(),
+        parent_code: parent.into(),
+        effective_date: "2020-01-01".into(),
+        ..Default::default()
+    })
+}
+
 /// Everything the views answer from, as of `position`.
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub struct ReadModel {

@@ -36,6 +36,22 @@ pub struct Booking {
     pub promoted: bool,
 }
 
+/// The booking a `SeatBooked` or a `WaitlistJoined` records: the two events carry the
+/// same fields, and differ only in where the booking stands.
+macro_rules! booking {
+    ($event:expr, $status:expr) => {
+        Booking {
+            reference: $event.booking_reference.clone(),
+            referring_organisation_code: $event.referring_organisation_code.clone(),
+            places: $event.places,
+            interpreter_language: $event.interpreter_language.clone(),
+            access_needs: $event.access_needs.clone(),
+            status: $status,
+            promoted: false,
+        }
+    };
+}
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Attendance {
     pub attended: u32,
@@ -206,30 +222,10 @@ impl Sessions {
                 }
             }
             GatewayEvent::SeatBooked(e) => {
-                if let Some(s) = self.sessions.get_mut(&e.session_id) {
-                    s.bookings.push(Booking {
-                        reference: e.booking_reference.clone(),
-                        referring_organisation_code: e.referring_organisation_code.clone(),
-                        places: e.places,
-                        interpreter_language: e.interpreter_language.clone(),
-                        access_needs: e.access_needs.clone(),
-                        status: BookingStatus::Confirmed,
-                        promoted: false,
-                    });
-                }
+                self.add_booking(&e.session_id, booking!(e, BookingStatus::Confirmed));
             }
             GatewayEvent::WaitlistJoined(e) => {
-                if let Some(s) = self.sessions.get_mut(&e.session_id) {
-                    s.bookings.push(Booking {
-                        reference: e.booking_reference.clone(),
-                        referring_organisation_code: e.referring_organisation_code.clone(),
-                        places: e.places,
-                        interpreter_language: e.interpreter_language.clone(),
-                        access_needs: e.access_needs.clone(),
-                        status: BookingStatus::Waitlisted,
-                        promoted: false,
-                    });
-                }
+                self.add_booking(&e.session_id, booking!(e, BookingStatus::Waitlisted));
             }
             GatewayEvent::WaitlistPromoted(e) => {
                 if let Some(b) = self.booking(&e.session_id, &e.booking_reference) {
@@ -262,6 +258,12 @@ impl Sessions {
                 }
             }
             _ => {}
+        }
+    }
+
+    fn add_booking(&mut self, session: &str, booking: Booking) {
+        if let Some(s) = self.sessions.get_mut(session) {
+            s.bookings.push(booking);
         }
     }
 

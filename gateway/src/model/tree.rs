@@ -192,21 +192,12 @@ impl TreeIndex {
 
 #[cfg(test)]
 mod tests {
-    use proto::v1::{OrganisationRegistered, OrganisationReparented, OrganisationsMerged};
+    use proto::v1::{OrganisationReparented, OrganisationsMerged};
 
     use super::*;
 
     fn register(tree: &mut Tree, code: &str, kind: OrganisationKind, parent: &str) {
-        tree.apply(&GatewayEvent::OrganisationRegistered(
-            OrganisationRegistered {
-                code: code.into(),
-                kind: kind.into(),
-                name: code.into(),
-                parent_code: parent.into(),
-                effective_date: "2020-01-01".into(),
-                ..Default::default()
-            },
-        ));
+        tree.apply(&crate::model::registered(code, kind, parent));
     }
 
     fn day(text: &str) -> NaiveDate {

@@ -152,15 +152,11 @@ pub fn price(
         };
         let summary = walk.selection_set(&op.selection_set.node)?;
         priced.fields = priced.fields.saturating_add(summary.fields);
-        if priced.fields > MAX_COMPLEXITY {
-            return Err(GatewayError::bad_input(
-                "query",
-                format!(
-                    "has {} fields once its fragments are expanded, above the complexity limit of {MAX_COMPLEXITY}",
-                    priced.fields
-                ),
-            ));
-        }
+        at_most("query", priced.fields, MAX_COMPLEXITY, |fields| {
+            format!(
+                "has {fields} fields once its fragments are expanded, above the complexity limit of {MAX_COMPLEXITY}"
+            )
+        })?;
         priced.depth = priced.depth.max(summary.depth);
         priced.introspection_depth = priced.introspection_depth.max(summary.introspection_depth);
         priced.replays = priced.replays.max(walk.instants.len() + walk.days.len());
@@ -174,34 +170,39 @@ pub fn price(
         intro.root(&op.selection_set.node, variables, op)?;
         priced.introspection = intro.spent;
     }
-    if priced.replays > MAX_REPLAYS {
-        return Err(GatewayError::bad_input(
-            "asOf",
+    at_most("asOf", priced.replays, MAX_REPLAYS, |replays| {
+        format!(
+            "a query may name at most {MAX_REPLAYS} distinct asOf/onDate times (each is a replay of the log); this one names {replays}"
+        )
+    })?;
+    at_most("query", priced.depth, MAX_DEPTH, |depth| {
+        format!("nested {depth} levels deep, above the depth limit of {MAX_DEPTH}")
+    })?;
+    at_most(
+        "query",
+        priced.introspection_depth,
+        MAX_INTROSPECTION_DEPTH,
+        |depth| {
             format!(
-                "a query may name at most {MAX_REPLAYS} distinct asOf/onDate times (each is a replay of the log); this one names {}",
-                priced.replays
-            ),
-        ));
-    }
-    if priced.depth > MAX_DEPTH {
-        return Err(GatewayError::bad_input(
-            "query",
-            format!(
-                "nested {} levels deep, above the depth limit of {MAX_DEPTH}",
-                priced.depth
-            ),
-        ));
-    }
-    if priced.introspection_depth > MAX_INTROSPECTION_DEPTH {
-        return Err(GatewayError::bad_input(
-            "query",
-            format!(
-                "introspection nested {} levels deep, above the depth limit of {MAX_INTROSPECTION_DEPTH}",
-                priced.introspection_depth
-            ),
-        ));
-    }
+                "introspection nested {depth} levels deep, above the depth limit of {MAX_INTROSPECTION_DEPTH}"
+            )
+        },
+    )?;
     Ok(priced)
+}
+
+/// Refuses a query whose `count` is above `limit`, naming `field` and saying why with
+/// `reason(count)`.
+fn at_most(
+    field: &str,
+    count: usize,
+    limit: usize,
+    reason: impl FnOnce(usize) -> String,
+) -> Result<(), GatewayError> {
+    if count > limit {
+        return Err(GatewayError::bad_input(field, reason(count)));
+    }
+    Ok(())
 }
 
 /// A selection set's size and depth, the same wherever a fragment is spread.
@@ -625,15 +626,11 @@ impl<'a> Introspection<'a> {
 
     fn spend(&mut self, n: usize) -> Result<(), GatewayError> {
         self.spent = self.spent.saturating_add(n);
-        if self.spent > MAX_INTROSPECTION_COST {
-            return Err(GatewayError::bad_input(
-                "query",
-                format!(
-                    "its introspection reads more than {MAX_INTROSPECTION_COST} fields, the introspection limit"
-                ),
-            ));
-        }
-        Ok(())
+        at_most("query", self.spent, MAX_INTROSPECTION_COST, |_| {
+            format!(
+                "its introspection reads more than {MAX_INTROSPECTION_COST} fields, the introspection limit"
+            )
+        })
     }
 
     fn each(

@@ -297,16 +297,7 @@ impl History {
         }
         h.push(
             &format!("programme-{PROGRAMME}"),
-            pb::TrainingProgrammeLaunched {
-                programme_id: PROGRAMME.into(),
-                owner_code: NATIONAL.into(),
-                title: "Digital facilitation for reception teams".into(),
-                audience_roles: vec![pb::StaffRole::Receptionist as i32],
-                module_ids: vec!["m1".into()],
-                target_percent: 60,
-                deadline: "2027-03-31".into(),
-                code: "DFR-2027".into(),
-            },
+            crate::world::reception_programme(PROGRAMME),
         );
         if h.rng.random_bool(0.5) {
             h.push(

@@ -242,6 +242,21 @@ pub fn verified(org: &str, roles: &[auth::Role]) -> gateway::caller::Authenticat
 #[allow(dead_code)]
 pub const PROGRAMME: &str = "00000000-0000-4000-8000-0000000000f1";
 
+/// NHS England's reception programme `DFR-2027`, launched as `programme_id`: one module,
+/// 60 % trained by March 2027.
+pub fn reception_programme(programme_id: &str) -> pb::TrainingProgrammeLaunched {
+    pb::TrainingProgrammeLaunched {
+        programme_id: programme_id.into(),
+        owner_code: "X24".into(),
+        title: "Digital facilitation for reception teams".into(),
+        audience_roles: vec![pb::StaffRole::Receptionist as i32],
+        module_ids: vec!["m1".into()],
+        target_percent: 60,
+        deadline: "2027-03-31".into(),
+        code: "DFR-2027".into(),
+    }
+}
+
 /// Adds to `world` a reception programme, `DFR-2027`, launched today: A81001 has 2
 /// receptionists in post, one of them trained today; A81002 has 3, none trained.
 #[allow(dead_code)]
@@ -251,16 +266,7 @@ pub async fn launch_training(world: &World) {
     append(
         log,
         &format!("programme-{PROGRAMME}"),
-        pb::TrainingProgrammeLaunched {
-            programme_id: PROGRAMME.into(),
-            owner_code: "X24".into(),
-            title: "Digital facilitation for reception teams".into(),
-            audience_roles: vec![pb::StaffRole::Receptionist as i32],
-            module_ids: vec!["m1".into()],
-            target_percent: 60,
-            deadline: "2027-03-31".into(),
-            code: "DFR-2027".into(),
-        },
+        reception_programme(PROGRAMME),
         &[],
     )
     .await;

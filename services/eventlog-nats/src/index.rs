@@ -167,7 +167,7 @@ mod tests {
             event_id: Uuid::new_v4().as_bytes().to_vec(),
             stream: stream.into(),
             version,
-            previous_position,
+            link: previous_position,
             event_type: "difacto.v1.Test".into(),
             payload: Bytes::from_static(b"p"),
             metadata: Default::default(),

@@ -159,7 +159,7 @@ impl NatsLog {
                 event_id: event.event_id.as_bytes().to_vec(),
                 stream: stream_name.to_owned(),
                 version,
-                previous_position: if i == 0 { last_position } else { 0 },
+                link: if i == 0 { last_position } else { 0 },
                 event_type: event.event_type.clone(),
                 payload: event.payload.clone(),
                 metadata: event.metadata.clone(),

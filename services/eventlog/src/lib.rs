@@ -5,7 +5,8 @@
 //! - [`Clock`] is the time the log stamps on what it records, shared with the services
 //!   that decide commands against it.
 //! - [`limits`] holds the documented bounds of an append, checked before anything is stored.
-//! - [`record`] is the on-disk layout with its checksum and hash chain.
+//! - [`record`] is how every backend stores an event (a sled record, a JetStream message):
+//!   the body, its checksum and the hash chain.
 //! - [`sled`](crate::sled) is the default backend: one tree, a group-commit pipeline, and
 //!   `verify`.
 //! - [`conformance`] (feature `conformance`) is the suite every backend must pass.
@@ -18,7 +19,7 @@ pub mod error;
 pub mod event;
 pub mod limits;
 mod log;
-pub(crate) mod record;
+pub mod record;
 pub mod sled;
 
 #[cfg(feature = "conformance")]

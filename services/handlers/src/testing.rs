@@ -123,3 +123,34 @@ pub fn registration(
         ..Default::default()
     }
 }
+
+/// A week of facilitation at `practice`: `patients` older people helped at the front desk
+/// with the NHS App, as the service tests and the end-to-end tests record it.
+pub fn facilitation(practice: &str, patients: u32) -> pb::RecordFacilitationRequest {
+    pb::RecordFacilitationRequest {
+        practice_code: practice.into(),
+        week: "2026-W10".into(),
+        mode: pb::FacilitationMode::Proactive.into(),
+        service: pb::DigitalService::NhsApp.into(),
+        channel: pb::FacilitationChannel::FaceToFace.into(),
+        delivered_by: pb::StaffRole::Receptionist.into(),
+        patient_groups: vec![pb::PatientGroup::OlderPeople.into()],
+        patients_supported: patients,
+        ..Default::default()
+    }
+}
+
+/// A ten-place NHS App drop-in that `partner` runs at `host` (a practice of QE1) in 2099.
+pub fn drop_in_session(partner: &str, host: &str) -> pb::ScheduleSessionRequest {
+    pb::ScheduleSessionRequest {
+        partner_code: partner.into(),
+        host_practice_code: host.into(),
+        icb_code: "QE1".into(),
+        starts_at: "2099-05-01T10:00:00Z".into(),
+        ends_at: "2099-05-01T12:00:00Z".into(),
+        capacity: 10,
+        title: "NHS App drop-in".into(),
+        topics: vec![pb::DigitalService::NhsApp.into()],
+        ..Default::default()
+    }
+}

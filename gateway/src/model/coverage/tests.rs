@@ -2,9 +2,8 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 use proto::v1::{
-    DutyDefined, OrganisationKind as K, OrganisationRegistered, OrganisationsMerged,
-    ResponsibilityAccepted, ResponsibilityAttributed, ResponsibilityDeclined,
-    ResponsibilityProposed,
+    DutyDefined, OrganisationKind as K, OrganisationsMerged, ResponsibilityAccepted,
+    ResponsibilityAttributed, ResponsibilityDeclined, ResponsibilityProposed,
 };
 
 use super::*;
@@ -47,16 +46,7 @@ impl World {
             ("D", K::Practice, "U00002"),
             ("E", K::Practice, "U00002"),
         ] {
-            world.fold(GatewayEvent::OrganisationRegistered(
-                OrganisationRegistered {
-                    code: code.into(),
-                    kind: kind.into(),
-                    name: code.into(),
-                    parent_code: parent.into(),
-                    effective_date: "2020-01-01".into(),
-                    ..Default::default()
-                },
-            ));
+            world.fold(crate::model::registered(code, kind, parent));
         }
         world.fold(GatewayEvent::DutyDefined(DutyDefined {
             duty_id: DUTY.into(),
@@ -254,16 +244,7 @@ fn an_acceptance_after_a_decline_clears_it_and_a_second_accountable_contests() {
 #[test]
 fn a_merged_icb_is_not_a_unit_after_the_merger() {
     let mut world = World::qaa();
-    world.fold(GatewayEvent::OrganisationRegistered(
-        OrganisationRegistered {
-            code: "QBB".into(),
-            kind: K::Icb.into(),
-            name: "QBB".into(),
-            parent_code: "Y56".into(),
-            effective_date: "2020-01-01".into(),
-            ..Default::default()
-        },
-    ));
+    world.fold(crate::model::registered("QBB", K::Icb, "Y56"));
     world.fold(GatewayEvent::OrganisationsMerged(OrganisationsMerged {
         predecessor_codes: vec!["QBB".into()],
         successor_code: "QAA".into(),

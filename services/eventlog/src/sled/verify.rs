@@ -197,7 +197,7 @@ mod tests {
                 event_id: decoded.event.event_id.as_bytes().to_vec(),
                 stream: decoded.event.stream.clone(),
                 version: decoded.event.version,
-                position: 2,
+                link: 2,
                 event_type: decoded.event.event_type.clone(),
                 payload: Bytes::from_static(b"forged"),
                 append_len: 1,

@@ -255,20 +255,6 @@ impl Fixtures {
     }
 }
 
-fn session_request(partner: &str, host: &str) -> pb::ScheduleSessionRequest {
-    pb::ScheduleSessionRequest {
-        partner_code: partner.into(),
-        host_practice_code: host.into(),
-        icb_code: "QE1".into(),
-        starts_at: "2099-05-01T10:00:00Z".into(),
-        ends_at: "2099-05-01T12:00:00Z".into(),
-        capacity: 10,
-        title: "NHS App drop-in".into(),
-        topics: vec![pb::DigitalService::NhsApp.into()],
-        ..Default::default()
-    }
-}
-
 /// Performs `command` as `actor` (after any fixtures), returning the targets and the result.
 async fn attempt(
     h: &Harness,
@@ -566,17 +552,7 @@ async fn practice_partner_provider(
     match command {
         Command::RecordFacilitation => {
             let r = client
-                .record_facilitation(pb::RecordFacilitationRequest {
-                    practice_code: practice.clone(),
-                    week: "2026-W10".into(),
-                    mode: pb::FacilitationMode::Proactive.into(),
-                    service: pb::DigitalService::NhsApp.into(),
-                    channel: pb::FacilitationChannel::FaceToFace.into(),
-                    delivered_by: pb::StaffRole::Receptionist.into(),
-                    patient_groups: vec![pb::PatientGroup::OlderPeople.into()],
-                    patients_supported: 12,
-                    ..Default::default()
-                })
+                .record_facilitation(handlers::testing::facilitation(&practice, 12))
                 .await;
             (one(practice), unit(r))
         }
@@ -664,7 +640,10 @@ async fn practice_partner_provider(
         Command::ScheduleSession => {
             let r = actor
                 .partner()
-                .schedule_session(session_request("P-leeds-libraries", "A81001"))
+                .schedule_session(handlers::testing::drop_in_session(
+                    "P-leeds-libraries",
+                    "A81001",
+                ))
                 .await;
             (one("P-leeds-libraries"), unit(r))
         }
@@ -677,7 +656,10 @@ async fn practice_partner_provider(
         | Command::RecordAttendance => {
             let session = ok(
                 h.partner("X24", &[Role::Service])
-                    .schedule_session(session_request("P-leeds-libraries", "A81001"))
+                    .schedule_session(handlers::testing::drop_in_session(
+                        "P-leeds-libraries",
+                        "A81001",
+                    ))
                     .await,
                 "session",
             )
