@@ -31,8 +31,8 @@ use proto::v1 as pb;
 use serde_json::{Value, json};
 use support::Server;
 use support::jetstream::{
-    PRACTICE, bearer, facilitation, national, practice_manager, production_log, register_tree,
-    serve, serve_gateway, verify_ok,
+    PRACTICE, bearer, drop_in, facilitation, national, practice_manager, production_log,
+    register_tree, serve, serve_gateway, verify_ok,
 };
 use tonic::Code;
 
@@ -271,6 +271,13 @@ impl Writers {
     }
 }
 
+/// The last `count` lines `server` wrote to stderr, for a failure to show.
+fn last_lines(server: &Server, count: usize) -> String {
+    let text = server.stderr_text();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(count)..].join("\n")
+}
+
 /// The whole log, page by page.
 async fn read_whole(log: &NatsLog) -> Vec<RecordedEvent> {
     let mut all: Vec<RecordedEvent> = Vec::new();
@@ -437,17 +444,7 @@ async fn a_booking_race_across_two_partner_processes_never_overbooks() {
         channels[0].clone(),
         bearer(partner, Role::PartnerCoordinator),
     )
-    .schedule_session(pb::ScheduleSessionRequest {
-        partner_code: partner.into(),
-        host_practice_code: PRACTICE.into(),
-        icb_code: "QE1".into(),
-        starts_at: "2099-05-01T10:00:00Z".into(),
-        ends_at: "2099-05-01T12:00:00Z".into(),
-        capacity: CAPACITY,
-        title: "NHS App drop-in".into(),
-        topics: vec![pb::DigitalService::NhsApp.into()],
-        ..Default::default()
-    })
+    .schedule_session(drop_in(partner, CAPACITY))
     .await
     .expect("session")
     .into_inner()
@@ -568,7 +565,10 @@ async fn a_follower_stopped_and_restarted_catches_up() {
     let while_away = writers.acked() - before;
     assert!(
         while_away > 0,
-        "nothing was acknowledged while {away} was down"
+        "nothing was acknowledged while {away} was down; writers' errors {:?}; the practice \
+         service said:\n{}",
+        writers.ledger.lock().expect("ledger").errors,
+        last_lines(&practice, 20)
     );
     let node = deployment.node(&away);
     node.start();

@@ -4,17 +4,12 @@
 
 mod support;
 
-use auth::{BearerToken, Role};
+use auth::Role;
 use proto::v1 as pb;
 use support::Server;
+use support::jetstream::{IcbClient, bearer, drop_in, register};
 use tonic::Code;
-use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
-
-/// A bearer token for `org` with `role`.
-fn bearer(org: &str, role: Role) -> BearerToken {
-    BearerToken::new(support::gateway::token(org, role)).expect("bearer")
-}
 
 struct Services {
     log: Server,
@@ -53,21 +48,6 @@ fn start_all(dir: &std::path::Path) -> Services {
 
 async fn channel(server: &Server) -> Channel {
     support::channel(&server.url()).await
-}
-
-type IcbClient = pb::icb_service_client::IcbServiceClient<InterceptedService<Channel, BearerToken>>;
-
-async fn register(icb: &mut IcbClient, code: &str, kind: pb::OrganisationKind, parent: &str) {
-    icb.register_organisation(pb::RegisterOrganisationRequest {
-        code: code.into(),
-        kind: kind.into(),
-        name: format!("Organisation {code}"),
-        parent_code: parent.into(),
-        effective_date: "2020-01-01".into(),
-        ..Default::default()
-    })
-    .await
-    .unwrap_or_else(|s| panic!("register {code}: {s}"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -154,17 +134,7 @@ async fn separate_processes_share_one_log() {
         bearer("P-leeds-libraries", Role::PartnerCoordinator),
     );
     let session = coordinator
-        .schedule_session(pb::ScheduleSessionRequest {
-            partner_code: "P-leeds-libraries".into(),
-            host_practice_code: "A81001".into(),
-            icb_code: "QE1".into(),
-            starts_at: "2099-05-01T10:00:00Z".into(),
-            ends_at: "2099-05-01T12:00:00Z".into(),
-            capacity: 10,
-            title: "NHS App drop-in".into(),
-            topics: vec![pb::DigitalService::NhsApp.into()],
-            ..Default::default()
-        })
+        .schedule_session(drop_in("P-leeds-libraries", 10))
         .await
         .expect("session")
         .into_inner()

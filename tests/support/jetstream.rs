@@ -1,6 +1,7 @@
 //! What the JetStream end-to-end tests (`nats.rs`, `nats_faults.rs`) share: services and
 //! gateways as processes on a `nats://…` log, the organisation tree they record against,
-//! tokens and clients, and `difacto verify --log nats://…`.
+//! tokens and clients, and `difacto verify --log nats://…`; `services.rs` (the same
+//! processes on `grpc://`) registers and books with the same requests.
 
 use std::path::Path;
 
@@ -56,16 +57,37 @@ pub async fn register_tree(icb: &mut IcbClient, extra: &[(&str, pb::Organisation
         (PRACTICE, Practice, "U00001"),
     ];
     for &(code, kind, parent) in base.iter().chain(extra) {
-        icb.register_organisation(pb::RegisterOrganisationRequest {
-            code: code.into(),
-            kind: kind.into(),
-            name: format!("Organisation {code}"),
-            parent_code: parent.into(),
-            effective_date: "2020-01-01".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap_or_else(|s| panic!("register {code}: {s}"));
+        register(icb, code, kind, parent).await;
+    }
+}
+
+/// Registers organisation `code` of `kind` under `parent` (empty: none), effective 2020.
+pub async fn register(icb: &mut IcbClient, code: &str, kind: pb::OrganisationKind, parent: &str) {
+    icb.register_organisation(pb::RegisterOrganisationRequest {
+        code: code.into(),
+        kind: kind.into(),
+        name: format!("Organisation {code}"),
+        parent_code: parent.into(),
+        effective_date: "2020-01-01".into(),
+        ..Default::default()
+    })
+    .await
+    .unwrap_or_else(|s| panic!("register {code}: {s}"));
+}
+
+/// An NHS App drop-in of `partner` at [`PRACTICE`] in 2099 with `capacity` seats: the
+/// session the booking races fill.
+pub fn drop_in(partner: &str, capacity: u32) -> pb::ScheduleSessionRequest {
+    pb::ScheduleSessionRequest {
+        partner_code: partner.into(),
+        host_practice_code: PRACTICE.into(),
+        icb_code: "QE1".into(),
+        starts_at: "2099-05-01T10:00:00Z".into(),
+        ends_at: "2099-05-01T12:00:00Z".into(),
+        capacity,
+        title: "NHS App drop-in".into(),
+        topics: vec![pb::DigitalService::NhsApp.into()],
+        ..Default::default()
     }
 }
 
