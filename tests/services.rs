@@ -78,24 +78,7 @@ async fn separate_processes_share_one_log() {
     }
 
     // A practice records facilitation through the practice service process.
-    let mut practice = pb::practice_service_client::PracticeServiceClient::with_interceptor(
-        channel(&all.practice).await,
-        bearer("A81001", Role::PracticeManager),
-    );
-    practice
-        .record_facilitation(pb::RecordFacilitationRequest {
-            practice_code: "A81001".into(),
-            week: "2026-W10".into(),
-            mode: pb::FacilitationMode::Proactive.into(),
-            service: pb::DigitalService::NhsApp.into(),
-            channel: pb::FacilitationChannel::FaceToFace.into(),
-            delivered_by: pb::StaffRole::Receptionist.into(),
-            patient_groups: vec![pb::PatientGroup::OlderPeople.into()],
-            patients_supported: 14,
-            ..Default::default()
-        })
-        .await
-        .expect("facilitation recorded");
+    support::jetstream::record_facilitation(channel(&all.practice).await, 14).await;
 
     // A provider registers a platform; the practice reports an issue against it.
     let mut provider = pb::provider_service_client::ProviderServiceClient::with_interceptor(
