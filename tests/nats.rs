@@ -4,114 +4,27 @@
 
 mod support;
 
-use auth::{BearerToken, Role};
 use eventlog::EventLog;
 use eventlog_nats::testing::{NatsCluster, NatsServer};
-use eventlog_nats::{NatsConfig, NatsLog};
 use proto::v1 as pb;
-use support::Server;
-use tonic::service::interceptor::InterceptedService;
-use tonic::transport::Channel;
-
-fn bearer(org: &str, role: Role) -> BearerToken {
-    BearerToken::new(support::gateway::token(org, role)).expect("bearer")
-}
-
-type IcbClient = pb::icb_service_client::IcbServiceClient<InterceptedService<Channel, BearerToken>>;
-
-async fn register_tree(icb: &mut IcbClient) {
-    use pb::OrganisationKind::*;
-    for (code, kind, parent) in [
-        ("X24", NationalBody, ""),
-        ("Y56", Region, "X24"),
-        ("QE1", Icb, "Y56"),
-        ("00L", SubIcb, "QE1"),
-        ("U00001", Pcn, "00L"),
-        ("A81001", Practice, "U00001"),
-    ] {
-        icb.register_organisation(pb::RegisterOrganisationRequest {
-            code: code.into(),
-            kind: kind.into(),
-            name: format!("Organisation {code}"),
-            parent_code: parent.into(),
-            effective_date: "2020-01-01".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap_or_else(|s| panic!("register {code}: {s}"));
-    }
-}
-
-async fn record_facilitation(channel: Channel, patients: u32) {
-    let mut practice = pb::practice_service_client::PracticeServiceClient::with_interceptor(
-        channel,
-        bearer("A81001", Role::PracticeManager),
-    );
-    practice
-        .record_facilitation(pb::RecordFacilitationRequest {
-            practice_code: "A81001".into(),
-            week: "2026-W10".into(),
-            mode: pb::FacilitationMode::Proactive.into(),
-            service: pb::DigitalService::NhsApp.into(),
-            channel: pb::FacilitationChannel::FaceToFace.into(),
-            delivered_by: pb::StaffRole::Receptionist.into(),
-            patient_groups: vec![pb::PatientGroup::OlderPeople.into()],
-            patients_supported: patients,
-            ..Default::default()
-        })
-        .await
-        .expect("facilitation recorded");
-}
-
-/// Runs `difacto verify --log <url>` and returns its stdout, asserting success.
-fn verify_ok(url: &str) -> String {
-    let output = support::command()
-        .args(["verify", "--log", url])
-        .output()
-        .expect("run difacto verify");
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(
-        output.status.success(),
-        "verify --log {url} failed: {stdout}{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(stdout.starts_with("ok:"), "{stdout}");
-    stdout
-}
-
-/// The production stream on `servers`, read back by the test itself.
-async fn production_log(servers: Vec<String>) -> NatsLog {
-    NatsLog::connect(NatsConfig::new(servers))
-        .await
-        .expect("connect to the log")
-}
+use support::jetstream::{
+    national, production_log, record_facilitation, register_tree, serve, verify_ok,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn services_as_processes_on_a_three_node_cluster() {
     let cluster = NatsCluster::start(3);
     let url = cluster.log_url();
     let dir = tempfile::tempdir().expect("dir");
-    let service = |name: &str| {
-        Server::launch(
-            &["serve", name, "--log", &url, "--grpc-addr", "127.0.0.1:0"],
-            dir.path(),
-            &[],
-            "difacto ready",
-        )
-    };
-    let icb = service("icb");
-    let practice = service("practice");
+    let icb = serve("icb", &url, dir.path());
+    let practice = serve("practice", &url, dir.path());
     assert!(
         icb.stderr_text().contains("nats://"),
         "the ready line names the JetStream log:\n{}",
         icb.stderr_text()
     );
 
-    let mut national: IcbClient = pb::icb_service_client::IcbServiceClient::with_interceptor(
-        support::channel(&icb.url()).await,
-        bearer("X24", Role::NationalLead),
-    );
-    register_tree(&mut national).await;
+    register_tree(&mut national(support::channel(&icb.url()).await), &[]).await;
     // The practice process learns the tree the ICB process wrote from the shared log.
     record_facilitation(support::channel(&practice.url()).await, 14).await;
 
@@ -151,11 +64,7 @@ async fn dev_runs_on_jetstream() {
     let dir = tempfile::tempdir().expect("dir");
     let dev = support::gateway::Dev::launch(dir.path(), &["--log", &url], &[], "difacto ready");
     let channel = support::channel(&dev.server.url()).await;
-    let mut national: IcbClient = pb::icb_service_client::IcbServiceClient::with_interceptor(
-        channel.clone(),
-        bearer("X24", Role::NationalLead),
-    );
-    register_tree(&mut national).await;
+    register_tree(&mut national(channel.clone()), &[]).await;
     record_facilitation(channel.clone(), 9).await;
 
     // Read back through dev's own log API, which serves the JetStream log.

@@ -4,17 +4,12 @@
 
 mod support;
 
-use auth::{BearerToken, Role};
+use auth::Role;
 use proto::v1 as pb;
 use support::Server;
+use support::jetstream::{IcbClient, bearer, drop_in, register};
 use tonic::Code;
-use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
-
-/// A bearer token for `org` with `role`.
-fn bearer(org: &str, role: Role) -> BearerToken {
-    BearerToken::new(support::gateway::token(org, role)).expect("bearer")
-}
 
 struct Services {
     log: Server,
@@ -55,8 +50,6 @@ async fn channel(server: &Server) -> Channel {
     support::channel(&server.url()).await
 }
 
-type IcbClient = pb::icb_service_client::IcbServiceClient<InterceptedService<Channel, BearerToken>>;
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn separate_processes_share_one_log() {
     let dir = tempfile::tempdir().expect("dir");
@@ -78,14 +71,7 @@ async fn separate_processes_share_one_log() {
     }
 
     // A practice records facilitation through the practice service process.
-    let mut practice = pb::practice_service_client::PracticeServiceClient::with_interceptor(
-        channel(&all.practice).await,
-        bearer("A81001", Role::PracticeManager),
-    );
-    practice
-        .record_facilitation(handlers::testing::facilitation("A81001", 14))
-        .await
-        .expect("facilitation recorded");
+    support::jetstream::record_facilitation(channel(&all.practice).await, 14).await;
 
     // A provider registers a platform; the practice reports an issue against it.
     let mut provider = pb::provider_service_client::ProviderServiceClient::with_interceptor(
@@ -124,10 +110,7 @@ async fn separate_processes_share_one_log() {
         bearer("P-leeds-libraries", Role::PartnerCoordinator),
     );
     let session = coordinator
-        .schedule_session(handlers::testing::drop_in_session(
-            "P-leeds-libraries",
-            "A81001",
-        ))
+        .schedule_session(drop_in("P-leeds-libraries", 10))
         .await
         .expect("session")
         .into_inner()

@@ -67,6 +67,8 @@ pub fn command() -> Command {
 #[derive(Debug)]
 pub struct Server {
     pub child: Child,
+    /// `127.0.0.1:PORT` from the ready line: the gRPC address (or the one
+    /// [`Server::launch_named`] was asked for).
     pub grpc_addr: String,
     pub data_dir: PathBuf,
     /// Every stderr line so far, kept by the draining thread (for failure messages).
@@ -102,14 +104,26 @@ impl Server {
         env: &[(&str, &str)],
         ready_text: &str,
     ) -> Server {
+        Self::launch_named(args, data_dir, env, ready_text, "grpc_addr=")
+    }
+
+    /// [`Server::launch`] for a process whose ready line names its address under another
+    /// key (`http_addr=` for `serve gateway`); that address is kept in `grpc_addr`.
+    pub fn launch_named(
+        args: &[&str],
+        data_dir: &Path,
+        env: &[(&str, &str)],
+        ready_text: &str,
+        addr_key: &str,
+    ) -> Server {
         let ready_text = ready_text.to_owned();
         let Started {
             child,
             ready,
             stderr,
         } = start_until_ready(args, env, move |line| line.contains(&ready_text));
-        let grpc_addr = addr_after(&ready, "grpc_addr=")
-            .unwrap_or_else(|| panic!("no grpc_addr=127.0.0.1:PORT in the ready line: {ready}"));
+        let grpc_addr = addr_after(&ready, addr_key)
+            .unwrap_or_else(|| panic!("no {addr_key}127.0.0.1:PORT in the ready line: {ready}"));
         Server {
             child,
             grpc_addr,
@@ -471,6 +485,7 @@ pub fn assert_verify_ok(data_dir: &Path) -> String {
 }
 
 pub mod gateway;
+pub mod jetstream;
 
 /// A version of gRPC server reflection: `v1`, or the `v1alpha` older tools still speak.
 #[derive(Debug, Clone, Copy)]

@@ -33,6 +33,21 @@ use crate::{read, stream};
 /// How many times an append that keeps losing races looks again before giving up.
 const MAX_RACES: usize = 64;
 
+/// How long to wait before looking again after losing race number `race` (0, 1, …).
+///
+/// A clustered stream's leader refuses an append (10164) against a record it has
+/// proposed but not yet applied, and reads do not show that record until it is applied.
+/// Looking again at once finds the same last record and loses again: two partner
+/// processes racing for one session spent all [`MAX_RACES`] tries in a fraction of a second
+/// and answered "unavailable" with no fault at all (found by `tests/nats_faults.rs`).
+/// Waiting a little, longer each time and jittered so racers fall out of step, gives the
+/// proposal time to be applied; all the waits together stay near a second.
+fn after_lost_race(race: usize) -> Duration {
+    let base = Duration::from_micros(250 << race.min(6)).min(Duration::from_millis(16));
+    let jitter = u64::from(uuid::Uuid::new_v4().as_u128() as u16) % 1000;
+    base + Duration::from_micros(jitter)
+}
+
 /// The log on a JetStream cluster. Cheap to clone; clones share one connection and one
 /// index. The index is followed by a task on the runtime that connected, ended when the
 /// last clone is dropped.
@@ -313,13 +328,14 @@ impl EventLog for NatsLog {
         let subject = self.inner.config.subject(stream);
         stream::validate_subject(&subject)?;
         self.check_health()?;
-        for _ in 0..MAX_RACES {
+        for race in 0..MAX_RACES {
             if let Some(outcome) = self
                 .append_once(stream, &subject, expected, &events)
                 .await?
             {
                 return Ok(outcome);
             }
+            tokio::time::sleep(after_lost_race(race)).await;
         }
         Err(LogError::Unavailable(format!(
             "stream {stream}: lost the race to other writers {MAX_RACES} times; retry with the same event ids"
@@ -395,5 +411,18 @@ impl EventLog for NatsLog {
     async fn head_position(&self) -> Result<u64, LogError> {
         self.check_health()?;
         read::head(&self.inner.stream).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waits_after_lost_races_grow_and_stay_bounded() {
+        assert!(after_lost_race(0) < Duration::from_millis(2));
+        assert!(after_lost_race(10) >= Duration::from_millis(16));
+        let all: Duration = (0..MAX_RACES).map(after_lost_race).sum();
+        assert!(all < Duration::from_secs(2), "{all:?}");
     }
 }

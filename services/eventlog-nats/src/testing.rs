@@ -279,6 +279,128 @@ pub async fn scratch_log(servers: Vec<String>, replicas: usize) -> NatsLog {
         .expect("a scratch log on JetStream")
 }
 
+/// How a JetStream stream is replicated, as its leader reports it (`$JS.API.STREAM.INFO`):
+/// what the fault tests need to pick the node to kill and to know the cluster is whole
+/// again before the next fault.
+#[derive(Debug)]
+pub struct Replication {
+    client: async_nats::Client,
+    context: async_nats::jetstream::Context,
+    stream: String,
+}
+
+/// One answer of [`Replication::state`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplicaState {
+    /// The leader's server name (`n1`…), `None` while the stream has no leader.
+    pub leader: Option<String>,
+    /// The followers: (server name, current and online).
+    pub followers: Vec<(String, bool)>,
+    /// The stream's last sequence, as the leader has it.
+    pub last_sequence: u64,
+}
+
+impl ReplicaState {
+    /// A leader, and every one of `followers` followers current and online.
+    pub fn whole(&self, followers: usize) -> bool {
+        self.leader.is_some()
+            && self.followers.len() == followers
+            && self.followers.iter().all(|(_, current)| *current)
+    }
+}
+
+impl Replication {
+    /// Watches `stream` through a client of its own on `servers` (it fails over between
+    /// them like any client).
+    pub async fn connect(servers: &[String], stream: &str) -> Self {
+        let addrs: Vec<async_nats::ServerAddr> = servers
+            .iter()
+            .map(|s| format!("nats://{s}").parse().unwrap())
+            .collect();
+        let client = async_nats::ConnectOptions::new()
+            .request_timeout(Some(Duration::from_secs(2)))
+            .connect(addrs)
+            .await
+            .expect("connect to watch the stream's replicas");
+        let context = async_nats::jetstream::new(client.clone());
+        Self {
+            client,
+            context,
+            stream: stream.to_owned(),
+        }
+    }
+
+    /// The stream's leader and followers now; an error while no leader answers.
+    pub async fn state(&self) -> Result<ReplicaState, String> {
+        let stream = self
+            .context
+            .get_stream(&self.stream)
+            .await
+            .map_err(|e| format!("stream info: {e}"))?;
+        let info = stream.cached_info();
+        let cluster = info.cluster.clone().unwrap_or_default();
+        Ok(ReplicaState {
+            leader: cluster.leader.clone(),
+            followers: cluster
+                .replicas
+                .iter()
+                .map(|p| (p.name.clone(), p.current && !p.offline))
+                .collect(),
+            last_sequence: info.state.last_sequence,
+        })
+    }
+
+    /// Polls until `ready` holds of the state, or panics naming the last state after
+    /// `limit`.
+    pub async fn wait_until(
+        &self,
+        limit: Duration,
+        what: &str,
+        ready: impl Fn(&ReplicaState) -> bool,
+    ) -> ReplicaState {
+        let deadline = Instant::now() + limit;
+        loop {
+            let state = self.state().await;
+            if let Ok(state) = &state
+                && ready(state)
+            {
+                return state.clone();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{what}: not within {limit:?}; last seen {state:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Asks the leader to step down in favour of `server` (nats-server 2.11+ honours a
+    /// preferred placement), until `server` leads, for at most `limit`.
+    pub async fn move_leader_to(&self, server: &str, limit: Duration) {
+        let subject = format!("$JS.API.STREAM.LEADER.STEPDOWN.{}", self.stream);
+        let body = format!(r#"{{"placement":{{"preferred":"{server}"}}}}"#);
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Ok(state) = self.state().await
+                && state.leader.as_deref() == Some(server)
+            {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{server} did not become the leader of {} within {limit:?}",
+                self.stream
+            );
+            // The answer does not matter: the next look at the state says who leads.
+            let _ = self
+                .client
+                .request(subject.clone(), body.clone().into())
+                .await;
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+}
+
 /// Writes a line to stderr: tests' progress notes (stdout is the test harness's).
 pub fn note(text: &str) {
     let _ = writeln!(std::io::stderr(), "{text}");
