@@ -21,7 +21,7 @@ use auth::Role;
 use futures::future::BoxFuture;
 use gateway::browser::fantoccini::{Client, Locator};
 use gateway::browser::{
-    Driver, bounded, browser, check_page, click, fill, follow, screenshot, sign_in_as,
+    Driver, attribute, bounded, browser, check_page, click, fill, follow, screenshot, sign_in_as,
     start_driver, text, wait_for_text, wait_until_listening,
 };
 use serde_json::{Value, json};
@@ -31,6 +31,10 @@ use support::gateway::{Dev, data, graphql, token};
 const JOURNEY: Duration = Duration::from_secs(240);
 /// The demo's seed: the same data each run.
 const SEED: &str = "7";
+
+/// The usability problem the practice reports and the provider answers (each run has a
+/// fresh log, so it is the only one worded so).
+const REPORTED: &str = "The repeat prescription button is hidden below the fold on small screens";
 
 /// What every journey is given.
 #[derive(Clone)]
@@ -91,12 +95,12 @@ impl Ctx {
     /// The CSV behind the page's first link to `/export/<view>.csv`, downloaded by the
     /// browser with its session: one map per row, column name to cell.
     async fn export(&self, view: &str) -> Vec<BTreeMap<String, String>> {
-        let link = self
-            .client
-            .find(Locator::Css(&format!("main a[href^='/export/{view}.csv']")))
-            .await
-            .unwrap_or_else(|e| panic!("no link to /export/{view}.csv: {e}"));
-        let href = link.attr("href").await.expect("href").expect("an href");
+        let href = attribute(
+            &self.client,
+            &format!("main a[href^='/export/{view}.csv']"),
+            "href",
+        )
+        .await;
         let body = self
             .client
             .execute_async(
@@ -125,6 +129,44 @@ impl Ctx {
             })
             .collect()
     }
+}
+
+/// Asserts that the CSV's `columns` hold, row for row, what the API's `list` holds at
+/// `fields` (dotted paths), in any order.
+fn same_rows(
+    what: &str,
+    rows: &[BTreeMap<String, String>],
+    columns: &[&str],
+    list: &Value,
+    fields: &[&str],
+) {
+    let from_csv: BTreeSet<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            columns
+                .iter()
+                .map(|c| {
+                    r.get(*c)
+                        .cloned()
+                        .unwrap_or_else(|| panic!("no column {c}"))
+                })
+                .collect()
+        })
+        .collect();
+    let items = list
+        .as_array()
+        .unwrap_or_else(|| panic!("not a list: {list}"));
+    let from_api: BTreeSet<Vec<String>> = items
+        .iter()
+        .map(|item| {
+            fields
+                .iter()
+                .map(|f| cell(f.split('.').fold(item, |v, f| &v[f])))
+                .collect()
+        })
+        .collect();
+    assert_eq!(rows.len(), items.len(), "{what}: one CSV row per item");
+    assert_eq!(from_csv, from_api, "the {what} CSV is the API's");
 }
 
 /// `column` of each row.
@@ -347,17 +389,13 @@ async fn commissioner(ctx: Ctx) {
         assert!(page.contains(&name), "{name} is not on the page: {page}");
     }
     let rows = ctx.export("commissioning").await;
-    let from_api: BTreeSet<(String, String)> = commissions
-        .as_array()
-        .expect("commissions")
-        .iter()
-        .map(|n| (cell(&n["id"]), cell(&n["delivery"]["sessionsHeld"])))
-        .collect();
-    let from_csv: BTreeSet<(String, String)> = rows
-        .iter()
-        .map(|r| (r["commission_id"].clone(), r["sessions_held"].clone()))
-        .collect();
-    assert_eq!(from_csv, from_api, "the commissioning CSV is the API's");
+    same_rows(
+        "commissioning",
+        &rows,
+        &["commission_id", "sessions_held"],
+        commissions,
+        &["id", "delivery.sessionsHeld"],
+    );
 }
 
 /// The national lead: the heat map, the rollout by region with its weekly chart, a
@@ -388,14 +426,7 @@ async fn national_lead(ctx: Ctx) {
     ctx.shot("heatmap").await;
 
     ctx.open("/rollout").await;
-    let programme = c
-        .find(Locator::Css("#programme option:checked"))
-        .await
-        .expect("a programme chosen")
-        .attr("value")
-        .await
-        .expect("value")
-        .expect("a code");
+    let programme = attribute(c, "#programme option:checked", "value").await;
     let rollout = |within: Option<String>, group: &'static str| {
         let ctx = ctx.clone();
         let programme = programme.clone();
@@ -507,23 +538,13 @@ async fn partner(ctx: Ctx) {
         assert!(page.contains(&title), "{title} is not on the page: {page}");
     }
     let rows = ctx.export("sessions").await;
-    let from_api: BTreeSet<(String, String, String)> = mine
-        .as_array()
-        .expect("sessions")
-        .iter()
-        .map(|s| (cell(&s["id"]), cell(&s["booked"]), cell(&s["waitlisted"])))
-        .collect();
-    let from_csv: BTreeSet<(String, String, String)> = rows
-        .iter()
-        .map(|r| {
-            (
-                r["session_id"].clone(),
-                r["booked"].clone(),
-                r["waitlisted"].clone(),
-            )
-        })
-        .collect();
-    assert_eq!(from_csv, from_api, "the sessions CSV is the API's");
+    same_rows(
+        "sessions",
+        &rows,
+        &["session_id", "booked", "waitlisted"],
+        mine,
+        &["id", "booked", "waitlisted"],
+    );
     ctx.shot("sessions").await;
 
     // The session's fill, as the API says; then a booking from another browser.
@@ -790,29 +811,19 @@ async fn practice_manager(ctx: Ctx) {
 
     // This week's facilitation, in one form.
     ctx.open("/facilitation").await;
-    let week = c
-        .find(Locator::Id("week"))
-        .await
-        .expect("the week field")
-        .prop("value")
-        .await
-        .expect("value")
-        .expect("this week");
+    let week = attribute(c, "#week", "value").await;
     let mix = || {
         let ctx = ctx.clone();
         let practice = practice.clone();
         async move {
             let rows = ctx.export("facilitationMix.totals.byMode").await;
             // The same week the page's link asks for.
-            let href = ctx
-                .client
-                .find(Locator::Css("main a[href^='/export/facilitationMix']"))
-                .await
-                .expect("the CSV link")
-                .attr("href")
-                .await
-                .expect("href")
-                .expect("an href");
+            let href = attribute(
+                &ctx.client,
+                "main a[href^='/export/facilitationMix']",
+                "href",
+            )
+            .await;
             let from = href
                 .split("from=")
                 .nth(1)
@@ -861,17 +872,13 @@ async fn practice_manager(ctx: Ctx) {
     let mode = c.find(Locator::Css("main input[name=mode]")).await.is_ok();
     assert!(mode, "the form is there for the next record");
     let (rows_after, api_after) = mix().await;
-    let from_api: BTreeSet<(String, String)> = api_after["facilitationMix"]["totals"]["byMode"]
-        .as_array()
-        .expect("modes")
-        .iter()
-        .map(|m| (cell(&m["key"]), cell(&m["records"])))
-        .collect();
-    let from_csv: BTreeSet<(String, String)> = rows_after
-        .iter()
-        .map(|r| (r["mode"].clone(), r["records"].clone()))
-        .collect();
-    assert_eq!(from_csv, from_api, "the facilitation CSV is the API's");
+    same_rows(
+        "facilitation by mode",
+        &rows_after,
+        &["mode", "records"],
+        &api_after["facilitationMix"]["totals"]["byMode"],
+        &["key", "records"],
+    );
     assert_eq!(records(&rows_after), records_before + 1, "{rows_after:?}");
     ctx.shot("facilitation").await;
 
@@ -881,17 +888,14 @@ async fn practice_manager(ctx: Ctx) {
 
     // A usability problem, reported.
     ctx.open("/usability").await;
-    let description = format!(
-        "Journey {}: the repeat prescription button is hidden",
-        std::process::id()
-    );
+    let description = REPORTED;
     click(c, "//main//select[@id='platformId']/option[@value!=''][1]").await;
     click(c, "(//main//input[@name='category'])[1]").await;
     click(c, "(//main//input[@name='severity'])[last()]").await;
-    fill(c, "description", &description).await;
+    fill(c, "description", description).await;
     ctx.submit("Send the report").await;
     let page = ctx.checked("usability after reporting").await;
-    assert!(page.contains(&description), "{page}");
+    assert!(page.contains(description), "{page}");
     ctx.shot("usability").await;
 }
 
@@ -910,11 +914,7 @@ async fn provider(ctx: Ctx) {
         .as_array()
         .expect("issues")
         .iter()
-        .filter(|i| {
-            i["description"]
-                .as_str()
-                .is_some_and(|d| d.starts_with("Journey "))
-        })
+        .filter(|i| i["description"].as_str().is_some_and(|d| d == REPORTED))
         .max_by_key(|i| i["reportedAt"].as_str().unwrap_or_default().to_owned())
         .expect("the practice's report")
         .clone();
@@ -938,17 +938,13 @@ async fn provider(ctx: Ctx) {
             json!({ "p": provider }),
         )
         .await;
-    let from_api: BTreeSet<(String, String)> = mine["platformIssues"]["nodes"]
-        .as_array()
-        .expect("issues")
-        .iter()
-        .map(|i| (cell(&i["id"]), cell(&i["status"])))
-        .collect();
-    let from_csv: BTreeSet<(String, String)> = rows
-        .iter()
-        .map(|r| (r["issue_id"].clone(), r["status"].clone()))
-        .collect();
-    assert_eq!(from_csv, from_api, "the issues CSV is the API's");
+    same_rows(
+        "platform issues",
+        &rows,
+        &["issue_id", "status"],
+        &mine["platformIssues"]["nodes"],
+        &["id", "status"],
+    );
     ctx.shot("provider-issues").await;
 
     let status = || {
@@ -996,32 +992,29 @@ async fn provider(ctx: Ctx) {
 
     // A change that needs retraining, announced.
     ctx.open("/provider/changes").await;
-    let summary = format!(
-        "Journey {}: prescriptions move to a new tab",
-        std::process::id()
-    );
+    let summary = "Repeat prescriptions move to their own tab";
     click(c, "//main//select[@id='platformId']/option[@value!=''][1]").await;
     let soon = chrono::Utc::now().date_naive() + chrono::Days::new(30);
     fill(c, "effectiveDate", &soon.to_string()).await;
-    fill(c, "summary", &summary).await;
+    fill(c, "summary", summary).await;
     click(c, "//main//input[@name='retrainingRequired']").await;
     click(c, "(//main//input[@name='rolesAffected'])[1]").await;
     ctx.submit("Announce the change").await;
     let page = ctx.checked("changes after announcing").await;
-    assert!(page.contains(&summary), "{page}");
+    assert!(page.contains(summary), "{page}");
 
     // Training material for it, published.
     ctx.open("/provider/materials").await;
-    let title = format!("Journey {}: the new prescriptions tab", std::process::id());
+    let title = "Finding repeat prescriptions in their new tab";
     click(c, "//main//select[@id='platformId']/option[@value!=''][1]").await;
-    fill(c, "title", &title).await;
+    fill(c, "title", title).await;
     fill(c, "url", "https://example.org/guide").await;
     click(c, "(//main//input[@name='formats'])[1]").await;
     fill(c, "languages", "en").await;
     click(c, "(//main//input[@name='audienceRoles'])[1]").await;
     ctx.submit("Publish the material").await;
     let page = ctx.checked("materials after publishing").await;
-    assert!(page.contains(&title), "{page}");
+    assert!(page.contains(title), "{page}");
 }
 
 type Journey = fn(Ctx) -> BoxFuture<'static, ()>;

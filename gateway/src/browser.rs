@@ -171,6 +171,22 @@ pub async fn text(client: &Client, css: &str) -> String {
     }
 }
 
+/// The attribute `name` of the first element matching `css`, as the page wrote it (a
+/// link's `href` as a path, a field's first `value`).
+pub async fn attribute(client: &Client, css: &str, name: &str) -> String {
+    let found = client
+        .execute(
+            "const e = document.querySelector(arguments[0]); return e ? e.getAttribute(arguments[1]) : null;",
+            vec![json!(css), json!(name)],
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"));
+    match found {
+        Value::String(value) => value,
+        _ => panic!("{css} has no {name} on {:?}", client.current_url().await),
+    }
+}
+
 /// The text of the element with `id`, read by script: a live page replaces elements
 /// under a held reference.
 pub async fn text_of_id(client: &Client, id: &str) -> String {
