@@ -7,6 +7,8 @@
 //! caller's own token (`mutation`, `services`). `http` serves it all on axum; `xapi`
 //! takes e-learning platforms' completion statements in through the same mutations.
 
+#[cfg(feature = "testing")]
+pub mod browser;
 pub mod caller;
 pub mod checkpoint;
 pub mod connection;

@@ -10,28 +10,23 @@
 mod world;
 
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
 use auth::{DEFAULT_AUDIENCE, DEFAULT_ISSUER, TokenVerifier};
-use fantoccini::{Client, ClientBuilder, Locator};
+use gateway::browser::fantoccini::{Client, Locator};
+use gateway::browser::{
+    CONTROL, ENTER, RELEASE, assert_stays_home, axe, bounded, browser, check_page, sign_in_as,
+    start_driver, tab_to, text, type_here, wait_for_text, wait_until_listening,
+};
 use gateway::http::Gateway;
 use gateway::web::WebConfig;
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 const SECRET: &[u8] = b"browser-test-secret-0123456789abcdef";
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 /// The whole journey; a hung browser fails the test instead of the CI run.
 const JOURNEY: Duration = Duration::from_secs(180);
-/// Tab presses before giving up on reaching a control.
-const MAX_TABS: usize = 80;
-const TAB: &str = "\u{e004}";
-const ENTER: &str = "\u{e007}";
-const CONTROL: &str = "\u{e009}";
-/// Releases the modifier keys held down.
-const RELEASE: &str = "\u{e000}";
 
 /// The pages axe-core checks besides those the journey walks through, as the ICB
 /// commissioner QWO sees them.
@@ -68,49 +63,6 @@ const ROLE_PAGES: [(&str, &str, &[&str]); 2] = [
     ),
 ];
 
-/// chromedriver, ended when the test ends however it ends.
-struct Driver(Child);
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-async fn start_driver() -> (Driver, u16) {
-    assert!(
-        std::path::Path::new(CHROMEDRIVER).exists(),
-        "{CHROMEDRIVER} is missing: run scripts/install-test-deps (as root) first"
-    );
-    let port = free_port();
-    let child = Command::new(CHROMEDRIVER)
-        .arg(format!("--port={port}"))
-        .arg("--allowed-ips=127.0.0.1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("chromedriver starts");
-    let driver = Driver(child);
-    for _ in 0..100 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-        {
-            return (driver, port);
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("chromedriver did not listen on port {port} within 10 s");
-}
-
 async fn start_gateway(world: &world::World) -> (SocketAddr, CancellationToken) {
     let verifier = Arc::new(TokenVerifier::hs256(
         SECRET,
@@ -127,127 +79,6 @@ async fn start_gateway(world: &world::World) -> (SocketAddr, CancellationToken) 
     let shutdown = CancellationToken::new();
     tokio::spawn(gateway.serve(listener, shutdown.clone()));
     (addr, shutdown)
-}
-
-async fn browser(driver_port: u16, profile: &std::path::Path) -> Client {
-    let mut capabilities = serde_json::Map::new();
-    capabilities.insert(
-        "goog:chromeOptions".into(),
-        json!({
-            "args": [
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--disable-dev-shm-usage",
-                // Anything not on loopback goes to a proxy that is not there, so a
-                // request to another origin fails instead of leaving the machine.
-                "--proxy-server=http://127.0.0.1:9",
-                format!("--user-data-dir={}", profile.display()),
-            ],
-        }),
-    );
-    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-    ClientBuilder::new(connector)
-        .capabilities(capabilities)
-        .connect(&format!("http://127.0.0.1:{driver_port}"))
-        .await
-        .expect("a Chromium session")
-}
-
-/// Presses Tab until the focused element satisfies `test` (a JS expression on `e`).
-async fn tab_to(client: &Client, test: &str) {
-    let script = format!("const e = document.activeElement; return !!(e && ({test}));");
-    for _ in 0..MAX_TABS {
-        if client.execute(&script, vec![]).await.expect("script") == Value::Bool(true) {
-            return;
-        }
-        client
-            .active_element()
-            .await
-            .expect("a focused element")
-            .send_keys(TAB)
-            .await
-            .expect("Tab");
-    }
-    panic!("{MAX_TABS} presses of Tab never reached {test}");
-}
-
-async fn type_here(client: &Client, text: &str) {
-    client
-        .active_element()
-        .await
-        .expect("a focused element")
-        .send_keys(text)
-        .await
-        .expect("typing");
-}
-
-async fn text(client: &Client, css: &str) -> String {
-    client
-        .find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .text()
-        .await
-        .expect("text")
-}
-
-/// Every URL the page loaded (itself and its resources) is on `origin`.
-async fn assert_stays_home(client: &Client, origin: &str) {
-    let urls = client
-        .execute(
-            "return [document.location.href].concat(performance.getEntriesByType('resource').map(e => e.name));",
-            vec![],
-        )
-        .await
-        .expect("resource list");
-    for url in urls.as_array().expect("a list") {
-        let url = url.as_str().unwrap_or_default();
-        assert!(url.starts_with(origin), "a request left {origin}: {url}");
-    }
-}
-
-/// axe-core's serious and critical violations on the page, as readable lines.
-async fn axe(client: &Client) -> Vec<String> {
-    let source = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/assets/vendor/axe-core/axe.min.js"
-    ))
-    .expect("the vendored axe-core");
-    client.execute(&source, vec![]).await.expect("axe loads");
-    let found = client
-        .execute_async(
-            r#"const done = arguments[arguments.length - 1];
-               axe.run(document, { resultTypes: ["violations"] })
-                 .then(r => done(r.violations
-                   .filter(v => v.impact === "serious" || v.impact === "critical")
-                   .map(v => v.impact + " " + v.id + ": " + v.help + " at " +
-                        v.nodes.map(n => n.target.join(" ")).join(", "))))
-                 .catch(e => done(["axe failed: " + e]));"#,
-            vec![],
-        )
-        .await
-        .expect("axe runs");
-    found
-        .as_array()
-        .map(|v| {
-            v.iter()
-                .filter_map(|s| s.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// Checks the page now shown: axe finds nothing serious, nothing left loopback.
-async fn check_page(client: &Client, origin: &str, violations: &mut Vec<String>) {
-    assert_stays_home(client, origin).await;
-    let url = client.current_url().await.expect("url");
-    violations.extend(axe(client).await.into_iter().map(|v| format!("{url}: {v}")));
 }
 
 async fn journey(client: &Client, origin: &str) {
@@ -390,46 +221,6 @@ async fn journey(client: &Client, origin: &str) {
     assert!(violations.is_empty(), "axe-core: {violations:#?}");
 }
 
-/// Signs in as `role` of `org` with the development form (a new session each time).
-async fn sign_in_as(client: &Client, origin: &str, org: &str, role: &str) {
-    client
-        .goto(&format!("{origin}/signin"))
-        .await
-        .expect("sign-in page");
-    client
-        .find(Locator::Id("org"))
-        .await
-        .expect("the organisation field")
-        .send_keys(org)
-        .await
-        .expect("typing");
-    client
-        .find(Locator::Id("role"))
-        .await
-        .expect("the role list")
-        .select_by_value(role)
-        .await
-        .expect("a role");
-    client
-        .find(Locator::XPath(
-            "//main//button[normalize-space()='Sign in']",
-        ))
-        .await
-        .expect("the sign-in button")
-        .click()
-        .await
-        .expect("sign in");
-    // The home page that follows says who is signed in.
-    client
-        .wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::XPath(
-            "//main//p[starts-with(normalize-space(), 'Signed in as')]",
-        ))
-        .await
-        .unwrap_or_else(|e| panic!("{org} {role} not signed in: {e}"));
-}
-
 /// Adds to `world` a provider, `V-acme`, its platform and one usability issue A81001
 /// reported on it, for the provider's and the practice's pages.
 async fn add_a_platform(world: &world::World) {
@@ -505,28 +296,7 @@ async fn a_booking_appears_live(client: &Client, origin: &str, world: &world::Wo
         .await
         .expect("session page");
     assert!(text(client, "#fill").await.starts_with("0 of 10 booked"));
-    // Marked by the page's script once its subscription is sent.
-    let listening = async {
-        while client
-            .find(Locator::Css("body[data-live=listening]"))
-            .await
-            .is_err()
-        {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    };
-    if tokio::time::timeout(Duration::from_secs(10), listening)
-        .await
-        .is_err()
-    {
-        let state = client
-            .execute(
-                "return [document.body.dataset.live ?? 'unset', document.getElementById('maincontent')?.dataset.liveStream ?? 'no stream', document.body.className]",
-                vec![],
-            )
-            .await;
-        panic!("the page does not listen within 10 s: {state:?}");
-    }
+    wait_until_listening(client).await;
     let booked = pb::SeatBooked {
         session_id: SESSION.into(),
         booking_reference: "REF-LIVE".into(),
@@ -535,28 +305,10 @@ async fn a_booking_appears_live(client: &Client, origin: &str, world: &world::Wo
         ..Default::default()
     };
     recorded(world, &format!("session-{SESSION}"), booked).await;
-    // Read by script: the element is replaced under a held reference when the news lands.
-    let shown = async {
-        loop {
-            let fill = client
-                .execute(
-                    "return document.getElementById('fill')?.textContent ?? ''",
-                    vec![],
-                )
-                .await
-                .expect("script")
-                .as_str()
-                .unwrap_or_default()
-                .to_owned();
-            if fill.starts_with("3 of 10 booked") {
-                return fill;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    };
-    let fill = tokio::time::timeout(Duration::from_secs(10), shown)
-        .await
-        .expect("the booking shows within 10 s, without a reload");
+    let fill = wait_for_text(client, "fill", Duration::from_secs(10), |f| {
+        f.starts_with("3 of 10 booked")
+    })
+    .await;
     assert!(fill.contains("7 free"), "{fill}");
     let url = client.current_url().await.expect("url");
     assert_eq!(url.path(), format!("/sessions/{SESSION}"), "no navigation");
@@ -564,20 +316,18 @@ async fn a_booking_appears_live(client: &Client, origin: &str, world: &world::Wo
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_partners_session_page_shows_a_booking_live() {
-    let world = world::world().await;
+    let world = Arc::new(world::world().await);
     schedule_a_session(&world).await;
     let (addr, shutdown) = start_gateway(&world).await;
-    let (_driver, driver_port) = start_driver().await;
+    let driver = start_driver().await;
     let profile = tempfile::tempdir().expect("profile dir");
-    let outcome = tokio::time::timeout(JOURNEY, async {
-        let client = browser(driver_port, profile.path()).await;
-        let origin = format!("http://{addr}");
-        a_booking_appears_live(&client, &origin, &world).await;
-        let _ = client.close().await;
-    })
-    .await;
+    let client = browser(&driver, profile.path()).await;
+    let journey = {
+        let (client, world) = (client.clone(), world.clone());
+        async move { a_booking_appears_live(&client, &format!("http://{addr}"), &world).await }
+    };
+    bounded(JOURNEY, &client, journey).await;
     shutdown.cancel();
-    outcome.expect("the live journey took longer than its bound");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -586,26 +336,14 @@ async fn a_commissioner_signs_in_reads_the_map_and_signs_out_with_the_keyboard()
     world::launch_training(&world).await;
     add_a_platform(&world).await;
     let (addr, shutdown) = start_gateway(&world).await;
-    let (_driver, driver_port) = start_driver().await;
+    let driver = start_driver().await;
     let profile = tempfile::tempdir().expect("profile dir");
-    let started = std::time::Instant::now();
-    let outcome = tokio::time::timeout(JOURNEY, async {
-        let client = browser(driver_port, profile.path()).await;
-        // The session is closed whatever the journey's outcome.
-        let result = tokio::spawn({
-            let client = client.clone();
-            let origin = format!("http://{addr}");
-            async move { journey(&client, &origin).await }
-        })
-        .await;
-        let _ = client.close().await;
-        result
-    })
-    .await;
+    let client = browser(&driver, profile.path()).await;
+    let journey = {
+        let client = client.clone();
+        async move { journey(&client, &format!("http://{addr}")).await }
+    };
+    let took = bounded(JOURNEY, &client, journey).await;
     shutdown.cancel();
-    match outcome {
-        Err(_) => panic!("the browser journey took longer than {JOURNEY:?}"),
-        Ok(Err(failed)) => std::panic::resume_unwind(failed.into_panic()),
-        Ok(Ok(())) => eprintln!("browser journey: {:?}", started.elapsed()),
-    }
+    eprintln!("browser journey: {took:?}");
 }

@@ -23,13 +23,30 @@ const MAX_CODE: usize = 40;
 /// An organisation code as typed: trimmed, at most 40 characters, upper case (codes
 /// are, and people type them in lower case).
 pub fn code(typed: Option<&str>) -> String {
+    trimmed(typed).to_uppercase()
+}
+
+/// An organisation code as typed, in the case difacto knows it by: NHS codes are upper
+/// case and often typed in lower case, partners' and providers' codes
+/// (`P-leeds-libraries`) are mixed case and are taken as typed when they exist.
+pub fn known_code(gw: &Gateway, typed: Option<&str>) -> String {
+    let typed = trimmed(typed);
+    gw.projection.live().read(|model| {
+        if model.tree.get(&typed).is_some() {
+            typed.clone()
+        } else {
+            typed.to_uppercase()
+        }
+    })
+}
+
+fn trimmed(typed: Option<&str>) -> String {
     typed
         .unwrap_or_default()
         .trim()
         .chars()
         .take(MAX_CODE)
-        .collect::<String>()
-        .to_uppercase()
+        .collect()
 }
 
 /// A problem with one field of a form: `field` is the `id` of its input.

@@ -300,3 +300,24 @@ async fn a_practice_cannot_book_in_another_practices_name() {
     );
     assert_eq!(figures(&site, &id).await["booked"], 0);
 }
+
+#[tokio::test]
+async fn a_partner_books_for_someone_who_came_to_it_with_its_own_mixed_case_code() {
+    let site = live_site().await;
+    let id = schedule(&site, 3).await;
+    let session = site.sign_in(PARTNER, "partner_coordinator").await;
+    let page = site.get(&format!("/sessions/{id}"), Some(&session)).await;
+    // The form's hint offers the partner's own code, which is not upper case.
+    let booked = site
+        .post(
+            &format!("/sessions/{id}/book"),
+            Some(&session),
+            &format!(
+                "csrf={}&referringOrganisationCode={PARTNER}&places=1",
+                page.csrf()
+            ),
+        )
+        .await;
+    assert_eq!(booked.status, StatusCode::SEE_OTHER, "{}", booked.body);
+    assert_eq!(figures(&site, &id).await["booked"], 1);
+}

@@ -112,12 +112,34 @@ pub struct DevArgs {
     /// The seed of the demo dataset: the same seed gives the same data.
     #[arg(long, env = "DIFACTO_DEMO_SEED", default_value_t = 2026)]
     pub demo_seed: u64,
+    /// How big the demo dataset is: England-sized, or a few thousand events with every
+    /// kind of fact (loads in seconds; the browser journeys use it).
+    #[arg(long, env = "DIFACTO_DEMO_SCALE", value_enum, default_value_t = DemoScale::Full)]
+    pub demo_scale: DemoScale,
     #[command(flatten)]
     pub read_models: ReadModelArgs,
     #[command(flatten)]
     pub xapi: XapiArgs,
     #[command(flatten)]
     pub oidc: crate::oidc::OidcArgs,
+}
+
+/// The sizes of the demo dataset `dev --demo` loads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DemoScale {
+    /// About 6,300 practices, 300 partners, 3,000 sessions and a year of weekly records.
+    Full,
+    /// 60 PCNs, a few thousand events.
+    Tiny,
+}
+
+impl DemoScale {
+    pub fn scale(self) -> demo::Scale {
+        match self {
+            DemoScale::Full => demo::Scale::full(),
+            DemoScale::Tiny => demo::Scale::tiny(),
+        }
+    }
 }
 
 #[derive(Debug, Args)]

@@ -291,7 +291,8 @@ pub async fn book(
 ) -> Response {
     let mut problems = Problems::default();
     let places = typed.count("places", "how many places", None, &mut problems);
-    let referrer = form::code(Some(typed.get("referringOrganisationCode")));
+    // The hint offers the partner's own code, which is mixed case.
+    let referrer = form::known_code(&gw, Some(typed.get("referringOrganisationCode")));
     if referrer.is_empty() {
         problems.add(
             "referringOrganisationCode",

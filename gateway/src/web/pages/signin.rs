@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use crate::http::Gateway;
 use crate::web::config::{SESSION_HOURS, SignIn};
-use crate::web::form::CheckedForm;
+use crate::web::form::{self, CheckedForm};
 use crate::web::html;
 use crate::web::layout::{Layout, role_name};
 use crate::web::session::{self, Visitor};
@@ -198,18 +198,8 @@ pub async fn development(
         )
             .into_response();
     };
-    // NHS codes are upper case and often typed in lower case; partners' codes
-    // (`P-leeds-libraries`) are mixed case and are taken as typed when they exist.
-    let typed = bounded(Some(form.get("org")));
-    let org = gw.projection.live().read(|model| {
-        if model.tree.get(&typed).is_some() {
-            typed.clone()
-        } else {
-            typed.to_uppercase()
-        }
-    });
     let mut filled = Filled {
-        org,
+        org: form::known_code(&gw, Some(form.get("org"))),
         role: bounded(Some(form.get("role"))),
         ..Filled::default()
     };

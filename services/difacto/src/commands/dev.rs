@@ -93,9 +93,14 @@ pub async fn run(args: DevArgs, auth: &AuthArgs) -> anyhow::Result<()> {
             "loading the demo dataset; /readyz is 503 until it is in place"
         );
         let progress = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
-        let summary = demo::load(store.clone(), args.demo_seed, progress)
-            .await
-            .context("--demo: loading the demo dataset")?;
+        let summary = demo::load_scaled(
+            store.clone(),
+            args.demo_seed,
+            &args.demo_scale.scale(),
+            progress,
+        )
+        .await
+        .context("--demo: loading the demo dataset")?;
         tracing::info!(?summary, "demo dataset in place");
     }
     // Only now: in `dev --demo`, `/readyz` says 503 until the demo is loaded and folded.
