@@ -1,11 +1,16 @@
 //! [`NatsLog`]: the [`EventLog`] on one JetStream stream.
 //!
-//! An append reads its stream's last record (its subject's last message: sequence,
-//! version, chain hash), checks idempotency against the index the tailer keeps (caught
-//! up at least to that sequence), checks the expected version, and publishes conditional
-//! on that sequence. Losing the race to another writer stores nothing; the append looks
-//! again, and either finds its own events (a re-send racing itself: the original outcome),
-//! a version that no longer admits it, or tries once more (`Any`, `StreamExists`).
+//! An append takes its stream's last record (sequence, version, chain hash) from the
+//! index the tailer keeps, checks idempotency and the expected version against it, and
+//! publishes conditional on that sequence: one round trip, the publish and its
+//! acknowledgement. The condition is what makes a stale index safe: if the stream has
+//! moved on, nothing is stored and the append looks again, this time at the stream
+//! leader (its subject's last message, with the index caught up at least to that
+//! sequence). Only what the leader's view says is reported as a wrong version or an
+//! idempotency conflict. Losing the race to another writer stores nothing; the append
+//! looks again, and either finds its own events (a re-send racing itself: the original
+//! outcome), a version that no longer admits it, or tries once more (`Any`,
+//! `StreamExists`).
 //!
 //! Many appends are in flight at once on one connection (each waits only for its own
 //! acknowledgement), so concurrent callers share the cluster's round trips and fsyncs.
@@ -32,6 +37,15 @@ use crate::{read, stream};
 
 /// How many times an append that keeps losing races looks again before giving up.
 const MAX_RACES: usize = 64;
+
+/// Where an append learns its stream's last record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Look {
+    /// This process's index: no round trip, but possibly behind the stream.
+    Index,
+    /// The stream leader, with the index caught up to what it said.
+    Leader,
+}
 
 /// The log on a JetStream cluster. Cheap to clone; clones share one connection and one
 /// index. The index is followed by a task on the runtime that connected, ended when the
@@ -130,19 +144,37 @@ impl NatsLog {
         subject: &str,
         expected: ExpectedVersion,
         events: &[NewEvent],
+        look: Look,
     ) -> Result<Option<AppendOutcome>, LogError> {
-        let last = read::last_of(&self.inner.stream, subject).await?;
-        let (last_position, actual, last_hash) = match &last {
-            Some((position, decoded)) => {
-                (*position, Some(decoded.event.version), decoded.chain_hash)
+        let (last_position, actual, last_hash) = match look {
+            Look::Index => match self.inner.shared.read_index().last_of(stream_name) {
+                Some((position, version, hash)) => (position, Some(version), hash),
+                None => (0, None, GENESIS_HASH),
+            },
+            Look::Leader => {
+                let last = match read::last_of(&self.inner.stream, subject).await? {
+                    Some((position, decoded)) => {
+                        (position, Some(decoded.event.version), decoded.chain_hash)
+                    }
+                    None => (0, None, GENESIS_HASH),
+                };
+                self.caught_up_to(last.0).await?;
+                last
             }
-            None => (0, None, GENESIS_HASH),
         };
-        self.caught_up_to(last_position).await?;
-        if let Some(original) = self.resent(stream_name, events)? {
-            return Ok(Some(original));
+        match self.resent(stream_name, events) {
+            Ok(Some(original)) => return Ok(Some(original)),
+            Ok(None) => {}
+            // The index may hold part of an append it is still folding: only the
+            // leader's view decides a conflict.
+            Err(_) if look == Look::Index => return Ok(None),
+            Err(conflict) => return Err(conflict),
         }
         if !expected.admits(actual) {
+            if look == Look::Index {
+                // The index may be behind a version the caller already saw.
+                return Ok(None);
+            }
             return Err(LogError::WrongExpectedVersion {
                 stream: stream_name.to_owned(),
                 expected,
@@ -313,9 +345,14 @@ impl EventLog for NatsLog {
         let subject = self.inner.config.subject(stream);
         stream::validate_subject(&subject)?;
         self.check_health()?;
-        for _ in 0..MAX_RACES {
+        for attempt in 0..MAX_RACES {
+            let look = if attempt == 0 {
+                Look::Index
+            } else {
+                Look::Leader
+            };
             if let Some(outcome) = self
-                .append_once(stream, &subject, expected, &events)
+                .append_once(stream, &subject, expected, &events, look)
                 .await?
             {
                 return Ok(outcome);
