@@ -463,3 +463,41 @@ async fn one_mutation_is_one_trace_from_the_gateway_through_the_service_into_the
         );
     }
 }
+
+/// `difacto dev` runs the domain services in its own process: each call is counted as a
+/// `serve` process counts it, on the gateway's `/metrics` (one exposition).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dev_counts_each_rpc_on_its_metrics() {
+    use proto::v1 as pb;
+    let dir = tempfile::tempdir().expect("dir");
+    let dev = support::gateway::Dev::start(dir.path());
+    let mut icb = pb::icb_service_client::IcbServiceClient::with_interceptor(
+        support::channel(&dev.server.url()).await,
+        auth::BearerToken::new(support::gateway::token("X24", Role::NationalLead)).expect("bearer"),
+    );
+    icb.register_organisation(pb::RegisterOrganisationRequest {
+        code: "X24".into(),
+        kind: pb::OrganisationKind::NationalBody.into(),
+        name: "NHS England".into(),
+        effective_date: "2020-01-01".into(),
+        ..Default::default()
+    })
+    .await
+    .expect("registered");
+    let (status, text) = http(&dev.http_addr, "GET", "/metrics", &[], "").await;
+    assert_eq!(status, 200);
+    assert!(
+        text.contains(r#"difacto_grpc_requests_total{service="difacto.v1.IcbService",method="RegisterOrganisation",code="0"} 1"#),
+        "dev /metrics:\n{text}"
+    );
+    assert!(
+        text.contains(r#"difacto_grpc_request_seconds_count{service="difacto.v1.IcbService",method="RegisterOrganisation"} 1"#),
+        "dev /metrics:\n{text}"
+    );
+    // The gateway's own metrics are still there, and the exposition ends once.
+    assert!(
+        text.contains("difacto_gateway_read_model_position"),
+        "dev /metrics:\n{text}"
+    );
+    assert_eq!(text.matches("# EOF").count(), 1, "dev /metrics:\n{text}");
+}

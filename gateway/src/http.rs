@@ -126,6 +126,12 @@ impl Gateway {
         self
     }
 
+    /// Reports the per-RPC metrics of a gRPC server in the same process on `/metrics`.
+    pub fn with_rpc_metrics(mut self, calls: Arc<telemetry::metrics::RpcMetrics>) -> Self {
+        self.metrics = Arc::new(Metrics::new(self.projection.clone()).with_calls(calls));
+        self
+    }
+
     /// Serves `/xapi/statements` with these settings.
     pub fn with_xapi(mut self, xapi: crate::xapi::Xapi) -> Self {
         self.xapi = Some(Arc::new(xapi));

@@ -11,7 +11,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
-use telemetry::metrics::{encode, latency_histogram, resident_bytes, set_gauge};
+use telemetry::metrics::{RpcMetrics, encode, join, latency_histogram, resident_bytes, set_gauge};
 
 use crate::projection::Projection;
 
@@ -31,6 +31,8 @@ pub struct Metrics {
     replays: Gauge,
     resident: Gauge,
     projection: Arc<Projection>,
+    /// The gRPC calls served in the same process (`difacto dev`), reported alongside.
+    calls: Option<Arc<RpcMetrics>>,
 }
 
 impl Metrics {
@@ -84,7 +86,14 @@ impl Metrics {
             replays,
             resident,
             projection,
+            calls: None,
         }
+    }
+
+    /// Reports `calls` (the gRPC server's per-RPC metrics) on the same `/metrics`.
+    pub fn with_calls(mut self, calls: Arc<RpcMetrics>) -> Self {
+        self.calls = Some(calls);
+        self
     }
 
     pub fn render(&self) -> String {
@@ -98,7 +107,13 @@ impl Metrics {
         );
         set(&self.replays, stats.as_of_replays.load(Ordering::Relaxed));
         set(&self.resident, resident_bytes().unwrap_or(0));
-        let registry = self.registry.lock().unwrap_or_else(|p| p.into_inner());
-        encode(&registry)
+        let own = {
+            let registry = self.registry.lock().unwrap_or_else(|p| p.into_inner());
+            encode(&registry)
+        };
+        match &self.calls {
+            Some(calls) => join(&[own, calls.render()]),
+            None => own,
+        }
     }
 }

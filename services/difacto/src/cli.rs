@@ -375,6 +375,9 @@ pub enum BenchTarget {
     Gateway,
     /// Every page of the web app on the demo dataset, against `{ __typename }`.
     Web,
+    /// RecordFacilitation to practice-service processes on JetStream (1 and 3 nodes,
+    /// 1 and 3 processes) and the gateway's replay from it, against sled.
+    Cluster,
 }
 
 /// Parses `90s`, `30m`, `1h`, `7d` or a bare number of seconds.

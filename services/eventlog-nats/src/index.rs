@@ -122,6 +122,13 @@ impl Index {
         Ok(())
     }
 
+    /// `stream`'s last record as folded so far: position, version and chain hash.
+    pub fn last_of(&self, stream: &str) -> Option<(u64, u64, [u8; 32])> {
+        let entry = self.streams.get(stream)?;
+        let position = *entry.positions.last()?;
+        Some((position, entry.positions.len() as u64 - 1, entry.last_hash))
+    }
+
     pub fn id(&self, id: &Uuid) -> Option<&IdEntry> {
         self.ids.get(id)
     }

@@ -1,11 +1,16 @@
 //! [`NatsLog`]: the [`EventLog`] on one JetStream stream.
 //!
-//! An append reads its stream's last record (its subject's last message: sequence,
-//! version, chain hash), checks idempotency against the index the tailer keeps (caught
-//! up at least to that sequence), checks the expected version, and publishes conditional
-//! on that sequence. Losing the race to another writer stores nothing; the append looks
-//! again, and either finds its own events (a re-send racing itself: the original outcome),
-//! a version that no longer admits it, or tries once more (`Any`, `StreamExists`).
+//! An append takes its stream's last record (sequence, version, chain hash) from the
+//! index the tailer keeps, checks idempotency and the expected version against it, and
+//! publishes conditional on that sequence: one round trip, the publish and its
+//! acknowledgement. The condition is what makes a stale index safe: if the stream has
+//! moved on, nothing is stored and the append looks again, this time at the stream
+//! leader (its subject's last message, with the index caught up at least to that
+//! sequence). Only what the leader's view says is reported as a wrong version or an
+//! idempotency conflict. Losing the race to another writer stores nothing; the append
+//! looks again, and either finds its own events (a re-send racing itself: the original
+//! outcome), a version that no longer admits it, or tries once more (`Any`,
+//! `StreamExists`).
 //!
 //! Many appends are in flight at once on one connection (each waits only for its own
 //! acknowledgement), so concurrent callers share the cluster's round trips and fsyncs.
@@ -46,6 +51,15 @@ fn after_lost_race(race: usize) -> Duration {
     let base = Duration::from_micros(250 << race.min(6)).min(Duration::from_millis(16));
     let jitter = u64::from(uuid::Uuid::new_v4().as_u128() as u16) % 1000;
     base + Duration::from_micros(jitter)
+}
+
+/// Where an append learns its stream's last record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Look {
+    /// This process's index: no round trip, but possibly behind the stream.
+    Index,
+    /// The stream leader, with the index caught up to what it said.
+    Leader,
 }
 
 /// The log on a JetStream cluster. Cheap to clone; clones share one connection and one
@@ -145,19 +159,37 @@ impl NatsLog {
         subject: &str,
         expected: ExpectedVersion,
         events: &[NewEvent],
+        look: Look,
     ) -> Result<Option<AppendOutcome>, LogError> {
-        let last = read::last_of(&self.inner.stream, subject).await?;
-        let (last_position, actual, last_hash) = match &last {
-            Some((position, decoded)) => {
-                (*position, Some(decoded.event.version), decoded.chain_hash)
+        let (last_position, actual, last_hash) = match look {
+            Look::Index => match self.inner.shared.read_index().last_of(stream_name) {
+                Some((position, version, hash)) => (position, Some(version), hash),
+                None => (0, None, GENESIS_HASH),
+            },
+            Look::Leader => {
+                let last = match read::last_of(&self.inner.stream, subject).await? {
+                    Some((position, decoded)) => {
+                        (position, Some(decoded.event.version), decoded.chain_hash)
+                    }
+                    None => (0, None, GENESIS_HASH),
+                };
+                self.caught_up_to(last.0).await?;
+                last
             }
-            None => (0, None, GENESIS_HASH),
         };
-        self.caught_up_to(last_position).await?;
-        if let Some(original) = self.resent(stream_name, events)? {
-            return Ok(Some(original));
+        match self.resent(stream_name, events) {
+            Ok(Some(original)) => return Ok(Some(original)),
+            Ok(None) => {}
+            // The index may hold part of an append it is still folding: only the
+            // leader's view decides a conflict.
+            Err(_) if look == Look::Index => return Ok(None),
+            Err(conflict) => return Err(conflict),
         }
         if !expected.admits(actual) {
+            if look == Look::Index {
+                // The index may be behind a version the caller already saw.
+                return Ok(None);
+            }
             return Err(LogError::WrongExpectedVersion {
                 stream: stream_name.to_owned(),
                 expected,
@@ -329,13 +361,22 @@ impl EventLog for NatsLog {
         stream::validate_subject(&subject)?;
         self.check_health()?;
         for race in 0..MAX_RACES {
+            let look = if race == 0 {
+                Look::Index
+            } else {
+                Look::Leader
+            };
             if let Some(outcome) = self
-                .append_once(stream, &subject, expected, &events)
+                .append_once(stream, &subject, expected, &events, look)
                 .await?
             {
                 return Ok(outcome);
             }
-            tokio::time::sleep(after_lost_race(race)).await;
+            // The first loss is most often this process's index lagging: ask the leader at
+            // once. Later losses are other writers' proposals not yet applied: wait.
+            if race > 0 {
+                tokio::time::sleep(after_lost_race(race - 1)).await;
+            }
         }
         Err(LogError::Unavailable(format!(
             "stream {stream}: lost the race to other writers {MAX_RACES} times; retry with the same event ids"

@@ -41,6 +41,17 @@ pub fn encode(registry: &Registry) -> String {
     text
 }
 
+/// Several expositions (each ending `# EOF`) as one, for a process whose `/metrics`
+/// reports more than one registry: `difacto dev`'s gateway beside its gRPC calls.
+pub fn join(expositions: &[String]) -> String {
+    let mut joined = String::new();
+    for text in expositions {
+        joined.push_str(text.strip_suffix("# EOF\n").unwrap_or(text));
+    }
+    joined.push_str("# EOF\n");
+    joined
+}
+
 /// One RPC: its service and method, and the gRPC status code it ended with.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RpcCall {
@@ -148,5 +159,13 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("difacto_resident_memory_bytes "), "{text}");
+    }
+
+    #[test]
+    fn joined_expositions_end_once() {
+        let one = RpcMetrics::default().render();
+        let joined = join(&[one.clone(), one]);
+        assert_eq!(joined.matches("# EOF").count(), 1, "{joined}");
+        assert!(joined.ends_with("# EOF\n"), "{joined}");
     }
 }

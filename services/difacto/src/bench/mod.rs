@@ -1,10 +1,12 @@
 //! `difacto bench`: every figure is measured next to a reference taken in the same run
 //! on the same machine, and reported as a ratio, so results compare across machines.
 
+mod cluster;
 mod gateway;
 mod log;
 mod measure;
 mod on_demo;
+mod process;
 mod report;
 mod services;
 mod web;
@@ -17,5 +19,6 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         BenchTarget::Services => services::run(&args).await,
         BenchTarget::Gateway => gateway::run(&args).await,
         BenchTarget::Web => web::run(&args).await,
+        BenchTarget::Cluster => cluster::run(&args).await,
     }
 }

@@ -192,6 +192,7 @@ pub(super) async fn start_gateway(
             verifier,
             web: gateway::web::WebConfig::default(),
             xapi: None,
+            rpc_metrics: None,
         },
         std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
         dir,

@@ -21,13 +21,14 @@ use super::report;
 use crate::cli::BenchArgs;
 use crate::grpc::Served;
 
-const CLIENTS: usize = 64;
+pub(super) const CLIENTS: usize = 64;
 /// Enough seats (500 each) that bookings measure booking, not refusals of full sessions:
 /// each pair of clients shares eight sessions.
 const SESSIONS: usize = 256;
-const SECRET: &[u8] = b"difacto-bench-secret-difacto-bench";
+/// The HS256 secret the bench's servers and clients share.
+pub(super) const SECRET: &[u8] = b"difacto-bench-secret-difacto-bench";
 
-fn bearer(org: &str, role: Role) -> anyhow::Result<BearerToken> {
+pub(super) fn bearer(org: &str, role: Role) -> anyhow::Result<BearerToken> {
     let token = TokenIssuer::hs256(SECRET, "difacto", "difacto").mint(
         &format!("bench@{org}"),
         org,
@@ -57,54 +58,70 @@ async fn register(
     Ok(())
 }
 
-fn practice_code(i: usize) -> String {
+pub(super) fn practice_code(i: usize) -> String {
     format!("A{:05}", 80_000 + i)
 }
 
-pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
-    let scratch = tempfile::tempdir_in(std::env::current_dir()?)?;
-    let seconds = args.seconds;
+/// A gRPC server like `difacto dev`'s (the log's API and every domain service) on a free
+/// loopback port, inside this process.
+pub(super) struct InProcess {
+    pub url: String,
+    shutdown: CancellationToken,
+    server: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
 
-    eprintln!("reference: log appends, {CLIENTS} in-process writers…");
-    let reference = {
-        let log = super::log::open_log(&scratch.path().join("reference"))?;
-        let result = super::log::appends(Arc::new(log.clone()), CLIENTS, seconds).await?;
-        log.close().await?;
-        result
-    };
-
-    let log = super::log::open_log(&scratch.path().join("dev"))?;
-    let shared: Arc<dyn EventLog> = Arc::new(log.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let url = format!("http://{}", listener.local_addr()?);
-    let shutdown = CancellationToken::new();
-    let served = Served {
-        log_api: Some(shared.clone()),
-        domain: DomainService::ALL.to_vec(),
-        store: Some(Arc::new(Store::new(shared.clone()))),
-        ..Served::default()
-    };
-    let verifier = Arc::new(TokenVerifier::hs256(SECRET, "difacto", "difacto"));
-    let server = tokio::spawn(crate::grpc::serve(
-        listener,
-        served,
-        verifier,
-        shutdown.clone(),
-    ));
-    // Several connections, as separate client processes would have.
-    let mut channels = Vec::new();
-    for _ in 0..8 {
-        channels.push(
-            Endpoint::from_shared(url.clone())?
-                .tcp_nodelay(true)
-                .connect()
-                .await?,
-        );
+impl InProcess {
+    pub async fn start(log: Arc<dyn EventLog>) -> anyhow::Result<Self> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let url = format!("http://{}", listener.local_addr()?);
+        let shutdown = CancellationToken::new();
+        let served = Served {
+            log_api: Some(log.clone()),
+            domain: DomainService::ALL.to_vec(),
+            store: Some(Arc::new(Store::new(log))),
+            ..Served::default()
+        };
+        let verifier = Arc::new(TokenVerifier::hs256(SECRET, "difacto", "difacto"));
+        let server = tokio::spawn(crate::grpc::serve(
+            listener,
+            served,
+            verifier,
+            shutdown.clone(),
+        ));
+        Ok(Self {
+            url,
+            shutdown,
+            server,
+        })
     }
 
-    eprintln!("seeding {CLIENTS} practices and {SESSIONS} sessions…");
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.shutdown.cancel();
+        self.server.await?
+    }
+}
+
+/// `count` connections to each of `urls`, as separate client processes would have.
+pub(super) async fn connect(urls: &[String], count: usize) -> anyhow::Result<Vec<Channel>> {
+    let mut channels = Vec::new();
+    for _ in 0..count {
+        for url in urls {
+            channels.push(
+                Endpoint::from_shared(url.clone())?
+                    .tcp_nodelay(true)
+                    .connect()
+                    .await?,
+            );
+        }
+    }
+    Ok(channels)
+}
+
+/// The organisation tree down to the [`CLIENTS`] practices the clients act for, and the
+/// partner that schedules sessions.
+pub(super) async fn register_practices(channel: &Channel) -> anyhow::Result<()> {
     let mut icb: IcbClient = pb::icb_service_client::IcbServiceClient::with_interceptor(
-        channels[0].clone(),
+        channel.clone(),
         bearer("X24", Role::NationalLead)?,
     );
     use pb::OrganisationKind::*;
@@ -121,30 +138,15 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
     for i in 0..CLIENTS {
         register(&mut icb, &practice_code(i), Practice, "U00001").await?;
     }
-    let mut partner = pb::partner_service_client::PartnerServiceClient::with_interceptor(
-        channels[0].clone(),
-        bearer("P-bench", Role::PartnerCoordinator)?,
-    );
-    let mut sessions = Vec::new();
-    for i in 0..SESSIONS {
-        let session = partner
-            .schedule_session(pb::ScheduleSessionRequest {
-                partner_code: "P-bench".into(),
-                host_practice_code: practice_code(i % CLIENTS),
-                icb_code: "QE1".into(),
-                starts_at: "2099-05-01T10:00:00Z".into(),
-                ends_at: "2099-05-01T12:00:00Z".into(),
-                capacity: 500,
-                title: "NHS App drop-in".into(),
-                topics: vec![pb::DigitalService::NhsApp.into()],
-                ..Default::default()
-            })
-            .await?
-            .into_inner();
-        sessions.push(session.aggregate_id);
-    }
+    Ok(())
+}
 
-    eprintln!("RecordFacilitation, {CLIENTS} clients…");
+/// RecordFacilitation from [`CLIENTS`] clients for `seconds`, each client acting for its
+/// own practice, the clients spread round-robin over `channels`.
+pub(super) async fn record_facilitations(
+    channels: &[Channel],
+    seconds: f64,
+) -> anyhow::Result<Throughput> {
     let clients: Vec<_> = (0..CLIENTS)
         .map(|i| {
             Ok(
@@ -156,7 +158,7 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
         })
         .collect::<anyhow::Result<_>>()?;
     let clients = Arc::new(clients);
-    let facilitation = closed_loop(
+    closed_loop(
         CLIENTS,
         Duration::from_secs_f64(seconds),
         move |worker, _| {
@@ -182,7 +184,52 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
             }
         },
     )
-    .await?;
+    .await
+}
+
+pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
+    let scratch = tempfile::tempdir_in(std::env::current_dir()?)?;
+    let seconds = args.seconds;
+
+    eprintln!("reference: log appends, {CLIENTS} in-process writers…");
+    let reference = {
+        let log = super::log::open_log(&scratch.path().join("reference"))?;
+        let result = super::log::appends(Arc::new(log.clone()), CLIENTS, seconds).await?;
+        log.close().await?;
+        result
+    };
+
+    let log = super::log::open_log(&scratch.path().join("dev"))?;
+    let server = InProcess::start(Arc::new(log.clone())).await?;
+    let channels = connect(std::slice::from_ref(&server.url), 8).await?;
+
+    eprintln!("seeding {CLIENTS} practices and {SESSIONS} sessions…");
+    register_practices(&channels[0]).await?;
+    let mut partner = pb::partner_service_client::PartnerServiceClient::with_interceptor(
+        channels[0].clone(),
+        bearer("P-bench", Role::PartnerCoordinator)?,
+    );
+    let mut sessions = Vec::new();
+    for i in 0..SESSIONS {
+        let session = partner
+            .schedule_session(pb::ScheduleSessionRequest {
+                partner_code: "P-bench".into(),
+                host_practice_code: practice_code(i % CLIENTS),
+                icb_code: "QE1".into(),
+                starts_at: "2099-05-01T10:00:00Z".into(),
+                ends_at: "2099-05-01T12:00:00Z".into(),
+                capacity: 500,
+                title: "NHS App drop-in".into(),
+                topics: vec![pb::DigitalService::NhsApp.into()],
+                ..Default::default()
+            })
+            .await?
+            .into_inner();
+        sessions.push(session.aggregate_id);
+    }
+
+    eprintln!("RecordFacilitation, {CLIENTS} clients…");
+    let facilitation = record_facilitations(&channels, seconds).await?;
 
     eprintln!("BookSeat, {CLIENTS} clients…");
     let bookers: Vec<_> = (0..CLIENTS)
@@ -230,8 +277,7 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
         },
     )
     .await?;
-    shutdown.cancel();
-    server.await??;
+    server.stop().await?;
     log.close().await?;
 
     let body = render(
@@ -246,7 +292,8 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn row(what: &str, t: &Throughput, reference: f64) -> String {
+/// One table row: rate, p50, p99 and the rate's ratio to `reference` (per second).
+pub(super) fn row(what: &str, t: &Throughput, reference: f64) -> String {
     format!(
         "| {what} | {:.0} | {:.2} ms | {:.2} ms | {:.2} |",
         t.per_second(),

@@ -11,6 +11,7 @@ use anyhow::Context;
 use eventlog::{Clock, EventLog, SledConfig, SledLog};
 use gateway::services::DomainEndpoints;
 use handlers::{DomainService, Store};
+use telemetry::metrics::RpcMetrics;
 
 use crate::cli::{AuthArgs, DevArgs};
 use crate::grpc::Served;
@@ -56,11 +57,13 @@ pub async fn run(args: DevArgs, auth: &AuthArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("--grpc-addr: cannot listen on {}", args.grpc_addr))?;
     let grpc_addr = grpc_listener.local_addr()?;
+    // Counted as `serve` counts them, and reported on the gateway's `/metrics`.
+    let rpc_metrics = Arc::new(RpcMetrics::default());
     let served = Served {
         log_api: Some(log.clone()),
         domain: DomainService::ALL.to_vec(),
         store: Some(store.clone()),
-        ..Served::default()
+        metrics: rpc_metrics.clone(),
     };
     let grpc = tokio::spawn(crate::grpc::serve(
         grpc_listener,
@@ -78,6 +81,7 @@ pub async fn run(args: DevArgs, auth: &AuthArgs) -> anyhow::Result<()> {
             verifier,
             web: crate::settings::web(auth, data_dir, &args.oidc)?,
             xapi: crate::settings::xapi(auth, data_dir, &args.xapi)?,
+            rpc_metrics: Some(rpc_metrics),
         },
         args.http_addr,
         data_dir,

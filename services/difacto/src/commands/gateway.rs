@@ -80,6 +80,9 @@ pub struct Access {
     pub web: gateway::web::WebConfig,
     /// `/xapi/statements`, when configured.
     pub xapi: Option<gateway::xapi::Xapi>,
+    /// The per-RPC metrics of the gRPC server in the same process (`dev`), reported on
+    /// the gateway's `/metrics`.
+    pub rpc_metrics: Option<Arc<telemetry::metrics::RpcMetrics>>,
 }
 
 /// Binds `http_addr`, opens the read models from their checkpoint in `state_dir` (or from
@@ -119,6 +122,9 @@ pub async fn start(
     let mut gateway = Gateway::new(schema, access.verifier, projection.clone())
         .with_readiness(readiness)
         .with_web(access.web);
+    if let Some(calls) = access.rpc_metrics {
+        gateway = gateway.with_rpc_metrics(calls);
+    }
     if let Some(xapi) = access.xapi {
         tracing::info!("xAPI statements are received at /xapi/statements");
         gateway = gateway.with_xapi(xapi);

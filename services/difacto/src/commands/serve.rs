@@ -83,6 +83,7 @@ async fn serve_gateway(
             verifier,
             web: crate::settings::web(auth, data_dir, &args.oidc)?,
             xapi: crate::settings::xapi(auth, data_dir, &args.xapi)?,
+            rpc_metrics: None,
         },
         args.http_addr,
         data_dir,
