@@ -361,11 +361,7 @@ impl EventLog for NatsLog {
         stream::validate_subject(&subject)?;
         self.check_health()?;
         for race in 0..MAX_RACES {
-            let look = if race == 0 {
-                Look::Index
-            } else {
-                Look::Leader
-            };
+            let look = if race == 0 { Look::Index } else { Look::Leader };
             if let Some(outcome) = self
                 .append_once(stream, &subject, expected, &events, look)
                 .await?
