@@ -64,6 +64,9 @@ pub(crate) async fn head(stream: &Stream) -> Result<u64, LogError> {
     Ok(info.state.last_sequence)
 }
 
+/// How long one pull of a follower waits on an idle stream (see [`ordered_from`]).
+const FOLLOW_EXPIRES: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Every message from `after + 1` on, in order, as (position, payload); then live ones.
 pub(crate) fn ordered_from(
     stream: Stream,
@@ -78,6 +81,11 @@ pub(crate) fn ordered_from(
                     start_sequence: after + 1,
                 }
             },
+            // The consumer lives on one node. A pull's idle heartbeat is half its expiry,
+            // and the client recreates the consumer after two missed heartbeats: with the
+            // default 30 s expiry a killed node stalled the index, and every append waiting
+            // on it, for half a minute; with 2 s it moves to a live node within seconds.
+            max_expires: FOLLOW_EXPIRES,
             ..OrderedConfig::default()
         };
         let consumer = stream
