@@ -301,18 +301,7 @@ async fn signing_in_through_a_real_openid_provider() {
         started.elapsed().as_secs_f64() * 1000.0
     );
     // The session is the mapped caller for the API too.
-    let me = client
-        .post(format!("{base}/graphql"))
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(json!({ "query": "{ organisation(code: \"QOP\") { code name } }" }).to_string())
-        .send()
-        .await
-        .expect("POST /graphql with the session")
-        .text()
-        .await
-        .expect("an answer");
-    let me: serde_json::Value = serde_json::from_str(&me).expect("a JSON answer");
-    assert_eq!(data(&me)["organisation"]["code"], "QOP", "{me}");
+    assert_the_api_answers_qop(&client, &base).await;
 
     // The development form is refused while an issuer is configured, even with the
     // session's own CSRF token.
@@ -595,10 +584,20 @@ async fn a_public_key_deployment_signs_web_sessions_with_its_private_half() {
         page.contains("ICB commissioner, North Central London ICB (QOP)"),
         "{page}"
     );
+    assert_the_api_answers_qop(&client, &base).await;
+    drop(dev);
+}
+
+fn path_str(path: &Path) -> &str {
+    path.to_str().expect("a UTF-8 path")
+}
+
+/// The session is the mapped caller for the API too: it reads its ICB, QOP.
+async fn assert_the_api_answers_qop(client: &reqwest::Client, base: &str) {
     let me = client
         .post(format!("{base}/graphql"))
         .header(header::CONTENT_TYPE, "application/json")
-        .body(json!({ "query": "{ organisation(code: \"QOP\") { code } }" }).to_string())
+        .body(json!({ "query": "{ organisation(code: \"QOP\") { code name } }" }).to_string())
         .send()
         .await
         .expect("POST /graphql with the session")
@@ -607,11 +606,6 @@ async fn a_public_key_deployment_signs_web_sessions_with_its_private_half() {
         .expect("an answer");
     let me: serde_json::Value = serde_json::from_str(&me).expect("a JSON answer");
     assert_eq!(data(&me)["organisation"]["code"], "QOP", "{me}");
-    drop(dev);
-}
-
-fn path_str(path: &Path) -> &str {
-    path.to_str().expect("a UTF-8 path")
 }
 
 /// The CSRF token of the page's forms.

@@ -7,7 +7,7 @@ mod support;
 use auth::Role;
 use proto::v1 as pb;
 use support::Server;
-use support::jetstream::{IcbClient, bearer, drop_in, register};
+use support::jetstream::{IcbClient, bearer, drop_in};
 use tonic::Code;
 use tonic::transport::Channel;
 
