@@ -614,7 +614,8 @@ fn form_token(page: &str) -> String {
         .find("name=\"csrf\" value=\"")
         .expect("a form with a CSRF token")
         + 19;
-    page[at..at + 64].to_owned()
+    let end = page[at..].find('"').expect("the token's closing quote");
+    page[at..at + end].to_owned()
 }
 
 /// The sign-in cookie alone, as a second browser that stole it would send it.

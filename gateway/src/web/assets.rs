@@ -33,9 +33,7 @@ fn version(hash: &[u8; 32]) -> String {
 }
 
 /// `/assets/{*path}`, gzipped for browsers that take it: the design system's stylesheet
-/// is 278 KB as shipped and 29 KB gzipped. Only these files are compressed: pages carry
-/// the session's CSRF token, and compressing a secret beside what a visitor typed lets
-/// the length of the answer tell the secret (BREACH).
+/// is 278 KB as shipped and 29 KB gzipped.
 pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
     Router::new()
         .route("/assets/{*path}", get(serve))

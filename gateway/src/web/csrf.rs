@@ -1,6 +1,10 @@
 //! Cross-site request forgery: every form carries the session's token, and every POST
 //! of the web app is refused (403) unless it sends it back. The session cookie is also
 //! SameSite=Lax, so another site's form is refused twice over.
+//!
+//! A page never shows the token itself but [`masked`]: a fresh random pad and the token
+//! XORed with it. Every page carries different bytes, so the length of a compressed page
+//! tells an eavesdropper nothing about the token (BREACH), and pages can be gzipped.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -13,7 +17,26 @@ pub const FIELD: &str = "csrf";
 pub fn new_token() -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(bytes)
+}
+
+/// `token` as one page carries it: a random pad as long as the token, then the token
+/// XORed with the pad, all hex.
+pub fn masked(token: &str) -> String {
+    let mut pad = vec![0u8; token.len()];
+    rand::rng().fill_bytes(&mut pad);
+    let hidden: Vec<u8> = token.bytes().zip(&pad).map(|(t, p)| t ^ p).collect();
+    format!("{}{}", hex::encode(pad), hex::encode(hidden))
+}
+
+/// Whether a form's `sent` field is [`masked`] from the session's token `expected`.
+pub fn matches_masked(expected: &str, sent: Option<&str>) -> bool {
+    let Some(bytes) = sent.and_then(|s| hex::decode(s).ok()) else {
+        return false;
+    };
+    let (pad, hidden) = bytes.split_at(bytes.len() / 2);
+    let token: Vec<u8> = hidden.iter().zip(pad).map(|(h, p)| h ^ p).collect();
+    bytes.len() % 2 == 0 && matches(expected, std::str::from_utf8(&token).ok())
 }
 
 /// Whether `sent` is the session's token, compared in constant time so that timing
@@ -54,5 +77,23 @@ mod tests {
         assert!(!matches(&token, Some(&new_token())));
         assert!(!matches("", Some("")));
         assert!(!matches(&token, Some(&token[..63])));
+    }
+
+    #[test]
+    fn a_masked_token_differs_on_every_page_and_still_matches() {
+        let token = new_token();
+        let (one, two) = (masked(&token), masked(&token));
+        assert_ne!(one, two);
+        assert!(!one.contains(&token));
+        assert!(matches_masked(&token, Some(&one)));
+        assert!(matches_masked(&token, Some(&two)));
+        assert!(!matches_masked(&new_token(), Some(&one)));
+        // The bare token, a truncated mask, odd hex and nothing at all are refused.
+        assert!(!matches_masked(&token, Some(&token)));
+        assert!(!matches_masked(&token, Some(&one[..one.len() - 2])));
+        assert!(!matches_masked(&token, Some(&one[1..])));
+        assert!(!matches_masked(&token, Some("")));
+        assert!(!matches_masked(&token, None));
+        assert!(!matches_masked("", Some(&masked(""))));
     }
 }

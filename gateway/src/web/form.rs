@@ -221,7 +221,7 @@ impl<S: Send + Sync> FromRequest<S> for CheckedForm {
             .await
             .map_err(IntoResponse::into_response)?;
         let form = Posted::parse(&body);
-        if !csrf::matches(&visitor.csrf, Some(form.get(csrf::FIELD))) {
+        if !csrf::matches_masked(&visitor.csrf, Some(form.get(csrf::FIELD))) {
             return Err(csrf::refused());
         }
         Ok(Self { visitor, form })

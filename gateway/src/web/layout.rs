@@ -28,6 +28,7 @@ pub struct NavItem {
 pub struct Layout {
     pub who: Option<Who>,
     pub nav: Vec<NavItem>,
+    /// The session's CSRF token as this page carries it ([`super::csrf::masked`]).
     pub csrf: String,
     pub favicon: String,
     pub css: String,
@@ -176,7 +177,7 @@ impl Layout {
         Self {
             who,
             nav,
-            csrf: visitor.csrf.clone(),
+            csrf: super::csrf::masked(&visitor.csrf),
             favicon: url("vendor/nhsuk-frontend/images/favicon.ico"),
             css: url("vendor/nhsuk-frontend/nhsuk-frontend.min.css"),
             own_css: url("difacto.css"),
