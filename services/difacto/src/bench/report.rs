@@ -37,7 +37,14 @@ pub fn machine() -> String {
         })
         .unwrap_or_else(|| "unknown CPU".into());
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    format!("{cores} cores, {cpu}")
+    // Other work on the machine moves every figure, so the report says how busy it was.
+    let load = std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_owned))
+        .map_or(String::new(), |l| {
+            format!("; load average {l} as the run ended (its own work included)")
+        });
+    format!("{cores} cores, {cpu}{load}")
 }
 
 #[cfg(test)]
