@@ -1,6 +1,8 @@
 //! The web app in headless Chromium, for tests (feature `testing`): chromedriver started
 //! and ended with the test, a browser that cannot reach another origin, signing in
-//! through the development form, the keyboard, axe-core and screenshots. The gateway's
+//! through the development form (with the mouse's clicks, or the keyboard alone), the
+//! keyboard with its visible focus checked at every control it reaches, axe-core and
+//! screenshots. The gateway's
 //! own browser tests and the end-to-end journeys against the real binary share it.
 //!
 //! Needs `chromium` and `/usr/bin/chromedriver` (`scripts/install-test-deps`).
@@ -127,11 +129,42 @@ where
     }
 }
 
-/// Presses Tab until the focused element satisfies `test` (a JS expression on `e`).
+/// Whether the focused element looks focused (WCAG 2.4.7): how it is drawn focused (its
+/// outline, shadow, colours and underline, and those of its labels and their `::before`,
+/// where the design system draws a radio's or a checkbox's focus) differs from how it
+/// is drawn once it lets go of the focus, which it then takes back.
+const FOCUS_SHOWN: &str = r#"
+const e = document.activeElement;
+if (!e || e === document.body) return false;
+const look = () => {
+  const styles = [getComputedStyle(e)];
+  for (const label of e.labels ?? []) {
+    styles.push(getComputedStyle(label), getComputedStyle(label, "::before"));
+  }
+  return styles.map(s => [s.outlineStyle, s.outlineColor, s.outlineWidth, s.boxShadow,
+    s.backgroundColor, s.color, s.textDecorationLine, s.borderColor].join(" ")).join(" / ");
+};
+const focused = look();
+e.blur();
+const unfocused = look();
+e.focus();
+return focused !== unfocused;"#;
+
+/// Whether the focused element shows it has the focus (see [`FOCUS_SHOWN`]).
+pub async fn focus_shown(client: &Client) -> bool {
+    client.execute(FOCUS_SHOWN, vec![]).await.expect("script") == Value::Bool(true)
+}
+
+/// Presses Tab until the focused element satisfies `test` (a JS expression on `e`), and
+/// checks that it shows it has the focus.
 pub async fn tab_to(client: &Client, test: &str) {
     let script = format!("const e = document.activeElement; return !!(e && ({test}));");
     for _ in 0..MAX_TABS {
         if client.execute(&script, vec![]).await.expect("script") == Value::Bool(true) {
+            assert!(
+                focus_shown(client).await,
+                "{test} has the focus but does not look it"
+            );
             return;
         }
         client
@@ -347,11 +380,30 @@ pub async fn click(client: &Client, xpath: &str) {
 /// Clicks the link or button at `xpath` and waits until the page it leads to has loaded
 /// (a new document, not the one clicked on).
 pub async fn follow(client: &Client, xpath: &str) {
+    leaving(client).await;
+    click(client, xpath).await;
+    arrived(client, xpath).await;
+}
+
+/// Presses Tab until the focus is on the link or button `test` (see [`tab_to`]), then
+/// Enter, and waits until the page it leads to has loaded.
+pub async fn enter_on(client: &Client, test: &str) {
+    tab_to(client, test).await;
+    leaving(client).await;
+    type_here(client, ENTER).await;
+    arrived(client, test).await;
+}
+
+/// Marks the page shown, so that [`arrived`] knows it from the next.
+async fn leaving(client: &Client) {
     client
         .execute("window.difactoLeaving = true;", vec![])
         .await
         .expect("mark the page");
-    click(client, xpath).await;
+}
+
+/// Waits until a new page (not the one [`leaving`] marked) has loaded, after `what`.
+async fn arrived(client: &Client, what: &str) {
     let started = std::time::Instant::now();
     loop {
         let arrived = client
@@ -366,10 +418,39 @@ pub async fn follow(client: &Client, xpath: &str) {
         }
         assert!(
             started.elapsed() < WAIT,
-            "{xpath} led to no new page within {WAIT:?}"
+            "{what} led to no new page within {WAIT:?}"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// Presses Tab until the focus is on the control with `id`, and types `text` there: over
+/// what a text field held (Ctrl+A first), or, in a list, the start of the option to choose.
+pub async fn type_into(client: &Client, id: &str, text: &str) {
+    tab_to(client, &format!("e.id === {}", json!(id))).await;
+    type_here(client, &format!("{CONTROL}a{RELEASE}{text}")).await;
+}
+
+/// What a keyboard test reaches with Tab: the link or button whose text is `words`.
+pub fn named(words: &str) -> String {
+    format!(
+        "(e.tagName === 'A' || e.tagName === 'BUTTON') && e.textContent.trim().startsWith({})",
+        json!(words)
+    )
+}
+
+/// Fills the development sign-in form on the page shown with the keyboard alone and
+/// sends it: Tab to the organisation field, its text replaced by `org`, Tab to the role,
+/// chosen by typing the start of its name (`role`, such as "Practice" or "ICB"), Tab to
+/// the button, Enter.
+pub async fn sign_in_with_keys(client: &Client, org: &str, role: &str) {
+    type_into(client, "org", org).await;
+    type_into(client, "role", role).await;
+    enter_on(
+        client,
+        "e.tagName === 'BUTTON' && e.textContent.trim() === 'Sign in'",
+    )
+    .await;
 }
 
 /// Types `value` into the field with `id`, over what it held.

@@ -1,9 +1,12 @@
 //! The web app in headless Chromium (DESIGN.md §10): a commissioner signs in with the
-//! keyboard alone, reads the responsibility map and signs out; a POST without the CSRF
-//! token is refused; axe-core finds no serious or critical violation on any page (the
-//! practice's and the provider's pages signed in as them); and no request leaves
-//! 127.0.0.1. Needs `chromium` and `/usr/bin/chromedriver`
-//! (`scripts/install-test-deps`, which `.ci/run` calls). Each step is bounded in time.
+//! keyboard alone, reads the responsibility map and signs out; a partner, a practice
+//! manager, a national lead and a provider each sign in and do their page's main task
+//! with the keyboard alone (Tab and Enter, every control reached showing its focus); a
+//! POST without the CSRF token is refused; axe-core finds no serious or critical
+//! violation on any page (the practice's and the provider's pages signed in as them); a
+//! practice's inbox shows a platform change live; and no request leaves 127.0.0.1. Needs
+//! `chromium` and `/usr/bin/chromedriver` (`scripts/install-test-deps`, which `.ci/run`
+//! calls). Each step is bounded in time.
 
 #[path = "api/world.rs"]
 #[allow(dead_code)]
@@ -16,8 +19,8 @@ use std::time::Duration;
 use auth::{DEFAULT_AUDIENCE, DEFAULT_ISSUER, TokenVerifier};
 use gateway::browser::fantoccini::{Client, Locator};
 use gateway::browser::{
-    CONTROL, ENTER, RELEASE, assert_stays_home, axe, bounded, browser, check_page, sign_in_as,
-    start_driver, tab_to, text, type_here, wait_for_text, wait_until_listening,
+    assert_stays_home, axe, bounded, browser, check_page, enter_on, focus_shown, named, sign_in_as,
+    sign_in_with_keys, start_driver, text, type_into, wait_for_text, wait_until_listening,
 };
 use gateway::http::Gateway;
 use gateway::web::WebConfig;
@@ -106,42 +109,30 @@ async fn journey(client: &Client, origin: &str) {
         .await
         .expect("sign-in page");
     check_page(client, origin, &mut violations).await;
-    tab_to(client, "e.id === 'org'").await;
-    type_here(client, "NOPE1").await;
-    tab_to(client, "e.id === 'role'").await;
-    type_here(client, "ICB").await;
-    tab_to(
-        client,
-        "e.tagName === 'BUTTON' && e.textContent.trim() === 'Sign in'",
-    )
-    .await;
-    type_here(client, ENTER).await;
+    // The focus check finds what it should: a field drawn focused as it is unfocused.
+    client
+        .execute(
+            "const s = document.createElement('style'); s.textContent = '#org, #org:focus { outline: 0 none black !important; box-shadow: none !important; border-color: black !important; background: white !important; color: black !important; }'; document.head.appendChild(s); document.getElementById('org').focus();",
+            vec![],
+        )
+        .await
+        .expect("spoil the focus");
+    assert!(!focus_shown(client).await, "a focus drawn as nothing");
+    client.refresh().await.expect("reload");
+    sign_in_with_keys(client, "NOPE1", "ICB").await;
     let error = text(client, "#org-error").await;
     assert!(
         error.contains("No organisation has the code NOPE1"),
         "{error}"
     );
     check_page(client, origin, &mut violations).await;
-    tab_to(client, "e.id === 'org'").await;
-    // Ctrl+A, then the right code over what was typed.
-    type_here(client, &format!("{CONTROL}a{RELEASE}QWO")).await;
-    tab_to(
-        client,
-        "e.tagName === 'BUTTON' && e.textContent.trim() === 'Sign in'",
-    )
-    .await;
-    type_here(client, ENTER).await;
+    sign_in_with_keys(client, "QWO", "ICB").await;
     let home = text(client, "main").await;
     assert!(home.contains("Signed in as ICB commissioner"), "{home}");
     check_page(client, origin, &mut violations).await;
 
     // The responsibility map, reached from the menu.
-    tab_to(
-        client,
-        "e.tagName === 'A' && e.textContent.trim() === 'Responsibility map'",
-    )
-    .await;
-    type_here(client, ENTER).await;
+    enter_on(client, &named("Responsibility map")).await;
     let map = text(client, "main").await;
     assert!(map.contains("NHS App sign-up support"), "{map}");
     assert!(map.contains("No one accountable"), "{map}");
@@ -186,12 +177,7 @@ async fn journey(client: &Client, origin: &str) {
 
     // Sign out, with the keyboard.
     client.goto(&format!("{origin}/")).await.expect("home");
-    tab_to(
-        client,
-        "e.tagName === 'BUTTON' && e.textContent.trim() === 'Sign out'",
-    )
-    .await;
-    type_here(client, ENTER).await;
+    enter_on(client, &named("Sign out")).await;
     assert!(text(client, "main").await.contains("Sign in to difacto"));
     client
         .goto(&format!("{origin}/responsibility"))
@@ -221,13 +207,16 @@ async fn journey(client: &Client, origin: &str) {
     assert!(violations.is_empty(), "axe-core: {violations:#?}");
 }
 
+/// The platform of [`add_a_platform`].
+const PLATFORM: &str = "00000000-0000-4000-8000-0000000000c1";
+
 /// Adds to `world` a provider, `V-acme`, its platform and one usability issue A81001
 /// reported on it, for the provider's and the practice's pages.
 async fn add_a_platform(world: &world::World) {
     use proto::v1 as pb;
     let log = world.log.as_ref();
     world::register(log, "V-acme", pb::OrganisationKind::Provider, "X24").await;
-    let platform = "00000000-0000-4000-8000-0000000000c1";
+    let platform = PLATFORM;
     world::append(
         log,
         &format!("platform-{platform}"),
@@ -346,4 +335,191 @@ async fn a_commissioner_signs_in_reads_the_map_and_signs_out_with_the_keyboard()
     let took = bounded(JOURNEY, &client, journey).await;
     shutdown.cancel();
     eprintln!("browser journey: {took:?}");
+}
+
+/// The world of the keyboard tests, with the domain services serving its log so the
+/// forms write: the commissioner's world, a training programme, a provider's platform the
+/// practice A81001 uses with an issue it reported, and a session of P-leeds-libraries.
+async fn live_world() -> (world::World, handlers::testing::Served) {
+    use proto::v1 as pb;
+    let served = handlers::testing::Served::start(SECRET).await;
+    let log: Arc<dyn eventlog::EventLog> = served.log.clone();
+    let endpoints = gateway::services::DomainEndpoints::from_channel(served.channel.clone());
+    let world = world::world_on(log, endpoints, None).await;
+    world::launch_training(&world).await;
+    add_a_platform(&world).await;
+    let adopted = pb::PlatformAdopted {
+        practice_code: "A81001".into(),
+        platform_id: PLATFORM.into(),
+        effective_date: chrono::Utc::now().date_naive().to_string(),
+        services: vec![],
+    };
+    recorded(&world, "practice-A81001", adopted).await;
+    schedule_a_session(&world).await;
+    (world, served)
+}
+
+/// `query` answered by the API to a caller of `org` with `role`.
+async fn api(world: &world::World, org: &str, role: auth::Role, query: &str) -> serde_json::Value {
+    let answer = world
+        .schema
+        .execute(async_graphql::Request::new(query).data(world::verified(org, &[role])))
+        .await;
+    assert!(answer.errors.is_empty(), "{:?}", answer.errors);
+    answer.data.into_json().expect("json")
+}
+
+/// The partner books two places on its session from the session list.
+async fn partner_with_keys(client: &Client, origin: &str, violations: &mut Vec<String>) {
+    client
+        .goto(&format!("{origin}/signin"))
+        .await
+        .expect("sign-in page");
+    sign_in_with_keys(client, "P-leeds-libraries", "Partner").await;
+    enter_on(client, &named("Sessions")).await;
+    check_page(client, origin, violations).await;
+    enter_on(client, &named("NHS App drop-in")).await;
+    assert!(text(client, "#fill").await.starts_with("0 of 10 booked"));
+    type_into(client, "referringOrganisationCode", "A81001").await;
+    type_into(client, "places", "2").await;
+    enter_on(client, &named("Book places")).await;
+    let fill = text(client, "#fill").await;
+    assert!(fill.starts_with("2 of 10 booked"), "{fill}");
+    check_page(client, origin, violations).await;
+}
+
+/// The practice manager sees a platform change arrive in the inbox live, follows it to
+/// the staff page and records the receptionists in post.
+async fn practice_manager_with_keys(
+    client: &Client,
+    origin: &str,
+    world: &world::World,
+    violations: &mut Vec<String>,
+) {
+    use proto::v1 as pb;
+    client
+        .goto(&format!("{origin}/signin"))
+        .await
+        .expect("sign-in page");
+    sign_in_with_keys(client, "A81001", "Practice").await;
+    enter_on(client, &named("Inbox")).await;
+    let before = text(client, "#live-inbox").await;
+    assert!(
+        before.contains("No change to a platform you use"),
+        "{before}"
+    );
+    wait_until_listening(client).await;
+    let summary = "Repeat prescriptions move to their own tab";
+    let announced = pb::PlatformChangeAnnounced {
+        change_id: "c-keys".into(),
+        platform_id: PLATFORM.into(),
+        effective_date: chrono::Utc::now().date_naive().to_string(),
+        retraining_required: true,
+        roles_affected: vec![pb::StaffRole::Receptionist.into()],
+        summary: summary.into(),
+        ..Default::default()
+    };
+    recorded(world, &format!("platform-{PLATFORM}"), announced).await;
+    let live = wait_for_text(client, "live-inbox", Duration::from_secs(10), |t| {
+        t.contains(summary)
+    })
+    .await;
+    assert!(live.contains("Acme Patient App from V-acme"), "{live}");
+    assert!(live.contains("1 thing to answer"), "{live}");
+    check_page(client, origin, violations).await;
+    enter_on(client, &named("Record your staff's training")).await;
+    type_into(client, "staffRole", "Receptionist").await;
+    type_into(client, "headcount", "4").await;
+    enter_on(client, &named("Record staff in post")).await;
+    let page = text(client, "main").await;
+    assert!(page.contains("The staff in post are recorded."), "{page}");
+    let answer = api(
+        world,
+        "A81001",
+        auth::Role::PracticeManager,
+        r#"{ trainingRollout(programme: "DFR-2027", groupBy: PRACTICE, within: "A81001") { totals { staffInPost } } }"#,
+    )
+    .await;
+    assert_eq!(
+        answer["trainingRollout"]["totals"]["staffInPost"], 4,
+        "{answer}"
+    );
+    check_page(client, origin, violations).await;
+}
+
+/// The national lead asks the rollout page for one ICB.
+async fn national_lead_with_keys(client: &Client, origin: &str, violations: &mut Vec<String>) {
+    client
+        .goto(&format!("{origin}/signin"))
+        .await
+        .expect("sign-in page");
+    sign_in_with_keys(client, "X24", "National").await;
+    enter_on(client, &named("Training rollout")).await;
+    check_page(client, origin, violations).await;
+    type_into(client, "within", "QWO").await;
+    enter_on(client, &named("Show")).await;
+    let url = client.current_url().await.expect("url");
+    assert!(
+        url.query().unwrap_or_default().contains("within=QWO"),
+        "{url}"
+    );
+    let page = text(client, "main").await;
+    assert!(page.contains("(QWO)"), "{page}");
+    check_page(client, origin, violations).await;
+}
+
+/// The provider acknowledges the issue the practice reported.
+async fn provider_with_keys(
+    client: &Client,
+    origin: &str,
+    world: &world::World,
+    violations: &mut Vec<String>,
+) {
+    client
+        .goto(&format!("{origin}/signin"))
+        .await
+        .expect("sign-in page");
+    sign_in_with_keys(client, "V-acme", "Platform").await;
+    enter_on(client, &named("Issues to answer")).await;
+    check_page(client, origin, violations).await;
+    enter_on(client, &named("Acknowledge")).await;
+    let page = text(client, "main").await;
+    assert!(page.contains("You acknowledged the issue."), "{page}");
+    let answer = api(
+        world,
+        "V-acme",
+        auth::Role::ProviderAdmin,
+        "{ platformIssues { nodes { status } } }",
+    )
+    .await;
+    assert_eq!(
+        answer["platformIssues"]["nodes"][0]["status"],
+        "ACKNOWLEDGED"
+    );
+    check_page(client, origin, violations).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_role_does_its_main_task_with_the_keyboard_alone() {
+    let (world, _served) = live_world().await;
+    let world = Arc::new(world);
+    let (addr, shutdown) = start_gateway(&world).await;
+    let driver = start_driver().await;
+    let profile = tempfile::tempdir().expect("profile dir");
+    let client = browser(&driver, profile.path()).await;
+    let journey = {
+        let (client, world) = (client.clone(), world.clone());
+        async move {
+            let origin = format!("http://{addr}");
+            let mut violations = Vec::new();
+            partner_with_keys(&client, &origin, &mut violations).await;
+            practice_manager_with_keys(&client, &origin, &world, &mut violations).await;
+            national_lead_with_keys(&client, &origin, &mut violations).await;
+            provider_with_keys(&client, &origin, &world, &mut violations).await;
+            assert!(violations.is_empty(), "axe-core: {violations:#?}");
+        }
+    };
+    let took = bounded(JOURNEY, &client, journey).await;
+    shutdown.cancel();
+    eprintln!("keyboard journeys: {took:?}");
 }

@@ -23,7 +23,7 @@ use crate::vocabulary::StaffRole;
 const RETRAINING_WINDOW_DAYS: u64 = 28;
 
 /// The events that can change what an inbox holds: a page showing one listens for them.
-pub const CHANGED_BY: [&str; 9] = [
+pub const CHANGED_BY: [&str; 10] = [
     "ResponsibilityProposed",
     "ResponsibilityAccepted",
     "ResponsibilityDeclined",
@@ -33,6 +33,8 @@ pub const CHANGED_BY: [&str; 9] = [
     "HostingDeclined",
     "SessionCancelled",
     "PlatformChangeAnnounced",
+    // A practice that starts using a platform hears of its recent changes.
+    "PlatformAdopted",
 ];
 
 /// A change to a platform the practice uses, after which its staff need retraining.

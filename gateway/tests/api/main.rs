@@ -20,3 +20,4 @@ mod web_pages;
 mod web_partner;
 mod web_practice;
 mod web_provider;
+mod web_staff;

@@ -138,6 +138,82 @@ async fn a_practice_answers_its_inbox_through_the_api() {
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
 }
 
+/// A change that needs retraining on a platform the practice uses is in its inbox's total
+/// and listed on the page: what changes, when, on which platform from which provider, and
+/// for whom, leading to where the training is recorded. A change that needs no retraining
+/// is neither.
+#[tokio::test]
+async fn a_practice_sees_the_platform_changes_its_inbox_counts() {
+    let site = live_site().await;
+    let platform = platform(&site).await;
+    let adopt = serde_json::json!({ "practiceCode": "A81001", "platformId": platform });
+    command(
+        &site,
+        "A81001",
+        &[Role::PracticeManager],
+        "adoptPlatform",
+        adopt,
+    )
+    .await;
+    let today = chrono::Utc::now().date_naive().to_string();
+    for (summary, retraining) in [
+        ("Repeat prescriptions move to their own tab", true),
+        ("The buttons are a darker blue", false),
+    ] {
+        let change = serde_json::json!({
+            "platformId": platform, "effectiveDate": today, "summary": summary,
+            "retrainingRequired": retraining, "rolesAffected": ["RECEPTIONIST"],
+        });
+        command(
+            &site,
+            "V-acme",
+            &[Role::ProviderAdmin],
+            "announcePlatformChange",
+            change,
+        )
+        .await;
+    }
+    let answer = api(
+        &site,
+        caller(&site, "A81001", &[Role::PracticeManager]),
+        "{ inbox { total retraining { summary effectiveDate } } }",
+        serde_json::json!({}),
+    )
+    .await;
+    let inbox = &answer["inbox"];
+    assert_eq!(inbox["total"], 1, "{inbox}");
+    assert_eq!(inbox["retraining"][0]["effectiveDate"], today.as_str());
+
+    let session = site.sign_in("A81001", "practice_manager").await;
+    let page = site.get("/inbox", Some(&session)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("1 thing to answer"), "{}", page.body);
+    let card = &page.body[page
+        .body
+        .find("Platform changes your staff need training for")
+        .expect("the section")..];
+    for shown in [
+        "Repeat prescriptions move to their own tab",
+        "Acme Patient App from V-acme",
+        today.as_str(),
+        "Receptionist",
+        "href=\"/staff\"",
+    ] {
+        assert!(card.contains(shown), "{shown}: {card}");
+    }
+    assert!(!page.body.contains("darker blue"), "{}", page.body);
+    // A practice that does not use the platform has none.
+    let neighbour = site.sign_in("A81002", "practice_manager").await;
+    let theirs = site.get("/inbox", Some(&neighbour)).await;
+    assert!(
+        theirs
+            .body
+            .contains("No change to a platform you use needs your staff retrained."),
+        "{}",
+        theirs.body
+    );
+}
+
 /// The Monday of an ISO week written `2026-W14`.
 fn monday_of(week: &str) -> chrono::NaiveDate {
     let (year, number) = week.split_once("-W").expect("a week");

@@ -1,7 +1,10 @@
 //! `/inbox`: what waits for the practice (DESIGN.md §5 `inbox`): duties proposed to it, to
-//! accept or decline, and community sessions it was asked to host, to confirm or decline.
-//! Each answer is a POST form with the session's CSRF token that runs the API's own
-//! mutation as the visitor; an error is shown next to the field it names.
+//! accept or decline, community sessions it was asked to host, to confirm or decline, and
+//! changes to platforms it uses that need its staff retrained. Each answer is a POST form
+//! with the session's CSRF token that runs the API's own mutation as the visitor; an error
+//! is shown next to the field it names. A platform change has no command that answers it
+//! (it leaves the inbox four weeks after it takes effect): the page says what changes,
+//! when and from whom, and leads to `/staff`, where the training is recorded.
 
 use askama::Template;
 use axum::Extension;
@@ -12,7 +15,7 @@ use serde::Deserialize;
 use super::Org;
 use super::sessions::{place, when};
 use crate::http::Gateway;
-use crate::web::form::{self, CheckedForm, Command, Posted, Problems};
+use crate::web::form::{self, CheckedForm, Command, Posted, Problems, words};
 use crate::web::layout::Layout;
 use crate::web::session::Visitor;
 use crate::web::{html, query};
@@ -23,6 +26,7 @@ const QUERY: &str = r#"
     total
     proposals { id duty { title } level role area { code name } proposer { code name } }
     hostingRequests { id title startsAt partner { code name } hostPractice { code name } venueName venuePostcodeDistrict capacity }
+    retraining { changeId summary effectiveDate rolesAffected platform { name provider { code name } } }
 } }"#;
 
 #[derive(Debug, Deserialize)]
@@ -37,6 +41,60 @@ struct Inbox {
     total: usize,
     proposals: Vec<Proposal>,
     hosting_requests: Vec<Hosting>,
+    retraining: Vec<Retraining>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Retraining {
+    change_id: String,
+    summary: String,
+    effective_date: Option<String>,
+    roles_affected: Vec<String>,
+    platform: Platform,
+}
+
+#[derive(Debug, Deserialize)]
+struct Platform {
+    name: String,
+    provider: Org,
+}
+
+/// A platform change as the page shows it.
+#[derive(Debug)]
+struct RetrainingRow {
+    summary: String,
+    platform: String,
+    /// "2026-04-01", or that the provider gave no date.
+    when: String,
+    /// The staff roles it concerns, in words.
+    roles: String,
+}
+
+impl From<&Retraining> for RetrainingRow {
+    fn from(r: &Retraining) -> Self {
+        Self {
+            summary: if r.summary.is_empty() {
+                format!("Change {}", r.change_id)
+            } else {
+                r.summary.clone()
+            },
+            platform: format!("{} from {}", r.platform.name, r.platform.provider.label()),
+            when: r
+                .effective_date
+                .clone()
+                .unwrap_or_else(|| "No date given yet".into()),
+            roles: if r.roles_affected.is_empty() {
+                "Every role".into()
+            } else {
+                r.roles_affected
+                    .iter()
+                    .map(|role| words(role))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            },
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -102,6 +160,7 @@ struct Page {
     total: usize,
     proposals: Vec<ProposalRow>,
     hosting: Vec<HostingRow>,
+    retraining: Vec<RetrainingRow>,
     done: Option<&'static str>,
     typed: Posted,
     problems: Problems,
@@ -175,6 +234,7 @@ async fn render(
                 capacity: h.capacity,
             })
             .collect(),
+        retraining: inbox.retraining.iter().map(RetrainingRow::from).collect(),
         done,
         typed,
         problems,

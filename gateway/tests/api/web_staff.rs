@@ -1,0 +1,183 @@
+//! The practice manager records staff and training on `/staff` with the domain services
+//! behind it: staff in post, a member of staff enrolled by a pseudonymous reference (a
+//! name is refused, next to its field), a module and the whole programme completed, each
+//! through the API's own mutation; the page and its CSV show what the API answers.
+
+use auth::Role;
+use axum::http::{StatusCode, header};
+
+use crate::web::{Site, assert_one_origin, live_site};
+use crate::web_partner::{api, caller};
+use crate::world::{PROGRAMME, launch_training};
+
+/// The receptionists' figures of DFR-2027 at A81001, as the API answers the practice.
+async fn receptionists(site: &Site) -> serde_json::Value {
+    let answer = api(
+        site,
+        caller(site, "A81001", &[Role::PracticeManager]),
+        r#"{ trainingRollout(programme: "DFR-2027", groupBy: PRACTICE, within: "A81001") {
+              totals { byRole { role enrolled completed staffInPost } } } }"#,
+        serde_json::json!({}),
+    )
+    .await;
+    answer["trainingRollout"]["totals"]["byRole"]
+        .as_array()
+        .expect("roles")
+        .iter()
+        .find(|r| r["role"] == "RECEPTIONIST")
+        .cloned()
+        .expect("receptionists")
+}
+
+/// The receptionists' row of the page's table.
+fn row(body: &str) -> &str {
+    let row = &body[body.find(">Receptionist</th>").expect("the row")..];
+    &row[..row.find("</tr>").expect("row end")]
+}
+
+#[tokio::test]
+async fn a_practice_manager_records_staff_and_training_through_the_api() {
+    let site = live_site().await;
+    launch_training(&site.world).await;
+    // A commissioner reads the page, but has no forms: recording is the practice's.
+    let commissioner = site.sign_in("QWO", "icb_commissioner").await;
+    let read = site.get("/staff", Some(&commissioner)).await;
+    assert_eq!(read.status, StatusCode::OK, "{}", read.body);
+    assert!(!read.body.contains("action=\"/staff/"), "{}", read.body);
+
+    let session = site.sign_in("A81001", "practice_manager").await;
+    let page = site.get("/staff", Some(&session)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert_one_origin("/staff", &page.body);
+    for form in ["/staff/in-post", "/staff/enrol", "/staff/complete"] {
+        assert!(page.body.contains(&format!("action=\"{form}\"")), "{form}");
+    }
+    assert!(page.body.contains(&format!("value=\"{PROGRAMME}:m1\"")));
+    assert!(page.body.contains("DFR-2027: the whole programme"));
+    let csrf = page.csrf();
+    let post = |path: &'static str, form: String| {
+        let (site, session) = (&site, &session);
+        async move { site.post(path, Some(session), &form).await }
+    };
+
+    // Staff in post: three receptionists now.
+    let bad = post(
+        "/staff/in-post",
+        format!("csrf={csrf}&staffRole=RECEPTIONIST&headcount=three"),
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.body);
+    assert!(bad.body.contains("id=\"headcount-error\""), "{}", bad.body);
+    assert!(bad.body.contains("href=\"#headcount\""));
+    let reported = post(
+        "/staff/in-post",
+        format!("csrf={csrf}&staffRole=RECEPTIONIST&headcount=3"),
+    )
+    .await;
+    assert_eq!(reported.status, StatusCode::SEE_OTHER, "{}", reported.body);
+    assert_eq!(reported.headers[header::LOCATION], "/staff?done=in-post");
+    assert_eq!(receptionists(&site).await["staffInPost"], 3);
+    let shown = site.get("/staff?done=in-post", Some(&session)).await;
+    assert!(shown.body.contains("The staff in post are recorded."));
+    assert!(row(&shown.body).contains(">3</td>"), "{}", row(&shown.body));
+
+    // A name is refused next to the reference, and never repeated in the message.
+    let named = post(
+        "/staff/enrol",
+        format!("csrf={csrf}&enrolStaffRef=Jane+Smith&enrolStaffRole=RECEPTIONIST&programmeId={PROGRAMME}"),
+    )
+    .await;
+    assert_eq!(named.status, StatusCode::BAD_REQUEST, "{}", named.body);
+    let error = &named.body[named
+        .body
+        .find("id=\"enrolStaffRef-error\"")
+        .unwrap_or_else(|| panic!("{}", named.body))..];
+    let error = error.lines().next().unwrap_or_default();
+    assert!(error.contains("never a name"), "{error}");
+    assert!(!error.contains("Jane"), "{error}");
+    assert_eq!(receptionists(&site).await["enrolled"], 1);
+
+    // REC-07 starts the programme.
+    let enrol = format!(
+        "csrf={csrf}&enrolStaffRef=REC-07&enrolStaffRole=RECEPTIONIST&programmeId={PROGRAMME}"
+    );
+    let enrolled = post("/staff/enrol", enrol.clone()).await;
+    assert_eq!(enrolled.status, StatusCode::SEE_OTHER, "{}", enrolled.body);
+    assert_eq!(enrolled.headers[header::LOCATION], "/staff?done=enrolled");
+    assert_eq!(receptionists(&site).await["enrolled"], 2);
+    let again = post("/staff/enrol", enrol).await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.body);
+    assert!(
+        again.body.contains("id=\"enrolStaffRef-error\""),
+        "{}",
+        again.body
+    );
+
+    // The whole programme before its module: the API's refusal, on the reference.
+    let whole = format!("csrf={csrf}&staffRef=REC-07&finished={PROGRAMME}");
+    let early = post("/staff/complete", whole.clone()).await;
+    assert_eq!(early.status, StatusCode::CONFLICT, "{}", early.body);
+    assert!(
+        early.body.contains("id=\"staffRef-error\""),
+        "{}",
+        early.body
+    );
+    assert!(
+        early.body.contains("has not completed module(s) m1"),
+        "{}",
+        early.body
+    );
+    let nothing = post("/staff/complete", format!("csrf={csrf}&staffRef=REC-07")).await;
+    assert_eq!(nothing.status, StatusCode::BAD_REQUEST);
+    assert!(
+        nothing.body.contains("Choose what they finished"),
+        "{}",
+        nothing.body
+    );
+    let module = post(
+        "/staff/complete",
+        format!("csrf={csrf}&staffRef=REC-07&finished={PROGRAMME}:m1"),
+    )
+    .await;
+    assert_eq!(module.status, StatusCode::SEE_OTHER, "{}", module.body);
+    assert_eq!(receptionists(&site).await["completed"], 1);
+    let done = post("/staff/complete", whole).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert_eq!(done.headers[header::LOCATION], "/staff?done=completed");
+    let figures = receptionists(&site).await;
+    assert_eq!(figures["completed"], 2, "{figures}");
+    let shown = site.get("/staff?done=completed", Some(&session)).await;
+    assert!(shown.body.contains("The completed training is recorded."));
+    for n in [
+        &figures["staffInPost"],
+        &figures["enrolled"],
+        &figures["completed"],
+    ] {
+        assert!(row(&shown.body).contains(&format!(">{n}</td>")), "{n}");
+    }
+
+    // Without the form's token nothing is done.
+    let forged = site
+        .post(
+            "/staff/in-post",
+            Some(&session),
+            "staffRole=RECEPTIONIST&headcount=9",
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert_eq!(receptionists(&site).await["staffInPost"], 3);
+
+    // The page's CSV is the API's.
+    let csv = site
+        .get(
+            "/export/trainingRollout.totals.byRole.csv?programme=DFR-2027&groupBy=PRACTICE&within=A81001",
+            Some(&session),
+        )
+        .await;
+    assert_eq!(csv.status, StatusCode::OK, "{}", csv.body);
+    assert!(
+        csv.body.lines().any(|l| l == "RECEPTIONIST,3,2,2"),
+        "{}",
+        csv.body
+    );
+}
