@@ -755,7 +755,7 @@ async fn practice_manager(ctx: Ctx) {
             ctx.api(
                 &practice,
                 Role::PracticeManager,
-                "{ inbox { total proposals { id } hostingRequests { id } } }",
+                "{ inbox { total proposals { id } hostingRequests { id } retraining { summary } } }",
                 json!({}),
             )
             .await["inbox"]
@@ -782,6 +782,10 @@ async fn practice_manager(ctx: Ctx) {
         page.contains(&format!("{things} thing")),
         "the inbox's total: {page}"
     );
+    // The platform changes the total counts are listed too.
+    for summary in strings(&waiting["retraining"], "summary") {
+        assert!(page.contains(&summary), "{summary}: {page}");
+    }
     let title = duty["title"].as_str().expect("title");
     assert!(page.contains(title), "{page}");
     ctx.shot("inbox").await;
