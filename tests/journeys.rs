@@ -755,7 +755,7 @@ async fn practice_manager(ctx: Ctx) {
             ctx.api(
                 &practice,
                 Role::PracticeManager,
-                "{ inbox { total proposals { id } hostingRequests { id } } }",
+                "{ inbox { total proposals { id } hostingRequests { id } retraining { summary } } }",
                 json!({}),
             )
             .await["inbox"]
@@ -782,6 +782,10 @@ async fn practice_manager(ctx: Ctx) {
         page.contains(&format!("{things} thing")),
         "the inbox's total: {page}"
     );
+    // The platform changes the total counts are listed too.
+    for summary in strings(&waiting["retraining"], "summary") {
+        assert!(page.contains(&summary), "{summary}: {page}");
+    }
     let title = duty["title"].as_str().expect("title");
     assert!(page.contains(title), "{page}");
     ctx.shot("inbox").await;
@@ -882,9 +886,106 @@ async fn practice_manager(ctx: Ctx) {
     assert_eq!(records(&rows_after), records_before + 1, "{rows_after:?}");
     ctx.shot("facilitation").await;
 
-    // Staff in post and training.
+    // Staff in post and training: a member of staff, by a reference, through the first
+    // programme the page lists, and the CSV checked against the API before and after.
     let page = ctx.open("/staff").await;
     assert!(page.contains("Staff and training"), "{page}");
+    let programme = ctx
+        .api(
+            &practice,
+            Role::PracticeManager,
+            "{ programmes(first: 100) { nodes { id code moduleIds audienceRoles } } }",
+            json!({}),
+        )
+        .await["programmes"]["nodes"][0]
+        .clone();
+    let (id, code) = (cell(&programme["id"]), cell(&programme["code"]));
+    let role = cell(&programme["audienceRoles"][0]);
+    let by_role = || {
+        let (ctx, practice, code, role) =
+            (ctx.clone(), practice.clone(), code.clone(), role.clone());
+        async move {
+            let rows = ctx.export("trainingRollout.totals.byRole").await;
+            let api = ctx
+                .api(
+                    &practice,
+                    Role::PracticeManager,
+                    "query ($p: String!, $w: String!) { trainingRollout(programme: $p, groupBy: PRACTICE, within: $w) { totals { byRole { role enrolled completed staffInPost } } } }",
+                    json!({ "p": code, "w": practice }),
+                )
+                .await;
+            let list = api["trainingRollout"]["totals"]["byRole"].clone();
+            same_rows(
+                "staff training by role",
+                &rows,
+                &["role", "staff_in_post", "enrolled", "completed"],
+                &list,
+                &["role", "staffInPost", "enrolled", "completed"],
+            );
+            let figure = |name: &str| {
+                list.as_array()
+                    .into_iter()
+                    .flatten()
+                    .find(|r| r["role"] == role.as_str())
+                    .and_then(|r| r[name].as_u64())
+                    .unwrap_or(0)
+            };
+            [
+                figure("staffInPost"),
+                figure("enrolled"),
+                figure("completed"),
+            ]
+        }
+    };
+    let [_, enrolled, completed] = by_role().await;
+    click(
+        c,
+        &format!("//main//select[@id='staffRole']/option[@value='{role}']"),
+    )
+    .await;
+    fill(c, "headcount", "17").await;
+    ctx.submit("Record staff in post").await;
+    let page = ctx.checked("staff after staff in post").await;
+    assert!(page.contains("The staff in post are recorded."), "{page}");
+    fill(c, "enrolStaffRef", "JRN-01").await;
+    click(
+        c,
+        &format!("//main//select[@id='enrolStaffRole']/option[@value='{role}']"),
+    )
+    .await;
+    click(
+        c,
+        &format!("//main//select[@id='programmeId']/option[@value='{id}']"),
+    )
+    .await;
+    ctx.submit("Record the enrolment").await;
+    let page = ctx.checked("staff after enrolling").await;
+    assert!(page.contains("The enrolment is recorded."), "{page}");
+    let modules = programme["moduleIds"].as_array().expect("modules");
+    let finished = modules
+        .iter()
+        .map(|m| format!("{id}:{}", cell(m)))
+        .chain(std::iter::once(id.clone()));
+    for value in finished {
+        fill(c, "staffRef", "JRN-01").await;
+        click(
+            c,
+            &format!("//main//select[@id='finished']/option[@value='{value}']"),
+        )
+        .await;
+        ctx.submit("Record the training").await;
+        let page = ctx.checked("staff after a completion").await;
+        assert!(
+            page.contains("The completed training is recorded."),
+            "{page}"
+        );
+    }
+    assert_eq!(
+        by_role().await,
+        [17, enrolled + 1, completed + 1],
+        "the {role} row of {code} after the forms"
+    );
+    ctx.shot("staff").await;
 
     // A usability problem, reported.
     ctx.open("/usability").await;

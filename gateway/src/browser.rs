@@ -439,11 +439,15 @@ pub fn named(words: &str) -> String {
     )
 }
 
-/// Fills the development sign-in form on the page shown with the keyboard alone and
-/// sends it: Tab to the organisation field, its text replaced by `org`, Tab to the role,
-/// chosen by typing the start of its name (`role`, such as "Practice" or "ICB"), Tab to
-/// the button, Enter.
-pub async fn sign_in_with_keys(client: &Client, org: &str, role: &str) {
+/// Opens the development sign-in form, fills it with the keyboard alone and sends it:
+/// Tab to the organisation field, its text replaced by `org`, Tab to the role, chosen by
+/// typing the start of its name (`role`, such as "Practice" or "ICB"), Tab to the button,
+/// Enter. The page that follows is the caller's to read (home, or the form's errors).
+pub async fn sign_in_with_keys(client: &Client, origin: &str, org: &str, role: &str) {
+    client
+        .goto(&format!("{origin}/signin"))
+        .await
+        .expect("sign-in page");
     type_into(client, "org", org).await;
     type_into(client, "role", role).await;
     enter_on(

@@ -118,15 +118,14 @@ async fn journey(client: &Client, origin: &str) {
         .await
         .expect("spoil the focus");
     assert!(!focus_shown(client).await, "a focus drawn as nothing");
-    client.refresh().await.expect("reload");
-    sign_in_with_keys(client, "NOPE1", "ICB").await;
+    sign_in_with_keys(client, origin, "NOPE1", "ICB").await;
     let error = text(client, "#org-error").await;
     assert!(
         error.contains("No organisation has the code NOPE1"),
         "{error}"
     );
     check_page(client, origin, &mut violations).await;
-    sign_in_with_keys(client, "QWO", "ICB").await;
+    sign_in_with_keys(client, origin, "QWO", "ICB").await;
     let home = text(client, "main").await;
     assert!(home.contains("Signed in as ICB commissioner"), "{home}");
     check_page(client, origin, &mut violations).await;
@@ -371,11 +370,7 @@ async fn api(world: &world::World, org: &str, role: auth::Role, query: &str) -> 
 
 /// The partner books two places on its session from the session list.
 async fn partner_with_keys(client: &Client, origin: &str, violations: &mut Vec<String>) {
-    client
-        .goto(&format!("{origin}/signin"))
-        .await
-        .expect("sign-in page");
-    sign_in_with_keys(client, "P-leeds-libraries", "Partner").await;
+    sign_in_with_keys(client, origin, "P-leeds-libraries", "Partner").await;
     enter_on(client, &named("Sessions")).await;
     check_page(client, origin, violations).await;
     enter_on(client, &named("NHS App drop-in")).await;
@@ -397,11 +392,7 @@ async fn practice_manager_with_keys(
     violations: &mut Vec<String>,
 ) {
     use proto::v1 as pb;
-    client
-        .goto(&format!("{origin}/signin"))
-        .await
-        .expect("sign-in page");
-    sign_in_with_keys(client, "A81001", "Practice").await;
+    sign_in_with_keys(client, origin, "A81001", "Practice").await;
     enter_on(client, &named("Inbox")).await;
     let before = text(client, "#live-inbox").await;
     assert!(
@@ -449,11 +440,7 @@ async fn practice_manager_with_keys(
 
 /// The national lead asks the rollout page for one ICB.
 async fn national_lead_with_keys(client: &Client, origin: &str, violations: &mut Vec<String>) {
-    client
-        .goto(&format!("{origin}/signin"))
-        .await
-        .expect("sign-in page");
-    sign_in_with_keys(client, "X24", "National").await;
+    sign_in_with_keys(client, origin, "X24", "National").await;
     enter_on(client, &named("Training rollout")).await;
     check_page(client, origin, violations).await;
     type_into(client, "within", "QWO").await;
@@ -475,11 +462,7 @@ async fn provider_with_keys(
     world: &world::World,
     violations: &mut Vec<String>,
 ) {
-    client
-        .goto(&format!("{origin}/signin"))
-        .await
-        .expect("sign-in page");
-    sign_in_with_keys(client, "V-acme", "Platform").await;
+    sign_in_with_keys(client, origin, "V-acme", "Platform").await;
     enter_on(client, &named("Issues to answer")).await;
     check_page(client, origin, violations).await;
     enter_on(client, &named("Acknowledge")).await;

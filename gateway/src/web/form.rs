@@ -411,6 +411,28 @@ where
     }
 }
 
+/// [`submit`], unless the form has `problems` of its own already (a choice it did not
+/// offer, a count that is not one): then nothing is sent, and the browser gets `again`
+/// with them, answered 400.
+pub async fn submit_checked<F, Fut>(
+    gw: &Gateway,
+    visitor: &Visitor,
+    problems: Problems,
+    command: Command<'_>,
+    done: &str,
+    path: &str,
+    again: F,
+) -> Response
+where
+    F: FnOnce(Problems) -> Fut,
+    Fut: std::future::Future<Output = Response>,
+{
+    if !problems.is_empty() {
+        return (StatusCode::BAD_REQUEST, again(problems).await).into_response();
+    }
+    submit(gw, visitor, command, done, path, again).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,8 +8,7 @@
 use askama::Template;
 use axum::Extension;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use chrono::{Datelike, NaiveDate, Utc, Weekday};
 use serde::Deserialize;
 
@@ -340,10 +339,6 @@ pub async fn record(
     for (field, what) in OUTCOMES {
         input[field] = serde_json::json!(typed.count(field, what, Some(0), p));
     }
-    if !problems.is_empty() {
-        let page = render(&gw, &visitor, &week, typed, problems, None).await;
-        return (StatusCode::BAD_REQUEST, page).into_response();
-    }
     let command = Command {
         mutation: RECORD,
         input,
@@ -351,8 +346,14 @@ pub async fn record(
         fallback: "week",
     };
     let done = format!("/facilitation?week={}&done=recorded", encode(&week));
-    form::submit(&gw, &visitor, command, &done, "/facilitation", |problems| {
-        render(&gw, &visitor, &week, typed, problems, None)
-    })
+    form::submit_checked(
+        &gw,
+        &visitor,
+        problems,
+        command,
+        &done,
+        "/facilitation",
+        |problems| render(&gw, &visitor, &week, typed, problems, None),
+    )
     .await
 }

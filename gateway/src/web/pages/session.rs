@@ -7,8 +7,7 @@
 use askama::Template;
 use axum::Extension;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::Deserialize;
 
 use super::sessions::{place, status, when};
@@ -262,21 +261,28 @@ const FIELDS: [(&str, &str); 9] = [
     ("registeredForNhsApp", "registeredForNhsApp"),
 ];
 
-/// Sends a form's command and shows what came of it: the page again after a redirect
-/// when it worked (so a reload does not send it twice), or the form with the API's
-/// error next to its field.
+/// Sends a form's command, unless the form has `problems` of its own, and shows what
+/// came of it: the page again after a redirect when it worked (so a reload does not send
+/// it twice), or the form with the problems next to their fields.
 async fn submit(
     gw: &Gateway,
     visitor: &Visitor,
     id: &str,
     typed: Posted,
+    problems: Problems,
     command: Command<'_>,
     done: &str,
 ) -> Response {
     let done = format!("/sessions/{}?done={done}", encode(id));
-    form::submit(gw, visitor, command, &done, "/sessions", |problems| {
-        render(gw, visitor, id, typed, problems, None)
-    })
+    form::submit_checked(
+        gw,
+        visitor,
+        problems,
+        command,
+        &done,
+        "/sessions",
+        |problems| render(gw, visitor, id, typed, problems, None),
+    )
     .await
 }
 
@@ -299,10 +305,6 @@ pub async fn book(
             "Enter the code of the practice that referred them",
         );
     }
-    if !problems.is_empty() {
-        let page = render(&gw, &visitor, &id, typed, problems, None).await;
-        return (StatusCode::BAD_REQUEST, page).into_response();
-    }
     // Only the needs the form offers: anything else is no choice the visitor made.
     let needs: Vec<&str> = typed
         .all("accessNeeds")
@@ -322,7 +324,7 @@ pub async fn book(
         fields: &FIELDS,
         fallback: "places",
     };
-    submit(&gw, &visitor, &id, typed, command, "booked").await
+    submit(&gw, &visitor, &id, typed, problems, command, "booked").await
 }
 
 /// `POST /sessions/{id}/cancel`: one booking's button.
@@ -344,7 +346,17 @@ pub async fn cancel(
         fields: &FIELDS,
         fallback: "bookings",
     };
-    submit(&gw, &visitor, &id, Posted::default(), command, "cancelled").await
+    let none = Problems::default();
+    submit(
+        &gw,
+        &visitor,
+        &id,
+        Posted::default(),
+        none,
+        command,
+        "cancelled",
+    )
+    .await
 }
 
 /// `POST /sessions/{id}/attendance`.
@@ -370,15 +382,11 @@ pub async fn attendance(
             p,
         ),
     });
-    if !problems.is_empty() {
-        let page = render(&gw, &visitor, &id, typed, problems, None).await;
-        return (StatusCode::BAD_REQUEST, page).into_response();
-    }
     let command = Command {
         mutation: ATTEND,
         input,
         fields: &FIELDS,
         fallback: "attended",
     };
-    submit(&gw, &visitor, &id, typed, command, "recorded").await
+    submit(&gw, &visitor, &id, typed, problems, command, "recorded").await
 }

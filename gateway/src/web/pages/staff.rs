@@ -10,8 +10,7 @@
 use askama::Template;
 use axum::Extension;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::Deserialize;
 
 use crate::http::Gateway;
@@ -260,8 +259,7 @@ pub async fn page(
     render(&gw, &visitor, Posted::default(), Problems::default(), done).await
 }
 
-/// Sends one of the page's forms: `input` when the form had no problem of its own, else
-/// the page again with them.
+/// Sends one of the page's forms (see [`form::submit_checked`]); `done` names it.
 async fn send(
     gw: Gateway,
     visitor: Visitor,
@@ -270,14 +268,16 @@ async fn send(
     command: Command<'_>,
     done: &str,
 ) -> Response {
-    if !problems.is_empty() {
-        let page = render(&gw, &visitor, typed, problems, None).await;
-        return (StatusCode::BAD_REQUEST, page).into_response();
-    }
     let done = format!("/staff?done={done}");
-    form::submit(&gw, &visitor, command, &done, "/staff", |problems| {
-        render(&gw, &visitor, typed, problems, None)
-    })
+    form::submit_checked(
+        &gw,
+        &visitor,
+        problems,
+        command,
+        &done,
+        "/staff",
+        |problems| render(&gw, &visitor, typed, problems, None),
+    )
     .await
 }
 

@@ -6,8 +6,7 @@
 use askama::Template;
 use axum::Extension;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::Deserialize;
 
 use super::{Nodes, Org};
@@ -273,19 +272,16 @@ pub async fn report(
         "service": service,
         "patientGroupsAffected": ticked::<PatientGroup>(&typed, "patientGroupsAffected"),
     });
-    if !problems.is_empty() {
-        let page = render(&gw, &visitor, typed, problems, None).await;
-        return (StatusCode::BAD_REQUEST, page).into_response();
-    }
     let command = Command {
         mutation: REPORT,
         input,
         fields: &FIELDS,
         fallback: "platformId",
     };
-    form::submit(
+    form::submit_checked(
         &gw,
         &visitor,
+        problems,
         command,
         "/usability?done=reported",
         "/usability",
