@@ -7,12 +7,17 @@
 //! task asks on behalf of every reader that is waiting when it sends the request. A reader
 //! that comes while a request is in flight waits for the next one, because the one in
 //! flight may have been answered before the reader came and so miss an append it must see.
-//! One request is in flight at a time: a reader waits at most two round trips, and the
-//! leader sees at most one request per round trip from each process, however many read.
+//! One request is in flight at a time (unless it goes unanswered for long, see
+//! [`ASK_AGAIN_AFTER`]): a reader waits at most two round trips, and the leader sees at
+//! most one request per round trip from each process, however many read.
 
+use std::collections::VecDeque;
 use std::future::Future;
+use std::time::{Duration, Instant};
 
 use eventlog::LogError;
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
@@ -54,22 +59,58 @@ impl Heads {
     }
 }
 
+/// How long the newest request may go unanswered before readers waiting are asked for
+/// again without waiting for it. A request that reached a node just killed, or a leader
+/// just deposed, is never answered: waiting out its timeout stalled every read in the
+/// process for that long (found by `tests/nats_faults.rs`). Answers normally take a few
+/// milliseconds, so this adds requests only when something is wrong, one per interval.
+const ASK_AGAIN_AFTER: Duration = Duration::from_millis(200);
+
 async fn serve<F, Fut>(mut readers: mpsc::UnboundedReceiver<Answer>, ask: F)
 where
     F: Fn() -> Fut,
     Fut: Future<Output = Result<u64, LogError>>,
 {
-    while let Some(first) = readers.recv().await {
-        // Everyone already waiting came before the request below is sent: one answer
-        // serves them all.
-        let mut waiting = vec![first];
-        while let Ok(next) = readers.try_recv() {
-            waiting.push(next);
+    // Readers are numbered as they come; a request answers every reader numbered up to
+    // the count when it was sent (all of them came before it).
+    let mut waiting: VecDeque<(u64, Answer)> = VecDeque::new();
+    let mut arrived = 0_u64;
+    let mut asked_for = 0_u64;
+    let mut newest_sent = Instant::now();
+    let mut in_flight = FuturesUnordered::new();
+    loop {
+        let overdue = newest_sent.elapsed() >= ASK_AGAIN_AFTER;
+        if (arrived > asked_for && in_flight.is_empty()) || (!waiting.is_empty() && overdue) {
+            asked_for = arrived;
+            newest_sent = Instant::now();
+            let head = ask();
+            in_flight.push(async move { (arrived, head.await) });
         }
-        let head = ask().await;
-        for reader in waiting {
-            // A reader that gave up waiting needs no answer.
-            let _ = reader.send(head.clone());
+        tokio::select! {
+            reader = readers.recv() => {
+                let Some(reader) = reader else { return };
+                arrived += 1;
+                waiting.push_back((arrived, reader));
+                // Everyone already waiting is served by the same request.
+                while let Ok(next) = readers.try_recv() {
+                    arrived += 1;
+                    waiting.push_back((arrived, next));
+                }
+            }
+            Some((covers, head)) = in_flight.next(), if !in_flight.is_empty() => {
+                // A failure leaves readers that a newer request covers to that request.
+                if head.is_err() && covers < asked_for {
+                    continue;
+                }
+                while waiting.front().is_some_and(|(n, _)| *n <= covers) {
+                    if let Some((_, reader)) = waiting.pop_front() {
+                        // A reader that gave up waiting needs no answer.
+                        let _ = reader.send(head.clone());
+                    }
+                }
+            }
+            () = tokio::time::sleep_until((newest_sent + ASK_AGAIN_AFTER).into()),
+                if !waiting.is_empty() => {}
         }
     }
 }
@@ -137,6 +178,40 @@ mod tests {
         assert!(
             asked < 32 * 20 / 4,
             "640 reads asked the leader {asked} times"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_request_never_answered_does_not_hold_readers_up() {
+        let asked = Arc::new(AtomicU64::new(0));
+        let heads = {
+            let asked = asked.clone();
+            Heads::start(move || {
+                let first = asked.fetch_add(1, Ordering::SeqCst) == 0;
+                async move {
+                    if first {
+                        // Sent to a node that was killed: no answer, ever.
+                        std::future::pending::<()>().await;
+                    }
+                    Ok(9)
+                }
+            })
+        };
+        let began = std::time::Instant::now();
+        let stuck = heads.head();
+        let later = async {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            heads.head().await
+        };
+        let (stuck, later) =
+            tokio::time::timeout(Duration::from_secs(5), async { tokio::join!(stuck, later) })
+                .await
+                .expect("readers answered without waiting for the lost request");
+        assert_eq!((stuck.expect("head"), later.expect("head")), (9, 9));
+        assert!(
+            began.elapsed() < ASK_AGAIN_AFTER * 3,
+            "{:?}",
+            began.elapsed()
         );
     }
 
