@@ -111,9 +111,10 @@ impl NatsLog {
         let tailer = tokio::spawn(tail(stream.clone(), shared.clone()));
         let heads = {
             let stream = stream.clone();
+            let subjects = format!("{}.>", config.subject_prefix);
             Heads::start(move || {
-                let stream = stream.clone();
-                async move { read::head(&stream).await }
+                let (stream, subjects) = (stream.clone(), subjects.clone());
+                async move { read::last_position(&stream, &subjects).await }
             })
         };
         tracing::debug!(servers = ?config.servers, stream = %config.stream, "JetStream log connected");
