@@ -9,10 +9,13 @@
 //! - `index` is what a process folds from the whole log (stream versions, event ids: the
 //!   idempotency check with no time window), kept current by a tailer in `log`.
 //! - `read` reads by position from the stream leader, or follows the stream in order.
+//! - `head` asks the stream leader how far the log goes, once for every reader waiting:
+//!   a read waits for the index to get there, so it sees every acknowledged append.
 //! - [`NatsLog::verify`] is `difacto verify --log nats://…`.
 //! - `testing` (feature `testing`) starts real `nats-server` processes on loopback.
 
 mod config;
+mod head;
 mod index;
 mod log;
 mod publish;

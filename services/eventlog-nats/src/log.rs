@@ -30,6 +30,7 @@ use futures::StreamExt;
 use tokio::sync::watch;
 
 use crate::config::NatsConfig;
+use crate::head::Heads;
 use crate::index::Index;
 use crate::publish::{Rejected, publish_append};
 use crate::record::{self, GENESIS_HASH, StoredBody};
@@ -77,6 +78,7 @@ struct Inner {
     stream: Stream,
     shared: Arc<Shared>,
     tailer: tokio::task::JoinHandle<()>,
+    heads: Heads,
 }
 
 impl Drop for Inner {
@@ -107,6 +109,14 @@ impl NatsLog {
             failure: Mutex::new(None),
         });
         let tailer = tokio::spawn(tail(stream.clone(), shared.clone()));
+        let heads = {
+            let stream = stream.clone();
+            let subjects = format!("{}.>", config.subject_prefix);
+            Heads::start(move || {
+                let (stream, subjects) = (stream.clone(), subjects.clone());
+                async move { read::last_position(&stream, &subjects).await }
+            })
+        };
         tracing::debug!(servers = ?config.servers, stream = %config.stream, "JetStream log connected");
         Ok(Self {
             inner: Arc::new(Inner {
@@ -115,6 +125,7 @@ impl NatsLog {
                 stream,
                 shared,
                 tailer,
+                heads,
             }),
         })
     }
@@ -390,10 +401,10 @@ impl EventLog for NatsLog {
         self.check_health()?;
         let subject = self.inner.config.subject(stream);
         stream::validate_subject(&subject)?;
-        let Some((last, _)) = read::last_of(&self.inner.stream, &subject).await? else {
-            return Ok(Vec::new());
-        };
-        self.caught_up_to(last).await?;
+        // Everything acknowledged before this read began is in the index once it reaches
+        // the head the leader names now (asked together with every other reader waiting).
+        let head = self.inner.heads.head().await?;
+        self.caught_up_to(head).await?;
         let positions = self.inner.shared.read_index().positions(
             stream,
             from_version,
@@ -410,7 +421,7 @@ impl EventLog for NatsLog {
         max_count: usize,
     ) -> Result<Vec<RecordedEvent>, LogError> {
         self.check_health()?;
-        let head = read::head(&self.inner.stream).await?;
+        let head = self.inner.heads.head().await?;
         if head <= after_position {
             return Ok(Vec::new());
         }
@@ -447,7 +458,7 @@ impl EventLog for NatsLog {
 
     async fn head_position(&self) -> Result<u64, LogError> {
         self.check_health()?;
-        read::head(&self.inner.stream).await
+        self.inner.heads.head().await
     }
 }
 

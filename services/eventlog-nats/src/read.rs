@@ -64,6 +64,23 @@ pub(crate) async fn head(stream: &Stream) -> Result<u64, LogError> {
     Ok(info.state.last_sequence)
 }
 
+/// The position of the last record on any of `subjects` (the stream's own wildcard: the
+/// log's head), asked of the stream leader as a message get, or 0 for an empty log.
+///
+/// Readers ask this rather than [`head`] (`STREAM.INFO`): with a follower stopped, the
+/// stream's info went unanswered for as long as it was away and every read in the
+/// process stalled (found by `tests/nats_faults.rs`), while a message get, which reads
+/// relied on before, is answered throughout.
+pub(crate) async fn last_position(stream: &Stream, subjects: &str) -> Result<u64, LogError> {
+    match stream.get_last_raw_message_by_subject(subjects).await {
+        Ok(message) => Ok(message.sequence),
+        Err(e) if e.kind() == LastRawMessageErrorKind::NoMessageFound => Ok(0),
+        Err(e) => Err(LogError::Unavailable(format!(
+            "reading the log's head: {e}"
+        ))),
+    }
+}
+
 /// How long one pull of a follower waits on an idle stream (see [`ordered_from`]).
 const FOLLOW_EXPIRES: std::time::Duration = std::time::Duration::from_secs(2);
 

@@ -217,14 +217,39 @@ impl Store {
     }
 
     /// The current state of an aggregate, for reading (e.g. the duty a proposal names).
+    ///
+    /// Readers of one stream read the log side by side and hold its lock only to fold what
+    /// they read: every command reads the organisation tree, and on a log across the network
+    /// holding the lock for the read would queue them all behind one another's round trips.
     pub async fn load<A: Aggregate>(&self, stream: &str) -> Result<Arc<A>, ServiceError> {
         let slot = self.slot(stream);
-        let mut guard = slot.lock().await;
-        let mut cached = take_cached::<A>(&mut guard);
-        let result = self.catch_up(stream, &mut cached).await;
-        let state = cached.state.clone();
-        *guard = Some(Box::new(cached));
-        result.map(|()| state)
+        let mut from = {
+            let mut guard = slot.lock().await;
+            let cached = take_cached::<A>(&mut guard);
+            let from = next_version(&cached);
+            *guard = Some(Box::new(cached));
+            from
+        };
+        loop {
+            let page = self.read_page(stream, from).await?;
+            let mut guard = slot.lock().await;
+            let mut cached = take_cached::<A>(&mut guard);
+            // Not folded when the cached state was dropped meanwhile: read again from
+            // where it now stands.
+            let folded = fold(&mut cached, &page);
+            let asked = std::mem::replace(&mut from, next_version(&cached));
+            let state = cached.state.clone();
+            *guard = Some(Box::new(cached));
+            if !folded? && from == asked {
+                // The log answered a page that does not start where it was asked to:
+                // reading again would get the same page for ever.
+                return Err(gap(stream, asked, &page));
+            }
+            // The last read began after this call did and found nothing new.
+            if page.is_empty() {
+                return Ok(state);
+            }
+        }
     }
 
     /// The organisation tree as it stands.
@@ -286,23 +311,32 @@ impl Store {
         F: Fn(&A, &Context) -> Result<Vec<A::Event>, DomainError>,
     {
         for _ in 0..MAX_ATTEMPTS {
-            self.catch_up(stream, cached).await?;
-            let replay = caller
-                .request_key()
-                .and_then(|key| cached.requests.get(&key).cloned());
             // The registry is its own stream: read it unlocked unless it is the one we hold.
-            let registry = if stream == registry::STREAM {
+            let other_registry = async {
+                if stream == registry::STREAM {
+                    Ok(None)
+                } else {
+                    self.registry().await.map(Some)
+                }
+            };
+            // Read on every attempt, like the tree: a commission ended meanwhile counts.
+            let commissions = async {
+                match consults {
+                    Consults::Tree => Ok(Arc::default()),
+                    Consults::Commissions => self.load::<Commissions>(commissioning::STREAM).await,
+                }
+            };
+            // Side by side: on a log across the network each read is a round trip.
+            let ((), other_registry, commissions) =
+                tokio::try_join!(self.catch_up(stream, cached), other_registry, commissions)?;
+            let registry = other_registry.unwrap_or_else(|| {
                 (cached as &dyn Any)
                     .downcast_ref::<Cached<Registry>>()
                     .map_or_else(|| Arc::new(Registry::default()), |c| c.state.clone())
-            } else {
-                self.registry().await?
-            };
-            // Read on every attempt, like the tree: a commission ended meanwhile counts.
-            let commissions = match consults {
-                Consults::Tree => Arc::default(),
-                Consults::Commissions => self.load::<Commissions>(commissioning::STREAM).await?,
-            };
+            });
+            let replay = caller
+                .request_key()
+                .and_then(|key| cached.requests.get(&key).cloned());
             let context = Context {
                 actor: caller.principal.clone(),
                 registry,
@@ -375,29 +409,69 @@ impl Store {
         cached: &mut Cached<A>,
     ) -> Result<(), ServiceError> {
         loop {
-            let from = cached.version.map_or(0, |v| v + 1);
-            let page = self
-                .log
-                .read_stream(
-                    stream,
-                    from,
-                    eventlog::limits::MAX_PAGE_SIZE,
-                    Direction::Forwards,
-                )
-                .await?;
+            let from = next_version(cached);
+            let page = self.read_page(stream, from).await?;
             if page.is_empty() {
                 return Ok(());
             }
-            let state = Arc::make_mut(&mut cached.state);
-            for recorded in &page {
-                if let Some(event) = decode::<A>(recorded)? {
-                    state.apply(&event);
-                }
-                cached.version = Some(recorded.version);
-                remember_request(&mut cached.requests, recorded);
+            if !fold(cached, &page)? {
+                return Err(gap(stream, from, &page));
             }
         }
     }
+
+    async fn read_page(&self, stream: &str, from: u64) -> Result<Vec<RecordedEvent>, LogError> {
+        self.log
+            .read_stream(
+                stream,
+                from,
+                eventlog::limits::MAX_PAGE_SIZE,
+                Direction::Forwards,
+            )
+            .await
+    }
+}
+
+/// A page of `stream` read from version `from` that begins elsewhere.
+fn gap(stream: &str, from: u64, page: &[RecordedEvent]) -> ServiceError {
+    let answered = page.first().map_or(from, |r| r.version);
+    LogError::Storage(format!(
+        "stream {stream}: read from version {from}, the log answered from version {answered}"
+    ))
+    .into()
+}
+
+fn next_version<A>(cached: &Cached<A>) -> u64 {
+    cached.version.map_or(0, |v| v + 1)
+}
+
+/// Folds the events of `page` (a stream's, in version order) that `cached` does not hold
+/// yet: another reader may have folded some of them meanwhile. Folds nothing and answers
+/// `false` when the page does not continue from `cached` (its state was dropped and is
+/// being rebuilt from the start).
+fn fold<A: Aggregate>(
+    cached: &mut Cached<A>,
+    page: &[RecordedEvent],
+) -> Result<bool, ServiceError> {
+    let (known, next) = (cached.version, next_version(cached));
+    let mut new = page
+        .iter()
+        .skip_while(|recorded| known.is_some_and(|v| recorded.version <= v))
+        .peekable();
+    match new.peek() {
+        None => return Ok(true),
+        Some(first) if first.version != next => return Ok(false),
+        Some(_) => {}
+    }
+    let state = Arc::make_mut(&mut cached.state);
+    for recorded in new {
+        if let Some(event) = decode::<A>(recorded)? {
+            state.apply(&event);
+        }
+        cached.version = Some(recorded.version);
+        remember_request(&mut cached.requests, recorded);
+    }
+    Ok(true)
 }
 
 fn take_cached<A: Aggregate>(slot: &mut Option<Box<dyn Any + Send + Sync>>) -> Cached<A> {
@@ -482,4 +556,106 @@ fn to_new_events<E: EventSet>(
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use auth::Role;
+    use domain::registry::RegisterOrganisation;
+    use eventlog::conformance::ScratchSled;
+    use proto::v1::OrganisationKind;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn national_lead() -> Caller {
+        let principal = Principal {
+            subject: "lead@X24".into(),
+            organisation: "X24".into(),
+            roles: vec![Role::NationalLead],
+        };
+        Caller::new(principal, "").expect("a caller")
+    }
+
+    async fn register(store: &Store, code: &str, kind: OrganisationKind, parent: &str) {
+        let command = RegisterOrganisation {
+            code: code.into(),
+            kind,
+            name: format!("Organisation {code}"),
+            parent_code: parent.into(),
+            effective_date: chrono::NaiveDate::from_ymd_opt(2020, 1, 1),
+            covers_codes: Vec::new(),
+            postcode_district: String::new(),
+        };
+        store
+            .execute::<Registry, _>(registry::STREAM, code, &national_lead(), |r, ctx| {
+                r.register(command.clone(), ctx)
+            })
+            .await
+            .expect("registered");
+    }
+
+    /// Loads read side by side and fold under the lock: each sees every organisation
+    /// registered (by another process's store) before it began, none is folded twice, and
+    /// the store can still record on the stream it loaded.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_loads_see_what_was_recorded_before_them_and_fold_it_once() {
+        let sled = ScratchSled::open();
+        let writer = Arc::new(Store::new(sled.log.clone()));
+        let reader = Arc::new(Store::new(sled.log.clone()));
+        register(&writer, "X24", OrganisationKind::NationalBody, "").await;
+        let registered = Arc::new(AtomicUsize::new(1));
+        let writing = {
+            let (writer, registered) = (writer.clone(), registered.clone());
+            tokio::spawn(async move {
+                for i in 0..60 {
+                    register(
+                        &writer,
+                        &format!("Y{i:02}"),
+                        OrganisationKind::Region,
+                        "X24",
+                    )
+                    .await;
+                    registered.fetch_add(1, Ordering::SeqCst);
+                }
+            })
+        };
+        let loads: Vec<_> = (0..8)
+            .map(|_| {
+                let (reader, registered) = (reader.clone(), registered.clone());
+                tokio::spawn(async move {
+                    for _ in 0..40 {
+                        let before = registered.load(Ordering::SeqCst);
+                        let tree = reader.registry().await.expect("loads");
+                        assert!(tree.len() >= before, "{} of {before}", tree.len());
+                    }
+                })
+            })
+            .collect();
+        for load in loads {
+            load.await.expect("loads");
+        }
+        writing.await.expect("writes");
+        let tree = reader.registry().await.expect("loads");
+        assert_eq!(tree.len(), 61);
+        // A version folded twice would make the next append's expected version wrong.
+        register(&reader, "Y99", OrganisationKind::Region, "X24").await;
+        assert_eq!(writer.registry().await.expect("loads").len(), 62);
+    }
+
+    #[test]
+    fn a_page_that_does_not_continue_the_cached_state_is_not_folded() {
+        let mut cached = Cached::<Registry>::default();
+        let recorded = RecordedEvent {
+            event_id: Uuid::new_v4(),
+            stream: registry::STREAM.into(),
+            version: 3,
+            position: 4,
+            event_type: "difacto.v1.OrganisationRegistered".into(),
+            payload: Default::default(),
+            metadata: Default::default(),
+            recorded_at_unix_micros: 0,
+        };
+        assert!(!fold(&mut cached, &[recorded]).expect("no decoding needed"));
+        assert_eq!(cached.version, None);
+    }
 }
