@@ -31,6 +31,28 @@ pub struct Claims {
     pub iat: u64,
 }
 
+/// What a token must say besides who holds it: the one algorithm that signs it and the
+/// `iss` and `aud` it carries. An issuer writes these and a verifier demands them, so the
+/// two are built from the same terms; holding no key, the terms are safe to print.
+#[cfg(feature = "jwt")]
+#[derive(Debug, Clone)]
+pub(crate) struct Terms {
+    pub(crate) algorithm: jsonwebtoken::Algorithm,
+    pub(crate) issuer: String,
+    pub(crate) audience: String,
+}
+
+#[cfg(feature = "jwt")]
+impl Terms {
+    pub(crate) fn new(algorithm: jsonwebtoken::Algorithm, issuer: &str, audience: &str) -> Self {
+        Self {
+            algorithm,
+            issuer: issuer.to_owned(),
+            audience: audience.to_owned(),
+        }
+    }
+}
+
 /// Seconds since the Unix epoch, the JWT time unit. An error rather than a panic
 /// if the system clock is set before 1970.
 #[cfg(feature = "jwt")]

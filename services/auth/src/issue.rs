@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 
-use crate::claims::now_unix;
+use crate::claims::{Terms, now_unix};
 use crate::provider::ensure_crypto_provider;
 use crate::{AuthError, Claims, KeyAlgorithm, Role};
 
@@ -18,22 +18,16 @@ use crate::{AuthError, Claims, KeyAlgorithm, Role};
 /// ([`TokenIssuer::from_private_key_pem`]).
 #[derive(Clone)]
 pub struct TokenIssuer {
-    /// HS256, RS256 or EdDSA: the verifier accepts exactly one.
-    algorithm: Algorithm,
+    /// HS256, RS256 or EdDSA, and the `iss` and `aud` written into every token.
+    terms: Terms,
     /// The HMAC secret or the private key; never printed.
     key: EncodingKey,
-    /// `iss` written into every token.
-    issuer: String,
-    /// `aud` written into every token.
-    audience: String,
 }
 
 impl fmt::Debug for TokenIssuer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TokenIssuer")
-            .field("algorithm", &self.algorithm)
-            .field("issuer", &self.issuer)
-            .field("audience", &self.audience)
+            .field("terms", &self.terms)
             .finish_non_exhaustive()
     }
 }
@@ -47,10 +41,8 @@ impl TokenIssuer {
             tracing::warn!("HS256 issuer built with an empty secret");
         }
         Self {
-            algorithm: Algorithm::HS256,
+            terms: Terms::new(Algorithm::HS256, issuer, audience),
             key: EncodingKey::from_secret(secret),
-            issuer: issuer.to_owned(),
-            audience: audience.to_owned(),
         }
     }
 
@@ -70,10 +62,8 @@ impl TokenIssuer {
         }
         .map_err(|e| AuthError::Key(format!("cannot read {alg:?} private key PEM: {e}")))?;
         Ok(Self {
-            algorithm: alg.jwt_algorithm(),
+            terms: Terms::new(alg.jwt_algorithm(), issuer, audience),
             key,
-            issuer: issuer.to_owned(),
-            audience: audience.to_owned(),
         })
     }
 
@@ -98,12 +88,12 @@ impl TokenIssuer {
             sub: subject.to_owned(),
             org: organisation.to_owned(),
             roles: roles.iter().map(|role| role.as_str().to_owned()).collect(),
-            iss: self.issuer.clone(),
-            aud: self.audience.clone(),
+            iss: self.terms.issuer.clone(),
+            aud: self.terms.audience.clone(),
             exp: iat.saturating_add(ttl.as_secs()),
             iat,
         };
-        encode(&Header::new(self.algorithm), &claims, &self.key)
+        encode(&Header::new(self.terms.algorithm), &claims, &self.key)
             .map_err(|e| AuthError::Key(format!("could not sign token: {e}")))
     }
 }

@@ -8,6 +8,7 @@ use jsonwebtoken::errors::{Error as JwtError, ErrorKind};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
 use serde::Deserialize;
 
+use crate::claims::Terms;
 use crate::provider::ensure_crypto_provider;
 use crate::{AuthError, Principal, Role, b64};
 
@@ -45,16 +46,13 @@ impl KeyAlgorithm {
 /// Cheap to clone, but usually shared behind an `Arc`.
 #[derive(Clone)]
 pub struct TokenVerifier {
-    /// The only algorithm accepted; a token cannot choose another (or `none`).
-    algorithm: Algorithm,
+    /// The only algorithm accepted (a token cannot choose another, or `none`), and the
+    /// expected `iss` and `aud`, compared exactly once more after decoding.
+    terms: Terms,
     /// The HMAC secret or the public key; never printed.
     key: DecodingKey,
     /// jsonwebtoken's checks: algorithm, `exp` (with leeway), `iss`, `aud` present.
     validation: Validation,
-    /// Expected `iss`, compared exactly once more after decoding.
-    issuer: String,
-    /// Expected `aud`, compared exactly once more after decoding.
-    audience: String,
     /// Tokens already verified, until their `exp`: a service sends the same token with
     /// every call, and checking it again each time cost a measurable share of a call.
     verified: Arc<Mutex<HashMap<String, (Principal, u64)>>>,
@@ -66,9 +64,7 @@ const VERIFIED_CACHE_ENTRIES: usize = 4096;
 impl fmt::Debug for TokenVerifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TokenVerifier")
-            .field("algorithm", &self.algorithm)
-            .field("issuer", &self.issuer)
-            .field("audience", &self.audience)
+            .field("terms", &self.terms)
             .finish_non_exhaustive()
     }
 }
@@ -117,11 +113,9 @@ impl TokenVerifier {
         validation.set_issuer(&[issuer]);
         validation.set_audience(&[audience]);
         Self {
-            algorithm,
+            terms: Terms::new(algorithm, issuer, audience),
             key,
             validation,
-            issuer: issuer.to_owned(),
-            audience: audience.to_owned(),
             verified: Arc::default(),
         }
     }
@@ -150,10 +144,10 @@ impl TokenVerifier {
             return Ok(principal);
         }
         let header = decode_header(token).map_err(|e| header_error(token, &e))?;
-        if header.alg != self.algorithm {
+        if header.alg != self.terms.algorithm {
             return Err(invalid(format!(
                 "algorithm {:?} is not accepted; this server accepts only {:?}",
-                header.alg, self.algorithm
+                header.alg, self.terms.algorithm
             )));
         }
         let data =
@@ -170,10 +164,10 @@ impl TokenVerifier {
     }
 
     fn principal_from(&self, claims: WireClaims) -> Result<Principal, AuthError> {
-        if claims.iss.as_deref() != Some(self.issuer.as_str()) {
+        if claims.iss.as_deref() != Some(self.terms.issuer.as_str()) {
             return Err(invalid("wrong issuer"));
         }
-        if claims.aud.as_deref() != Some(self.audience.as_str()) {
+        if claims.aud.as_deref() != Some(self.terms.audience.as_str()) {
             return Err(invalid("wrong audience"));
         }
         if claims.exp.is_none() {
