@@ -117,11 +117,7 @@ pub struct DevArgs {
     #[arg(long, env = "DIFACTO_DEMO_SCALE", value_enum, default_value_t = DemoScale::Full)]
     pub demo_scale: DemoScale,
     #[command(flatten)]
-    pub read_models: ReadModelArgs,
-    #[command(flatten)]
-    pub xapi: XapiArgs,
-    #[command(flatten)]
-    pub oidc: crate::oidc::OidcArgs,
+    pub gateway: GatewayArgs,
 }
 
 /// The sizes of the demo dataset `dev --demo` loads.
@@ -151,11 +147,16 @@ pub struct XapiArgs {
     pub xapi_config: Option<PathBuf>,
 }
 
+/// The gateway's flags wherever it runs, in `dev` or as `serve gateway`.
 #[derive(Debug, Args)]
-pub struct ReadModelArgs {
+pub struct GatewayArgs {
     /// Ignore the read models' checkpoint and rebuild them by replaying the whole log.
     #[arg(long, env = "DIFACTO_REPLAY")]
     pub replay: bool,
+    #[command(flatten)]
+    pub xapi: XapiArgs,
+    #[command(flatten)]
+    pub oidc: crate::oidc::OidcArgs,
 }
 
 // Parsed once at start: the size of the largest variant (the gateway's, with its
@@ -202,11 +203,7 @@ pub struct ServeGatewayArgs {
     )]
     pub data_dir: PathBuf,
     #[command(flatten)]
-    pub read_models: ReadModelArgs,
-    #[command(flatten)]
-    pub xapi: XapiArgs,
-    #[command(flatten)]
-    pub oidc: crate::oidc::OidcArgs,
+    pub gateway: GatewayArgs,
 }
 
 /// A domain service on its own port, on a log it shares with other processes.

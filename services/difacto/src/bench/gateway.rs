@@ -19,8 +19,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::measure::dir_bytes;
 use super::on_demo::{
-    self, Ask, CATCH_UP, Dataset, Http, Latency, Loaded, REQUESTS, ROW_BUDGET, WARM_UP, measure,
-    ms, open_log, size, start_gateway, token,
+    self, Ask, CATCH_UP, Dataset, Http, Latency, REQUESTS, ROW_BUDGET, WARM_UP, measure, ms,
+    open_log, size, start_gateway, token,
 };
 use super::report;
 use crate::cli::BenchArgs;
@@ -97,21 +97,12 @@ struct Row {
 }
 
 pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
-    let Loaded {
-        _scratch,
-        dir,
-        sled,
-        log,
-        store,
-        shutdown,
-        gateway,
-        dataset,
-        head,
-    } = on_demo::load().await?;
+    let loaded = on_demo::load().await?;
+    let (log, head) = (loaded.log.clone(), loaded.head);
     let rss_after_load = telemetry::metrics::resident_bytes().unwrap_or(0);
 
     let national = token("X24", Role::NationalLead)?;
-    let mut http = Http::connect(gateway.http_addr).await?;
+    let mut http = Http::connect(loaded.gateway.http_addr).await?;
     let subjects = subjects(&mut http, &national).await?;
     let commissioner = token(&subjects.icb, Role::IcbCommissioner)?;
     let practice_manager = token(&subjects.practice, Role::PracticeManager)?;
@@ -254,16 +245,10 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
     }
     drop(replayed);
 
-    // Stop as `dev` does on SIGTERM: the gateway writes its checkpoint on the way out.
     drop(http);
-    shutdown.cancel();
-    let projection = gateway.projection.clone();
-    gateway.stopped().await?;
-    drop(projection);
-    drop(store);
     drop(log);
-    sled.close().await?;
-    drop(sled);
+    let (dir, dataset) = (loaded.dir.clone(), loaded.dataset.clone());
+    let _scratch = loaded.close().await?;
     let log_bytes = dir_bytes(&dir.join("log"))?;
     let checkpoint_bytes = dir_bytes(&dir.join("read-models"))?;
 

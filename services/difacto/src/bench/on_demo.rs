@@ -205,7 +205,7 @@ pub(super) async fn start_gateway(
 }
 
 /// Which data the run used.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(super) struct Dataset {
     pub name: String,
     pub load: Duration,
@@ -274,14 +274,16 @@ pub(super) async fn load() -> anyhow::Result<Loaded> {
 }
 
 impl Loaded {
-    /// Stops as `dev` does on SIGTERM and closes the log.
-    pub async fn close(self) -> anyhow::Result<()> {
+    /// Stops as `dev` does on SIGTERM (the gateway writes its checkpoint on the way out)
+    /// and closes the log. The directory stays on disk, to be measured or reopened, until
+    /// the returned scratch is dropped.
+    pub async fn close(self) -> anyhow::Result<tempfile::TempDir> {
         self.shutdown.cancel();
         self.gateway.stopped().await?;
         drop(self.store);
         drop(self.log);
         self.sled.close().await?;
-        Ok(())
+        Ok(self._scratch)
     }
 }
 

@@ -77,15 +77,16 @@ pub async fn run(args: DevArgs, auth: &AuthArgs) -> anyhow::Result<()> {
     let gateway = super::gateway::start(
         log.clone(),
         endpoints,
-        super::gateway::Access {
+        super::gateway::Access::from_flags(
             verifier,
-            web: crate::settings::web(auth, data_dir, &args.oidc)?,
-            xapi: crate::settings::xapi(auth, data_dir, &args.xapi)?,
-            rpc_metrics: Some(rpc_metrics),
-        },
+            auth,
+            data_dir,
+            &args.gateway,
+            Some(rpc_metrics),
+        )?,
         args.http_addr,
         data_dir,
-        args.read_models.replay,
+        args.gateway.replay,
         shutdown.clone(),
     )
     .await?;

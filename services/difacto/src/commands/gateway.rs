@@ -16,6 +16,8 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::cli::{AuthArgs, GatewayArgs};
+
 /// A gateway that listens and keeps its read models current.
 #[derive(Debug)]
 pub struct RunningGateway {
@@ -83,6 +85,25 @@ pub struct Access {
     /// The per-RPC metrics of the gRPC server in the same process (`dev`), reported on
     /// the gateway's `/metrics`.
     pub rpc_metrics: Option<Arc<telemetry::metrics::RpcMetrics>>,
+}
+
+impl Access {
+    /// What the gateway of `dev` or `serve gateway` is given by its flags: sign-in (OpenID
+    /// Connect, or development sign-in when no public key is set) and xAPI.
+    pub fn from_flags(
+        verifier: Arc<TokenVerifier>,
+        auth: &AuthArgs,
+        data_dir: &Path,
+        flags: &GatewayArgs,
+        rpc_metrics: Option<Arc<telemetry::metrics::RpcMetrics>>,
+    ) -> anyhow::Result<Self> {
+        Ok(Self {
+            verifier,
+            web: crate::settings::web(auth, data_dir, &flags.oidc)?,
+            xapi: crate::settings::xapi(auth, data_dir, &flags.xapi)?,
+            rpc_metrics,
+        })
+    }
 }
 
 /// Binds `http_addr`, opens the read models from their checkpoint in `state_dir` (or from

@@ -79,15 +79,10 @@ async fn serve_gateway(
     let gateway = super::gateway::start(
         log.clone(),
         endpoints,
-        super::gateway::Access {
-            verifier,
-            web: crate::settings::web(auth, data_dir, &args.oidc)?,
-            xapi: crate::settings::xapi(auth, data_dir, &args.xapi)?,
-            rpc_metrics: None,
-        },
+        super::gateway::Access::from_flags(verifier, auth, data_dir, &args.gateway, None)?,
         args.http_addr,
         data_dir,
-        args.read_models.replay,
+        args.gateway.replay,
         shutdown.clone(),
     )
     .await?;
