@@ -49,10 +49,24 @@ struct Ctx {
 }
 
 impl Ctx {
-    /// `query` answered by the API to `org` as `role`: its data, which must hold no error.
-    async fn api(&self, org: &str, role: Role, query: &str, variables: Value) -> Value {
-        let answer = graphql(&self.addr, Some(&token(org, role)), query, variables).await;
-        data(&answer).clone()
+    /// `org` as `role`, to ask the API what their pages should show.
+    fn user(&self, org: &str, role: Role) -> User {
+        User {
+            addr: self.addr.clone(),
+            org: org.to_owned(),
+            role,
+        }
+    }
+
+    /// The national lead, who may ask about everything.
+    fn national_lead(&self) -> User {
+        self.user("X24", Role::NationalLead)
+    }
+
+    /// Signs the browser in as `org` with `role`; the same user, to ask the API.
+    async fn sign_in(&self, org: &str, role: Role) -> User {
+        sign_in_as(&self.client, &self.origin, org, role.as_str()).await;
+        self.user(org, role)
     }
 
     /// Opens `path` and checks it: no serious axe-core finding, nothing from elsewhere,
@@ -128,6 +142,23 @@ impl Ctx {
                     .collect()
             })
             .collect()
+    }
+}
+
+/// Somebody the API answers: what the journey checks a page against.
+#[derive(Clone)]
+struct User {
+    /// The gateway's `127.0.0.1:PORT`.
+    addr: String,
+    org: String,
+    role: Role,
+}
+
+impl User {
+    /// `query` answered by the API to this user: its data, which must hold no error.
+    async fn api(&self, query: &str, variables: Value) -> Value {
+        let token = token(&self.org, self.role);
+        data(&graphql(&self.addr, Some(&token), query, variables).await).clone()
     }
 }
 
@@ -214,9 +245,7 @@ fn all_sessions() -> &'static str {
 
 /// The ICB the journeys act in: the one with the most community sessions.
 async fn busiest_icb(ctx: &Ctx) -> String {
-    let all = ctx
-        .api("X24", Role::NationalLead, all_sessions(), json!({}))
-        .await;
+    let all = ctx.national_lead().api(all_sessions(), json!({})).await;
     let mut count: BTreeMap<String, usize> = BTreeMap::new();
     for s in all["sessions"]["nodes"].as_array().expect("sessions") {
         *count
@@ -237,16 +266,14 @@ async fn commissioner(ctx: Ctx) {
     let c = &ctx.client;
     ctx.open("/").await;
     ctx.shot("home-signed-out").await;
-    sign_in_as(c, &ctx.origin, &icb, Role::IcbCommissioner.as_str()).await;
+    let me = ctx.sign_in(&icb, Role::IcbCommissioner).await;
     let home = ctx.checked("home").await;
     assert!(home.contains("Signed in as ICB commissioner"), "{home}");
     ctx.shot("home").await;
 
     // Which duties have nobody responsible or accountable, at each level.
-    let gaps = ctx
+    let gaps = me
         .api(
-            &icb,
-            Role::IcbCommissioner,
             "query ($area: String!) { responsibilityGaps(area: $area) { area { name } \
              coverage { duty { id title } level units counts { flag units } } } }",
             json!({ "area": icb }),
@@ -295,10 +322,8 @@ async fn commissioner(ctx: Ctx) {
     let mut believed = None;
     for entry in coverage {
         let duty = entry["duty"]["id"].as_str().expect("id");
-        let matrix = ctx
+        let matrix = me
             .api(
-                &icb,
-                Role::IcbCommissioner,
                 "query ($area: String!, $duty: String!) { perceptions(area: $area, duty: $duty) { \
                  matrix { believer { code } believedOwner { code } } } }",
                 json!({ "area": icb, "duty": duty }),
@@ -353,10 +378,8 @@ async fn commissioner(ctx: Ctx) {
 
     // Which practices switched a digital service off, and why.
     ctx.open("/service-status").await;
-    let status = ctx
+    let status = me
         .api(
-            &icb,
-            Role::IcbCommissioner,
             "query ($within: String) { serviceStatus(within: $within, first: 500) { nodes { practice { code } service status } } }",
             json!({ "within": icb }),
         )
@@ -374,10 +397,8 @@ async fn commissioner(ctx: Ctx) {
 
     // Which partners were commissioned, and did they deliver.
     ctx.open("/commissioning").await;
-    let commissioning = ctx
+    let commissioning = me
         .api(
-            &icb,
-            Role::IcbCommissioner,
             "query ($area: String) { commissioning(area: $area) { commissions(first: 500) { \
              nodes { id partner { name } delivery { sessionsHeld } } } } }",
             json!({ "area": icb }),
@@ -403,13 +424,11 @@ async fn commissioner(ctx: Ctx) {
 /// regional lead sees the rollout of their region only.
 async fn national_lead(ctx: Ctx) {
     let c = &ctx.client;
-    sign_in_as(c, &ctx.origin, "X24", Role::NationalLead.as_str()).await;
+    let me = ctx.sign_in("X24", Role::NationalLead).await;
 
     ctx.open("/heatmap").await;
-    let heat = ctx
+    let heat = me
         .api(
-            "X24",
-            Role::NationalLead,
             "{ responsibilityGaps(area: \"X24\") { coverage { byArea { area { name } } } } }",
             json!({}),
         )
@@ -428,12 +447,10 @@ async fn national_lead(ctx: Ctx) {
     ctx.open("/rollout").await;
     let programme = attribute(c, "#programme option:checked", "value").await;
     let rollout = |within: Option<String>, group: &'static str| {
-        let ctx = ctx.clone();
+        let me = me.clone();
         let programme = programme.clone();
         async move {
-            ctx.api(
-                "X24",
-                Role::NationalLead,
+            me.api(
                 "query ($p: String!, $g: AreaLevel!, $w: String) { trainingRollout(programme: $p, groupBy: $g, within: $w) { \
                  groups(first: 100) { nodes { area { code name kind } figures { trained staffInPost } } } \
                  weekly { weekStarting } \
@@ -489,7 +506,7 @@ async fn national_lead(ctx: Ctx) {
     }
 
     // A regional lead: the same question for their region.
-    sign_in_as(c, &ctx.origin, &region, Role::RegionalLead.as_str()).await;
+    ctx.sign_in(&region, Role::RegionalLead).await;
     let page = ctx.open("/rollout").await;
     for name in strings(&icbs["groups"]["nodes"], "area.name") {
         assert!(page.contains(&name), "{name} is not in {region_name}");
@@ -500,9 +517,7 @@ async fn national_lead(ctx: Ctx) {
 /// browser shows live in another; cancelling it; recording who came; host practices.
 async fn partner(ctx: Ctx) {
     let now = chrono::Utc::now().to_rfc3339();
-    let all = ctx
-        .api("X24", Role::NationalLead, all_sessions(), json!({}))
-        .await;
+    let all = ctx.national_lead().api(all_sessions(), json!({})).await;
     let nodes = all["sessions"]["nodes"].as_array().expect("sessions");
     let open = |s: &&Value| {
         s["cancelled"] == false
@@ -521,14 +536,12 @@ async fn partner(ctx: Ctx) {
             && s["startsAt"].as_str().unwrap_or_default() < now.as_str()
     });
     let c = &ctx.client;
-    sign_in_as(c, &ctx.origin, partner, Role::PartnerCoordinator.as_str()).await;
+    let me = ctx.sign_in(partner, Role::PartnerCoordinator).await;
 
     // Which sessions do I run, how full are they, who is waiting.
     let page = ctx.open("/sessions").await;
-    let mine = ctx
+    let mine = me
         .api(
-            partner,
-            Role::PartnerCoordinator,
             "query ($w: String) { sessions(within: $w, first: 500) { nodes { id title booked waitlisted } } }",
             json!({ "w": partner }),
         )
@@ -548,18 +561,19 @@ async fn partner(ctx: Ctx) {
     ctx.shot("sessions").await;
 
     // The session's fill, as the API says; then a booking from another browser.
-    let figures = |ctx: Ctx, id: String, partner: String| async move {
-        ctx.api(
-            &partner,
-            Role::PartnerCoordinator,
-            "query ($id: String!) { session(id: $id) { capacity booked available waitlisted \
+    let figures = |id: String| {
+        let me = me.clone();
+        async move {
+            me.api(
+                "query ($id: String!) { session(id: $id) { capacity booked available waitlisted \
              bookings { reference places state } } }",
-            json!({ "id": id }),
-        )
-        .await["session"]
-            .clone()
+                json!({ "id": id }),
+            )
+            .await["session"]
+                .clone()
+        }
     };
-    let before = figures(ctx.clone(), id.to_owned(), partner.to_owned()).await;
+    let before = figures(id.to_owned()).await;
     let fill_of = |s: &Value| {
         format!(
             "{} of {} booked, {} free, {} waiting",
@@ -597,7 +611,7 @@ async fn partner(ctx: Ctx) {
         booked_elsewhere.contains("The places are booked."),
         "the other browser's page after booking: {booked_elsewhere}"
     );
-    let after = figures(ctx.clone(), id.to_owned(), partner.to_owned()).await;
+    let after = figures(id.to_owned()).await;
     assert_eq!(after["booked"], before["booked"].as_u64().expect("n") + 1);
     let shown = wait_for_text(c, "fill", Duration::from_secs(10), |f| f == fill_of(&after)).await;
     let url = c.current_url().await.expect("url");
@@ -617,7 +631,7 @@ async fn partner(ctx: Ctx) {
     )
     .await;
     ctx.checked("the session after cancelling").await;
-    let cancelled = figures(ctx.clone(), id.to_owned(), partner.to_owned()).await;
+    let cancelled = figures(id.to_owned()).await;
     assert_eq!(cancelled["booked"], before["booked"]);
     assert_eq!(text(c, "#fill").await, fill_of(&cancelled));
 
@@ -635,10 +649,8 @@ async fn partner(ctx: Ctx) {
         fill(c, "registeredForNhsApp", "4").await;
         ctx.submit("Record attendance").await;
         let page = ctx.checked("the session after recording attendance").await;
-        let came = ctx
+        let came = me
             .api(
-                partner,
-                Role::PartnerCoordinator,
                 "query ($id: String!) { session(id: $id) { attendance { attended { display } walkIns { display } } } }",
                 json!({ "id": past_id }),
             )
@@ -659,13 +671,8 @@ async fn partner(ctx: Ctx) {
 
     // Which practices host me.
     let page = ctx.open("/host-practices").await;
-    let hosts = ctx
-        .api(
-            partner,
-            Role::PartnerCoordinator,
-            "{ hostPractices { practice { code name } } }",
-            json!({}),
-        )
+    let hosts = me
+        .api("{ hostPractices { practice { code name } } }", json!({}))
         .await;
     for name in strings(&hosts["hostPractices"], "practice.name") {
         assert!(page.contains(&name), "{name} is not on the page");
@@ -683,9 +690,7 @@ async fn partner(ctx: Ctx) {
 /// facilitation recorded in one form, staff and training, a usability problem reported.
 async fn practice_manager(ctx: Ctx) {
     let icb = busiest_icb(&ctx).await;
-    let all = ctx
-        .api("X24", Role::NationalLead, all_sessions(), json!({}))
-        .await;
+    let all = ctx.national_lead().api(all_sessions(), json!({})).await;
     let practice = all["sessions"]["nodes"]
         .as_array()
         .expect("sessions")
@@ -694,20 +699,17 @@ async fn practice_manager(ctx: Ctx) {
         .find_map(|s| s["hostPractice"]["code"].as_str())
         .expect("a practice of the ICB hosts a session")
         .to_owned();
+    let commissioner = ctx.user(&icb, Role::IcbCommissioner);
     // The ICB proposes the practice as Responsible for a duty, through the API.
-    let gaps = ctx
+    let gaps = commissioner
         .api(
-            &icb,
-            Role::IcbCommissioner,
             "query ($area: String!) { responsibilityGaps(area: $area, level: LOCAL) { coverage { duty { id title } } } }",
             json!({ "area": practice }),
         )
         .await;
     let duty = &gaps["responsibilityGaps"]["coverage"][0]["duty"];
-    let proposed = ctx
+    let proposed = commissioner
         .api(
-            &icb,
-            Role::IcbCommissioner,
             "mutation ($input: ProposeResponsibilityInput!) { proposeResponsibility(input: $input) { aggregateId } }",
             json!({ "input": {
                 "dutyId": duty["id"], "areaCode": practice, "level": "LOCAL",
@@ -730,9 +732,8 @@ async fn practice_manager(ctx: Ctx) {
         .to_owned();
     let day = chrono::Utc::now().date_naive() + chrono::Days::new(7);
     let scheduled = ctx
+        .user(&partner, Role::PartnerCoordinator)
         .api(
-            &partner,
-            Role::PartnerCoordinator,
             "mutation ($input: ScheduleSessionInput!) { scheduleSession(input: $input) { aggregateId } }",
             json!({ "input": {
                 "partnerCode": partner, "icbCode": icb, "hostPracticeCode": practice,
@@ -747,14 +748,11 @@ async fn practice_manager(ctx: Ctx) {
         .to_owned();
 
     let c = &ctx.client;
-    sign_in_as(c, &ctx.origin, &practice, Role::PracticeManager.as_str()).await;
+    let me = ctx.sign_in(&practice, Role::PracticeManager).await;
     let inbox = || {
-        let ctx = ctx.clone();
-        let practice = practice.clone();
+        let me = me.clone();
         async move {
-            ctx.api(
-                &practice,
-                Role::PracticeManager,
+            me.api(
                 "{ inbox { total proposals { id } hostingRequests { id } retraining { summary } } }",
                 json!({}),
             )
@@ -817,8 +815,7 @@ async fn practice_manager(ctx: Ctx) {
     ctx.open("/facilitation").await;
     let week = attribute(c, "#week", "value").await;
     let mix = || {
-        let ctx = ctx.clone();
-        let practice = practice.clone();
+        let (ctx, me, practice) = (ctx.clone(), me.clone(), practice.clone());
         async move {
             let rows = ctx.export("facilitationMix.totals.byMode").await;
             // The same week the page's link asks for.
@@ -834,10 +831,8 @@ async fn practice_manager(ctx: Ctx) {
                 .and_then(|rest| rest.split('&').next())
                 .expect("a week in the link")
                 .to_owned();
-            let api = ctx
+            let api = me
                 .api(
-                    &practice,
-                    Role::PracticeManager,
                     "query ($w: String, $f: NaiveDate) { facilitationMix(within: $w, from: $f, to: $f) { totals { byMode { key records } } } }",
                     json!({ "w": practice, "f": from }),
                 )
@@ -890,10 +885,8 @@ async fn practice_manager(ctx: Ctx) {
     // programme the page lists, and the CSV checked against the API before and after.
     let page = ctx.open("/staff").await;
     assert!(page.contains("Staff and training"), "{page}");
-    let programme = ctx
+    let programme = me
         .api(
-            &practice,
-            Role::PracticeManager,
             "{ programmes(first: 100) { nodes { id code moduleIds audienceRoles } } }",
             json!({}),
         )
@@ -902,14 +895,17 @@ async fn practice_manager(ctx: Ctx) {
     let (id, code) = (cell(&programme["id"]), cell(&programme["code"]));
     let role = cell(&programme["audienceRoles"][0]);
     let by_role = || {
-        let (ctx, practice, code, role) =
-            (ctx.clone(), practice.clone(), code.clone(), role.clone());
+        let (ctx, me, practice, code, role) = (
+            ctx.clone(),
+            me.clone(),
+            practice.clone(),
+            code.clone(),
+            role.clone(),
+        );
         async move {
             let rows = ctx.export("trainingRollout.totals.byRole").await;
-            let api = ctx
+            let api = me
                 .api(
-                    &practice,
-                    Role::PracticeManager,
                     "query ($p: String!, $w: String!) { trainingRollout(programme: $p, groupBy: PRACTICE, within: $w) { totals { byRole { role enrolled completed staffInPost } } } }",
                     json!({ "p": code, "w": practice }),
                 )
@@ -1004,9 +1000,8 @@ async fn practice_manager(ctx: Ctx) {
 /// change that needs retraining announced; training material published; the issues' CSV.
 async fn provider(ctx: Ctx) {
     let issues = ctx
+        .national_lead()
         .api(
-            "X24",
-            Role::NationalLead,
             "{ platformIssues(first: 500) { nodes { id status description reportedAt platform { provider { code } } } } }",
             json!({}),
         )
@@ -1025,16 +1020,14 @@ async fn provider(ctx: Ctx) {
         .to_owned();
     let id = latest["id"].as_str().expect("id").to_owned();
     let c = &ctx.client;
-    sign_in_as(c, &ctx.origin, &provider, Role::ProviderAdmin.as_str()).await;
+    let me = ctx.sign_in(&provider, Role::ProviderAdmin).await;
 
     let page = ctx.open("/provider/issues").await;
     let description = latest["description"].as_str().expect("description");
     assert!(page.contains(description), "{page}");
     let rows = ctx.export("platformIssues").await;
-    let mine = ctx
+    let mine = me
         .api(
-            &provider,
-            Role::ProviderAdmin,
             "query ($p: String) { platformIssues(provider: $p, first: 500) { nodes { id status } } }",
             json!({ "p": provider }),
         )
@@ -1049,13 +1042,11 @@ async fn provider(ctx: Ctx) {
     ctx.shot("provider-issues").await;
 
     let status = || {
-        let ctx = ctx.clone();
+        let me = me.clone();
         let (provider, id) = (provider.clone(), id.clone());
         async move {
-            let all = ctx
+            let all = me
                 .api(
-                    &provider,
-                    Role::ProviderAdmin,
                     "query ($p: String) { platformIssues(provider: $p, first: 500) { nodes { id status } } }",
                     json!({ "p": provider }),
                 )

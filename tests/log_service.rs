@@ -136,6 +136,18 @@ async fn head(log: &mut LogClient) -> (u64, usize) {
     (page.head_position, page.events.len())
 }
 
+/// `request` appended, which must succeed (`what` says which append failed); the answer.
+async fn appended(
+    log: &mut LogClient,
+    request: pb::AppendRequest,
+    what: &str,
+) -> pb::AppendResponse {
+    log.append(request)
+        .await
+        .unwrap_or_else(|status| panic!("{what}: {status:?}"))
+        .into_inner()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn append_read_stream_and_read_all_round_trip() {
     let dir = tempdir();
@@ -144,18 +156,20 @@ async fn append_read_stream_and_read_all_round_trip() {
 
     // Positions start at 1, versions at 0.
     let one = vec![event("one"), event("two")];
-    let got = log
-        .append(append_request("session-1", Kind::NoStream, one.clone()))
-        .await
-        .expect("append to a new stream")
-        .into_inner();
+    let got = appended(
+        &mut log,
+        append_request("session-1", Kind::NoStream, one.clone()),
+        "append to a new stream",
+    )
+    .await;
     assert_eq!(got, ack(0, 1, 1));
     let two = vec![event("three")];
-    let got = log
-        .append(append_request("session-2", Kind::NoStream, two.clone()))
-        .await
-        .expect("append to a second new stream")
-        .into_inner();
+    let got = appended(
+        &mut log,
+        append_request("session-2", Kind::NoStream, two.clone()),
+        "append to a second new stream",
+    )
+    .await;
     assert_eq!(got, ack(0, 0, 3));
 
     // Mismatches: ABORTED with the actual version, and nothing stored.
@@ -194,28 +208,22 @@ async fn append_read_stream_and_read_all_round_trip() {
     // The matching expectations succeed; the refused events' ids were never stored, so
     // they can be appended now as new events.
     let three = vec![event("four")];
-    let got = log
-        .append(exact("session-1", 1, three.clone()))
-        .await
-        .expect("EXACT(1)")
-        .into_inner();
+    let got = appended(&mut log, exact("session-1", 1, three.clone()), "EXACT(1)").await;
     assert_eq!(got, ack(2, 2, 4));
-    let got = log
-        .append(append_request(
-            "session-2",
-            Kind::StreamExists,
-            refused.clone(),
-        ))
-        .await
-        .expect("STREAM_EXISTS, with the ids of the refused append")
-        .into_inner();
+    let got = appended(
+        &mut log,
+        append_request("session-2", Kind::StreamExists, refused.clone()),
+        "STREAM_EXISTS, with the ids of the refused append",
+    )
+    .await;
     assert_eq!(got, ack(1, 1, 5));
     let four = vec![event(Vec::new()), event(vec![0u8, 255, 7])];
-    let got = log
-        .append(append_request("session-3", Kind::Any, four.clone()))
-        .await
-        .expect("ANY on a new stream")
-        .into_inner();
+    let got = appended(
+        &mut log,
+        append_request("session-3", Kind::Any, four.clone()),
+        "ANY on a new stream",
+    )
+    .await;
     assert_eq!(got, ack(0, 1, 6));
 
     // read_stream: forwards, a window, backwards, a missing stream.
@@ -455,11 +463,7 @@ async fn tokens_are_checked_and_rejections_leave_the_log_untouched() {
         (0, 0),
         "rejected calls stored nothing"
     );
-    let got = log
-        .append(append())
-        .await
-        .expect("a service token appends")
-        .into_inner();
+    let got = appended(&mut log, append(), "a service token appends").await;
     assert_eq!(got, ack(0, 0, 1));
 }
 
@@ -639,36 +643,40 @@ async fn bad_input_is_invalid_argument_naming_the_field_and_stores_nothing() {
     support::assert_serving(channel(&server.url()).await, "difacto.v1.EventLogService").await;
 
     // The limits are exactly the documented ones: their boundaries are accepted.
-    let got = log
-        .append(one(&"s".repeat(200), event("x")))
-        .await
-        .expect("a 200-byte stream name")
-        .into_inner();
+    let got = appended(
+        &mut log,
+        one(&"s".repeat(200), event("x")),
+        "a 200-byte stream name",
+    )
+    .await;
     assert_eq!(got, ack(0, 0, 1));
-    let got = log
-        .append(one(
+    let got = appended(
+        &mut log,
+        one(
             "ok-stream",
             with(|e| e.payload = vec![7; 1024 * 1024].into()),
-        ))
-        .await
-        .expect("a 1 MiB payload")
-        .into_inner();
+        ),
+        "a 1 MiB payload",
+    )
+    .await;
     assert_eq!(got, ack(0, 0, 2));
-    let got = log
-        .append(append_request(
+    let got = appended(
+        &mut log,
+        append_request(
             "ok-stream",
             Kind::Any,
             (0..1000).map(|i| event(format!("{i}"))).collect(),
-        ))
-        .await
-        .expect("1000 events in one append")
-        .into_inner();
+        ),
+        "1000 events in one append",
+    )
+    .await;
     assert_eq!(got, ack(1, 1000, 3));
-    let got = log
-        .append(one("ok-stream", duplicate))
-        .await
-        .expect("the id refused as a duplicate was never stored")
-        .into_inner();
+    let got = appended(
+        &mut log,
+        one("ok-stream", duplicate),
+        "the id refused as a duplicate was never stored",
+    )
+    .await;
     assert_eq!(got, ack(1001, 1001, 1003));
     let capped = log
         .read_all(all_request(0, 5000))
@@ -693,35 +701,22 @@ async fn a_resent_append_returns_the_original_result_however_late() {
     let mut log = client(&server.url(), &service_token()).await;
 
     let original = append_request("booking-1", Kind::NoStream, vec![event("a"), event("b")]);
-    let first = log
-        .append(original.clone())
-        .await
-        .expect("first send")
-        .into_inner();
+    let first = appended(&mut log, original.clone(), "first send").await;
     assert_eq!(first, ack(0, 1, 1));
     // Immediately again: the same answer, although NO_STREAM no longer holds.
-    let again = log
-        .append(original.clone())
-        .await
-        .expect("resend")
-        .into_inner();
+    let again = appended(&mut log, original.clone(), "resend").await;
     assert_eq!(again, first);
 
     // Other appends in between, then again.
     for i in 0..5 {
-        log.append(append_request(
-            "booking-2",
-            Kind::Any,
-            vec![event(format!("{i}"))],
-        ))
-        .await
-        .expect("another append");
+        appended(
+            &mut log,
+            append_request("booking-2", Kind::Any, vec![event(format!("{i}"))]),
+            "another append",
+        )
+        .await;
     }
-    let later = log
-        .append(original.clone())
-        .await
-        .expect("late resend")
-        .into_inner();
+    let later = appended(&mut log, original.clone(), "late resend").await;
     assert_eq!(later, first);
 
     // Re-using an id for other content is an error, and stores nothing.
@@ -767,11 +762,7 @@ async fn a_resent_append_returns_the_original_result_however_late() {
     assert!(server.sigterm_and_wait().success());
     let server = Server::start(dir.path(), &[]);
     let mut log = client(&server.url(), &service_token()).await;
-    let after_restart = log
-        .append(original.clone())
-        .await
-        .expect("resend after a restart")
-        .into_inner();
+    let after_restart = appended(&mut log, original.clone(), "resend after a restart").await;
     assert_eq!(after_restart, first);
     let everything = read_everything(&mut log).await;
     assert_eq!(everything.len(), 7);
@@ -829,9 +820,12 @@ async fn subscribe_catches_up_then_goes_live_in_order() {
 
     let mut sent: Vec<pb::EventData> = Vec::new();
     let existing: Vec<pb::EventData> = (0..3).map(|i| event(format!("old-{i}"))).collect();
-    log.append(append_request("sub-a", Kind::NoStream, existing.clone()))
-        .await
-        .expect("append before subscribing");
+    appended(
+        &mut log,
+        append_request("sub-a", Kind::NoStream, existing.clone()),
+        "append before subscribing",
+    )
+    .await;
     sent.extend(existing);
 
     let mut from_start = subscribe(&mut log, 0, "subscribe from 0").await;
@@ -843,13 +837,19 @@ async fn subscribe_catches_up_then_goes_live_in_order() {
 
     // Live: events appended after subscribing arrive in position order.
     let live_b: Vec<pb::EventData> = (0..2).map(|i| event(format!("live-b-{i}"))).collect();
-    log.append(append_request("sub-b", Kind::NoStream, live_b.clone()))
-        .await
-        .expect("live append 1");
+    appended(
+        &mut log,
+        append_request("sub-b", Kind::NoStream, live_b.clone()),
+        "live append 1",
+    )
+    .await;
     let live_a = vec![event("live-a")];
-    log.append(append_request("sub-a", Kind::Any, live_a.clone()))
-        .await
-        .expect("live append 2");
+    appended(
+        &mut log,
+        append_request("sub-a", Kind::Any, live_a.clone()),
+        "live append 2",
+    )
+    .await;
     for (sent, stream, version, position) in [
         (&live_b[0], "sub-b", 0, 4),
         (&live_b[1], "sub-b", 1, 5),
@@ -957,15 +957,12 @@ async fn sigterm_drains_flushes_and_exits_zero() {
     let mut acked: HashMap<String, pb::AppendResponse> = HashMap::new();
     for i in 0..20 {
         let e = event(format!("before-{i}"));
-        let got = log
-            .append(append_request(
-                &format!("term-{}", i % 4),
-                Kind::Any,
-                vec![e.clone()],
-            ))
-            .await
-            .expect("append before SIGTERM")
-            .into_inner();
+        let got = appended(
+            &mut log,
+            append_request(&format!("term-{}", i % 4), Kind::Any, vec![e.clone()]),
+            "append before SIGTERM",
+        )
+        .await;
         acked.insert(e.event_id, got);
     }
     for position in 1..=20 {
@@ -1096,11 +1093,12 @@ async fn difacto_token_mints_tokens_the_server_accepts() {
 
     let token = stdout_token(&run_token(dir.path(), Some(secret()), "service"));
     let mut log = client(&server.url(), &token).await;
-    let got = log
-        .append(append_request("token-1", Kind::Any, vec![event("x")]))
-        .await
-        .expect("append with a token from difacto token")
-        .into_inner();
+    let got = appended(
+        &mut log,
+        append_request("token-1", Kind::Any, vec![event("x")]),
+        "append with a token from difacto token",
+    )
+    .await;
     assert_eq!(got, ack(0, 0, 1));
 
     let manager = stdout_token(&run_token(dir.path(), Some(secret()), "practice_manager"));
@@ -1242,13 +1240,12 @@ async fn concurrent_appends_race_on_the_expected_version() {
     let dir = tempdir();
     let server = Server::start(dir.path(), &[]);
     let mut log = client(&server.url(), &service_token()).await;
-    log.append(append_request(
-        "race-1",
-        Kind::NoStream,
-        vec![event("start")],
-    ))
-    .await
-    .expect("create the stream");
+    appended(
+        &mut log,
+        append_request("race-1", Kind::NoStream, vec![event("start")]),
+        "create the stream",
+    )
+    .await;
 
     // Eight writers who all read version 0 append at once: exactly one wins each
     // version; the losers learn the actual version and try again after it.
@@ -1340,13 +1337,16 @@ async fn a_damaged_record_is_named_and_never_served_as_data() {
     let mut server = Server::start(dir.path(), &[]);
     let mut log = client(&server.url(), &service_token()).await;
     for i in 0..5 {
-        log.append(append_request(
-            &format!("damage-{}", i % 2),
-            Kind::Any,
-            vec![event(format!("event {i}"))],
-        ))
-        .await
-        .expect("append");
+        appended(
+            &mut log,
+            append_request(
+                &format!("damage-{}", i % 2),
+                Kind::Any,
+                vec![event(format!("event {i}"))],
+            ),
+            "append",
+        )
+        .await;
     }
     assert!(server.sigterm_and_wait().success());
     assert_verify_ok(dir.path());

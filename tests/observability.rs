@@ -18,14 +18,13 @@ use std::time::{Duration, Instant};
 
 use auth::Role;
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper_util::rt::TokioIo;
 use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
 use opentelemetry_proto::tonic::common::v1::any_value::Value as AnyValue;
 use prost::Message;
 use serde_json::{Value, json};
+use support::gateway::exchanged;
 
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
 const SPAN_TIMEOUT: Duration = Duration::from_secs(20);
@@ -148,11 +147,6 @@ async fn http(
     headers: &[(&str, &str)],
     body: &str,
 ) -> (u16, String) {
-    let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .expect("handshake");
-    tokio::spawn(connection);
     let mut request = hyper::Request::builder()
         .method(method)
         .uri(path)
@@ -161,20 +155,8 @@ async fn http(
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
-    let request = request
-        .body(Full::new(Bytes::from(body.to_owned())))
-        .expect("request");
-    let response = tokio::time::timeout(Duration::from_secs(30), sender.send_request(request))
-        .await
-        .expect("an answer within 30 s")
-        .expect("an answer");
-    let status = response.status().as_u16();
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
+    let (head, body) = exchanged(addr, request, body.to_owned()).await;
+    let status = head.status.as_u16();
     (status, String::from_utf8_lossy(&body).into_owned())
 }
 

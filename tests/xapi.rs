@@ -6,16 +6,10 @@
 
 mod support;
 
-use std::time::Duration;
-
 use auth::Role;
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
 use hyper::Request;
-use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
-use support::gateway::{Dev, data, graphql, token};
-use tokio::net::TcpStream;
+use support::gateway::{Dev, data, exchanged, graphql, token};
 
 const PROGRAMME: &str = "3f9a0c1e-7b2d-4e8f-9a6b-5c4d3e2f1a0b";
 /// The platform's Basic credentials; the configuration holds the secret's SHA-256
@@ -159,65 +153,38 @@ async fn send(
     body: &Value,
 ) -> Answer {
     let addr = dev.http_addr.as_str();
-    let exchange = async {
-        let stream = TcpStream::connect(addr).await.expect("connect");
-        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-            .await
-            .expect("handshake");
-        tokio::spawn(connection);
-        let mut request = Request::builder()
-            .method(method)
-            .uri(format!("/xapi/statements{query}"))
-            .header("host", addr)
-            .header("content-type", "application/json");
-        if let Some(version) = version {
-            request = request.header("X-Experience-API-Version", version);
+    let mut request = Request::builder()
+        .method(method)
+        .uri(format!("/xapi/statements{query}"))
+        .header("host", addr)
+        .header("content-type", "application/json");
+    if let Some(version) = version {
+        request = request.header("X-Experience-API-Version", version);
+    }
+    request = match credentials {
+        Credentials::Basic(user, password) => {
+            use base64::Engine;
+            let pair =
+                base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+            request.header("authorization", format!("Basic {pair}"))
         }
-        request = match credentials {
-            Credentials::Basic(user, password) => {
-                use base64::Engine;
-                let pair =
-                    base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
-                request.header("authorization", format!("Basic {pair}"))
-            }
-            Credentials::Bearer(token) => {
-                request.header("authorization", format!("Bearer {token}"))
-            }
-            Credentials::None => request,
-        };
-        let request = request
-            .body(Full::new(Bytes::from(body.to_string())))
-            .expect("request");
-        let response = sender.send_request(request).await.expect("answer");
-        let header = |name: &str| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or_default()
-                .to_owned()
-        };
-        let (status, version, authenticate) = (
-            response.status().as_u16(),
-            header("x-experience-api-version"),
-            header("www-authenticate"),
-        );
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes();
-        Answer {
-            status,
-            version,
-            authenticate,
-            body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-        }
+        Credentials::Bearer(token) => request.header("authorization", format!("Bearer {token}")),
+        Credentials::None => request,
     };
-    tokio::time::timeout(Duration::from_secs(30), exchange)
-        .await
-        .expect("an answer within 30 s")
+    let (head, body) = exchanged(addr, request, body.to_string()).await;
+    let header = |name: &str| {
+        head.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    Answer {
+        status: head.status.as_u16(),
+        version: header("x-experience-api-version"),
+        authenticate: header("www-authenticate"),
+        body: serde_json::from_slice(&body).unwrap_or(Value::Null),
+    }
 }
 
 async fn mutate(dev: &Dev, token: &str, name: &str, input: Value) {

@@ -84,6 +84,27 @@ async fn start_gateway(world: &world::World) -> (SocketAddr, CancellationToken) 
     (addr, shutdown)
 }
 
+/// Serves `world` on loopback and runs `journey` in a fresh headless browser, given the
+/// browser and the gateway's origin, within [`JOURNEY`]; how long it took.
+async fn in_browser<J, F>(world: &world::World, journey: J) -> Duration
+where
+    J: FnOnce(Client, String) -> F,
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
+    let (addr, shutdown) = start_gateway(world).await;
+    let driver = start_driver().await;
+    let profile = tempfile::tempdir().expect("profile dir");
+    let client = browser(&driver, profile.path()).await;
+    let took = bounded(
+        JOURNEY,
+        &client,
+        journey(client.clone(), format!("http://{addr}")),
+    )
+    .await;
+    shutdown.cancel();
+    took
+}
+
 async fn journey(client: &Client, origin: &str) {
     let mut violations = Vec::new();
 
@@ -139,13 +160,7 @@ async fn journey(client: &Client, origin: &str) {
 
     // Every other page the commissioner's menu opens, and the drill-downs it offers.
     for path in PAGES {
-        client
-            .goto(&format!("{origin}{path}"))
-            .await
-            .expect("a page");
-        let main = text(client, "main").await;
-        assert!(!main.contains("There is a problem"), "{path}: {main}");
-        check_page(client, origin, &mut violations).await;
+        open_checked(client, origin, path, &mut violations).await;
     }
 
     // A POST without the form's CSRF token is refused, even with the session cookie.
@@ -192,18 +207,30 @@ async fn journey(client: &Client, origin: &str) {
     for (org, role, paths) in ROLE_PAGES {
         sign_in_as(client, origin, org, role).await;
         for path in paths {
-            client
-                .goto(&format!("{origin}{path}"))
-                .await
-                .expect("a page");
-            let main = text(client, "main").await;
-            assert!(!main.contains("There is a problem"), "{path}: {main}");
+            let main = open_checked(client, origin, path, &mut violations).await;
             assert!(!main.contains("You cannot see this page"), "{path}: {main}");
-            check_page(client, origin, &mut violations).await;
         }
     }
 
     assert!(violations.is_empty(), "axe-core: {violations:#?}");
+}
+
+/// Opens `path`, which must show no error summary, and checks it with axe-core; its main
+/// text.
+async fn open_checked(
+    client: &Client,
+    origin: &str,
+    path: &str,
+    violations: &mut Vec<String>,
+) -> String {
+    client
+        .goto(&format!("{origin}{path}"))
+        .await
+        .expect("a page");
+    let main = text(client, "main").await;
+    assert!(!main.contains("There is a problem"), "{path}: {main}");
+    check_page(client, origin, violations).await;
+    main
 }
 
 /// The platform of [`add_a_platform`].
@@ -258,19 +285,7 @@ async fn recorded<M: prost::Message + prost::Name>(world: &world::World, stream:
 const SESSION: &str = "00000000-0000-4000-8000-0000000000d1";
 
 async fn schedule_a_session(world: &world::World) {
-    use proto::v1 as pb;
-    let scheduled = pb::SessionScheduled {
-        session_id: SESSION.into(),
-        partner_code: "P-leeds-libraries".into(),
-        icb_code: "QWO".into(),
-        venue_name: "Hyde Park library".into(),
-        venue_postcode_district: "LS6".into(),
-        starts_at: "2030-03-02T10:00:00Z".into(),
-        ends_at: "2030-03-02T12:00:00Z".into(),
-        capacity: 10,
-        title: "NHS App drop-in".into(),
-        ..Default::default()
-    };
+    let scheduled = world::library_drop_in(SESSION);
     recorded(world, &format!("session-{SESSION}"), scheduled).await;
 }
 
@@ -306,16 +321,10 @@ async fn a_booking_appears_live(client: &Client, origin: &str, world: &world::Wo
 async fn a_partners_session_page_shows_a_booking_live() {
     let world = Arc::new(world::world().await);
     schedule_a_session(&world).await;
-    let (addr, shutdown) = start_gateway(&world).await;
-    let driver = start_driver().await;
-    let profile = tempfile::tempdir().expect("profile dir");
-    let client = browser(&driver, profile.path()).await;
-    let journey = {
-        let (client, world) = (client.clone(), world.clone());
-        async move { a_booking_appears_live(&client, &format!("http://{addr}"), &world).await }
-    };
-    bounded(JOURNEY, &client, journey).await;
-    shutdown.cancel();
+    in_browser(&world.clone(), |client, origin| async move {
+        a_booking_appears_live(&client, &origin, &world).await;
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -323,16 +332,10 @@ async fn a_commissioner_signs_in_reads_the_map_and_signs_out_with_the_keyboard()
     let world = world::world().await;
     world::launch_training(&world).await;
     add_a_platform(&world).await;
-    let (addr, shutdown) = start_gateway(&world).await;
-    let driver = start_driver().await;
-    let profile = tempfile::tempdir().expect("profile dir");
-    let client = browser(&driver, profile.path()).await;
-    let journey = {
-        let client = client.clone();
-        async move { journey(&client, &format!("http://{addr}")).await }
-    };
-    let took = bounded(JOURNEY, &client, journey).await;
-    shutdown.cancel();
+    let took = in_browser(&world, |client, origin| async move {
+        journey(&client, &origin).await;
+    })
+    .await;
     eprintln!("browser journey: {took:?}");
 }
 
@@ -368,38 +371,76 @@ async fn api(world: &world::World, org: &str, role: auth::Role, query: &str) -> 
     answer.data.into_json().expect("json")
 }
 
+/// The browser of the keyboard journeys, the world behind it, and what axe-core found on
+/// the pages checked so far.
+struct Keys<'a> {
+    client: &'a Client,
+    origin: &'a str,
+    world: &'a world::World,
+    violations: Vec<String>,
+}
+
+impl Keys<'_> {
+    /// Signs in as `org`, with the role whose label starts with `role`, and opens the
+    /// page its menu names `page`, checked.
+    async fn sign_in_and_open(&mut self, org: &str, role: &str, page: &str) {
+        sign_in_with_keys(self.client, self.origin, org, role).await;
+        self.enter_on(page).await;
+        self.check().await;
+    }
+
+    /// Presses Enter on the link or button named `words`.
+    async fn enter_on(&self, words: &str) {
+        enter_on(self.client, &named(words)).await;
+    }
+
+    async fn type_into(&self, id: &str, text: &str) {
+        type_into(self.client, id, text).await;
+    }
+
+    /// Checks the page now shown with axe-core.
+    async fn check(&mut self) {
+        check_page(self.client, self.origin, &mut self.violations).await;
+    }
+
+    /// The text of the element `css`.
+    async fn text(&self, css: &str) -> String {
+        text(self.client, css).await
+    }
+
+    /// Asserts the page's main text says `words`.
+    async fn shows(&self, words: &str) {
+        let page = self.text("main").await;
+        assert!(page.contains(words), "{words}: {page}");
+    }
+}
+
 /// The partner books two places on its session from the session list.
-async fn partner_with_keys(client: &Client, origin: &str, violations: &mut Vec<String>) {
-    sign_in_with_keys(client, origin, "P-leeds-libraries", "Partner").await;
-    enter_on(client, &named("Sessions")).await;
-    check_page(client, origin, violations).await;
-    enter_on(client, &named("NHS App drop-in")).await;
-    assert!(text(client, "#fill").await.starts_with("0 of 10 booked"));
-    type_into(client, "referringOrganisationCode", "A81001").await;
-    type_into(client, "places", "2").await;
-    enter_on(client, &named("Book places")).await;
-    let fill = text(client, "#fill").await;
+async fn partner_with_keys(k: &mut Keys<'_>) {
+    k.sign_in_and_open("P-leeds-libraries", "Partner", "Sessions")
+        .await;
+    k.enter_on("NHS App drop-in").await;
+    assert!(k.text("#fill").await.starts_with("0 of 10 booked"));
+    k.type_into("referringOrganisationCode", "A81001").await;
+    k.type_into("places", "2").await;
+    k.enter_on("Book places").await;
+    let fill = k.text("#fill").await;
     assert!(fill.starts_with("2 of 10 booked"), "{fill}");
-    check_page(client, origin, violations).await;
+    k.check().await;
 }
 
 /// The practice manager sees a platform change arrive in the inbox live, follows it to
 /// the staff page and records the receptionists in post.
-async fn practice_manager_with_keys(
-    client: &Client,
-    origin: &str,
-    world: &world::World,
-    violations: &mut Vec<String>,
-) {
+async fn practice_manager_with_keys(k: &mut Keys<'_>) {
     use proto::v1 as pb;
-    sign_in_with_keys(client, origin, "A81001", "Practice").await;
-    enter_on(client, &named("Inbox")).await;
-    let before = text(client, "#live-inbox").await;
+    sign_in_with_keys(k.client, k.origin, "A81001", "Practice").await;
+    k.enter_on("Inbox").await;
+    let before = k.text("#live-inbox").await;
     assert!(
         before.contains("No change to a platform you use"),
         "{before}"
     );
-    wait_until_listening(client).await;
+    wait_until_listening(k.client).await;
     let summary = "Repeat prescriptions move to their own tab";
     let announced = pb::PlatformChangeAnnounced {
         change_id: "c-keys".into(),
@@ -410,22 +451,21 @@ async fn practice_manager_with_keys(
         summary: summary.into(),
         ..Default::default()
     };
-    recorded(world, &format!("platform-{PLATFORM}"), announced).await;
-    let live = wait_for_text(client, "live-inbox", Duration::from_secs(10), |t| {
+    recorded(k.world, &format!("platform-{PLATFORM}"), announced).await;
+    let live = wait_for_text(k.client, "live-inbox", Duration::from_secs(10), |t| {
         t.contains(summary)
     })
     .await;
     assert!(live.contains("Acme Patient App from V-acme"), "{live}");
     assert!(live.contains("1 thing to answer"), "{live}");
-    check_page(client, origin, violations).await;
-    enter_on(client, &named("Record your staff's training")).await;
-    type_into(client, "staffRole", "Receptionist").await;
-    type_into(client, "headcount", "4").await;
-    enter_on(client, &named("Record staff in post")).await;
-    let page = text(client, "main").await;
-    assert!(page.contains("The staff in post are recorded."), "{page}");
+    k.check().await;
+    k.enter_on("Record your staff's training").await;
+    k.type_into("staffRole", "Receptionist").await;
+    k.type_into("headcount", "4").await;
+    k.enter_on("Record staff in post").await;
+    k.shows("The staff in post are recorded.").await;
     let answer = api(
-        world,
+        k.world,
         "A81001",
         auth::Role::PracticeManager,
         r#"{ trainingRollout(programme: "DFR-2027", groupBy: PRACTICE, within: "A81001") { totals { staffInPost } } }"#,
@@ -435,41 +475,32 @@ async fn practice_manager_with_keys(
         answer["trainingRollout"]["totals"]["staffInPost"], 4,
         "{answer}"
     );
-    check_page(client, origin, violations).await;
+    k.check().await;
 }
 
 /// The national lead asks the rollout page for one ICB.
-async fn national_lead_with_keys(client: &Client, origin: &str, violations: &mut Vec<String>) {
-    sign_in_with_keys(client, origin, "X24", "National").await;
-    enter_on(client, &named("Training rollout")).await;
-    check_page(client, origin, violations).await;
-    type_into(client, "within", "QWO").await;
-    enter_on(client, &named("Show")).await;
-    let url = client.current_url().await.expect("url");
+async fn national_lead_with_keys(k: &mut Keys<'_>) {
+    k.sign_in_and_open("X24", "National", "Training rollout")
+        .await;
+    k.type_into("within", "QWO").await;
+    k.enter_on("Show").await;
+    let url = k.client.current_url().await.expect("url");
     assert!(
         url.query().unwrap_or_default().contains("within=QWO"),
         "{url}"
     );
-    let page = text(client, "main").await;
-    assert!(page.contains("(QWO)"), "{page}");
-    check_page(client, origin, violations).await;
+    k.shows("(QWO)").await;
+    k.check().await;
 }
 
 /// The provider acknowledges the issue the practice reported.
-async fn provider_with_keys(
-    client: &Client,
-    origin: &str,
-    world: &world::World,
-    violations: &mut Vec<String>,
-) {
-    sign_in_with_keys(client, origin, "V-acme", "Platform").await;
-    enter_on(client, &named("Issues to answer")).await;
-    check_page(client, origin, violations).await;
-    enter_on(client, &named("Acknowledge")).await;
-    let page = text(client, "main").await;
-    assert!(page.contains("You acknowledged the issue."), "{page}");
+async fn provider_with_keys(k: &mut Keys<'_>) {
+    k.sign_in_and_open("V-acme", "Platform", "Issues to answer")
+        .await;
+    k.enter_on("Acknowledge").await;
+    k.shows("You acknowledged the issue.").await;
     let answer = api(
-        world,
+        k.world,
         "V-acme",
         auth::Role::ProviderAdmin,
         "{ platformIssues { nodes { status } } }",
@@ -479,30 +510,27 @@ async fn provider_with_keys(
         answer["platformIssues"]["nodes"][0]["status"],
         "ACKNOWLEDGED"
     );
-    check_page(client, origin, violations).await;
+    k.check().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_role_does_its_main_task_with_the_keyboard_alone() {
     let (world, _served) = live_world().await;
     let world = Arc::new(world);
-    let (addr, shutdown) = start_gateway(&world).await;
-    let driver = start_driver().await;
-    let profile = tempfile::tempdir().expect("profile dir");
-    let client = browser(&driver, profile.path()).await;
-    let journey = {
-        let (client, world) = (client.clone(), world.clone());
-        async move {
-            let origin = format!("http://{addr}");
-            let mut violations = Vec::new();
-            partner_with_keys(&client, &origin, &mut violations).await;
-            practice_manager_with_keys(&client, &origin, &world, &mut violations).await;
-            national_lead_with_keys(&client, &origin, &mut violations).await;
-            provider_with_keys(&client, &origin, &world, &mut violations).await;
-            assert!(violations.is_empty(), "axe-core: {violations:#?}");
-        }
-    };
-    let took = bounded(JOURNEY, &client, journey).await;
-    shutdown.cancel();
+    let took = in_browser(&world.clone(), |client, origin| async move {
+        let mut keys = Keys {
+            client: &client,
+            origin: &origin,
+            world: &world,
+            violations: Vec::new(),
+        };
+        partner_with_keys(&mut keys).await;
+        practice_manager_with_keys(&mut keys).await;
+        national_lead_with_keys(&mut keys).await;
+        provider_with_keys(&mut keys).await;
+        let violations = keys.violations;
+        assert!(violations.is_empty(), "axe-core: {violations:#?}");
+    })
+    .await;
     eprintln!("keyboard journeys: {took:?}");
 }

@@ -13,7 +13,8 @@ use tonic::Code;
 
 use super::fixture::{Fixture, LEEDS, facilitation, issue, session_request, tomorrow_in_words};
 use super::tools::{
-    Tally, Target, clip, graphql, graphql_code, graphql_message, mint, status_text, ws_execute,
+    Tally, Target, attack, clip, graphql, graphql_code, graphql_message, mint, status_text,
+    ws_execute,
 };
 
 /// Personal data in the forms issue 8 lists, and a few neighbours.
@@ -72,72 +73,56 @@ pub async fn run(t: &Target, f: &Fixture) -> Tally {
 
     for value in PERSONAL {
         let text = format!("Follow up {value} next week");
-        let sub = tally.subject();
-        let r = t
-            .partner(&sub, LEEDS, &coordinator)
-            .schedule_session(session_request(5, &text))
-            .await;
-        let leak = judged(&r, "title", value);
-        tally.attempt(
+        attack!(
+            t,
+            tally,
             format!("ScheduleSession.title with {value:?}"),
-            Some(&sub),
-            leak,
+            partner(LEEDS, &coordinator).schedule_session(session_request(5, &text)),
+            |r| judged(r, "title", value),
         );
 
-        let sub = tally.subject();
-        let r = t
-            .partner(&sub, LEEDS, &coordinator)
-            .schedule_session(pb::ScheduleSessionRequest {
+        attack!(
+            t,
+            tally,
+            format!("ScheduleSession.description with {value:?}"),
+            partner(LEEDS, &coordinator).schedule_session(pb::ScheduleSessionRequest {
                 description: text.clone(),
                 ..session_request(5, "Drop-in")
-            })
-            .await;
-        let leak = judged(&r, "description", value);
-        tally.attempt(
-            format!("ScheduleSession.description with {value:?}"),
-            Some(&sub),
-            leak,
+            }),
+            |r| judged(r, "description", value),
         );
 
-        let sub = tally.subject();
-        let r = t
-            .practice(&sub, "A81001", &manager)
-            .record_facilitation(facilitation("A81001", &text))
-            .await;
-        let leak = judged(&r, "notes", value);
-        tally.attempt(
+        attack!(
+            t,
+            tally,
             format!("RecordFacilitation.notes with {value:?}"),
-            Some(&sub),
-            leak,
+            practice("A81001", &manager).record_facilitation(facilitation("A81001", &text)),
+            |r| judged(r, "notes", value),
         );
 
-        let sub = tally.subject();
-        let r = t
-            .provider(&sub, "A81001", &manager)
-            .report_usability_issue(issue(&f.nhs_platform, "A81001", &text))
-            .await;
-        let leak = judged(&r, "description", value);
-        tally.attempt(
+        attack!(
+            t,
+            tally,
             format!("ReportUsabilityIssue.description with {value:?}"),
-            Some(&sub),
-            leak,
+            provider("A81001", &manager).report_usability_issue(issue(
+                &f.nhs_platform,
+                "A81001",
+                &text
+            )),
+            |r| judged(r, "description", value),
         );
 
-        let sub = tally.subject();
-        let r = t
-            .icb(&sub, "X24", &[Role::NationalLead])
-            .define_duty(pb::DefineDutyRequest {
+        attack!(
+            t,
+            tally,
+            format!("DefineDuty.description with {value:?}"),
+            icb("X24", &[Role::NationalLead]).define_duty(pb::DefineDutyRequest {
                 title: "Proxy access support".into(),
                 description: text.clone(),
                 required_levels: vec![pb::Level::Local.into()],
                 ..Default::default()
-            })
-            .await;
-        let leak = judged(&r, "description", value);
-        tally.attempt(
-            format!("DefineDuty.description with {value:?}"),
-            Some(&sub),
-            leak,
+            }),
+            |r| judged(r, "description", value),
         );
     }
 

@@ -40,6 +40,41 @@ fn compare(tally: &mut Tally, what: String, subject: &str, answers: &[(&str, Str
     tally.attempt(what, Some(subject), leak);
 }
 
+/// `mutation` asked through GraphQL over HTTP by a fresh subject of B82001 (a practice in
+/// another ICB) with each labelled input, the answers compared as `what`.
+async fn probe_graphql(
+    t: &Target,
+    tally: &mut Tally,
+    what: &str,
+    mutation: &str,
+    inputs: [(&str, Value); 2],
+) {
+    let sub = tally.subject();
+    let token = mint(&sub, "B82001", &[Role::PracticeManager]);
+    let mut answers = Vec::new();
+    for (label, input) in inputs {
+        let answer = graphql(
+            &t.http_addr,
+            Some(&token),
+            mutation,
+            input,
+            Duration::from_secs(20),
+        )
+        .await;
+        let seen = match &answer {
+            Ok(a) if a["errors"][0].is_object() => format!(
+                "{}: {}",
+                graphql_code(a).unwrap_or("no code"),
+                without_ids(graphql_message(a).unwrap_or_default())
+            ),
+            Ok(a) => format!("answered: {}", a["data"]),
+            Err(err) => err.clone(),
+        };
+        answers.push((label, seen));
+    }
+    compare(tally, what.to_owned(), &sub, &answers);
+}
+
 fn random() -> String {
     uuid::Uuid::new_v4().to_string()
 }
@@ -155,49 +190,29 @@ pub async fn run(t: &Target, f: &Fixture) -> Tally {
     );
 
     // The same through GraphQL over HTTP.
-    let limit = Duration::from_secs(20);
-    let graphql_seen = |answer: &Result<Value, String>| match answer {
-        Ok(a) if a["errors"][0].is_object() => format!(
-            "{}: {}",
-            graphql_code(a).unwrap_or("no code"),
-            without_ids(graphql_message(a).unwrap_or_default())
-        ),
-        Ok(a) => format!("answered: {}", a["data"]),
-        Err(err) => err.clone(),
-    };
-    let sub = tally.subject();
-    let token = mint(&sub, "B82001", &[Role::PracticeManager]);
     let book = "mutation($input: BookSeatInput!) { bookSeat(input: $input) { createdId } }";
-    let mut answers = Vec::new();
-    for (label, session) in [("existing", f.open_session.clone()), ("missing", random())] {
-        let input = json!({ "input": {
-            "sessionId": session, "referringOrganisationCode": "B82001", "places": 1 } });
-        let answer = graphql(&t.http_addr, Some(&token), book, input, limit).await;
-        answers.push((label, graphql_seen(&answer)));
-    }
-    compare(
-        &mut tally,
-        "B82001 bookSeat through GraphQL: existing session vs none".into(),
-        &sub,
-        &answers,
-    );
-    let sub = tally.subject();
-    let token = mint(&sub, "B82001", &[Role::PracticeManager]);
+    let booking = |session: String| {
+        json!({ "input": {
+            "sessionId": session, "referringOrganisationCode": "B82001", "places": 1 } })
+    };
+    let inputs = [
+        ("existing", booking(f.open_session.clone())),
+        ("missing", booking(random())),
+    ];
+    let what = "B82001 bookSeat through GraphQL: existing session vs none";
+    probe_graphql(t, &mut tally, what, book, inputs).await;
     let cancel_booking =
         "mutation($input: CancelBookingInput!) { cancelBooking(input: $input) { eventIds } }";
-    let mut answers = Vec::new();
-    for (label, reference) in [("existing", f.probe_booking.clone()), ("unknown", random())] {
-        let input = json!({ "input": {
-            "sessionId": f.open_session, "bookingReference": reference, "reason": "Cannot come" } });
-        let answer = graphql(&t.http_addr, Some(&token), cancel_booking, input, limit).await;
-        answers.push((label, graphql_seen(&answer)));
-    }
-    compare(
-        &mut tally,
-        "B82001 cancelBooking through GraphQL: existing reference vs unknown".into(),
-        &sub,
-        &answers,
-    );
+    let cancelling = |reference: String| {
+        json!({ "input": {
+            "sessionId": f.open_session, "bookingReference": reference, "reason": "Cannot come" } })
+    };
+    let inputs = [
+        ("existing", cancelling(f.probe_booking.clone())),
+        ("unknown", cancelling(random())),
+    ];
+    let what = "B82001 cancelBooking through GraphQL: existing reference vs unknown";
+    probe_graphql(t, &mut tally, what, cancel_booking, inputs).await;
 
     // Control: the booking probed for is still there for its owner to cancel.
     let r = t

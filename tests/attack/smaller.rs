@@ -17,8 +17,8 @@ use crate::support::{self, Reflection, listed_services};
 
 use super::fixture::{Fixture, LEEDS, facilitation, session_request};
 use super::tools::{
-    InitAnswer, Tally, Target, clip, expired, forged, graphql, graphql_code, http_exchange, mint,
-    status_text, ws_execute, ws_init, ws_open,
+    InitAnswer, Tally, Target, attack, clip, expired, forged, graphql, graphql_code, http_exchange,
+    mint, status_text, ws_execute, ws_init, ws_open,
 };
 
 /// Sends and receives message bodies as they are, so that the bytes can be anything.
@@ -213,77 +213,67 @@ async fn lists(t: &Target, f: &Fixture, tally: &mut Tally) {
     let coordinator = [Role::PartnerCoordinator];
     let national = [Role::NationalLead];
 
-    let sub = tally.subject();
-    let r = t
-        .partner(&sub, LEEDS, &coordinator)
-        .schedule_session(pb::ScheduleSessionRequest {
+    attack!(
+        t,
+        tally,
+        "ScheduleSession.languages × 10,000",
+        partner(LEEDS, &coordinator).schedule_session(pb::ScheduleSessionRequest {
             languages: vec!["en".into(); N],
             ..session_request(5, "Many languages")
-        })
-        .await;
-    tally.attempt(
-        "ScheduleSession.languages × 10,000",
-        Some(&sub),
-        unbounded(&r),
+        }),
+        unbounded,
     );
-    let sub = tally.subject();
-    let r = t
-        .partner(&sub, LEEDS, &coordinator)
-        .schedule_session(pb::ScheduleSessionRequest {
+    attack!(
+        t,
+        tally,
+        "ScheduleSession.topics × 10,000",
+        partner(LEEDS, &coordinator).schedule_session(pb::ScheduleSessionRequest {
             topics: vec![pb::DigitalService::NhsApp.into(); N],
             ..session_request(5, "Many topics")
-        })
-        .await;
-    tally.attempt("ScheduleSession.topics × 10,000", Some(&sub), unbounded(&r));
-    let sub = tally.subject();
-    let r = t
-        .partner(&sub, LEEDS, &coordinator)
-        .schedule_session(pb::ScheduleSessionRequest {
+        }),
+        unbounded,
+    );
+    attack!(
+        t,
+        tally,
+        "ScheduleSession.accessibility × 10,000",
+        partner(LEEDS, &coordinator).schedule_session(pb::ScheduleSessionRequest {
             accessibility: (0..N).map(|i| (i % 12 + 1) as i32).collect(),
             ..session_request(5, "Many needs")
-        })
-        .await;
-    tally.attempt(
-        "ScheduleSession.accessibility × 10,000",
-        Some(&sub),
-        unbounded(&r),
+        }),
+        unbounded,
     );
-    let sub = tally.subject();
-    let r = t
-        .icb(&sub, "X24", &national)
-        .register_organisation(pb::RegisterOrganisationRequest {
+    attack!(
+        t,
+        tally,
+        "RegisterOrganisation.covers_codes × 10,000",
+        icb("X24", &national).register_organisation(pb::RegisterOrganisationRequest {
             code: "P-many-areas".into(),
             kind: pb::OrganisationKind::Partner.into(),
             name: "Many areas".into(),
             parent_code: "QE1".into(),
             covers_codes: (0..N).map(|i| format!("Q{i:05}")).collect(),
             ..Default::default()
-        })
-        .await;
-    tally.attempt(
-        "RegisterOrganisation.covers_codes × 10,000",
-        Some(&sub),
-        unbounded(&r),
+        }),
+        unbounded,
     );
-    let sub = tally.subject();
-    let r = t
-        .icb(&sub, "X24", &national)
-        .merge_organisations(pb::MergeOrganisationsRequest {
+    attack!(
+        t,
+        tally,
+        "MergeOrganisations.predecessor_codes × 10,000",
+        icb("X24", &national).merge_organisations(pb::MergeOrganisationsRequest {
             predecessor_codes: (0..N).map(|i| format!("Q{i:05}")).collect(),
             successor_code: "QE1".into(),
             effective_date: "2099-04-01".into(),
             ..Default::default()
-        })
-        .await;
-    tally.attempt(
-        "MergeOrganisations.predecessor_codes × 10,000",
-        Some(&sub),
-        unbounded(&r),
+        }),
+        unbounded,
     );
-    let sub = tally.subject();
-    let r = t
-        .icb(&sub, "X24", &national)
-        .launch_training_programme(pb::LaunchTrainingProgrammeRequest {
+    attack!(
+        t,
+        tally,
+        "LaunchTrainingProgramme.module_ids × 10,000",
+        icb("X24", &national).launch_training_programme(pb::LaunchTrainingProgrammeRequest {
             owner_code: "X24".into(),
             title: "Many modules".into(),
             audience_roles: vec![pb::StaffRole::Receptionist.into()],
@@ -291,42 +281,36 @@ async fn lists(t: &Target, f: &Fixture, tally: &mut Tally) {
             target_percent: 80,
             deadline: "2099-03-31".into(),
             ..Default::default()
-        })
-        .await;
-    tally.attempt(
-        "LaunchTrainingProgramme.module_ids × 10,000",
-        Some(&sub),
-        unbounded(&r),
+        }),
+        unbounded,
     );
-    let sub = tally.subject();
-    let r = t
-        .practice(&sub, "A81001", &[Role::PracticeManager])
-        .record_facilitation(pb::RecordFacilitationRequest {
-            patient_groups: (0..N).map(|i| (i % 9 + 1) as i32).collect(),
-            ..facilitation("A81001", "Many groups")
-        })
-        .await;
-    tally.attempt(
+    attack!(
+        t,
+        tally,
         "RecordFacilitation.patient_groups × 10,000",
-        Some(&sub),
-        unbounded(&r),
+        practice("A81001", &[Role::PracticeManager]).record_facilitation(
+            pb::RecordFacilitationRequest {
+                patient_groups: (0..N).map(|i| (i % 9 + 1) as i32).collect(),
+                ..facilitation("A81001", "Many groups")
+            }
+        ),
+        unbounded,
     );
-    let sub = tally.subject();
-    let r = t
-        .provider(&sub, "V-nhs-app", &[Role::ProviderAdmin])
-        .publish_training_material(pb::PublishTrainingMaterialRequest {
-            platform_id: f.nhs_platform.clone(),
-            title: "Many languages".into(),
-            formats: vec![pb::MaterialFormat::Guide.into()],
-            languages: vec!["en".into(); N],
-            url: "https://example.org/guide".into(),
-            ..Default::default()
-        })
-        .await;
-    tally.attempt(
+    attack!(
+        t,
+        tally,
         "PublishTrainingMaterial.languages × 10,000",
-        Some(&sub),
-        unbounded(&r),
+        provider("V-nhs-app", &[Role::ProviderAdmin]).publish_training_material(
+            pb::PublishTrainingMaterialRequest {
+                platform_id: f.nhs_platform.clone(),
+                title: "Many languages".into(),
+                formats: vec![pb::MaterialFormat::Guide.into()],
+                languages: vec!["en".into(); N],
+                url: "https://example.org/guide".into(),
+                ..Default::default()
+            }
+        ),
+        unbounded,
     );
 
     // Through GraphQL.

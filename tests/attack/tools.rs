@@ -83,20 +83,6 @@ impl Tally {
         });
     }
 
-    /// Counts an attempt that must have been refused: any success is a leak.
-    pub fn refused<T: std::fmt::Debug>(
-        &mut self,
-        what: impl Into<String>,
-        subject: &str,
-        result: &Result<tonic::Response<T>, tonic::Status>,
-    ) {
-        let leak = match result {
-            Ok(response) => Some(format!("succeeded: {:?}", response.get_ref())),
-            Err(_) => None,
-        };
-        self.attempt(what, Some(subject), leak);
-    }
-
     /// Counts a GraphQL attempt that must have been refused: data for `field` is a leak.
     pub fn refused_graphql(
         &mut self,
@@ -171,6 +157,28 @@ impl Tally {
         self
     }
 }
+
+/// How a call that must have been refused got through: it succeeded.
+pub fn succeeded<T: std::fmt::Debug>(
+    result: &Result<tonic::Response<T>, tonic::Status>,
+) -> Option<String> {
+    match result {
+        Ok(response) => Some(format!("succeeded: {:?}", response.get_ref())),
+        Err(_) => None,
+    }
+}
+
+/// One gRPC attack: `$rpc($request)` on the `$service` client of [`Target`], sent as a
+/// fresh subject (see [`Tally::subject`]) of `$org` with `$roles`, and counted as the
+/// attempt `$what`, `$leak` saying from its answer how it got through (e.g. [`succeeded`]).
+macro_rules! attack {
+    ($t:expr, $tally:expr, $what:expr, $service:ident($org:expr, $roles:expr).$rpc:ident($request:expr), $leak:expr $(,)?) => {{
+        let sub = $tally.subject();
+        let r = $t.$service(&sub, $org, $roles).$rpc($request).await;
+        $tally.attempt($what, Some(&sub), $leak(&r));
+    }};
+}
+pub(crate) use attack;
 
 /// The summary table, then every leak and failed control.
 pub fn report(tallies: &[Tally], total: Duration) -> String {

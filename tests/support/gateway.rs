@@ -11,6 +11,7 @@ use bytes::Bytes;
 use futures::{SinkExt, StreamExt};
 use http_body_util::{BodyExt, Full};
 use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HOST};
+use hyper::http::response::Parts;
 use hyper::{Request, StatusCode};
 use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
@@ -102,17 +103,16 @@ pub struct HttpResponse {
     pub body: String,
 }
 
-/// One HTTP/1.1 exchange on a fresh connection to `addr`, bounded by `limit`; what went
-/// wrong (a refused connection, a broken exchange, no answer in time) is returned, since
-/// for an attack that is an outcome to count.
-pub async fn http_exchange(
+/// `request` sent on a fresh HTTP/1.1 connection to `addr`, bounded by `limit`: the
+/// answer's head and its whole body. What went wrong (a refused connection, a broken
+/// exchange, no answer in time) is returned, since for an attack that is an outcome to
+/// count.
+pub async fn exchange(
     addr: &str,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    body: Option<Vec<u8>>,
+    request: Request<Full<Bytes>>,
     limit: Duration,
-) -> Result<HttpResponse, String> {
+) -> Result<(Parts, Bytes), String> {
+    let what = format!("{} {}", request.method(), request.uri());
     let exchange = async {
         let stream = TcpStream::connect(addr)
             .await
@@ -122,45 +122,71 @@ pub async fn http_exchange(
             .await
             .map_err(|err| format!("handshake: {err}"))?;
         tokio::spawn(connection);
-        let mut request = Request::builder()
-            .method(method)
-            .uri(path)
-            .header(HOST, addr);
-        if let Some(token) = token {
-            request = request.header(AUTHORIZATION, format!("Bearer {token}"));
-        }
-        if body.is_some() {
-            request = request.header(CONTENT_TYPE, "application/json");
-        }
-        let request = request
-            .body(Full::new(Bytes::from(body.unwrap_or_default())))
-            .map_err(|err| err.to_string())?;
         let response = sender
             .send_request(request)
             .await
-            .map_err(|err| format!("{method} {path}: {err}"))?;
-        let status = response.status();
-        let content_type = response
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned();
-        let body = response
-            .into_body()
+            .map_err(|err| format!("{what}: {err}"))?;
+        let (head, body) = response.into_parts();
+        let body = body
             .collect()
             .await
             .map_err(|err| format!("the response body: {err}"))?
             .to_bytes();
-        Ok(HttpResponse {
-            status,
-            content_type,
-            body: String::from_utf8_lossy(&body).into_owned(),
-        })
+        Ok((head, body))
     };
     tokio::time::timeout(limit, exchange)
         .await
-        .unwrap_or_else(|_| Err(format!("{method} {path}: no answer within {limit:?}")))
+        .unwrap_or_else(|_| Err(format!("{what}: no answer within {limit:?}")))
+}
+
+/// `request` with `body` sent on a fresh HTTP/1.1 connection to `addr` (see [`exchange`]);
+/// panics when that fails or takes more than 30 s.
+pub async fn exchanged(
+    addr: &str,
+    request: hyper::http::request::Builder,
+    body: impl Into<Bytes>,
+) -> (Parts, Bytes) {
+    let request = request.body(Full::new(body.into())).expect("request");
+    exchange(addr, request, HTTP_TIMEOUT)
+        .await
+        .unwrap_or_else(|err| panic!("{err}"))
+}
+
+/// One HTTP/1.1 exchange on a fresh connection to `addr`, bounded by `limit` (see
+/// [`exchange`]).
+pub async fn http_exchange(
+    addr: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Vec<u8>>,
+    limit: Duration,
+) -> Result<HttpResponse, String> {
+    let mut request = Request::builder()
+        .method(method)
+        .uri(path)
+        .header(HOST, addr);
+    if let Some(token) = token {
+        request = request.header(AUTHORIZATION, format!("Bearer {token}"));
+    }
+    if body.is_some() {
+        request = request.header(CONTENT_TYPE, "application/json");
+    }
+    let request = request
+        .body(Full::new(Bytes::from(body.unwrap_or_default())))
+        .map_err(|err| err.to_string())?;
+    let (head, body) = exchange(addr, request, limit).await?;
+    let content_type = head
+        .headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    Ok(HttpResponse {
+        status: head.status,
+        content_type,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    })
 }
 
 /// One HTTP/1.1 exchange on a fresh connection to `addr`; panics when it fails or takes

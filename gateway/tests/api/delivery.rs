@@ -33,17 +33,15 @@ fn session(id: u128, partner: &str, host: &str, days: i64) -> (String, pb::Sessi
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn commissioning_shows_what_each_partner_delivered() {
-    let world = Scratch::open();
-    let log = world.log.as_ref();
     use pb::OrganisationKind as K;
-    world
-        .tree(&[
-            ("U00002", K::Pcn, "QWO"),
-            ("B82001", K::Practice, "U00002"),
-            ("P-leeds-libraries", K::Partner, "QWO"),
-            ("P-york-digital", K::Partner, "QWO"),
-        ])
-        .await;
+    let world = Scratch::with_tree(&[
+        ("U00002", K::Pcn, "QWO"),
+        ("B82001", K::Practice, "U00002"),
+        ("P-leeds-libraries", K::Partner, "QWO"),
+        ("P-york-digital", K::Partner, "QWO"),
+    ])
+    .await;
+    let log = world.log.as_ref();
     let today = Utc::now().date_naive();
     let commissioned = pb::PartnerCommissioned {
         commission_id: COMMISSION.into(),
@@ -151,15 +149,13 @@ async fn commissioning_shows_what_each_partner_delivered() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rollout_measures_trained_staff_against_staff_in_post() {
-    let world = Scratch::open();
-    let log = world.log.as_ref();
     use pb::OrganisationKind as K;
-    world
-        .tree(&[
-            ("A81002", K::Practice, "U00001"),
-            ("A81003", K::Practice, "U00001"),
-        ])
-        .await;
+    let world = Scratch::with_tree(&[
+        ("A81002", K::Practice, "U00001"),
+        ("A81003", K::Practice, "U00001"),
+    ])
+    .await;
+    let log = world.log.as_ref();
     let today = Utc::now().date_naive();
     let launched = pb::TrainingProgrammeLaunched {
         programme_id: PROGRAMME.into(),

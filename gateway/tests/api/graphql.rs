@@ -26,17 +26,16 @@ fn at<'a>(value: &'a Value, path: &str) -> &'a Value {
 
 const MIX: &str = "{ facilitationMix(within: \"WITHIN\", groupBy: PRACTICE) { totals { records patients { value suppressed rounded display } proactiveShare } groups { area { code } figures { patients { value suppressed display } proactiveShare } } } }";
 
+/// The facilitation mix `within` an area by practice, as someone of `org` in `role` sees it.
+async fn mix(schema: &DifactoSchema, org: &str, role: Role, within: &str) -> Value {
+    ask(schema, org, role, &MIX.replace("WITHIN", within)).await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn patient_counts_below_national_level_are_suppressed_or_rounded_except_your_own() {
     let world = world().await;
     // England as a whole: exact (17 people, 3 of them proactively).
-    let national = ask(
-        &world.schema,
-        "X24",
-        Role::NationalLead,
-        &MIX.replace("WITHIN", "X24"),
-    )
-    .await;
+    let national = mix(&world.schema, "X24", Role::NationalLead, "X24").await;
     assert_eq!(
         at(&national, "data.facilitationMix.totals.patients.value"),
         17
@@ -58,38 +57,20 @@ async fn patient_counts_below_national_level_are_suppressed_or_rounded_except_yo
     assert!(at(groups, "0.figures.proactiveShare").is_null(), "{groups}");
     assert!(at(groups, "1.figures.proactiveShare").is_null(), "{groups}");
     // The ICB sees its area's total (17) rounded to 15: it did not record them.
-    let icb = ask(
-        &world.schema,
-        "QWO",
-        Role::IcbCommissioner,
-        &MIX.replace("WITHIN", "QWO"),
-    )
-    .await;
+    let icb = mix(&world.schema, "QWO", Role::IcbCommissioner, "QWO").await;
     assert_eq!(at(&icb, "data.facilitationMix.totals.patients.value"), 15);
     assert_eq!(
         at(&icb, "data.facilitationMix.totals.patients.rounded"),
         true
     );
     // A practice sees its own figures exactly, its neighbour's under control.
-    let own = ask(
-        &world.schema,
-        "A81002",
-        Role::PracticeManager,
-        &MIX.replace("WITHIN", "A81002"),
-    )
-    .await;
+    let own = mix(&world.schema, "A81002", Role::PracticeManager, "A81002").await;
     assert_eq!(at(&own, "data.facilitationMix.totals.patients.value"), 5);
     assert_eq!(
         at(&own, "data.facilitationMix.totals.patients.suppressed"),
         false
     );
-    let neighbour = ask(
-        &world.schema,
-        "A81002",
-        Role::PracticeManager,
-        &MIX.replace("WITHIN", "A81001"),
-    )
-    .await;
+    let neighbour = mix(&world.schema, "A81002", Role::PracticeManager, "A81001").await;
     assert_eq!(
         at(&neighbour, "data.facilitationMix.totals.patients.value"),
         10

@@ -21,7 +21,7 @@ use proto::v1 as pb;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::world::{append, caught_up, register, schema_on, sled_log};
+use crate::world::{append, caught_up, library_drop_in, register, schema_on, sled_log};
 
 /// A log that counts the events read from streams, and can be told to take its time
 /// over each page a replay reads.
@@ -128,18 +128,7 @@ async fn world(facilitation: usize, replay_page_delay: Duration) -> World {
     append(
         log,
         &session,
-        pb::SessionScheduled {
-            session_id: SESSION.into(),
-            partner_code: "P-leeds-libraries".into(),
-            icb_code: "QWO".into(),
-            venue_name: "Hyde Park library".into(),
-            venue_postcode_district: "LS6".into(),
-            starts_at: "2030-03-02T10:00:00Z".into(),
-            ends_at: "2030-03-02T12:00:00Z".into(),
-            capacity: 10,
-            title: "NHS App drop-in".into(),
-            ..Default::default()
-        },
+        library_drop_in(SESSION),
         &[
             ("actor", "coordinator@P-leeds-libraries"),
             ("organisation", "P-leeds-libraries"),

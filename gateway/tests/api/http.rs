@@ -93,16 +93,20 @@ async fn status(stream: &mut TcpStream) -> u16 {
         .unwrap_or_else(|| panic!("not a response head: {text}"))
 }
 
+/// A whole `GET /healthz`, the connection kept alive.
+const HEALTHZ: &[u8] = b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n";
+
+/// A fresh connection to `addr` that has sent `bytes`.
+async fn sent(addr: SocketAddr, bytes: &[u8]) -> TcpStream {
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    stream.write_all(bytes).await.expect("send");
+    stream
+}
+
 /// One `GET path` on a fresh connection; the status code.
 async fn get(addr: SocketAddr, path: &str) -> u16 {
-    let mut stream = TcpStream::connect(addr).await.expect("connect");
-    stream
-        .write_all(
-            format!("GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").as_bytes(),
-        )
-        .await
-        .expect("send");
-    status(&mut stream).await
+    let head = format!("GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    status(&mut sent(addr, head.as_bytes()).await).await
 }
 
 /// How long until the server closes `stream` (reading and dropping whatever it sends), or
@@ -203,9 +207,8 @@ async fn a_body_under_the_limit_is_served() {
     let query = r#"{"query":"{ __typename }"}"#;
     // Padded with whitespace to just under the limit: JSON allows it, the limit too.
     let body = format!("{query}{}", " ".repeat(MAX_BODY - query.len() - 1));
-    let mut stream = TcpStream::connect(server.addr).await.expect("connect");
     let head = graphql_head(Some(body.len()));
-    stream.write_all(head.as_bytes()).await.expect("head");
+    let mut stream = sent(server.addr, head.as_bytes()).await;
     stream.write_all(body.as_bytes()).await.expect("body");
     assert_eq!(status(&mut stream).await, 200);
 }
@@ -219,12 +222,11 @@ async fn an_unreadable_body_is_refused_repeating_at_most_100_characters_of_it() 
         r#"{{"query":"{{ __typename }}","variables":"{}"}}"#,
         "9".repeat(200_000)
     );
-    let mut stream = TcpStream::connect(server.addr).await.expect("connect");
     let head = format!(
         "{}\r\nConnection: close\r\n\r\n",
         graphql_head(Some(body.len())).trim_end()
     );
-    stream.write_all(head.as_bytes()).await.expect("head");
+    let mut stream = sent(server.addr, head.as_bytes()).await;
     stream.write_all(body.as_bytes()).await.expect("body");
     let mut answer = Vec::new();
     tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer))
@@ -247,11 +249,11 @@ async fn an_unreadable_body_is_refused_repeating_at_most_100_characters_of_it() 
 #[tokio::test]
 async fn a_half_sent_request_is_closed_after_the_head_bound() {
     let server = start(short()).await;
-    let mut stream = TcpStream::connect(server.addr).await.expect("connect");
-    stream
-        .write_all(b"POST /graphql HTTP/1.1\r\nHost: t\r\nX-Slow: ")
-        .await
-        .expect("half a head");
+    let mut stream = sent(
+        server.addr,
+        b"POST /graphql HTTP/1.1\r\nHost: t\r\nX-Slow: ",
+    )
+    .await;
     let closed = closed_within(&mut stream).await.expect("closed within 5 s");
     assert!(
         closed >= Duration::from_millis(200) && closed < Duration::from_secs(2),
@@ -262,11 +264,7 @@ async fn a_half_sent_request_is_closed_after_the_head_bound() {
 #[tokio::test]
 async fn a_slowloris_trickling_header_lines_is_closed_after_the_head_bound() {
     let server = start(short()).await;
-    let mut stream = TcpStream::connect(server.addr).await.expect("connect");
-    stream
-        .write_all(b"GET /healthz HTTP/1.1\r\nHost: t\r\n")
-        .await
-        .expect("start");
+    let mut stream = sent(server.addr, b"GET /healthz HTTP/1.1\r\nHost: t\r\n").await;
     let started = Instant::now();
     // One header line every 100 ms: each keeps the socket busy, none completes the head.
     let closed = loop {
@@ -294,11 +292,7 @@ async fn a_slowloris_trickling_header_lines_is_closed_after_the_head_bound() {
 #[tokio::test]
 async fn an_idle_keep_alive_connection_is_closed_after_the_idle_bound() {
     let server = start(short()).await;
-    let mut stream = TcpStream::connect(server.addr).await.expect("connect");
-    stream
-        .write_all(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
-        .await
-        .expect("send");
+    let mut stream = sent(server.addr, HEALTHZ).await;
     assert_eq!(status(&mut stream).await, 200);
     // The idle bound (900 ms) applies, not the head bound (300 ms).
     let closed = closed_within(&mut stream).await.expect("closed within 5 s");
@@ -322,10 +316,7 @@ async fn readyz_follows_readiness_and_healthz_stays_200() {
 async fn shutdown_stops_the_server_even_with_connections_open() {
     let server = start(ServeConfig::default()).await;
     let _idle = TcpStream::connect(server.addr).await.expect("connect");
-    let mut busy = TcpStream::connect(server.addr).await.expect("connect");
-    busy.write_all(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
-        .await
-        .expect("send");
+    let mut busy = sent(server.addr, HEALTHZ).await;
     assert_eq!(status(&mut busy).await, 200);
     server.shutdown.cancel();
     tokio::time::timeout(Duration::from_secs(5), server.server)

@@ -15,16 +15,14 @@ const QUERY: &str = "{ inbox { organisation { code } total proposals { id status
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_organisation_sees_what_waits_for_it() {
-    let world = Scratch::open();
-    let log = world.log.as_ref();
     use pb::OrganisationKind as K;
-    world
-        .tree(&[
-            ("A81002", K::Practice, "U00001"),
-            ("P-leeds-libraries", K::Partner, "X24"),
-            ("V-acme", K::Provider, "X24"),
-        ])
-        .await;
+    let world = Scratch::with_tree(&[
+        ("A81002", K::Practice, "U00001"),
+        ("P-leeds-libraries", K::Partner, "X24"),
+        ("V-acme", K::Provider, "X24"),
+    ])
+    .await;
+    let log = world.log.as_ref();
     let soon = (chrono::Utc::now() + chrono::Duration::days(7)).to_rfc3339();
     let today = chrono::Utc::now().date_naive().to_string();
     let stream = format!("assignment-{ASSIGNMENT}");

@@ -81,6 +81,18 @@ impl Answer {
             .map(|v| v.split(';').next().unwrap_or_default().to_owned())
     }
 
+    /// Asserts the page says `text`, showing the page when it does not.
+    #[track_caller]
+    pub(crate) fn shows(&self, text: &str) {
+        assert!(self.body.contains(text), "{text}: {}", self.body);
+    }
+
+    /// Asserts the answer is `status`, showing the page when it is not.
+    #[track_caller]
+    pub(crate) fn assert_status(&self, status: StatusCode) {
+        assert_eq!(self.status, status, "{}", self.body);
+    }
+
     /// The CSRF token of the page's first form.
     pub(crate) fn csrf(&self) -> String {
         let marker = "name=\"csrf\" value=\"";
@@ -123,13 +135,8 @@ impl Site {
         if let Some(cookie) = cookie {
             request = request.header(header::COOKIE, cookie);
         }
-        let response = self
-            .router
-            .clone()
-            .oneshot(request.body(Body::empty()).expect("request"))
+        self.send(request.body(Body::empty()).expect("request"))
             .await
-            .expect("infallible");
-        read(response).await
     }
 
     async fn get_with_bearer(&self, path: &str, token: &str) -> Answer {
@@ -137,14 +144,7 @@ impl Site {
             .header(header::AUTHORIZATION, format!("Bearer {token}"))
             .body(Body::empty())
             .expect("request");
-        read(
-            self.router
-                .clone()
-                .oneshot(request)
-                .await
-                .expect("infallible"),
-        )
-        .await
+        self.send(request).await
     }
 
     pub(crate) async fn post(&self, path: &str, cookie: Option<&str>, form: &str) -> Answer {
@@ -153,13 +153,14 @@ impl Site {
         if let Some(cookie) = cookie {
             request = request.header(header::COOKIE, cookie);
         }
-        let response = self
-            .router
-            .clone()
-            .oneshot(request.body(Body::from(form.to_owned())).expect("request"))
+        self.send(request.body(Body::from(form.to_owned())).expect("request"))
             .await
-            .expect("infallible");
-        read(response).await
+    }
+
+    /// `request` answered by the site, read whole.
+    pub(crate) async fn send(&self, request: Request<Body>) -> Answer {
+        let response = self.router.clone().oneshot(request).await;
+        read(response.expect("infallible")).await
     }
 
     /// Signs in as `role` of `org` with the development form; the session cookie.
@@ -173,7 +174,7 @@ impl Site {
                 &format!("org={org}&role={role}&csrf={}", form.csrf()),
             )
             .await;
-        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+        done.assert_status(StatusCode::SEE_OTHER);
         done.cookie().expect("a signed-in session")
     }
 }
@@ -255,13 +256,8 @@ async fn assets_are_embedded_typed_and_cached_by_version() {
         .header(header::IF_NONE_MATCH, &etag)
         .body(Body::empty())
         .expect("request");
-    let again = site
-        .router
-        .clone()
-        .oneshot(request)
-        .await
-        .expect("infallible");
-    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+    let again = site.send(request).await;
+    assert_eq!(again.status, StatusCode::NOT_MODIFIED);
     // Only the tests inject axe-core; nothing else of the package is served.
     for missing in [
         "/assets/vendor/axe-core/axe.min.js",
@@ -320,26 +316,14 @@ async fn pages_are_compressed_and_each_masks_the_csrf_token_afresh() {
                 &format!("org=QWO&role=icb_commissioner&csrf={token}"),
             )
             .await;
-        assert_eq!(
-            signed_in.status,
-            StatusCode::SEE_OTHER,
-            "{}",
-            signed_in.body
-        );
+        signed_in.assert_status(StatusCode::SEE_OTHER);
     }
     let request = Request::get("/signin")
         .header(header::COOKIE, &cookie)
         .header(header::ACCEPT_ENCODING, "gzip")
         .body(Body::empty())
         .expect("request");
-    let gzipped = read(
-        site.router
-            .clone()
-            .oneshot(request)
-            .await
-            .expect("infallible"),
-    )
-    .await;
+    let gzipped = site.send(request).await;
     assert_eq!(gzipped.status, StatusCode::OK);
     assert_eq!(gzipped.headers[header::CONTENT_ENCODING], "gzip");
 }
@@ -385,14 +369,10 @@ async fn signing_in_needs_the_forms_csrf_token_and_names_bad_fields() {
         )
         .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
-    assert!(bad.body.contains("id=\"org-error\""), "{}", bad.body);
-    assert!(
-        bad.body.contains("No organisation has the code NOPE"),
-        "{}",
-        bad.body
-    );
-    assert!(bad.body.contains("id=\"role-error\""), "{}", bad.body);
-    assert!(bad.body.contains("value=\"NOPE\""));
+    bad.shows("id=\"org-error\"");
+    bad.shows("No organisation has the code NOPE");
+    bad.shows("id=\"role-error\"");
+    bad.shows("value=\"NOPE\"");
     // Searching by name finds the organisation's code.
     let found = site.get("/signin?search=a81", Some(&cookie)).await;
     assert!(found.body.contains("A81001") && found.body.contains("A81002"));
@@ -401,12 +381,8 @@ async fn signing_in_needs_the_forms_csrf_token_and_names_bad_fields() {
     let session = site.sign_in("QWO", "icb_commissioner").await;
     assert_ne!(session, cookie, "a sign-in starts a new session");
     let home = site.get("/", Some(&session)).await;
-    assert!(
-        home.body.contains("Signed in as ICB commissioner for QWO"),
-        "{}",
-        home.body
-    );
-    assert!(home.body.contains("href=\"/responsibility\""));
+    home.shows("Signed in as ICB commissioner for QWO");
+    home.shows("href=\"/responsibility\"");
     let csrf = home.csrf();
     assert_eq!(
         site.post("/signout", Some(&session), "").await.status,
@@ -444,7 +420,7 @@ async fn a_session_is_the_caller_its_bearer_token_would_be() {
     let by_token = site
         .get_with_bearer("/responsibility?area=U00001", &token)
         .await;
-    assert_eq!(by_cookie.status, StatusCode::OK, "{}", by_cookie.body);
+    by_cookie.assert_status(StatusCode::OK);
     assert_eq!(
         by_cookie.body.replace(&by_cookie.csrf(), ""),
         by_token.body.replace(&by_token.csrf(), "")
@@ -456,7 +432,7 @@ async fn a_session_is_the_caller_its_bearer_token_would_be() {
     let by_token = site
         .get_with_bearer("/export/responsibilityGaps.csv?area=QWO", &token)
         .await;
-    assert_eq!(by_cookie.status, StatusCode::OK, "{}", by_cookie.body);
+    by_cookie.assert_status(StatusCode::OK);
     assert_eq!(by_cookie.body, by_token.body);
     // /graphql takes the session for a JSON POST, and only then.
     let ask = |json: bool| {
@@ -470,10 +446,10 @@ async fn a_session_is_the_caller_its_bearer_token_would_be() {
             ))
             .expect("request")
     };
-    let answer = read(site.router.clone().oneshot(ask(true)).await.expect("ok")).await;
-    assert!(answer.body.contains("\"QWO\""), "{}", answer.body);
+    let answer = site.send(ask(true)).await;
+    answer.shows("\"QWO\"");
     assert!(!answer.body.contains("UNAUTHENTICATED"), "{}", answer.body);
-    let answer = read(site.router.clone().oneshot(ask(false)).await.expect("ok")).await;
+    let answer = site.send(ask(false)).await;
     assert!(!answer.body.contains("\"QWO\""), "{}", answer.body);
 }
 
@@ -484,19 +460,12 @@ async fn the_responsibility_map_shows_what_the_api_answers() {
     assert_eq!(signed_out.status, StatusCode::UNAUTHORIZED);
     let session = site.sign_in("QWO", "icb_commissioner").await;
     let map = site.get("/responsibility", Some(&session)).await;
-    assert_eq!(map.status, StatusCode::OK, "{}", map.body);
+    map.assert_status(StatusCode::OK);
     assert_one_origin("/responsibility", &map.body);
-    assert!(map.body.contains("NHS App sign-up support"));
+    map.shows("NHS App sign-up support");
     // Flags in words as well as colours, and the drill-down to the PCN.
-    assert!(
-        map.body
-            .contains("nhsuk-tag nhsuk-tag--red\">No one accountable")
-    );
-    assert!(
-        map.body.contains("href=\"/responsibility?area=U00001\""),
-        "{}",
-        map.body
-    );
+    map.shows("nhsuk-tag nhsuk-tag--red\">No one accountable");
+    map.shows("href=\"/responsibility?area=U00001\"");
     // The API's own answer for the same caller: 2 practices, none covered, both
     // without an accountable owner.
     let answer = site
@@ -539,7 +508,7 @@ async fn the_responsibility_map_shows_what_the_api_answers() {
     // A bad area is named next to its field.
     let bad = site.get("/responsibility?area=ZZZ", Some(&session)).await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
-    assert!(bad.body.contains("id=\"area-error\""), "{}", bad.body);
+    bad.shows("id=\"area-error\"");
 }
 
 #[tokio::test]
@@ -551,7 +520,7 @@ async fn exports_refuse_what_the_api_refuses() {
     assert_eq!(nobody.status, StatusCode::UNAUTHORIZED);
     assert_eq!(nobody.headers[header::WWW_AUTHENTICATE], "Bearer");
     let nobody = site.get("/export/responsibilityGaps.csv", None).await;
-    assert_eq!(nobody.status, StatusCode::UNAUTHORIZED, "{}", nobody.body);
+    nobody.assert_status(StatusCode::UNAUTHORIZED);
     let session = site.sign_in("QWO", "icb_commissioner").await;
     let unknown = site.get("/export/secrets.csv", Some(&session)).await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
@@ -572,13 +541,13 @@ async fn exports_refuse_what_the_api_refuses() {
             Some(&session),
         )
         .await;
-    assert_eq!(filtered.status, StatusCode::OK, "{}", filtered.body);
+    filtered.assert_status(StatusCode::OK);
     assert_eq!(filtered.body.lines().count(), 2, "{}", filtered.body);
     // The caller's own area when none is named.
     let own = site
         .get("/export/responsibilityGaps.csv", Some(&session))
         .await;
-    assert_eq!(own.status, StatusCode::OK, "{}", own.body);
+    own.assert_status(StatusCode::OK);
     assert!(
         own.headers[header::CONTENT_DISPOSITION]
             .to_str()
@@ -708,14 +677,8 @@ async fn pages_that_change_say_what_they_listen_for_and_what_to_refresh() {
     let cookie = site.sign_in("A81001", "practice_manager").await;
     let inbox = site.get("/inbox", Some(&cookie)).await;
     assert_eq!(inbox.status, StatusCode::OK);
-    assert!(
-        inbox
-            .body
-            .contains("data-live-types=\"ResponsibilityProposed,"),
-        "{}",
-        inbox.body
-    );
-    assert!(inbox.body.contains("id=\"live-inbox\" data-live"));
+    inbox.shows("data-live-types=\"ResponsibilityProposed,");
+    inbox.shows("id=\"live-inbox\" data-live");
     for page in ["/staff", "/facilitation"] {
         let body = site.get(page, Some(&cookie)).await.body;
         assert!(!body.contains("data-live-"), "{page} listens for nothing");

@@ -27,9 +27,9 @@ async fn the_commissioning_page_shows_what_the_api_answers() {
     schedule(&site, 5).await;
     let session = site.sign_in("QWO", "icb_commissioner").await;
     let home = site.get("/", Some(&session)).await;
-    assert!(home.body.contains("href=\"/commissioning\""));
+    home.shows("href=\"/commissioning\"");
     let page = site.get("/commissioning", Some(&session)).await;
-    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    page.assert_status(StatusCode::OK);
     let answer = api(
         &site,
         caller(&site, "QWO", &[Role::IcbCommissioner]),
@@ -39,14 +39,10 @@ async fn the_commissioning_page_shows_what_the_api_answers() {
     )
     .await;
     let c = &answer["commissioning"];
-    assert!(
-        page.body.contains(&format!(
-            "{} of {} promised",
-            c["totals"]["sessionsHeld"], c["totals"]["sessionsPromised"]
-        )),
-        "{}",
-        page.body
-    );
+    page.shows(&format!(
+        "{} of {} promised",
+        c["totals"]["sessionsHeld"], c["totals"]["sessionsPromised"]
+    ));
     let node = &c["commissions"]["nodes"][0];
     assert_eq!(node["partner"]["code"], "P-leeds-libraries");
     let row = &page.body[page
@@ -62,7 +58,7 @@ async fn the_commissioning_page_shows_what_the_api_answers() {
         assert!(row.contains(&format!(">{n}</td>")), "{n}: {row}");
     }
     let csv = site.get("/export/commissioning.csv", Some(&session)).await;
-    assert_eq!(csv.status, StatusCode::OK, "{}", csv.body);
+    csv.assert_status(StatusCode::OK);
     let lines: Vec<&str> = csv.body.lines().collect();
     assert!(
         lines[0].starts_with("commission_id,partner_code,"),
@@ -74,8 +70,8 @@ async fn the_commissioning_page_shows_what_the_api_answers() {
     assert_eq!(cells[8], node["delivery"]["sessionsPromised"].to_string());
     // An area that names nothing is named next to its field.
     let bad = site.get("/commissioning?area=zzz", Some(&session)).await;
-    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.body);
-    assert!(bad.body.contains("id=\"area-error\""), "{}", bad.body);
+    bad.assert_status(StatusCode::BAD_REQUEST);
+    bad.shows("id=\"area-error\"");
 }
 
 #[tokio::test]
@@ -101,16 +97,8 @@ async fn the_map_drills_down_to_a_unit_its_perceptions_and_an_assignments_histor
     site.caught_up().await;
     let session = site.sign_in("QWO", "icb_commissioner").await;
     let map = site.get("/responsibility", Some(&session)).await;
-    assert!(
-        map.body
-            .contains(&format!("href=\"/responsibility/A81002?duty={DUTY}\"")),
-        "{}",
-        map.body
-    );
-    assert!(
-        map.body
-            .contains(&format!("href=\"/responsibility/QWO?duty={DUTY}\""))
-    );
+    map.shows(&format!("href=\"/responsibility/A81002?duty={DUTY}\""));
+    map.shows(&format!("href=\"/responsibility/QWO?duty={DUTY}\""));
 
     let unit = site
         .get(
@@ -118,16 +106,16 @@ async fn the_map_drills_down_to_a_unit_its_perceptions_and_an_assignments_histor
             Some(&session),
         )
         .await;
-    assert_eq!(unit.status, StatusCode::OK, "{}", unit.body);
+    unit.assert_status(StatusCode::OK);
     crate::web::assert_one_origin("/responsibility/A81002", &unit.body);
-    assert!(unit.body.contains("NHS App sign-up support"));
+    unit.shows("NHS App sign-up support");
     // Its owners as the API answers them: the PCN responsible, nobody accountable.
-    assert!(unit.body.contains(">U00001 (U00001)</dd>"), "{}", unit.body);
-    assert!(unit.body.contains(">Nobody</dd>"));
-    assert!(unit.body.contains("Misattributed"));
-    assert!(unit.body.contains(
-        "A81002 (A81002) believes A81001 (A81001) is Accountable, which it has not accepted."
-    ));
+    unit.shows(">U00001 (U00001)</dd>");
+    unit.shows(">Nobody</dd>");
+    unit.shows("Misattributed");
+    unit.shows(
+        "A81002 (A81002) believes A81001 (A81001) is Accountable, which it has not accepted.",
+    );
     // The perceptions, as the API answers them.
     let answer = api(
         &site,
@@ -138,21 +126,14 @@ async fn the_map_drills_down_to_a_unit_its_perceptions_and_an_assignments_histor
     .await;
     let p = &answer["perceptions"];
     assert_eq!(p["notAccepted"], 1, "{p}");
-    assert!(
-        unit.body.contains(&format!(
-            "{} belief stated inside A81002 (A81002): 0 name an owner who accepted the duty there, {} do not, and {} name someone other than the believer.",
-            p["beliefs"], p["notAccepted"], p["believedToBeOthers"]
-        )),
-        "{}",
-        unit.body
-    );
+    unit.shows(&format!( "{} belief stated inside A81002 (A81002): 0 name an owner who accepted the duty there, {} do not, and {} name someone other than the believer.", p["beliefs"], p["notAccepted"], p["believedToBeOthers"] ));
     let csv = site
         .get(
             &format!("/export/perceptions.matrix.csv?area=A81002&duty={DUTY}"),
             Some(&session),
         )
         .await;
-    assert_eq!(csv.status, StatusCode::OK, "{}", csv.body);
+    csv.assert_status(StatusCode::OK);
     assert_eq!(
         csv.body.lines().nth(1),
         Some("A81002,A81001,LOCAL,ACCOUNTABLE,1,A81002,0,true")
@@ -166,21 +147,17 @@ async fn the_map_drills_down_to_a_unit_its_perceptions_and_an_assignments_histor
             Some(&session),
         )
         .await;
-    assert_eq!(pcn.status, StatusCode::OK, "{}", pcn.body);
-    assert!(
-        pcn.body.contains(&format!(
-            "href=\"/responsibility/assignments/{assignment}\""
-        )),
-        "{}",
-        pcn.body
-    );
+    pcn.assert_status(StatusCode::OK);
+    pcn.shows(&format!(
+        "href=\"/responsibility/assignments/{assignment}\""
+    ));
     let history = site
         .get(
             &format!("/responsibility/assignments/{assignment}"),
             Some(&session),
         )
         .await;
-    assert_eq!(history.status, StatusCode::OK, "{}", history.body);
+    history.assert_status(StatusCode::OK);
     let proposed = history
         .body
         .find("Responsibility proposed")
@@ -196,7 +173,7 @@ async fn the_map_drills_down_to_a_unit_its_perceptions_and_an_assignments_histor
             Some(&session),
         )
         .await;
-    assert_eq!(csv.status, StatusCode::OK, "{}", csv.body);
+    csv.assert_status(StatusCode::OK);
     assert_eq!(csv.body.lines().count(), 3, "{}", csv.body);
 
     // Not a page for a partner; a duty that names nothing is the API's not found.

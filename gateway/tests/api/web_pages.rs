@@ -35,10 +35,10 @@ async fn the_rollout_drills_down_from_region_to_practice_as_the_api_answers() {
     assert_eq!(signed_out.status, StatusCode::UNAUTHORIZED);
     let session = site.sign_in("X24", "national_lead").await;
     let home = site.get("/", Some(&session)).await;
-    assert!(home.body.contains("href=\"/rollout\""), "{}", home.body);
+    home.shows("href=\"/rollout\"");
     // England, by region: the first programme, chosen without asking.
     let page = site.get("/rollout", Some(&session)).await;
-    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    page.assert_status(StatusCode::OK);
     assert_one_origin("/rollout", &page.body);
     assert!(page.body.len() < 300_000);
     let answer = api(
@@ -53,16 +53,12 @@ async fn the_rollout_drills_down_from_region_to_practice_as_the_api_answers() {
     .await;
     let rollout = &answer["trainingRollout"];
     let totals = &rollout["totals"];
-    assert!(
-        page.body.contains(&format!(
-            "{} ({} of {} in post)",
-            percent(&totals["percentTrained"]),
-            totals["trained"],
-            totals["staffInPost"]
-        )),
-        "{}",
-        page.body
-    );
+    page.shows(&format!(
+        "{} ({} of {} in post)",
+        percent(&totals["percentTrained"]),
+        totals["trained"],
+        totals["staffInPost"]
+    ));
     let region = &rollout["groups"]["nodes"][0];
     assert_eq!(region["area"]["code"], "Y63");
     assert!(
@@ -79,11 +75,11 @@ async fn the_rollout_drills_down_from_region_to_practice_as_the_api_answers() {
     } else {
         "Behind"
     };
-    assert!(page.body.contains(&format!("\">{tag}</strong>")));
+    page.shows(&format!("\">{tag}</strong>"));
     // The weekly chart says what it is and has its figures as a table.
     assert!(page.body.contains("<svg") && page.body.contains("<title id=\"chart-title\">"));
-    assert!(page.body.contains("<desc id=\"chart-desc\">"));
-    assert!(page.body.contains("Staff trained each week"));
+    page.shows("<desc id=\"chart-desc\">");
+    page.shows("Staff trained each week");
     // The practices without trained reception staff are the API's.
     let without: Vec<&str> = rollout["practicesWithoutTrainedReception"]["nodes"]
         .as_array()
@@ -103,7 +99,7 @@ async fn the_rollout_drills_down_from_region_to_practice_as_the_api_answers() {
     let pcn = site
         .get("/rollout?programme=DFR-2027&within=u00001", Some(&session))
         .await;
-    assert_eq!(pcn.status, StatusCode::OK, "{}", pcn.body);
+    pcn.assert_status(StatusCode::OK);
     let answer = api(
         &site,
         "X24",
@@ -140,7 +136,7 @@ async fn the_rollout_drills_down_from_region_to_practice_as_the_api_answers() {
             Some(&session),
         )
         .await;
-    assert_eq!(csv.status, StatusCode::OK, "{}", csv.body);
+    csv.assert_status(StatusCode::OK);
     let mut lines = csv.body.lines();
     assert!(
         lines
@@ -167,12 +163,12 @@ async fn the_rollout_drills_down_from_region_to_practice_as_the_api_answers() {
 
     // A programme nobody launched is named next to its field.
     let bad = site.get("/rollout?programme=NOPE", Some(&session)).await;
-    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.body);
-    assert!(bad.body.contains("id=\"programme-error\""), "{}", bad.body);
-    assert!(bad.body.contains("href=\"#programme\""), "{}", bad.body);
+    bad.assert_status(StatusCode::BAD_REQUEST);
+    bad.shows("id=\"programme-error\"");
+    bad.shows("href=\"#programme\"");
     let bad = site.get("/rollout?within=ZZZ", Some(&session)).await;
-    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.body);
-    assert!(bad.body.contains("id=\"within-error\""), "{}", bad.body);
+    bad.assert_status(StatusCode::BAD_REQUEST);
+    bad.shows("id=\"within-error\"");
 }
 
 #[tokio::test]
@@ -181,10 +177,10 @@ async fn a_practice_sees_only_its_own_rollout() {
     launch_training(&site.world).await;
     let session = site.sign_in("A81002", "practice_manager").await;
     let own = site.get("/rollout", Some(&session)).await;
-    assert_eq!(own.status, StatusCode::OK, "{}", own.body);
-    assert!(own.body.contains("0.0% (0 of 3 in post)"), "{}", own.body);
+    own.assert_status(StatusCode::OK);
+    own.shows("0.0% (0 of 3 in post)");
     let other = site.get("/rollout?within=A81001", Some(&session)).await;
-    assert_eq!(other.status, StatusCode::FORBIDDEN, "{}", other.body);
+    other.assert_status(StatusCode::FORBIDDEN);
 }
 
 #[tokio::test]
@@ -192,10 +188,10 @@ async fn the_heat_map_shows_the_share_covered_in_words_as_the_api_answers() {
     let site = site().await;
     let session = site.sign_in("X24", "national_lead").await;
     let home = site.get("/", Some(&session)).await;
-    assert!(home.body.contains("href=\"/heatmap\""));
+    home.shows("href=\"/heatmap\"");
     for (path, group_by) in [("/heatmap", "REGION"), ("/heatmap?groupBy=ICB", "ICB")] {
         let page = site.get(path, Some(&session)).await;
-        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        page.assert_status(StatusCode::OK);
         assert_one_origin(path, &page.body);
         let answer = api(
             &site,
@@ -229,7 +225,7 @@ async fn the_heat_map_shows_the_share_covered_in_words_as_the_api_answers() {
             }
         }
         // The colour is a class beside the words, never instead of them.
-        assert!(page.body.contains("difacto-heat difacto-heat--"));
+        page.shows("difacto-heat difacto-heat--");
     }
     // The CSV of the heat map: a row per duty, level and area, figures the API's.
     let csv = site
@@ -238,7 +234,7 @@ async fn the_heat_map_shows_the_share_covered_in_words_as_the_api_answers() {
             Some(&session),
         )
         .await;
-    assert_eq!(csv.status, StatusCode::OK, "{}", csv.body);
+    csv.assert_status(StatusCode::OK);
     let lines: Vec<&str> = csv.body.lines().collect();
     assert!(
         lines[0].starts_with("duty_id,duty,level,area_code,area,units,"),
@@ -283,7 +279,7 @@ async fn service_status_shows_the_services_practices_switched_off_as_the_api_ans
         .expect("caught up");
     let session = site.sign_in("QWO", "icb_commissioner").await;
     let page = site.get("/service-status", Some(&session)).await;
-    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    page.assert_status(StatusCode::OK);
     let answer = api(
         &site,
         "QWO",
@@ -304,7 +300,7 @@ async fn service_status_shows_the_services_practices_switched_off_as_the_api_ans
     assert!(row.contains("nhsuk-tag--yellow\">Paused<"), "{row}");
     assert_eq!(n["status"], "PAUSED");
     let csv = site.get("/export/serviceStatus.csv", Some(&session)).await;
-    assert_eq!(csv.status, StatusCode::OK, "{}", csv.body);
+    csv.assert_status(StatusCode::OK);
     let lines: Vec<&str> = csv.body.lines().collect();
     assert_eq!(lines.len(), 2, "{}", csv.body);
     assert!(
@@ -316,8 +312,8 @@ async fn service_status_shows_the_services_practices_switched_off_as_the_api_ans
         lines[1]
     );
     let bad = site.get("/service-status?within=zzz", Some(&session)).await;
-    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.body);
-    assert!(bad.body.contains("id=\"within-error\""), "{}", bad.body);
+    bad.assert_status(StatusCode::BAD_REQUEST);
+    bad.shows("id=\"within-error\"");
 }
 
 #[tokio::test]
@@ -326,9 +322,9 @@ async fn a_practice_sees_its_staff_and_training_as_the_api_answers() {
     launch_training(&site.world).await;
     let session = site.sign_in("A81001", "practice_manager").await;
     let home = site.get("/", Some(&session)).await;
-    assert!(home.body.contains("href=\"/staff\""));
+    home.shows("href=\"/staff\"");
     let page = site.get("/staff", Some(&session)).await;
-    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    page.assert_status(StatusCode::OK);
     let answer = api(
         &site,
         "A81001",

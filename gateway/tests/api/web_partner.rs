@@ -105,23 +105,19 @@ async fn a_partner_books_cancels_and_records_attendance_through_the_api() {
     let id = schedule(&site, 3).await;
     let session = site.sign_in(PARTNER, "partner_coordinator").await;
     let home = site.get("/", Some(&session)).await;
-    assert!(home.body.contains("href=\"/sessions\""), "{}", home.body);
-    assert!(home.body.contains("href=\"/host-practices\""));
+    home.shows("href=\"/sessions\"");
+    home.shows("href=\"/host-practices\"");
 
     // My sessions: the one scheduled, with the API's fill.
     let list = site.get("/sessions", Some(&session)).await;
-    assert_eq!(list.status, StatusCode::OK, "{}", list.body);
+    list.assert_status(StatusCode::OK);
     assert_one_origin("/sessions", &list.body);
-    assert!(
-        list.body.contains(&format!("href=\"/sessions/{id}\"")),
-        "{}",
-        list.body
-    );
-    assert!(list.body.contains("Places free"));
+    list.shows(&format!("href=\"/sessions/{id}\""));
+    list.shows("Places free");
 
     // Book 2 places for a referral from A81001, with needs and no name.
     let page = site.get(&format!("/sessions/{id}"), Some(&session)).await;
-    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    page.assert_status(StatusCode::OK);
     let csrf = page.csrf();
     let booked = site
         .post(
@@ -130,7 +126,7 @@ async fn a_partner_books_cancels_and_records_attendance_through_the_api() {
             &format!("csrf={csrf}&referringOrganisationCode=a81001&places=2&accessNeeds=WHEELCHAIR&accessNeeds=QUIET_SPACE"),
         )
         .await;
-    assert_eq!(booked.status, StatusCode::SEE_OTHER, "{}", booked.body);
+    booked.assert_status(StatusCode::SEE_OTHER);
     let after = site
         .get(
             booked.headers[header::LOCATION].to_str().expect("location"),
@@ -139,20 +135,12 @@ async fn a_partner_books_cancels_and_records_attendance_through_the_api() {
         .await;
     let api_now = figures(&site, &id).await;
     assert_eq!(api_now["booked"], 2, "{api_now}");
-    assert!(after.body.contains("The places are booked."));
-    assert!(
-        after.body.contains(&format!(
-            "{} of {} booked, {} free, {} waiting",
-            api_now["booked"], api_now["capacity"], api_now["available"], api_now["waitlisted"]
-        )),
-        "{}",
-        after.body
-    );
-    assert!(
-        after
-            .body
-            .contains("Step-free access and wheelchair space; A quiet room")
-    );
+    after.shows("The places are booked.");
+    after.shows(&format!(
+        "{} of {} booked, {} free, {} waiting",
+        api_now["booked"], api_now["capacity"], api_now["available"], api_now["waitlisted"]
+    ));
+    after.shows("Step-free access and wheelchair space; A quiet room");
 
     // Overbooking is the API's CONFLICT, shown next to the places and nothing recorded.
     let over = site
@@ -162,9 +150,9 @@ async fn a_partner_books_cancels_and_records_attendance_through_the_api() {
             &format!("csrf={csrf}&referringOrganisationCode=A81001&places=5"),
         )
         .await;
-    assert_eq!(over.status, StatusCode::CONFLICT, "{}", over.body);
-    assert!(over.body.contains("id=\"places-error\""), "{}", over.body);
-    assert!(over.body.contains("href=\"#places\""));
+    over.assert_status(StatusCode::CONFLICT);
+    over.shows("id=\"places-error\"");
+    over.shows("href=\"#places\"");
     assert!(
         over.body.contains("value=\"5\""),
         "the form keeps what was typed"
@@ -179,10 +167,7 @@ async fn a_partner_books_cancels_and_records_attendance_through_the_api() {
         )
         .await;
     assert_eq!(typo.status, StatusCode::BAD_REQUEST);
-    assert!(
-        typo.body
-            .contains("Enter how many places as a whole number")
-    );
+    typo.shows("Enter how many places as a whole number");
     // Without the CSRF token nothing happens.
     let forged = site
         .post(
@@ -199,7 +184,7 @@ async fn a_partner_books_cancels_and_records_attendance_through_the_api() {
         .as_str()
         .expect("reference")
         .to_owned();
-    assert!(after.body.contains(&format!("value=\"{reference}\"")));
+    after.shows(&format!("value=\"{reference}\""));
     let cancelled = site
         .post(
             &format!("/sessions/{id}/cancel"),
@@ -207,12 +192,7 @@ async fn a_partner_books_cancels_and_records_attendance_through_the_api() {
             &format!("csrf={csrf}&bookingReference={reference}"),
         )
         .await;
-    assert_eq!(
-        cancelled.status,
-        StatusCode::SEE_OTHER,
-        "{}",
-        cancelled.body
-    );
+    cancelled.assert_status(StatusCode::SEE_OTHER);
     let api_now = figures(&site, &id).await;
     assert_eq!(api_now["booked"], 0, "{api_now}");
     assert_eq!(api_now["bookings"][0]["state"], "CANCELLED");
@@ -226,24 +206,20 @@ async fn a_partner_books_cancels_and_records_attendance_through_the_api() {
             &format!("csrf={csrf}&attended=12&walkIns=2"),
         )
         .await;
-    assert_eq!(early.status, StatusCode::CONFLICT, "{}", early.body);
-    assert!(
-        early.body.contains("id=\"attended-error\""),
-        "{}",
-        early.body
-    );
-    assert!(early.body.contains("has not started yet"), "{}", early.body);
+    early.assert_status(StatusCode::CONFLICT);
+    early.shows("id=\"attended-error\"");
+    early.shows("has not started yet");
     assert!(
         early.body.contains("value=\"12\""),
         "the form keeps what was typed"
     );
     assert!(figures(&site, &id).await["attendance"].is_null());
     let page = site.get(&format!("/sessions/{id}"), Some(&session)).await;
-    assert!(page.body.contains("Not recorded yet"));
+    page.shows("Not recorded yet");
 
     // The CSV of my sessions is the API's.
     let csv = site.get("/export/sessions.csv", Some(&session)).await;
-    assert_eq!(csv.status, StatusCode::OK, "{}", csv.body);
+    csv.assert_status(StatusCode::OK);
     let rows: Vec<&str> = csv.body.lines().collect();
     assert!(
         rows[0].starts_with("session_id,title,starts_at"),
@@ -258,7 +234,7 @@ async fn a_partner_books_cancels_and_records_attendance_through_the_api() {
 
     // Host practices: A81001 was asked, as the API says.
     let hosts = site.get("/host-practices", Some(&session)).await;
-    assert_eq!(hosts.status, StatusCode::OK, "{}", hosts.body);
+    hosts.assert_status(StatusCode::OK);
     let answer = api(
         &site,
         caller(&site, PARTNER, &[Role::PartnerCoordinator]),
@@ -281,7 +257,7 @@ async fn a_practice_cannot_book_in_another_practices_name() {
     // A practice refers only for itself (DESIGN.md §6): naming another is refused.
     let other = site.sign_in("A81002", "practice_staff").await;
     let page = site.get(&format!("/sessions/{id}"), Some(&other)).await;
-    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    page.assert_status(StatusCode::OK);
     let refused = site
         .post(
             &format!("/sessions/{id}/book"),
@@ -292,12 +268,8 @@ async fn a_practice_cannot_book_in_another_practices_name() {
             ),
         )
         .await;
-    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
-    assert!(
-        refused.body.contains("nhsuk-error-summary"),
-        "{}",
-        refused.body
-    );
+    refused.assert_status(StatusCode::FORBIDDEN);
+    refused.shows("nhsuk-error-summary");
     assert_eq!(figures(&site, &id).await["booked"], 0);
 }
 
@@ -318,6 +290,6 @@ async fn a_partner_books_for_someone_who_came_to_it_with_its_own_mixed_case_code
             ),
         )
         .await;
-    assert_eq!(booked.status, StatusCode::SEE_OTHER, "{}", booked.body);
+    booked.assert_status(StatusCode::SEE_OTHER);
     assert_eq!(figures(&site, &id).await["booked"], 1);
 }

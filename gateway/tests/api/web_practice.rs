@@ -44,24 +44,19 @@ async fn a_practice_answers_its_inbox_through_the_api() {
     let session_id = schedule(&site, 5).await;
     let session = site.sign_in("A81001", "practice_manager").await;
     let home = site.get("/", Some(&session)).await;
-    assert!(home.body.contains("href=\"/inbox\""), "{}", home.body);
+    home.shows("href=\"/inbox\"");
 
     let page = site.get("/inbox", Some(&session)).await;
-    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    page.assert_status(StatusCode::OK);
     let before = inbox(&site).await;
-    assert!(
-        page.body
-            .contains(&format!("{} things to answer", before["total"])),
-        "{}",
-        page.body
-    );
+    page.shows(&format!("{} things to answer", before["total"]));
     for id in [&accountable, &informed, &session_id] {
         assert!(
             page.body.contains(&format!("name=\"id\" value=\"{id}\"")),
             "{id}"
         );
     }
-    assert!(page.body.contains("Accountable at local level"));
+    page.shows("Accountable at local level");
     let csrf = page.csrf();
 
     // Accept one duty: it leaves the inbox, as the API says.
@@ -72,7 +67,7 @@ async fn a_practice_answers_its_inbox_through_the_api() {
             &format!("csrf={csrf}&id={accountable}"),
         )
         .await;
-    assert_eq!(accepted.status, StatusCode::SEE_OTHER, "{}", accepted.body);
+    accepted.assert_status(StatusCode::SEE_OTHER);
     assert_eq!(accepted.headers[header::LOCATION], "/inbox?done=accepted");
     let after = inbox(&site).await;
     let ids: Vec<&str> = after["proposals"]
@@ -83,7 +78,7 @@ async fn a_practice_answers_its_inbox_through_the_api() {
         .collect();
     assert_eq!(ids, [informed.as_str()]);
     let page = site.get("/inbox?done=accepted", Some(&session)).await;
-    assert!(page.body.contains("You accepted the duty."));
+    page.shows("You accepted the duty.");
     assert!(!page.body.contains(&format!("value=\"{accountable}\"")));
 
     // Declining without a reason is the API's error, next to that row's reason.
@@ -94,19 +89,9 @@ async fn a_practice_answers_its_inbox_through_the_api() {
             &format!("csrf={csrf}&id={informed}"),
         )
         .await;
-    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
-    assert!(
-        refused
-            .body
-            .contains(&format!("id=\"reason-{informed}-error\"")),
-        "{}",
-        refused.body
-    );
-    assert!(
-        refused
-            .body
-            .contains(&format!("href=\"#reason-{informed}\""))
-    );
+    refused.assert_status(StatusCode::BAD_REQUEST);
+    refused.shows(&format!("id=\"reason-{informed}-error\""));
+    refused.shows(&format!("href=\"#reason-{informed}\""));
     let declined = site
         .post(
             "/inbox/decline",
@@ -114,7 +99,7 @@ async fn a_practice_answers_its_inbox_through_the_api() {
             &format!("csrf={csrf}&id={informed}&reason-{informed}=The+PCN+does+this"),
         )
         .await;
-    assert_eq!(declined.status, StatusCode::SEE_OTHER, "{}", declined.body);
+    declined.assert_status(StatusCode::SEE_OTHER);
 
     // Confirm hosting the session.
     let hosted = site
@@ -124,15 +109,12 @@ async fn a_practice_answers_its_inbox_through_the_api() {
             &format!("csrf={csrf}&id={session_id}&note-{session_id}=Room+2"),
         )
         .await;
-    assert_eq!(hosted.status, StatusCode::SEE_OTHER, "{}", hosted.body);
+    hosted.assert_status(StatusCode::SEE_OTHER);
     let after = inbox(&site).await;
     assert_eq!(after["total"], 0, "{after}");
     let page = site.get("/inbox", Some(&session)).await;
-    assert!(page.body.contains("No duty waits for your answer."));
-    assert!(
-        page.body
-            .contains("No session waits for you to confirm hosting.")
-    );
+    page.shows("No duty waits for your answer.");
+    page.shows("No session waits for you to confirm hosting.");
     // Without the form's token nothing is done.
     let forged = site.post("/inbox/accept", Some(&session), "id=x").await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
@@ -186,8 +168,8 @@ async fn a_practice_sees_the_platform_changes_its_inbox_counts() {
 
     let session = site.sign_in("A81001", "practice_manager").await;
     let page = site.get("/inbox", Some(&session)).await;
-    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-    assert!(page.body.contains("1 thing to answer"), "{}", page.body);
+    page.assert_status(StatusCode::OK);
+    page.shows("1 thing to answer");
     let card = &page.body[page
         .body
         .find("Platform changes your staff need training for")
@@ -205,13 +187,7 @@ async fn a_practice_sees_the_platform_changes_its_inbox_counts() {
     // A practice that does not use the platform has none.
     let neighbour = site.sign_in("A81002", "practice_manager").await;
     let theirs = site.get("/inbox", Some(&neighbour)).await;
-    assert!(
-        theirs
-            .body
-            .contains("No change to a platform you use needs your staff retrained."),
-        "{}",
-        theirs.body
-    );
+    theirs.shows("No change to a platform you use needs your staff retrained.");
 }
 
 /// The Monday of an ISO week written `2026-W14`.
@@ -256,30 +232,21 @@ async fn a_practice_records_its_week_of_facilitation_through_the_api() {
         .sign_in("P-leeds-libraries", "partner_coordinator")
         .await;
     let refused = site.get("/facilitation", Some(&partner)).await;
-    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    refused.assert_status(StatusCode::FORBIDDEN);
     let home = site.get("/", Some(&partner)).await;
     assert!(!home.body.contains("href=\"/facilitation\""));
 
     let session = site.sign_in("A81001", "practice_manager").await;
     let home = site.get("/", Some(&session)).await;
-    assert!(
-        home.body.contains("href=\"/facilitation\""),
-        "{}",
-        home.body
-    );
+    home.shows("href=\"/facilitation\"");
     let page = site.get("/facilitation", Some(&session)).await;
-    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    page.assert_status(StatusCode::OK);
     crate::web::assert_one_origin("/facilitation", &page.body);
     // The week is preselected, and the modes carry the schema's own descriptions.
-    assert!(
-        page.body
-            .contains(&format!("name=\"week\" type=\"text\" value=\"{week}\"")),
-        "{}",
-        page.body
-    );
-    assert!(page.body.contains("id=\"mode-PROACTIVE\""));
-    assert!(page.body.contains("The practice reached out first"));
-    assert!(page.body.contains("Nothing is recorded for this week yet."));
+    page.shows(&format!("name=\"week\" type=\"text\" value=\"{week}\""));
+    page.shows("id=\"mode-PROACTIVE\"");
+    page.shows("The practice reached out first");
+    page.shows("Nothing is recorded for this week yet.");
     let csrf = page.csrf();
 
     let form = |extra: &str| {
@@ -288,32 +255,22 @@ async fn a_practice_records_its_week_of_facilitation_through_the_api() {
         )
     };
     let recorded = site.post("/facilitation", Some(&session), &form("")).await;
-    assert_eq!(recorded.status, StatusCode::SEE_OTHER, "{}", recorded.body);
+    recorded.assert_status(StatusCode::SEE_OTHER);
     let location = recorded.headers[header::LOCATION]
         .to_str()
         .expect("location")
         .to_owned();
     assert_eq!(location, format!("/facilitation?week={week}&done=recorded"));
     let shown = site.get(&location, Some(&session)).await;
-    assert!(
-        shown
-            .body
-            .contains(&format!("The facilitation is recorded for week {week}.")),
-        "{}",
-        shown.body
-    );
+    shown.shows(&format!("The facilitation is recorded for week {week}."));
     // The week as the API answers it for the practice.
     let figures = week_figures(&site, &week).await;
     assert_eq!(figures["records"], 1, "{figures}");
-    assert!(
-        shown.body.contains(&format!(
-            "1 record, {} people helped",
-            figures["patients"]["display"].as_str().expect("display")
-        )),
-        "{}",
-        shown.body
-    );
-    assert!(shown.body.contains(">Proactive</th>"), "{}", shown.body);
+    shown.shows(&format!(
+        "1 record, {} people helped",
+        figures["patients"]["display"].as_str().expect("display")
+    ));
+    shown.shows(">Proactive</th>");
 
     // The API's refusal is shown next to the field it names, and nothing is recorded.
     let over = site
@@ -323,13 +280,9 @@ async fn a_practice_records_its_week_of_facilitation_through_the_api() {
             &form("&completedTaskOnline=12"),
         )
         .await;
-    assert_eq!(over.status, StatusCode::BAD_REQUEST, "{}", over.body);
-    assert!(
-        over.body.contains("id=\"completedTaskOnline-error\""),
-        "{}",
-        over.body
-    );
-    assert!(over.body.contains("href=\"#completedTaskOnline\""));
+    over.assert_status(StatusCode::BAD_REQUEST);
+    over.shows("id=\"completedTaskOnline-error\"");
+    over.shows("href=\"#completedTaskOnline\"");
     assert!(
         over.body.contains("value=\"12\""),
         "the form keeps what was typed"
@@ -341,8 +294,8 @@ async fn a_practice_records_its_week_of_facilitation_through_the_api() {
             &form("").replace(&format!("week={week}"), "week=2999-W01"),
         )
         .await;
-    assert_eq!(future.status, StatusCode::BAD_REQUEST, "{}", future.body);
-    assert!(future.body.contains("id=\"week-error\""), "{}", future.body);
+    future.assert_status(StatusCode::BAD_REQUEST);
+    future.shows("id=\"week-error\"");
     // A choice the form does not offer, or a count that is not one, is named before
     // anything is sent.
     let sideways = site
@@ -353,7 +306,7 @@ async fn a_practice_records_its_week_of_facilitation_through_the_api() {
         )
         .await;
     assert_eq!(sideways.status, StatusCode::BAD_REQUEST);
-    assert!(sideways.body.contains("Choose how the help came about"));
+    sideways.shows("Choose how the help came about");
     // Without the form's token nothing is done.
     let forged = site
         .post(
@@ -366,11 +319,7 @@ async fn a_practice_records_its_week_of_facilitation_through_the_api() {
     assert_eq!(week_figures(&site, &week).await["records"], 1);
 
     // The week's CSV is the API's.
-    assert!(
-        shown
-            .body
-            .contains("/export/facilitationMix.totals.byMode.csv?within=A81001")
-    );
+    shown.shows("/export/facilitationMix.totals.byMode.csv?within=A81001");
     let monday = monday_of(&week);
     let csv = site
         .get(
@@ -380,7 +329,7 @@ async fn a_practice_records_its_week_of_facilitation_through_the_api() {
             Some(&session),
         )
         .await;
-    assert_eq!(csv.status, StatusCode::OK, "{}", csv.body);
+    csv.assert_status(StatusCode::OK);
     assert_eq!(
         csv.body.lines().collect::<Vec<_>>(),
         [
@@ -441,15 +390,12 @@ async fn a_practice_reports_a_usability_problem_through_the_api() {
     );
     let session = site.sign_in("A81001", "practice_staff").await;
     let home = site.get("/", Some(&session)).await;
-    assert!(home.body.contains("href=\"/usability\""), "{}", home.body);
+    home.shows("href=\"/usability\"");
     let page = site.get("/usability", Some(&session)).await;
-    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    page.assert_status(StatusCode::OK);
     crate::web::assert_one_origin("/usability", &page.body);
-    assert!(page.body.contains(&format!("value=\"{platform}\"")));
-    assert!(
-        page.body
-            .contains("Your practice has not reported a problem yet.")
-    );
+    page.shows(&format!("value=\"{platform}\""));
+    page.shows("Your practice has not reported a problem yet.");
     let csrf = page.csrf();
     let form = format!(
         "csrf={csrf}&platformId={platform}&category=LOGIN_IDENTITY&severity=HIGH&service=NHS_APP&patientGroupsAffected=OLDER_PEOPLE"
@@ -457,13 +403,9 @@ async fn a_practice_reports_a_usability_problem_through_the_api() {
 
     // No description: the API's refusal, next to the field, and nothing recorded.
     let empty = site.post("/usability", Some(&session), &form).await;
-    assert_eq!(empty.status, StatusCode::BAD_REQUEST, "{}", empty.body);
-    assert!(
-        empty.body.contains("id=\"description-error\""),
-        "{}",
-        empty.body
-    );
-    assert!(empty.body.contains("href=\"#description\""));
+    empty.assert_status(StatusCode::BAD_REQUEST);
+    empty.shows("id=\"description-error\"");
+    empty.shows("href=\"#description\"");
     assert!(issues(&site).await.as_array().expect("list").is_empty());
     // Without the form's token nothing is done.
     let forged = site
@@ -482,28 +424,16 @@ async fn a_practice_reports_a_usability_problem_through_the_api() {
             &format!("{form}&description=Older+people+cannot+get+past+the+login+code"),
         )
         .await;
-    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
+    sent.assert_status(StatusCode::SEE_OTHER);
     assert_eq!(sent.headers[header::LOCATION], "/usability?done=reported");
     let reported = issues(&site).await;
     assert_eq!(reported.as_array().expect("list").len(), 1, "{reported}");
     assert_eq!(reported[0]["status"], "OPEN");
     let shown = site.get("/usability?done=reported", Some(&session)).await;
-    assert!(shown.body.contains("Your report is sent"));
-    assert!(
-        shown
-            .body
-            .contains("Older people cannot get past the login code")
-    );
-    assert!(
-        shown.body.contains("Waiting for an answer"),
-        "{}",
-        shown.body
-    );
-    assert!(
-        shown
-            .body
-            .contains("Login identity, High severity, NHS App")
-    );
+    shown.shows("Your report is sent");
+    shown.shows("Older people cannot get past the login code");
+    shown.shows("Waiting for an answer");
+    shown.shows("Login identity, High severity, NHS App");
 
     // Another practice's report: the API lists it to everyone who may see issues, and
     // `reportedBy` narrows the list to one practice's, which is all the page shows.
@@ -540,10 +470,7 @@ async fn a_practice_reports_a_usability_problem_through_the_api() {
         serde_json::json!([{ "reportedBy": { "code": "A81002" } }])
     );
     let mine = site.get("/usability", Some(&session)).await;
-    assert!(
-        mine.body
-            .contains("Older people cannot get past the login code")
-    );
+    mine.shows("Older people cannot get past the login code");
     assert!(
         !mine.body.contains("too small for the other practice"),
         "{}",

@@ -33,7 +33,7 @@ async fn a_provider_answers_the_issues_on_its_platforms_through_the_api() {
     // Not a page for a practice.
     let practice = site.sign_in("A81001", "practice_manager").await;
     let refused = site.get("/provider/issues", Some(&practice)).await;
-    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    refused.assert_status(StatusCode::FORBIDDEN);
 
     let session = site.sign_in("V-acme", "provider_admin").await;
     let home = site.get("/", Some(&session)).await;
@@ -45,17 +45,10 @@ async fn a_provider_answers_the_issues_on_its_platforms_through_the_api() {
         assert!(home.body.contains(&format!("href=\"{page}\"")), "{page}");
     }
     let page = site.get("/provider/issues", Some(&session)).await;
-    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    page.assert_status(StatusCode::OK);
     crate::web::assert_one_origin("/provider/issues", &page.body);
-    assert!(
-        page.body
-            .contains("The repeat prescription button is hidden")
-    );
-    assert!(
-        page.body.contains(&format!("id=\"note-{id}\"")),
-        "{}",
-        page.body
-    );
+    page.shows("The repeat prescription button is hidden");
+    page.shows(&format!("id=\"note-{id}\""));
     let csrf = page.csrf();
 
     // An expected date in the past is the API's refusal, next to that row's date.
@@ -66,12 +59,8 @@ async fn a_provider_answers_the_issues_on_its_platforms_through_the_api() {
             &format!("csrf={csrf}&id={id}&expected-{id}=2020-01-01"),
         )
         .await;
-    assert_eq!(past.status, StatusCode::BAD_REQUEST, "{}", past.body);
-    assert!(
-        past.body.contains(&format!("id=\"expected-{id}-error\"")),
-        "{}",
-        past.body
-    );
+    past.assert_status(StatusCode::BAD_REQUEST);
+    past.shows(&format!("id=\"expected-{id}-error\""));
     assert_eq!(issues(&site).await[0]["status"], "OPEN");
     let acknowledged = site
         .post(
@@ -80,12 +69,7 @@ async fn a_provider_answers_the_issues_on_its_platforms_through_the_api() {
             &format!("csrf={csrf}&id={id}&note-{id}=We+are+moving+it"),
         )
         .await;
-    assert_eq!(
-        acknowledged.status,
-        StatusCode::SEE_OTHER,
-        "{}",
-        acknowledged.body
-    );
+    acknowledged.assert_status(StatusCode::SEE_OTHER);
     assert_eq!(
         acknowledged.headers[header::LOCATION],
         "/provider/issues?done=acknowledged"
@@ -94,9 +78,9 @@ async fn a_provider_answers_the_issues_on_its_platforms_through_the_api() {
     let page = site
         .get("/provider/issues?done=acknowledged", Some(&session))
         .await;
-    assert!(page.body.contains("You acknowledged the issue."));
-    assert!(page.body.contains("Being dealt with"));
-    assert!(page.body.contains("We are moving it"));
+    page.shows("You acknowledged the issue.");
+    page.shows("Being dealt with");
+    page.shows("We are moving it");
 
     // Resolving says what was done: left empty, the API's error is next to it.
     let empty = site
@@ -106,14 +90,8 @@ async fn a_provider_answers_the_issues_on_its_platforms_through_the_api() {
             &format!("csrf={csrf}&id={id}&kind-{id}=FIXED"),
         )
         .await;
-    assert_eq!(empty.status, StatusCode::BAD_REQUEST, "{}", empty.body);
-    assert!(
-        empty
-            .body
-            .contains(&format!("id=\"resolution-{id}-error\"")),
-        "{}",
-        empty.body
-    );
+    empty.assert_status(StatusCode::BAD_REQUEST);
+    empty.shows(&format!("id=\"resolution-{id}-error\""));
     let forged = site
         .post(
             "/provider/issues/resolve",
@@ -130,20 +108,20 @@ async fn a_provider_answers_the_issues_on_its_platforms_through_the_api() {
             &format!("csrf={csrf}&id={id}&resolution-{id}=Moved+to+the+top&kind-{id}=FIXED"),
         )
         .await;
-    assert_eq!(resolved.status, StatusCode::SEE_OTHER, "{}", resolved.body);
+    resolved.assert_status(StatusCode::SEE_OTHER);
     assert_eq!(issues(&site).await[0]["status"], "RESOLVED");
     let page = site.get("/provider/issues", Some(&session)).await;
-    assert!(page.body.contains("No issue waits for your answer."));
+    page.shows("No issue waits for your answer.");
     // The practice sees the answer.
     let theirs = site.get("/usability", Some(&practice)).await;
-    assert!(theirs.body.contains("Resolved on"), "{}", theirs.body);
-    assert!(theirs.body.contains("(fixed): Moved to the top"));
+    theirs.shows("Resolved on");
+    theirs.shows("(fixed): Moved to the top");
 
     // The CSV of the issues is the API's, the provider's own.
     let csv = site
         .get("/export/platformIssues.csv?provider=V-acme", Some(&session))
         .await;
-    assert_eq!(csv.status, StatusCode::OK, "{}", csv.body);
+    csv.assert_status(StatusCode::OK);
     let lines: Vec<&str> = csv.body.lines().collect();
     assert!(lines[0].starts_with("issue_id,platform_id,platform,provider"));
     assert_eq!(lines.len(), 2, "{}", csv.body);
@@ -184,10 +162,10 @@ async fn a_provider_announces_changes_and_publishes_material_through_the_api() {
     );
     let session = site.sign_in("V-acme", "provider_admin").await;
     let page = site.get("/provider/changes", Some(&session)).await;
-    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    page.assert_status(StatusCode::OK);
     crate::web::assert_one_origin("/provider/changes", &page.body);
-    assert!(page.body.contains(&format!("value=\"{platform}\"")));
-    assert!(page.body.contains("Nothing yet."));
+    page.shows(&format!("value=\"{platform}\""));
+    page.shows("Nothing yet.");
     let csrf = page.csrf();
     let live = chrono::Utc::now().date_naive() + chrono::Days::new(30);
     let change = format!(
@@ -198,12 +176,8 @@ async fn a_provider_announces_changes_and_publishes_material_through_the_api() {
     let nobody = site
         .post("/provider/changes", Some(&session), &change)
         .await;
-    assert_eq!(nobody.status, StatusCode::BAD_REQUEST, "{}", nobody.body);
-    assert!(
-        nobody.body.contains("id=\"rolesAffected-error\""),
-        "{}",
-        nobody.body
-    );
+    nobody.assert_status(StatusCode::BAD_REQUEST);
+    nobody.shows("id=\"rolesAffected-error\"");
     assert!(
         nobody.body.contains("The login page moves"),
         "the form keeps what was typed"
@@ -225,43 +199,29 @@ async fn a_provider_announces_changes_and_publishes_material_through_the_api() {
             &format!("{change}&rolesAffected=RECEPTIONIST"),
         )
         .await;
-    assert_eq!(
-        announced.status,
-        StatusCode::SEE_OTHER,
-        "{}",
-        announced.body
-    );
+    announced.assert_status(StatusCode::SEE_OTHER);
     assert_eq!(published(&site, &platform, changes).await, 1);
     let page = site
         .get("/provider/changes?done=announced", Some(&session))
         .await;
-    assert!(page.body.contains("The change is announced"));
-    assert!(page.body.contains("The login page moves"));
-    assert!(page.body.contains(&live.to_string()));
-    assert!(page.body.contains(">Receptionist</dd>"), "{}", page.body);
+    page.shows("The change is announced");
+    page.shows("The login page moves");
+    page.shows(&live.to_string());
+    page.shows(">Receptionist</dd>");
 
     // Material: at least one format, or the API says so next to the formats.
     let page = site.get("/provider/materials", Some(&session)).await;
-    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    page.assert_status(StatusCode::OK);
     // The change just announced is offered as what the material trains for.
-    assert!(page.body.contains("Acme Patient App: The login page moves"));
+    page.shows("Acme Patient App: The login page moves");
     let material = format!(
         "csrf={csrf}&platformId={platform}&title=Signing+in+after+the+change&url=https%3A%2F%2Facme.example%2Fguide&languages=en%2C+pl&audienceRoles=RECEPTIONIST"
     );
     let formatless = site
         .post("/provider/materials", Some(&session), &material)
         .await;
-    assert_eq!(
-        formatless.status,
-        StatusCode::BAD_REQUEST,
-        "{}",
-        formatless.body
-    );
-    assert!(
-        formatless.body.contains("id=\"formats-error\""),
-        "{}",
-        formatless.body
-    );
+    formatless.assert_status(StatusCode::BAD_REQUEST);
+    formatless.shows("id=\"formats-error\"");
     let materials = "difacto.v1.TrainingMaterialPublished";
     assert_eq!(published(&site, &platform, materials).await, 0);
     let done = site
@@ -271,7 +231,7 @@ async fn a_provider_announces_changes_and_publishes_material_through_the_api() {
             &format!("{material}&formats=GUIDE&formats=EASY_READ"),
         )
         .await;
-    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    done.assert_status(StatusCode::SEE_OTHER);
     assert_eq!(
         done.headers[header::LOCATION],
         "/provider/materials?done=published"
@@ -280,7 +240,7 @@ async fn a_provider_announces_changes_and_publishes_material_through_the_api() {
     let page = site
         .get("/provider/materials?done=published", Some(&session))
         .await;
-    assert!(page.body.contains("Signing in after the change"));
-    assert!(page.body.contains("Guide, Easy read"), "{}", page.body);
-    assert!(page.body.contains("en, pl"));
+    page.shows("Signing in after the change");
+    page.shows("Guide, Easy read");
+    page.shows("en, pl");
 }

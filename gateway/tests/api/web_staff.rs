@@ -42,18 +42,18 @@ async fn a_practice_manager_records_staff_and_training_through_the_api() {
     // A commissioner reads the page, but has no forms: recording is the practice's.
     let commissioner = site.sign_in("QWO", "icb_commissioner").await;
     let read = site.get("/staff", Some(&commissioner)).await;
-    assert_eq!(read.status, StatusCode::OK, "{}", read.body);
+    read.assert_status(StatusCode::OK);
     assert!(!read.body.contains("action=\"/staff/"), "{}", read.body);
 
     let session = site.sign_in("A81001", "practice_manager").await;
     let page = site.get("/staff", Some(&session)).await;
-    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    page.assert_status(StatusCode::OK);
     assert_one_origin("/staff", &page.body);
     for form in ["/staff/in-post", "/staff/enrol", "/staff/complete"] {
         assert!(page.body.contains(&format!("action=\"{form}\"")), "{form}");
     }
-    assert!(page.body.contains(&format!("value=\"{PROGRAMME}:m1\"")));
-    assert!(page.body.contains("DFR-2027: the whole programme"));
+    page.shows(&format!("value=\"{PROGRAMME}:m1\""));
+    page.shows("DFR-2027: the whole programme");
     let csrf = page.csrf();
     let post = |path: &'static str, form: String| {
         let (site, session) = (&site, &session);
@@ -66,19 +66,19 @@ async fn a_practice_manager_records_staff_and_training_through_the_api() {
         format!("csrf={csrf}&staffRole=RECEPTIONIST&headcount=three"),
     )
     .await;
-    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.body);
-    assert!(bad.body.contains("id=\"headcount-error\""), "{}", bad.body);
-    assert!(bad.body.contains("href=\"#headcount\""));
+    bad.assert_status(StatusCode::BAD_REQUEST);
+    bad.shows("id=\"headcount-error\"");
+    bad.shows("href=\"#headcount\"");
     let reported = post(
         "/staff/in-post",
         format!("csrf={csrf}&staffRole=RECEPTIONIST&headcount=3"),
     )
     .await;
-    assert_eq!(reported.status, StatusCode::SEE_OTHER, "{}", reported.body);
+    reported.assert_status(StatusCode::SEE_OTHER);
     assert_eq!(reported.headers[header::LOCATION], "/staff?done=in-post");
     assert_eq!(receptionists(&site).await["staffInPost"], 3);
     let shown = site.get("/staff?done=in-post", Some(&session)).await;
-    assert!(shown.body.contains("The staff in post are recorded."));
+    shown.shows("The staff in post are recorded.");
     assert!(row(&shown.body).contains(">3</td>"), "{}", row(&shown.body));
 
     // A name is refused next to the reference, and never repeated in the message.
@@ -87,7 +87,7 @@ async fn a_practice_manager_records_staff_and_training_through_the_api() {
         format!("csrf={csrf}&enrolStaffRef=Jane+Smith&enrolStaffRole=RECEPTIONIST&programmeId={PROGRAMME}"),
     )
     .await;
-    assert_eq!(named.status, StatusCode::BAD_REQUEST, "{}", named.body);
+    named.assert_status(StatusCode::BAD_REQUEST);
     let error = &named.body[named
         .body
         .find("id=\"enrolStaffRef-error\"")
@@ -102,52 +102,36 @@ async fn a_practice_manager_records_staff_and_training_through_the_api() {
         "csrf={csrf}&enrolStaffRef=REC-07&enrolStaffRole=RECEPTIONIST&programmeId={PROGRAMME}"
     );
     let enrolled = post("/staff/enrol", enrol.clone()).await;
-    assert_eq!(enrolled.status, StatusCode::SEE_OTHER, "{}", enrolled.body);
+    enrolled.assert_status(StatusCode::SEE_OTHER);
     assert_eq!(enrolled.headers[header::LOCATION], "/staff?done=enrolled");
     assert_eq!(receptionists(&site).await["enrolled"], 2);
     let again = post("/staff/enrol", enrol).await;
-    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.body);
-    assert!(
-        again.body.contains("id=\"enrolStaffRef-error\""),
-        "{}",
-        again.body
-    );
+    again.assert_status(StatusCode::CONFLICT);
+    again.shows("id=\"enrolStaffRef-error\"");
 
     // The whole programme before its module: the API's refusal, on the reference.
     let whole = format!("csrf={csrf}&staffRef=REC-07&finished={PROGRAMME}");
     let early = post("/staff/complete", whole.clone()).await;
-    assert_eq!(early.status, StatusCode::CONFLICT, "{}", early.body);
-    assert!(
-        early.body.contains("id=\"staffRef-error\""),
-        "{}",
-        early.body
-    );
-    assert!(
-        early.body.contains("has not completed module(s) m1"),
-        "{}",
-        early.body
-    );
+    early.assert_status(StatusCode::CONFLICT);
+    early.shows("id=\"staffRef-error\"");
+    early.shows("has not completed module(s) m1");
     let nothing = post("/staff/complete", format!("csrf={csrf}&staffRef=REC-07")).await;
     assert_eq!(nothing.status, StatusCode::BAD_REQUEST);
-    assert!(
-        nothing.body.contains("Choose what they finished"),
-        "{}",
-        nothing.body
-    );
+    nothing.shows("Choose what they finished");
     let module = post(
         "/staff/complete",
         format!("csrf={csrf}&staffRef=REC-07&finished={PROGRAMME}:m1"),
     )
     .await;
-    assert_eq!(module.status, StatusCode::SEE_OTHER, "{}", module.body);
+    module.assert_status(StatusCode::SEE_OTHER);
     assert_eq!(receptionists(&site).await["completed"], 1);
     let done = post("/staff/complete", whole).await;
-    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    done.assert_status(StatusCode::SEE_OTHER);
     assert_eq!(done.headers[header::LOCATION], "/staff?done=completed");
     let figures = receptionists(&site).await;
     assert_eq!(figures["completed"], 2, "{figures}");
     let shown = site.get("/staff?done=completed", Some(&session)).await;
-    assert!(shown.body.contains("The completed training is recorded."));
+    shown.shows("The completed training is recorded.");
     for n in [
         &figures["staffInPost"],
         &figures["enrolled"],
@@ -174,7 +158,7 @@ async fn a_practice_manager_records_staff_and_training_through_the_api() {
             Some(&session),
         )
         .await;
-    assert_eq!(csv.status, StatusCode::OK, "{}", csv.body);
+    csv.assert_status(StatusCode::OK);
     assert!(
         csv.body.lines().any(|l| l == "RECEPTIONIST,3,2,2"),
         "{}",

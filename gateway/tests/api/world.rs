@@ -104,17 +104,13 @@ pub struct Scratch {
     reason = "the GraphQL fuzzing harness shares this file and builds no world of its own"
 )]
 impl Scratch {
-    pub fn open() -> Self {
+    /// A scratch log holding the national body X24, the ICB QWO below it, its PCN U00001
+    /// and that PCN's practice A81001, then each of `more` as `(code, kind, parent)`, in
+    /// order (a parent before its children).
+    pub async fn with_tree(more: &[(&str, pb::OrganisationKind, &str)]) -> Self {
+        use pb::OrganisationKind as K;
         let dir = tempfile::tempdir().expect("tempdir");
         let log: Arc<dyn EventLog> = Arc::new(sled_log(dir.path()));
-        Self { log, _dir: dir }
-    }
-
-    /// Registers the national body X24, the ICB QWO below it, its PCN U00001 and that
-    /// PCN's practice A81001, then each of `more` as `(code, kind, parent)`, in order (a
-    /// parent before its children).
-    pub async fn tree(&self, more: &[(&str, pb::OrganisationKind, &str)]) {
-        use pb::OrganisationKind as K;
         let base = [
             ("X24", K::NationalBody, ""),
             ("QWO", K::Icb, "X24"),
@@ -122,8 +118,9 @@ impl Scratch {
             ("A81001", K::Practice, "U00001"),
         ];
         for &(code, kind, parent) in base.iter().chain(more) {
-            register(self.log.as_ref(), code, kind, parent).await;
+            register(log.as_ref(), code, kind, parent).await;
         }
+        Self { log, _dir: dir }
     }
 
     /// A schema over read models caught up with everything appended so far.
@@ -241,6 +238,24 @@ pub fn verified(org: &str, roles: &[auth::Role]) -> gateway::caller::Authenticat
 /// The training programme of [`launch_training`].
 #[allow(dead_code)]
 pub const PROGRAMME: &str = "00000000-0000-4000-8000-0000000000f1";
+
+/// A drop-in of P-leeds-libraries in QWO, `session_id`: 10 places on 2 March 2030 at a
+/// library, none booked.
+#[allow(dead_code)]
+pub fn library_drop_in(session_id: &str) -> pb::SessionScheduled {
+    pb::SessionScheduled {
+        session_id: session_id.into(),
+        partner_code: "P-leeds-libraries".into(),
+        icb_code: "QWO".into(),
+        venue_name: "Hyde Park library".into(),
+        venue_postcode_district: "LS6".into(),
+        starts_at: "2030-03-02T10:00:00Z".into(),
+        ends_at: "2030-03-02T12:00:00Z".into(),
+        capacity: 10,
+        title: "NHS App drop-in".into(),
+        ..Default::default()
+    }
+}
 
 /// NHS England's reception programme `DFR-2027`, launched as `programme_id`: one module,
 /// 60 % trained by March 2027.

@@ -135,21 +135,6 @@ fn then<A: Aggregate>(state: &A, what: &str, decided: Result<Vec<A::Event>, Doma
     next
 }
 
-fn encoded(messages: &[&dyn EncodeDyn]) -> Vec<Vec<u8>> {
-    messages.iter().map(|m| m.bytes()).collect()
-}
-
-/// Encoding a seed whatever its message type.
-trait EncodeDyn {
-    fn bytes(&self) -> Vec<u8>;
-}
-
-impl<M: Message> EncodeDyn for M {
-    fn bytes(&self) -> Vec<u8> {
-        self.encode_to_vec()
-    }
-}
-
 // ---------------------------------------------------------------------------------------
 // The valid requests every command's inputs are mutated from.
 
@@ -1008,7 +993,9 @@ impl<A: Aggregate> Call<'_, A> {
     }
 }
 
-type Run<A> = fn(&Call<'_, A>) -> Decided<<A as Aggregate>::Event>;
+/// One command's turn: its bytes decoded as its request (`None` when they are not one)
+/// and decided.
+type Run<A> = Box<dyn Fn(&Call<'_, A>) -> Decided<<A as Aggregate>::Event>>;
 
 struct Command<A: Aggregate> {
     name: &'static str,
@@ -1016,8 +1003,18 @@ struct Command<A: Aggregate> {
     run: Run<A>,
 }
 
-fn command<A: Aggregate>(name: &'static str, seeds: Vec<Vec<u8>>, run: Run<A>) -> Command<A> {
-    Command { name, seeds, run }
+/// The command `name`, fuzzed from the valid requests `seeds`: what its mutated bytes
+/// decode to as an `R` is decided by `decide`.
+fn command<A: Aggregate, R: Message + Default + 'static>(
+    name: &'static str,
+    seeds: &[R],
+    decide: fn(&Call<'_, A>, R) -> Decision<A::Event>,
+) -> Command<A> {
+    Command {
+        name,
+        seeds: seeds.iter().map(Message::encode_to_vec).collect(),
+        run: Box::new(move |c| Some(decide(c, c.decode()?))),
+    }
 }
 
 /// What must hold of every decision besides not panicking.
@@ -1051,13 +1048,12 @@ fn check<E>(command: &str, ctx: &Context, decided: &Result<Vec<E>, DomainError>)
     }
 }
 
-/// Runs the harness `name` over `commands` on the aggregates `states` (each under its
-/// stream key), one to three commands in a row on the evolving state.
-fn fuzz<A: Aggregate>(name: &str, commands: &[Command<A>], states: &[(&str, &A)]) {
+/// Runs the harness `name` over `commands` on the aggregates `states`, each as the stream
+/// `key` holds it, one to three commands in a row on the evolving state.
+fn fuzz<A: Aggregate>(name: &str, commands: &[Command<A>], key: &str, states: &[A]) {
     let world = &*WORLD;
     kit::run(name, kit::DEFAULT_CASES, |e| {
-        let (key, state) = *e.pick(states);
-        let mut state = state.clone();
+        let mut state = e.pick(states).clone();
         for _ in 0..1 + e.below(3) {
             let command = e.pick(commands);
             let bytes = kit::message_bytes(e, &command.seeds, &world.dict);
@@ -1107,62 +1103,43 @@ fn fuzz_registry() {
     let commands: Vec<Command<Registry>> = vec![
         command(
             "RegisterOrganisation",
-            encoded(&[
-                &register_practice(),
-                &register_partner(),
-                &register_national(),
-            ]),
-            |c| {
-                let request: pb::RegisterOrganisationRequest = c.decode()?;
-                Some(when(request, |cmd| c.state.register(cmd, &over(c))))
-            },
+            &[register_practice(), register_partner(), register_national()],
+            |c, request| when(request, |cmd| c.state.register(cmd, &over(c))),
         ),
-        command("RenameOrganisation", encoded(&[&rename()]), |c| {
-            let request: pb::RenameOrganisationRequest = c.decode()?;
-            Some(when(request, |cmd| c.state.rename(cmd, &over(c))))
+        command("RenameOrganisation", &[rename()], |c, request| {
+            when(request, |cmd| c.state.rename(cmd, &over(c)))
         }),
-        command("ReparentOrganisation", encoded(&[&reparent()]), |c| {
-            let request: pb::ReparentOrganisationRequest = c.decode()?;
-            Some(when(request, |cmd| c.state.reparent(cmd, &over(c))))
+        command("ReparentOrganisation", &[reparent()], |c, request| {
+            when(request, |cmd| c.state.reparent(cmd, &over(c)))
         }),
-        command("MergeOrganisations", encoded(&[&merge()]), |c| {
-            let request: pb::MergeOrganisationsRequest = c.decode()?;
-            Some(when(request, |cmd| c.state.merge(cmd, &over(c))))
+        command("MergeOrganisations", &[merge()], |c, request| {
+            when(request, |cmd| c.state.merge(cmd, &over(c)))
         }),
-        command("CloseOrganisation", encoded(&[&close()]), |c| {
-            let request: pb::CloseOrganisationRequest = c.decode()?;
-            Some(when(request, |cmd| c.state.close(cmd, &over(c))))
+        command("CloseOrganisation", &[close()], |c, request| {
+            when(request, |cmd| c.state.close(cmd, &over(c)))
         }),
-        command("RecordRegistryImport", encoded(&[&record_import()]), |c| {
-            let request: pb::RecordRegistryImportRequest = c.decode()?;
-            Some(when(request, |cmd| c.state.record_import(cmd, &over(c))))
+        command("RecordRegistryImport", &[record_import()], |c, request| {
+            when(request, |cmd| c.state.record_import(cmd, &over(c)))
         }),
     ];
-    let states: Vec<(&str, &Registry)> = w.registries.iter().map(|r| ("", r)).collect();
-    fuzz("registry", &commands, &states);
+    fuzz("registry", &commands, "", &w.registries);
 }
 
 #[test]
 fn fuzz_duty() {
     let w = &*WORLD;
     let commands: Vec<Command<Duty>> = vec![
-        command("DefineDuty", encoded(&[&define_duty()]), |c| {
-            let request: pb::DefineDutyRequest = c.decode()?;
-            Some(
-                c.id_or_generated("duty_id", &request.duty_id)
-                    .and_then(|id| when(request, |cmd| c.on(id).define(id, cmd, &c.ctx))),
-            )
+        command("DefineDuty", &[define_duty()], |c, request| {
+            c.id_or_generated("duty_id", &request.duty_id)
+                .and_then(|id| when(request, |cmd| c.on(id).define(id, cmd, &c.ctx)))
         }),
-        command("RetireDuty", encoded(&[&retire_duty()]), |c| {
-            let request: pb::RetireDutyRequest = c.decode()?;
-            Some(when(request, |cmd: RetireDuty| {
+        command("RetireDuty", &[retire_duty()], |c, request| {
+            when(request, |cmd: RetireDuty| {
                 c.on(cmd.duty_id).retire(cmd, &c.ctx)
-            }))
+            })
         }),
     ];
-    let key = DUTY.to_string();
-    let states: Vec<(&str, &Duty)> = w.duties.iter().map(|d| (key.as_str(), d)).collect();
-    fuzz("duty", &commands, &states);
+    fuzz("duty", &commands, &DUTY.to_string(), &w.duties);
 }
 
 #[test]
@@ -1183,35 +1160,31 @@ fn fuzz_assignment() {
     }
     type StepDecision = fn(&Assignment, AssignmentStep, &Context) -> Decision<AssignmentEvent>;
     let commands: Vec<Command<Assignment>> = vec![
-        command("ProposeResponsibility", encoded(&[&propose()]), |c| {
-            let request: pb::ProposeResponsibilityRequest = c.decode()?;
-            Some(
-                c.id_or_generated("assignment_id", &request.assignment_id)
-                    .and_then(|id| {
-                        when(request, |cmd: ProposeResponsibility| {
-                            let duty = c.world.duty(cmd.responsibility.duty_id, c.pick);
-                            c.on(id).propose(id, cmd, duty, &c.ctx)
-                        })
-                    }),
-            )
+        command("ProposeResponsibility", &[propose()], |c, request| {
+            c.id_or_generated("assignment_id", &request.assignment_id)
+                .and_then(|id| {
+                    when(request, |cmd: ProposeResponsibility| {
+                        let duty = c.world.duty(cmd.responsibility.duty_id, c.pick);
+                        c.on(id).propose(id, cmd, duty, &c.ctx)
+                    })
+                })
         }),
-        command("AcceptResponsibility", encoded(&[&accept()]), |c| {
-            let request: pb::AcceptResponsibilityRequest = c.decode()?;
-            Some(step(c, request, Assignment::accept))
+        command("AcceptResponsibility", &[accept()], |c, request| {
+            step(c, request, Assignment::accept)
         }),
-        command("DeclineResponsibility", encoded(&[&decline()]), |c| {
-            let request: pb::DeclineResponsibilityRequest = c.decode()?;
-            Some(step(c, request, Assignment::decline))
+        command("DeclineResponsibility", &[decline()], |c, request| {
+            step(c, request, Assignment::decline)
         }),
-        command("EndResponsibility", encoded(&[&end()]), |c| {
-            let request: pb::EndResponsibilityRequest = c.decode()?;
-            Some(step(c, request, Assignment::end))
+        command("EndResponsibility", &[end()], |c, request| {
+            step(c, request, Assignment::end)
         }),
     ];
-    let key = ASSIGNMENT.to_string();
-    let states: Vec<(&str, &Assignment)> =
-        w.assignments.iter().map(|a| (key.as_str(), a)).collect();
-    fuzz("assignment", &commands, &states);
+    fuzz(
+        "assignment",
+        &commands,
+        &ASSIGNMENT.to_string(),
+        &w.assignments,
+    );
 }
 
 #[test]
@@ -1219,48 +1192,48 @@ fn fuzz_attribution() {
     let w = &*WORLD;
     let commands: Vec<Command<Attribution>> = vec![command(
         "AttributeResponsibility",
-        encoded(&[&attribute()]),
-        |c| {
-            let request: pb::AttributeResponsibilityRequest = c.decode()?;
+        &[attribute()],
+        |c, request| {
             // The handler derives the attribution's id; a re-sent request names it again.
             let id = if c.pick % 2 == 0 {
                 ATTRIBUTION
             } else {
                 c.generated
             };
-            Some(when(request, |cmd: AttributeResponsibility| {
+            when(request, |cmd: AttributeResponsibility| {
                 let duty = c.world.duty(cmd.responsibility.duty_id, c.pick);
                 c.on(id).attribute(id, cmd, duty, &c.ctx)
-            }))
+            })
         },
     )];
-    let key = ATTRIBUTION.to_string();
-    let states: Vec<(&str, &Attribution)> =
-        w.attributions.iter().map(|a| (key.as_str(), a)).collect();
-    fuzz("attribution", &commands, &states);
+    fuzz(
+        "attribution",
+        &commands,
+        &ATTRIBUTION.to_string(),
+        &w.attributions,
+    );
 }
 
 #[test]
 fn fuzz_programme() {
     let w = &*WORLD;
     let commands: Vec<Command<Programme>> = vec![
-        command("LaunchTrainingProgramme", encoded(&[&launch()]), |c| {
-            let request: pb::LaunchTrainingProgrammeRequest = c.decode()?;
-            Some(
-                c.id_or_generated("programme_id", &request.programme_id)
-                    .and_then(|id| when(request, |cmd| c.on(id).launch(id, cmd, &c.ctx))),
-            )
+        command("LaunchTrainingProgramme", &[launch()], |c, request| {
+            c.id_or_generated("programme_id", &request.programme_id)
+                .and_then(|id| when(request, |cmd| c.on(id).launch(id, cmd, &c.ctx)))
         }),
-        command("SetRolloutTarget", encoded(&[&set_target()]), |c| {
-            let request: pb::SetRolloutTargetRequest = c.decode()?;
-            Some(when(request, |cmd: SetRolloutTarget| {
+        command("SetRolloutTarget", &[set_target()], |c, request| {
+            when(request, |cmd: SetRolloutTarget| {
                 c.on(cmd.programme_id).set_target(cmd, &c.ctx)
-            }))
+            })
         }),
     ];
-    let key = PROGRAMME.to_string();
-    let states: Vec<(&str, &Programme)> = w.programmes.iter().map(|p| (key.as_str(), p)).collect();
-    fuzz("programme", &commands, &states);
+    fuzz(
+        "programme",
+        &commands,
+        &PROGRAMME.to_string(),
+        &w.programmes,
+    );
 }
 
 #[test]
@@ -1269,64 +1242,56 @@ fn fuzz_practice() {
     let commands: Vec<Command<Practice>> = vec![
         command(
             "RecordFacilitation",
-            encoded(&[&record_facilitation()]),
-            |c| {
-                let request: pb::RecordFacilitationRequest = c.decode()?;
-                Some(when(request, |cmd: RecordFacilitation| {
+            &[record_facilitation()],
+            |c, request| {
+                when(request, |cmd: RecordFacilitation| {
                     c.on(&cmd.practice_code).record_facilitation(cmd, &c.ctx)
-                }))
+                })
             },
         ),
-        command("ChangeServiceStatus", encoded(&[&change_status()]), |c| {
-            let request: pb::ChangeServiceStatusRequest = c.decode()?;
-            Some(when(request, |cmd: ChangeServiceStatus| {
+        command("ChangeServiceStatus", &[change_status()], |c, request| {
+            when(request, |cmd: ChangeServiceStatus| {
                 c.on(&cmd.practice_code).change_service_status(cmd, &c.ctx)
-            }))
+            })
         }),
-        command("NameDigitalChampion", encoded(&[&name_champion()]), |c| {
-            let request: pb::NameDigitalChampionRequest = c.decode()?;
-            Some(when(request, |cmd: NameDigitalChampion| {
+        command("NameDigitalChampion", &[name_champion()], |c, request| {
+            when(request, |cmd: NameDigitalChampion| {
                 c.on(&cmd.practice_code).name_digital_champion(cmd, &c.ctx)
-            }))
+            })
         }),
-        command("EnrolStaff", encoded(&[&enrol()]), |c| {
-            let request: pb::EnrolStaffRequest = c.decode()?;
-            Some(when(request, |cmd: EnrolStaff| {
+        command("EnrolStaff", &[enrol()], |c, request| {
+            when(request, |cmd: EnrolStaff| {
                 let programme = c.world.programme(cmd.programme_id, c.pick);
                 c.on(&cmd.practice_code).enrol_staff(cmd, programme, &c.ctx)
-            }))
+            })
         }),
         command(
             "CompleteModule",
-            encoded(&[&complete_module("m1"), &complete_module("m2")]),
-            |c| {
-                let request: pb::CompleteModuleRequest = c.decode()?;
-                Some(when(request, |cmd: Completion| {
+            &[complete_module("m1"), complete_module("m2")],
+            |c, request| {
+                when(request, |cmd: Completion| {
                     let programme = c.world.programme(cmd.programme_id, c.pick);
                     c.on(&cmd.practice_code)
                         .complete_module(cmd, programme, &c.ctx)
-                }))
+                })
             },
         ),
-        command("CompleteTraining", encoded(&[&complete_training()]), |c| {
-            let request: pb::CompleteTrainingRequest = c.decode()?;
-            Some(when(request, |cmd: Completion| {
+        command("CompleteTraining", &[complete_training()], |c, request| {
+            when(request, |cmd: Completion| {
                 let programme = c.world.programme(cmd.programme_id, c.pick);
                 c.on(&cmd.practice_code)
                     .complete_training(cmd, programme, &c.ctx)
-            }))
+            })
         }),
-        command("AdoptPlatform", encoded(&[&adopt()]), |c| {
-            let request: pb::AdoptPlatformRequest = c.decode()?;
-            Some(when(request, |cmd: AdoptPlatform| {
+        command("AdoptPlatform", &[adopt()], |c, request| {
+            when(request, |cmd: AdoptPlatform| {
                 let platform = c.world.platform(cmd.platform_id, c.pick);
                 c.on(&cmd.practice_code)
                     .adopt_platform(cmd, platform, &c.ctx)
-            }))
+            })
         }),
     ];
-    let states: Vec<(&str, &Practice)> = w.practices.iter().map(|p| ("A81001", p)).collect();
-    fuzz("practice", &commands, &states);
+    fuzz("practice", &commands, "A81001", &w.practices);
 }
 
 #[test]
@@ -1335,160 +1300,126 @@ fn fuzz_session() {
     let commands: Vec<Command<Session>> = vec![
         command(
             "ScheduleSession",
-            encoded(&[&schedule_at_host(), &schedule_at_venue()]),
-            |c| {
-                let request: pb::ScheduleSessionRequest = c.decode()?;
-                Some(
-                    c.id_or_generated("session_id", &request.session_id)
-                        .and_then(|id| when(request, |cmd| c.on(id).schedule(id, cmd, &c.ctx))),
-                )
+            &[schedule_at_host(), schedule_at_venue()],
+            |c, request| {
+                c.id_or_generated("session_id", &request.session_id)
+                    .and_then(|id| when(request, |cmd| c.on(id).schedule(id, cmd, &c.ctx)))
             },
         ),
-        command("ConfirmHosting", encoded(&[&confirm_hosting()]), |c| {
-            let request: pb::ConfirmHostingRequest = c.decode()?;
-            Some(when(request, |cmd: ConfirmHosting| {
+        command("ConfirmHosting", &[confirm_hosting()], |c, request| {
+            when(request, |cmd: ConfirmHosting| {
                 c.on(cmd.session_id).confirm_hosting(cmd, &c.ctx)
-            }))
+            })
         }),
-        command("DeclineHosting", encoded(&[&decline_hosting()]), |c| {
-            let request: pb::DeclineHostingRequest = c.decode()?;
-            Some(when(request, |cmd: DeclineHosting| {
+        command("DeclineHosting", &[decline_hosting()], |c, request| {
+            when(request, |cmd: DeclineHosting| {
                 c.on(cmd.session_id).decline_hosting(cmd, &c.ctx)
-            }))
+            })
         }),
         command(
             "BookSeat",
-            encoded(&[
-                &book("REF-0200", "A81001", 1),
-                &book("", "B82001", 2),
-                &book("REF-0001", "A81002", 10),
-            ]),
-            |c| {
-                let request: pb::BookSeatRequest = c.decode()?;
-                Some(
-                    Referral::from_booking(&request, c.generated)
-                        .and_then(|r| c.on(r.session_id).book_seat(r, &c.ctx)),
-                )
+            &[
+                book("REF-0200", "A81001", 1),
+                book("", "B82001", 2),
+                book("REF-0001", "A81002", 10),
+            ],
+            |c, request| {
+                Referral::from_booking(&request, c.generated)
+                    .and_then(|r| c.on(r.session_id).book_seat(r, &c.ctx))
             },
         ),
         command(
             "CancelBooking",
-            encoded(&[&cancel_booking("REF-0001"), &cancel_booking("REF-0100")]),
-            |c| {
-                let request: pb::CancelBookingRequest = c.decode()?;
-                Some(when(request, |cmd: CancelBooking| {
+            &[cancel_booking("REF-0001"), cancel_booking("REF-0100")],
+            |c, request| {
+                when(request, |cmd: CancelBooking| {
                     c.on(cmd.session_id).cancel_booking(cmd, &c.ctx)
-                }))
+                })
             },
         ),
         command(
             "JoinWaitlist",
-            encoded(&[
-                &join_waitlist("REF-0300", "A81001", 2),
-                &join_waitlist("", "C83001", 10),
-            ]),
-            |c| {
-                let request: pb::JoinWaitlistRequest = c.decode()?;
-                Some(
-                    Referral::from_waitlist(&request, c.generated)
-                        .and_then(|r| c.on(r.session_id).join_waitlist(r, &c.ctx)),
-                )
+            &[
+                join_waitlist("REF-0300", "A81001", 2),
+                join_waitlist("", "C83001", 10),
+            ],
+            |c, request| {
+                Referral::from_waitlist(&request, c.generated)
+                    .and_then(|r| c.on(r.session_id).join_waitlist(r, &c.ctx))
             },
         ),
-        command("CancelSession", encoded(&[&cancel_session()]), |c| {
-            let request: pb::CancelSessionRequest = c.decode()?;
-            Some(when(request, |cmd: CancelSession| {
+        command("CancelSession", &[cancel_session()], |c, request| {
+            when(request, |cmd: CancelSession| {
                 c.on(cmd.session_id).cancel(cmd, &c.ctx)
-            }))
+            })
         }),
-        command("RecordAttendance", encoded(&[&record_attendance()]), |c| {
-            let request: pb::RecordAttendanceRequest = c.decode()?;
-            Some(when(request, |cmd: RecordAttendance| {
+        command("RecordAttendance", &[record_attendance()], |c, request| {
+            when(request, |cmd: RecordAttendance| {
                 c.on(cmd.session_id).record_attendance(cmd, &c.ctx)
-            }))
+            })
         }),
     ];
-    let key = SESSION.to_string();
-    let states: Vec<(&str, &Session)> = w.sessions.iter().map(|s| (key.as_str(), s)).collect();
-    fuzz("session", &commands, &states);
+    fuzz("session", &commands, &SESSION.to_string(), &w.sessions);
 }
 
 #[test]
 fn fuzz_platform() {
     let w = &*WORLD;
     let commands: Vec<Command<Platform>> = vec![
-        command("RegisterPlatform", encoded(&[&register_platform()]), |c| {
-            let request: pb::RegisterPlatformRequest = c.decode()?;
-            Some(
-                c.id_or_generated("platform_id", &request.platform_id)
-                    .and_then(|id| when(request, |cmd| c.on(id).register(id, cmd, &c.ctx))),
-            )
+        command("RegisterPlatform", &[register_platform()], |c, request| {
+            c.id_or_generated("platform_id", &request.platform_id)
+                .and_then(|id| when(request, |cmd| c.on(id).register(id, cmd, &c.ctx)))
         }),
-        command("AnnouncePlatformChange", encoded(&[&announce()]), |c| {
-            let request: pb::AnnouncePlatformChangeRequest = c.decode()?;
-            Some(
-                c.id_or_generated("change_id", &request.change_id)
-                    .and_then(|change| {
-                        when(request, |cmd: AnnouncePlatformChange| {
-                            c.on(cmd.platform_id).announce_change(change, cmd, &c.ctx)
-                        })
-                    }),
-            )
+        command("AnnouncePlatformChange", &[announce()], |c, request| {
+            c.id_or_generated("change_id", &request.change_id)
+                .and_then(|change| {
+                    when(request, |cmd: AnnouncePlatformChange| {
+                        c.on(cmd.platform_id).announce_change(change, cmd, &c.ctx)
+                    })
+                })
         }),
-        command("PublishTrainingMaterial", encoded(&[&publish()]), |c| {
-            let request: pb::PublishTrainingMaterialRequest = c.decode()?;
-            Some(
-                c.id_or_generated("material_id", &request.material_id)
-                    .and_then(|material| {
-                        when(request, |cmd: PublishTrainingMaterial| {
-                            c.on(cmd.platform_id)
-                                .publish_material(material, cmd, &c.ctx)
-                        })
-                    }),
-            )
+        command("PublishTrainingMaterial", &[publish()], |c, request| {
+            c.id_or_generated("material_id", &request.material_id)
+                .and_then(|material| {
+                    when(request, |cmd: PublishTrainingMaterial| {
+                        c.on(cmd.platform_id)
+                            .publish_material(material, cmd, &c.ctx)
+                    })
+                })
         }),
     ];
-    let key = PLATFORM.to_string();
-    let states: Vec<(&str, &Platform)> = w.platforms.iter().map(|p| (key.as_str(), p)).collect();
-    fuzz("platform", &commands, &states);
+    fuzz("platform", &commands, &PLATFORM.to_string(), &w.platforms);
 }
 
 #[test]
 fn fuzz_usability_issue() {
     let w = &*WORLD;
     let commands: Vec<Command<UsabilityIssue>> = vec![
-        command("ReportUsabilityIssue", encoded(&[&report()]), |c| {
-            let request: pb::ReportUsabilityIssueRequest = c.decode()?;
-            Some(
-                c.id_or_generated("issue_id", &request.issue_id)
-                    .and_then(|id| {
-                        when(request, |cmd: ReportUsabilityIssue| {
-                            let platform = c.world.platform(cmd.platform_id, c.pick);
-                            c.on(id).report(id, cmd, platform, &c.ctx)
-                        })
-                    }),
-            )
+        command("ReportUsabilityIssue", &[report()], |c, request| {
+            c.id_or_generated("issue_id", &request.issue_id)
+                .and_then(|id| {
+                    when(request, |cmd: ReportUsabilityIssue| {
+                        let platform = c.world.platform(cmd.platform_id, c.pick);
+                        c.on(id).report(id, cmd, platform, &c.ctx)
+                    })
+                })
         }),
         command(
             "AcknowledgeUsabilityIssue",
-            encoded(&[&acknowledge()]),
-            |c| {
-                let request: pb::AcknowledgeUsabilityIssueRequest = c.decode()?;
-                Some(when(request, |cmd: AcknowledgeUsabilityIssue| {
+            &[acknowledge()],
+            |c, request| {
+                when(request, |cmd: AcknowledgeUsabilityIssue| {
                     c.on(cmd.issue_id).acknowledge(cmd, &c.ctx)
-                }))
+                })
             },
         ),
-        command("ResolveUsabilityIssue", encoded(&[&resolve()]), |c| {
-            let request: pb::ResolveUsabilityIssueRequest = c.decode()?;
-            Some(when(request, |cmd: ResolveUsabilityIssue| {
+        command("ResolveUsabilityIssue", &[resolve()], |c, request| {
+            when(request, |cmd: ResolveUsabilityIssue| {
                 c.on(cmd.issue_id).resolve(cmd, &c.ctx)
-            }))
+            })
         }),
     ];
-    let key = ISSUE.to_string();
-    let states: Vec<(&str, &UsabilityIssue)> = w.issues.iter().map(|i| (key.as_str(), i)).collect();
-    fuzz("usability_issue", &commands, &states);
+    fuzz("usability_issue", &commands, &ISSUE.to_string(), &w.issues);
 }
 
 /// Every parser of `values.rs`, `codes.rs`, `privacy.rs` and the practice's own, on

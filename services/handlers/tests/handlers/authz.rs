@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use crate::support::Harness;
+use crate::support::{Caller, Harness};
 use auth::Role;
 use domain::command::Command;
 use domain::policy::{self, Party, Reach, Scope};
@@ -139,54 +139,83 @@ fn commission_parties(commissioner: &str) -> Vec<(Party, String)> {
 struct Actor {
     subject: String,
     org: String,
-    channel: tonic::transport::Channel,
-    token: String,
+    caller: Caller,
 }
 
 impl Actor {
     fn new(h: &Harness, case: usize, org: &str, role: Role) -> Self {
         let subject = format!("case-{case}@{org}");
-        let token = auth::TokenIssuer::hs256(crate::support::SECRET, "difacto", "difacto")
-            .mint(&subject, org, &[role], std::time::Duration::from_secs(600))
-            .expect("token");
         Self {
+            caller: h.caller(&subject, org, &[role]),
             subject,
             org: org.to_owned(),
-            channel: h.channel(),
-            token,
         }
     }
-    fn bearer(&self) -> auth::BearerToken {
-        auth::BearerToken::new(self.token.clone()).expect("bearer")
+}
+
+impl std::ops::Deref for Actor {
+    type Target = Caller;
+
+    fn deref(&self) -> &Caller {
+        &self.caller
     }
-    fn icb(&self) -> pb::icb_service_client::IcbServiceClient<crate::support::Authed> {
-        pb::icb_service_client::IcbServiceClient::with_interceptor(
-            self.channel.clone(),
-            self.bearer(),
-        )
+}
+
+/// A local duty titled `title`.
+fn duty(title: &str) -> pb::DefineDutyRequest {
+    pb::DefineDutyRequest {
+        title: title.into(),
+        required_levels: vec![pb::Level::Local.into()],
+        ..Default::default()
     }
-    fn practice(
-        &self,
-    ) -> pb::practice_service_client::PracticeServiceClient<crate::support::Authed> {
-        pb::practice_service_client::PracticeServiceClient::with_interceptor(
-            self.channel.clone(),
-            self.bearer(),
-        )
+}
+
+/// A programme of `owner` for receptionists, of the one module `m1`.
+fn programme(owner: &str, title: &str, target_percent: u32) -> pb::LaunchTrainingProgrammeRequest {
+    pb::LaunchTrainingProgrammeRequest {
+        owner_code: owner.into(),
+        title: title.into(),
+        audience_roles: vec![pb::StaffRole::Receptionist.into()],
+        module_ids: vec!["m1".into()],
+        target_percent,
+        deadline: "2099-01-01".into(),
+        ..Default::default()
     }
-    fn partner(&self) -> pb::partner_service_client::PartnerServiceClient<crate::support::Authed> {
-        pb::partner_service_client::PartnerServiceClient::with_interceptor(
-            self.channel.clone(),
-            self.bearer(),
-        )
+}
+
+/// `practice` proposed as Responsible for `duty` in U00001.
+fn proposal(duty: &str, practice: &str) -> pb::ProposeResponsibilityRequest {
+    pb::ProposeResponsibilityRequest {
+        duty_id: duty.into(),
+        area_code: "U00001".into(),
+        level: pb::Level::Local.into(),
+        assignee_code: practice.into(),
+        role: pb::RaciRole::Responsible.into(),
+        ..Default::default()
     }
-    fn provider(
-        &self,
-    ) -> pb::provider_service_client::ProviderServiceClient<crate::support::Authed> {
-        pb::provider_service_client::ProviderServiceClient::with_interceptor(
-            self.channel.clone(),
-            self.bearer(),
-        )
+}
+
+/// A patient app of V-nhs-app named `name`.
+fn platform(name: &str) -> pb::RegisterPlatformRequest {
+    pb::RegisterPlatformRequest {
+        provider_code: "V-nhs-app".into(),
+        name: name.into(),
+        category: pb::PlatformCategory::PatientApp.into(),
+        ..Default::default()
     }
+}
+
+/// A fresh practice `code` under U00001, registered by a service.
+async fn register_fresh(h: &Harness, code: &str, name: &str) {
+    let mut icb = h.icb("X24", &[Role::Service]);
+    crate::support::register(
+        &mut icb,
+        code,
+        pb::OrganisationKind::Practice,
+        name,
+        "U00001",
+    )
+    .await;
 }
 
 /// Fixtures made by a `service` caller, fresh for each case where a command consumes them.
@@ -205,46 +234,19 @@ fn ok<T>(r: Result<tonic::Response<T>, tonic::Status>, what: &str) -> T {
 impl Fixtures {
     async fn new(h: &Harness) -> Self {
         let mut icb = h.icb("X24", &[Role::Service]);
-        let duty = ok(
-            icb.define_duty(pb::DefineDutyRequest {
-                title: "NHS App support".into(),
-                required_levels: vec![pb::Level::Local.into()],
-                ..Default::default()
-            })
-            .await,
-            "duty",
-        )
-        .aggregate_id;
-        let programme = ok(
-            icb.launch_training_programme(pb::LaunchTrainingProgrammeRequest {
-                owner_code: "X24".into(),
-                title: "Reception digital skills".into(),
-                audience_roles: vec![pb::StaffRole::Receptionist.into()],
-                module_ids: vec!["m1".into()],
-                target_percent: 80,
-                deadline: "2099-01-01".into(),
-                ..Default::default()
-            })
-            .await,
-            "programme",
-        )
-        .aggregate_id;
+        let duty = ok(icb.define_duty(duty("NHS App support")).await, "duty").aggregate_id;
+        let programme = programme("X24", "Reception digital skills", 80);
+        let programme = ok(icb.launch_training_programme(programme).await, "programme");
         let platform = ok(
             h.provider("V-nhs-app", &[Role::Service])
-                .register_platform(pb::RegisterPlatformRequest {
-                    provider_code: "V-nhs-app".into(),
-                    name: "NHS App".into(),
-                    category: pb::PlatformCategory::PatientApp.into(),
-                    ..Default::default()
-                })
+                .register_platform(platform("NHS App"))
                 .await,
             "platform",
-        )
-        .aggregate_id;
+        );
         Self {
             duty,
-            programme,
-            platform,
+            programme: programme.aggregate_id,
+            platform: platform.aggregate_id,
             counter: 0,
         }
     }
@@ -286,14 +288,7 @@ async fn attempt(
         | Command::CloseOrganisation
         | Command::MergeOrganisations => {
             let fresh = format!("Z{n:05}");
-            crate::support::register(
-                &mut service_icb(),
-                &fresh,
-                pb::OrganisationKind::Practice,
-                "Fresh",
-                "U00001",
-            )
-            .await;
+            register_fresh(h, &fresh, "Fresh").await;
             let mut client = actor.icb();
             let r = match command {
                 Command::RenameOrganisation => {
@@ -325,14 +320,7 @@ async fn attempt(
                 }
                 _ => {
                     let other = format!("Z{:05}", n + 50_000);
-                    crate::support::register(
-                        &mut service_icb(),
-                        &other,
-                        pb::OrganisationKind::Practice,
-                        "Other",
-                        "U00001",
-                    )
-                    .await;
+                    register_fresh(h, &other, "Other").await;
                     client
                         .merge_organisations(pb::MergeOrganisationsRequest {
                             predecessor_codes: vec![other],
@@ -357,29 +345,12 @@ async fn attempt(
                 .await;
             (one("X24"), unit(r))
         }
-        Command::DefineDuty => {
-            let r = actor
-                .icb()
-                .define_duty(pb::DefineDutyRequest {
-                    title: "Duty".into(),
-                    required_levels: vec![pb::Level::Local.into()],
-                    ..Default::default()
-                })
-                .await;
-            (one("X24"), unit(r))
-        }
+        Command::DefineDuty => (
+            one("X24"),
+            unit(actor.icb().define_duty(duty("Duty")).await),
+        ),
         Command::RetireDuty => {
-            let duty = ok(
-                service_icb()
-                    .define_duty(pb::DefineDutyRequest {
-                        title: "Duty".into(),
-                        required_levels: vec![pb::Level::Local.into()],
-                        ..Default::default()
-                    })
-                    .await,
-                "duty",
-            )
-            .aggregate_id;
+            let duty = ok(service_icb().define_duty(duty("Duty")).await, "duty").aggregate_id;
             let r = actor
                 .icb()
                 .retire_duty(pb::RetireDutyRequest {
@@ -393,34 +364,17 @@ async fn attempt(
         Command::ProposeResponsibility => {
             let r = actor
                 .icb()
-                .propose_responsibility(pb::ProposeResponsibilityRequest {
-                    duty_id: f.duty.clone(),
-                    area_code: "U00001".into(),
-                    level: pb::Level::Local.into(),
-                    assignee_code: practice.clone(),
-                    role: pb::RaciRole::Responsible.into(),
-                    ..Default::default()
-                })
+                .propose_responsibility(proposal(&f.duty, &practice))
                 .await;
             (one("U00001"), unit(r))
         }
         Command::AcceptResponsibility
         | Command::DeclineResponsibility
         | Command::EndResponsibility => {
-            let assignment = ok(
-                service_icb()
-                    .propose_responsibility(pb::ProposeResponsibilityRequest {
-                        duty_id: f.duty.clone(),
-                        area_code: "U00001".into(),
-                        level: pb::Level::Local.into(),
-                        assignee_code: practice.clone(),
-                        role: pb::RaciRole::Responsible.into(),
-                        ..Default::default()
-                    })
-                    .await,
-                "assignment",
-            )
-            .aggregate_id;
+            let proposed = service_icb()
+                .propose_responsibility(proposal(&f.duty, &practice))
+                .await;
+            let assignment = ok(proposed, "assignment").aggregate_id;
             let mut client = actor.icb();
             let (targets, r) = match command {
                 Command::AcceptResponsibility => (
@@ -473,19 +427,11 @@ async fn attempt(
             (one(org.to_owned()), unit(r))
         }
         Command::LaunchTrainingProgramme => {
-            let r = actor
-                .icb()
-                .launch_training_programme(pb::LaunchTrainingProgrammeRequest {
-                    owner_code: "QE1".into(),
-                    title: "Local programme".into(),
-                    audience_roles: vec![pb::StaffRole::Receptionist.into()],
-                    module_ids: vec!["m1".into()],
-                    target_percent: 50,
-                    deadline: "2099-01-01".into(),
-                    ..Default::default()
-                })
-                .await;
-            (one("QE1"), unit(r))
+            let local = programme("QE1", "Local programme", 50);
+            (
+                one("QE1"),
+                unit(actor.icb().launch_training_programme(local).await),
+            )
         }
         Command::SetRolloutTarget => {
             let r = actor
@@ -757,15 +703,8 @@ async fn practice_partner_provider(
             }
         }
         Command::RegisterPlatform => {
-            let r = actor
-                .provider()
-                .register_platform(pb::RegisterPlatformRequest {
-                    provider_code: "V-nhs-app".into(),
-                    name: format!("Platform {n}"),
-                    category: pb::PlatformCategory::PatientApp.into(),
-                    ..Default::default()
-                })
-                .await;
+            let name = format!("Platform {n}");
+            let r = actor.provider().register_platform(platform(&name)).await;
             (one("V-nhs-app"), unit(r))
         }
         Command::AnnouncePlatformChange => {

@@ -559,13 +559,7 @@ fn partner_as(
     org: &str,
     roles: &[Role],
 ) -> pb::partner_service_client::PartnerServiceClient<crate::support::Authed> {
-    let token = auth::TokenIssuer::hs256(crate::support::SECRET, "difacto", "difacto")
-        .mint(subject, org, roles, std::time::Duration::from_secs(600))
-        .expect("token");
-    pb::partner_service_client::PartnerServiceClient::with_interceptor(
-        h.channel(),
-        auth::BearerToken::new(token).expect("bearer"),
-    )
+    h.caller(subject, org, roles).partner()
 }
 
 #[tokio::test]

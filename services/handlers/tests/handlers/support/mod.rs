@@ -16,14 +16,41 @@ pub const SECRET: &[u8] = b"services-test-secret-services-test-secret";
 pub type Client<T> = T;
 pub type Authed = InterceptedService<Channel, BearerToken>;
 
-/// A method per service, `name(org, roles)`: a client of that service on the harness's
-/// channel, sending a token of `org` with `roles`.
+/// A method per service on [`Caller`], `name()`: a client of that service sending the
+/// caller's token; and on [`Harness`], `name(org, roles)`: the same for `org`'s user.
 macro_rules! clients {
     ($($name:ident: $module:ident::$client:ident,)*) => {
-        $(pub fn $name(&self, org: &str, roles: &[Role]) -> pb::$module::$client<Authed> {
-            pb::$module::$client::with_interceptor(self.channel.clone(), self.bearer(org, roles))
-        })*
+        impl Caller {
+            $(pub fn $name(&self) -> pb::$module::$client<Authed> {
+                pb::$module::$client::with_interceptor(self.channel.clone(), self.bearer())
+            })*
+        }
+
+        impl Harness {
+            $(pub fn $name(&self, org: &str, roles: &[Role]) -> pb::$module::$client<Authed> {
+                self.caller(&format!("user@{org}"), org, roles).$name()
+            })*
+        }
     };
+}
+
+clients! {
+    icb: icb_service_client::IcbServiceClient,
+    practice: practice_service_client::PracticeServiceClient,
+    partner: partner_service_client::PartnerServiceClient,
+    provider: provider_service_client::ProviderServiceClient,
+}
+
+/// Whoever sends the requests: the harness's channel and the token they send with each.
+pub struct Caller {
+    channel: Channel,
+    token: String,
+}
+
+impl Caller {
+    fn bearer(&self) -> BearerToken {
+        BearerToken::new(self.token.clone()).expect("bearer")
+    }
 }
 
 pub struct Harness {
@@ -59,20 +86,15 @@ impl Harness {
     }
 
     pub fn token(&self, org: &str, roles: &[Role]) -> String {
-        TokenIssuer::hs256(SECRET, "difacto", "difacto")
-            .mint(&format!("user@{org}"), org, roles, Duration::from_secs(600))
-            .expect("token")
+        mint(&format!("user@{org}"), org, roles)
     }
 
-    fn bearer(&self, org: &str, roles: &[Role]) -> BearerToken {
-        BearerToken::new(self.token(org, roles)).expect("bearer")
-    }
-
-    clients! {
-        icb: icb_service_client::IcbServiceClient,
-        practice: practice_service_client::PracticeServiceClient,
-        partner: partner_service_client::PartnerServiceClient,
-        provider: provider_service_client::ProviderServiceClient,
+    /// Clients whose token has `subject` acting for `org` with `roles`.
+    pub fn caller(&self, subject: &str, org: &str, roles: &[Role]) -> Caller {
+        Caller {
+            channel: self.channel.clone(),
+            token: mint(subject, org, roles),
+        }
     }
 
     /// Every event stored so far, in order.
@@ -107,6 +129,13 @@ impl Harness {
             register(&mut national, code, kind, name, parent).await;
         }
     }
+}
+
+/// A token of the development secret for `subject` acting for `org` with `roles`.
+fn mint(subject: &str, org: &str, roles: &[Role]) -> String {
+    TokenIssuer::hs256(SECRET, "difacto", "difacto")
+        .mint(subject, org, roles, Duration::from_secs(600))
+        .expect("token")
 }
 
 /// A national programme for reception teams, as the tests of IcbService launch it and those
