@@ -251,11 +251,7 @@ pub async fn page(
         .group_by
         .filter(|g| LEVELS.iter().any(|(l, _)| l == g))
         .unwrap_or_default();
-    let area = match (typed.is_empty(), visitor.caller()) {
-        (false, _) => typed.clone(),
-        (true, Some(c)) => c.principal.organisation.clone(),
-        (true, None) => String::new(),
-    };
+    let area = visitor.area_or_own(&typed);
     let answer: Result<Answer, QueryError> = query::run(
         &gw.schema,
         &visitor.auth,
@@ -283,7 +279,7 @@ pub async fn page(
             Problems::default(),
             Some(map(a.responsibility_gaps, &group_by)),
         )),
-        Err(e @ (QueryError::NotFound(_) | QueryError::BadInput { .. })) => {
+        Err(e) if e.is_about_input() => {
             let problems =
                 Problems::from_error(&e, &[("area", "area"), ("groupBy", "groupBy")], "area");
             (StatusCode::BAD_REQUEST, html(&page(problems, None))).into_response()

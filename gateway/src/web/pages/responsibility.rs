@@ -15,7 +15,7 @@ use crate::http::Gateway;
 use crate::web::layout::Layout;
 use crate::web::query::{self, QueryError};
 use crate::web::session::Visitor;
-use crate::web::{flags, html};
+use crate::web::{flags, form, html};
 
 use flags::FlagView;
 
@@ -291,20 +291,8 @@ pub async fn page(
     query: Result<Query<MapQuery>, QueryRejection>,
 ) -> Response {
     let layout = Layout::new(&gw, &visitor, "/responsibility");
-    let asked: String = query
-        .ok()
-        .and_then(|Query(q)| q.area)
-        .unwrap_or_default()
-        .trim()
-        .chars()
-        .take(40)
-        .collect::<String>()
-        .to_uppercase();
-    let area = match (&asked, visitor.caller()) {
-        (a, _) if !a.is_empty() => a.clone(),
-        (_, Some(caller)) => caller.principal.organisation.clone(),
-        (_, None) => String::new(),
-    };
+    let asked = form::code(query.ok().and_then(|Query(q)| q.area).as_deref());
+    let area = visitor.area_or_own(&asked);
     let answer: Result<Answer, QueryError> = query::run(
         &gw.schema,
         &visitor.auth,
@@ -323,14 +311,14 @@ pub async fn page(
         }),
         // A code that names nothing, or a filter refused: the visitor's to correct,
         // shown next to the field.
-        Err(QueryError::NotFound(message) | QueryError::BadInput { message, .. }) => (
+        Err(e) if e.is_about_input() => (
             StatusCode::BAD_REQUEST,
             html(&Page {
                 layout,
                 flags,
                 map: None,
                 area: asked,
-                error: Some(message.trim_start_matches("area: ").to_owned()),
+                error: Some(e.message().trim_start_matches("area: ").to_owned()),
             }),
         )
             .into_response(),

@@ -12,6 +12,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
+use super::{Counted, Nodes};
 use crate::http::Gateway;
 use crate::web::chart::{self, Chart};
 use crate::web::export::encode;
@@ -49,18 +50,6 @@ fragment Figures on RolloutFigures {
 struct Choices {
     programmes: Nodes<Programme>,
     organisation: Kinded,
-}
-
-#[derive(Debug, Deserialize)]
-struct Nodes<T> {
-    nodes: Vec<T>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Counted<T> {
-    total_count: usize,
-    nodes: Vec<T>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -350,17 +339,13 @@ pub async fn page(
     let asked = query.map(|Query(q)| q).unwrap_or_default();
     let within = form::code(asked.within.as_deref());
     let programme = asked.programme.unwrap_or_default().trim().to_owned();
-    let Some(caller) = visitor.caller() else {
+    if visitor.caller().is_none() {
         return super::query_failed(
             layout,
             &QueryError::Unauthenticated("Sign in to see the training rollout".into()),
         );
-    };
-    let area = if within.is_empty() {
-        caller.principal.organisation.clone()
-    } else {
-        within.clone()
-    };
+    }
+    let area = visitor.area_or_own(&within);
     let page = |programmes: Vec<Programme>, problems, view| Page {
         layout: layout.clone(),
         programmes: programmes
@@ -384,7 +369,7 @@ pub async fn page(
     .await
     {
         Ok(c) => c,
-        Err(e @ (QueryError::NotFound(_) | QueryError::BadInput { .. })) => {
+        Err(e) if e.is_about_input() => {
             let problems = Problems::from_error(&e, &FIELDS, "within");
             return (
                 StatusCode::BAD_REQUEST,
@@ -427,7 +412,7 @@ pub async fn page(
             page.programme = chosen;
             html(&page)
         }
-        Err(e @ (QueryError::NotFound(_) | QueryError::BadInput { .. })) => {
+        Err(e) if e.is_about_input() => {
             let problems = Problems::from_error(&e, &FIELDS, "programme");
             (
                 StatusCode::BAD_REQUEST,
