@@ -13,6 +13,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
+use super::Org;
 use crate::http::Gateway;
 use crate::web::export::encode;
 use crate::web::form::{self, Problems};
@@ -46,14 +47,6 @@ struct Gaps {
     area: Org,
     on_date: String,
     coverage: Vec<Entry>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-struct Org {
-    code: String,
-    name: String,
-    #[serde(default)]
-    kind: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -211,11 +204,7 @@ fn map(gaps: Gaps, group_by: &str) -> Map {
         export.push_str(&format!("&groupBy={group_by}"));
     }
     Map {
-        area: if gaps.area.name.is_empty() {
-            gaps.area.code
-        } else {
-            format!("{} ({})", gaps.area.name, gaps.area.code)
-        },
+        area: gaps.area.label(),
         on_date: gaps.on_date,
         columns,
         rows,

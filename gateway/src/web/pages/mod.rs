@@ -34,11 +34,14 @@ use super::query::{self, QueryError};
 use super::session::Visitor;
 use crate::http::Gateway;
 
-/// An organisation as a page's query selects it: `{ code name }`.
-#[derive(Debug, Deserialize)]
+/// An organisation as a page's query selects it: `{ code name }`, and `kind` where the
+/// page needs it.
+#[derive(Debug, Clone, Deserialize)]
 pub struct Org {
     pub code: String,
     pub name: String,
+    #[serde(default)]
+    pub kind: Option<String>,
 }
 
 impl Org {

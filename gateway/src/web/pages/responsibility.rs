@@ -11,6 +11,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
+use super::Org;
 use crate::http::Gateway;
 use crate::web::layout::Layout;
 use crate::web::query::{self, QueryError};
@@ -54,22 +55,6 @@ struct Gaps {
     on_date: String,
     coverage: Vec<Entry>,
     above: Vec<Above>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Org {
-    code: String,
-    name: String,
-}
-
-impl Org {
-    fn label(&self) -> String {
-        if self.name.is_empty() {
-            self.code.clone()
-        } else {
-            format!("{} ({})", self.name, self.code)
-        }
-    }
 }
 
 #[derive(Debug, Deserialize)]

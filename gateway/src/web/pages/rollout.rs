@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::{Counted, Nodes};
+use super::{Counted, Nodes, Org};
 use crate::http::Gateway;
 use crate::web::chart::{self, Chart};
 use crate::web::export::encode;
@@ -87,14 +87,6 @@ struct Rollout {
 struct Launched {
     code: String,
     title: String,
-}
-
-#[derive(Debug, Deserialize)]
-struct Org {
-    code: String,
-    name: String,
-    #[serde(default)]
-    kind: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -275,11 +267,7 @@ fn view(r: Rollout, group_by: &str) -> View {
     let t = &r.totals;
     View {
         title: format!("{} ({})", r.programme.title, code),
-        area: if r.within.name.is_empty() {
-            r.within.code.clone()
-        } else {
-            format!("{} ({})", r.within.name, r.within.code)
-        },
+        area: r.within.label(),
         on_date: r.on_date,
         level_word: level_word(group_by),
         target: match &t.deadline {
