@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::Org;
+use super::responsibility::{AreaEntry, Titled, count_of, level_word};
 use crate::http::Gateway;
 use crate::web::export::encode;
 use crate::web::form::{self, Problems};
@@ -50,29 +51,11 @@ struct Gaps {
 }
 
 #[derive(Debug, Deserialize)]
-struct Titled {
-    title: String,
-}
-
-#[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Entry {
     duty: Titled,
     level: String,
     by_area: Vec<AreaEntry>,
-}
-
-#[derive(Debug, Deserialize)]
-struct AreaEntry {
-    area: Org,
-    units: u64,
-    counts: Vec<Count>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Count {
-    flag: String,
-    units: u64,
 }
 
 // What the template shows.
@@ -137,11 +120,7 @@ fn cell(entry: Option<&AreaEntry>) -> Cell {
             text: "no units".into(),
         };
     };
-    let covered = e
-        .counts
-        .iter()
-        .find(|c| c.flag == "COVERED")
-        .map_or(0, |c| c.units);
+    let covered = count_of(&e.counts, "COVERED");
     let share = covered as f64 * 100.0 / e.units as f64;
     let band = if covered == e.units {
         4
@@ -151,15 +130,6 @@ fn cell(entry: Option<&AreaEntry>) -> Cell {
     Cell {
         class: BANDS[band].0,
         text: format!("{share:.0}% covered ({covered} of {})", e.units),
-    }
-}
-
-fn level_word(level: &str) -> &'static str {
-    match level {
-        "LOCAL" => "local",
-        "REGIONAL" => "regional",
-        "NATIONAL" => "national",
-        _ => "other",
     }
 }
 

@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::Org;
+use super::{Nodes, Org};
 use crate::http::Gateway;
 use crate::web::layout::Layout;
 use crate::web::query::{self, QueryError};
@@ -57,15 +57,17 @@ struct Gaps {
     above: Vec<Above>,
 }
 
+/// A duty as `responsibilityGaps` selects it: `{ title }`, and its `id` where asked.
 #[derive(Debug, Deserialize)]
-struct Titled {
+pub(super) struct Titled {
     #[serde(default)]
     id: String,
-    title: String,
+    pub(super) title: String,
 }
 
+/// How many units carry one flag: `{ flag units }`.
 #[derive(Debug, Deserialize)]
-struct Count {
+pub(super) struct Count {
     flag: String,
     units: usize,
 }
@@ -77,13 +79,8 @@ struct Entry {
     level: String,
     units: usize,
     counts: Vec<Count>,
-    by_unit: Nodes,
+    by_unit: Nodes<UnitEntry>,
     by_area: Vec<AreaEntry>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Nodes {
-    nodes: Vec<UnitEntry>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -92,11 +89,12 @@ struct UnitEntry {
     flags: Vec<String>,
 }
 
+/// One area of the roll-up (`byArea`): its units and how many carry each flag.
 #[derive(Debug, Deserialize)]
-struct AreaEntry {
-    area: Org,
-    units: usize,
-    counts: Vec<Count>,
+pub(super) struct AreaEntry {
+    pub(super) area: Org,
+    pub(super) units: usize,
+    pub(super) counts: Vec<Count>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -165,7 +163,8 @@ struct Page {
     map: Option<Map>,
 }
 
-fn level_word(level: &str) -> &'static str {
+/// A duty's level in words, capitalised (a page writes it in lower case with `|lower`).
+pub(super) fn level_word(level: &str) -> &'static str {
     match level {
         "LOCAL" => "Local",
         "REGIONAL" => "Regional",
@@ -182,7 +181,8 @@ fn owners(list: &[Org]) -> String {
     }
 }
 
-fn count_of(counts: &[Count], flag: &str) -> usize {
+/// How many units carry `flag`; none when the API lists no count for it.
+pub(super) fn count_of(counts: &[Count], flag: &str) -> usize {
     counts
         .iter()
         .find(|c| c.flag == flag)
