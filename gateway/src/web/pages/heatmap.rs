@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::Org;
-use super::responsibility::{AreaEntry, Titled, count_of, level_word};
+use super::responsibility::{AreaEntry, Gaps, Titled, count_of, level_word};
 use crate::http::Gateway;
 use crate::web::export::encode;
 use crate::web::form::{self, Problems};
@@ -39,15 +39,7 @@ query HeatMap($area: String!, $groupBy: AreaLevel) {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Answer {
-    responsibility_gaps: Gaps,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Gaps {
-    area: Org,
-    on_date: String,
-    coverage: Vec<Entry>,
+    responsibility_gaps: Gaps<Entry>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -133,7 +125,7 @@ fn cell(entry: Option<&AreaEntry>) -> Cell {
     }
 }
 
-fn map(gaps: Gaps, group_by: &str) -> Map {
+fn map(gaps: Gaps<Entry>, group_by: &str) -> Map {
     let columns = gaps
         .coverage
         .iter()

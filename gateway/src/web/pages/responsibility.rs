@@ -45,15 +45,18 @@ query ResponsibilityMap($area: String!) {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Answer {
-    responsibility_gaps: Gaps,
+    responsibility_gaps: Gaps<Entry>,
 }
 
+/// `responsibilityGaps` as the pages select it: the area, the day, one `E` per duty and
+/// level, and who owns each above the area where the page asks (this one does).
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Gaps {
-    area: Org,
-    on_date: String,
-    coverage: Vec<Entry>,
+pub(super) struct Gaps<E> {
+    pub(super) area: Org,
+    pub(super) on_date: String,
+    pub(super) coverage: Vec<E>,
+    #[serde(default)]
     above: Vec<Above>,
 }
 
@@ -189,7 +192,7 @@ pub(super) fn count_of(counts: &[Count], flag: &str) -> usize {
         .map_or(0, |c| c.units)
 }
 
-fn map(gaps: Gaps, area: &str) -> Map {
+fn map(gaps: Gaps<Entry>, area: &str) -> Map {
     let rows = gaps
         .coverage
         .into_iter()

@@ -12,6 +12,7 @@ use axum::response::Response;
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::responsibility::{Gaps, Titled};
 use super::{Counted, Nodes, Org};
 use crate::http::Gateway;
 use crate::web::export::encode;
@@ -51,28 +52,15 @@ query Unit($area: String!, $duty: String!) {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Answer {
-    responsibility_gaps: Gaps,
+    responsibility_gaps: Gaps<Entry>,
     perceptions: Perceptions,
     responsibilities: Nodes<Assignment>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Gaps {
-    area: Org,
-    on_date: String,
-    coverage: Vec<Entry>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Duty {
-    title: String,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
 struct Entry {
-    duty: Duty,
+    duty: Titled,
     level: String,
     units: usize,
     by_unit: Nodes<UnitOwnership>,
