@@ -167,17 +167,12 @@ pub async fn tab_to(client: &Client, test: &str) {
             );
             return;
         }
-        client
-            .active_element()
-            .await
-            .expect("a focused element")
-            .send_keys(TAB)
-            .await
-            .expect("Tab");
+        type_here(client, TAB).await;
     }
     panic!("{MAX_TABS} presses of Tab never reached {test}");
 }
 
+/// Types `text`, or presses a key such as [`TAB`], where the focus is.
 pub async fn type_here(client: &Client, text: &str) {
     client
         .active_element()

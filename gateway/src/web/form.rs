@@ -207,7 +207,8 @@ impl Posted {
 #[derive(Debug, Clone)]
 pub struct CheckedForm {
     pub visitor: Visitor,
-    pub form: Posted,
+    /// The fields as typed, in the words every page uses for them.
+    pub typed: Posted,
 }
 
 impl<S: Send + Sync> FromRequest<S> for CheckedForm {
@@ -220,11 +221,11 @@ impl<S: Send + Sync> FromRequest<S> for CheckedForm {
         let body = Bytes::from_request(request, state)
             .await
             .map_err(IntoResponse::into_response)?;
-        let form = Posted::parse(&body);
-        if !csrf::matches_masked(&visitor.csrf, Some(form.get(csrf::FIELD))) {
+        let typed = Posted::parse(&body);
+        if !csrf::matches_masked(&visitor.csrf, Some(typed.get(csrf::FIELD))) {
             return Err(csrf::refused());
         }
-        Ok(Self { visitor, form })
+        Ok(Self { visitor, typed })
     }
 }
 

@@ -38,6 +38,13 @@ impl QueryError {
             Self::Internal => "difacto could not answer; the error has been logged",
         }
     }
+
+    /// Whether the visitor's own input is at fault (a code that names nothing, a value
+    /// refused): a filter page shows it next to the field and answers 400, rather than a
+    /// page of its own.
+    pub fn is_about_input(&self) -> bool {
+        matches!(self, Self::NotFound(_) | Self::BadInput { .. })
+    }
 }
 
 /// Runs `query` with `variables` as `auth` and reads its `data` as `T`.

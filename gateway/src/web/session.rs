@@ -45,6 +45,16 @@ impl Visitor {
             .map(|c| c.principal.organisation.clone())
             .unwrap_or_default()
     }
+
+    /// The area a page is asked about: the code typed, else the visitor's own
+    /// organisation (empty when not signed in, for the API to refuse).
+    pub fn area_or_own(&self, typed: &str) -> String {
+        if typed.is_empty() {
+            self.organisation()
+        } else {
+            typed.to_owned()
+        }
+    }
 }
 
 fn read(headers: &HeaderMap, gw: &Gateway) -> Option<Session> {

@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::{Org, Shown};
+use super::{Counted, Org, Shown};
 use crate::http::Gateway;
 use crate::web::export::encode;
 use crate::web::form::{self, Problems};
@@ -47,14 +47,7 @@ struct Commissioning {
     area: Org,
     on_date: String,
     totals: Delivery,
-    commissions: Counted,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Counted {
-    total_count: usize,
-    nodes: Vec<Commission>,
+    commissions: Counted<Commission>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -148,7 +141,7 @@ pub async fn page(
     .await;
     let c = match answer {
         Ok(a) => a.commissioning,
-        Err(e @ (QueryError::NotFound(_) | QueryError::BadInput { .. })) => {
+        Err(e) if e.is_about_input() => {
             let problems = Problems::from_error(&e, &[("area", "area")], "area");
             let page = Page {
                 layout,

@@ -22,9 +22,9 @@ use crate::web::form::{
     self, CheckedForm, Choice, Command, ENUM_VALUES, EnumValues, Posted, Problems, chosen, ticked,
     words,
 };
+use crate::web::html;
 use crate::web::layout::{Layout, PRACTICE_TEAM};
 use crate::web::session::Visitor;
-use crate::web::{html, query};
 
 const QUERY: &str = r#"
 query Week($within: String!, $from: NaiveDate!, $to: NaiveDate!) {
@@ -182,16 +182,17 @@ async fn render(
         ),
     };
     let document = QUERY.replace("ENUM", ENUM_VALUES);
-    let answer: Answer = match query::run(
-        &gw.schema,
-        &visitor.auth,
+    let answer: Answer = match super::ask(
+        gw,
+        visitor,
+        &layout,
         &document,
         serde_json::json!({ "within": own, "from": from.to_string(), "to": from.to_string() }),
     )
     .await
     {
         Ok(a) => a,
-        Err(e) => return super::query_failed(layout, &e),
+        Err(failed) => return failed,
     };
     let t = answer.facilitation_mix.totals;
     let form_week = match typed.optional("week") {
@@ -313,10 +314,7 @@ const OUTCOMES: [(&str, &str); 6] = [
 /// `POST /facilitation`: one kind of help in the week, through `recordFacilitation`.
 pub async fn record(
     State(gw): State<Gateway>,
-    CheckedForm {
-        visitor,
-        form: typed,
-    }: CheckedForm,
+    CheckedForm { visitor, typed }: CheckedForm,
 ) -> Response {
     let own = visitor.organisation();
     let mut problems = Problems::default();

@@ -13,6 +13,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
+use super::Org;
+use super::responsibility::{AreaEntry, Gaps, Titled, count_of, level_word};
 use crate::http::Gateway;
 use crate::web::export::encode;
 use crate::web::form::{self, Problems};
@@ -37,28 +39,7 @@ query HeatMap($area: String!, $groupBy: AreaLevel) {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Answer {
-    responsibility_gaps: Gaps,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Gaps {
-    area: Org,
-    on_date: String,
-    coverage: Vec<Entry>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-struct Org {
-    code: String,
-    name: String,
-    #[serde(default)]
-    kind: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Titled {
-    title: String,
+    responsibility_gaps: Gaps<Entry>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -67,19 +48,6 @@ struct Entry {
     duty: Titled,
     level: String,
     by_area: Vec<AreaEntry>,
-}
-
-#[derive(Debug, Deserialize)]
-struct AreaEntry {
-    area: Org,
-    units: u64,
-    counts: Vec<Count>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Count {
-    flag: String,
-    units: u64,
 }
 
 // What the template shows.
@@ -144,11 +112,7 @@ fn cell(entry: Option<&AreaEntry>) -> Cell {
             text: "no units".into(),
         };
     };
-    let covered = e
-        .counts
-        .iter()
-        .find(|c| c.flag == "COVERED")
-        .map_or(0, |c| c.units);
+    let covered = count_of(&e.counts, "COVERED");
     let share = covered as f64 * 100.0 / e.units as f64;
     let band = if covered == e.units {
         4
@@ -161,16 +125,7 @@ fn cell(entry: Option<&AreaEntry>) -> Cell {
     }
 }
 
-fn level_word(level: &str) -> &'static str {
-    match level {
-        "LOCAL" => "local",
-        "REGIONAL" => "regional",
-        "NATIONAL" => "national",
-        _ => "other",
-    }
-}
-
-fn map(gaps: Gaps, group_by: &str) -> Map {
+fn map(gaps: Gaps<Entry>, group_by: &str) -> Map {
     let columns = gaps
         .coverage
         .iter()
@@ -211,11 +166,7 @@ fn map(gaps: Gaps, group_by: &str) -> Map {
         export.push_str(&format!("&groupBy={group_by}"));
     }
     Map {
-        area: if gaps.area.name.is_empty() {
-            gaps.area.code
-        } else {
-            format!("{} ({})", gaps.area.name, gaps.area.code)
-        },
+        area: gaps.area.label(),
         on_date: gaps.on_date,
         columns,
         rows,
@@ -251,11 +202,7 @@ pub async fn page(
         .group_by
         .filter(|g| LEVELS.iter().any(|(l, _)| l == g))
         .unwrap_or_default();
-    let area = match (typed.is_empty(), visitor.caller()) {
-        (false, _) => typed.clone(),
-        (true, Some(c)) => c.principal.organisation.clone(),
-        (true, None) => String::new(),
-    };
+    let area = visitor.area_or_own(&typed);
     let answer: Result<Answer, QueryError> = query::run(
         &gw.schema,
         &visitor.auth,
@@ -283,7 +230,7 @@ pub async fn page(
             Problems::default(),
             Some(map(a.responsibility_gaps, &group_by)),
         )),
-        Err(e @ (QueryError::NotFound(_) | QueryError::BadInput { .. })) => {
+        Err(e) if e.is_about_input() => {
             let problems =
                 Problems::from_error(&e, &[("area", "area"), ("groupBy", "groupBy")], "area");
             (StatusCode::BAD_REQUEST, html(&page(problems, None))).into_response()

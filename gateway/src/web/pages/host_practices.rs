@@ -13,7 +13,6 @@ use super::sessions::when;
 use crate::http::Gateway;
 use crate::web::html;
 use crate::web::layout::Layout;
-use crate::web::query;
 use crate::web::session::Visitor;
 
 const QUERY: &str = r#"
@@ -54,9 +53,9 @@ struct Page {
 pub async fn page(State(gw): State<Gateway>, Extension(visitor): Extension<Visitor>) -> Response {
     let layout = Layout::new(&gw, &visitor, "/host-practices");
     let answer: Answer =
-        match query::run(&gw.schema, &visitor.auth, QUERY, serde_json::json!({})).await {
+        match super::ask(&gw, &visitor, &layout, QUERY, serde_json::json!({})).await {
             Ok(a) => a,
-            Err(e) => return super::query_failed(layout, &e),
+            Err(failed) => return failed,
         };
     let rows = answer
         .host_practices

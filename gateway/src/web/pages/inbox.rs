@@ -16,9 +16,9 @@ use super::Org;
 use super::sessions::{place, when};
 use crate::http::Gateway;
 use crate::web::form::{self, CheckedForm, Command, Posted, Problems, words};
+use crate::web::html;
 use crate::web::layout::Layout;
 use crate::web::session::Visitor;
-use crate::web::{html, query};
 
 const QUERY: &str = r#"
 { inbox {
@@ -192,11 +192,11 @@ async fn render(
     done: Option<&'static str>,
 ) -> Response {
     let layout = Layout::new(gw, visitor, "/inbox");
-    let answer: Answer =
-        match query::run(&gw.schema, &visitor.auth, QUERY, serde_json::json!({})).await {
-            Ok(a) => a,
-            Err(e) => return super::query_failed(layout, &e),
-        };
+    let answer: Answer = match super::ask(gw, visitor, &layout, QUERY, serde_json::json!({})).await
+    {
+        Ok(a) => a,
+        Err(failed) => return failed,
+    };
     let inbox = answer.inbox;
     html(&Page {
         changed_by: crate::views::inbox::CHANGED_BY.join(","),
@@ -293,10 +293,7 @@ const DECLINE_HOSTING: Answerable = Answerable {
 /// One answer's POST: the row's id and its reason go to the mutation; an error lands on
 /// the row's own reason input (`reason-<id>`), or its button when it has none.
 async fn answer(gw: Gateway, checked: CheckedForm, what: &Answerable) -> Response {
-    let CheckedForm {
-        visitor,
-        form: typed,
-    } = checked;
+    let CheckedForm { visitor, typed } = checked;
     let id = typed.get("id").trim().to_owned();
     let mut input = serde_json::json!({ what.id_field: id });
     let row_input = format!("{}-{id}", what.reason.unwrap_or("answer"));

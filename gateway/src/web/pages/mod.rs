@@ -26,16 +26,22 @@ use axum::response::{IntoResponse, Response};
 use auth::Role;
 
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
 use super::html;
 use super::layout::Layout;
-use super::query::QueryError;
+use super::query::{self, QueryError};
+use super::session::Visitor;
+use crate::http::Gateway;
 
-/// An organisation as a page's query selects it: `{ code name }`.
-#[derive(Debug, Deserialize)]
+/// An organisation as a page's query selects it: `{ code name }`, and `kind` where the
+/// page needs it.
+#[derive(Debug, Clone, Deserialize)]
 pub struct Org {
     pub code: String,
     pub name: String,
+    #[serde(default)]
+    pub kind: Option<String>,
 }
 
 impl Org {
@@ -58,6 +64,15 @@ pub struct Shown {
 /// The nodes of a Relay connection: `{ nodes { … } }`.
 #[derive(Debug, Deserialize)]
 pub struct Nodes<T> {
+    pub nodes: Vec<T>,
+}
+
+/// The first page of a Relay connection and how many there are in all:
+/// `{ totalCount nodes { … } }`, for a table that says when it shows only the first.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Counted<T> {
+    pub total_count: usize,
     pub nodes: Vec<T>,
 }
 
@@ -137,6 +152,20 @@ pub fn query_failed(layout: Layout, error: &QueryError) -> Response {
         }),
     )
         .into_response()
+}
+
+/// Runs a page's `document` as the visitor: its answer, or, when there is none, what
+/// the visitor sees instead ([`query_failed`]) in the frame of the page's `layout`.
+pub async fn ask<T: DeserializeOwned>(
+    gw: &Gateway,
+    visitor: &Visitor,
+    layout: &Layout,
+    document: &str,
+    variables: serde_json::Value,
+) -> Result<T, Response> {
+    query::run(&gw.schema, &visitor.auth, document, variables)
+        .await
+        .map_err(|error| query_failed(layout.clone(), &error))
 }
 
 /// The refusal of a page that is for `roles` only: a visitor not signed in is asked to

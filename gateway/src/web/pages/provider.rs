@@ -21,9 +21,9 @@ use crate::web::export::encode;
 use crate::web::form::{
     self, CheckedForm, Choice, Command, ENUM_VALUES, EnumValues, Posted, Problems, ticked, words,
 };
+use crate::web::html;
 use crate::web::layout::{Layout, PROVIDER};
 use crate::web::session::Visitor;
-use crate::web::{html, query};
 
 /// `?done=` after a form, in words.
 fn done_words(done: &super::Done) -> Option<&'static str> {
@@ -79,9 +79,9 @@ async fn render_issues(
     }
     let document = ISSUES.replace("ISSUE", ISSUE).replace("ENUM", ENUM_VALUES);
     let answer: IssuesAnswer =
-        match query::run(&gw.schema, &visitor.auth, &document, serde_json::json!({})).await {
+        match super::ask(gw, visitor, &layout, &document, serde_json::json!({})).await {
             Ok(a) => a,
-            Err(e) => return super::query_failed(layout, &e),
+            Err(failed) => return failed,
         };
     // The API shows a provider the issues on its own platforms only (DESIGN.md §6).
     let (open, resolved): (Vec<IssueRow>, Vec<IssueRow>) = answer
@@ -146,10 +146,7 @@ const RESOLVE: IssueAnswer = IssueAnswer {
 /// One answer's POST: the row's id and its inputs go to the mutation (an input left empty
 /// is left out); an error lands on the row's input it names, else its first.
 async fn answer_issue(gw: Gateway, checked: CheckedForm, what: &IssueAnswer) -> Response {
-    let CheckedForm {
-        visitor,
-        form: typed,
-    } = checked;
+    let CheckedForm { visitor, typed } = checked;
     let id = typed.get("id").trim().to_owned();
     let inputs: Vec<(&str, String)> = what
         .fields
@@ -389,30 +386,32 @@ async fn render_publish(
         return refused;
     }
     let document = PLATFORMS.replace("ENUM", ENUM_VALUES);
-    let answer: PlatformsAnswer = match query::run(
-        &gw.schema,
-        &visitor.auth,
+    let answer: PlatformsAnswer = match super::ask(
+        gw,
+        visitor,
+        &layout,
         &document,
         serde_json::json!({ "provider": visitor.organisation() }),
     )
     .await
     {
         Ok(a) => a,
-        Err(e) => return super::query_failed(layout, &e),
+        Err(failed) => return failed,
     };
     let mut all = Vec::new();
     // One trail per platform: a provider has a handful.
     for platform in &answer.platforms.nodes {
-        let trail: TrailAnswer = match query::run(
-            &gw.schema,
-            &visitor.auth,
+        let trail: TrailAnswer = match super::ask(
+            gw,
+            visitor,
+            &layout,
             TRAIL,
             serde_json::json!({ "stream": format!("platform-{}", platform.id) }),
         )
         .await
         {
             Ok(t) => t,
-            Err(e) => return super::query_failed(layout, &e),
+            Err(failed) => return failed,
         };
         all.extend(
             trail
@@ -524,10 +523,7 @@ async fn publish(
 /// `POST /provider/changes`: `announcePlatformChange`.
 pub async fn announce(
     State(gw): State<Gateway>,
-    CheckedForm {
-        visitor,
-        form: typed,
-    }: CheckedForm,
+    CheckedForm { visitor, typed }: CheckedForm,
 ) -> Response {
     let input = serde_json::json!({
         "platformId": typed.get("platformId").trim(),
@@ -558,10 +554,7 @@ pub async fn announce(
 /// `POST /provider/materials`: `publishTrainingMaterial`.
 pub async fn publish_material(
     State(gw): State<Gateway>,
-    CheckedForm {
-        visitor,
-        form: typed,
-    }: CheckedForm,
+    CheckedForm { visitor, typed }: CheckedForm,
 ) -> Response {
     // Languages as typed: `en, pl` or `en pl`.
     let languages: Vec<&str> = typed

@@ -11,11 +11,12 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
+use super::{Nodes, Org};
 use crate::http::Gateway;
 use crate::web::layout::Layout;
 use crate::web::query::{self, QueryError};
 use crate::web::session::Visitor;
-use crate::web::{flags, html};
+use crate::web::{flags, form, html};
 
 use flags::FlagView;
 
@@ -44,43 +45,32 @@ query ResponsibilityMap($area: String!) {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Answer {
-    responsibility_gaps: Gaps,
+    responsibility_gaps: Gaps<Entry>,
 }
 
+/// `responsibilityGaps` as the pages select it: the area, the day, one `E` per duty and
+/// level, and who owns each above the area where the page asks (this one does).
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Gaps {
-    area: Org,
-    on_date: String,
-    coverage: Vec<Entry>,
+pub(super) struct Gaps<E> {
+    pub(super) area: Org,
+    pub(super) on_date: String,
+    pub(super) coverage: Vec<E>,
+    #[serde(default)]
     above: Vec<Above>,
 }
 
+/// A duty as `responsibilityGaps` selects it: `{ title }`, and its `id` where asked.
 #[derive(Debug, Deserialize)]
-struct Org {
-    code: String,
-    name: String,
-}
-
-impl Org {
-    fn label(&self) -> String {
-        if self.name.is_empty() {
-            self.code.clone()
-        } else {
-            format!("{} ({})", self.name, self.code)
-        }
-    }
-}
-
-#[derive(Debug, Deserialize)]
-struct Titled {
+pub(super) struct Titled {
     #[serde(default)]
     id: String,
-    title: String,
+    pub(super) title: String,
 }
 
+/// How many units carry one flag: `{ flag units }`.
 #[derive(Debug, Deserialize)]
-struct Count {
+pub(super) struct Count {
     flag: String,
     units: usize,
 }
@@ -92,13 +82,8 @@ struct Entry {
     level: String,
     units: usize,
     counts: Vec<Count>,
-    by_unit: Nodes,
+    by_unit: Nodes<UnitEntry>,
     by_area: Vec<AreaEntry>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Nodes {
-    nodes: Vec<UnitEntry>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -107,11 +92,12 @@ struct UnitEntry {
     flags: Vec<String>,
 }
 
+/// One area of the roll-up (`byArea`): its units and how many carry each flag.
 #[derive(Debug, Deserialize)]
-struct AreaEntry {
-    area: Org,
-    units: usize,
-    counts: Vec<Count>,
+pub(super) struct AreaEntry {
+    pub(super) area: Org,
+    pub(super) units: usize,
+    pub(super) counts: Vec<Count>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -180,7 +166,8 @@ struct Page {
     map: Option<Map>,
 }
 
-fn level_word(level: &str) -> &'static str {
+/// A duty's level in words, capitalised (a page writes it in lower case with `|lower`).
+pub(super) fn level_word(level: &str) -> &'static str {
     match level {
         "LOCAL" => "Local",
         "REGIONAL" => "Regional",
@@ -197,14 +184,15 @@ fn owners(list: &[Org]) -> String {
     }
 }
 
-fn count_of(counts: &[Count], flag: &str) -> usize {
+/// How many units carry `flag`; none when the API lists no count for it.
+pub(super) fn count_of(counts: &[Count], flag: &str) -> usize {
     counts
         .iter()
         .find(|c| c.flag == flag)
         .map_or(0, |c| c.units)
 }
 
-fn map(gaps: Gaps, area: &str) -> Map {
+fn map(gaps: Gaps<Entry>, area: &str) -> Map {
     let rows = gaps
         .coverage
         .into_iter()
@@ -291,20 +279,8 @@ pub async fn page(
     query: Result<Query<MapQuery>, QueryRejection>,
 ) -> Response {
     let layout = Layout::new(&gw, &visitor, "/responsibility");
-    let asked: String = query
-        .ok()
-        .and_then(|Query(q)| q.area)
-        .unwrap_or_default()
-        .trim()
-        .chars()
-        .take(40)
-        .collect::<String>()
-        .to_uppercase();
-    let area = match (&asked, visitor.caller()) {
-        (a, _) if !a.is_empty() => a.clone(),
-        (_, Some(caller)) => caller.principal.organisation.clone(),
-        (_, None) => String::new(),
-    };
+    let asked = form::code(query.ok().and_then(|Query(q)| q.area).as_deref());
+    let area = visitor.area_or_own(&asked);
     let answer: Result<Answer, QueryError> = query::run(
         &gw.schema,
         &visitor.auth,
@@ -323,14 +299,14 @@ pub async fn page(
         }),
         // A code that names nothing, or a filter refused: the visitor's to correct,
         // shown next to the field.
-        Err(QueryError::NotFound(message) | QueryError::BadInput { message, .. }) => (
+        Err(e) if e.is_about_input() => (
             StatusCode::BAD_REQUEST,
             html(&Page {
                 layout,
                 flags,
                 map: None,
                 area: asked,
-                error: Some(message.trim_start_matches("area: ").to_owned()),
+                error: Some(e.message().trim_start_matches("area: ").to_owned()),
             }),
         )
             .into_response(),

@@ -12,6 +12,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
+use super::{Counted, Nodes, Org};
 use crate::http::Gateway;
 use crate::web::chart::{self, Chart};
 use crate::web::export::encode;
@@ -51,18 +52,6 @@ struct Choices {
     organisation: Kinded,
 }
 
-#[derive(Debug, Deserialize)]
-struct Nodes<T> {
-    nodes: Vec<T>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Counted<T> {
-    total_count: usize,
-    nodes: Vec<T>,
-}
-
 #[derive(Debug, Clone, Deserialize)]
 struct Programme {
     code: String,
@@ -98,14 +87,6 @@ struct Rollout {
 struct Launched {
     code: String,
     title: String,
-}
-
-#[derive(Debug, Deserialize)]
-struct Org {
-    code: String,
-    name: String,
-    #[serde(default)]
-    kind: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -286,11 +267,7 @@ fn view(r: Rollout, group_by: &str) -> View {
     let t = &r.totals;
     View {
         title: format!("{} ({})", r.programme.title, code),
-        area: if r.within.name.is_empty() {
-            r.within.code.clone()
-        } else {
-            format!("{} ({})", r.within.name, r.within.code)
-        },
+        area: r.within.label(),
         on_date: r.on_date,
         level_word: level_word(group_by),
         target: match &t.deadline {
@@ -350,17 +327,13 @@ pub async fn page(
     let asked = query.map(|Query(q)| q).unwrap_or_default();
     let within = form::code(asked.within.as_deref());
     let programme = asked.programme.unwrap_or_default().trim().to_owned();
-    let Some(caller) = visitor.caller() else {
+    if visitor.caller().is_none() {
         return super::query_failed(
             layout,
             &QueryError::Unauthenticated("Sign in to see the training rollout".into()),
         );
-    };
-    let area = if within.is_empty() {
-        caller.principal.organisation.clone()
-    } else {
-        within.clone()
-    };
+    }
+    let area = visitor.area_or_own(&within);
     let page = |programmes: Vec<Programme>, problems, view| Page {
         layout: layout.clone(),
         programmes: programmes
@@ -384,7 +357,7 @@ pub async fn page(
     .await
     {
         Ok(c) => c,
-        Err(e @ (QueryError::NotFound(_) | QueryError::BadInput { .. })) => {
+        Err(e) if e.is_about_input() => {
             let problems = Problems::from_error(&e, &FIELDS, "within");
             return (
                 StatusCode::BAD_REQUEST,
@@ -427,7 +400,7 @@ pub async fn page(
             page.programme = chosen;
             html(&page)
         }
-        Err(e @ (QueryError::NotFound(_) | QueryError::BadInput { .. })) => {
+        Err(e) if e.is_about_input() => {
             let problems = Problems::from_error(&e, &FIELDS, "programme");
             (
                 StatusCode::BAD_REQUEST,

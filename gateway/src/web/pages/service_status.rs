@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::Org;
+use super::{Counted, Org};
 use crate::http::Gateway;
 use crate::web::export::encode;
 use crate::web::form::{self, Problems};
@@ -30,14 +30,7 @@ query ServiceStatus($within: String) {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Answer {
-    service_status: Counted,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Counted {
-    total_count: usize,
-    nodes: Vec<Status>,
+    service_status: Counted<Status>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -135,7 +128,7 @@ pub async fn page(
                 .collect(),
             a.service_status.total_count,
         ),
-        Err(e @ (QueryError::NotFound(_) | QueryError::BadInput { .. })) => (
+        Err(e) if e.is_about_input() => (
             StatusCode::BAD_REQUEST,
             Problems::from_error(&e, &[("within", "within")], "within"),
             Vec::new(),

@@ -17,7 +17,6 @@ use crate::web::export::encode;
 use crate::web::form::{self, CheckedForm, Command, Posted, Problems};
 use crate::web::html;
 use crate::web::layout::Layout;
-use crate::web::query;
 use crate::web::session::Visitor;
 use auth::Role;
 
@@ -160,17 +159,11 @@ async fn render(
     done: Option<&'static str>,
 ) -> Response {
     let layout = Layout::new(gw, visitor, "/sessions");
-    let answer: Answer = match query::run(
-        &gw.schema,
-        &visitor.auth,
-        QUERY,
-        serde_json::json!({ "id": id }),
-    )
-    .await
-    {
-        Ok(a) => a,
-        Err(e) => return super::query_failed(layout, &e),
-    };
+    let answer: Answer =
+        match super::ask(gw, visitor, &layout, QUERY, serde_json::json!({ "id": id })).await {
+            Ok(a) => a,
+            Err(failed) => return failed,
+        };
     let s = answer.session;
     let bookings = s
         .bookings
@@ -290,10 +283,7 @@ async fn submit(
 pub async fn book(
     State(gw): State<Gateway>,
     Path(id): Path<String>,
-    CheckedForm {
-        visitor,
-        form: typed,
-    }: CheckedForm,
+    CheckedForm { visitor, typed }: CheckedForm,
 ) -> Response {
     let mut problems = Problems::default();
     let places = typed.count("places", "how many places", None, &mut problems);
@@ -331,10 +321,7 @@ pub async fn book(
 pub async fn cancel(
     State(gw): State<Gateway>,
     Path(id): Path<String>,
-    CheckedForm {
-        visitor,
-        form: typed,
-    }: CheckedForm,
+    CheckedForm { visitor, typed }: CheckedForm,
 ) -> Response {
     let input = serde_json::json!({
         "sessionId": id,
@@ -363,10 +350,7 @@ pub async fn cancel(
 pub async fn attendance(
     State(gw): State<Gateway>,
     Path(id): Path<String>,
-    CheckedForm {
-        visitor,
-        form: typed,
-    }: CheckedForm,
+    CheckedForm { visitor, typed }: CheckedForm,
 ) -> Response {
     let mut problems = Problems::default();
     let p = &mut problems;

@@ -8,12 +8,12 @@ use axum::extract::State;
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::{Org, Shown};
+use super::{Counted, Org, Shown};
 use crate::http::Gateway;
 use crate::web::export::encode;
 use crate::web::html;
 use crate::web::layout::Layout;
-use crate::web::query::{self, QueryError};
+use crate::web::query::QueryError;
 use crate::web::session::Visitor;
 
 const QUERY: &str = r#"
@@ -30,14 +30,7 @@ query Sessions($within: String!) {
 
 #[derive(Debug, Deserialize)]
 struct Answer {
-    sessions: Counted,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Counted {
-    total_count: usize,
-    nodes: Vec<Session>,
+    sessions: Counted<Session>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -122,16 +115,17 @@ pub async fn page(State(gw): State<Gateway>, Extension(visitor): Extension<Visit
         );
     };
     let within = caller.principal.organisation.clone();
-    let answer: Answer = match query::run(
-        &gw.schema,
-        &visitor.auth,
+    let answer: Answer = match super::ask(
+        &gw,
+        &visitor,
+        &layout,
         QUERY,
         serde_json::json!({ "within": within }),
     )
     .await
     {
         Ok(a) => a,
-        Err(e) => return super::query_failed(layout, &e),
+        Err(failed) => return failed,
     };
     let rows = answer
         .sessions

@@ -186,7 +186,7 @@ pub async fn page(
 pub async fn development(
     State(gw): State<Gateway>,
     headers: HeaderMap,
-    CheckedForm { visitor, form }: CheckedForm,
+    CheckedForm { visitor, typed }: CheckedForm,
 ) -> Response {
     let SignIn::Development(issuer) = &gw.web.sign_in else {
         return (
@@ -199,8 +199,8 @@ pub async fn development(
             .into_response();
     };
     let mut filled = Filled {
-        org: form::known_code(&gw, Some(form.get("org"))),
-        role: bounded(Some(form.get("role"))),
+        org: form::known_code(&gw, Some(typed.get("org"))),
+        role: bounded(Some(typed.get("role"))),
         ..Filled::default()
     };
     let known = !filled.org.is_empty()

@@ -21,7 +21,7 @@ use crate::web::form::{
 };
 use crate::web::html;
 use crate::web::layout::Layout;
-use crate::web::query::{self, QueryError};
+use crate::web::query::QueryError;
 use crate::web::session::Visitor;
 
 const PROGRAMMES: &str = r#"
@@ -144,23 +144,24 @@ async fn render(
     let own = caller.principal.organisation.clone();
     let document = PROGRAMMES.replace("ENUM", ENUM_VALUES);
     let programmes: Programmes =
-        match query::run(&gw.schema, &visitor.auth, &document, serde_json::json!({})).await {
+        match super::ask(gw, visitor, &layout, &document, serde_json::json!({})).await {
             Ok(p) => p,
-            Err(e) => return super::query_failed(layout, &e),
+            Err(failed) => return failed,
         };
     let mut tables = Vec::new();
     // One question per programme: a practice follows a handful.
     for p in &programmes.programmes.nodes {
-        let answer: Answer = match query::run(
-            &gw.schema,
-            &visitor.auth,
+        let answer: Answer = match super::ask(
+            gw,
+            visitor,
+            &layout,
             ROLLOUT,
             serde_json::json!({ "programme": &p.code, "within": own }),
         )
         .await
         {
             Ok(a) => a,
-            Err(e) => return super::query_failed(layout, &e),
+            Err(failed) => return failed,
         };
         let t = answer.training_rollout.totals;
         tables.push(Table {
@@ -285,10 +286,7 @@ async fn send(
 /// The inputs' ids are the API's names; an error naming the practice lands on the role.
 pub async fn in_post(
     State(gw): State<Gateway>,
-    CheckedForm {
-        visitor,
-        form: typed,
-    }: CheckedForm,
+    CheckedForm { visitor, typed }: CheckedForm,
 ) -> Response {
     const FIELDS: [(&str, &str); 4] = [
         ("practiceCode", "staffRole"),
@@ -317,10 +315,7 @@ pub async fn in_post(
 /// programme, through `enrolStaff`.
 pub async fn enrol(
     State(gw): State<Gateway>,
-    CheckedForm {
-        visitor,
-        form: typed,
-    }: CheckedForm,
+    CheckedForm { visitor, typed }: CheckedForm,
 ) -> Response {
     // A refusal for the state of things (already enrolled) names the field as the
     // service does, in snake case.
@@ -359,10 +354,7 @@ pub async fn enrol(
 /// `completeModule` or `completeTraining`.
 pub async fn complete(
     State(gw): State<Gateway>,
-    CheckedForm {
-        visitor,
-        form: typed,
-    }: CheckedForm,
+    CheckedForm { visitor, typed }: CheckedForm,
 ) -> Response {
     // A refusal for the state of things (a module still to do) names the field as the
     // service does, in snake case.

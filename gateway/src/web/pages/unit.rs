@@ -12,14 +12,15 @@ use axum::response::Response;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{Nodes, Org};
+use super::responsibility::{Gaps, Titled};
+use super::{Counted, Nodes, Org};
 use crate::http::Gateway;
 use crate::web::export::encode;
 use crate::web::flags::{self, FlagView};
 use crate::web::form::words;
+use crate::web::html;
 use crate::web::layout::{Layout, READS_RESPONSIBILITY};
 use crate::web::session::Visitor;
-use crate::web::{html, query};
 
 const ASSIGNMENT: &str = "id area { code name } level assignee { code name } role status \
     proposer { code name } reason proposedAt changedAt";
@@ -51,28 +52,15 @@ query Unit($area: String!, $duty: String!) {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Answer {
-    responsibility_gaps: Gaps,
+    responsibility_gaps: Gaps<Entry>,
     perceptions: Perceptions,
     responsibilities: Nodes<Assignment>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Gaps {
-    area: Org,
-    on_date: String,
-    coverage: Vec<Entry>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Duty {
-    title: String,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
 struct Entry {
-    duty: Duty,
+    duty: Titled,
     level: String,
     units: usize,
     by_unit: Nodes<UnitOwnership>,
@@ -273,16 +261,17 @@ pub async fn page(
     let area = crate::web::form::code(Some(area.as_str()));
     let duty = q.duty.unwrap_or_default();
     let document = QUERY.replace("ASSIGNMENT", ASSIGNMENT);
-    let answer: Answer = match query::run(
-        &gw.schema,
-        &visitor.auth,
+    let answer: Answer = match super::ask(
+        &gw,
+        &visitor,
+        &layout,
         &document,
         serde_json::json!({ "area": area, "duty": duty.trim() }),
     )
     .await
     {
         Ok(a) => a,
-        Err(e) => return super::query_failed(layout, &e),
+        Err(failed) => return failed,
     };
     let gaps = answer.responsibility_gaps;
     let duty_title = gaps
@@ -365,16 +354,8 @@ query Trail($stream: String!) {
 }"#;
 
 #[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
 struct HistoryAnswer {
-    history: Trail,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Trail {
-    total_count: usize,
-    nodes: Vec<Event>,
+    history: Counted<Event>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -459,16 +440,17 @@ pub async fn history(
         return refused;
     }
     let stream = format!("assignment-{}", id.trim());
-    let answer: HistoryAnswer = match query::run(
-        &gw.schema,
-        &visitor.auth,
+    let answer: HistoryAnswer = match super::ask(
+        &gw,
+        &visitor,
+        &layout,
         HISTORY,
         serde_json::json!({ "stream": stream }),
     )
     .await
     {
         Ok(a) => a,
-        Err(e) => return super::query_failed(layout, &e),
+        Err(failed) => return failed,
     };
     html(&HistoryPage {
         layout,

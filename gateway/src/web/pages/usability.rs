@@ -16,9 +16,9 @@ use crate::web::form::{
     self, CheckedForm, Choice, Command, ENUM_VALUES, EnumValues, Posted, Problems, chosen, ticked,
     words,
 };
+use crate::web::html;
 use crate::web::layout::{Layout, PRACTICE_TEAM};
 use crate::web::session::Visitor;
-use crate::web::{html, query};
 
 /// What a page selects of a usability issue, for [`Issue`].
 pub const ISSUE: &str = "id platform { id name provider { code name } } reportedBy { code name } \
@@ -183,16 +183,17 @@ async fn render(
     }
     let own = visitor.organisation();
     let document = QUERY.replace("ISSUE", ISSUE).replace("ENUM", ENUM_VALUES);
-    let answer: Answer = match query::run(
-        &gw.schema,
-        &visitor.auth,
+    let answer: Answer = match super::ask(
+        gw,
+        visitor,
+        &layout,
         &document,
         serde_json::json!({ "own": own }),
     )
     .await
     {
         Ok(a) => a,
-        Err(e) => return super::query_failed(layout, &e),
+        Err(failed) => return failed,
     };
     html(&Page {
         layout,
@@ -250,10 +251,7 @@ const FIELDS: [(&str, &str); 7] = [
 /// `POST /usability`: a report through `reportUsabilityIssue`.
 pub async fn report(
     State(gw): State<Gateway>,
-    CheckedForm {
-        visitor,
-        form: typed,
-    }: CheckedForm,
+    CheckedForm { visitor, typed }: CheckedForm,
 ) -> Response {
     let own = visitor.organisation();
     let mut problems = Problems::default();
