@@ -87,10 +87,32 @@ impl Answer {
         assert!(self.body.contains(text), "{text}: {}", self.body);
     }
 
+    /// Asserts the page names an error next to `field` and links to it from the summary.
+    #[track_caller]
+    pub(crate) fn shows_error_at(&self, field: &str) {
+        self.shows(&format!("id=\"{field}-error\""));
+        self.shows(&format!("href=\"#{field}\""));
+    }
+
+    /// Asserts the form came back with `typed` still in a field.
+    #[track_caller]
+    pub(crate) fn keeps(&self, typed: &str) {
+        assert!(
+            self.body.contains(&format!("value=\"{typed}\"")),
+            "the form keeps what was typed: {}",
+            self.body
+        );
+    }
+
     /// Asserts the answer is `status`, showing the page when it is not.
     #[track_caller]
     pub(crate) fn assert_status(&self, status: StatusCode) {
         assert_eq!(self.status, status, "{}", self.body);
+    }
+
+    /// Where this redirect leads.
+    pub(crate) fn location(&self) -> &str {
+        self.headers[header::LOCATION].to_str().expect("location")
     }
 
     /// The CSRF token of the page's first form.
@@ -176,6 +198,50 @@ impl Site {
             .await;
         done.assert_status(StatusCode::SEE_OTHER);
         done.cookie().expect("a signed-in session")
+    }
+}
+
+/// A signed-in browser: its session cookie and the CSRF token of a page it was shown,
+/// which every form of that session takes.
+pub(crate) struct Visitor<'a> {
+    site: &'a Site,
+    session: String,
+    csrf: String,
+}
+
+impl<'a> Visitor<'a> {
+    /// The browser holding `session` that was shown `page`, whose form's token it sends.
+    pub(crate) fn new(site: &'a Site, session: &str, page: &Answer) -> Self {
+        Self {
+            site,
+            session: session.to_owned(),
+            csrf: page.csrf(),
+        }
+    }
+
+    pub(crate) async fn get(&self, path: &str) -> Answer {
+        self.site.get(path, Some(&self.session)).await
+    }
+
+    /// Submits `form` (`field=value&…`) to `path` with the session's CSRF token.
+    pub(crate) async fn post(&self, path: &str, form: &str) -> Answer {
+        let form = if form.is_empty() {
+            format!("csrf={}", self.csrf)
+        } else {
+            format!("csrf={}&{form}", self.csrf)
+        };
+        self.post_without_token(path, &form).await
+    }
+
+    /// Submits `form` with the session's cookie alone, as a forged request would.
+    pub(crate) async fn post_without_token(&self, path: &str, form: &str) -> Answer {
+        self.site.post(path, Some(&self.session), form).await
+    }
+
+    /// Asserts `answer` redirects (303 See Other) and opens where it leads.
+    pub(crate) async fn follow(&self, answer: &Answer) -> Answer {
+        answer.assert_status(StatusCode::SEE_OTHER);
+        self.get(answer.location()).await
     }
 }
 
@@ -372,7 +438,7 @@ async fn signing_in_needs_the_forms_csrf_token_and_names_bad_fields() {
     bad.shows("id=\"org-error\"");
     bad.shows("No organisation has the code NOPE");
     bad.shows("id=\"role-error\"");
-    bad.shows("value=\"NOPE\"");
+    bad.keeps("NOPE");
     // Searching by name finds the organisation's code.
     let found = site.get("/signin?search=a81", Some(&cookie)).await;
     assert!(found.body.contains("A81001") && found.body.contains("A81002"));

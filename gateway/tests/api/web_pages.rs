@@ -164,8 +164,7 @@ async fn the_rollout_drills_down_from_region_to_practice_as_the_api_answers() {
     // A programme nobody launched is named next to its field.
     let bad = site.get("/rollout?programme=NOPE", Some(&session)).await;
     bad.assert_status(StatusCode::BAD_REQUEST);
-    bad.shows("id=\"programme-error\"");
-    bad.shows("href=\"#programme\"");
+    bad.shows_error_at("programme");
     let bad = site.get("/rollout?within=ZZZ", Some(&session)).await;
     bad.assert_status(StatusCode::BAD_REQUEST);
     bad.shows("id=\"within-error\"");

@@ -4,10 +4,10 @@
 //! caller.
 
 use auth::{DEFAULT_AUDIENCE, DEFAULT_ISSUER, Role, TokenIssuer};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use gateway::caller::Authentication;
 
-use crate::web::{SECRET, Site, assert_one_origin, live_site};
+use crate::web::{SECRET, Site, Visitor, assert_one_origin, live_site};
 
 const PARTNER: &str = "P-leeds-libraries";
 
@@ -118,21 +118,15 @@ async fn a_partner_books_cancels_and_records_attendance_through_the_api() {
     // Book 2 places for a referral from A81001, with needs and no name.
     let page = site.get(&format!("/sessions/{id}"), Some(&session)).await;
     page.assert_status(StatusCode::OK);
-    let csrf = page.csrf();
-    let booked = site
+    let visitor = Visitor::new(&site, &session, &page);
+    let book = format!("/sessions/{id}/book");
+    let booked = visitor
         .post(
-            &format!("/sessions/{id}/book"),
-            Some(&session),
-            &format!("csrf={csrf}&referringOrganisationCode=a81001&places=2&accessNeeds=WHEELCHAIR&accessNeeds=QUIET_SPACE"),
+            &book,
+            "referringOrganisationCode=a81001&places=2&accessNeeds=WHEELCHAIR&accessNeeds=QUIET_SPACE",
         )
         .await;
-    booked.assert_status(StatusCode::SEE_OTHER);
-    let after = site
-        .get(
-            booked.headers[header::LOCATION].to_str().expect("location"),
-            Some(&session),
-        )
-        .await;
+    let after = visitor.follow(&booked).await;
     let api_now = figures(&site, &id).await;
     assert_eq!(api_now["booked"], 2, "{api_now}");
     after.shows("The places are booked.");
@@ -143,38 +137,22 @@ async fn a_partner_books_cancels_and_records_attendance_through_the_api() {
     after.shows("Step-free access and wheelchair space; A quiet room");
 
     // Overbooking is the API's CONFLICT, shown next to the places and nothing recorded.
-    let over = site
-        .post(
-            &format!("/sessions/{id}/book"),
-            Some(&session),
-            &format!("csrf={csrf}&referringOrganisationCode=A81001&places=5"),
-        )
+    let over = visitor
+        .post(&book, "referringOrganisationCode=A81001&places=5")
         .await;
     over.assert_status(StatusCode::CONFLICT);
-    over.shows("id=\"places-error\"");
-    over.shows("href=\"#places\"");
-    assert!(
-        over.body.contains("value=\"5\""),
-        "the form keeps what was typed"
-    );
+    over.shows_error_at("places");
+    over.keeps("5");
     assert_eq!(figures(&site, &id).await["booked"], 2);
     // A count that is not a number is named before anything is sent.
-    let typo = site
-        .post(
-            &format!("/sessions/{id}/book"),
-            Some(&session),
-            &format!("csrf={csrf}&referringOrganisationCode=A81001&places=two"),
-        )
+    let typo = visitor
+        .post(&book, "referringOrganisationCode=A81001&places=two")
         .await;
     assert_eq!(typo.status, StatusCode::BAD_REQUEST);
     typo.shows("Enter how many places as a whole number");
     // Without the CSRF token nothing happens.
-    let forged = site
-        .post(
-            &format!("/sessions/{id}/book"),
-            Some(&session),
-            "referringOrganisationCode=A81001&places=1",
-        )
+    let forged = visitor
+        .post_without_token(&book, "referringOrganisationCode=A81001&places=1")
         .await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
     assert_eq!(figures(&site, &id).await["booked"], 2);
@@ -185,11 +163,10 @@ async fn a_partner_books_cancels_and_records_attendance_through_the_api() {
         .expect("reference")
         .to_owned();
     after.shows(&format!("value=\"{reference}\""));
-    let cancelled = site
+    let cancelled = visitor
         .post(
             &format!("/sessions/{id}/cancel"),
-            Some(&session),
-            &format!("csrf={csrf}&bookingReference={reference}"),
+            &format!("bookingReference={reference}"),
         )
         .await;
     cancelled.assert_status(StatusCode::SEE_OTHER);
@@ -199,26 +176,22 @@ async fn a_partner_books_cancels_and_records_attendance_through_the_api() {
 
     // Attendance before the session has started is the API's refusal, shown next to the
     // count, and nothing is recorded.
-    let early = site
+    let early = visitor
         .post(
             &format!("/sessions/{id}/attendance"),
-            Some(&session),
-            &format!("csrf={csrf}&attended=12&walkIns=2"),
+            "attended=12&walkIns=2",
         )
         .await;
     early.assert_status(StatusCode::CONFLICT);
     early.shows("id=\"attended-error\"");
     early.shows("has not started yet");
-    assert!(
-        early.body.contains("value=\"12\""),
-        "the form keeps what was typed"
-    );
+    early.keeps("12");
     assert!(figures(&site, &id).await["attendance"].is_null());
-    let page = site.get(&format!("/sessions/{id}"), Some(&session)).await;
+    let page = visitor.get(&format!("/sessions/{id}")).await;
     page.shows("Not recorded yet");
 
     // The CSV of my sessions is the API's.
-    let csv = site.get("/export/sessions.csv", Some(&session)).await;
+    let csv = visitor.get("/export/sessions.csv").await;
     csv.assert_status(StatusCode::OK);
     let rows: Vec<&str> = csv.body.lines().collect();
     assert!(
@@ -233,7 +206,7 @@ async fn a_partner_books_cancels_and_records_attendance_through_the_api() {
     );
 
     // Host practices: A81001 was asked, as the API says.
-    let hosts = site.get("/host-practices", Some(&session)).await;
+    let hosts = visitor.get("/host-practices").await;
     hosts.assert_status(StatusCode::OK);
     let answer = api(
         &site,
@@ -258,14 +231,10 @@ async fn a_practice_cannot_book_in_another_practices_name() {
     let other = site.sign_in("A81002", "practice_staff").await;
     let page = site.get(&format!("/sessions/{id}"), Some(&other)).await;
     page.assert_status(StatusCode::OK);
-    let refused = site
+    let refused = Visitor::new(&site, &other, &page)
         .post(
             &format!("/sessions/{id}/book"),
-            Some(&other),
-            &format!(
-                "csrf={}&referringOrganisationCode=A81001&places=1",
-                page.csrf()
-            ),
+            "referringOrganisationCode=A81001&places=1",
         )
         .await;
     refused.assert_status(StatusCode::FORBIDDEN);
@@ -280,14 +249,10 @@ async fn a_partner_books_for_someone_who_came_to_it_with_its_own_mixed_case_code
     let session = site.sign_in(PARTNER, "partner_coordinator").await;
     let page = site.get(&format!("/sessions/{id}"), Some(&session)).await;
     // The form's hint offers the partner's own code, which is not upper case.
-    let booked = site
+    let booked = Visitor::new(&site, &session, &page)
         .post(
             &format!("/sessions/{id}/book"),
-            Some(&session),
-            &format!(
-                "csrf={}&referringOrganisationCode={PARTNER}&places=1",
-                page.csrf()
-            ),
+            &format!("referringOrganisationCode={PARTNER}&places=1"),
         )
         .await;
     booked.assert_status(StatusCode::SEE_OTHER);

@@ -3,9 +3,9 @@
 //! API's own mutation, and the page shows what the API's inbox answers.
 
 use auth::Role;
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 
-use crate::web::{Site, live_site};
+use crate::web::{Site, Visitor, live_site};
 use crate::web_partner::{api, caller, command, schedule};
 use crate::world::DUTY;
 
@@ -57,18 +57,14 @@ async fn a_practice_answers_its_inbox_through_the_api() {
         );
     }
     page.shows("Accountable at local level");
-    let csrf = page.csrf();
+    let visitor = Visitor::new(&site, &session, &page);
 
     // Accept one duty: it leaves the inbox, as the API says.
-    let accepted = site
-        .post(
-            "/inbox/accept",
-            Some(&session),
-            &format!("csrf={csrf}&id={accountable}"),
-        )
+    let accepted = visitor
+        .post("/inbox/accept", &format!("id={accountable}"))
         .await;
     accepted.assert_status(StatusCode::SEE_OTHER);
-    assert_eq!(accepted.headers[header::LOCATION], "/inbox?done=accepted");
+    assert_eq!(accepted.location(), "/inbox?done=accepted");
     let after = inbox(&site).await;
     let ids: Vec<&str> = after["proposals"]
         .as_array()
@@ -77,46 +73,39 @@ async fn a_practice_answers_its_inbox_through_the_api() {
         .map(|p| p["id"].as_str().expect("id"))
         .collect();
     assert_eq!(ids, [informed.as_str()]);
-    let page = site.get("/inbox?done=accepted", Some(&session)).await;
+    let page = visitor.follow(&accepted).await;
     page.shows("You accepted the duty.");
     assert!(!page.body.contains(&format!("value=\"{accountable}\"")));
 
     // Declining without a reason is the API's error, next to that row's reason.
-    let refused = site
-        .post(
-            "/inbox/decline",
-            Some(&session),
-            &format!("csrf={csrf}&id={informed}"),
-        )
+    let refused = visitor
+        .post("/inbox/decline", &format!("id={informed}"))
         .await;
     refused.assert_status(StatusCode::BAD_REQUEST);
-    refused.shows(&format!("id=\"reason-{informed}-error\""));
-    refused.shows(&format!("href=\"#reason-{informed}\""));
-    let declined = site
+    refused.shows_error_at(&format!("reason-{informed}"));
+    let declined = visitor
         .post(
             "/inbox/decline",
-            Some(&session),
-            &format!("csrf={csrf}&id={informed}&reason-{informed}=The+PCN+does+this"),
+            &format!("id={informed}&reason-{informed}=The+PCN+does+this"),
         )
         .await;
     declined.assert_status(StatusCode::SEE_OTHER);
 
     // Confirm hosting the session.
-    let hosted = site
+    let hosted = visitor
         .post(
             "/inbox/host",
-            Some(&session),
-            &format!("csrf={csrf}&id={session_id}&note-{session_id}=Room+2"),
+            &format!("id={session_id}&note-{session_id}=Room+2"),
         )
         .await;
     hosted.assert_status(StatusCode::SEE_OTHER);
     let after = inbox(&site).await;
     assert_eq!(after["total"], 0, "{after}");
-    let page = site.get("/inbox", Some(&session)).await;
+    let page = visitor.get("/inbox").await;
     page.shows("No duty waits for your answer.");
     page.shows("No session waits for you to confirm hosting.");
     // Without the form's token nothing is done.
-    let forged = site.post("/inbox/accept", Some(&session), "id=x").await;
+    let forged = visitor.post_without_token("/inbox/accept", "id=x").await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
 }
 
@@ -247,21 +236,20 @@ async fn a_practice_records_its_week_of_facilitation_through_the_api() {
     page.shows("id=\"mode-PROACTIVE\"");
     page.shows("The practice reached out first");
     page.shows("Nothing is recorded for this week yet.");
-    let csrf = page.csrf();
+    let visitor = Visitor::new(&site, &session, &page);
 
     let form = |extra: &str| {
         format!(
-            "csrf={csrf}&week={week}&mode=PROACTIVE&service=NHS_APP&channel=GROUP_SESSION&deliveredBy=RECEPTIONIST&patientGroups=OLDER_PEOPLE&patientsSupported=9&registeredForNhsApp=4{extra}"
+            "week={week}&mode=PROACTIVE&service=NHS_APP&channel=GROUP_SESSION&deliveredBy=RECEPTIONIST&patientGroups=OLDER_PEOPLE&patientsSupported=9&registeredForNhsApp=4{extra}"
         )
     };
-    let recorded = site.post("/facilitation", Some(&session), &form("")).await;
+    let recorded = visitor.post("/facilitation", &form("")).await;
     recorded.assert_status(StatusCode::SEE_OTHER);
-    let location = recorded.headers[header::LOCATION]
-        .to_str()
-        .expect("location")
-        .to_owned();
-    assert_eq!(location, format!("/facilitation?week={week}&done=recorded"));
-    let shown = site.get(&location, Some(&session)).await;
+    assert_eq!(
+        recorded.location(),
+        format!("/facilitation?week={week}&done=recorded")
+    );
+    let shown = visitor.follow(&recorded).await;
     shown.shows(&format!("The facilitation is recorded for week {week}."));
     // The week as the API answers it for the practice.
     let figures = week_figures(&site, &week).await;
@@ -273,24 +261,15 @@ async fn a_practice_records_its_week_of_facilitation_through_the_api() {
     shown.shows(">Proactive</th>");
 
     // The API's refusal is shown next to the field it names, and nothing is recorded.
-    let over = site
-        .post(
-            "/facilitation",
-            Some(&session),
-            &form("&completedTaskOnline=12"),
-        )
+    let over = visitor
+        .post("/facilitation", &form("&completedTaskOnline=12"))
         .await;
     over.assert_status(StatusCode::BAD_REQUEST);
-    over.shows("id=\"completedTaskOnline-error\"");
-    over.shows("href=\"#completedTaskOnline\"");
-    assert!(
-        over.body.contains("value=\"12\""),
-        "the form keeps what was typed"
-    );
-    let future = site
+    over.shows_error_at("completedTaskOnline");
+    over.keeps("12");
+    let future = visitor
         .post(
             "/facilitation",
-            Some(&session),
             &form("").replace(&format!("week={week}"), "week=2999-W01"),
         )
         .await;
@@ -298,36 +277,26 @@ async fn a_practice_records_its_week_of_facilitation_through_the_api() {
     future.shows("id=\"week-error\"");
     // A choice the form does not offer, or a count that is not one, is named before
     // anything is sent.
-    let sideways = site
+    let sideways = visitor
         .post(
             "/facilitation",
-            Some(&session),
             &form("").replace("mode=PROACTIVE", "mode=SIDEWAYS"),
         )
         .await;
     assert_eq!(sideways.status, StatusCode::BAD_REQUEST);
     sideways.shows("Choose how the help came about");
     // Without the form's token nothing is done.
-    let forged = site
-        .post(
-            "/facilitation",
-            Some(&session),
-            &form("").replace(&format!("csrf={csrf}&"), ""),
-        )
-        .await;
+    let forged = visitor.post_without_token("/facilitation", &form("")).await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
     assert_eq!(week_figures(&site, &week).await["records"], 1);
 
     // The week's CSV is the API's.
     shown.shows("/export/facilitationMix.totals.byMode.csv?within=A81001");
     let monday = monday_of(&week);
-    let csv = site
-        .get(
-            &format!(
-                "/export/facilitationMix.totals.byMode.csv?within=A81001&from={monday}&to={monday}"
-            ),
-            Some(&session),
-        )
+    let csv = visitor
+        .get(&format!(
+            "/export/facilitationMix.totals.byMode.csv?within=A81001&from={monday}&to={monday}"
+        ))
         .await;
     csv.assert_status(StatusCode::OK);
     assert_eq!(
@@ -396,40 +365,34 @@ async fn a_practice_reports_a_usability_problem_through_the_api() {
     crate::web::assert_one_origin("/usability", &page.body);
     page.shows(&format!("value=\"{platform}\""));
     page.shows("Your practice has not reported a problem yet.");
-    let csrf = page.csrf();
+    let visitor = Visitor::new(&site, &session, &page);
     let form = format!(
-        "csrf={csrf}&platformId={platform}&category=LOGIN_IDENTITY&severity=HIGH&service=NHS_APP&patientGroupsAffected=OLDER_PEOPLE"
+        "platformId={platform}&category=LOGIN_IDENTITY&severity=HIGH&service=NHS_APP&patientGroupsAffected=OLDER_PEOPLE"
     );
 
     // No description: the API's refusal, next to the field, and nothing recorded.
-    let empty = site.post("/usability", Some(&session), &form).await;
+    let empty = visitor.post("/usability", &form).await;
     empty.assert_status(StatusCode::BAD_REQUEST);
-    empty.shows("id=\"description-error\"");
-    empty.shows("href=\"#description\"");
+    empty.shows_error_at("description");
     assert!(issues(&site).await.as_array().expect("list").is_empty());
     // Without the form's token nothing is done.
-    let forged = site
-        .post(
-            "/usability",
-            Some(&session),
-            &format!("{form}&description=x").replace(&format!("csrf={csrf}&"), ""),
-        )
+    let forged = visitor
+        .post_without_token("/usability", &format!("{form}&description=x"))
         .await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
 
-    let sent = site
+    let sent = visitor
         .post(
             "/usability",
-            Some(&session),
             &format!("{form}&description=Older+people+cannot+get+past+the+login+code"),
         )
         .await;
     sent.assert_status(StatusCode::SEE_OTHER);
-    assert_eq!(sent.headers[header::LOCATION], "/usability?done=reported");
+    assert_eq!(sent.location(), "/usability?done=reported");
     let reported = issues(&site).await;
     assert_eq!(reported.as_array().expect("list").len(), 1, "{reported}");
     assert_eq!(reported[0]["status"], "OPEN");
-    let shown = site.get("/usability?done=reported", Some(&session)).await;
+    let shown = visitor.follow(&sent).await;
     shown.shows("Your report is sent");
     shown.shows("Older people cannot get past the login code");
     shown.shows("Waiting for an answer");
@@ -469,7 +432,7 @@ async fn a_practice_reports_a_usability_problem_through_the_api() {
         own["platformIssues"]["nodes"],
         serde_json::json!([{ "reportedBy": { "code": "A81002" } }])
     );
-    let mine = site.get("/usability", Some(&session)).await;
+    let mine = visitor.get("/usability").await;
     mine.shows("Older people cannot get past the login code");
     assert!(
         !mine.body.contains("too small for the other practice"),

@@ -3,9 +3,9 @@
 //! material published; each through the API's own mutation, each error next to its field.
 
 use auth::Role;
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 
-use crate::web::{Site, live_site};
+use crate::web::{Site, Visitor, live_site};
 use crate::web_partner::{api, caller, command};
 use crate::web_practice::{issues, platform};
 
@@ -49,68 +49,61 @@ async fn a_provider_answers_the_issues_on_its_platforms_through_the_api() {
     crate::web::assert_one_origin("/provider/issues", &page.body);
     page.shows("The repeat prescription button is hidden");
     page.shows(&format!("id=\"note-{id}\""));
-    let csrf = page.csrf();
+    let visitor = Visitor::new(&site, &session, &page);
 
     // An expected date in the past is the API's refusal, next to that row's date.
-    let past = site
+    let past = visitor
         .post(
             "/provider/issues/acknowledge",
-            Some(&session),
-            &format!("csrf={csrf}&id={id}&expected-{id}=2020-01-01"),
+            &format!("id={id}&expected-{id}=2020-01-01"),
         )
         .await;
     past.assert_status(StatusCode::BAD_REQUEST);
     past.shows(&format!("id=\"expected-{id}-error\""));
     assert_eq!(issues(&site).await[0]["status"], "OPEN");
-    let acknowledged = site
+    let acknowledged = visitor
         .post(
             "/provider/issues/acknowledge",
-            Some(&session),
-            &format!("csrf={csrf}&id={id}&note-{id}=We+are+moving+it"),
+            &format!("id={id}&note-{id}=We+are+moving+it"),
         )
         .await;
     acknowledged.assert_status(StatusCode::SEE_OTHER);
     assert_eq!(
-        acknowledged.headers[header::LOCATION],
+        acknowledged.location(),
         "/provider/issues?done=acknowledged"
     );
     assert_eq!(issues(&site).await[0]["status"], "ACKNOWLEDGED");
-    let page = site
-        .get("/provider/issues?done=acknowledged", Some(&session))
-        .await;
+    let page = visitor.follow(&acknowledged).await;
     page.shows("You acknowledged the issue.");
     page.shows("Being dealt with");
     page.shows("We are moving it");
 
     // Resolving says what was done: left empty, the API's error is next to it.
-    let empty = site
+    let empty = visitor
         .post(
             "/provider/issues/resolve",
-            Some(&session),
-            &format!("csrf={csrf}&id={id}&kind-{id}=FIXED"),
+            &format!("id={id}&kind-{id}=FIXED"),
         )
         .await;
     empty.assert_status(StatusCode::BAD_REQUEST);
     empty.shows(&format!("id=\"resolution-{id}-error\""));
-    let forged = site
-        .post(
+    let forged = visitor
+        .post_without_token(
             "/provider/issues/resolve",
-            Some(&session),
             &format!("id={id}&resolution-{id}=Moved"),
         )
         .await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
     assert_eq!(issues(&site).await[0]["status"], "ACKNOWLEDGED");
-    let resolved = site
+    let resolved = visitor
         .post(
             "/provider/issues/resolve",
-            Some(&session),
-            &format!("csrf={csrf}&id={id}&resolution-{id}=Moved+to+the+top&kind-{id}=FIXED"),
+            &format!("id={id}&resolution-{id}=Moved+to+the+top&kind-{id}=FIXED"),
         )
         .await;
     resolved.assert_status(StatusCode::SEE_OTHER);
     assert_eq!(issues(&site).await[0]["status"], "RESOLVED");
-    let page = site.get("/provider/issues", Some(&session)).await;
+    let page = visitor.get("/provider/issues").await;
     page.shows("No issue waits for your answer.");
     // The practice sees the answer.
     let theirs = site.get("/usability", Some(&practice)).await;
@@ -118,8 +111,8 @@ async fn a_provider_answers_the_issues_on_its_platforms_through_the_api() {
     theirs.shows("(fixed): Moved to the top");
 
     // The CSV of the issues is the API's, the provider's own.
-    let csv = site
-        .get("/export/platformIssues.csv?provider=V-acme", Some(&session))
+    let csv = visitor
+        .get("/export/platformIssues.csv?provider=V-acme")
         .await;
     csv.assert_status(StatusCode::OK);
     let lines: Vec<&str> = csv.body.lines().collect();
@@ -166,16 +159,14 @@ async fn a_provider_announces_changes_and_publishes_material_through_the_api() {
     crate::web::assert_one_origin("/provider/changes", &page.body);
     page.shows(&format!("value=\"{platform}\""));
     page.shows("Nothing yet.");
-    let csrf = page.csrf();
+    let visitor = Visitor::new(&site, &session, &page);
     let live = chrono::Utc::now().date_naive() + chrono::Days::new(30);
     let change = format!(
-        "csrf={csrf}&platformId={platform}&effectiveDate={live}&summary=The+login+page+moves&retrainingRequired=true&servicesAffected=NHS_APP"
+        "platformId={platform}&effectiveDate={live}&summary=The+login+page+moves&retrainingRequired=true&servicesAffected=NHS_APP"
     );
 
     // Retraining for nobody: the API's refusal, next to the staff affected.
-    let nobody = site
-        .post("/provider/changes", Some(&session), &change)
-        .await;
+    let nobody = visitor.post("/provider/changes", &change).await;
     nobody.assert_status(StatusCode::BAD_REQUEST);
     nobody.shows("id=\"rolesAffected-error\"");
     assert!(
@@ -184,62 +175,50 @@ async fn a_provider_announces_changes_and_publishes_material_through_the_api() {
     );
     let changes = "difacto.v1.PlatformChangeAnnounced";
     assert_eq!(published(&site, &platform, changes).await, 0);
-    let forged = site
-        .post(
+    let forged = visitor
+        .post_without_token(
             "/provider/changes",
-            Some(&session),
-            &format!("{change}&rolesAffected=RECEPTIONIST").replace(&format!("csrf={csrf}&"), ""),
+            &format!("{change}&rolesAffected=RECEPTIONIST"),
         )
         .await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
-    let announced = site
+    let announced = visitor
         .post(
             "/provider/changes",
-            Some(&session),
             &format!("{change}&rolesAffected=RECEPTIONIST"),
         )
         .await;
     announced.assert_status(StatusCode::SEE_OTHER);
     assert_eq!(published(&site, &platform, changes).await, 1);
-    let page = site
-        .get("/provider/changes?done=announced", Some(&session))
-        .await;
+    let page = visitor.get("/provider/changes?done=announced").await;
     page.shows("The change is announced");
     page.shows("The login page moves");
     page.shows(&live.to_string());
     page.shows(">Receptionist</dd>");
 
     // Material: at least one format, or the API says so next to the formats.
-    let page = site.get("/provider/materials", Some(&session)).await;
+    let page = visitor.get("/provider/materials").await;
     page.assert_status(StatusCode::OK);
     // The change just announced is offered as what the material trains for.
     page.shows("Acme Patient App: The login page moves");
     let material = format!(
-        "csrf={csrf}&platformId={platform}&title=Signing+in+after+the+change&url=https%3A%2F%2Facme.example%2Fguide&languages=en%2C+pl&audienceRoles=RECEPTIONIST"
+        "platformId={platform}&title=Signing+in+after+the+change&url=https%3A%2F%2Facme.example%2Fguide&languages=en%2C+pl&audienceRoles=RECEPTIONIST"
     );
-    let formatless = site
-        .post("/provider/materials", Some(&session), &material)
-        .await;
+    let formatless = visitor.post("/provider/materials", &material).await;
     formatless.assert_status(StatusCode::BAD_REQUEST);
     formatless.shows("id=\"formats-error\"");
     let materials = "difacto.v1.TrainingMaterialPublished";
     assert_eq!(published(&site, &platform, materials).await, 0);
-    let done = site
+    let done = visitor
         .post(
             "/provider/materials",
-            Some(&session),
             &format!("{material}&formats=GUIDE&formats=EASY_READ"),
         )
         .await;
     done.assert_status(StatusCode::SEE_OTHER);
-    assert_eq!(
-        done.headers[header::LOCATION],
-        "/provider/materials?done=published"
-    );
+    assert_eq!(done.location(), "/provider/materials?done=published");
     assert_eq!(published(&site, &platform, materials).await, 1);
-    let page = site
-        .get("/provider/materials?done=published", Some(&session))
-        .await;
+    let page = visitor.follow(&done).await;
     page.shows("Signing in after the change");
     page.shows("Guide, Easy read");
     page.shows("en, pl");

@@ -4,9 +4,9 @@
 //! through the API's own mutation; the page and its CSV show what the API answers.
 
 use auth::Role;
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 
-use crate::web::{Site, assert_one_origin, live_site};
+use crate::web::{Site, Visitor, assert_one_origin, live_site};
 use crate::web_partner::{api, caller};
 use crate::world::{PROGRAMME, launch_training};
 
@@ -54,39 +54,33 @@ async fn a_practice_manager_records_staff_and_training_through_the_api() {
     }
     page.shows(&format!("value=\"{PROGRAMME}:m1\""));
     page.shows("DFR-2027: the whole programme");
-    let csrf = page.csrf();
-    let post = |path: &'static str, form: String| {
-        let (site, session) = (&site, &session);
-        async move { site.post(path, Some(session), &form).await }
-    };
+    let visitor = Visitor::new(&site, &session, &page);
 
     // Staff in post: three receptionists now.
-    let bad = post(
-        "/staff/in-post",
-        format!("csrf={csrf}&staffRole=RECEPTIONIST&headcount=three"),
-    )
-    .await;
+    let bad = visitor
+        .post("/staff/in-post", "staffRole=RECEPTIONIST&headcount=three")
+        .await;
     bad.assert_status(StatusCode::BAD_REQUEST);
-    bad.shows("id=\"headcount-error\"");
-    bad.shows("href=\"#headcount\"");
-    let reported = post(
-        "/staff/in-post",
-        format!("csrf={csrf}&staffRole=RECEPTIONIST&headcount=3"),
-    )
-    .await;
+    bad.shows_error_at("headcount");
+    let reported = visitor
+        .post("/staff/in-post", "staffRole=RECEPTIONIST&headcount=3")
+        .await;
     reported.assert_status(StatusCode::SEE_OTHER);
-    assert_eq!(reported.headers[header::LOCATION], "/staff?done=in-post");
+    assert_eq!(reported.location(), "/staff?done=in-post");
     assert_eq!(receptionists(&site).await["staffInPost"], 3);
-    let shown = site.get("/staff?done=in-post", Some(&session)).await;
+    let shown = visitor.follow(&reported).await;
     shown.shows("The staff in post are recorded.");
     assert!(row(&shown.body).contains(">3</td>"), "{}", row(&shown.body));
 
     // A name is refused next to the reference, and never repeated in the message.
-    let named = post(
-        "/staff/enrol",
-        format!("csrf={csrf}&enrolStaffRef=Jane+Smith&enrolStaffRole=RECEPTIONIST&programmeId={PROGRAMME}"),
-    )
-    .await;
+    let named = visitor
+        .post(
+            "/staff/enrol",
+            &format!(
+                "enrolStaffRef=Jane+Smith&enrolStaffRole=RECEPTIONIST&programmeId={PROGRAMME}"
+            ),
+        )
+        .await;
     named.assert_status(StatusCode::BAD_REQUEST);
     let error = &named.body[named
         .body
@@ -98,39 +92,38 @@ async fn a_practice_manager_records_staff_and_training_through_the_api() {
     assert_eq!(receptionists(&site).await["enrolled"], 1);
 
     // REC-07 starts the programme.
-    let enrol = format!(
-        "csrf={csrf}&enrolStaffRef=REC-07&enrolStaffRole=RECEPTIONIST&programmeId={PROGRAMME}"
-    );
-    let enrolled = post("/staff/enrol", enrol.clone()).await;
+    let enrol = format!("enrolStaffRef=REC-07&enrolStaffRole=RECEPTIONIST&programmeId={PROGRAMME}");
+    let enrolled = visitor.post("/staff/enrol", &enrol).await;
     enrolled.assert_status(StatusCode::SEE_OTHER);
-    assert_eq!(enrolled.headers[header::LOCATION], "/staff?done=enrolled");
+    assert_eq!(enrolled.location(), "/staff?done=enrolled");
     assert_eq!(receptionists(&site).await["enrolled"], 2);
-    let again = post("/staff/enrol", enrol).await;
+    let again = visitor.post("/staff/enrol", &enrol).await;
     again.assert_status(StatusCode::CONFLICT);
     again.shows("id=\"enrolStaffRef-error\"");
 
     // The whole programme before its module: the API's refusal, on the reference.
-    let whole = format!("csrf={csrf}&staffRef=REC-07&finished={PROGRAMME}");
-    let early = post("/staff/complete", whole.clone()).await;
+    let whole = format!("staffRef=REC-07&finished={PROGRAMME}");
+    let early = visitor.post("/staff/complete", &whole).await;
     early.assert_status(StatusCode::CONFLICT);
     early.shows("id=\"staffRef-error\"");
     early.shows("has not completed module(s) m1");
-    let nothing = post("/staff/complete", format!("csrf={csrf}&staffRef=REC-07")).await;
+    let nothing = visitor.post("/staff/complete", "staffRef=REC-07").await;
     assert_eq!(nothing.status, StatusCode::BAD_REQUEST);
     nothing.shows("Choose what they finished");
-    let module = post(
-        "/staff/complete",
-        format!("csrf={csrf}&staffRef=REC-07&finished={PROGRAMME}:m1"),
-    )
-    .await;
+    let module = visitor
+        .post(
+            "/staff/complete",
+            &format!("staffRef=REC-07&finished={PROGRAMME}:m1"),
+        )
+        .await;
     module.assert_status(StatusCode::SEE_OTHER);
     assert_eq!(receptionists(&site).await["completed"], 1);
-    let done = post("/staff/complete", whole).await;
+    let done = visitor.post("/staff/complete", &whole).await;
     done.assert_status(StatusCode::SEE_OTHER);
-    assert_eq!(done.headers[header::LOCATION], "/staff?done=completed");
+    assert_eq!(done.location(), "/staff?done=completed");
     let figures = receptionists(&site).await;
     assert_eq!(figures["completed"], 2, "{figures}");
-    let shown = site.get("/staff?done=completed", Some(&session)).await;
+    let shown = visitor.follow(&done).await;
     shown.shows("The completed training is recorded.");
     for n in [
         &figures["staffInPost"],
@@ -141,21 +134,16 @@ async fn a_practice_manager_records_staff_and_training_through_the_api() {
     }
 
     // Without the form's token nothing is done.
-    let forged = site
-        .post(
-            "/staff/in-post",
-            Some(&session),
-            "staffRole=RECEPTIONIST&headcount=9",
-        )
+    let forged = visitor
+        .post_without_token("/staff/in-post", "staffRole=RECEPTIONIST&headcount=9")
         .await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
     assert_eq!(receptionists(&site).await["staffInPost"], 3);
 
     // The page's CSV is the API's.
-    let csv = site
+    let csv = visitor
         .get(
             "/export/trainingRollout.totals.byRole.csv?programme=DFR-2027&groupBy=PRACTICE&within=A81001",
-            Some(&session),
         )
         .await;
     csv.assert_status(StatusCode::OK);
