@@ -321,12 +321,34 @@ impl Shared {
     }
 }
 
+/// How long the follower may deliver nothing while a read waits for the index before it
+/// is started again. Once, on CI, after the node this process was connected to was
+/// killed, the follower went silent without an error for the whole 20 s the node was
+/// away, and as every read waits for the index (up to 3 × the request timeout), no
+/// command was acknowledged meanwhile: the client's own missed-heartbeat check did not
+/// bring it back.
+const STALLED_AFTER: Duration = Duration::from_secs(2);
+
 /// Follows the whole log into the index, from the start, for as long as the log is open.
 async fn tail(stream: Stream, shared: Arc<Shared>) {
     loop {
         let after = shared.read_index().applied();
         let mut records = read::ordered_from(stream.clone(), after);
-        while let Some(next) = records.next().await {
+        loop {
+            let next = match tokio::time::timeout(STALLED_AFTER, records.next()).await {
+                Ok(Some(next)) => next,
+                Ok(None) => break,
+                // Quiet with nobody waiting: the log is idle.
+                Err(_) if shared.applied.receiver_count() == 0 => continue,
+                Err(_) => {
+                    tracing::warn!(
+                        after = shared.read_index().applied(),
+                        "the JetStream follower delivered nothing while a read waited for it; \
+                         starting it again"
+                    );
+                    break;
+                }
+            };
             let applied = match next {
                 Ok((position, payload)) => record::decode(position, &payload).and_then(|decoded| {
                     let mut index = shared.index.write().unwrap_or_else(PoisonError::into_inner);
